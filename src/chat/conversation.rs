@@ -1,0 +1,226 @@
+//! A conversation is a tree: editing an earlier message or regenerating an
+//! answer adds a sibling, so every branch stays reachable. The path shown is
+//! found by following each node's active child from the root.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::params::Params;
+use crate::provider::event::{FinishReason, Usage};
+
+pub type NodeId = usize;
+pub const ROOT: NodeId = 0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The invisible root every first message hangs from.
+    Root,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerStatus {
+    #[default]
+    Done,
+    Streaming,
+    /// Cancelled by the user; the partial answer is kept.
+    Stopped,
+    /// The stream broke (or the process died) mid-answer.
+    Interrupted,
+    Error,
+}
+
+/// What we know about how an answer came to be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnswerMeta {
+    pub status: AnswerStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Micro-dollars; `None` when the model has no known price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_micros: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish: Option<FinishReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl AnswerMeta {
+    /// Output tokens per second over the time after the first token.
+    pub fn tokens_per_second(&self) -> Option<f64> {
+        let usage = self.usage?;
+        let streaming_ms = self.duration_ms?.saturating_sub(self.ttft_ms.unwrap_or(0));
+        (streaming_ms > 0 && usage.output > 0)
+            .then(|| usage.output as f64 * 1000.0 / streaming_ms as f64)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub role: Role,
+    pub content: String,
+    pub parent: Option<NodeId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<NodeId>,
+    /// Index into `children` of the branch being shown.
+    #[serde(default)]
+    pub active: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<AnswerMeta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptRef {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub title: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    #[serde(default)]
+    pub system: String,
+    pub model: String,
+    #[serde(default)]
+    pub params: Params,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<PromptRef>,
+    pub nodes: Vec<Node>,
+}
+
+impl Conversation {
+    pub fn new(model: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            title: String::new(),
+            created: now,
+            updated: now,
+            system: String::new(),
+            model: model.to_string(),
+            params: Params::default(),
+            prompt: None,
+            nodes: vec![Node {
+                role: Role::Root,
+                content: String::new(),
+                parent: None,
+                children: Vec::new(),
+                active: 0,
+                meta: None,
+            }],
+        }
+    }
+
+    /// The title shown in lists: the user's, or the first words of the first message.
+    pub fn display_title(&self) -> String {
+        if !self.title.is_empty() {
+            return self.title.clone();
+        }
+        let first = self
+            .path()
+            .first()
+            .map(|id| self.nodes[*id].content.clone())
+            .unwrap_or_default();
+        let line = first.lines().next().unwrap_or("").trim();
+        if line.is_empty() {
+            "New conversation".into()
+        } else {
+            let mut t: String = line.chars().take(40).collect();
+            if line.chars().count() > 40 {
+                t.push('…');
+            }
+            t
+        }
+    }
+
+    /// The messages shown: from the root, following each active child.
+    pub fn path(&self) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut at = ROOT;
+        while let Some(&child) = self.nodes[at].children.get(self.nodes[at].active) {
+            out.push(child);
+            at = child;
+        }
+        out
+    }
+
+    pub fn last(&self) -> NodeId {
+        self.path().last().copied().unwrap_or(ROOT)
+    }
+
+    /// Adds a message under `parent` and makes it the active branch.
+    pub fn append(&mut self, parent: NodeId, role: Role, content: &str) -> NodeId {
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            role,
+            content: content.to_string(),
+            parent: Some(parent),
+            children: Vec::new(),
+            active: 0,
+            meta: (role == Role::Assistant).then(AnswerMeta::default),
+        });
+        let p = &mut self.nodes[parent];
+        p.children.push(id);
+        p.active = p.children.len() - 1;
+        id
+    }
+
+    /// (position, count) of `id` among its siblings, both 1-based for display.
+    pub fn branch_of(&self, id: NodeId) -> (usize, usize) {
+        match self.nodes[id].parent {
+            Some(p) => {
+                let siblings = &self.nodes[p].children;
+                let pos = siblings.iter().position(|c| *c == id).unwrap_or(0);
+                (pos + 1, siblings.len())
+            }
+            None => (1, 1),
+        }
+    }
+
+    /// Shows the previous (`-1`) or next (`+1`) sibling of `id`; returns the one now shown.
+    pub fn switch_branch(&mut self, id: NodeId, delta: isize) -> NodeId {
+        let Some(p) = self.nodes[id].parent else {
+            return id;
+        };
+        let n = self.nodes[p].children.len() as isize;
+        let pos = self.nodes[p]
+            .children
+            .iter()
+            .position(|c| *c == id)
+            .unwrap_or(0) as isize;
+        let next = (pos + delta).clamp(0, n - 1) as usize;
+        self.nodes[p].active = next;
+        self.nodes[p].children[next]
+    }
+
+    /// Messages from the root down to and including `id`.
+    pub fn lineage(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut at = Some(id);
+        while let Some(n) = at.filter(|n| *n != ROOT) {
+            out.push(n);
+            at = self.nodes[n].parent;
+        }
+        out.reverse();
+        out
+    }
+
+    /// Total cost of every answer in every branch, in micro-dollars.
+    pub fn total_cost_micros(&self) -> i64 {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.meta.as_ref()?.cost_micros)
+            .sum()
+    }
+}

@@ -1,0 +1,50 @@
+//! Exports: Markdown for people, JSON that is a valid Chat Completions request body.
+
+use super::conversation::{AnswerStatus, Conversation, Role};
+use super::request::ChatRequest;
+use crate::provider::chat_completions::{self, MaxTokensField};
+use crate::usage::format_usd;
+
+pub fn to_markdown(conv: &Conversation) -> String {
+    let mut out = format!("# {}\n\n_model: {}_\n\n", conv.display_title(), conv.model);
+    if !conv.system.trim().is_empty() {
+        out.push_str(&format!("## System\n\n{}\n\n", conv.system.trim_end()));
+    }
+    for id in conv.path() {
+        let node = &conv.nodes[id];
+        match node.role {
+            Role::User => out.push_str("## User\n\n"),
+            Role::Assistant => out.push_str("## Assistant\n\n"),
+            Role::Root => continue,
+        }
+        out.push_str(node.content.trim_end());
+        out.push_str("\n\n");
+        if let Some(meta) = &node.meta {
+            let mut facts = Vec::new();
+            if let Some(u) = meta.usage {
+                facts.push(format!("{} in / {} out tokens", u.input, u.output));
+            }
+            if let Some(c) = meta.cost_micros {
+                facts.push(format_usd(c));
+            }
+            if meta.status != AnswerStatus::Done {
+                facts.push(format!("{:?}", meta.status).to_lowercase());
+            }
+            if !facts.is_empty() {
+                out.push_str(&format!("_{}_\n\n", facts.join(" · ")));
+            }
+        }
+    }
+    out
+}
+
+/// The conversation as the body of a (non-streamed) Chat Completions request.
+pub fn to_request_json(conv: &Conversation) -> String {
+    let mut body = chat_completions::body(
+        &ChatRequest::for_node(conv, conv.last()),
+        MaxTokensField::MaxCompletionTokens,
+    );
+    body.stream = None;
+    body.stream_options = None;
+    serde_json::to_string_pretty(&body).expect("request bodies serialize")
+}

@@ -1,0 +1,332 @@
+//! The conversation state machine: `handle(input) -> effects`, no I/O.
+//! The TUI and the CLI feed it keys and stream events and carry out the
+//! effects (start or abort a request, save, journal a delta, write a ledger row).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::conversation::{AnswerStatus, Conversation, NodeId, Role};
+use super::request::ChatRequest;
+use super::tokens;
+use crate::provider::event::{ProviderError, StreamEvent, Usage, UsageSource};
+use crate::usage::PriceTable;
+use crate::usage::ledger::{LedgerRow, Status};
+
+/// Where requests come from, for the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub source: String,
+    pub profile: String,
+    pub host: String,
+    pub api: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Send the draft as a new user message.
+    Send(String),
+    Stream(u64, StreamEvent),
+    /// Esc: stop the answer, keep what came.
+    Cancel,
+    /// Replace an earlier user message: a new branch beside the old one.
+    Edit {
+        node: NodeId,
+        text: String,
+    },
+    /// Ask again for the last answer: a new branch beside it.
+    Regenerate,
+    SwitchBranch {
+        node: NodeId,
+        delta: isize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Start {
+        request_id: u64,
+        request: ChatRequest,
+    },
+    Abort {
+        request_id: u64,
+    },
+    /// Write the whole conversation (atomically).
+    Save,
+    /// Append a delta of the answer being streamed, so a killed process loses at most it.
+    Journal {
+        node: NodeId,
+        text: String,
+    },
+    Record(Box<LedgerRow>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ActiveStream {
+    pub request_id: u64,
+    pub node: NodeId,
+    pub request: ChatRequest,
+    started: Instant,
+    first_token: Option<Instant>,
+}
+
+pub struct Machine {
+    pub conv: Conversation,
+    pub stream: Option<ActiveStream>,
+    /// A transient line for the status bar ("retrying in 2 s (attempt 2 of 3)").
+    pub notice: Option<String>,
+    pub origin: Origin,
+    prices: Arc<PriceTable>,
+    next_request: u64,
+}
+
+impl Machine {
+    pub fn new(conv: Conversation, origin: Origin, prices: Arc<PriceTable>) -> Self {
+        Self {
+            conv,
+            stream: None,
+            notice: None,
+            origin,
+            prices,
+            next_request: 1,
+        }
+    }
+
+    pub fn is_streaming(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
+    pub fn handle(&mut self, input: Input, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
+        match input {
+            Input::Send(text) => {
+                if self.stream.is_some() || text.trim().is_empty() {
+                    return Vec::new();
+                }
+                let parent = self.conv.last();
+                let user = self.conv.append(parent, Role::User, &text);
+                self.start_answer(user, now, wall)
+            }
+            Input::Edit { node, text } => {
+                if self.stream.is_some() || text.trim().is_empty() {
+                    return Vec::new();
+                }
+                let Some(parent) = self.conv.nodes.get(node).and_then(|n| n.parent) else {
+                    return Vec::new();
+                };
+                if self.conv.nodes[node].role != Role::User {
+                    return Vec::new();
+                }
+                let user = self.conv.append(parent, Role::User, &text);
+                self.start_answer(user, now, wall)
+            }
+            Input::Regenerate => {
+                if self.stream.is_some() {
+                    return Vec::new();
+                }
+                let last = self.conv.last();
+                let user = match self.conv.nodes[last].role {
+                    Role::Assistant => self.conv.nodes[last].parent.unwrap_or(last),
+                    Role::User => last,
+                    Role::Root => return Vec::new(),
+                };
+                self.start_answer(user, now, wall)
+            }
+            Input::SwitchBranch { node, delta } => {
+                if self.stream.is_some() || node >= self.conv.nodes.len() {
+                    return Vec::new();
+                }
+                self.conv.switch_branch(node, delta);
+                self.conv.updated = wall;
+                vec![Effect::Save]
+            }
+            Input::Cancel => match self.stream.as_ref().map(|s| s.request_id) {
+                Some(request_id) => {
+                    let mut effects = vec![Effect::Abort { request_id }];
+                    effects.extend(self.finish(AnswerStatus::Stopped, None, now, wall));
+                    effects
+                }
+                None => Vec::new(),
+            },
+            Input::Stream(id, event) => self.on_event(id, event, now, wall),
+        }
+    }
+
+    fn start_answer(&mut self, user: NodeId, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
+        let request = ChatRequest::for_node(&self.conv, user);
+        let node = self.conv.append(user, Role::Assistant, "");
+        if let Some(meta) = self.conv.nodes[node].meta.as_mut() {
+            meta.status = AnswerStatus::Streaming;
+        }
+        let request_id = self.next_request;
+        self.next_request += 1;
+        self.stream = Some(ActiveStream {
+            request_id,
+            node,
+            request: request.clone(),
+            started: now,
+            first_token: None,
+        });
+        self.notice = None;
+        self.conv.updated = wall;
+        vec![
+            Effect::Save,
+            Effect::Start {
+                request_id,
+                request,
+            },
+        ]
+    }
+
+    fn on_event(
+        &mut self,
+        id: u64,
+        event: StreamEvent,
+        now: Instant,
+        wall: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let Some(stream) = self.stream.as_mut().filter(|s| s.request_id == id) else {
+            return Vec::new(); // a late event of a cancelled request
+        };
+        let node = stream.node;
+        let meta = self.conv.nodes[node]
+            .meta
+            .get_or_insert_with(Default::default);
+        match event {
+            StreamEvent::Started { model } => {
+                if model.is_some() {
+                    meta.model = model;
+                }
+                self.notice = None;
+                Vec::new()
+            }
+            StreamEvent::Retrying {
+                attempt,
+                of,
+                wait_ms,
+                reason,
+            } => {
+                self.notice = Some(format!(
+                    "{reason} — retrying in {} s (attempt {attempt} of {of}), Esc cancels",
+                    wait_ms.div_ceil(1000)
+                ));
+                Vec::new()
+            }
+            StreamEvent::TextDelta(text) => {
+                stream.first_token.get_or_insert(now);
+                self.conv.nodes[node].content.push_str(&text);
+                vec![Effect::Journal { node, text }]
+            }
+            StreamEvent::ReasoningDelta(_) | StreamEvent::ToolCallDelta { .. } => {
+                stream.first_token.get_or_insert(now);
+                Vec::new()
+            }
+            StreamEvent::Usage(usage) => {
+                meta.usage = Some(usage);
+                Vec::new()
+            }
+            StreamEvent::Finish(reason) => {
+                meta.finish = Some(reason);
+                Vec::new()
+            }
+            StreamEvent::End => self.finish(AnswerStatus::Done, None, now, wall),
+            StreamEvent::Error(e) => {
+                let status = if e.is_mid_stream() && !self.conv.nodes[node].content.is_empty() {
+                    AnswerStatus::Interrupted
+                } else {
+                    AnswerStatus::Error
+                };
+                self.finish(status, Some(e), now, wall)
+            }
+        }
+    }
+
+    fn finish(
+        &mut self,
+        status: AnswerStatus,
+        error: Option<ProviderError>,
+        now: Instant,
+        wall: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let Some(stream) = self.stream.take() else {
+            return Vec::new();
+        };
+        let node = &mut self.conv.nodes[stream.node];
+        let content = node.content.clone();
+        let meta = node.meta.get_or_insert_with(Default::default);
+        meta.status = status;
+        meta.error = error.as_ref().map(|e| e.to_string());
+        meta.ttft_ms = stream
+            .first_token
+            .map(|t| t.duration_since(stream.started).as_millis() as u64);
+        meta.duration_ms = Some(now.duration_since(stream.started).as_millis() as u64);
+        // A stream that ended without usage is estimated with the tokenizer, and says so.
+        let usage = match meta.usage {
+            Some(u) => u,
+            None if status == AnswerStatus::Error && content.is_empty() => Usage {
+                source: UsageSource::Estimated,
+                ..Usage::default()
+            },
+            None => Usage {
+                input: tokens::count_request(&stream.request),
+                output: tokens::count_text(&stream.request.model, &content),
+                source: UsageSource::Estimated,
+                ..Usage::default()
+            },
+        };
+        meta.usage = Some(usage);
+        let model = meta
+            .model
+            .clone()
+            .unwrap_or_else(|| stream.request.model.clone());
+        let price = self
+            .prices
+            .lookup(&model)
+            .or_else(|| self.prices.lookup(&stream.request.model));
+        meta.cost_micros = price.map(|p| crate::usage::prices::cost_micros(p, &usage));
+        let row = LedgerRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            ts: wall,
+            source: self.origin.source.clone(),
+            profile: self.origin.profile.clone(),
+            host: self.origin.host.clone(),
+            api: self.origin.api.clone(),
+            model_requested: stream.request.model.clone(),
+            model_reported: meta.model.clone(),
+            service_tier: None,
+            usage,
+            cost_micros: meta.cost_micros,
+            rates: price.map(|p| {
+                (
+                    p.rates.input,
+                    p.rates.cached_input,
+                    p.rates.output,
+                    p.date.clone(),
+                )
+            }),
+            ttft_ms: meta.ttft_ms,
+            duration_ms: meta.duration_ms,
+            status: match status {
+                AnswerStatus::Done | AnswerStatus::Streaming => Status::Ok,
+                AnswerStatus::Stopped => Status::Cancelled,
+                AnswerStatus::Interrupted => Status::Interrupted,
+                AnswerStatus::Error => Status::Error,
+            },
+            error_kind: error.map(|e| e.kind().to_string()),
+            conversation_id: Some(self.conv.id.clone()),
+            prompt: self
+                .conv
+                .prompt
+                .as_ref()
+                .map(|p| (p.name.clone(), p.version.clone())),
+            tags: Vec::new(),
+        };
+        self.conv.updated = wall;
+        self.notice = None;
+        vec![Effect::Save, Effect::Record(Box::new(row))]
+    }
+}

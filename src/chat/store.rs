@@ -1,0 +1,161 @@
+//! Conversations on disk: one JSON file each, written atomically, plus a
+//! journal of the answer being streamed (appended delta by delta) so a killed
+//! process loses at most the chunk in flight. Loading replays the journal.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::conversation::{AnswerStatus, Conversation, NodeId};
+use crate::config::files::write_atomic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("{0}:{1}: {2}")]
+    Parse(PathBuf, usize, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: String,
+    pub title: String,
+    pub updated: DateTime<Utc>,
+    pub messages: usize,
+    /// Set when the file could not be read: listed with its error, never overwritten.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JournalLine {
+    node: NodeId,
+    text: String,
+}
+
+impl Store {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    fn journal(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.journal"))
+    }
+
+    pub fn save(&self, conv: &Conversation) -> Result<(), StoreError> {
+        let path = self.file(&conv.id);
+        let json = serde_json::to_vec_pretty(conv).expect("conversations serialize");
+        write_atomic(&path, &json).map_err(|e| StoreError::Io(path.clone(), e))?;
+        // The snapshot now holds everything the journal did.
+        let _ = std::fs::remove_file(self.journal(&conv.id));
+        Ok(())
+    }
+
+    pub fn append_journal(&self, id: &str, node: NodeId, text: &str) -> Result<(), StoreError> {
+        let path = self.journal(id);
+        let mut line = serde_json::to_vec(&JournalLine {
+            node,
+            text: text.to_string(),
+        })
+        .expect("journal lines serialize");
+        line.push(b'\n');
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&line))
+            .map_err(|e| StoreError::Io(path, e))
+    }
+
+    pub fn load(&self, id: &str) -> Result<Conversation, StoreError> {
+        let path = self.file(id);
+        let text = std::fs::read_to_string(&path).map_err(|e| StoreError::Io(path.clone(), e))?;
+        let mut conv: Conversation = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Parse(path.clone(), e.line(), e.to_string()))?;
+        if conv.nodes.is_empty() {
+            return Err(StoreError::Parse(path, 1, "no root message".into()));
+        }
+        self.replay_journal(&mut conv);
+        // An answer still "streaming" on disk was cut off by a crash or a kill.
+        for node in &mut conv.nodes {
+            if let Some(meta) = node.meta.as_mut()
+                && meta.status == AnswerStatus::Streaming
+            {
+                meta.status = AnswerStatus::Interrupted;
+                meta.error
+                    .get_or_insert_with(|| "llmdeck stopped before the answer finished".into());
+            }
+        }
+        Ok(conv)
+    }
+
+    fn replay_journal(&self, conv: &mut Conversation) {
+        let Ok(text) = std::fs::read_to_string(self.journal(&conv.id)) else {
+            return;
+        };
+        // A torn last line (killed mid-write) simply fails to parse and is skipped.
+        for line in text.lines() {
+            if let Ok(j) = serde_json::from_str::<JournalLine>(line)
+                && let Some(node) = conv.nodes.get_mut(j.node)
+            {
+                node.content.push_str(&j.text);
+            }
+        }
+    }
+
+    /// Every conversation, newest first. Unreadable files are listed with their error.
+    pub fn list(&self) -> Vec<Summary> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Summary> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let id = name.strip_suffix(".json")?.to_string();
+                if id.starts_with('.') {
+                    return None;
+                }
+                Some(match self.load(&id) {
+                    Ok(c) => Summary {
+                        title: c.display_title(),
+                        updated: c.updated,
+                        messages: c.path().len(),
+                        id,
+                        error: None,
+                    },
+                    Err(err) => Summary {
+                        title: name.clone(),
+                        updated: DateTime::<Utc>::MIN_UTC,
+                        messages: 0,
+                        id,
+                        error: Some(err.to_string()),
+                    },
+                })
+            })
+            .collect();
+        out.sort_by_key(|s| std::cmp::Reverse(s.updated));
+        out
+    }
+
+    pub fn delete(&self, id: &str) -> Result<(), StoreError> {
+        let path = self.file(id);
+        let _ = std::fs::remove_file(self.journal(id));
+        std::fs::remove_file(&path).map_err(|e| StoreError::Io(path, e))
+    }
+}

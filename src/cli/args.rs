@@ -1,0 +1,72 @@
+//! The command line, as clap sees it.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "llmdeck",
+    version,
+    about = "A terminal developer console for the OpenAI API and every OpenAI-compatible endpoint",
+    long_about = "A terminal developer console for the OpenAI API and every OpenAI-compatible endpoint.\n\n\
+        With no command, opens the console. With no key and no endpoint configured it runs an offline demo.\n\
+        Files live under $LLMDECK_HOME when set, otherwise in the platform's config and data directories.\n\
+        Keys come from OPENAI_API_KEY or a profile's api_key_env / api_key_command; they are never written to disk."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Profile from config.toml to use
+    #[arg(long, global = true, env = "LLMDECK_PROFILE")]
+    pub profile: Option<String>,
+    /// Endpoint base URL (overrides the profile and OPENAI_BASE_URL), e.g. http://localhost:11434/v1
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
+    /// Model to use (overrides the profile's default)
+    #[arg(long, global = true)]
+    pub model: Option<String>,
+    /// Theme: dark, light, high-contrast, or a file name in the themes dir
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Use the offline demo provider (no network, no key)
+    #[arg(long, global = true)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Send one prompt and stream the answer to stdout (the prompt is read from stdin when not given)
+    Chat(ChatArgs),
+    /// List the models the endpoint offers
+    Models {
+        /// Print JSON instead of one id per line
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The prompt; read from standard input when absent
+    pub prompt: Option<String>,
+    /// System prompt
+    #[arg(long, short)]
+    pub system: Option<String>,
+    /// Sampling temperature, 0 to 2 (not sent when absent)
+    #[arg(long, short)]
+    pub temperature: Option<f32>,
+    /// Maximum output tokens (not sent when absent)
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Print one JSON object: text, usage, cost, timings, finish reason
+    #[arg(long)]
+    pub json: bool,
+    /// Write the model's bytes untouched even to a terminal (control characters included)
+    #[arg(long)]
+    pub raw: bool,
+}

@@ -1,0 +1,59 @@
+//! The headless commands: the same domain code as the console, for scripts and CI.
+
+pub mod args;
+pub mod chat;
+pub mod models;
+
+use std::process::ExitCode;
+
+use crate::config::profile::Overrides;
+use crate::context::Context;
+use args::{Cli, Cmd};
+
+pub fn run(cli: Cli) -> ExitCode {
+    let overrides = Overrides {
+        profile: cli.global.profile.clone(),
+        base_url: cli.global.base_url.clone(),
+        model: cli.global.model.clone(),
+        demo: cli.global.demo,
+    };
+    let ctx = match Context::load(&overrides) {
+        Ok(ctx) => ctx,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let result = match cli.command {
+        None => crate::tui::app::run(ctx, cli.global.theme).map_err(|e| e.to_string()),
+        Some(Cmd::Chat(args)) => {
+            warn_all(&ctx);
+            chat::run(&ctx, args)
+        }
+        Some(Cmd::Models { json }) => {
+            warn_all(&ctx);
+            models::run(&ctx, json)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn warn_all(ctx: &Context) {
+    for w in &ctx.warnings {
+        eprintln!("llmdeck: warning: {w}");
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    let line = message.lines().next().unwrap_or(message);
+    eprintln!("llmdeck: {line}");
+    ExitCode::FAILURE
+}
+
+/// A small runtime for one headless command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}

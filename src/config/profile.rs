@@ -1,0 +1,251 @@
+//! Profiles: which endpoint to talk to, with which key, model and headers.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Secret, Settings};
+
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEMO_MODEL: &str = "gpt-4o-mini";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    pub base_url: Option<String>,
+    /// Name of the environment variable that holds the key.
+    pub api_key_env: Option<String>,
+    /// A command whose standard output is the key (a password manager, say).
+    pub api_key_command: Option<String>,
+    /// How the key is sent: `bearer` (default) or `api-key` (Azure OpenAI).
+    #[serde(default)]
+    pub auth: AuthStyle,
+    pub model: Option<String>,
+    /// Models offered when the endpoint cannot list its own.
+    #[serde(default)]
+    pub models: Vec<String>,
+    pub organization: Option<String>,
+    pub project: Option<String>,
+    /// Extra headers (OpenRouter's `HTTP-Referer`, say).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Extra query parameters (Azure's `api-version`).
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthStyle {
+    #[default]
+    Bearer,
+    ApiKey,
+}
+
+/// A resolved profile: everything needed to make requests.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub model: String,
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// The offline demo: no network at all.
+    Demo,
+    Http(HttpEndpoint),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpEndpoint {
+    pub base_url: String,
+    pub key: Option<Secret>,
+    pub auth: AuthStyle,
+    pub organization: Option<String>,
+    pub project: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+}
+
+impl HttpEndpoint {
+    pub fn host(&self) -> String {
+        host_of(&self.base_url)
+    }
+}
+
+impl Profile {
+    pub fn is_demo(&self) -> bool {
+        matches!(self.endpoint, Endpoint::Demo)
+    }
+
+    /// What the status bar shows: the host, never a key.
+    pub fn host(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Demo => "offline demo".into(),
+            Endpoint::Http(h) => h.host(),
+        }
+    }
+
+    pub fn demo() -> Self {
+        Self {
+            name: "demo".into(),
+            endpoint: Endpoint::Demo,
+            model: DEMO_MODEL.into(),
+            models: crate::provider::demo::MODELS
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
+        }
+    }
+}
+
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    // Never show credentials embedded in a URL.
+    authority
+        .rsplit('@')
+        .next()
+        .unwrap_or(authority)
+        .to_string()
+}
+
+/// What the command line asked for, on top of the config file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub profile: Option<String>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub demo: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("no profile named {0:?} in config.toml (known: {1})")]
+    Unknown(String, String),
+    #[error("profile {profile:?}: environment variable {var} is not set")]
+    MissingKeyEnv { profile: String, var: String },
+    #[error("profile {profile:?}: api_key_command failed: {reason}")]
+    KeyCommand { profile: String, reason: String },
+    #[error("profile {profile:?}: the key contains characters that cannot be sent in a header")]
+    InvalidKey { profile: String },
+}
+
+/// Picks the profile: `--demo`, then `--profile`, then the config's default, then
+/// the `OPENAI_*` environment, and with none of those the offline demo.
+pub fn resolve(
+    settings: &Settings,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Profile, ProfileError> {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let mut profile = if overrides.demo {
+        Profile::demo()
+    } else if let Some(name) = overrides
+        .profile
+        .clone()
+        .or(settings.default_profile.clone())
+    {
+        let config = settings.profiles.get(&name).ok_or_else(|| {
+            let known: Vec<_> = settings.profiles.keys().cloned().collect();
+            ProfileError::Unknown(name.clone(), known.join(", "))
+        })?;
+        from_config(&name, config, overrides, &env)?
+    } else if overrides.base_url.is_some()
+        || env("OPENAI_API_KEY").is_some()
+        || env("OPENAI_BASE_URL").is_some()
+    {
+        from_config("env", &ProfileConfig::default(), overrides, &env)?
+    } else {
+        Profile::demo()
+    };
+    if let Some(model) = &overrides.model {
+        profile.model = model.clone();
+    }
+    Ok(profile)
+}
+
+fn from_config(
+    name: &str,
+    config: &ProfileConfig,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Profile, ProfileError> {
+    let base_url = overrides
+        .base_url
+        .clone()
+        .or(config.base_url.clone())
+        .or_else(|| env("OPENAI_BASE_URL"))
+        .unwrap_or_else(|| OPENAI_BASE_URL.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    let key = resolve_key(name, config, env)?;
+    if let Some(k) = &key
+        && k.expose().chars().any(|c| c.is_control() || !c.is_ascii())
+    {
+        return Err(ProfileError::InvalidKey {
+            profile: name.into(),
+        });
+    }
+    let default_model = if base_url == OPENAI_BASE_URL {
+        "gpt-4o-mini"
+    } else {
+        ""
+    };
+    let model = config
+        .model
+        .clone()
+        .or_else(|| config.models.first().cloned())
+        .unwrap_or_else(|| default_model.to_string());
+    Ok(Profile {
+        name: name.into(),
+        endpoint: Endpoint::Http(HttpEndpoint {
+            base_url,
+            key,
+            auth: config.auth,
+            organization: config.organization.clone().or_else(|| env("OPENAI_ORG_ID")),
+            project: config.project.clone().or_else(|| env("OPENAI_PROJECT_ID")),
+            headers: config.headers.clone(),
+            query: config.query.clone(),
+        }),
+        model,
+        models: config.models.clone(),
+    })
+}
+
+fn resolve_key(
+    name: &str,
+    config: &ProfileConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, ProfileError> {
+    if let Some(command) = &config.api_key_command {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| ProfileError::KeyCommand {
+                profile: name.into(),
+                reason: e.to_string(),
+            })?;
+        if !output.status.success() {
+            return Err(ProfileError::KeyCommand {
+                profile: name.into(),
+                reason: format!("exited with {}", output.status),
+            });
+        }
+        return Ok(Secret::new(&String::from_utf8_lossy(&output.stdout)));
+    }
+    if let Some(var) = &config.api_key_env {
+        return match env(var) {
+            Some(v) => Ok(Secret::new(&v)),
+            None => Err(ProfileError::MissingKeyEnv {
+                profile: name.into(),
+                var: var.clone(),
+            }),
+        };
+    }
+    Ok(env("OPENAI_API_KEY").and_then(|v| Secret::new(&v)))
+}

@@ -1,0 +1,87 @@
+//! `config.toml`: the user's settings. Keys are never written here by the program.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::files::{self, FileError};
+use super::profile::ProfileConfig;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Theme name: a built-in (dark, light, high-contrast) or a file in the themes dir.
+    pub theme: Option<String>,
+    /// The profile used when `--profile` is not given.
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileConfig>,
+    #[serde(default)]
+    pub demo: DemoSettings,
+    /// Connect, first-byte and idle timeouts and retries (see README).
+    #[serde(default)]
+    pub timeouts: crate::provider::http::Timeouts,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// How fast the offline demo streams, in tokens per second.
+    #[serde(default = "DemoSettings::default_speed")]
+    pub tokens_per_second: u32,
+}
+
+impl DemoSettings {
+    fn default_speed() -> u32 {
+        80
+    }
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self {
+            tokens_per_second: Self::default_speed(),
+        }
+    }
+}
+
+/// Loads the settings. A broken file is reported, never overwritten, and the
+/// defaults are used so the console still opens.
+pub fn load(path: &Path) -> (Settings, Option<FileError>) {
+    match files::read_optional(path) {
+        Ok(None) => (Settings::default(), None),
+        Ok(Some(text)) => match files::parse_toml::<Settings>(path, &text) {
+            Ok(settings) => {
+                let warning = readable_by_others_warning(path, &settings);
+                (settings, warning)
+            }
+            Err(e) => (Settings::default(), Some(e)),
+        },
+        Err(e) => (Settings::default(), Some(e)),
+    }
+}
+
+/// The config never needs a key, but a user may paste one into a header.
+fn readable_by_others_warning(path: &Path, settings: &Settings) -> Option<FileError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let looks_secret = settings.profiles.values().any(|p| {
+            p.headers.keys().any(|h| {
+                let h = h.to_ascii_lowercase();
+                h == "authorization" || h == "api-key" || h.contains("key")
+            })
+        });
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        if looks_secret && mode & 0o044 != 0 {
+            return Some(FileError::Parse {
+                path: path.to_path_buf(),
+                line: String::new(),
+                message: "holds a key header and is readable by others (chmod 600 it, or use api_key_env)".into(),
+            });
+        }
+    }
+    let _ = (path, settings);
+    None
+}

@@ -1,0 +1,66 @@
+//! What every face of llmdeck (console or command line) starts from: paths,
+//! settings, the chosen profile and the price table, plus the problems found
+//! loading them (reported, never fatal unless the user asked for the broken thing).
+
+use std::sync::Arc;
+
+use crate::config::profile::{self, Overrides, ProfileError};
+use crate::config::{Paths, Profile, Settings, settings};
+use crate::provider::http::Timeouts;
+use crate::usage::PriceTable;
+
+pub struct Context {
+    pub paths: Paths,
+    pub settings: Settings,
+    pub profile: Profile,
+    pub prices: Arc<PriceTable>,
+    pub warnings: Vec<String>,
+}
+
+impl Context {
+    pub fn load(overrides: &Overrides) -> Result<Self, ProfileError> {
+        let paths = Paths::resolve();
+        let mut warnings = Vec::new();
+        let (settings, err) = settings::load(&paths.config_file());
+        if let Some(e) = err {
+            warnings.push(format!("{e} — using defaults"));
+        }
+        let profile = profile::resolve(&settings, overrides, &|name| std::env::var(name).ok())?;
+        let (prices, err) = PriceTable::load(&paths.prices_file());
+        if let Some(e) = err {
+            warnings.push(format!("{e} — using the built-in prices"));
+        }
+        Ok(Self {
+            paths,
+            settings,
+            profile,
+            prices: Arc::new(prices),
+            warnings,
+        })
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.settings.timeouts
+    }
+
+    pub fn demo_speed(&self) -> u32 {
+        self.settings.demo.tokens_per_second
+    }
+
+    /// Every profile a user can switch to: the configured ones, then the demo.
+    pub fn profile_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.settings.profiles.keys().cloned().collect();
+        names.push("demo".into());
+        names
+    }
+
+    /// Switching inside the console: a named profile, or "demo".
+    pub fn switch(&self, name: &str) -> Result<Profile, ProfileError> {
+        let overrides = Overrides {
+            profile: (name != "demo").then(|| name.to_string()),
+            demo: name == "demo",
+            ..Overrides::default()
+        };
+        profile::resolve(&self.settings, &overrides, &|n| std::env::var(n).ok())
+    }
+}

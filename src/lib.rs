@@ -1,0 +1,11 @@
+//! llmdeck: a terminal developer console for the OpenAI API and every
+//! OpenAI-compatible endpoint. The domain (`chat`, `usage`, `provider`,
+//! `config`) knows nothing of the terminal; `tui` and `cli` are two faces of it.
+
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod provider;
+pub mod tui;
+pub mod usage;

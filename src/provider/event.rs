@@ -1,0 +1,133 @@
+//! The one event type every wire API (Chat Completions, Responses, the demo)
+//! is normalised into. Nothing past the provider knows which API spoke.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// The server answered (first byte); carries the model it reports, if any.
+    Started {
+        model: Option<String>,
+    },
+    /// Waiting before another attempt; nothing has been received yet.
+    Retrying {
+        attempt: u32,
+        of: u32,
+        wait_ms: u64,
+        reason: String,
+    },
+    TextDelta(String),
+    ReasoningDelta(String),
+    ToolCallDelta {
+        index: u32,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    },
+    Usage(Usage),
+    Finish(FinishReason),
+    /// The stream ended normally. Always the last event unless `Error` is.
+    End,
+    /// The stream failed; partial text already delivered stays valid.
+    Error(ProviderError),
+}
+
+/// Token counts of one request. `source` says whether the server reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input: u64,
+    pub cached_input: u64,
+    pub cache_write: u64,
+    /// Includes reasoning tokens, as the API counts them.
+    pub output: u64,
+    pub reasoning: u64,
+    pub source: UsageSource,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageSource {
+    #[default]
+    Reported,
+    Estimated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    Length,
+    ContentFilter,
+    ToolCalls,
+    Other(String),
+}
+
+impl FinishReason {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "stop" | "end_turn" | "completed" => Self::Stop,
+            "length" | "max_tokens" | "max_output_tokens" => Self::Length,
+            "content_filter" => Self::ContentFilter,
+            "tool_calls" | "function_call" => Self::ToolCalls,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length (max tokens reached)",
+            Self::ContentFilter => "content filter",
+            Self::ToolCalls => "tool calls",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("HTTP {status}: {message}")]
+    Http {
+        status: u16,
+        message: String,
+        code: Option<String>,
+    },
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("no answer within {0} s (first-byte timeout)")]
+    FirstByteTimeout(u64),
+    #[error("stream stalled: nothing received for {0} s")]
+    Stalled(u64),
+    #[error("connection closed before the answer finished")]
+    Interrupted,
+    #[error("malformed chunk from the server: {0}")]
+    Malformed(String),
+    #[error("server error in stream: {0}")]
+    Server(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ProviderError {
+    /// A short machine-readable kind for the ledger.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Http { .. } => "http",
+            Self::Connect(_) => "connect",
+            Self::FirstByteTimeout(_) => "timeout",
+            Self::Stalled(_) => "stalled",
+            Self::Interrupted => "interrupted",
+            Self::Malformed(_) => "malformed",
+            Self::Server(_) => "server",
+            Self::Other(_) => "other",
+        }
+    }
+
+    /// Faults after the answer began: the partial answer is kept as interrupted.
+    pub fn is_mid_stream(&self) -> bool {
+        matches!(
+            self,
+            Self::Stalled(_) | Self::Interrupted | Self::Malformed(_) | Self::Server(_)
+        )
+    }
+}

@@ -1,0 +1,397 @@
+//! The HTTP side of the provider: one reqwest client with our timeouts, the
+//! headers a profile asks for, retries before the first byte, and the stream
+//! read through our own SSE parser so that every fault ends in a clear event.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+
+use super::chat_completions::{self, MaxTokensField};
+use super::event::{ProviderError, StreamEvent};
+use super::sse::{SseError, SseParser};
+use crate::chat::request::ChatRequest;
+use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    pub connect_secs: u64,
+    /// Reasoning models can think for minutes before they send anything.
+    pub first_byte_secs: u64,
+    /// The longest silence between two chunks once the answer has begun.
+    pub idle_secs: u64,
+    pub max_attempts: u32,
+    /// A server asking us to wait longer than this is reported, not obeyed.
+    pub max_retry_wait_secs: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect_secs: 10,
+            first_byte_secs: 300,
+            idle_secs: 60,
+            max_attempts: 3,
+            max_retry_wait_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    endpoint: HttpEndpoint,
+    headers: HeaderMap,
+    timeouts: Timeouts,
+}
+
+impl HttpClient {
+    pub fn new(endpoint: HttpEndpoint, timeouts: Timeouts) -> Result<Self, ProviderError> {
+        // One process-wide crypto provider; a second install is harmless and ignored.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(timeouts.connect_secs))
+            .user_agent(concat!("llmdeck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Other(format!("cannot start the HTTP client: {e}")))?;
+        let headers = headers(&endpoint)?;
+        Ok(Self {
+            client,
+            endpoint,
+            headers,
+            timeouts,
+        })
+    }
+
+    pub fn endpoint(&self) -> &HttpEndpoint {
+        &self.endpoint
+    }
+
+    fn url(&self, path: &str) -> String {
+        let mut url = format!("{}{}", self.endpoint.base_url, path);
+        let mut sep = if url.contains('?') { '&' } else { '?' };
+        for (k, v) in &self.endpoint.query {
+            url.push(sep);
+            url.push_str(k);
+            url.push('=');
+            url.push_str(v);
+            sep = '&';
+        }
+        url
+    }
+
+    pub fn max_tokens_field(&self) -> MaxTokensField {
+        if self.endpoint.base_url == OPENAI_BASE_URL {
+            MaxTokensField::MaxCompletionTokens
+        } else {
+            MaxTokensField::MaxTokens
+        }
+    }
+
+    /// The exact bytes a chat request sends.
+    pub fn chat_body(&self, req: &ChatRequest) -> Vec<u8> {
+        serde_json::to_vec(&chat_completions::body(req, self.max_tokens_field()))
+            .expect("request bodies serialize")
+    }
+
+    /// Streams a chat completion; every event goes to `emit`, ending with `End` or `Error`.
+    pub async fn stream_chat(&self, req: &ChatRequest, emit: &mut (dyn FnMut(StreamEvent) + Send)) {
+        let body = self.chat_body(req);
+        let response = match self.send_with_retries(&body, emit).await {
+            Ok(r) => r,
+            Err(e) => return emit(StreamEvent::Error(e)),
+        };
+        emit(StreamEvent::Started { model: None });
+        self.read_stream(response, emit).await;
+    }
+
+    async fn send_with_retries(
+        &self,
+        body: &[u8],
+        emit: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<reqwest::Response, ProviderError> {
+        let t = self.timeouts;
+        let mut attempt = 1;
+        loop {
+            let send = self
+                .client
+                .post(self.url("/chat/completions"))
+                .headers(self.headers.clone())
+                .header("content-type", "application/json")
+                .header("accept", "text/event-stream")
+                .body(body.to_vec())
+                .send();
+            let outcome =
+                match tokio::time::timeout(Duration::from_secs(t.first_byte_secs), send).await {
+                    Err(_) => Err((
+                        ProviderError::FirstByteTimeout(t.first_byte_secs),
+                        None,
+                        false,
+                    )),
+                    Ok(Err(e)) => Err((ProviderError::Connect(describe(&e)), None, true)),
+                    Ok(Ok(resp)) if resp.status().is_success() => Ok(resp),
+                    Ok(Ok(resp)) => {
+                        let status = resp.status().as_u16();
+                        let wait = retry_after(resp.headers());
+                        let text = resp.text().await.unwrap_or_default();
+                        let (message, code) = chat_completions::error_message(&text)
+                            .unwrap_or_else(|| (text.chars().take(300).collect(), None));
+                        let retryable = matches!(status, 408 | 409 | 429 | 500..=599)
+                            && code.as_deref() != Some("insufficient_quota");
+                        Err((
+                            ProviderError::Http {
+                                status,
+                                message,
+                                code,
+                            },
+                            wait,
+                            retryable,
+                        ))
+                    }
+                };
+            let (error, asked_wait, retryable) = match outcome {
+                Ok(resp) => return Ok(resp),
+                Err(e) => e,
+            };
+            if !retryable || attempt >= t.max_attempts {
+                return Err(error);
+            }
+            let wait = match asked_wait {
+                Some(w) if w > Duration::from_secs(t.max_retry_wait_secs) => {
+                    return Err(ProviderError::Other(format!(
+                        "{error} — the server asks to retry in {} s, longer than the {} s cap",
+                        w.as_secs(),
+                        t.max_retry_wait_secs
+                    )));
+                }
+                Some(w) => w,
+                None => backoff(attempt),
+            };
+            emit(StreamEvent::Retrying {
+                attempt: attempt + 1,
+                of: t.max_attempts,
+                wait_ms: wait.as_millis() as u64,
+                reason: error.to_string(),
+            });
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        response: reqwest::Response,
+        emit: &mut (dyn FnMut(StreamEvent) + Send),
+    ) {
+        let t = self.timeouts;
+        let mut body = response.bytes_stream();
+        let mut parser = SseParser::default();
+        let mut events = Vec::new();
+        let mut finished = false;
+        let mut received_any = false;
+        loop {
+            let limit = if received_any {
+                t.idle_secs
+            } else {
+                t.first_byte_secs
+            };
+            let next = match tokio::time::timeout(Duration::from_secs(limit), body.next()).await {
+                Err(_) if received_any => {
+                    return emit(StreamEvent::Error(ProviderError::Stalled(limit)));
+                }
+                Err(_) => return emit(StreamEvent::Error(ProviderError::FirstByteTimeout(limit))),
+                Ok(n) => n,
+            };
+            let at_end = next.is_none();
+            let parsed = match next {
+                Some(Ok(bytes)) => {
+                    received_any = true;
+                    parser.push(&bytes)
+                }
+                Some(Err(_)) => return emit(StreamEvent::Error(ProviderError::Interrupted)),
+                None => parser.finish().map(|e| e.into_iter().collect()),
+            };
+            let sse = match parsed {
+                Ok(sse) => sse,
+                Err(e) => return emit(StreamEvent::Error(sse_error(e))),
+            };
+            for ev in sse {
+                if ev.data.trim() == "[DONE]" {
+                    return emit(StreamEvent::End);
+                }
+                events.clear();
+                if let Err(e) = chat_completions::parse_chunk(&ev.data, &mut events) {
+                    return emit(StreamEvent::Error(e));
+                }
+                for e in events.drain(..) {
+                    finished |= matches!(e, StreamEvent::Finish(_));
+                    emit(e);
+                }
+            }
+            if at_end {
+                // Closed without [DONE]: complete only if the answer said it finished.
+                return emit(if finished {
+                    StreamEvent::End
+                } else {
+                    StreamEvent::Error(ProviderError::Interrupted)
+                });
+            }
+        }
+    }
+
+    pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        #[derive(Deserialize)]
+        struct List {
+            data: Vec<Model>,
+        }
+        #[derive(Deserialize)]
+        struct Model {
+            id: String,
+        }
+        let resp = self
+            .client
+            .get(self.url("/models"))
+            .headers(self.headers.clone())
+            .timeout(Duration::from_secs(self.timeouts.connect_secs + 20))
+            .send()
+            .await
+            .map_err(|e| ProviderError::Connect(describe(&e)))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|_| ProviderError::Interrupted)?;
+        if !(200..300).contains(&status) {
+            let (message, code) = chat_completions::error_message(&text)
+                .unwrap_or_else(|| (text.chars().take(300).collect(), None));
+            return Err(ProviderError::Http {
+                status,
+                message,
+                code,
+            });
+        }
+        let list: List = serde_json::from_str(&text)
+            .map_err(|e| ProviderError::Malformed(format!("model list: {e}")))?;
+        let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+fn sse_error(e: SseError) -> ProviderError {
+    ProviderError::Malformed(e.to_string())
+}
+
+/// The headers a profile sends. Bad values are a message, never a panic.
+fn headers(endpoint: &HttpEndpoint) -> Result<HeaderMap, ProviderError> {
+    let mut map = HeaderMap::new();
+    let mut put = |name: &str, value: &str, secret: bool| -> Result<(), ProviderError> {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            ProviderError::Other(format!("invalid header name {name:?} in profile"))
+        })?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
+            ProviderError::Other(if secret {
+                "the API key contains characters that cannot be sent in a header".into()
+            } else {
+                format!("invalid value for header {name} in profile")
+            })
+        })?;
+        value.set_sensitive(secret);
+        map.insert(name, value);
+        Ok(())
+    };
+    if let Some(key) = &endpoint.key {
+        match endpoint.auth {
+            AuthStyle::Bearer => put("authorization", &format!("Bearer {}", key.expose()), true)?,
+            AuthStyle::ApiKey => put("api-key", key.expose(), true)?,
+        }
+    }
+    if let Some(org) = &endpoint.organization {
+        put("openai-organization", org, false)?;
+    }
+    if let Some(project) = &endpoint.project {
+        put("openai-project", project, false)?;
+    }
+    for (k, v) in &endpoint.headers {
+        put(k, v, false)?;
+    }
+    Ok(map)
+}
+
+/// `retry-after-ms`, then `Retry-After` in seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        return Some(Duration::from_millis(ms.max(0.0) as u64));
+    }
+    let value = get("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return Some(Duration::from_millis((secs.max(0.0) * 1000.0) as u64));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with jitter: 0.5 s, 1 s, 2 s... capped at 8 s, ±25 %.
+fn backoff(attempt: u32) -> Duration {
+    let base = (500u64 << (attempt - 1).min(4)).min(8000);
+    let nanos = Instant::now().elapsed().as_nanos() as u64 ^ std::process::id() as u64;
+    let seed = nanos.wrapping_add(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64)
+            .unwrap_or(0),
+    );
+    let jitter = (seed % 500) as i64 - 250; // -250..250 per mille of a quarter
+    Duration::from_millis((base as i64 + base as i64 * jitter / 1000) as u64)
+}
+
+/// Connection errors without reqwest's nesting, which hides the cause.
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut msg = if e.is_connect() {
+        "connection failed".to_string()
+    } else if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_ms_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1) <= Duration::from_millis(625));
+        assert!(backoff(3) >= Duration::from_millis(1500));
+        assert!(backoff(10) <= Duration::from_millis(10_000));
+    }
+}

@@ -1,0 +1,190 @@
+//! A server-sent events parser fed with arbitrary byte chunks. Our own rather
+//! than a crate's so that every fault is reported: invalid UTF-8 and oversized
+//! lines are errors, comments and keep-alives are skipped, nothing is dropped silently.
+
+/// One dispatched event: the `event:` name (if any) and its joined `data:` lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub event: Option<String>,
+    pub data: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SseError {
+    #[error("invalid UTF-8 in stream line")]
+    InvalidUtf8,
+    #[error("stream line longer than {0} bytes")]
+    LineTooLong(usize),
+}
+
+pub const DEFAULT_MAX_LINE: usize = 16 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct SseParser {
+    buf: Vec<u8>,
+    /// Bytes of `buf` already scanned for a line end.
+    scanned: usize,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+    max_line: usize,
+    /// A lone CR ended the last line; a following LF belongs to it.
+    pending_cr: bool,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_LINE)
+    }
+}
+
+impl SseParser {
+    pub fn new(max_line: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            scanned: 0,
+            event: None,
+            data: String::new(),
+            has_data: false,
+            max_line,
+            pending_cr: false,
+        }
+    }
+
+    /// Feeds bytes; returns the events completed by them.
+    pub fn push(&mut self, mut bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+        let mut out = Vec::new();
+        if self.pending_cr && bytes.first() == Some(&b'\n') {
+            bytes = &bytes[1..];
+        }
+        self.pending_cr = false;
+        self.buf.extend_from_slice(bytes);
+        let mut start = 0;
+        let mut i = self.scanned;
+        while i < self.buf.len() {
+            let b = self.buf[i];
+            if b == b'\n' || b == b'\r' {
+                let line_end = i;
+                let mut next = i + 1;
+                if b == b'\r' {
+                    if next < self.buf.len() {
+                        if self.buf[next] == b'\n' {
+                            next += 1;
+                        }
+                    } else {
+                        self.pending_cr = true;
+                    }
+                }
+                let line = std::str::from_utf8(&self.buf[start..line_end])
+                    .map_err(|_| SseError::InvalidUtf8)?
+                    .to_string();
+                if let Some(ev) = self.line(&line) {
+                    out.push(ev);
+                }
+                start = next;
+                i = next;
+            } else {
+                i += 1;
+            }
+        }
+        self.buf.drain(..start);
+        self.scanned = self.buf.len();
+        if self.buf.len() > self.max_line {
+            return Err(SseError::LineTooLong(self.max_line));
+        }
+        Ok(out)
+    }
+
+    /// Called at the end of the body: a final event without its blank line still counts.
+    pub fn finish(&mut self) -> Result<Option<SseEvent>, SseError> {
+        if !self.buf.is_empty() {
+            let line = std::str::from_utf8(&self.buf)
+                .map_err(|_| SseError::InvalidUtf8)?
+                .to_string();
+            self.buf.clear();
+            self.scanned = 0;
+            if let Some(ev) = self.line(&line) {
+                return Ok(Some(ev));
+            }
+        }
+        Ok(self.dispatch())
+    }
+
+    fn line(&mut self, line: &str) -> Option<SseEvent> {
+        if line.is_empty() {
+            return self.dispatch();
+        }
+        if line.starts_with(':') {
+            return None; // comment / keep-alive
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line, ""),
+        };
+        match field {
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "event" => self.event = Some(value.to_string()),
+            _ => {} // id, retry and unknown fields carry nothing we use
+        }
+        None
+    }
+
+    fn dispatch(&mut self) -> Option<SseEvent> {
+        let event = self.event.take();
+        if !self.has_data {
+            return None;
+        }
+        self.has_data = false;
+        Some(SseEvent {
+            event,
+            data: std::mem::take(&mut self.data),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(parts: &[&[u8]]) -> Vec<SseEvent> {
+        let mut p = SseParser::default();
+        let mut out = Vec::new();
+        for part in parts {
+            out.extend(p.push(part).unwrap());
+        }
+        out.extend(p.finish().unwrap());
+        out
+    }
+
+    #[test]
+    fn events_split_anywhere_are_the_same() {
+        let stream =
+            b"event: a\r\ndata: one\r\n\r\n: keep-alive\n\ndata: two\ndata: lines\n\ndata: last";
+        let whole = all(&[stream]);
+        assert_eq!(whole.len(), 3);
+        assert_eq!(whole[0].event.as_deref(), Some("a"));
+        assert_eq!(whole[1].data, "two\nlines");
+        assert_eq!(whole[2].data, "last");
+        for cut in 0..stream.len() {
+            assert_eq!(
+                all(&[&stream[..cut], &stream[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_and_long_lines_are_errors() {
+        let mut p = SseParser::default();
+        assert_eq!(p.push(b"data: \xff\xfe\n"), Err(SseError::InvalidUtf8));
+        let mut p = SseParser::new(8);
+        assert_eq!(p.push(b"data: 0123456789"), Err(SseError::LineTooLong(8)));
+    }
+}

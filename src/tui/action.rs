@@ -1,0 +1,137 @@
+//! Everything a key can ask for. Keys map to these through the keymap (data),
+//! and every state change of the TUI goes through `update::apply`.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    FocusNext,
+    FocusPrev,
+    FocusInput,
+    NewConversation,
+    Conversations,
+    Parameters,
+    ModelPicker,
+    Profiles,
+    SystemPrompt,
+    Send,
+    Newline,
+    Cancel,
+    OpenEditor,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    EditMessage,
+    Regenerate,
+    PrevBranch,
+    NextBranch,
+    CopyMessage,
+    CopyCode,
+    ExportMarkdown,
+    ExportJson,
+    Open,
+    Close,
+    Confirm,
+    Rename,
+    Duplicate,
+    Delete,
+    Increase,
+    Decrease,
+    Reset,
+    /// An explicit "do nothing", to unbind a default key.
+    None,
+}
+
+/// Where keys are read: a section of the keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    Input,
+    Transcript,
+    Conversations,
+    Parameters,
+    Picker,
+    Confirm,
+    Help,
+}
+
+impl Place {
+    pub const ALL: [Place; 7] = [
+        Place::Input,
+        Place::Transcript,
+        Place::Conversations,
+        Place::Parameters,
+        Place::Picker,
+        Place::Confirm,
+        Place::Help,
+    ];
+
+    pub fn section(self) -> &'static str {
+        match self {
+            Place::Input => "input",
+            Place::Transcript => "transcript",
+            Place::Conversations => "conversations",
+            Place::Parameters => "parameters",
+            Place::Picker => "picker",
+            Place::Confirm => "confirm",
+            Place::Help => "help",
+        }
+    }
+
+    /// Places where unbound printable keys are text being typed.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Place::Input | Place::Picker)
+    }
+}
+
+impl Action {
+    /// What the help screen says an action does.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit (first press stops a running answer)",
+            Action::Help => "show the keys of this place",
+            Action::FocusNext => "next area",
+            Action::FocusPrev => "previous area",
+            Action::FocusInput => "back to the input",
+            Action::NewConversation => "new conversation",
+            Action::Conversations => "conversation list",
+            Action::Parameters => "parameters panel",
+            Action::ModelPicker => "pick a model",
+            Action::Profiles => "switch profile",
+            Action::SystemPrompt => "edit the system prompt",
+            Action::Send => "send",
+            Action::Newline => "insert a newline",
+            Action::Cancel => "stop the answer / leave the input",
+            Action::OpenEditor => "edit in $EDITOR",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first message",
+            Action::Bottom => "last message",
+            Action::EditMessage => "edit this message (new branch)",
+            Action::Regenerate => "regenerate the last answer (new branch)",
+            Action::PrevBranch => "previous branch",
+            Action::NextBranch => "next branch",
+            Action::CopyMessage => "copy the message",
+            Action::CopyCode => "copy a code block (again: the next one)",
+            Action::ExportMarkdown => "export the conversation as Markdown",
+            Action::ExportJson => "export as a Chat Completions JSON body",
+            Action::Open => "open / choose",
+            Action::Close => "close",
+            Action::Confirm => "yes",
+            Action::Rename => "rename",
+            Action::Duplicate => "duplicate",
+            Action::Delete => "delete",
+            Action::Increase => "increase",
+            Action::Decrease => "decrease",
+            Action::Reset => "reset to default (not sent)",
+            Action::None => "nothing",
+        }
+    }
+}

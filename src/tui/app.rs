@@ -1,0 +1,626 @@
+//! The console's loop: terminal events, stream events and background results
+//! arrive on channels; the state changes through `update`; the screen is
+//! redrawn only when something changed, at most once a frame.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::EventStream;
+use futures_util::StreamExt;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use super::cache::RenderCache;
+use super::keymap::Keymap;
+use super::state::{Focus, Level, Overlay, State, new_input};
+use super::update::{self, Command, EditorTarget, ExportKind, PLACEHOLDER};
+use super::views::{self, playground, transcript};
+use super::widgets::highlight;
+use super::worker::{Job, Worker};
+use super::{clipboard, editor, terminal};
+use crate::chat::conversation::Conversation;
+use crate::chat::machine::{Effect, Input, Machine, Origin};
+use crate::chat::request::{ChatRequest, WireMessage, WireRole};
+use crate::chat::store::{Store, Summary};
+use crate::chat::{export, tokens};
+use crate::config::theme::Theme;
+use crate::config::{Profile, keymap};
+use crate::context::Context;
+use crate::provider::Provider;
+use crate::provider::event::StreamEvent;
+
+/// One frame at 60 Hz: stream deltas arriving faster are drawn together.
+const FRAME: Duration = Duration::from_millis(16);
+const TOAST_FOR: Duration = Duration::from_secs(4);
+const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
+
+enum Msg {
+    Stream(u64, StreamEvent),
+    Models(Result<Vec<String>, String>),
+    Conversations(Vec<Summary>),
+    Tokens { generation: u64, tokens: u64 },
+    HighlightReady,
+    Problem(String),
+    Quit,
+}
+
+pub fn run(ctx: Context, theme: Option<String>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut app = App::new(ctx, theme);
+        app.run().await
+    })
+}
+
+pub fn origin(profile: &Profile, source: &str) -> Origin {
+    Origin {
+        source: source.into(),
+        profile: profile.name.clone(),
+        host: profile.host(),
+        api: if profile.is_demo() {
+            "demo".into()
+        } else {
+            "chat".into()
+        },
+    }
+}
+
+struct App {
+    state: State,
+    cache: RenderCache,
+    ctx: Context,
+    provider: Option<Provider>,
+    tx: UnboundedSender<Msg>,
+    rx: UnboundedReceiver<Msg>,
+    worker: Worker,
+    store: Store,
+    tasks: HashMap<u64, JoinHandle<()>>,
+    token_generation: u64,
+    count_due: Option<Instant>,
+    highlight_requested: bool,
+    revealed: Option<usize>,
+    dirty: bool,
+    last_draw: Instant,
+    editor: Option<EditorTarget>,
+}
+
+/// Restores the terminal however the loop ends.
+struct Restore;
+impl Drop for Restore {
+    fn drop(&mut self) {
+        terminal::restore();
+    }
+}
+
+impl App {
+    fn new(ctx: Context, theme_override: Option<String>) -> Self {
+        let mut warnings = ctx.warnings.clone();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let theme_name = theme_override
+            .or(ctx.settings.theme.clone())
+            .unwrap_or_else(|| "dark".into());
+        let (theme, err) = Theme::load(&theme_name, &ctx.paths.themes_dir(), no_color);
+        if let Some(e) = err {
+            warnings.push(format!("{e} — using the dark theme"));
+        }
+        let (tables, err) = keymap::load(&ctx.paths.keymap_file());
+        if let Some(e) = err {
+            warnings.push(format!("{e} — using the default keys"));
+        }
+        let (keymap, problems) = Keymap::from_tables(&tables);
+        warnings.extend(problems);
+
+        let (tx, rx) = unbounded_channel();
+        let store = Store::new(ctx.paths.conversations_dir());
+        let report = tx.clone();
+        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), move |p| {
+            let _ = report.send(Msg::Problem(p));
+        });
+        let conv = Conversation::new(&ctx.profile.model, Utc::now());
+        let machine = Machine::new(conv, origin(&ctx.profile, "tui"), Arc::clone(&ctx.prices));
+        let state = State {
+            machine,
+            profile: ctx.profile.clone(),
+            profiles: ctx.profile_names(),
+            theme,
+            keymap,
+            focus: Focus::Input,
+            overlays: Vec::new(),
+            input: new_input(PLACEHOLDER),
+            editing: None,
+            selected: None,
+            scroll: 0,
+            models: Vec::new(),
+            conversations: Vec::new(),
+            draft_tokens: None,
+            session_spend_micros: 0,
+            toast: None,
+            warnings,
+            next_code_block: 0,
+            should_quit: false,
+            viewport: 20,
+        };
+        Self {
+            state,
+            cache: RenderCache::default(),
+            ctx,
+            provider: None,
+            tx,
+            rx,
+            worker,
+            store,
+            tasks: HashMap::new(),
+            token_generation: 0,
+            count_due: None,
+            highlight_requested: false,
+            revealed: None,
+            dirty: true,
+            last_draw: Instant::now(),
+            editor: None,
+        }
+    }
+
+    async fn run(&mut self) -> anyhow::Result<()> {
+        terminal::install_panic_hook();
+        let mut term = terminal::enter()?;
+        let _restore = Restore;
+        self.draw(&mut term)?;
+        // Everything the first frame did not need starts now.
+        self.after_first_frame();
+        let mut events = EventStream::new();
+        while !self.state.should_quit {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(ev)) => {
+                        if matches!(ev, crossterm::event::Event::Resize(..)) {
+                            self.dirty = true;
+                        }
+                        let commands = update::on_event(&mut self.state, &ev);
+                        self.dirty = true;
+                        self.execute(commands);
+                    }
+                    Some(Err(_)) | None => self.state.should_quit = true,
+                },
+                Some(msg) = self.rx.recv() => self.on_msg(msg),
+                _ = tokio::time::sleep_until(deadline.into()) => {}
+            }
+            // Coalesce: apply everything already waiting before drawing once.
+            while let Ok(msg) = self.rx.try_recv() {
+                self.on_msg(msg);
+            }
+            self.timers();
+            if let Some(target) = self.editor.take() {
+                drop(events);
+                self.edit_in_editor(target);
+                term = terminal::enter()?;
+                events = EventStream::new();
+                self.dirty = true;
+            }
+            if self.dirty && self.last_draw.elapsed() >= FRAME {
+                self.draw(&mut term)?;
+            }
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let mut d = far;
+        if self.dirty {
+            d = d.min(self.last_draw + FRAME);
+        }
+        if let Some(c) = self.count_due {
+            d = d.min(c);
+        }
+        if let Some(t) = &self.state.toast {
+            d = d.min(t.at + TOAST_FOR);
+        }
+        d
+    }
+
+    fn timers(&mut self) {
+        let now = Instant::now();
+        if self.count_due.is_some_and(|c| c <= now) {
+            self.count_due = None;
+            self.count_tokens();
+        }
+        if self
+            .state
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.at + TOAST_FOR <= now)
+        {
+            self.state.toast = None;
+            self.dirty = true;
+        }
+    }
+
+    fn draw(&mut self, term: &mut terminal::Term) -> anyhow::Result<()> {
+        let size = term.size()?;
+        let areas = playground::layout(size.into(), &self.state);
+        self.state.viewport = areas.transcript.height;
+        self.cache
+            .prepare(areas.transcript.width.saturating_sub(1), &self.state.theme);
+        if self.state.selected != self.revealed {
+            if let Some(s) = transcript::reveal(&self.state, &mut self.cache, areas.transcript) {
+                self.state.scroll = s;
+            }
+            self.revealed = self.state.selected;
+        }
+        term.draw(|f| views::draw(f, &self.state, &mut self.cache))?;
+        self.last_draw = Instant::now();
+        self.dirty = false;
+        if self.cache.wants_highlighting && !self.highlight_requested {
+            self.highlight_requested = true;
+            let tx = self.tx.clone();
+            tokio::task::spawn_blocking(move || {
+                highlight::warm_up();
+                let _ = tx.send(Msg::HighlightReady);
+            });
+        }
+        Ok(())
+    }
+
+    fn after_first_frame(&mut self) {
+        self.start_provider();
+        self.execute(vec![Command::RefreshConversations]);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+                _ = int.recv() => {}
+            }
+            let _ = tx.send(Msg::Quit);
+        });
+    }
+
+    fn start_provider(&mut self) {
+        match Provider::new(
+            &self.state.profile,
+            self.ctx.timeouts(),
+            self.ctx.demo_speed(),
+        ) {
+            Ok(p) => {
+                self.provider = Some(p.clone());
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Msg::Models(p.models().await.map_err(|e| e.to_string())));
+                });
+            }
+            Err(e) => {
+                self.provider = None;
+                self.state.toast(Level::Error, e.to_string());
+            }
+        }
+    }
+
+    fn on_msg(&mut self, msg: Msg) {
+        self.dirty = true;
+        match msg {
+            Msg::Stream(id, event) => {
+                if matches!(event, StreamEvent::End | StreamEvent::Error(_)) {
+                    self.tasks.remove(&id);
+                }
+                self.machine(Input::Stream(id, event));
+            }
+            Msg::Models(Ok(models)) => {
+                self.state.models = models;
+                self.refresh_model_picker();
+            }
+            Msg::Models(Err(e)) => {
+                self.state.models = self.state.profile.models.clone();
+                self.refresh_model_picker();
+                self.state
+                    .toast(Level::Warning, format!("could not list models: {e}"));
+            }
+            Msg::Conversations(list) => {
+                if let Some(Overlay::Conversations { selected }) = self
+                    .state
+                    .overlays
+                    .iter_mut()
+                    .find(|o| matches!(o, Overlay::Conversations { .. }))
+                {
+                    *selected = (*selected).min(list.len().saturating_sub(1));
+                }
+                self.state.conversations = list;
+            }
+            Msg::Tokens { generation, tokens } => {
+                if generation == self.token_generation {
+                    self.state.draft_tokens = Some(tokens);
+                }
+            }
+            Msg::HighlightReady => {}
+            Msg::Problem(p) => self.state.toast(Level::Error, p),
+            Msg::Quit => {
+                self.machine(Input::Cancel);
+                self.state.should_quit = true;
+            }
+        }
+    }
+
+    fn refresh_model_picker(&mut self) {
+        let models = self.state.models.clone();
+        for o in &mut self.state.overlays {
+            if let Overlay::Picker(p) = o
+                && p.kind == super::state::PickerKind::Model
+            {
+                for m in &models {
+                    if !p.items.contains(m) {
+                        p.items.push(m.clone());
+                    }
+                }
+                update::refilter(p);
+            }
+        }
+    }
+
+    fn machine(&mut self, input: Input) {
+        let effects = self.state.machine.handle(input, Instant::now(), Utc::now());
+        self.effects(effects);
+    }
+
+    fn effects(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Start {
+                    request_id,
+                    request,
+                } => self.start_stream(request_id, request),
+                Effect::Abort { request_id } => {
+                    // Dropping the request closes the HTTP connection.
+                    if let Some(task) = self.tasks.remove(&request_id) {
+                        task.abort();
+                    }
+                }
+                Effect::Save => {
+                    let conv = &self.state.machine.conv;
+                    if !conv.path().is_empty() {
+                        self.worker.send(Job::Save(Box::new(conv.clone())));
+                    }
+                }
+                Effect::Journal { node, text } => self.worker.send(Job::Journal {
+                    id: self.state.machine.conv.id.clone(),
+                    node,
+                    text,
+                }),
+                Effect::Record(row) => {
+                    self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
+                    self.worker.send(Job::Record(row));
+                }
+            }
+        }
+    }
+
+    fn start_stream(&mut self, id: u64, request: ChatRequest) {
+        let Some(provider) = self.provider.clone() else {
+            let error = crate::provider::event::ProviderError::Other(
+                "no provider: the profile could not be set up (see the message above)".into(),
+            );
+            self.machine(Input::Stream(id, StreamEvent::Error(error)));
+            return;
+        };
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let mut emit = |ev: StreamEvent| {
+                let _ = tx.send(Msg::Stream(id, ev));
+            };
+            provider.stream(&request, &mut emit).await;
+        });
+        self.tasks.insert(id, task);
+    }
+
+    fn execute(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            self.command(command);
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Machine(input) => self.machine(input),
+            Command::Effects(effects) => self.effects(effects),
+            Command::Copy { text, what } => {
+                clipboard::copy(&text);
+                self.state.toast(
+                    Level::Info,
+                    format!("copied {what} ({} chars)", text.chars().count()),
+                );
+            }
+            Command::EditInEditor(target) => self.editor = Some(target),
+            Command::NewConversation => {
+                self.machine(Input::Cancel);
+                let conv = Conversation::new(&self.state.profile.model, Utc::now());
+                self.replace_conversation(conv);
+            }
+            Command::OpenConversation(id) => match self.store.load(&id) {
+                Ok(conv) => {
+                    self.machine(Input::Cancel);
+                    self.replace_conversation(conv);
+                }
+                Err(e) => self.state.toast(Level::Error, e.to_string()),
+            },
+            Command::DuplicateConversation(id) => match self.store.load(&id) {
+                Ok(mut conv) => {
+                    conv.title = format!("copy of {}", conv.display_title());
+                    conv.id = uuid::Uuid::now_v7().to_string();
+                    conv.updated = Utc::now();
+                    self.worker.send(Job::Save(Box::new(conv)));
+                    self.worker.flush();
+                    self.command(Command::RefreshConversations);
+                }
+                Err(e) => self.state.toast(Level::Error, e.to_string()),
+            },
+            Command::RenameConversation { id, title } => {
+                if id == self.state.machine.conv.id {
+                    self.state.machine.conv.title = title;
+                    self.effects(vec![Effect::Save]);
+                } else if let Ok(mut conv) = self.store.load(&id) {
+                    conv.title = title;
+                    self.worker.send(Job::Save(Box::new(conv)));
+                }
+                self.worker.flush();
+                self.command(Command::RefreshConversations);
+            }
+            Command::DeleteConversation(id) => {
+                if id == self.state.machine.conv.id {
+                    self.command(Command::NewConversation);
+                }
+                self.worker.send(Job::Delete(id));
+                self.worker.flush();
+                self.command(Command::RefreshConversations);
+            }
+            Command::RefreshConversations => {
+                let store = self.store.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Msg::Conversations(store.list()));
+                });
+            }
+            Command::SwitchProfile(name) => match self.ctx.switch(&name) {
+                Ok(profile) => {
+                    self.machine(Input::Cancel);
+                    self.state.machine.origin = origin(&profile, "tui");
+                    self.state.machine.conv.model = profile.model.clone();
+                    self.state.profile = profile;
+                    self.state.models.clear();
+                    self.start_provider();
+                    self.state.toast(Level::Info, format!("profile: {name}"));
+                }
+                Err(e) => self.state.toast(Level::Error, e.to_string()),
+            },
+            Command::LoadModels => {
+                if let Some(p) = self.provider.clone() {
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(Msg::Models(p.models().await.map_err(|e| e.to_string())));
+                    });
+                }
+            }
+            Command::Export(kind) => self.export(kind),
+            Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
+        }
+    }
+
+    fn replace_conversation(&mut self, conv: Conversation) {
+        self.state.machine.conv = conv;
+        self.state.machine.notice = None;
+        self.cache.clear();
+        self.state.scroll = 0;
+        self.state.selected = None;
+        self.state.editing = None;
+        self.state.focus = Focus::Input;
+        self.state.input = new_input(PLACEHOLDER);
+        self.count_due = Some(Instant::now());
+    }
+
+    /// Counts what would be sent now on a blocking thread (the tokenizer loads on first use).
+    fn count_tokens(&mut self) {
+        self.token_generation += 1;
+        let conv = &self.state.machine.conv;
+        let mut request = ChatRequest::for_node(conv, conv.last());
+        let draft = self.state.draft();
+        if !draft.trim().is_empty() {
+            request.messages.push(WireMessage {
+                role: WireRole::User,
+                content: draft,
+            });
+        }
+        if request.messages.is_empty() {
+            self.state.draft_tokens = None;
+            return;
+        }
+        let generation = self.token_generation;
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let tokens = tokens::count_request(&request);
+            let _ = tx.send(Msg::Tokens { generation, tokens });
+        });
+    }
+
+    fn export(&mut self, kind: ExportKind) {
+        let conv = &self.state.machine.conv;
+        let (text, ext) = match kind {
+            ExportKind::Markdown => (export::to_markdown(conv), "md"),
+            ExportKind::Json => (export::to_request_json(conv), "json"),
+        };
+        let slug: String = conv
+            .display_title()
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let path = self.ctx.paths.data_dir.join("exports").join(format!(
+            "{}-{}.{ext}",
+            slug.chars().take(40).collect::<String>(),
+            &conv.id[..8]
+        ));
+        match crate::config::files::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => self
+                .state
+                .toast(Level::Info, format!("exported to {}", path.display())),
+            Err(e) => self.state.toast(
+                Level::Error,
+                format!("export failed: {}: {e}", path.display()),
+            ),
+        }
+    }
+
+    fn edit_in_editor(&mut self, target: EditorTarget) {
+        let text = match target {
+            EditorTarget::Draft => self.state.draft(),
+            EditorTarget::System => match self.state.overlays.last() {
+                Some(Overlay::Prompt(p)) => p.input.lines().join("\n"),
+                _ => self.state.machine.conv.system.clone(),
+            },
+        };
+        terminal::restore();
+        let result = editor::edit(&self.ctx.paths.state_dir, &text);
+        match (result, target) {
+            (Ok(new), EditorTarget::Draft) => {
+                let mut input = new_input(PLACEHOLDER);
+                input.insert_str(new.trim_end_matches('\n'));
+                self.state.input = input;
+                self.state.focus = Focus::Input;
+                self.count_due = Some(Instant::now());
+            }
+            (Ok(new), EditorTarget::System) => {
+                if let Some(Overlay::Prompt(p)) = self.state.overlays.last_mut() {
+                    let mut input = new_input("");
+                    input.insert_str(new.trim_end_matches('\n'));
+                    p.input = input;
+                }
+            }
+            (Err(e), _) => self.state.toast(Level::Error, e),
+        }
+    }
+
+    fn shutdown(&mut self) {
+        // Quitting mid-stream keeps the partial answer: cancel saves and records it.
+        self.machine(Input::Cancel);
+        self.worker.flush();
+    }
+}

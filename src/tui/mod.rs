@@ -1,0 +1,15 @@
+//! The console: app loop, keymap, state, update, views and widgets.
+
+pub mod action;
+pub mod app;
+pub mod cache;
+pub mod clipboard;
+pub mod editor;
+pub mod keymap;
+pub mod params;
+pub mod state;
+pub mod terminal;
+pub mod update;
+pub mod views;
+pub mod widgets;
+pub mod worker;

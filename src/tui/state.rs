@@ -1,0 +1,173 @@
+//! Everything the screen shows, in one place. Views read it; only
+//! `update::apply` and the app's message handling change it.
+
+use std::time::Instant;
+
+use ratatui_textarea::TextArea;
+
+use super::action::Place;
+use super::keymap::Keymap;
+use crate::chat::conversation::NodeId;
+use crate::chat::machine::Machine;
+use crate::chat::store::Summary;
+use crate::config::Profile;
+use crate::config::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Input,
+    Transcript,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Model,
+    Profile,
+}
+
+pub struct Picker {
+    pub kind: PickerKind,
+    pub query: String,
+    pub items: Vec<String>,
+    /// Indices into `items` that match the query, best first.
+    pub matches: Vec<usize>,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptPurpose {
+    Rename(String),
+    System,
+    Param(super::params::Field),
+}
+
+pub struct TextPrompt {
+    pub title: String,
+    pub purpose: PromptPurpose,
+    pub input: TextArea<'static>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmed {
+    DeleteConversation(String),
+}
+
+pub enum Overlay {
+    Help { scroll: u16 },
+    Conversations { selected: usize },
+    Parameters { selected: usize },
+    Picker(Picker),
+    Prompt(Box<TextPrompt>),
+    Confirm { question: String, then: Confirmed },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+pub struct Toast {
+    pub text: String,
+    pub level: Level,
+    pub at: Instant,
+}
+
+pub struct State {
+    pub machine: Machine,
+    pub profile: Profile,
+    pub profiles: Vec<String>,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub focus: Focus,
+    pub overlays: Vec<Overlay>,
+    pub input: TextArea<'static>,
+    /// The user message being edited: sending makes a new branch beside it.
+    pub editing: Option<NodeId>,
+    /// Index into the shown path of the selected message (transcript focus).
+    pub selected: Option<usize>,
+    /// Lines scrolled up from the bottom of the transcript; 0 follows the stream.
+    pub scroll: usize,
+    pub models: Vec<String>,
+    pub conversations: Vec<Summary>,
+    /// Tokens of what would be sent now (conversation + draft), when counted.
+    pub draft_tokens: Option<u64>,
+    pub session_spend_micros: i64,
+    pub toast: Option<Toast>,
+    /// Problems found at start-up (bad config, theme, keymap): shown until dismissed.
+    pub warnings: Vec<String>,
+    /// Which code block "copy code" takes next.
+    pub next_code_block: usize,
+    pub should_quit: bool,
+    /// Rows of the transcript at the last layout, for paging.
+    pub viewport: u16,
+}
+
+impl State {
+    /// Where keys go now: the top overlay, else the focused area.
+    pub fn place(&self) -> Place {
+        match self.overlays.last() {
+            Some(Overlay::Help { .. }) => Place::Help,
+            Some(Overlay::Conversations { .. }) => Place::Conversations,
+            Some(Overlay::Parameters { .. }) => Place::Parameters,
+            Some(Overlay::Picker(_)) | Some(Overlay::Prompt(_)) => Place::Picker,
+            Some(Overlay::Confirm { .. }) => Place::Confirm,
+            None => match self.focus {
+                Focus::Input => Place::Input,
+                Focus::Transcript => Place::Transcript,
+            },
+        }
+    }
+
+    /// The place under any help screens (whose keys the help lists).
+    pub fn place_without_help(state: &State) -> Place {
+        let top = state
+            .overlays
+            .iter()
+            .rev()
+            .find(|o| !matches!(o, Overlay::Help { .. }));
+        match top {
+            Some(Overlay::Conversations { .. }) => Place::Conversations,
+            Some(Overlay::Parameters { .. }) => Place::Parameters,
+            Some(Overlay::Picker(_)) | Some(Overlay::Prompt(_)) => Place::Picker,
+            Some(Overlay::Confirm { .. }) => Place::Confirm,
+            _ => match state.focus {
+                Focus::Input => Place::Input,
+                Focus::Transcript => Place::Transcript,
+            },
+        }
+    }
+
+    pub fn draft(&self) -> String {
+        self.input.lines().join("\n")
+    }
+
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        self.toast = Some(Toast {
+            text: text.into(),
+            level,
+            at: Instant::now(),
+        });
+    }
+
+    pub fn viewport_rows(&self) -> usize {
+        usize::from(self.viewport.max(4))
+    }
+
+    /// The node id of the selected message, if any.
+    pub fn selected_node(&self) -> Option<NodeId> {
+        let path = self.machine.conv.path();
+        self.selected.and_then(|i| path.get(i).copied())
+    }
+}
+
+/// A fresh input box with the look we use everywhere.
+pub fn new_input(placeholder: &str) -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text(placeholder.to_string());
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    t
+}

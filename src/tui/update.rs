@@ -1,0 +1,677 @@
+//! The one place TUI state changes: keys become actions, actions change state
+//! and return commands for the app to carry out (I/O stays out of here, so a
+//! test can drive the whole UI with keys and read the commands back).
+
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
+
+use super::action::{Action, Place};
+use super::params::{self, Field};
+use super::state::{
+    Confirmed, Focus, Level, Overlay, Picker, PickerKind, PromptPurpose, State, TextPrompt,
+    new_input,
+};
+use crate::chat::conversation::Role;
+use crate::chat::machine::{Effect, Input};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Feed the conversation state machine; the app runs the effects it returns.
+    Machine(Input),
+    /// Carry out effects (params changed → save, say).
+    Effects(Vec<Effect>),
+    Copy {
+        text: String,
+        what: String,
+    },
+    EditInEditor(EditorTarget),
+    NewConversation,
+    OpenConversation(String),
+    DuplicateConversation(String),
+    RenameConversation {
+        id: String,
+        title: String,
+    },
+    DeleteConversation(String),
+    RefreshConversations,
+    SwitchProfile(String),
+    LoadModels,
+    Export(ExportKind),
+    /// The draft or conversation changed: count what would be sent.
+    CountTokens,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorTarget {
+    Draft,
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Markdown,
+    Json,
+}
+
+/// A terminal event. Returns the commands it causes.
+pub fn on_event(state: &mut State, event: &Event) -> Vec<Command> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
+        Event::Paste(text) => paste(state, text),
+        Event::Mouse(m) => {
+            match m.kind {
+                MouseEventKind::ScrollUp => state.scroll += 3,
+                MouseEventKind::ScrollDown => state.scroll = state.scroll.saturating_sub(3),
+                _ => {}
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
+    let place = state.place();
+    if let Some(action) = state.keymap.action(place, key) {
+        return apply(state, action);
+    }
+    if !place.takes_text() {
+        return Vec::new();
+    }
+    match state.overlays.last_mut() {
+        Some(Overlay::Picker(p)) => {
+            let before = p.query.clone();
+            match key.code {
+                crossterm::event::KeyCode::Char(c) => p.query.push(c),
+                crossterm::event::KeyCode::Backspace => {
+                    p.query.pop();
+                }
+                _ => {}
+            }
+            if p.query != before {
+                refilter(p);
+            }
+            Vec::new()
+        }
+        Some(Overlay::Prompt(prompt)) => {
+            prompt.input.input(*key);
+            prompt.error = None;
+            Vec::new()
+        }
+        _ => {
+            if state.input.input(*key) {
+                vec![Command::CountTokens]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn paste(state: &mut State, text: &str) -> Vec<Command> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    match state.overlays.last_mut() {
+        Some(Overlay::Prompt(p)) => {
+            p.input.insert_str(&text);
+            Vec::new()
+        }
+        Some(Overlay::Picker(p)) => {
+            p.query.push_str(text.lines().next().unwrap_or(""));
+            refilter(p);
+            Vec::new()
+        }
+        Some(_) => Vec::new(),
+        None => {
+            state.focus = Focus::Input;
+            state.input.insert_str(&text);
+            vec![Command::CountTokens]
+        }
+    }
+}
+
+pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
+    // Actions that mean the same everywhere.
+    match action {
+        Action::Quit => {
+            if state.machine.is_streaming() {
+                state.toast(Level::Info, "answer stopped — press Ctrl-C again to quit");
+                return vec![Command::Machine(Input::Cancel)];
+            }
+            state.should_quit = true;
+            return Vec::new();
+        }
+        Action::Help => {
+            if !matches!(state.overlays.last(), Some(Overlay::Help { .. })) {
+                state.overlays.push(Overlay::Help { scroll: 0 });
+            }
+            return Vec::new();
+        }
+        Action::NewConversation if !matches!(state.place(), Place::Picker) => {
+            state.overlays.clear();
+            return vec![Command::NewConversation];
+        }
+        Action::Conversations => {
+            state
+                .overlays
+                .retain(|o| !matches!(o, Overlay::Conversations { .. }));
+            state.overlays.push(Overlay::Conversations { selected: 0 });
+            return vec![Command::RefreshConversations];
+        }
+        Action::Parameters => {
+            state
+                .overlays
+                .retain(|o| !matches!(o, Overlay::Parameters { .. }));
+            state.overlays.push(Overlay::Parameters { selected: 0 });
+            return Vec::new();
+        }
+        Action::ModelPicker => return open_picker(state, PickerKind::Model),
+        Action::Profiles => return open_picker(state, PickerKind::Profile),
+        Action::SystemPrompt => {
+            open_prompt(
+                state,
+                "System prompt (Enter saves, Alt-Enter newline, Ctrl-E $EDITOR)",
+                PromptPurpose::System,
+                &state.machine.conv.system.clone(),
+            );
+            return Vec::new();
+        }
+        Action::CopyMessage => return copy_message(state),
+        _ => {}
+    }
+    match state.place() {
+        Place::Input => input_action(state, action),
+        Place::Transcript => transcript_action(state, action),
+        Place::Conversations => conversations_action(state, action),
+        Place::Parameters => parameters_action(state, action),
+        Place::Picker => picker_action(state, action),
+        Place::Confirm => confirm_action(state, action),
+        Place::Help => {
+            if let Some(Overlay::Help { scroll }) = state.overlays.last_mut() {
+                match action {
+                    Action::Up => *scroll = scroll.saturating_sub(1),
+                    Action::Down => *scroll += 1,
+                    Action::Close => {
+                        state.overlays.pop();
+                    }
+                    _ => {}
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn input_action(state: &mut State, action: Action) -> Vec<Command> {
+    match action {
+        Action::Send => {
+            let text = state.draft();
+            if text.trim().is_empty() {
+                return Vec::new();
+            }
+            if state.machine.is_streaming() {
+                state.toast(Level::Info, "an answer is streaming — Esc stops it");
+                return Vec::new();
+            }
+            let input = match state.editing.take() {
+                Some(node) => Input::Edit { node, text },
+                None => Input::Send(text),
+            };
+            state.input = new_input(PLACEHOLDER);
+            state.scroll = 0;
+            state.selected = None;
+            vec![Command::Machine(input), Command::CountTokens]
+        }
+        Action::Newline => {
+            state.input.insert_newline();
+            Vec::new()
+        }
+        Action::Cancel => {
+            if state.machine.is_streaming() {
+                vec![Command::Machine(Input::Cancel)]
+            } else if state.editing.take().is_some() {
+                state.input = new_input(PLACEHOLDER);
+                state.toast(Level::Info, "edit discarded");
+                vec![Command::CountTokens]
+            } else {
+                focus_transcript(state);
+                Vec::new()
+            }
+        }
+        Action::FocusNext | Action::FocusPrev => {
+            focus_transcript(state);
+            Vec::new()
+        }
+        Action::OpenEditor => vec![Command::EditInEditor(EditorTarget::Draft)],
+        Action::PageUp => {
+            state.scroll += page(state);
+            Vec::new()
+        }
+        Action::PageDown => {
+            state.scroll = state.scroll.saturating_sub(page(state));
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub const PLACEHOLDER: &str = "Type a prompt — Enter sends, Alt-Enter adds a line, F1 lists keys";
+
+fn page(state: &State) -> usize {
+    (state.viewport_rows() / 2).max(1)
+}
+
+fn focus_transcript(state: &mut State) {
+    let n = state.machine.conv.path().len();
+    if n == 0 {
+        return;
+    }
+    state.focus = Focus::Transcript;
+    state.selected = Some(state.selected.unwrap_or(n - 1).min(n - 1));
+}
+
+fn transcript_action(state: &mut State, action: Action) -> Vec<Command> {
+    let path = state.machine.conv.path();
+    let n = path.len();
+    let sel = state.selected.unwrap_or(n.saturating_sub(1));
+    match action {
+        Action::Up => state.selected = Some(sel.saturating_sub(1)),
+        Action::Down => state.selected = Some((sel + 1).min(n.saturating_sub(1))),
+        Action::Top => state.selected = Some(0),
+        Action::Bottom => {
+            state.selected = Some(n.saturating_sub(1));
+            state.scroll = 0;
+        }
+        Action::PageUp => state.scroll += page(state),
+        Action::PageDown => state.scroll = state.scroll.saturating_sub(page(state)),
+        Action::FocusInput | Action::FocusNext | Action::FocusPrev => {
+            state.focus = Focus::Input;
+            state.selected = None;
+        }
+        Action::Cancel => {
+            if state.machine.is_streaming() {
+                return vec![Command::Machine(Input::Cancel)];
+            }
+            state.focus = Focus::Input;
+            state.selected = None;
+        }
+        Action::EditMessage => {
+            let Some(&node) = path.get(sel) else {
+                return Vec::new();
+            };
+            if state.machine.conv.nodes[node].role != Role::User {
+                state.toast(
+                    Level::Info,
+                    "only your messages can be edited — r regenerates an answer",
+                );
+                return Vec::new();
+            }
+            let text = state.machine.conv.nodes[node].content.clone();
+            let mut input = new_input(PLACEHOLDER);
+            input.insert_str(&text);
+            state.input = input;
+            state.editing = Some(node);
+            state.focus = Focus::Input;
+            state.toast(
+                Level::Info,
+                "editing — Enter sends as a new branch, Esc discards",
+            );
+            return vec![Command::CountTokens];
+        }
+        Action::Regenerate => return vec![Command::Machine(Input::Regenerate)],
+        Action::PrevBranch | Action::NextBranch => {
+            let Some(&node) = path.get(sel) else {
+                return Vec::new();
+            };
+            let delta = if action == Action::PrevBranch { -1 } else { 1 };
+            return vec![
+                Command::Machine(Input::SwitchBranch { node, delta }),
+                Command::CountTokens,
+            ];
+        }
+        Action::CopyCode => return copy_code(state),
+        Action::ExportMarkdown => {
+            return vec![Command::Export(super::update::ExportKind::Markdown)];
+        }
+        Action::ExportJson => return vec![Command::Export(super::update::ExportKind::Json)],
+        _ => {}
+    }
+    state.next_code_block = if state.selected == Some(sel) {
+        state.next_code_block
+    } else {
+        0
+    };
+    Vec::new()
+}
+
+/// The message copy acts on: the selected one, else the last answer.
+fn target_message(state: &State) -> Option<String> {
+    let conv = &state.machine.conv;
+    let node = state.selected_node().or_else(|| {
+        conv.path()
+            .into_iter()
+            .rev()
+            .find(|id| conv.nodes[*id].role == Role::Assistant)
+    })?;
+    Some(conv.nodes[node].content.clone())
+}
+
+fn copy_message(state: &mut State) -> Vec<Command> {
+    match target_message(state) {
+        Some(text) if !text.is_empty() => vec![Command::Copy {
+            text,
+            what: "message".into(),
+        }],
+        _ => {
+            state.toast(Level::Info, "nothing to copy yet");
+            Vec::new()
+        }
+    }
+}
+
+fn copy_code(state: &mut State) -> Vec<Command> {
+    let blocks = target_message(state)
+        .map(|t| super::widgets::markdown::code_blocks(&t))
+        .unwrap_or_default();
+    if blocks.is_empty() {
+        state.toast(Level::Info, "no code block in this message");
+        return Vec::new();
+    }
+    let i = state.next_code_block % blocks.len();
+    state.next_code_block = i + 1;
+    vec![Command::Copy {
+        text: blocks[i].clone(),
+        what: format!("code block {} of {}", i + 1, blocks.len()),
+    }]
+}
+
+fn conversations_action(state: &mut State, action: Action) -> Vec<Command> {
+    let n = state.conversations.len();
+    let Some(Overlay::Conversations { selected }) = state.overlays.last_mut() else {
+        return Vec::new();
+    };
+    let current = state
+        .conversations
+        .get(*selected)
+        .map(|s| (s.id.clone(), s.title.clone(), s.error.is_some()));
+    match action {
+        Action::Up => *selected = selected.saturating_sub(1),
+        Action::Down => *selected = (*selected + 1).min(n.saturating_sub(1)),
+        Action::Close => {
+            state.overlays.pop();
+        }
+        Action::Open => {
+            if let Some((id, _, broken)) = current {
+                if broken {
+                    state.toast(
+                        Level::Error,
+                        "this file cannot be read; it is left untouched",
+                    );
+                    return Vec::new();
+                }
+                state.overlays.pop();
+                return vec![Command::OpenConversation(id)];
+            }
+        }
+        Action::Duplicate => {
+            if let Some((id, _, false)) = current {
+                return vec![Command::DuplicateConversation(id)];
+            }
+        }
+        Action::Rename => {
+            if let Some((id, title, false)) = current {
+                open_prompt(
+                    state,
+                    "Rename conversation (Enter saves)",
+                    PromptPurpose::Rename(id),
+                    &title,
+                );
+            }
+        }
+        Action::Delete => {
+            if let Some((id, title, _)) = current {
+                state.overlays.push(Overlay::Confirm {
+                    question: format!("Delete “{title}”? This cannot be undone. (y/n)"),
+                    then: Confirmed::DeleteConversation(id),
+                });
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn parameters_action(state: &mut State, action: Action) -> Vec<Command> {
+    let Some(Overlay::Parameters { selected }) = state.overlays.last_mut() else {
+        return Vec::new();
+    };
+    let field = Field::ALL[(*selected).min(Field::ALL.len() - 1)];
+    let changed = match action {
+        Action::Up => {
+            *selected = selected.saturating_sub(1);
+            false
+        }
+        Action::Down => {
+            *selected = (*selected + 1).min(Field::ALL.len() - 1);
+            false
+        }
+        Action::Close => {
+            state.overlays.pop();
+            false
+        }
+        Action::Increase | Action::Decrease => {
+            params::step(
+                field,
+                &mut state.machine.conv.params,
+                if action == Action::Increase { 1 } else { -1 },
+            );
+            true
+        }
+        Action::Reset => {
+            params::reset(field, &mut state.machine.conv.params);
+            true
+        }
+        Action::Open => {
+            match field {
+                Field::Model => return open_picker(state, PickerKind::Model),
+                Field::System => {
+                    let text = state.machine.conv.system.clone();
+                    open_prompt(
+                        state,
+                        "System prompt (Enter saves, Alt-Enter newline)",
+                        PromptPurpose::System,
+                        &text,
+                    );
+                }
+                Field::ReasoningEffort
+                | Field::ResponseFormat
+                | Field::Temperature
+                | Field::TopP
+                | Field::MaxOutputTokens
+                | Field::PresencePenalty
+                | Field::FrequencyPenalty
+                | Field::Seed
+                | Field::Stop => {
+                    let text = params::editable(field, &state.machine.conv.params);
+                    let hint = match field {
+                        Field::Stop => " (separate with |, empty = default)",
+                        Field::ResponseFormat => " (a JSON schema, empty = text)",
+                        _ => " (empty = default, not sent)",
+                    };
+                    open_prompt(
+                        state,
+                        &format!("{}{hint}", field.label()),
+                        PromptPurpose::Param(field),
+                        &text,
+                    );
+                }
+            }
+            false
+        }
+        _ => false,
+    };
+    if changed {
+        vec![Command::Effects(vec![Effect::Save])]
+    } else {
+        Vec::new()
+    }
+}
+
+fn picker_action(state: &mut State, action: Action) -> Vec<Command> {
+    match state.overlays.last_mut() {
+        Some(Overlay::Picker(p)) => match action {
+            Action::Up => p.selected = p.selected.saturating_sub(1),
+            Action::Down => p.selected = (p.selected + 1).min(p.matches.len().saturating_sub(1)),
+            Action::Close => {
+                state.overlays.pop();
+            }
+            Action::Open => {
+                let choice = p.matches.get(p.selected).map(|i| p.items[*i].clone());
+                // A model not in the list can be typed and used as is.
+                let choice = choice
+                    .or_else(|| (!p.query.trim().is_empty()).then(|| p.query.trim().to_string()));
+                let kind = p.kind;
+                state.overlays.pop();
+                if let Some(choice) = choice {
+                    return match kind {
+                        PickerKind::Model => {
+                            state.machine.conv.model = choice.clone();
+                            state.toast(Level::Info, format!("model: {choice}"));
+                            vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
+                        }
+                        PickerKind::Profile => vec![Command::SwitchProfile(choice)],
+                    };
+                }
+            }
+            _ => {}
+        },
+        Some(Overlay::Prompt(prompt)) => match action {
+            Action::Close => {
+                state.overlays.pop();
+            }
+            Action::Newline => prompt.input.insert_newline(),
+            Action::OpenEditor if prompt.purpose == PromptPurpose::System => {
+                return vec![Command::EditInEditor(EditorTarget::System)];
+            }
+            Action::Open => return submit_prompt(state),
+            _ => {}
+        },
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn submit_prompt(state: &mut State) -> Vec<Command> {
+    let Some(Overlay::Prompt(prompt)) = state.overlays.last_mut() else {
+        return Vec::new();
+    };
+    let text = prompt.input.lines().join("\n");
+    let commands = match prompt.purpose.clone() {
+        PromptPurpose::System => {
+            state.machine.conv.system = text;
+            vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
+        }
+        PromptPurpose::Rename(id) => vec![Command::RenameConversation {
+            id,
+            title: text.trim().to_string(),
+        }],
+        PromptPurpose::Param(field) => {
+            match params::set(field, &mut state.machine.conv.params, &text) {
+                Ok(()) => vec![Command::Effects(vec![Effect::Save])],
+                Err(e) => {
+                    prompt.error = Some(e);
+                    return Vec::new();
+                }
+            }
+        }
+    };
+    state.overlays.pop();
+    commands
+}
+
+fn confirm_action(state: &mut State, action: Action) -> Vec<Command> {
+    match action {
+        Action::Confirm => match state.overlays.pop() {
+            Some(Overlay::Confirm {
+                then: Confirmed::DeleteConversation(id),
+                ..
+            }) => vec![Command::DeleteConversation(id)],
+            _ => Vec::new(),
+        },
+        Action::Close => {
+            state.overlays.pop();
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn open_picker(state: &mut State, kind: PickerKind) -> Vec<Command> {
+    let items = match kind {
+        PickerKind::Model => {
+            let mut items = state.models.clone();
+            for m in &state.profile.models {
+                if !items.contains(m) {
+                    items.push(m.clone());
+                }
+            }
+            items
+        }
+        PickerKind::Profile => state.profiles.clone(),
+    };
+    let mut picker = Picker {
+        kind,
+        query: String::new(),
+        matches: Vec::new(),
+        selected: 0,
+        items,
+    };
+    refilter(&mut picker);
+    if kind == PickerKind::Model {
+        let current = &state.machine.conv.model;
+        picker.selected = picker
+            .matches
+            .iter()
+            .position(|i| &picker.items[*i] == current)
+            .unwrap_or(0);
+    }
+    state.overlays.push(Overlay::Picker(picker));
+    if kind == PickerKind::Model && state.models.is_empty() {
+        vec![Command::LoadModels]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Fuzzy-filters the picker's items by its query (nucleo, as in helix).
+pub fn refilter(p: &mut Picker) {
+    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+    if p.query.is_empty() {
+        p.matches = (0..p.items.len()).collect();
+    } else {
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let pattern = Pattern::parse(&p.query, CaseMatching::Smart, Normalization::Smart);
+        let mut scored: Vec<(usize, u32)> = p
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let mut buf = Vec::new();
+                let hay = nucleo_matcher::Utf32Str::new(item, &mut buf);
+                pattern.score(hay, &mut matcher).map(|s| (i, s))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        p.matches = scored.into_iter().map(|(i, _)| i).collect();
+    }
+    p.selected = p.selected.min(p.matches.len().saturating_sub(1));
+}
+
+fn open_prompt(state: &mut State, title: &str, purpose: PromptPurpose, text: &str) {
+    let mut input = new_input("");
+    input.insert_str(text);
+    state.overlays.push(Overlay::Prompt(Box::new(TextPrompt {
+        title: title.to_string(),
+        purpose,
+        input,
+        error: None,
+    })));
+}

@@ -1,0 +1,255 @@
+//! Popups over the playground: help, conversation list, parameters, pickers,
+//! text prompts and yes/no questions. Only the top one takes keys.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::config::theme::Role as Look;
+use crate::tui::params::{self, Field};
+use crate::tui::state::{Overlay, PickerKind, State};
+use crate::tui::widgets::wrap::truncate;
+
+pub fn draw(frame: &mut Frame, state: &State) {
+    for overlay in &state.overlays {
+        match overlay {
+            Overlay::Help { scroll } => help(frame, state, *scroll),
+            Overlay::Conversations { selected } => conversations(frame, state, *selected),
+            Overlay::Parameters { selected } => parameters(frame, state, *selected),
+            Overlay::Picker(p) => {
+                let title = match p.kind {
+                    PickerKind::Model => " Model — type to filter, Enter picks ",
+                    PickerKind::Profile => " Profile — Enter switches ",
+                };
+                let area = centered(frame.area(), 50, 16);
+                let block = popup(frame, state, area, title);
+                let inner = block.inner(area);
+                frame.render_widget(block, area);
+                let t = &state.theme;
+                let mut lines = vec![Line::from(vec![
+                    Span::styled("› ", t.style(Look::Accent)),
+                    Span::styled(p.query.clone(), t.style(Look::Text)),
+                    Span::styled("█", t.style(Look::Muted)),
+                ])];
+                let rows = usize::from(inner.height.saturating_sub(1));
+                let start = p.selected.saturating_sub(rows.saturating_sub(1));
+                for (i, idx) in p.matches.iter().enumerate().skip(start).take(rows) {
+                    let style = if i == p.selected {
+                        t.style(Look::Selection)
+                    } else {
+                        t.style(Look::Text)
+                    };
+                    lines.push(Line::styled(format!("  {}", p.items[*idx]), style));
+                }
+                if p.matches.is_empty() {
+                    let hint = if p.items.is_empty() {
+                        "  loading…"
+                    } else {
+                        "  no match — Enter uses what you typed"
+                    };
+                    lines.push(Line::styled(hint, t.style(Look::Muted)));
+                }
+                frame.render_widget(Paragraph::new(lines), inner);
+            }
+            Overlay::Prompt(p) => {
+                let area = centered(frame.area(), 70, 10);
+                let block = popup(frame, state, area, &format!(" {} ", p.title));
+                let inner = block.inner(area);
+                frame.render_widget(block, area);
+                let [input, error] =
+                    Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+                frame.render_widget(&p.input, input);
+                if let Some(e) = &p.error {
+                    frame.render_widget(
+                        Line::styled(e.clone(), state.theme.style(Look::Error)),
+                        error,
+                    );
+                }
+            }
+            Overlay::Confirm { question, .. } => {
+                let area = centered(frame.area(), 60, 5);
+                let block = popup(frame, state, area, " Confirm ");
+                let inner = block.inner(area);
+                frame.render_widget(block, area);
+                frame.render_widget(
+                    Paragraph::new(question.clone())
+                        .style(state.theme.style(Look::Warning))
+                        .wrap(Wrap { trim: true }),
+                    inner,
+                );
+            }
+        }
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    h
+}
+
+fn popup<'a>(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Block<'a> {
+    frame.render_widget(Clear, area);
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(state.theme.style(Look::BorderFocus))
+        .style(state.theme.style(Look::Text))
+        .title(Span::styled(
+            title.to_string(),
+            state.theme.style(Look::Title),
+        ))
+}
+
+fn help(frame: &mut Frame, state: &State, scroll: u16) {
+    // The keys of the place under the help screen.
+    let place = {
+        let mut below = State::place_without_help(state);
+        if below == crate::tui::action::Place::Help {
+            below = crate::tui::action::Place::Input;
+        }
+        below
+    };
+    let t = &state.theme;
+    let area = centered(frame.area(), 72, frame.area().height.saturating_sub(2));
+    let title = format!(" Keys — {} (Esc closes) ", place.section());
+    let block = popup(frame, state, area, &title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = state
+        .keymap
+        .bindings(place)
+        .into_iter()
+        .map(|(keys, action)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{:>22}  ", truncate(&keys, 22)),
+                    t.style(Look::Accent),
+                ),
+                Span::styled(action.describe(), t.style(Look::Text)),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "Keys come from the built-in keymap and <config dir>/keymap.toml (see README).",
+        t.style(Look::Muted),
+    ));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+fn conversations(frame: &mut Frame, state: &State, selected: usize) {
+    let t = &state.theme;
+    let area = centered(
+        frame.area(),
+        70,
+        frame.area().height.saturating_sub(4).max(6),
+    );
+    let block = popup(
+        frame,
+        state,
+        area,
+        " Conversations — Enter opens · n new · R rename · d duplicate · D delete ",
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.conversations.is_empty() {
+        frame.render_widget(
+            Line::styled("  no saved conversations yet", t.style(Look::Muted)),
+            inner,
+        );
+        return;
+    }
+    let rows = usize::from(inner.height);
+    let start = selected.saturating_sub(rows.saturating_sub(1));
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = state
+        .conversations
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(rows)
+        .map(|(i, c)| {
+            let current = c.id == state.machine.conv.id;
+            let mark = if current { "● " } else { "  " };
+            let text = match &c.error {
+                Some(e) => format!("{mark}⚠ {} — {e}", c.title),
+                None => format!(
+                    "{mark}{:<40} {:>3} msgs  {}",
+                    truncate(&c.title, 40),
+                    c.messages,
+                    c.updated.format("%Y-%m-%d %H:%M")
+                ),
+            };
+            let look = if c.error.is_some() {
+                Look::Error
+            } else {
+                Look::Text
+            };
+            let mut style = t.style(look);
+            if i == selected {
+                style = style.patch(t.style(Look::Selection));
+            }
+            Line::styled(truncate(&text, width), style)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn parameters(frame: &mut Frame, state: &State, selected: usize) {
+    let t = &state.theme;
+    let area = frame.area();
+    let width = 46.min(area.width);
+    let panel = Rect {
+        x: area.width.saturating_sub(width),
+        y: 1,
+        width,
+        height: area
+            .height
+            .saturating_sub(2)
+            .min(Field::ALL.len() as u16 + 5),
+    };
+    let block = popup(frame, state, panel, " Parameters ");
+    let inner = block.inner(panel);
+    frame.render_widget(block, panel);
+    let conv = &state.machine.conv;
+    let mut lines: Vec<Line> = Field::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let value = params::show(*f, &conv.params, &conv.model, &conv.system);
+            let look = if value == "default" {
+                Look::Muted
+            } else {
+                Look::Accent
+            };
+            let mut label = t.style(Look::Text);
+            let mut val = t.style(look);
+            if i == selected {
+                label = label.patch(t.style(Look::Selection));
+                val = val.patch(t.style(Look::Selection));
+            }
+            Line::from(vec![
+                Span::styled(format!(" {:<18}", f.label()), label),
+                Span::styled(
+                    truncate(&value, usize::from(inner.width).saturating_sub(20)),
+                    val,
+                ),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        " ←/→ adjust · Enter type · Del default",
+        t.style(Look::Muted),
+    ));
+    lines.push(Line::styled(
+        " \"default\" is not sent: the server decides",
+        t.style(Look::Muted),
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
+}

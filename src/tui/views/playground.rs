@@ -1,0 +1,95 @@
+//! The playground screen: title bar, transcript, input box, status bar.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::{status, transcript};
+use crate::config::theme::Role as Look;
+use crate::tui::cache::RenderCache;
+use crate::tui::state::{Focus, State};
+
+pub struct Areas {
+    pub title: Rect,
+    pub transcript: Rect,
+    pub input: Rect,
+    pub status: Rect,
+}
+
+pub fn layout(area: Rect, state: &State) -> Areas {
+    let draft_lines = state.input.lines().len() as u16;
+    let input_height = (draft_lines + 2).clamp(3, (area.height / 3).max(3));
+    let [title, transcript, input, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(input_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        title,
+        transcript,
+        input,
+        status,
+    }
+}
+
+pub fn draw(frame: &mut Frame, areas: &Areas, state: &State, cache: &mut RenderCache) {
+    title_bar(frame, areas.title, state);
+    transcript::draw(frame, areas.transcript, state, cache);
+    input_box(frame, areas.input, state);
+    status::draw(frame, areas.status, state);
+}
+
+fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
+    let t = &state.theme;
+    let bar = t.style(Look::Status);
+    let mut left = vec![
+        Span::styled(" llmdeck ", t.style(Look::Title).patch(bar)),
+        Span::styled("Playground ", bar.add_modifier(Modifier::BOLD)),
+        Span::styled(format!("· {} ", state.machine.conv.display_title()), bar),
+    ];
+    let mut right = Vec::new();
+    if state.profile.is_demo() {
+        right.push(Span::styled(
+            " DEMO · offline, no key ",
+            t.style(Look::Badge),
+        ));
+    }
+    let right_width: usize = right.iter().map(|s| s.width()).sum();
+    let left_width: usize = left.iter().map(|s| s.width()).sum();
+    let room = usize::from(area.width).saturating_sub(right_width);
+    if left_width > room {
+        left.truncate(2);
+    }
+    let used: usize = left.iter().map(|s| s.width()).sum();
+    left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));
+    left.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
+}
+
+fn input_box(frame: &mut Frame, area: Rect, state: &State) {
+    let t = &state.theme;
+    let focused = state.focus == Focus::Input && state.overlays.is_empty();
+    let title = match (state.editing.is_some(), state.machine.is_streaming()) {
+        (true, _) => " Edit message — Enter sends as a new branch, Esc discards ",
+        (false, true) => " Prompt — answer streaming, Esc stops ",
+        (false, false) => " Prompt ",
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(if focused {
+            Look::BorderFocus
+        } else {
+            Look::Border
+        }))
+        .title(Span::styled(
+            title,
+            t.style(if focused { Look::Title } else { Look::Muted }),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&state.input, inner);
+}

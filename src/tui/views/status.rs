@@ -1,0 +1,65 @@
+//! The status bar: model, profile and host, the live token count and cost of
+//! what would be sent now, the session's spend, and transient messages.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::config::theme::Role as Look;
+use crate::provider::event::Usage;
+use crate::tui::state::{Level, State};
+use crate::usage::format_usd;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let t = &state.theme;
+    let bar = t.style(Look::Status);
+    let sep = Span::styled(" │ ", bar);
+    let conv = &state.machine.conv;
+    let mut spans = vec![
+        Span::styled(format!(" {}", conv.model), bar.patch(t.style(Look::Accent))),
+        sep.clone(),
+        Span::styled(
+            format!("{} @ {}", state.profile.name, state.profile.host()),
+            bar,
+        ),
+    ];
+    if let Some(tokens) = state.draft_tokens {
+        spans.push(sep.clone());
+        let usage = Usage {
+            input: tokens,
+            ..Usage::default()
+        };
+        let cost = state.machine.prices().cost_micros(&conv.model, &usage);
+        let cost = cost.map(format_usd).unwrap_or_else(|| "unpriced".into());
+        spans.push(Span::styled(format!("next: {tokens} tok ≈ {cost} in"), bar));
+    }
+    spans.push(sep.clone());
+    spans.push(Span::styled(
+        format!("session {}", format_usd(state.session_spend_micros)),
+        bar.patch(t.style(Look::Cost)),
+    ));
+    let message = state
+        .machine
+        .notice
+        .as_ref()
+        .map(|n| (n.clone(), Level::Warning))
+        .or_else(|| state.toast.as_ref().map(|t| (t.text.clone(), t.level)));
+    if let Some((text, level)) = message {
+        spans.push(sep);
+        let look = match level {
+            Level::Info => Look::Success,
+            Level::Warning => Look::Warning,
+            Level::Error => Look::Error,
+        };
+        spans.push(Span::styled(text, bar.patch(t.style(look))));
+    }
+    let help = Span::styled(" F1 help ", bar.patch(t.style(Look::Muted)));
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = usize::from(area.width).saturating_sub(help.width());
+    if used < room {
+        spans.push(Span::styled(" ".repeat(room - used), bar));
+        spans.push(help);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}

@@ -1,0 +1,227 @@
+//! The transcript: messages laid out from the bottom up, only as many as the
+//! screen shows, each from the render cache.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
+use crate::config::theme::Role as Look;
+use crate::tui::cache::RenderCache;
+use crate::tui::state::{Focus, State};
+use crate::usage::format_usd;
+
+/// The lines of one message: header, body, numbers, and a blank line.
+fn block(state: &State, cache: &mut RenderCache, index: usize, id: NodeId) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let conv = &state.machine.conv;
+    let node = &conv.nodes[id];
+    let selected = state.focus == Focus::Transcript && state.selected == Some(index);
+    let streaming = state.machine.stream.as_ref().is_some_and(|s| s.node == id);
+    let mut lines = Vec::new();
+
+    let (name, look) = match node.role {
+        Role::User => ("You".to_string(), Look::User),
+        _ => {
+            let model = node
+                .meta
+                .as_ref()
+                .and_then(|m| m.model.clone())
+                .unwrap_or_else(|| conv.model.clone());
+            (format!("Assistant · {model}"), Look::Assistant)
+        }
+    };
+    let mut header = vec![
+        Span::styled(if selected { "▶ " } else { "▍ " }, theme.style(look)),
+        Span::styled(name, theme.style(look)),
+    ];
+    let (pos, count) = conv.branch_of(id);
+    if count > 1 {
+        header.push(Span::styled(
+            format!("  ‹ branch {pos}/{count} ›"),
+            theme.style(Look::Accent),
+        ));
+    }
+    if state.editing == Some(id) {
+        header.push(Span::styled("  (editing)", theme.style(Look::Warning)));
+    }
+    let mut header = Line::from(header);
+    if selected {
+        header = header.patch_style(theme.style(Look::Selection));
+    }
+    lines.push(header);
+
+    if streaming && node.content.is_empty() {
+        lines.push(Line::styled(
+            "waiting for the first token…",
+            theme.style(Look::Muted),
+        ));
+    }
+    lines.extend(
+        cache
+            .body(id, node.role, &node.content, streaming, theme)
+            .iter()
+            .cloned(),
+    );
+    if let Some(meta) = &node.meta
+        && let Some(line) = meta_line(state, meta, streaming)
+    {
+        lines.push(line);
+    }
+    lines.push(Line::default());
+    lines
+}
+
+/// The numbers under an answer: tokens, cost, speed, finish — or what went wrong.
+fn meta_line(state: &State, meta: &AnswerMeta, streaming: bool) -> Option<Line<'static>> {
+    let theme = &state.theme;
+    let muted = theme.style(Look::Muted);
+    if streaming {
+        return Some(Line::styled("streaming… (Esc stops)", muted));
+    }
+    let mut spans = Vec::new();
+    let mut push = |text: String, style: Style| {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", muted));
+        }
+        spans.push(Span::styled(text, style));
+    };
+    match meta.status {
+        AnswerStatus::Stopped => push("■ stopped".into(), theme.style(Look::Warning)),
+        AnswerStatus::Interrupted => push(
+            format!("⚠ interrupted: {}", meta.error.clone().unwrap_or_default()),
+            theme.style(Look::Error),
+        ),
+        AnswerStatus::Error => push(
+            format!(
+                "✖ {}",
+                meta.error.clone().unwrap_or_else(|| "failed".into())
+            ),
+            theme.style(Look::Error),
+        ),
+        AnswerStatus::Done | AnswerStatus::Streaming => {}
+    }
+    if let Some(u) = meta.usage {
+        let est = if u.source == crate::provider::event::UsageSource::Estimated {
+            "≈"
+        } else {
+            ""
+        };
+        let mut t = format!("{est}{} in", u.input);
+        if u.cached_input > 0 {
+            t.push_str(&format!(" ({} cached)", u.cached_input));
+        }
+        t.push_str(&format!(" · {est}{} out", u.output));
+        if u.reasoning > 0 {
+            t.push_str(&format!(" ({} reasoning)", u.reasoning));
+        }
+        push(t, muted);
+    }
+    match meta.cost_micros {
+        Some(c) => push(format_usd(c), theme.style(Look::Cost)),
+        None if meta.usage.is_some() => push("unpriced".into(), muted),
+        None => {}
+    }
+    if let Some(t) = meta.ttft_ms {
+        push(format!("TTFT {t} ms"), muted);
+    }
+    if let Some(tps) = meta.tokens_per_second() {
+        push(format!("{tps:.0} tok/s"), muted);
+    }
+    if let Some(f) = &meta.finish {
+        let style = match f {
+            crate::provider::event::FinishReason::Stop => muted,
+            _ => theme.style(Look::Warning),
+        };
+        push(f.label().to_string(), style);
+    }
+    (!spans.is_empty()).then(|| Line::from(spans))
+}
+
+/// Lays out from the bottom: returns the visible lines and the scroll actually used.
+pub fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Line<'static>>, usize) {
+    let path = state.machine.conv.path();
+    let height = usize::from(area.height);
+    let want = state.scroll + height;
+    let mut rev: Vec<Line<'static>> = Vec::new();
+    for (index, id) in path.iter().enumerate().rev() {
+        let mut b = block(state, cache, index, *id);
+        b.reverse();
+        rev.extend(b);
+        if rev.len() >= want {
+            break;
+        }
+    }
+    let scroll = state.scroll.min(rev.len().saturating_sub(height));
+    let lines: Vec<Line<'static>> = rev.into_iter().skip(scroll).take(height).collect();
+    (lines.into_iter().rev().collect(), scroll)
+}
+
+/// The scroll that brings the selected message into view, if it is not.
+pub fn reveal(state: &State, cache: &mut RenderCache, area: Rect) -> Option<usize> {
+    let sel = state.selected?;
+    let path = state.machine.conv.path();
+    let height = usize::from(area.height);
+    // Lines below the selected message's end, and its own height.
+    let mut below = 0;
+    for (index, id) in path.iter().enumerate().rev() {
+        let h = block(state, cache, index, *id).len();
+        if index == sel {
+            let top = below + h;
+            return if below < state.scroll {
+                Some(below)
+            } else if top > state.scroll + height {
+                Some(top.saturating_sub(height).min(below))
+            } else {
+                None
+            };
+        }
+        below += h;
+    }
+    None
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, cache: &mut RenderCache) {
+    cache.prepare(area.width.saturating_sub(1), &state.theme);
+    if state.machine.conv.path().is_empty() {
+        frame.render_widget(Paragraph::new(welcome(state)), area);
+        return;
+    }
+    let (lines, _) = visible(state, cache, area);
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn welcome(state: &State) -> Vec<Line<'static>> {
+    let t = &state.theme;
+    let mut lines = vec![
+        Line::default(),
+        Line::styled("  llmdeck playground", t.style(Look::Title)),
+        Line::default(),
+        Line::styled(
+            "  Type a prompt below and press Enter. Esc stops an answer, F1 lists every key.",
+            t.style(Look::Text),
+        ),
+        Line::styled(
+            "  Ctrl-P parameters · Ctrl-K model · Ctrl-S system prompt · Ctrl-O conversations",
+            t.style(Look::Muted),
+        ),
+    ];
+    if state.profile.is_demo() {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            "  DEMO MODE — no API key or endpoint is configured, so answers come from the offline demo.",
+            t.style(Look::Warning).add_modifier(Modifier::BOLD),
+        ));
+        lines.push(Line::styled(
+            "  Set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) and restart to use a real model.",
+            t.style(Look::Muted),
+        ));
+    }
+    for w in &state.warnings {
+        lines.push(Line::default());
+        lines.push(Line::styled(format!("  ⚠ {w}"), t.style(Look::Error)));
+    }
+    lines
+}

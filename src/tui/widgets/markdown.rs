@@ -1,0 +1,535 @@
+//! Markdown to pre-wrapped terminal lines: headings, emphasis, lists, quotes,
+//! inline code, links, tables and fenced code highlighted by language.
+//! Lines come out already wrapped to the width so heights are exact and cacheable.
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::highlight;
+use super::sanitize::inert;
+use super::wrap::{truncate, wrap};
+use crate::config::theme::{Role, Theme};
+
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub lines: Vec<Line<'static>>,
+    /// The fenced code blocks, raw, for "copy code".
+    pub code_blocks: Vec<String>,
+    /// False when some code was drawn plain because highlighting was not loaded yet.
+    pub fully_highlighted: bool,
+}
+
+enum Container {
+    Quote,
+    List(Option<u64>),
+    /// A list item; the marker is drawn on its first line only.
+    Item {
+        marker: String,
+        drawn: bool,
+    },
+}
+
+struct Table {
+    rows: Vec<Vec<String>>,
+    header_rows: usize,
+    cell: String,
+}
+
+struct Renderer<'t> {
+    theme: &'t Theme,
+    width: usize,
+    out: Rendered,
+    inline: Vec<Span<'static>>,
+    styles: Vec<Style>,
+    containers: Vec<Container>,
+    code: Option<(String, String)>,
+    table: Option<Table>,
+    link: Option<String>,
+}
+
+pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
+    let mut r = Renderer {
+        theme,
+        width: usize::from(width).max(8),
+        out: Rendered {
+            fully_highlighted: true,
+            ..Rendered::default()
+        },
+        inline: Vec::new(),
+        styles: vec![theme.style(Role::Text)],
+        containers: Vec::new(),
+        code: None,
+        table: None,
+        link: None,
+    };
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    for event in Parser::new_ext(src, opts) {
+        r.event(event);
+    }
+    // A stream may stop inside an open code block or table: draw what there is.
+    if r.code.is_some() {
+        r.end_code();
+    }
+    if r.table.is_some() {
+        r.end_table();
+    }
+    r.flush();
+    while r.out.lines.last().is_some_and(|l| l.spans.is_empty()) {
+        r.out.lines.pop();
+    }
+    r.out
+}
+
+/// The fenced code blocks of a message, raw, in order.
+pub fn code_blocks(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new_ext(src, Options::empty()) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => current = Some(String::new()),
+            Event::Text(t) => {
+                if let Some(c) = current.as_mut() {
+                    c.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => out.extend(current.take()),
+            _ => {}
+        }
+    }
+    out.extend(current);
+    out
+}
+
+/// Where a growing message can be cut so the part before never changes again:
+/// the last blank line outside a code fence. Streams re-render only what follows.
+pub fn stable_prefix(src: &str) -> usize {
+    let mut in_fence = false;
+    let mut cut = 0;
+    let mut offset = 0;
+    let mut prev_blank = false;
+    for line in src.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        offset += line.len();
+        let blank = trimmed.is_empty() && line.ends_with('\n');
+        // Two paragraphs apart and not inside a list item's continuation.
+        if blank && !in_fence && !prev_blank {
+            cut = offset;
+        }
+        prev_blank = blank;
+    }
+    cut
+}
+
+impl Renderer<'_> {
+    fn style(&self) -> Style {
+        *self.styles.last().expect("base style")
+    }
+
+    fn push_style(&mut self, f: impl FnOnce(Style) -> Style) {
+        let s = f(self.style());
+        self.styles.push(s);
+    }
+
+    fn text(&mut self, t: &str) {
+        if let Some((_, code)) = self.code.as_mut() {
+            code.push_str(t);
+        } else if let Some(table) = self.table.as_mut() {
+            table.cell.push_str(t);
+        } else {
+            let style = self.style();
+            self.inline.push(Span::styled(inert(t).into_owned(), style));
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Start(tag) => self.start(tag),
+            Event::End(tag) => self.end(tag),
+            Event::Text(t) => self.text(&t),
+            Event::Code(t) => {
+                if let Some(table) = self.table.as_mut() {
+                    table.cell.push_str(&t);
+                } else {
+                    let style = self.theme.style(Role::Code);
+                    self.inline
+                        .push(Span::styled(inert(&t).into_owned(), style));
+                }
+            }
+            Event::SoftBreak => self.text(" "),
+            Event::HardBreak => self.inline.push(Span::raw("\n")),
+            Event::Rule => {
+                self.flush();
+                let w = self.width.saturating_sub(self.prefix_width());
+                let rule = Span::styled("─".repeat(w), self.theme.style(Role::Border));
+                self.emit(vec![rule]);
+                self.blank();
+            }
+            Event::Html(t) | Event::InlineHtml(t) => self.text(&t),
+            Event::TaskListMarker(done) => self.text(if done { "[x] " } else { "[ ] " }),
+            Event::FootnoteReference(t) => self.text(&format!("[{t}]")),
+            Event::InlineMath(t) | Event::DisplayMath(t) => self.text(&t),
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>) {
+        match tag {
+            Tag::Heading { level, .. } => {
+                self.flush();
+                let hashes = match level {
+                    HeadingLevel::H1 => "# ",
+                    HeadingLevel::H2 => "## ",
+                    _ => "### ",
+                };
+                let style = self.theme.style(Role::Heading);
+                self.inline.push(Span::styled(
+                    hashes.to_string(),
+                    style.add_modifier(Modifier::DIM),
+                ));
+                self.styles.push(style);
+            }
+            Tag::BlockQuote(_) => {
+                self.flush();
+                self.containers.push(Container::Quote);
+                let q = self.theme.style(Role::Quote);
+                self.styles.push(q);
+            }
+            Tag::CodeBlock(kind) => {
+                self.flush();
+                let lang = match kind {
+                    CodeBlockKind::Fenced(l) => {
+                        l.split([' ', ',']).next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                self.code = Some((lang, String::new()));
+            }
+            Tag::List(start) => {
+                self.flush();
+                self.containers.push(Container::List(start));
+            }
+            Tag::Item => {
+                self.flush();
+                let marker = match self.containers.last_mut() {
+                    Some(Container::List(Some(n))) => {
+                        let m = format!("{n}. ");
+                        *n += 1;
+                        m
+                    }
+                    _ => "• ".to_string(),
+                };
+                self.containers.push(Container::Item {
+                    marker,
+                    drawn: false,
+                });
+            }
+            Tag::Emphasis => self.push_style(|s| s.add_modifier(Modifier::ITALIC)),
+            Tag::Strong => self.push_style(|s| s.add_modifier(Modifier::BOLD)),
+            Tag::Strikethrough => self.push_style(|s| s.add_modifier(Modifier::CROSSED_OUT)),
+            Tag::Link { dest_url, .. } => {
+                let link = self.theme.style(Role::Link);
+                self.styles.push(link);
+                self.link = Some(dest_url.to_string());
+            }
+            Tag::Image { dest_url, .. } => {
+                self.text("[image: ");
+                self.link = Some(dest_url.to_string());
+                let link = self.theme.style(Role::Link);
+                self.styles.push(link);
+            }
+            Tag::Table(_) => {
+                self.flush();
+                self.table = Some(Table {
+                    rows: Vec::new(),
+                    header_rows: 0,
+                    cell: String::new(),
+                });
+            }
+            Tag::TableHead | Tag::TableRow => {
+                if let Some(t) = self.table.as_mut() {
+                    t.rows.push(Vec::new());
+                }
+            }
+            Tag::TableCell => {
+                if let Some(t) = self.table.as_mut() {
+                    t.cell.clear();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph => {
+                self.flush();
+                if !self.in_item() {
+                    self.blank();
+                }
+            }
+            TagEnd::Heading(_) => {
+                self.styles.pop();
+                self.flush();
+                self.blank();
+            }
+            TagEnd::BlockQuote(_) => {
+                self.flush();
+                self.styles.pop();
+                self.containers.pop();
+                if self.containers.is_empty() {
+                    self.blank();
+                }
+            }
+            TagEnd::CodeBlock => self.end_code(),
+            TagEnd::List(_) => {
+                self.flush();
+                self.containers.pop();
+                if !self.in_item() {
+                    self.blank();
+                }
+            }
+            TagEnd::Item => {
+                self.flush();
+                self.containers.pop();
+            }
+            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
+                self.styles.pop();
+            }
+            TagEnd::Link | TagEnd::Image => {
+                self.styles.pop();
+                let dest = self.link.take().unwrap_or_default();
+                let shown: String = self
+                    .inline
+                    .last()
+                    .map(|s| s.content.to_string())
+                    .unwrap_or_default();
+                if matches!(tag, TagEnd::Image) {
+                    self.text("]");
+                }
+                if !dest.is_empty() && shown != dest && self.table.is_none() {
+                    let muted = self.theme.style(Role::Muted);
+                    self.inline
+                        .push(Span::styled(format!(" ⟨{}⟩", inert(&dest)), muted));
+                }
+            }
+            TagEnd::TableCell => {
+                if let Some(t) = self.table.as_mut() {
+                    let cell = inert(t.cell.trim()).into_owned();
+                    if let Some(row) = t.rows.last_mut() {
+                        row.push(cell);
+                    }
+                }
+            }
+            TagEnd::TableHead => {
+                if let Some(t) = self.table.as_mut() {
+                    t.header_rows = t.rows.len();
+                }
+            }
+            TagEnd::Table => self.end_table(),
+            _ => {}
+        }
+    }
+
+    fn in_item(&self) -> bool {
+        self.containers
+            .iter()
+            .any(|c| matches!(c, Container::Item { .. }))
+    }
+
+    fn prefix_width(&self) -> usize {
+        self.containers
+            .iter()
+            .map(|c| match c {
+                Container::Quote => 2,
+                Container::List(_) => 0,
+                Container::Item { marker, .. } => marker.width(),
+            })
+            .sum()
+    }
+
+    /// The spans that start a line: quote bars, list markers or their indent.
+    fn prefix(&mut self) -> Vec<Span<'static>> {
+        let quote = self.theme.style(Role::Quote);
+        let accent = self.theme.style(Role::Accent);
+        let mut out = Vec::new();
+        for c in &mut self.containers {
+            match c {
+                Container::Quote => out.push(Span::styled("│ ", quote)),
+                Container::List(_) => {}
+                Container::Item { marker, drawn } => {
+                    if *drawn {
+                        out.push(Span::raw(" ".repeat(marker.width())));
+                    } else {
+                        out.push(Span::styled(marker.clone(), accent));
+                        *drawn = true;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn emit(&mut self, body: Vec<Span<'static>>) {
+        let mut spans = self.prefix();
+        spans.extend(body);
+        self.out.lines.push(Line::from(spans));
+    }
+
+    fn blank(&mut self) {
+        if self.out.lines.last().is_some_and(|l| !l.spans.is_empty()) {
+            let prefix: Vec<_> = self
+                .containers
+                .iter()
+                .filter(|c| matches!(c, Container::Quote))
+                .map(|_| Span::styled("│ ", self.theme.style(Role::Quote)))
+                .collect();
+            self.out.lines.push(Line::from(prefix));
+        }
+    }
+
+    /// Wraps the pending inline text into lines under the current prefix.
+    fn flush(&mut self) {
+        if self.inline.is_empty() {
+            return;
+        }
+        let spans = std::mem::take(&mut self.inline);
+        let avail = self.width.saturating_sub(self.prefix_width()).max(4);
+        for line in wrap(&spans, avail) {
+            self.emit(line);
+        }
+    }
+
+    fn end_code(&mut self) {
+        let Some((lang, code)) = self.code.take() else {
+            return;
+        };
+        let code_style = self.theme.style(Role::Code);
+        let muted = self.theme.style(Role::Muted);
+        let avail = self.width.saturating_sub(self.prefix_width()).max(4);
+        let label = if lang.is_empty() {
+            "code".to_string()
+        } else {
+            lang.clone()
+        };
+        self.emit(vec![Span::styled(format!("╭─ {label}"), muted)]);
+        let highlighted = if self.theme.monochrome || lang.is_empty() {
+            None
+        } else {
+            let h = highlight::highlight(&code, &lang, &self.theme.syntax);
+            if h.is_none() && !highlight::is_ready() {
+                self.out.fully_highlighted = false;
+            }
+            h
+        };
+        let plain: Vec<Vec<Span<'static>>> = code
+            .lines()
+            .map(|l| vec![Span::styled(l.to_string(), code_style)])
+            .collect();
+        for spans in highlighted.unwrap_or(plain) {
+            let spans: Vec<Span<'static>> = spans
+                .into_iter()
+                .map(|s| Span::styled(inert(&s.content).into_owned(), code_style.patch(s.style)))
+                .collect();
+            // Code keeps its spaces: wrap only by hard breaks at the width.
+            let mut line: Vec<Span<'static>> = Vec::new();
+            let mut used = 0;
+            for span in spans {
+                let mut rest = span.content.to_string();
+                while !rest.is_empty() {
+                    let room = avail - used;
+                    let take = truncate_at(&rest, room);
+                    if take == 0 {
+                        self.code_line(std::mem::take(&mut line), used, avail, code_style);
+                        used = 0;
+                        continue;
+                    }
+                    let piece: String = rest.drain(..take).collect();
+                    used += piece.width();
+                    line.push(Span::styled(piece, span.style));
+                }
+            }
+            self.code_line(line, used, avail, code_style);
+        }
+        self.emit(vec![Span::styled("╰─".to_string(), muted)]);
+        self.out.code_blocks.push(code);
+        self.blank();
+    }
+
+    fn code_line(&mut self, mut line: Vec<Span<'static>>, used: usize, avail: usize, style: Style) {
+        // Pad to the width so the block reads as one background.
+        line.push(Span::styled(" ".repeat(avail.saturating_sub(used)), style));
+        self.emit(line);
+    }
+
+    fn end_table(&mut self) {
+        let Some(table) = self.table.take() else {
+            return;
+        };
+        let cols = table.rows.iter().map(Vec::len).max().unwrap_or(0);
+        if cols == 0 {
+            return;
+        }
+        let avail = self.width.saturating_sub(self.prefix_width());
+        let mut widths = vec![1usize; cols];
+        for row in &table.rows {
+            for (i, cell) in row.iter().enumerate() {
+                widths[i] = widths[i].max(cell.width());
+            }
+        }
+        // Shrink the widest columns until the table fits (3 columns of separators each).
+        let room = avail.saturating_sub(3 * cols + 1);
+        while widths.iter().sum::<usize>() > room {
+            let (i, w) = widths
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, w)| **w)
+                .map(|(i, w)| (i, *w))
+                .unwrap();
+            if w <= 3 {
+                break;
+            }
+            widths[i] -= 1;
+        }
+        let border = self.theme.style(Role::Border);
+        let text = self.theme.style(Role::Text);
+        let head = text.add_modifier(Modifier::BOLD);
+        let rule = |l: &str, m: &str, r: &str| {
+            let parts: Vec<String> = widths.iter().map(|w| "─".repeat(w + 2)).collect();
+            Span::styled(format!("{l}{}{r}", parts.join(m)), border)
+        };
+        self.emit(vec![rule("┌", "┬", "┐")]);
+        for (r, row) in table.rows.iter().enumerate() {
+            let mut spans = vec![Span::styled("│", border)];
+            for (i, w) in widths.iter().enumerate() {
+                let cell = truncate(row.get(i).map(String::as_str).unwrap_or(""), *w);
+                let pad = w - cell.width().min(*w);
+                let style = if r < table.header_rows { head } else { text };
+                spans.push(Span::styled(format!(" {cell}{} ", " ".repeat(pad)), style));
+                spans.push(Span::styled("│", border));
+            }
+            self.emit(spans);
+            if r + 1 == table.header_rows {
+                self.emit(vec![rule("├", "┼", "┤")]);
+            }
+        }
+        self.emit(vec![rule("└", "┴", "┘")]);
+        self.blank();
+    }
+}
+
+/// How many bytes of `s` fit in `cols` columns.
+fn truncate_at(s: &str, cols: usize) -> usize {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > cols {
+            return i;
+        }
+        used += w;
+    }
+    s.len()
+}

@@ -1,0 +1,95 @@
+//! Disk writes off the render path: conversation snapshots, stream journals and
+//! ledger rows go to one background thread, in order. Failures come back as messages.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use crate::chat::conversation::Conversation;
+use crate::chat::store::Store;
+use crate::usage::{Ledger, LedgerRow};
+
+pub enum Job {
+    Save(Box<Conversation>),
+    Journal {
+        id: String,
+        node: usize,
+        text: String,
+    },
+    Record(Box<LedgerRow>),
+    Delete(String),
+    /// Answers once every job before it is done.
+    Flush(mpsc::Sender<()>),
+}
+
+pub struct Worker {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Worker {
+    /// `report` receives a line for every failure.
+    pub fn start(
+        store: Store,
+        ledger_path: PathBuf,
+        report: impl Fn(String) + Send + 'static,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("llmdeck-writer".into())
+            .spawn(move || {
+                // Opened on first use: nothing of SQLite's is loaded before the first frame.
+                let mut ledger: Option<Ledger> = None;
+                let mut ledger_failed = false;
+                for job in rx {
+                    match job {
+                        Job::Save(conv) => {
+                            if let Err(e) = store.save(&conv) {
+                                report(format!("could not save the conversation: {e}"));
+                            }
+                        }
+                        Job::Journal { id, node, text } => {
+                            if let Err(e) = store.append_journal(&id, node, &text) {
+                                report(format!("could not journal the answer: {e}"));
+                            }
+                        }
+                        Job::Record(row) => {
+                            if ledger.is_none() && !ledger_failed {
+                                match Ledger::open(&ledger_path) {
+                                    Ok(l) => ledger = Some(l),
+                                    Err(e) => {
+                                        ledger_failed = true;
+                                        report(e.to_string());
+                                    }
+                                }
+                            }
+                            if let Some(l) = ledger.as_mut()
+                                && let Err(e) = l.insert(&row)
+                            {
+                                report(format!("could not record the request: {e}"));
+                            }
+                        }
+                        Job::Delete(id) => {
+                            if let Err(e) = store.delete(&id) {
+                                report(format!("could not delete: {e}"));
+                            }
+                        }
+                        Job::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            })
+            .expect("spawn writer thread");
+        Self { tx }
+    }
+
+    pub fn send(&self, job: Job) {
+        let _ = self.tx.send(job);
+    }
+
+    /// Waits (bounded) until everything queued is written: before exit.
+    pub fn flush(&self) {
+        let (tx, rx) = mpsc::channel();
+        self.send(Job::Flush(tx));
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,235 @@
+//! The local ledger: one row per request in SQLite (WAL, busy timeout,
+//! `BEGIN IMMEDIATE` writes, versioned migrations). Rows carry a globally
+//! unique id so they can later be pushed to a team database without double counting.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::provider::event::{Usage, UsageSource};
+
+/// Bump with a new entry in `MIGRATIONS`; never edit an old one.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: [&str; 1] = [r#"
+CREATE TABLE requests (
+    id                 TEXT PRIMARY KEY,
+    ts                 TEXT NOT NULL,
+    day                TEXT NOT NULL,
+    source             TEXT NOT NULL,
+    profile            TEXT NOT NULL,
+    host               TEXT NOT NULL,
+    api                TEXT NOT NULL,
+    model_requested    TEXT NOT NULL,
+    model_reported     TEXT,
+    service_tier       TEXT,
+    input_tokens       INTEGER NOT NULL,
+    cached_tokens      INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    output_tokens      INTEGER NOT NULL,
+    reasoning_tokens   INTEGER NOT NULL,
+    usage_source       TEXT NOT NULL,
+    cost_micros        INTEGER,
+    rate_input_nanos   INTEGER,
+    rate_cached_nanos  INTEGER,
+    rate_output_nanos  INTEGER,
+    price_date         TEXT,
+    ttft_ms            INTEGER,
+    duration_ms        INTEGER,
+    status             TEXT NOT NULL,
+    error_kind         TEXT,
+    conversation_id    TEXT,
+    prompt_name        TEXT,
+    prompt_version     TEXT,
+    tags               TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX requests_day ON requests(day);
+CREATE INDEX requests_model_day ON requests(model_requested, day);
+"#];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "ledger {path} was written by a newer llmdeck (schema {found}, this one knows {SCHEMA_VERSION}); it was left untouched — upgrade llmdeck"
+    )]
+    TooNew { path: String, found: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Error,
+    Cancelled,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Everything recorded about one request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerRow {
+    pub id: String,
+    pub ts: DateTime<Utc>,
+    /// tui, cli or test.
+    pub source: String,
+    pub profile: String,
+    pub host: String,
+    /// chat (Chat Completions), responses, or demo.
+    pub api: String,
+    pub model_requested: String,
+    pub model_reported: Option<String>,
+    pub service_tier: Option<String>,
+    pub usage: Usage,
+    pub cost_micros: Option<i64>,
+    /// input, cached input, output rates in nano-dollars per token, and the table's date.
+    pub rates: Option<(i64, i64, i64, String)>,
+    pub ttft_ms: Option<u64>,
+    pub duration_ms: Option<u64>,
+    pub status: Status,
+    pub error_kind: Option<String>,
+    pub conversation_id: Option<String>,
+    pub prompt: Option<(String, String)>,
+    pub tags: Vec<String>,
+}
+
+pub struct Ledger {
+    conn: Connection,
+    path: String,
+}
+
+impl Ledger {
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        let shown = path.display().to_string();
+        let err = |source| LedgerError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if found > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew { path: shown, found });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        // Re-read inside the lock: another process may have migrated meanwhile.
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(Self { conn, path: shown })
+    }
+
+    pub fn insert(&mut self, row: &LedgerRow) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let err = |source| LedgerError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let u = &row.usage;
+        let (ri, rc, ro, date) = match &row.rates {
+            Some((i, c, o, d)) => (Some(*i), Some(*c), Some(*o), Some(d.clone())),
+            None => (None, None, None, None),
+        };
+        tx.execute(
+            "INSERT OR IGNORE INTO requests (id, ts, day, source, profile, host, api, model_requested,
+                model_reported, service_tier, input_tokens, cached_tokens, cache_write_tokens,
+                output_tokens, reasoning_tokens, usage_source, cost_micros, rate_input_nanos,
+                rate_cached_nanos, rate_output_nanos, price_date, ttft_ms, duration_ms, status,
+                error_kind, conversation_id, prompt_name, prompt_version, tags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+            params![
+                row.id,
+                row.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                row.ts.format("%Y-%m-%d").to_string(),
+                row.source,
+                row.profile,
+                row.host,
+                row.api,
+                row.model_requested,
+                row.model_reported,
+                row.service_tier,
+                u.input as i64,
+                u.cached_input as i64,
+                u.cache_write as i64,
+                u.output as i64,
+                u.reasoning as i64,
+                match u.source {
+                    UsageSource::Reported => "reported",
+                    UsageSource::Estimated => "estimated",
+                },
+                row.cost_micros,
+                ri,
+                rc,
+                ro,
+                date,
+                row.ttft_ms.map(|v| v as i64),
+                row.duration_ms.map(|v| v as i64),
+                row.status.as_str(),
+                row.error_kind,
+                row.conversation_id,
+                row.prompt.as_ref().map(|p| p.0.clone()),
+                row.prompt.as_ref().map(|p| p.1.clone()),
+                row.tags.join(","),
+            ],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Total cost (micro-dollars) and request count since `since` (inclusive).
+    pub fn spend_since(&self, since: DateTime<Utc>) -> Result<(i64, i64), LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(cost_micros), 0), COUNT(*) FROM requests WHERE ts >= ?1",
+                [since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|source| LedgerError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}

@@ -1,0 +1,7 @@
+//! Spend: the price table, cost arithmetic and the SQLite ledger.
+
+pub mod ledger;
+pub mod prices;
+
+pub use ledger::{Ledger, LedgerRow};
+pub use prices::{PriceTable, format_usd};

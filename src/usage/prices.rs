@@ -1,0 +1,260 @@
+//! The price table: embedded OpenAI prices, overridden by the user's
+//! `prices.toml`. Rates are held as integer nano-dollars per token so cost
+//! arithmetic never drifts; a model with no price is unpriced, never $0.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::files::{self, FileError};
+use crate::provider::event::Usage;
+
+const EMBEDDED: &str = include_str!("prices.toml");
+
+/// Rates in nano-dollars per token (= USD per 1M tokens × 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rates {
+    pub input: i64,
+    pub cached_input: i64,
+    pub cache_write: i64,
+    pub output: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Price {
+    pub rates: Rates,
+    /// Higher rates for the whole request above this many input tokens.
+    pub long_context: Option<(u64, Rates)>,
+    pub source: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    models: BTreeMap<String, Price>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    date: Option<String>,
+    source: Option<String>,
+    #[serde(default)]
+    models: BTreeMap<String, RateFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateFile {
+    input: f64,
+    cached_input: Option<f64>,
+    cache_write: Option<f64>,
+    output: f64,
+    long_context: Option<LongContextFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LongContextFile {
+    above_input_tokens: u64,
+    input: f64,
+    cached_input: Option<f64>,
+    output: f64,
+}
+
+/// USD per 1M tokens → nano-dollars per token, rounded once at load.
+fn nanos(usd_per_million: f64) -> i64 {
+    (usd_per_million * 1000.0).round() as i64
+}
+
+impl PriceTable {
+    pub fn embedded() -> Self {
+        let mut t = Self::default();
+        t.merge(EMBEDDED, "embedded")
+            .expect("embedded price table parses");
+        t
+    }
+
+    /// The embedded table with the user's file laid over it.
+    pub fn load(user_file: &Path) -> (Self, Option<FileError>) {
+        let mut table = Self::embedded();
+        let err = match files::read_optional(user_file) {
+            Ok(Some(text)) => table
+                .merge(&text, &user_file.display().to_string())
+                .map_err(|e| match e {
+                    FileError::Parse { line, message, .. } => FileError::Parse {
+                        path: user_file.to_path_buf(),
+                        line,
+                        message,
+                    },
+                    other => other,
+                })
+                .err(),
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
+        (table, err)
+    }
+
+    fn merge(&mut self, text: &str, origin: &str) -> Result<(), FileError> {
+        let file: TableFile = files::parse_toml(Path::new(origin), text)?;
+        let date = file.date.unwrap_or_default();
+        let source = file.source.unwrap_or_else(|| origin.to_string());
+        for (model, r) in file.models {
+            let rates = Rates {
+                input: nanos(r.input),
+                cached_input: nanos(r.cached_input.unwrap_or(r.input)),
+                cache_write: nanos(r.cache_write.unwrap_or(r.input)),
+                output: nanos(r.output),
+            };
+            let long_context = r.long_context.map(|l| {
+                (
+                    l.above_input_tokens,
+                    Rates {
+                        input: nanos(l.input),
+                        cached_input: nanos(l.cached_input.unwrap_or(l.input)),
+                        cache_write: nanos(l.input),
+                        output: nanos(l.output),
+                    },
+                )
+            });
+            self.models.insert(
+                model,
+                Price {
+                    rates,
+                    long_context,
+                    source: source.clone(),
+                    date: date.clone(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub fn models(&self) -> impl Iterator<Item = (&String, &Price)> {
+        self.models.iter()
+    }
+
+    /// The price of a model id, resolving `openai/` prefixes and date suffixes.
+    pub fn lookup(&self, model: &str) -> Option<&Price> {
+        if let Some(p) = self.models.get(model) {
+            return Some(p);
+        }
+        let bare = model.rsplit('/').next().unwrap_or(model);
+        self.models
+            .get(bare)
+            .or_else(|| self.models.get(strip_date(bare)))
+    }
+
+    /// Cost of one request in micro-dollars, or `None` when the model is unpriced.
+    pub fn cost_micros(&self, model: &str, usage: &Usage) -> Option<i64> {
+        let price = self.lookup(model)?;
+        Some(cost_micros(price, usage))
+    }
+}
+
+/// (input − cached − cache_write)·input + cached·cached_rate + cache_write·write_rate + output·output_rate.
+/// Reasoning tokens are part of output.
+pub fn cost_micros(price: &Price, usage: &Usage) -> i64 {
+    let rates = match price.long_context {
+        Some((above, long)) if usage.input > above => long,
+        _ => price.rates,
+    };
+    let uncached = usage
+        .input
+        .saturating_sub(usage.cached_input)
+        .saturating_sub(usage.cache_write) as i64;
+    let nanos = uncached * rates.input
+        + usage.cached_input as i64 * rates.cached_input
+        + usage.cache_write as i64 * rates.cache_write
+        + usage.output as i64 * rates.output;
+    // Round half up to whole micro-dollars.
+    (nanos + 500).div_euclid(1000)
+}
+
+/// `gpt-4o-2024-08-06` → `gpt-4o`; `o3-mini-20250131` → `o3-mini`.
+fn strip_date(model: &str) -> &str {
+    let bytes = model.as_bytes();
+    let n = bytes.len();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    if n > 11 && bytes[n - 11] == b'-' && bytes[n - 3] == b'-' && bytes[n - 6] == b'-' {
+        let d = &bytes[n - 10..];
+        if digits(&d[..4]) && digits(&d[5..7]) && digits(&d[8..]) {
+            return &model[..n - 11];
+        }
+    }
+    if n > 9 && bytes[n - 9] == b'-' && digits(&bytes[n - 8..]) {
+        return &model[..n - 9];
+    }
+    model
+}
+
+/// "$0.000525", "$0.10", "$12.34": enough digits to be honest about small amounts.
+pub fn format_usd(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    if m >= 10_000_000 {
+        return format!("{sign}${}.{:02}", m / 1_000_000, (m % 1_000_000) / 10_000);
+    }
+    let frac = format!("{:06}", m % 1_000_000);
+    format!(
+        "{sign}${}.{:0<2}",
+        m / 1_000_000,
+        frac.trim_end_matches('0')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(input: u64, cached: u64, output: u64) -> Usage {
+        Usage {
+            input,
+            cached_input: cached,
+            output,
+            ..Usage::default()
+        }
+    }
+
+    #[test]
+    fn costs_are_exact_integers() {
+        let t = PriceTable::embedded();
+        // gpt-4o-mini: 1000 uncached × 0.15 + 1000 cached × 0.075 + 500 × 0.60 per 1M
+        assert_eq!(
+            t.cost_micros("gpt-4o-mini", &usage(2000, 1000, 500)),
+            Some(525)
+        );
+        // A million gpt-4o output tokens cost exactly $10.
+        assert_eq!(
+            t.cost_micros("gpt-4o", &usage(0, 0, 1_000_000)),
+            Some(10_000_000)
+        );
+    }
+
+    #[test]
+    fn dated_ids_resolve_and_unknown_models_are_unpriced() {
+        let t = PriceTable::embedded();
+        assert!(t.lookup("gpt-4o-2024-08-06").is_some());
+        assert_eq!(t.lookup("openai/gpt-4.1-mini").unwrap().rates.input, 400);
+        assert_eq!(t.cost_micros("llama3.2:3b", &usage(10, 0, 10)), None);
+    }
+
+    #[test]
+    fn long_context_tier_applies_above_threshold() {
+        let t = PriceTable::embedded();
+        let small = t.cost_micros("gpt-5.4", &usage(272_000, 0, 0)).unwrap();
+        let big = t.cost_micros("gpt-5.4", &usage(272_001, 0, 0)).unwrap();
+        assert_eq!(small, 680_000);
+        assert_eq!(big, 1_360_005);
+    }
+
+    #[test]
+    fn dollars_format_with_enough_digits() {
+        assert_eq!(format_usd(525), "$0.000525");
+        assert_eq!(format_usd(100_000), "$0.10");
+        assert_eq!(format_usd(12_345_678), "$12.34");
+        assert_eq!(format_usd(0), "$0.00");
+    }
+}
