@@ -1,0 +1,239 @@
+//! An in-process mock of the OpenAI API on 127.0.0.1 (port 0): `/v1/models`
+//! and `/v1/chat/completions`, streamed and not, in OpenAI's exact shapes.
+//! It records every request (headers and body) and can be told to misbehave.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+}
+
+/// What the next chat completion does.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Stream these text pieces, then finish with `finish_reason` and usage.
+    Stream { pieces: Vec<String>, finish: String, gap_ms: u64 },
+    /// Answer with this HTTP status and body.
+    Status { status: u16, body: String, headers: Vec<(String, String)> },
+    /// Send these raw bytes as the 200 event-stream body, then close.
+    Raw(Vec<u8>),
+    /// Stream some pieces, then keep the connection open and silent.
+    Stall { pieces: Vec<String> },
+}
+
+#[derive(Clone)]
+pub struct Mock {
+    pub base_url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    replies: Arc<Mutex<Vec<Reply>>>,
+    /// Connections closed by the client while we were still streaming.
+    pub closed_early: Arc<Mutex<u32>>,
+}
+
+pub const USAGE: &str = r#"{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":1000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":120,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#;
+
+impl Mock {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let mock = Mock {
+            base_url: format!("http://{addr}/v1"),
+            received: Arc::default(),
+            replies: Arc::default(),
+            closed_early: Arc::default(),
+        };
+        let m = mock.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let m = m.clone();
+                tokio::spawn(async move { m.serve(sock).await });
+            }
+        });
+        mock
+    }
+
+    /// Starts on its own thread and runtime, for tests that run the real binary.
+    pub fn start_in_background() -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                tx.send(Mock::start().await).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    pub fn push(&self, reply: Reply) {
+        self.replies.lock().unwrap().push(reply);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn chat_requests(&self) -> Vec<Received> {
+        self.received().into_iter().filter(|r| r.path.split('?').next().unwrap_or("").ends_with("/chat/completions")).collect()
+    }
+
+    async fn serve(&self, mut sock: TcpStream) {
+        loop {
+            let Some(req) = read_request(&mut sock).await else { return };
+            self.received.lock().unwrap().push(req.clone());
+            let path = req.path.split('?').next().unwrap_or("").to_string();
+            if path == "/v1/models" {
+                let body = r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},{"id":"o4-mini","object":"model","created":1744225351,"owned_by":"system"}]}"#;
+                respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
+                continue;
+            }
+            if path != "/v1/chat/completions" {
+                respond(&mut sock, 404, "application/json", br#"{"error":{"message":"not found","type":"invalid_request_error"}}"#, &[]).await;
+                continue;
+            }
+            let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let model = body["model"].as_str().unwrap_or("gpt-4o-mini").to_string();
+            let stream = body["stream"].as_bool().unwrap_or(false);
+            let reply = {
+                let mut r = self.replies.lock().unwrap();
+                if r.is_empty() {
+                    Reply::Stream { pieces: vec!["Hello".into(), " from".into(), " the mock.".into()], finish: "stop".into(), gap_ms: 0 }
+                } else {
+                    r.remove(0)
+                }
+            };
+            match reply {
+                Reply::Status { status, body, headers } => {
+                    let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    respond(&mut sock, status, "application/json", body.as_bytes(), &h).await;
+                }
+                Reply::Raw(bytes) => {
+                    let _ = sock.write_all(sse_head().as_bytes()).await;
+                    let _ = sock.write_all(&bytes).await;
+                    return;
+                }
+                Reply::Stream { pieces, finish, gap_ms } if stream => {
+                    if sock.write_all(sse_head().as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let mut chunks = vec![chunk(&model, r#"{"role":"assistant","content":""}"#, "null")];
+                    for p in &pieces {
+                        chunks.push(chunk(&model, &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()), "null"));
+                    }
+                    chunks.push(chunk(&model, "{}", &format!("\"{finish}\"")));
+                    if body["stream_options"]["include_usage"].as_bool() == Some(true) {
+                        chunks.push(format!(
+                            r#"{{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":"{model}","system_fingerprint":"fp_mock","choices":[],"usage":{USAGE}}}"#
+                        ));
+                    }
+                    for c in chunks {
+                        if sock.write_all(format!("data: {c}\n\n").as_bytes()).await.is_err() {
+                            *self.closed_early.lock().unwrap() += 1;
+                            return;
+                        }
+                        if gap_ms > 0 {
+                            tokio::time::sleep(Duration::from_millis(gap_ms)).await;
+                        }
+                    }
+                    let _ = sock.write_all(b"data: [DONE]\n\n").await;
+                    return;
+                }
+                Reply::Stream { pieces, finish, .. } => {
+                    let text: String = pieces.concat();
+                    let body = format!(
+                        r#"{{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"{model}","choices":[{{"index":0,"message":{{"role":"assistant","content":{},"refusal":null,"annotations":[]}},"logprobs":null,"finish_reason":"{finish}"}}],"usage":{USAGE},"service_tier":"default","system_fingerprint":"fp_mock"}}"#,
+                        serde_json::to_string(&text).unwrap()
+                    );
+                    respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
+                }
+                Reply::Stall { pieces } => {
+                    let _ = sock.write_all(sse_head().as_bytes()).await;
+                    for p in &pieces {
+                        let c = chunk(&model, &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()), "null");
+                        let _ = sock.write_all(format!("data: {c}\n\n").as_bytes()).await;
+                    }
+                    // Hold the connection until the client goes away.
+                    let mut buf = [0u8; 1];
+                    let _ = sock.read(&mut buf).await;
+                    *self.closed_early.lock().unwrap() += 1;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn sse_head() -> String {
+    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n".to_string()
+}
+
+pub fn chunk(model: &str, delta: &str, finish: &str) -> String {
+    format!(
+        r#"{{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":"{model}","system_fingerprint":"fp_mock","choices":[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":{finish}}}]}}"#
+    )
+}
+
+async fn respond(sock: &mut TcpStream, status: u16, ctype: &str, body: &[u8], headers: &[(&str, &str)]) {
+    let mut head = format!("HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = sock.write_all(head.as_bytes()).await;
+    let _ = sock.write_all(body).await;
+}
+
+async fn read_request(sock: &mut TcpStream) -> Option<Received> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 8192];
+    let header_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = sock.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let path = first.next()?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())))
+        .collect();
+    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let mut body = buf[header_end..].to_vec();
+    while body.len() < len {
+        let n = sock.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&tmp[..n]);
+    }
+    Some(Received { method, path, headers, body })
+}
