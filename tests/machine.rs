@@ -9,12 +9,21 @@ use llmdeck::chat::conversation::{AnswerStatus, Conversation, Role};
 use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
 use llmdeck::chat::request::WireRole;
 use llmdeck::provider::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
-use llmdeck::usage::ledger::Status;
 use llmdeck::usage::PriceTable;
+use llmdeck::usage::ledger::Status;
 
 fn machine() -> Machine {
-    let origin = Origin { source: "test".into(), profile: "p".into(), host: "h".into(), api: "chat".into() };
-    Machine::new(Conversation::new("gpt-4o-mini", Utc::now()), origin, Arc::new(PriceTable::embedded()))
+    let origin = Origin {
+        source: "test".into(),
+        profile: "p".into(),
+        host: "h".into(),
+        api: "chat".into(),
+    };
+    Machine::new(
+        Conversation::new("gpt-4o-mini", Utc::now()),
+        origin,
+        Arc::new(PriceTable::embedded()),
+    )
 }
 
 /// Feeds an input at `ms` milliseconds after `t0`.
@@ -43,7 +52,11 @@ fn record(effects: &[Effect]) -> &llmdeck::usage::LedgerRow {
 }
 
 fn texts(m: &Machine) -> Vec<String> {
-    m.conv.path().iter().map(|id| m.conv.nodes[*id].content.clone()).collect()
+    m.conv
+        .path()
+        .iter()
+        .map(|id| m.conv.nodes[*id].content.clone())
+        .collect()
 }
 
 #[test]
@@ -51,17 +64,49 @@ fn send_streams_and_finishes_with_numbers_and_a_ledger_row() {
     let mut m = machine();
     let t0 = Instant::now();
     let fx = at(&mut m, t0, 0, Input::Send("Hi".into()));
-    assert_eq!(fx[0], Effect::Save, "the user message is saved before the request goes out");
+    assert_eq!(
+        fx[0],
+        Effect::Save,
+        "the user message is saved before the request goes out"
+    );
     let id = started(&fx);
     assert!(m.is_streaming());
     assert_eq!(
-        at(&mut m, t0, 300, Input::Stream(id, StreamEvent::TextDelta("Hel".into()))),
-        [Effect::Journal { node: m.conv.last(), text: "Hel".into() }]
+        at(
+            &mut m,
+            t0,
+            300,
+            Input::Stream(id, StreamEvent::TextDelta("Hel".into()))
+        ),
+        [Effect::Journal {
+            node: m.conv.last(),
+            text: "Hel".into()
+        }]
     );
-    at(&mut m, t0, 400, Input::Stream(id, StreamEvent::TextDelta("lo".into())));
-    at(&mut m, t0, 500, Input::Stream(id, StreamEvent::Finish(FinishReason::Stop)));
-    let usage = Usage { input: 2000, cached_input: 1000, output: 500, ..Usage::default() };
-    at(&mut m, t0, 500, Input::Stream(id, StreamEvent::Usage(usage)));
+    at(
+        &mut m,
+        t0,
+        400,
+        Input::Stream(id, StreamEvent::TextDelta("lo".into())),
+    );
+    at(
+        &mut m,
+        t0,
+        500,
+        Input::Stream(id, StreamEvent::Finish(FinishReason::Stop)),
+    );
+    let usage = Usage {
+        input: 2000,
+        cached_input: 1000,
+        output: 500,
+        ..Usage::default()
+    };
+    at(
+        &mut m,
+        t0,
+        500,
+        Input::Stream(id, StreamEvent::Usage(usage)),
+    );
     let fx = at(&mut m, t0, 1300, Input::Stream(id, StreamEvent::End));
     assert!(!m.is_streaming());
     assert_eq!(texts(&m), ["Hi", "Hello"]);
@@ -72,7 +117,10 @@ fn send_streams_and_finishes_with_numbers_and_a_ledger_row() {
     assert_eq!(meta.cost_micros, Some(525));
     assert_eq!(meta.tokens_per_second(), Some(500.0));
     let row = record(&fx);
-    assert_eq!((row.status, row.cost_micros, row.usage.cached_input), (Status::Ok, Some(525), 1000));
+    assert_eq!(
+        (row.status, row.cost_micros, row.usage.cached_input),
+        (Status::Ok, Some(525), 1000)
+    );
     assert_eq!(row.conversation_id.as_deref(), Some(m.conv.id.as_str()));
 }
 
@@ -90,7 +138,12 @@ fn cancel_keeps_the_partial_answer_and_estimates_usage() {
     let mut m = machine();
     let t0 = Instant::now();
     let id = started(&at(&mut m, t0, 0, Input::Send("Tell me a story".into())));
-    at(&mut m, t0, 100, Input::Stream(id, StreamEvent::TextDelta("Once upon a time".into())));
+    at(
+        &mut m,
+        t0,
+        100,
+        Input::Stream(id, StreamEvent::TextDelta("Once upon a time".into())),
+    );
     let fx = at(&mut m, t0, 200, Input::Cancel);
     assert_eq!(fx[0], Effect::Abort { request_id: id });
     let meta = m.conv.nodes[m.conv.last()].meta.clone().unwrap();
@@ -101,7 +154,15 @@ fn cancel_keeps_the_partial_answer_and_estimates_usage() {
     assert_eq!(usage.output, 4, "counted with the o200k tokenizer");
     assert_eq!(record(&fx).status, Status::Cancelled);
     // Late events of the cancelled request change nothing.
-    assert!(at(&mut m, t0, 300, Input::Stream(id, StreamEvent::TextDelta(" more".into()))).is_empty());
+    assert!(
+        at(
+            &mut m,
+            t0,
+            300,
+            Input::Stream(id, StreamEvent::TextDelta(" more".into()))
+        )
+        .is_empty()
+    );
     assert_eq!(texts(&m)[1], "Once upon a time");
 }
 
@@ -110,11 +171,24 @@ fn a_fault_mid_stream_is_interrupted_and_keeps_the_text() {
     let mut m = machine();
     let t0 = Instant::now();
     let id = started(&at(&mut m, t0, 0, Input::Send("Hi".into())));
-    at(&mut m, t0, 10, Input::Stream(id, StreamEvent::TextDelta("half".into())));
-    let fx = at(&mut m, t0, 20, Input::Stream(id, StreamEvent::Error(ProviderError::Interrupted)));
+    at(
+        &mut m,
+        t0,
+        10,
+        Input::Stream(id, StreamEvent::TextDelta("half".into())),
+    );
+    let fx = at(
+        &mut m,
+        t0,
+        20,
+        Input::Stream(id, StreamEvent::Error(ProviderError::Interrupted)),
+    );
     let meta = m.conv.nodes[m.conv.last()].meta.clone().unwrap();
     assert_eq!(meta.status, AnswerStatus::Interrupted);
-    assert_eq!(meta.error.as_deref(), Some("connection closed before the answer finished"));
+    assert_eq!(
+        meta.error.as_deref(),
+        Some("connection closed before the answer finished")
+    );
     assert_eq!(record(&fx).status, Status::Interrupted);
     assert_eq!(record(&fx).error_kind.as_deref(), Some("interrupted"));
 }
@@ -125,25 +199,58 @@ fn editing_an_earlier_message_branches_and_the_old_branch_stays() {
     let t0 = Instant::now();
     for (i, q) in ["first", "second"].iter().enumerate() {
         let id = started(&at(&mut m, t0, 0, Input::Send(q.to_string())));
-        at(&mut m, t0, 1, Input::Stream(id, StreamEvent::TextDelta(format!("answer {i}"))));
+        at(
+            &mut m,
+            t0,
+            1,
+            Input::Stream(id, StreamEvent::TextDelta(format!("answer {i}"))),
+        );
         at(&mut m, t0, 2, Input::Stream(id, StreamEvent::End));
     }
     let first = m.conv.path()[0];
-    let fx = at(&mut m, t0, 3, Input::Edit { node: first, text: "FIRST".into() });
+    let fx = at(
+        &mut m,
+        t0,
+        3,
+        Input::Edit {
+            node: first,
+            text: "FIRST".into(),
+        },
+    );
     // The request carries only the new branch.
-    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. })) else {
+    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. }))
+    else {
         panic!("no request")
     };
     assert_eq!(request.messages.len(), 1);
-    assert_eq!((request.messages[0].role, request.messages[0].content.as_str()), (WireRole::User, "FIRST"));
+    assert_eq!(
+        (
+            request.messages[0].role,
+            request.messages[0].content.as_str()
+        ),
+        (WireRole::User, "FIRST")
+    );
     let id = started(&fx);
-    at(&mut m, t0, 4, Input::Stream(id, StreamEvent::TextDelta("new".into())));
+    at(
+        &mut m,
+        t0,
+        4,
+        Input::Stream(id, StreamEvent::TextDelta("new".into())),
+    );
     at(&mut m, t0, 5, Input::Stream(id, StreamEvent::End));
     assert_eq!(texts(&m), ["FIRST", "new"]);
     let edited = m.conv.path()[0];
     assert_eq!(m.conv.branch_of(edited), (2, 2));
     // Switch back: the whole old branch is there.
-    at(&mut m, t0, 6, Input::SwitchBranch { node: edited, delta: -1 });
+    at(
+        &mut m,
+        t0,
+        6,
+        Input::SwitchBranch {
+            node: edited,
+            delta: -1,
+        },
+    );
     assert_eq!(texts(&m), ["first", "answer 0", "second", "answer 1"]);
 }
 
@@ -152,21 +259,44 @@ fn regenerate_adds_a_sibling_answer_to_the_same_question() {
     let mut m = machine();
     let t0 = Instant::now();
     let id = started(&at(&mut m, t0, 0, Input::Send("q".into())));
-    at(&mut m, t0, 1, Input::Stream(id, StreamEvent::TextDelta("one".into())));
+    at(
+        &mut m,
+        t0,
+        1,
+        Input::Stream(id, StreamEvent::TextDelta("one".into())),
+    );
     at(&mut m, t0, 2, Input::Stream(id, StreamEvent::End));
     let fx = at(&mut m, t0, 3, Input::Regenerate);
-    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. })) else {
+    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. }))
+    else {
         panic!("no request")
     };
-    assert_eq!(request.messages.last().unwrap().content, "q", "the answer being replaced is not sent");
+    assert_eq!(
+        request.messages.last().unwrap().content,
+        "q",
+        "the answer being replaced is not sent"
+    );
     let id = started(&fx);
-    at(&mut m, t0, 4, Input::Stream(id, StreamEvent::TextDelta("two".into())));
+    at(
+        &mut m,
+        t0,
+        4,
+        Input::Stream(id, StreamEvent::TextDelta("two".into())),
+    );
     at(&mut m, t0, 5, Input::Stream(id, StreamEvent::End));
     let answer = m.conv.last();
     assert_eq!(m.conv.nodes[answer].role, Role::Assistant);
     assert_eq!(m.conv.branch_of(answer), (2, 2));
     assert_eq!(texts(&m), ["q", "two"]);
-    at(&mut m, t0, 6, Input::SwitchBranch { node: answer, delta: -1 });
+    at(
+        &mut m,
+        t0,
+        6,
+        Input::SwitchBranch {
+            node: answer,
+            delta: -1,
+        },
+    );
     assert_eq!(texts(&m), ["q", "one"]);
 }
 
@@ -176,7 +306,8 @@ fn a_system_prompt_and_parameters_go_into_the_request() {
     m.conv.system = "You are terse.".into();
     m.conv.params.temperature = Some(0.2);
     let fx = at(&mut m, Instant::now(), 0, Input::Send("Hi".into()));
-    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. })) else {
+    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. }))
+    else {
         panic!("no request")
     };
     assert_eq!(request.messages[0].role, WireRole::System);
@@ -190,8 +321,27 @@ fn an_unpriced_model_is_unpriced_not_free() {
     m.conv.model = "llama3.2:3b".into();
     let t0 = Instant::now();
     let id = started(&at(&mut m, t0, 0, Input::Send("Hi".into())));
-    at(&mut m, t0, 1, Input::Stream(id, StreamEvent::Usage(Usage { input: 10, output: 5, ..Usage::default() })));
+    at(
+        &mut m,
+        t0,
+        1,
+        Input::Stream(
+            id,
+            StreamEvent::Usage(Usage {
+                input: 10,
+                output: 5,
+                ..Usage::default()
+            }),
+        ),
+    );
     let fx = at(&mut m, t0, 2, Input::Stream(id, StreamEvent::End));
     assert_eq!(record(&fx).cost_micros, None);
-    assert_eq!(m.conv.nodes[m.conv.last()].meta.as_ref().unwrap().cost_micros, None);
+    assert_eq!(
+        m.conv.nodes[m.conv.last()]
+            .meta
+            .as_ref()
+            .unwrap()
+            .cost_micros,
+        None
+    );
 }

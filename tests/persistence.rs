@@ -13,8 +13,17 @@ use llmdeck::provider::event::StreamEvent;
 use llmdeck::usage::PriceTable;
 
 fn machine() -> Machine {
-    let origin = Origin { source: "test".into(), profile: "p".into(), host: "h".into(), api: "chat".into() };
-    Machine::new(Conversation::new("gpt-4o", Utc::now()), origin, Arc::new(PriceTable::embedded()))
+    let origin = Origin {
+        source: "test".into(),
+        profile: "p".into(),
+        host: "h".into(),
+        api: "chat".into(),
+    };
+    Machine::new(
+        Conversation::new("gpt-4o", Utc::now()),
+        origin,
+        Arc::new(PriceTable::embedded()),
+    )
 }
 
 /// Runs effects the way the app does, against a store.
@@ -22,7 +31,9 @@ fn run(store: &Store, m: &Machine, effects: &[Effect]) {
     for e in effects {
         match e {
             Effect::Save => store.save(&m.conv).unwrap(),
-            Effect::Journal { node, text } => store.append_journal(&m.conv.id, *node, text).unwrap(),
+            Effect::Journal { node, text } => {
+                store.append_journal(&m.conv.id, *node, text).unwrap()
+            }
             _ => {}
         }
     }
@@ -38,11 +49,18 @@ fn a_conversation_with_branches_round_trips_exactly() {
     let t0 = Instant::now();
     for q in ["a", "b"] {
         let fx = m.handle(Input::Send(q.into()), t0, Utc::now());
-        let Some(Effect::Start { request_id, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. })).cloned()
+        let Some(Effect::Start { request_id, .. }) = fx
+            .iter()
+            .find(|e| matches!(e, Effect::Start { .. }))
+            .cloned()
         else {
             panic!()
         };
-        m.handle(Input::Stream(request_id, StreamEvent::TextDelta(format!("re {q}"))), t0, Utc::now());
+        m.handle(
+            Input::Stream(request_id, StreamEvent::TextDelta(format!("re {q}"))),
+            t0,
+            Utc::now(),
+        );
         let fx = m.handle(Input::Stream(request_id, StreamEvent::End), t0, Utc::now());
         run(&store, &m, &fx);
     }
@@ -65,7 +83,11 @@ fn a_killed_stream_is_restored_from_the_journal() {
         _ => panic!(),
     };
     for piece in ["It ", "was ", "a ", "dark "] {
-        let fx = m.handle(Input::Stream(id, StreamEvent::TextDelta(piece.into())), t0, Utc::now());
+        let fx = m.handle(
+            Input::Stream(id, StreamEvent::TextDelta(piece.into())),
+            t0,
+            Utc::now(),
+        );
         run(&store, &m, &fx);
     }
     // The process dies here: no final save. A torn last journal line is tolerated.
@@ -77,7 +99,10 @@ fn a_killed_stream_is_restored_from_the_journal() {
     let restored = store.load(&m.conv.id).unwrap();
     let answer = &restored.nodes[restored.last()];
     assert_eq!(answer.content, "It was a dark ");
-    assert_eq!(answer.meta.as_ref().unwrap().status, AnswerStatus::Interrupted);
+    assert_eq!(
+        answer.meta.as_ref().unwrap().status,
+        AnswerStatus::Interrupted
+    );
 }
 
 #[test]
@@ -95,8 +120,14 @@ fn a_broken_file_is_listed_with_its_error_and_never_overwritten() {
     let broken = list.iter().find(|s| s.id == "broken").unwrap();
     let error = broken.error.as_deref().unwrap();
     assert!(error.contains("broken.json:3"), "{error}");
-    assert_eq!(list.iter().find(|s| s.error.is_none()).unwrap().title, "good one");
-    assert_eq!(std::fs::read_to_string(&bad).unwrap(), "{\n  \"id\": \"broken\",\n  oops");
+    assert_eq!(
+        list.iter().find(|s| s.error.is_none()).unwrap().title,
+        "good one"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        "{\n  \"id\": \"broken\",\n  oops"
+    );
 }
 
 #[test]
@@ -110,7 +141,11 @@ fn exports_are_markdown_and_a_valid_request_body() {
         Some(Effect::Start { request_id, .. }) => *request_id,
         _ => panic!(),
     };
-    m.handle(Input::Stream(id, StreamEvent::TextDelta("Hi **there**".into())), t0, Utc::now());
+    m.handle(
+        Input::Stream(id, StreamEvent::TextDelta("Hi **there**".into())),
+        t0,
+        Utc::now(),
+    );
     m.handle(Input::Stream(id, StreamEvent::End), t0, Utc::now());
 
     let md = export::to_markdown(&m.conv);
@@ -122,8 +157,14 @@ fn exports_are_markdown_and_a_valid_request_body() {
     assert_eq!(body["model"], "gpt-4o");
     assert_eq!(body["temperature"], serde_json::json!(0.5));
     assert!(body.get("stream").is_none());
-    let roles: Vec<&str> = body["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["system", "user", "assistant"]);
     // It deserializes as OpenAI's request type.
-    let _: async_openai::types::chat::CreateChatCompletionRequest = serde_json::from_value(body).unwrap();
+    let _: async_openai::types::chat::CreateChatCompletionRequest =
+        serde_json::from_value(body).unwrap();
 }

@@ -29,8 +29,14 @@ fn request(params: Params) -> ChatRequest {
     ChatRequest {
         model: "gpt-4o-mini".into(),
         messages: vec![
-            WireMessage { role: WireRole::System, content: "Be brief.".into() },
-            WireMessage { role: WireRole::User, content: "Hi".into() },
+            WireMessage {
+                role: WireRole::System,
+                content: "Be brief.".into(),
+            },
+            WireMessage {
+                role: WireRole::User,
+                content: "Hi".into(),
+            },
         ],
         params,
     }
@@ -53,7 +59,13 @@ fn text(events: &[StreamEvent]) -> String {
 }
 
 fn fast() -> Timeouts {
-    Timeouts { connect_secs: 2, first_byte_secs: 5, idle_secs: 1, max_attempts: 3, max_retry_wait_secs: 2 }
+    Timeouts {
+        connect_secs: 2,
+        first_byte_secs: 5,
+        idle_secs: 1,
+        max_attempts: 3,
+        max_retry_wait_secs: 2,
+    }
 }
 
 #[tokio::test]
@@ -62,12 +74,23 @@ async fn default_parameters_are_not_sent_and_usage_is_requested() {
     let client = HttpClient::new(endpoint(&mock), fast()).unwrap();
     collect(&client, &request(Params::default())).await;
     let body = mock.chat_requests()[0].json();
-    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["messages", "model", "stream", "stream_options"]);
     assert_eq!(body["stream"], true);
     assert_eq!(body["stream_options"]["include_usage"], true);
-    assert_eq!(body["messages"][0], serde_json::json!({"role": "system", "content": "Be brief."}));
-    assert_eq!(body["messages"][1], serde_json::json!({"role": "user", "content": "Hi"}));
+    assert_eq!(
+        body["messages"][0],
+        serde_json::json!({"role": "system", "content": "Be brief."})
+    );
+    assert_eq!(
+        body["messages"][1],
+        serde_json::json!({"role": "user", "content": "Hi"})
+    );
 }
 
 #[tokio::test]
@@ -94,7 +117,10 @@ async fn chosen_parameters_are_sent_in_openai_names() {
     assert_eq!(body["seed"], 7);
     assert_eq!(body["stop"], serde_json::json!(["END"]));
     assert_eq!(body["presence_penalty"], serde_json::json!(0.5));
-    assert_eq!(body["response_format"], serde_json::json!({"type": "json_object"}));
+    assert_eq!(
+        body["response_format"],
+        serde_json::json!({"type": "json_object"})
+    );
     assert!(body.get("frequency_penalty").is_none());
 }
 
@@ -104,8 +130,13 @@ async fn headers_follow_the_profile() {
     let mut ep = endpoint(&mock);
     ep.organization = Some("org-abc".into());
     ep.project = Some("proj_xyz".into());
-    ep.headers.insert("HTTP-Referer".into(), "https://example.test".into());
-    collect(&HttpClient::new(ep.clone(), fast()).unwrap(), &request(Params::default())).await;
+    ep.headers
+        .insert("HTTP-Referer".into(), "https://example.test".into());
+    collect(
+        &HttpClient::new(ep.clone(), fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
     let r = &mock.chat_requests()[0];
     // The key's trailing newline was trimmed, not sent (and not a panic).
     assert_eq!(r.header("authorization"), Some("Bearer sk-test-123"));
@@ -117,7 +148,11 @@ async fn headers_follow_the_profile() {
     ep.auth = AuthStyle::ApiKey;
     ep.organization = None;
     ep.query.insert("api-version".into(), "2024-10-21".into());
-    collect(&HttpClient::new(ep, fast()).unwrap(), &request(Params::default())).await;
+    collect(
+        &HttpClient::new(ep, fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
     let r = &mock.chat_requests()[1];
     assert_eq!(r.header("api-key"), Some("sk-test-123"));
     assert_eq!(r.header("authorization"), None);
@@ -150,9 +185,17 @@ async fn an_http_error_shows_the_servers_message() {
         body: r#"{"error":{"message":"Incorrect API key provided: sk-test***123.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#.into(),
         headers: vec![],
     });
-    let events = collect(&HttpClient::new(endpoint(&mock), fast()).unwrap(), &request(Params::default())).await;
+    let events = collect(
+        &HttpClient::new(endpoint(&mock), fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
     match events.last() {
-        Some(StreamEvent::Error(ProviderError::Http { status: 401, message, code })) => {
+        Some(StreamEvent::Error(ProviderError::Http {
+            status: 401,
+            message,
+            code,
+        })) => {
             assert!(message.starts_with("Incorrect API key"));
             assert_eq!(code.as_deref(), Some("invalid_api_key"));
         }
@@ -169,8 +212,23 @@ async fn a_429_is_retried_after_the_time_the_server_asks() {
         body: r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#.into(),
         headers: vec![("retry-after-ms".into(), "50".into())],
     });
-    let events = collect(&HttpClient::new(endpoint(&mock), fast()).unwrap(), &request(Params::default())).await;
-    assert!(matches!(events[0], StreamEvent::Retrying { attempt: 2, of: 3, wait_ms: 50, .. }), "{events:?}");
+    let events = collect(
+        &HttpClient::new(endpoint(&mock), fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
+    assert!(
+        matches!(
+            events[0],
+            StreamEvent::Retrying {
+                attempt: 2,
+                of: 3,
+                wait_ms: 50,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
     assert_eq!(text(&events), "Hello from the mock.");
     assert_eq!(mock.chat_requests().len(), 2);
 }
@@ -183,8 +241,15 @@ async fn insufficient_quota_is_not_retried() {
         body: r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#.into(),
         headers: vec![],
     });
-    let events = collect(&HttpClient::new(endpoint(&mock), fast()).unwrap(), &request(Params::default())).await;
-    assert!(matches!(events.last(), Some(StreamEvent::Error(ProviderError::Http { status: 429, .. }))));
+    let events = collect(
+        &HttpClient::new(endpoint(&mock), fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
+    assert!(matches!(
+        events.last(),
+        Some(StreamEvent::Error(ProviderError::Http { status: 429, .. }))
+    ));
     assert_eq!(mock.chat_requests().len(), 1);
 }
 
@@ -192,30 +257,52 @@ async fn insufficient_quota_is_not_retried() {
 async fn stream_faults_end_in_clear_errors_after_the_partial_text() {
     let mock = Mock::start().await;
     let client = HttpClient::new(endpoint(&mock), fast()).unwrap();
-    let one = format!("data: {}\n\n", support::mock_server::chunk("gpt-4o-mini", r#"{"content":"partial"}"#, "null"));
+    let one = format!(
+        "data: {}\n\n",
+        support::mock_server::chunk("gpt-4o-mini", r#"{"content":"partial"}"#, "null")
+    );
 
     // Cut after one chunk: no finish_reason, no [DONE].
     mock.push(Reply::Raw(one.clone().into_bytes()));
     let events = collect(&client, &request(Params::default())).await;
     assert_eq!(text(&events), "partial");
-    assert_eq!(events.last(), Some(&StreamEvent::Error(ProviderError::Interrupted)));
+    assert_eq!(
+        events.last(),
+        Some(&StreamEvent::Error(ProviderError::Interrupted))
+    );
 
     // A malformed chunk is reported, never skipped.
-    mock.push(Reply::Raw(format!("{one}data: {{not json\n\n").into_bytes()));
+    mock.push(Reply::Raw(
+        format!("{one}data: {{not json\n\n").into_bytes(),
+    ));
     let events = collect(&client, &request(Params::default())).await;
-    assert!(matches!(events.last(), Some(StreamEvent::Error(ProviderError::Malformed(_)))), "{events:?}");
+    assert!(
+        matches!(
+            events.last(),
+            Some(StreamEvent::Error(ProviderError::Malformed(_)))
+        ),
+        "{events:?}"
+    );
 
     // An error object inside a 200 stream shows the server's own message.
     mock.push(Reply::Raw(
         format!("{one}data: {{\"error\":{{\"message\":\"The server had an error\",\"type\":\"server_error\"}}}}\n\n").into_bytes(),
     ));
     let events = collect(&client, &request(Params::default())).await;
-    assert_eq!(events.last(), Some(&StreamEvent::Error(ProviderError::Server("The server had an error".into()))));
+    assert_eq!(
+        events.last(),
+        Some(&StreamEvent::Error(ProviderError::Server(
+            "The server had an error".into()
+        )))
+    );
 
     // Keep-alive comments and Azure's empty-choices chunks are ignored.
     let azure = r#"{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}"#;
     let done = support::mock_server::chunk("gpt-4o-mini", "{}", "\"length\"");
-    mock.push(Reply::Raw(format!(": keep-alive\n\ndata: {azure}\n\n{one}data: {done}\n\ndata: [DONE]\n\n").into_bytes()));
+    mock.push(Reply::Raw(
+        format!(": keep-alive\n\ndata: {azure}\n\n{one}data: {done}\n\ndata: [DONE]\n\n")
+            .into_bytes(),
+    ));
     let events = collect(&client, &request(Params::default())).await;
     assert_eq!(text(&events), "partial");
     assert!(events.contains(&StreamEvent::Finish(FinishReason::Length)));
@@ -225,17 +312,35 @@ async fn stream_faults_end_in_clear_errors_after_the_partial_text() {
 #[tokio::test]
 async fn a_stalled_stream_says_it_stalled() {
     let mock = Mock::start().await;
-    mock.push(Reply::Stall { pieces: vec!["so far".into()] });
-    let events = collect(&HttpClient::new(endpoint(&mock), fast()).unwrap(), &request(Params::default())).await;
+    mock.push(Reply::Stall {
+        pieces: vec!["so far".into()],
+    });
+    let events = collect(
+        &HttpClient::new(endpoint(&mock), fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
     assert_eq!(text(&events), "so far");
-    assert_eq!(events.last(), Some(&StreamEvent::Error(ProviderError::Stalled(1))));
+    assert_eq!(
+        events.last(),
+        Some(&StreamEvent::Error(ProviderError::Stalled(1)))
+    );
 }
 
 #[tokio::test]
 async fn cancelling_closes_the_connection() {
     let mock = Mock::start().await;
-    mock.push(Reply::Stall { pieces: vec!["thinking".into()] });
-    let client = HttpClient::new(endpoint(&mock), Timeouts { idle_secs: 60, ..fast() }).unwrap();
+    mock.push(Reply::Stall {
+        pieces: vec!["thinking".into()],
+    });
+    let client = HttpClient::new(
+        endpoint(&mock),
+        Timeouts {
+            idle_secs: 60,
+            ..fast()
+        },
+    )
+    .unwrap();
     let task = tokio::spawn(async move {
         let req = request(Params::default());
         client.stream_chat(&req, &mut |_| {}).await;
@@ -254,6 +359,10 @@ async fn cancelling_closes_the_connection() {
 #[tokio::test]
 async fn models_are_listed_and_sorted() {
     let mock = Mock::start().await;
-    let models = HttpClient::new(endpoint(&mock), fast()).unwrap().list_models().await.unwrap();
+    let models = HttpClient::new(endpoint(&mock), fast())
+        .unwrap()
+        .list_models()
+        .await
+        .unwrap();
     assert_eq!(models, ["gpt-4o", "gpt-4o-mini", "o4-mini"]);
 }

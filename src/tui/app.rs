@@ -122,28 +122,8 @@ impl App {
         });
         let conv = Conversation::new(&ctx.profile.model, Utc::now());
         let machine = Machine::new(conv, origin(&ctx.profile, "tui"), Arc::clone(&ctx.prices));
-        let state = State {
-            machine,
-            profile: ctx.profile.clone(),
-            profiles: ctx.profile_names(),
-            theme,
-            keymap,
-            focus: Focus::Input,
-            overlays: Vec::new(),
-            input: new_input(PLACEHOLDER),
-            editing: None,
-            selected: None,
-            scroll: 0,
-            models: Vec::new(),
-            conversations: Vec::new(),
-            draft_tokens: None,
-            session_spend_micros: 0,
-            toast: None,
-            warnings,
-            next_code_block: 0,
-            should_quit: false,
-            viewport: 20,
-        };
+        let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
+        state.profiles = ctx.profile_names();
         Self {
             state,
             cache: RenderCache::default(),

@@ -106,6 +106,38 @@ pub struct State {
 }
 
 impl State {
+    /// A fresh playground over `machine`, input focused, nothing open.
+    pub fn new(
+        machine: Machine,
+        profile: Profile,
+        theme: Theme,
+        keymap: Keymap,
+        warnings: Vec<String>,
+    ) -> Self {
+        Self {
+            machine,
+            profiles: vec![profile.name.clone()],
+            profile,
+            theme,
+            keymap,
+            focus: Focus::Input,
+            overlays: Vec::new(),
+            input: new_input(super::update::PLACEHOLDER),
+            editing: None,
+            selected: None,
+            scroll: 0,
+            models: Vec::new(),
+            conversations: Vec::new(),
+            draft_tokens: None,
+            session_spend_micros: 0,
+            toast: None,
+            warnings,
+            next_code_block: 0,
+            should_quit: false,
+            viewport: 20,
+        }
+    }
+
     /// Where keys go now: the top overlay, else the focused area.
     pub fn place(&self) -> Place {
         match self.overlays.last() {

@@ -34,9 +34,17 @@ impl Received {
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// Stream these text pieces, then finish with `finish_reason` and usage.
-    Stream { pieces: Vec<String>, finish: String, gap_ms: u64 },
+    Stream {
+        pieces: Vec<String>,
+        finish: String,
+        gap_ms: u64,
+    },
     /// Answer with this HTTP status and body.
-    Status { status: u16, body: String, headers: Vec<(String, String)> },
+    Status {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
     /// Send these raw bytes as the 200 event-stream body, then close.
     Raw(Vec<u8>),
     /// Stream some pieces, then keep the connection open and silent.
@@ -78,7 +86,10 @@ impl Mock {
     pub fn start_in_background() -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 tx.send(Mock::start().await).unwrap();
                 std::future::pending::<()>().await;
@@ -96,12 +107,23 @@ impl Mock {
     }
 
     pub fn chat_requests(&self) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.path.split('?').next().unwrap_or("").ends_with("/chat/completions")).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| {
+                r.path
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .ends_with("/chat/completions")
+            })
+            .collect()
     }
 
     async fn serve(&self, mut sock: TcpStream) {
         loop {
-            let Some(req) = read_request(&mut sock).await else { return };
+            let Some(req) = read_request(&mut sock).await else {
+                return;
+            };
             self.received.lock().unwrap().push(req.clone());
             let path = req.path.split('?').next().unwrap_or("").to_string();
             if path == "/v1/models" {
@@ -110,7 +132,14 @@ impl Mock {
                 continue;
             }
             if path != "/v1/chat/completions" {
-                respond(&mut sock, 404, "application/json", br#"{"error":{"message":"not found","type":"invalid_request_error"}}"#, &[]).await;
+                respond(
+                    &mut sock,
+                    404,
+                    "application/json",
+                    br#"{"error":{"message":"not found","type":"invalid_request_error"}}"#,
+                    &[],
+                )
+                .await;
                 continue;
             }
             let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
@@ -119,14 +148,25 @@ impl Mock {
             let reply = {
                 let mut r = self.replies.lock().unwrap();
                 if r.is_empty() {
-                    Reply::Stream { pieces: vec!["Hello".into(), " from".into(), " the mock.".into()], finish: "stop".into(), gap_ms: 0 }
+                    Reply::Stream {
+                        pieces: vec!["Hello".into(), " from".into(), " the mock.".into()],
+                        finish: "stop".into(),
+                        gap_ms: 0,
+                    }
                 } else {
                     r.remove(0)
                 }
             };
             match reply {
-                Reply::Status { status, body, headers } => {
-                    let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                Reply::Status {
+                    status,
+                    body,
+                    headers,
+                } => {
+                    let h: Vec<(&str, &str)> = headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
                     respond(&mut sock, status, "application/json", body.as_bytes(), &h).await;
                 }
                 Reply::Raw(bytes) => {
@@ -134,13 +174,25 @@ impl Mock {
                     let _ = sock.write_all(&bytes).await;
                     return;
                 }
-                Reply::Stream { pieces, finish, gap_ms } if stream => {
+                Reply::Stream {
+                    pieces,
+                    finish,
+                    gap_ms,
+                } if stream => {
                     if sock.write_all(sse_head().as_bytes()).await.is_err() {
                         return;
                     }
-                    let mut chunks = vec![chunk(&model, r#"{"role":"assistant","content":""}"#, "null")];
+                    let mut chunks = vec![chunk(
+                        &model,
+                        r#"{"role":"assistant","content":""}"#,
+                        "null",
+                    )];
                     for p in &pieces {
-                        chunks.push(chunk(&model, &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()), "null"));
+                        chunks.push(chunk(
+                            &model,
+                            &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()),
+                            "null",
+                        ));
                     }
                     chunks.push(chunk(&model, "{}", &format!("\"{finish}\"")));
                     if body["stream_options"]["include_usage"].as_bool() == Some(true) {
@@ -149,7 +201,11 @@ impl Mock {
                         ));
                     }
                     for c in chunks {
-                        if sock.write_all(format!("data: {c}\n\n").as_bytes()).await.is_err() {
+                        if sock
+                            .write_all(format!("data: {c}\n\n").as_bytes())
+                            .await
+                            .is_err()
+                        {
                             *self.closed_early.lock().unwrap() += 1;
                             return;
                         }
@@ -171,7 +227,11 @@ impl Mock {
                 Reply::Stall { pieces } => {
                     let _ = sock.write_all(sse_head().as_bytes()).await;
                     for p in &pieces {
-                        let c = chunk(&model, &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()), "null");
+                        let c = chunk(
+                            &model,
+                            &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()),
+                            "null",
+                        );
                         let _ = sock.write_all(format!("data: {c}\n\n").as_bytes()).await;
                     }
                     // Hold the connection until the client goes away.
@@ -195,8 +255,17 @@ pub fn chunk(model: &str, delta: &str, finish: &str) -> String {
     )
 }
 
-async fn respond(sock: &mut TcpStream, status: u16, ctype: &str, body: &[u8], headers: &[(&str, &str)]) {
-    let mut head = format!("HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n", body.len());
+async fn respond(
+    sock: &mut TcpStream,
+    status: u16,
+    ctype: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) {
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -224,9 +293,16 @@ async fn read_request(sock: &mut TcpStream) -> Option<Received> {
     let method = first.next()?.to_string();
     let path = first.next()?.to_string();
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
         .collect();
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
     let mut body = buf[header_end..].to_vec();
     while body.len() < len {
         let n = sock.read(&mut tmp).await.ok()?;
@@ -235,5 +311,10 @@ async fn read_request(sock: &mut TcpStream) -> Option<Received> {
         }
         body.extend_from_slice(&tmp[..n]);
     }
-    Some(Received { method, path, headers, body })
+    Some(Received {
+        method,
+        path,
+        headers,
+        body,
+    })
 }

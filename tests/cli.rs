@@ -1,0 +1,195 @@
+//! The headless commands, run as a script would: exit codes, JSON, the ledger.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use support::mock_server::{Mock, Reply};
+
+fn llmdeck(
+    home: &std::path::Path,
+    mock: Option<&Mock>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LLMDECK_HOME", home)
+        .args(args);
+    if let Some(m) = mock {
+        cmd.env("OPENAI_BASE_URL", &m.base_url)
+            .env("OPENAI_API_KEY", "sk-cli-test");
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn chat_json_reports_text_usage_cost_and_lands_in_the_ledger() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "chat",
+            "--model",
+            "gpt-4o",
+            "--json",
+            "--temperature",
+            "0.2",
+            "Say hi",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["text"], "Hello from the mock.");
+    assert_eq!(v["finish_reason"], "stop");
+    assert_eq!(v["usage"]["cached_input"], 1000);
+    assert_eq!(v["usage"]["reasoning"], 120);
+    // gpt-4o: 200 × 2.50 + 1000 × 1.25 + 300 × 10.00 per 1M = $0.00475
+    assert_eq!(v["cost_micros"], 4750);
+    let body = mock.chat_requests()[0].json();
+    assert_eq!(body["temperature"], serde_json::json!(0.2));
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let (source, cost, cached): (String, i64, i64) = ledger
+        .query_row(
+            "SELECT source, cost_micros, cached_tokens FROM requests",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((source.as_str(), cost, cached), ("cli", 4750, 1000));
+}
+
+#[test]
+fn chat_streams_plain_text_and_reads_stdin() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["chat", "--model", "gpt-4o-mini", "--system", "Be brief."],
+        Some("from stdin\n"),
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hello from the mock.\n"
+    );
+    let body = mock.chat_requests()[0].json();
+    assert_eq!(body["messages"][0]["content"], "Be brief.");
+    assert_eq!(body["messages"][1]["content"], "from stdin\n");
+}
+
+#[test]
+fn a_failure_exits_non_zero_with_one_line() {
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Status {
+        status: 401,
+        body: r#"{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","code":"invalid_api_key"}}"#.into(),
+        headers: vec![],
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["chat", "--model", "gpt-4o-mini", "hi"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim(), "llmdeck: HTTP 401: Incorrect API key provided.");
+    // Errors are recorded too.
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let status: String = ledger
+        .query_row("SELECT status FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "error");
+
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["--profile", "missing", "chat", "hi"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile named \"missing\""));
+}
+
+#[test]
+fn models_lists_the_endpoint_and_the_demo() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(home.path(), Some(&mock), &["models", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["models"],
+        serde_json::json!(["gpt-4o", "gpt-4o-mini", "o4-mini"])
+    );
+    let out = llmdeck(home.path(), None, &["models"], None);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == "gpt-4o-mini")
+    );
+}
+
+#[test]
+fn a_broken_config_is_named_and_the_defaults_used() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    let config = home.path().join("config/config.toml");
+    std::fs::write(
+        &config,
+        "theme = \"dark\"\n[profiles.x]\nbase_ur = \"typo\"\n",
+    )
+    .unwrap();
+    let out = llmdeck(home.path(), None, &["chat", "--json", "hello"], None);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml:3"), "{err}");
+    assert!(err.contains("base_ur"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "theme = \"dark\"\n[profiles.x]\nbase_ur = \"typo\"\n"
+    );
+}
+
+#[test]
+fn hostile_output_is_inert_on_a_terminal_but_raw_when_piped() {
+    // Piped output keeps the bytes; the TUI and a terminal get them inert (unit-tested in sanitize).
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Stream {
+        pieces: vec!["red\u{1b}[31m!".into()],
+        finish: "stop".into(),
+        gap_ms: 0,
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["chat", "--model", "gpt-4o-mini", "x"],
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "red\u{1b}[31m!\n");
+}

@@ -1,0 +1,207 @@
+//! Whole screens of the console, drawn with ratatui's TestBackend at points of
+//! a stream, compared with insta snapshots (review changes with `cargo insta review`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use llmdeck::chat::conversation::Conversation;
+use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
+use llmdeck::config::Profile;
+use llmdeck::config::keymap::DEFAULT_KEYMAP;
+use llmdeck::config::theme::Theme;
+use llmdeck::provider::demo;
+use llmdeck::provider::event::{FinishReason, StreamEvent, Usage, UsageSource};
+use llmdeck::tui::cache::RenderCache;
+use llmdeck::tui::keymap::Keymap;
+use llmdeck::tui::state::State;
+use llmdeck::tui::update::{self, Command};
+use llmdeck::tui::views;
+use llmdeck::usage::PriceTable;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+struct Harness {
+    state: State,
+    cache: RenderCache,
+    request: Option<u64>,
+    t0: Instant,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let tables = toml::from_str(DEFAULT_KEYMAP).unwrap();
+        let (keymap, _) = Keymap::from_tables(&tables);
+        let profile = Profile::demo();
+        let origin = Origin {
+            source: "test".into(),
+            profile: "demo".into(),
+            host: "offline demo".into(),
+            api: "demo".into(),
+        };
+        let mut conv = Conversation::new("gpt-4o-mini", Utc::now());
+        conv.id = "snapshot".into();
+        let machine = Machine::new(conv, origin, Arc::new(PriceTable::embedded()));
+        let state = State::new(
+            machine,
+            profile,
+            Theme::built_in("dark").unwrap(),
+            keymap,
+            Vec::new(),
+        );
+        Self {
+            state,
+            cache: RenderCache::default(),
+            request: None,
+            t0: Instant::now(),
+        }
+    }
+
+    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
+        let commands = update::on_event(&mut self.state, &Event::Key(KeyEvent::new(code, mods)));
+        for c in commands {
+            if let Command::Machine(input) = c {
+                self.machine(input);
+            }
+        }
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    fn machine(&mut self, input: Input) {
+        for e in self.state.machine.handle(input, self.t0, Utc::now()) {
+            if let Effect::Start { request_id, .. } = e {
+                self.request = Some(request_id);
+            }
+        }
+    }
+
+    fn stream(&mut self, event: StreamEvent) {
+        let id = self.request.expect("a request is running");
+        self.machine(Input::Stream(id, event));
+    }
+
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        let mut term = Terminal::new(TestBackend::new(width, height)).unwrap();
+        term.draw(|f| views::draw(f, &self.state, &mut self.cache))
+            .unwrap();
+        term.backend().to_string()
+    }
+}
+
+fn demo_answer(prompt: &str) -> Vec<&'static str> {
+    let req = llmdeck::chat::request::ChatRequest {
+        model: "gpt-4o-mini".into(),
+        messages: vec![llmdeck::chat::request::WireMessage {
+            role: llmdeck::chat::request::WireRole::User,
+            content: prompt.into(),
+        }],
+        params: Default::default(),
+    };
+    demo::pieces(demo::answer_for(&req))
+}
+
+#[test]
+fn the_first_screen_welcomes_and_says_demo() {
+    let mut h = Harness::new();
+    insta::assert_snapshot!("welcome_demo", h.screen(100, 24));
+}
+
+#[test]
+fn a_stream_draws_as_it_arrives() {
+    let mut h = Harness::new();
+    let prompt = "show me some rust code";
+    h.type_text(prompt);
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    insta::assert_snapshot!("stream_waiting", h.screen(90, 30));
+
+    let pieces = demo_answer(prompt);
+    h.stream(StreamEvent::Started {
+        model: Some("gpt-4o-mini-2024-07-18".into()),
+    });
+    // Stop inside the open code block: it is drawn as far as it goes.
+    let mut so_far = String::new();
+    let half = pieces
+        .iter()
+        .position(|p| {
+            so_far.push_str(p);
+            so_far.contains("for (n, line)")
+        })
+        .unwrap();
+    for p in &pieces[..half] {
+        h.stream(StreamEvent::TextDelta(p.to_string()));
+    }
+    insta::assert_snapshot!("stream_mid_code_block", h.screen(90, 30));
+
+    for p in &pieces[half..] {
+        h.stream(StreamEvent::TextDelta(p.to_string()));
+    }
+    h.stream(StreamEvent::Finish(FinishReason::Stop));
+    h.stream(StreamEvent::Usage(Usage {
+        input: 1200,
+        cached_input: 1000,
+        output: 246,
+        reasoning: 0,
+        cache_write: 0,
+        source: UsageSource::Reported,
+    }));
+    h.stream(StreamEvent::End);
+    insta::assert_snapshot!("stream_done", h.screen(90, 30));
+}
+
+#[test]
+fn a_stopped_answer_is_marked_and_the_small_screen_still_works() {
+    let mut h = Harness::new();
+    h.type_text("tell me about models");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    for p in demo_answer("tell me about models").iter().take(30) {
+        h.stream(StreamEvent::TextDelta(p.to_string()));
+    }
+    h.key(KeyCode::Esc, KeyModifiers::NONE);
+    insta::assert_snapshot!("stopped_60x20", h.screen(60, 20));
+}
+
+#[test]
+fn help_and_parameters_overlays() {
+    let mut h = Harness::new();
+    h.key(KeyCode::F(1), KeyModifiers::NONE);
+    insta::assert_snapshot!("help_input", h.screen(90, 36));
+    h.key(KeyCode::Esc, KeyModifiers::NONE);
+    h.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+    h.key(KeyCode::Down, KeyModifiers::NONE);
+    h.key(KeyCode::Down, KeyModifiers::NONE);
+    h.key(KeyCode::Right, KeyModifiers::NONE);
+    h.key(KeyCode::Left, KeyModifiers::NONE);
+    insta::assert_snapshot!("parameters", h.screen(90, 24));
+    assert_eq!(h.state.machine.conv.params.temperature, Some(0.9));
+}
+
+#[test]
+fn branches_show_in_the_transcript() {
+    let mut h = Harness::new();
+    h.type_text("first question");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.stream(StreamEvent::TextDelta("First answer.".into()));
+    h.stream(StreamEvent::End);
+    // Esc to the transcript, up to the question, edit it, send: a second branch.
+    h.key(KeyCode::Esc, KeyModifiers::NONE);
+    h.key(KeyCode::Char('k'), KeyModifiers::NONE);
+    h.key(KeyCode::Char('e'), KeyModifiers::NONE);
+    h.type_text(" (edited)");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.stream(StreamEvent::TextDelta("Second answer.".into()));
+    h.stream(StreamEvent::End);
+    h.key(KeyCode::Esc, KeyModifiers::NONE);
+    h.key(KeyCode::Char('k'), KeyModifiers::NONE);
+    insta::assert_snapshot!("branch_2_of_2", h.screen(80, 16));
+    h.key(KeyCode::Char('h'), KeyModifiers::NONE);
+    for c in update::apply(&mut h.state, llmdeck::tui::action::Action::Up) {
+        drop(c);
+    }
+    insta::assert_snapshot!("branch_1_of_2", h.screen(80, 16));
+}
