@@ -9,3 +9,6 @@ pub mod context;
 pub mod provider;
 pub mod tui;
 pub mod usage;
+
+/// When `main` began, for the start-up benchmark.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

@@ -5,5 +5,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    let _ = llmdeck::STARTED.set(std::time::Instant::now());
     llmdeck::cli::run(llmdeck::cli::args::Cli::parse())
 }

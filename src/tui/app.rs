@@ -56,6 +56,15 @@ pub fn run(ctx: Context, theme: Option<String>) -> anyhow::Result<()> {
     })
 }
 
+/// For the benchmark: `LLMDECK_FIRST_FRAME_FILE` receives "pid microseconds"
+/// (from process start to the first frame on screen).
+fn report_first_frame() {
+    if let Some(path) = std::env::var_os("LLMDECK_FIRST_FRAME_FILE") {
+        let micros = crate::STARTED.get().map(|t| t.elapsed().as_micros()).unwrap_or(0);
+        let _ = std::fs::write(path, format!("{} {micros}\n", std::process::id()));
+    }
+}
+
 pub fn origin(profile: &Profile, source: &str) -> Origin {
     Origin {
         source: source.into(),
@@ -149,6 +158,7 @@ impl App {
         let mut term = terminal::enter()?;
         let _restore = Restore;
         self.draw(&mut term)?;
+        report_first_frame();
         // Everything the first frame did not need starts now.
         self.after_first_frame();
         let mut events = EventStream::new();
