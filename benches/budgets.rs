@@ -27,22 +27,48 @@ const ANSWER: &str = "Here is a function:\n\n```rust\nfn add(a: i32, b: i32) -> 
 fn state(messages: usize) -> State {
     let tables = toml::from_str(DEFAULT_KEYMAP).unwrap();
     let (keymap, _) = Keymap::from_tables(&tables);
-    let origin = Origin { source: "bench".into(), profile: "demo".into(), host: "h".into(), api: "demo".into() };
+    let origin = Origin {
+        source: "bench".into(),
+        profile: "demo".into(),
+        host: "h".into(),
+        api: "demo".into(),
+    };
     let mut conv = Conversation::new("gpt-4o-mini", Utc::now());
     let mut at = 0;
     for i in 0..messages {
-        let (role, text) = if i % 2 == 0 { (Role::User, "Write me a function that adds.") } else { (Role::Assistant, ANSWER) };
+        let (role, text) = if i % 2 == 0 {
+            (Role::User, "Write me a function that adds.")
+        } else {
+            (Role::Assistant, ANSWER)
+        };
         at = conv.append(at, role, text);
     }
     let machine = Machine::new(conv, origin, Arc::new(PriceTable::embedded()));
-    State::new(machine, Profile::demo(), Theme::built_in("dark").unwrap(), keymap, Vec::new())
+    State::new(
+        machine,
+        Profile::demo(),
+        Theme::built_in("dark").unwrap(),
+        keymap,
+        Vec::new(),
+    )
 }
 
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
     ticks / 100.0
 }
 
@@ -76,11 +102,24 @@ fn stream_cpu(per_frame: usize) -> (f64, Duration) {
     let base: Vec<&str> = llmdeck::provider::demo::pieces(ANSWER);
     let t0 = Instant::now();
     let fx = s.machine.handle(Input::Send("go".into()), t0, Utc::now());
-    let id = fx.iter().find_map(|e| if let Effect::Start { request_id, .. } = e { Some(*request_id) } else { None }).unwrap();
+    let id = fx
+        .iter()
+        .find_map(|e| {
+            if let Effect::Start { request_id, .. } = e {
+                Some(*request_id)
+            } else {
+                None
+            }
+        })
+        .unwrap();
     let cpu = cpu_seconds();
     let mut last = Duration::ZERO;
     for i in 0..2000 {
-        s.machine.handle(Input::Stream(id, StreamEvent::TextDelta(base[i % base.len()].to_string())), t0, Utc::now());
+        s.machine.handle(
+            Input::Stream(id, StreamEvent::TextDelta(base[i % base.len()].to_string())),
+            t0,
+            Utc::now(),
+        );
         if i % per_frame == per_frame - 1 || i == 1999 {
             let t = Instant::now();
             term.draw(|f| views::draw(f, &s, &mut cache)).unwrap();
@@ -108,7 +147,20 @@ fn first_frame_and_rss() -> Option<(Duration, u64)> {
             report.display(),
             env!("CARGO_BIN_EXE_llmdeck")
         );
-        Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", &cmd]).status().ok()?;
+        Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                &cmd,
+            ])
+            .status()
+            .ok()?;
         let start = Instant::now();
         while !report.exists() && start.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(5));
@@ -128,7 +180,9 @@ fn first_frame_and_rss() -> Option<(Duration, u64)> {
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let _ = Command::new("tmux").args(["kill-session", "-t", &session]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &session])
+            .status();
     }
     let _ = std::fs::remove_dir_all(&home);
     Some((median(frames), rss))
@@ -137,18 +191,37 @@ fn first_frame_and_rss() -> Option<(Duration, u64)> {
 fn main() {
     // Benchmarks run with the highlighter loaded, as a session with code would.
     highlight::warm_up();
-    println!("llmdeck budgets (release build, {} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "llmdeck budgets (release build, {} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     for n in [10, 1_000, 5_000] {
-        println!("frame draw, {n:>5} messages with code:  {:>8.3} ms   (budget 2 ms; issue 10: 1 ms)", frame_draw(n).as_secs_f64() * 1e3);
+        println!(
+            "frame draw, {n:>5} messages with code:  {:>8.3} ms   (budget 2 ms; issue 10: 1 ms)",
+            frame_draw(n).as_secs_f64() * 1e3
+        );
     }
     let (cpu, last) = stream_cpu(10);
-    println!("stream 2,000 tokens, ~10 per frame:     {cpu:>8.3} s CPU (budget 0.5 s); last frame {:.3} ms (budget 50 ms)", last.as_secs_f64() * 1e3);
+    println!(
+        "stream 2,000 tokens, ~10 per frame:     {cpu:>8.3} s CPU (budget 0.5 s); last frame {:.3} ms (budget 50 ms)",
+        last.as_secs_f64() * 1e3
+    );
     let (cpu, _) = stream_cpu(1);
-    println!("stream 2,000 tokens, a frame each:      {cpu:>8.3} s CPU (200 tok/s case; issue 10: 0.25 s)");
+    println!(
+        "stream 2,000 tokens, a frame each:      {cpu:>8.3} s CPU (200 tok/s case; issue 10: 0.25 s)"
+    );
     match first_frame_and_rss() {
         Some((frame, rss)) => {
-            println!("first frame after launch (demo mode):  {:>8.3} ms   (budget 50 ms; issue 10: 10 ms)", frame.as_secs_f64() * 1e3);
-            println!("idle memory (RSS):                     {:>8.1} MB   (budget 25 MB; issue 10: 8 MB)", rss as f64 / 1024.0);
+            println!(
+                "first frame after launch (demo mode):  {:>8.3} ms   (budget 50 ms; issue 10: 10 ms)",
+                frame.as_secs_f64() * 1e3
+            );
+            println!(
+                "idle memory (RSS):                     {:>8.1} MB   (budget 25 MB; issue 10: 8 MB)",
+                rss as f64 / 1024.0
+            );
         }
         None => println!("first frame / idle RSS: skipped (needs tmux)"),
     }

@@ -1,44 +1,25 @@
 //! The conversation state machine with no I/O: send, stream, cancel, edit,
 //! branch and regenerate, checking the effects it asks for.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use llmdeck::chat::conversation::{AnswerStatus, Conversation, Role};
-use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
+use llmdeck::chat::conversation::{AnswerStatus, Role};
+use llmdeck::chat::machine::{Effect, Input, Machine};
 use llmdeck::chat::request::WireRole;
 use llmdeck::provider::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
-use llmdeck::usage::PriceTable;
 use llmdeck::usage::ledger::Status;
+use support::started;
 
 fn machine() -> Machine {
-    let origin = Origin {
-        source: "test".into(),
-        profile: "p".into(),
-        host: "h".into(),
-        api: "chat".into(),
-    };
-    Machine::new(
-        Conversation::new("gpt-4o-mini", Utc::now()),
-        origin,
-        Arc::new(PriceTable::embedded()),
-    )
+    support::machine("gpt-4o-mini")
 }
 
 /// Feeds an input at `ms` milliseconds after `t0`.
 fn at(m: &mut Machine, t0: Instant, ms: u64, input: Input) -> Vec<Effect> {
     m.handle(input, t0 + Duration::from_millis(ms), Utc::now())
-}
-
-fn started(effects: &[Effect]) -> u64 {
-    effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Start { request_id, .. } => Some(*request_id),
-            _ => None,
-        })
-        .expect("a request was started")
 }
 
 fn record(effects: &[Effect]) -> &llmdeck::usage::LedgerRow {

@@ -1,29 +1,20 @@
 //! Conversations on disk: exact round trips, the stream journal surviving a
 //! kill, broken files listed and left alone, and exports.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Instant;
 
 use chrono::Utc;
-use llmdeck::chat::conversation::{AnswerStatus, Conversation};
+use llmdeck::chat::conversation::AnswerStatus;
 use llmdeck::chat::export;
-use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
+use llmdeck::chat::machine::{Effect, Input, Machine};
 use llmdeck::chat::store::Store;
 use llmdeck::provider::event::StreamEvent;
-use llmdeck::usage::PriceTable;
+use support::started;
 
 fn machine() -> Machine {
-    let origin = Origin {
-        source: "test".into(),
-        profile: "p".into(),
-        host: "h".into(),
-        api: "chat".into(),
-    };
-    Machine::new(
-        Conversation::new("gpt-4o", Utc::now()),
-        origin,
-        Arc::new(PriceTable::embedded()),
-    )
+    support::machine("gpt-4o")
 }
 
 /// Runs effects the way the app does, against a store.
@@ -78,10 +69,7 @@ fn a_killed_stream_is_restored_from_the_journal() {
     let t0 = Instant::now();
     let fx = m.handle(Input::Send("long answer please".into()), t0, Utc::now());
     run(&store, &m, &fx);
-    let id = match fx.iter().find(|e| matches!(e, Effect::Start { .. })) {
-        Some(Effect::Start { request_id, .. }) => *request_id,
-        _ => panic!(),
-    };
+    let id = started(&fx);
     for piece in ["It ", "was ", "a ", "dark "] {
         let fx = m.handle(
             Input::Stream(id, StreamEvent::TextDelta(piece.into())),
@@ -137,10 +125,7 @@ fn exports_are_markdown_and_a_valid_request_body() {
     m.conv.params.temperature = Some(0.5);
     let t0 = Instant::now();
     let fx = m.handle(Input::Send("Hello?".into()), t0, Utc::now());
-    let id = match fx.iter().find(|e| matches!(e, Effect::Start { .. })) {
-        Some(Effect::Start { request_id, .. }) => *request_id,
-        _ => panic!(),
-    };
+    let id = started(&fx);
     m.handle(
         Input::Stream(id, StreamEvent::TextDelta("Hi **there**".into())),
         t0,

@@ -60,7 +60,10 @@ pub fn run(ctx: Context, theme: Option<String>) -> anyhow::Result<()> {
 /// (from process start to the first frame on screen).
 fn report_first_frame() {
     if let Some(path) = std::env::var_os("LLMDECK_FIRST_FRAME_FILE") {
-        let micros = crate::STARTED.get().map(|t| t.elapsed().as_micros()).unwrap_or(0);
+        let micros = crate::STARTED
+            .get()
+            .map(|t| t.elapsed().as_micros())
+            .unwrap_or(0);
         let _ = std::fs::write(path, format!("{} {micros}\n", std::process::id()));
     }
 }

@@ -142,14 +142,7 @@ impl State {
     pub fn place(&self) -> Place {
         match self.overlays.last() {
             Some(Overlay::Help { .. }) => Place::Help,
-            Some(Overlay::Conversations { .. }) => Place::Conversations,
-            Some(Overlay::Parameters { .. }) => Place::Parameters,
-            Some(Overlay::Picker(_)) | Some(Overlay::Prompt(_)) => Place::Picker,
-            Some(Overlay::Confirm { .. }) => Place::Confirm,
-            None => match self.focus {
-                Focus::Input => Place::Input,
-                Focus::Transcript => Place::Transcript,
-            },
+            _ => State::place_without_help(self),
         }
     }
 
