@@ -193,3 +193,49 @@ fn hostile_output_is_inert_on_a_terminal_but_raw_when_piped() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "red\u{1b}[31m!\n");
 }
+
+#[test]
+fn usage_groups_the_ledger_by_model_with_unpriced_kept_apart() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    for model in ["gpt-4o", "gpt-4o", "my-local-model"] {
+        let out = llmdeck(
+            home.path(),
+            Some(&mock),
+            &["chat", "--model", model, "hi"],
+            None,
+        );
+        assert!(out.status.success());
+    }
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["usage", "--by", "model", "--json"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["key"], "gpt-4o");
+    assert_eq!(rows[0]["requests"], 2);
+    assert_eq!(rows[0]["cost_micros"], 9500);
+    assert_eq!(rows[1]["key"], "my-local-model");
+    assert_eq!(rows[1]["unpriced"], 1);
+    let out = llmdeck(home.path(), None, &["usage", "--by", "model"], None);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("my-local-model") && l.ends_with("unpriced")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("total") && l.ends_with("$0.0095")),
+        "{table}"
+    );
+}

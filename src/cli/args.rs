@@ -48,6 +48,52 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Spend from the local ledger, grouped by day, model, prompt, profile, tag or status
+    Usage(UsageArgs),
+    /// The price table in force (embedded, plus your prices.toml) and where each price came from
+    Pricing(PricingArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Start: 7d (the last 7 days, today included), 30d, or a date like 2026-11-01
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// Last day included, like 2026-11-30 (default: today)
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Group the requests by
+    #[arg(long, value_enum, default_value = "day")]
+    pub by: crate::usage::report::GroupBy,
+    /// Print JSON
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV
+    #[arg(long)]
+    pub csv: bool,
+}
+
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+impl UsageArgs {
+    pub fn format(&self) -> Format {
+        match (self.json, self.csv) {
+            (true, _) => Format::Json,
+            (_, true) => Format::Csv,
+            _ => Format::Table,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PricingArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod chat;
 pub mod models;
+pub mod usage;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Cmd::Models { json }) => {
             warn_all(&ctx);
             models::run(&ctx, json)
+        }
+        Some(Cmd::Usage(args)) => {
+            warn_all(&ctx);
+            usage::usage(&ctx, args)
+        }
+        Some(Cmd::Pricing(args)) => {
+            warn_all(&ctx);
+            usage::pricing(&ctx, args)
         }
     };
     match result {

@@ -2,6 +2,7 @@
 
 pub mod ledger;
 pub mod prices;
+pub mod report;
 
 pub use ledger::{Ledger, LedgerRow};
 pub use prices::{PriceTable, format_usd};

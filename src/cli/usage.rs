@@ -1,0 +1,135 @@
+//! `llmdeck usage` and `llmdeck pricing`: the ledger and the price table, for people and scripts.
+
+use chrono::Utc;
+
+use super::args::{Format, PricingArgs, UsageArgs};
+use crate::context::Context;
+use crate::usage::report::{self, Row};
+use crate::usage::{Ledger, format_usd};
+
+pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
+    let now = Utc::now();
+    let since = report::parse_since(&args.since, now)?;
+    let until = match &args.until {
+        Some(d) => report::parse_date(d)? + chrono::Days::new(1),
+        None => now + chrono::Days::new(1),
+    };
+    let ledger = Ledger::open(&ctx.paths.ledger_file()).map_err(|e| e.to_string())?;
+    let rows = report::group(&ledger, args.by, since, until).map_err(|e| e.to_string())?;
+    match args.format() {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        ),
+        Format::Csv => {
+            println!(
+                "key,requests,input_tokens,cached_tokens,output_tokens,reasoning_tokens,cost_usd,unpriced"
+            );
+            for r in &rows {
+                println!(
+                    "{},{},{},{},{},{},{},{}",
+                    csv(&r.key),
+                    r.requests,
+                    r.input_tokens,
+                    r.cached_tokens,
+                    r.output_tokens,
+                    r.reasoning_tokens,
+                    format_usd(r.cost_micros).trim_start_matches('$'),
+                    r.unpriced
+                );
+            }
+        }
+        Format::Table => table(&rows),
+    }
+    Ok(())
+}
+
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn table(rows: &[Row]) {
+    if rows.is_empty() {
+        println!("no requests in this period");
+        return;
+    }
+    let w = rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    println!(
+        "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
+        "", "requests", "input tok", "output tok", "cost"
+    );
+    let mut total = 0;
+    for r in rows {
+        let cost = if r.unpriced == r.requests {
+            "unpriced".to_string()
+        } else if r.unpriced > 0 {
+            format!("{} +{} unpriced", format_usd(r.cost_micros), r.unpriced)
+        } else {
+            format_usd(r.cost_micros)
+        };
+        total += r.cost_micros;
+        println!(
+            "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
+            r.key, r.requests, r.input_tokens, r.output_tokens, cost
+        );
+    }
+    println!(
+        "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
+        "total",
+        "",
+        "",
+        "",
+        format_usd(total)
+    );
+}
+
+pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
+    let models: Vec<_> = ctx.prices.models().collect();
+    if args.json {
+        let list: Vec<_> = models
+            .iter()
+            .map(|(name, p)| {
+                serde_json::json!({
+                    "model": name,
+                    "input_per_million_usd": p.rates.input as f64 / 1000.0,
+                    "cached_input_per_million_usd": p.rates.cached_input as f64 / 1000.0,
+                    "output_per_million_usd": p.rates.output as f64 / 1000.0,
+                    "long_context": p.long_context.map(|(above, r)| serde_json::json!({
+                        "above_input_tokens": above,
+                        "input_per_million_usd": r.input as f64 / 1000.0,
+                        "output_per_million_usd": r.output as f64 / 1000.0,
+                    })),
+                    "source": p.source,
+                    "date": p.date,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).expect("prices serialize")
+        );
+        return Ok(());
+    }
+    println!("USD per 1M tokens        input   cached   output   source (date)");
+    for (name, p) in models {
+        println!(
+            "{:<22} {:>7.3}  {:>7.3}  {:>7.3}   {} ({})",
+            name,
+            p.rates.input as f64 / 1000.0,
+            p.rates.cached_input as f64 / 1000.0,
+            p.rates.output as f64 / 1000.0,
+            p.source,
+            p.date
+        );
+    }
+    Ok(())
+}
