@@ -26,9 +26,10 @@ impl Context {
             warnings.push(format!("{e} — using defaults"));
         }
         let profile = profile::resolve(&settings, overrides, &|name| std::env::var(name).ok())?;
-        let (prices, err) = PriceTable::load(&paths.prices_file());
-        if let Some(e) = err {
-            warnings.push(format!("{e} — using the built-in prices"));
+        let (prices, errors) =
+            PriceTable::load(&[&paths.imported_prices_file(), &paths.prices_file()]);
+        for e in errors {
+            warnings.push(format!("{e} — its prices are not used"));
         }
         Ok(Self {
             paths,

@@ -239,3 +239,45 @@ fn usage_groups_the_ledger_by_model_with_unpriced_kept_apart() {
         "{table}"
     );
 }
+
+#[test]
+fn pricing_import_refreshes_prices_offline_and_user_overrides_win() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("litellm.json");
+    std::fs::write(
+        &file,
+        r#"{"gpt-9": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.2e-05, "litellm_provider": "openai", "mode": "chat"},
+            "gpt-4o": {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "litellm_provider": "openai", "mode": "chat"}}"#,
+    )
+    .unwrap();
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["pricing", "import", file.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("imported 2 model prices"));
+    std::fs::write(
+        home.path().join("config/prices.toml"),
+        "[models.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n",
+    )
+    .unwrap();
+    let out = llmdeck(home.path(), None, &["pricing", "--json"], None);
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |m: &str| list.iter().find(|p| p["model"] == m).unwrap().clone();
+    assert_eq!(find("gpt-9")["input_per_million_usd"], 3.0);
+    assert_eq!(
+        find("gpt-9")["source"],
+        "litellm model_prices_and_context_window.json"
+    );
+    assert_eq!(
+        find("gpt-4o")["output_per_million_usd"],
+        10.0,
+        "prices.toml wins over the import"
+    );
+}

@@ -94,6 +94,17 @@ pub struct PricingArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    #[command(subcommand)]
+    pub action: Option<PricingAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricingAction {
+    /// Read litellm's model_prices_and_context_window.json (offline refresh of OpenAI prices)
+    Import {
+        /// Path to the JSON file
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

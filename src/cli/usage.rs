@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::args::{Format, PricingArgs, UsageArgs};
+use super::args::{Format, PricingAction, PricingArgs, UsageArgs};
 use crate::context::Context;
 use crate::usage::report::{self, Row};
 use crate::usage::{Ledger, format_usd};
@@ -93,6 +93,17 @@ fn table(rows: &[Row]) {
 }
 
 pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
+    if let Some(PricingAction::Import { file }) = &args.action {
+        let json = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let date = Utc::now().format("%Y-%m-%d").to_string();
+        let (text, n) = crate::usage::prices::import_litellm(&json, &date)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let target = ctx.paths.imported_prices_file();
+        crate::config::files::write_atomic(&target, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", target.display()))?;
+        println!("imported {n} model prices into {}", target.display());
+        return Ok(());
+    }
     let models: Vec<_> = ctx.prices.models().collect();
     if args.json {
         let list: Vec<_> = models

@@ -49,6 +49,10 @@ impl Paths {
     pub fn prices_file(&self) -> PathBuf {
         self.config_dir.join("prices.toml")
     }
+    /// Prices written by `llmdeck pricing import`; prices.toml overrides them.
+    pub fn imported_prices_file(&self) -> PathBuf {
+        self.config_dir.join("prices.imported.toml")
+    }
     pub fn ledger_file(&self) -> PathBuf {
         self.data_dir.join("ledger.sqlite3")
     }

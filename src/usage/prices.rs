@@ -76,25 +76,20 @@ impl PriceTable {
         t
     }
 
-    /// The embedded table with the user's file laid over it.
-    pub fn load(user_file: &Path) -> (Self, Option<FileError>) {
+    /// The embedded table with the given files laid over it, in order (a missing
+    /// file is skipped; a broken one is reported and the rest still apply).
+    pub fn load(files: &[&Path]) -> (Self, Vec<FileError>) {
         let mut table = Self::embedded();
-        let err = match files::read_optional(user_file) {
-            Ok(Some(text)) => table
-                .merge(&text, &user_file.display().to_string())
-                .map_err(|e| match e {
-                    FileError::Parse { line, message, .. } => FileError::Parse {
-                        path: user_file.to_path_buf(),
-                        line,
-                        message,
-                    },
-                    other => other,
-                })
-                .err(),
-            Ok(None) => None,
-            Err(e) => Some(e),
-        };
-        (table, err)
+        let mut errors = Vec::new();
+        for file in files {
+            let result = files::read_optional(file).and_then(|text| {
+                text.map_or(Ok(()), |t| table.merge(&t, &file.display().to_string()))
+            });
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        (table, errors)
     }
 
     fn merge(&mut self, text: &str, origin: &str) -> Result<(), FileError> {
@@ -190,6 +185,45 @@ fn strip_date(model: &str) -> &str {
     model
 }
 
+/// Turns litellm's `model_prices_and_context_window.json` into our TOML layout:
+/// OpenAI's chat and responses models, per-token USD turned into per-1M.
+pub fn import_litellm(json: &str, date: &str) -> Result<(String, usize), String> {
+    let all: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| format!("not litellm's price JSON: {e}"))?;
+    let mut out = format!(
+        "# Imported from litellm's model_prices_and_context_window.json by `llmdeck pricing import`.\n\
+         # Regenerated on every import; put your own prices in prices.toml, which wins.\n\
+         date = \"{date}\"\nsource = \"litellm model_prices_and_context_window.json\"\n"
+    );
+    let mut n = 0;
+    for (model, v) in all {
+        let provider = v["litellm_provider"].as_str().unwrap_or("");
+        let mode = v["mode"].as_str().unwrap_or("");
+        let (Some(input), Some(output)) = (
+            v["input_cost_per_token"].as_f64(),
+            v["output_cost_per_token"].as_f64(),
+        ) else {
+            continue;
+        };
+        if provider != "openai" || !matches!(mode, "chat" | "responses") || model.contains('/') {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n[models.{model:?}]\ninput = {}\noutput = {}\n",
+            input * 1e6,
+            output * 1e6
+        ));
+        if let Some(cached) = v["cache_read_input_token_cost"].as_f64() {
+            out.push_str(&format!("cached_input = {}\n", cached * 1e6));
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err("no OpenAI chat models with prices found in the file".into());
+    }
+    Ok((out, n))
+}
+
 /// "$0.000525", "$0.10", "$12.34": enough digits to be honest about small amounts.
 pub fn format_usd(micros: i64) -> String {
     let sign = if micros < 0 { "-" } else { "" };
@@ -248,6 +282,33 @@ mod tests {
         let big = t.cost_micros("gpt-5.4", &usage(272_001, 0, 0)).unwrap();
         assert_eq!(small, 680_000);
         assert_eq!(big, 1_360_005);
+    }
+
+    #[test]
+    fn litellm_prices_import_and_round_trip() {
+        let json = r#"{
+            "sample_spec": {"mode": "chat"},
+            "gpt-4o": {"input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+                       "cache_read_input_token_cost": 1.25e-06, "litellm_provider": "openai", "mode": "chat"},
+            "gpt-9": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.2e-05,
+                      "litellm_provider": "openai", "mode": "responses"},
+            "claude-x": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+                         "litellm_provider": "anthropic", "mode": "chat"},
+            "text-embedding-3-small": {"input_cost_per_token": 2e-08, "output_cost_per_token": 0,
+                                       "litellm_provider": "openai", "mode": "embedding"}
+        }"#;
+        let (text, n) = import_litellm(json, "2026-11-23").unwrap();
+        assert_eq!(n, 2);
+        let mut t = PriceTable::default();
+        t.merge(&text, "imported").unwrap();
+        let p = t.lookup("gpt-9").unwrap();
+        assert_eq!(
+            (p.rates.input, p.rates.output, p.rates.cached_input),
+            (3000, 12000, 3000)
+        );
+        assert_eq!(t.lookup("gpt-4o").unwrap().rates.cached_input, 1250);
+        assert_eq!(p.date, "2026-11-23");
+        assert!(t.lookup("claude-x").is_none());
     }
 
     #[test]
