@@ -281,3 +281,61 @@ fn pricing_import_refreshes_prices_offline_and_user_overrides_win() {
         "prices.toml wins over the import"
     );
 }
+
+#[test]
+fn usage_sync_follows_pages_and_a_resync_does_not_double_count() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let sync = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
+        cmd.env_clear()
+            .env("LLMDECK_HOME", home.path())
+            .env("OPENAI_BASE_URL", &mock.base_url)
+            .env("OPENAI_API_KEY", "sk-x")
+            .env("OPENAI_ADMIN_KEY", "sk-admin-test")
+            .args(["usage", "sync", "--since", "7d"]);
+        cmd.output().unwrap()
+    };
+    for _ in 0..2 {
+        let out = sync();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .split(" since ")
+                .next()
+                .unwrap(),
+            "synced 2 usage rows and 4 cost rows"
+        );
+    }
+    let org: Vec<_> = mock
+        .received()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1/organization/"))
+        .collect();
+    assert_eq!(org.len(), 8, "two pages of each API, twice");
+    assert!(
+        org[0]
+            .path
+            .contains("group_by[]=model&group_by[]=project_id"),
+        "{}",
+        org[0].path
+    );
+    assert!(org[0].path.contains("bucket_width=1d"));
+    assert!(org[1].path.contains("page=p2"));
+    assert_eq!(org[0].header("authorization"), Some("Bearer sk-admin-test"));
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let (rows, micros): (i64, i64) = ledger
+        .query_row(
+            "SELECT COUNT(*), SUM(amount_micros) FROM org_costs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, micros), (4, 3_000_000));
+    let out = llmdeck(home.path(), None, &["usage", "sync"], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_ADMIN_KEY"));
+}

@@ -71,6 +71,18 @@ pub struct UsageArgs {
     /// Print CSV
     #[arg(long)]
     pub csv: bool,
+    #[command(subcommand)]
+    pub action: Option<UsageAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageAction {
+    /// Pull the organization's Usage and Costs API (needs OPENAI_ADMIN_KEY) into the ledger
+    Sync {
+        /// How far back: 30d, or a date like 2026-11-01
+        #[arg(long, default_value = "30d")]
+        since: String,
+    },
 }
 
 pub enum Format {

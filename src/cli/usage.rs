@@ -2,20 +2,24 @@
 
 use chrono::Utc;
 
-use super::args::{Format, PricingAction, PricingArgs, UsageArgs};
+use super::args::{Format, PricingAction, PricingArgs, UsageAction, UsageArgs};
 use crate::context::Context;
 use crate::usage::report::{self, Row};
 use crate::usage::{Ledger, format_usd};
 
 pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
     let now = Utc::now();
+    if let Some(UsageAction::Sync { since }) = &args.action {
+        return sync(ctx, report::parse_since(since, now)?);
+    }
     let since = report::parse_since(&args.since, now)?;
     let until = match &args.until {
         Some(d) => report::parse_date(d)? + chrono::Days::new(1),
         None => now + chrono::Days::new(1),
     };
     let ledger = Ledger::open(&ctx.paths.ledger_file()).map_err(|e| e.to_string())?;
-    let rows = report::group(&ledger, args.by, since, until).map_err(|e| e.to_string())?;
+    let rows = report::group(&ledger, args.by, &report::Filter::days(since, until))
+        .map_err(|e| e.to_string())?;
     match args.format() {
         Format::Json => println!(
             "{}",
@@ -142,5 +146,32 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
             p.date
         );
     }
+    Ok(())
+}
+
+fn sync(ctx: &Context, since: chrono::DateTime<Utc>) -> Result<(), String> {
+    let key = std::env::var("OPENAI_ADMIN_KEY")
+        .ok()
+        .and_then(|k| crate::config::Secret::new(&k))
+        .ok_or(
+            "set OPENAI_ADMIN_KEY (an organization admin key) to sync the Usage and Costs API",
+        )?;
+    let base = match &ctx.profile.endpoint {
+        crate::config::Endpoint::Http(h) => h.base_url.clone(),
+        crate::config::Endpoint::Demo => crate::config::profile::OPENAI_BASE_URL.to_string(),
+    };
+    let done = super::runtime()?.block_on(crate::usage::sync::sync(
+        &base,
+        key,
+        &ctx.paths.ledger_file(),
+        since,
+    ))?;
+    println!(
+        "synced {} usage rows and {} cost rows since {} ({} in costs)",
+        done.usage_rows,
+        done.cost_rows,
+        since.format("%Y-%m-%d"),
+        format_usd(done.cost_micros)
+    );
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod chat_completions;
 pub mod demo;
 pub mod event;
 pub mod http;
+pub mod org;
 pub mod sse;
 
 use crate::chat::request::ChatRequest;

@@ -11,44 +11,7 @@ use serde::Serialize;
 
 use crate::provider::event::{Usage, UsageSource};
 
-/// Bump with a new entry in `MIGRATIONS`; never edit an old one.
-pub const SCHEMA_VERSION: i64 = 1;
-
-const MIGRATIONS: [&str; 1] = [r#"
-CREATE TABLE requests (
-    id                 TEXT PRIMARY KEY,
-    ts                 TEXT NOT NULL,
-    day                TEXT NOT NULL,
-    source             TEXT NOT NULL,
-    profile            TEXT NOT NULL,
-    host               TEXT NOT NULL,
-    api                TEXT NOT NULL,
-    model_requested    TEXT NOT NULL,
-    model_reported     TEXT,
-    service_tier       TEXT,
-    input_tokens       INTEGER NOT NULL,
-    cached_tokens      INTEGER NOT NULL,
-    cache_write_tokens INTEGER NOT NULL,
-    output_tokens      INTEGER NOT NULL,
-    reasoning_tokens   INTEGER NOT NULL,
-    usage_source       TEXT NOT NULL,
-    cost_micros        INTEGER,
-    rate_input_nanos   INTEGER,
-    rate_cached_nanos  INTEGER,
-    rate_output_nanos  INTEGER,
-    price_date         TEXT,
-    ttft_ms            INTEGER,
-    duration_ms        INTEGER,
-    status             TEXT NOT NULL,
-    error_kind         TEXT,
-    conversation_id    TEXT,
-    prompt_name        TEXT,
-    prompt_version     TEXT,
-    tags               TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX requests_day ON requests(day);
-CREATE INDEX requests_model_day ON requests(model_requested, day);
-"#];
+use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -231,5 +194,34 @@ impl Ledger {
 
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction.
+    pub fn write(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<()>,
+    ) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let err = |source| LedgerError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        f(&tx).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Runs a read, naming the ledger in any error.
+    pub fn query<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, LedgerError> {
+        f(&self.conn).map_err(|source| LedgerError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
     }
 }

@@ -1,8 +1,13 @@
 //! Spend: the price table, cost arithmetic and the SQLite ledger.
 
+pub mod budget;
 pub mod ledger;
+pub mod migrations;
+pub mod org;
 pub mod prices;
 pub mod report;
+pub mod spend;
+pub mod sync;
 
 pub use ledger::{Ledger, LedgerRow};
 pub use prices::{PriceTable, format_usd};

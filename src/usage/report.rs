@@ -1,8 +1,9 @@
 //! Aggregates over the ledger: spend grouped by day, model, prompt, profile,
-//! tag or status over a date range. One SQL query each, on indexed columns.
+//! tag or status over a date range, read from the daily rollup (small however
+//! long the history), plus latency percentiles and a group's requests.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::params;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rusqlite::ToSql;
 use serde::Serialize;
 
 use super::ledger::{Ledger, LedgerError};
@@ -18,16 +19,88 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    fn column(self) -> &'static str {
+    pub const ALL: [GroupBy; 6] = [
+        GroupBy::Day,
+        GroupBy::Model,
+        GroupBy::Prompt,
+        GroupBy::Profile,
+        GroupBy::Tag,
+        GroupBy::Status,
+    ];
+
+    pub fn label(self) -> &'static str {
         match self {
             GroupBy::Day => "day",
-            GroupBy::Model => "COALESCE(model_reported, model_requested)",
-            GroupBy::Prompt => "COALESCE(prompt_name || '@' || prompt_version, '(none)')",
-            GroupBy::Profile => "profile || ' @ ' || host",
-            GroupBy::Tag => "CASE WHEN tags = '' THEN '(none)' ELSE tags END",
+            GroupBy::Model => "model",
+            GroupBy::Prompt => "prompt",
+            GroupBy::Profile => "profile",
+            GroupBy::Tag => "tag",
             GroupBy::Status => "status",
         }
     }
+
+    /// The group's key over the `daily` rollup.
+    fn daily_key(self) -> &'static str {
+        match self {
+            GroupBy::Day => "day",
+            GroupBy::Model => "model",
+            GroupBy::Prompt => "prompt",
+            GroupBy::Profile => "profile || ' @ ' || host",
+            GroupBy::Tag => "tags",
+            GroupBy::Status => "status",
+        }
+    }
+
+    /// The same key over raw `requests` rows, for drilling into a group.
+    fn request_key(self) -> &'static str {
+        match self {
+            GroupBy::Day => "day",
+            GroupBy::Model => "model_requested",
+            GroupBy::Prompt => "COALESCE(prompt_name || '@' || prompt_version, '')",
+            GroupBy::Profile => "profile || ' @ ' || host",
+            GroupBy::Tag => "tags",
+            GroupBy::Status => "status",
+        }
+    }
+}
+
+/// Which requests count: `since <= day < until`, optionally one model and one profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub model: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl Filter {
+    pub fn days(since: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        Self {
+            since,
+            until,
+            model: None,
+            profile: None,
+        }
+    }
+
+    /// SQL conditions and parameters; `model`/`profile` name the columns to filter.
+    fn conditions(&self, model: &str) -> (String, Vec<String>) {
+        let mut sql = "day >= ?1 AND day < ?2".to_string();
+        let mut params = vec![day(self.since), day(self.until)];
+        if let Some(m) = &self.model {
+            params.push(m.clone());
+            sql.push_str(&format!(" AND {model} = ?{}", params.len()));
+        }
+        if let Some(p) = &self.profile {
+            params.push(p.clone());
+            sql.push_str(&format!(" AND profile = ?{}", params.len()));
+        }
+        (sql, params)
+    }
+}
+
+fn day(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,16 +117,29 @@ pub struct Row {
     pub unpriced: i64,
 }
 
-/// `7d`, `30d` (days back from today, UTC) or a date `2026-11-01`.
+/// `7d`, `30d` (days back from today, UTC, today included) or a date `2026-11-01`.
 pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     if let Some(days) = text.strip_suffix('d') {
-        let n: i64 = days
+        let n: u64 = days
             .parse()
             .map_err(|_| format!("{text:?}: expected like 7d or 2026-11-01"))?;
-        let day = now.date_naive() - chrono::Days::new(n.max(1) as u64 - 1);
-        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+        return Ok(days_back(now, n));
     }
     parse_date(text)
+}
+
+/// Midnight UTC of the day `n - 1` days before today (so `n` days with today).
+pub fn days_back(now: DateTime<Utc>, n: u64) -> DateTime<Utc> {
+    let day = now.date_naive() - chrono::Days::new(n.max(1) - 1);
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+pub fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
+        .with_day(1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
+        .and_utc()
 }
 
 pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
@@ -62,47 +148,220 @@ pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("{text:?}: expected a date like 2026-11-01"))
 }
 
-/// Spend grouped by `by` for `since <= day < until`.
-pub fn group(
-    ledger: &Ledger,
-    by: GroupBy,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Vec<Row>, LedgerError> {
-    let sql =
-        format!(
-        "SELECT {col} AS k, COUNT(*), SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens),
-                SUM(reasoning_tokens), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL)
-         FROM requests WHERE day >= ?1 AND day < ?2
-         GROUP BY k ORDER BY {order}",
-        col = by.column(),
-        order = if by == GroupBy::Day { "k" } else { "7 DESC, 2 DESC" },
-    );
-    let conn = ledger.connection();
-    let wrap = |source| LedgerError::Sqlite {
+fn sqlite(source: rusqlite::Error) -> LedgerError {
+    LedgerError::Sqlite {
         path: "ledger".into(),
         source,
-    };
-    let mut stmt = conn.prepare(&sql).map_err(wrap)?;
+    }
+}
+
+fn bind(params: &[String]) -> Vec<&dyn ToSql> {
+    params.iter().map(|p| p as &dyn ToSql).collect()
+}
+
+/// Spend grouped by `by`: the most expensive first (days in order).
+pub fn group(ledger: &Ledger, by: GroupBy, filter: &Filter) -> Result<Vec<Row>, LedgerError> {
+    let (cond, params) = filter.conditions("model");
+    let sql = format!(
+        "SELECT {key} AS k, SUM(requests), SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens),
+                SUM(reasoning_tokens), SUM(cost_micros), SUM(unpriced)
+         FROM daily WHERE {cond}
+         GROUP BY k ORDER BY {order}",
+        key = by.daily_key(),
+        order = if by == GroupBy::Day { "k" } else { "7 DESC, 2 DESC, k" },
+    );
+    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
     let rows = stmt
-        .query_map(
-            params![
-                since.format("%Y-%m-%d").to_string(),
-                until.format("%Y-%m-%d").to_string()
-            ],
-            |r| {
-                Ok(Row {
-                    key: r.get(0)?,
-                    requests: r.get(1)?,
-                    input_tokens: r.get(2)?,
-                    cached_tokens: r.get(3)?,
-                    output_tokens: r.get(4)?,
-                    reasoning_tokens: r.get(5)?,
-                    cost_micros: r.get(6)?,
-                    unpriced: r.get(7)?,
-                })
-            },
-        )
-        .map_err(wrap)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(wrap)
+        .query_map(bind(&params).as_slice(), |r| {
+            let key: String = r.get(0)?;
+            Ok(Row {
+                key: if key.is_empty() { "(none)".into() } else { key },
+                requests: r.get(1)?,
+                input_tokens: r.get(2)?,
+                cached_tokens: r.get(3)?,
+                output_tokens: r.get(4)?,
+                reasoning_tokens: r.get(5)?,
+                cost_micros: r.get(6)?,
+                unpriced: r.get(7)?,
+            })
+        })
+        .map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+}
+
+/// Cost and request count over a filter.
+pub fn total(ledger: &Ledger, filter: &Filter) -> Result<(i64, i64), LedgerError> {
+    let (cond, params) = filter.conditions("model");
+    let sql = format!(
+        "SELECT COALESCE(SUM(cost_micros), 0), COALESCE(SUM(requests), 0) FROM daily WHERE {cond}"
+    );
+    ledger
+        .connection()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(bind(&params).as_slice(), |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(sqlite)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Latency {
+    pub model: String,
+    pub samples: usize,
+    pub ttft_p50_ms: u64,
+    pub ttft_p95_ms: u64,
+    pub tps_p50: f64,
+    pub tps_p95: f64,
+}
+
+/// How many recent answers latency is computed over: enough to be stable,
+/// bounded so the pane stays fast on a ledger of millions.
+pub const LATENCY_SAMPLE: usize = 20_000;
+
+/// Time to first token and tokens/s per model, p50 and p95, over the most
+/// recent successful answers in the filter.
+pub fn latency(ledger: &Ledger, filter: &Filter) -> Result<Vec<Latency>, LedgerError> {
+    let (cond, params) = filter.conditions("model_requested");
+    let sql = format!(
+        "SELECT model_requested, ttft_ms, duration_ms, output_tokens FROM requests
+         WHERE {cond} AND status = 'ok' AND ttft_ms IS NOT NULL
+         ORDER BY ts DESC LIMIT {LATENCY_SAMPLE}"
+    );
+    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
+    let mut per_model: std::collections::BTreeMap<String, (Vec<u64>, Vec<f64>)> =
+        Default::default();
+    let rows = stmt
+        .query_map(bind(&params).as_slice(), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    for row in rows {
+        let (model, ttft, duration, output) = row.map_err(sqlite)?;
+        let entry = per_model.entry(model).or_default();
+        entry.0.push(ttft.max(0) as u64);
+        if let Some(d) = duration {
+            let streaming = (d - ttft).max(0);
+            if streaming > 0 && output > 0 {
+                entry.1.push(output as f64 * 1000.0 / streaming as f64);
+            }
+        }
+    }
+    Ok(per_model
+        .into_iter()
+        .map(|(model, (mut ttft, mut tps))| {
+            ttft.sort_unstable();
+            tps.sort_by(f64::total_cmp);
+            Latency {
+                model,
+                samples: ttft.len(),
+                ttft_p50_ms: percentile(&ttft, 50).copied().unwrap_or(0),
+                ttft_p95_ms: percentile(&ttft, 95).copied().unwrap_or(0),
+                tps_p50: percentile(&tps, 50).copied().unwrap_or(0.0),
+                tps_p95: percentile(&tps, 95).copied().unwrap_or(0.0),
+            }
+        })
+        .collect())
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile<T>(sorted: &[T], p: usize) -> Option<&T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted.get(rank - 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRow {
+    pub id: String,
+    pub ts: String,
+    pub model: String,
+    pub profile: String,
+    pub status: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_micros: Option<i64>,
+    pub ttft_ms: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub conversation_id: Option<String>,
+}
+
+/// The requests of one group (newest first, at most `limit`).
+pub fn requests(
+    ledger: &Ledger,
+    by: GroupBy,
+    key: &str,
+    filter: &Filter,
+    limit: usize,
+) -> Result<Vec<RequestRow>, LedgerError> {
+    let (cond, mut params) = filter.conditions("model_requested");
+    params.push(if key == "(none)" {
+        String::new()
+    } else {
+        key.to_string()
+    });
+    let sql = format!(
+        "SELECT id, ts, model_requested, profile, status, input_tokens, output_tokens, cost_micros,
+                ttft_ms, duration_ms, conversation_id
+         FROM requests WHERE {cond} AND {k} = ?{n} ORDER BY ts DESC LIMIT {limit}",
+        k = by.request_key(),
+        n = params.len(),
+    );
+    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
+    let rows = stmt
+        .query_map(bind(&params).as_slice(), |r| {
+            Ok(RequestRow {
+                id: r.get(0)?,
+                ts: r.get(1)?,
+                model: r.get(2)?,
+                profile: r.get(3)?,
+                status: r.get(4)?,
+                input_tokens: r.get(5)?,
+                output_tokens: r.get(6)?,
+                cost_micros: r.get(7)?,
+                ttft_ms: r.get(8)?,
+                duration_ms: r.get(9)?,
+                conversation_id: r.get(10)?,
+            })
+        })
+        .map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+}
+
+/// Distinct values seen in the filter's range, for cycling filters.
+pub fn distinct(
+    ledger: &Ledger,
+    column: &str,
+    filter: &Filter,
+) -> Result<Vec<String>, LedgerError> {
+    let column = if column == "profile" {
+        "profile"
+    } else {
+        "model"
+    };
+    let sql =
+        format!("SELECT DISTINCT {column} FROM daily WHERE day >= ?1 AND day < ?2 ORDER BY 1");
+    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
+    let rows = stmt
+        .query_map([day(filter.since), day(filter.until)], |r| r.get(0))
+        .map_err(sqlite)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), Some(&50));
+        assert_eq!(percentile(&v, 95), Some(&95));
+        assert_eq!(percentile(&[7u64], 95), Some(&7));
+        assert_eq!(percentile::<u64>(&[], 50), None);
+    }
 }

@@ -131,6 +131,11 @@ impl Mock {
                 respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
                 continue;
             }
+            if path.starts_with("/v1/organization/") {
+                let body = org_page(&path, req.path.contains("page=p2"));
+                respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
+                continue;
+            }
             if path != "/v1/chat/completions" {
                 respond(
                     &mut sock,
@@ -317,4 +322,37 @@ async fn read_request(sock: &mut TcpStream) -> Option<Received> {
         headers,
         body,
     })
+}
+
+/// Two pages of Usage or Costs buckets: yesterday on the first, today on the second.
+fn org_page(path: &str, second: bool) -> String {
+    let today = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp();
+    let start = if second { today } else { today - 86_400 };
+    let results = if path.ends_with("/costs") {
+        let (a, b) = if second {
+            ("0.25", "0.5")
+        } else {
+            ("1.5", "0.75")
+        };
+        format!(
+            r#"[{{"object":"organization.costs.result","amount":{{"value":{a},"currency":"usd"}},"line_item":"gpt-4o, input","project_id":"proj_a"}},
+                {{"object":"organization.costs.result","amount":{{"value":{b},"currency":"usd"}},"line_item":"gpt-4o, output","project_id":"proj_b"}}]"#
+        )
+    } else {
+        r#"[{"object":"organization.usage.completions.result","input_tokens":1000,"output_tokens":500,"input_cached_tokens":200,"input_audio_tokens":0,"output_audio_tokens":0,"num_model_requests":4,"project_id":"proj_a","user_id":null,"api_key_id":null,"model":"gpt-4o","batch":null}]"#.to_string()
+    };
+    let (more, next) = if second {
+        ("false", "null")
+    } else {
+        ("true", "\"p2\"")
+    };
+    format!(
+        r#"{{"object":"page","data":[{{"object":"bucket","start_time":{start},"end_time":{},"results":{results}}}],"has_more":{more},"next_page":{next}}}"#,
+        start + 86_400
+    )
 }

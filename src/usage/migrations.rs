@@ -1,0 +1,106 @@
+//! The ledger's schema, as numbered migrations. Never edit one that shipped:
+//! add the next. `PRAGMA user_version` records how many have run.
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub const MIGRATIONS: [&str; 2] = [
+    // 1: one row per request.
+    r#"
+CREATE TABLE requests (
+    id                 TEXT PRIMARY KEY,
+    ts                 TEXT NOT NULL,
+    day                TEXT NOT NULL,
+    source             TEXT NOT NULL,
+    profile            TEXT NOT NULL,
+    host               TEXT NOT NULL,
+    api                TEXT NOT NULL,
+    model_requested    TEXT NOT NULL,
+    model_reported     TEXT,
+    service_tier       TEXT,
+    input_tokens       INTEGER NOT NULL,
+    cached_tokens      INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    output_tokens      INTEGER NOT NULL,
+    reasoning_tokens   INTEGER NOT NULL,
+    usage_source       TEXT NOT NULL,
+    cost_micros        INTEGER,
+    rate_input_nanos   INTEGER,
+    rate_cached_nanos  INTEGER,
+    rate_output_nanos  INTEGER,
+    price_date         TEXT,
+    ttft_ms            INTEGER,
+    duration_ms        INTEGER,
+    status             TEXT NOT NULL,
+    error_kind         TEXT,
+    conversation_id    TEXT,
+    prompt_name        TEXT,
+    prompt_version     TEXT,
+    tags               TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX requests_day ON requests(day);
+CREATE INDEX requests_model_day ON requests(model_requested, day);
+"#,
+    // 2: a daily rollup kept by a trigger, so the Spend pane and `usage` read a few
+    // thousand rows instead of millions; an index for "most recent"; the
+    // organization's own Usage and Costs API buckets.
+    r#"
+CREATE TABLE daily (
+    day          TEXT NOT NULL,
+    model        TEXT NOT NULL,
+    profile      TEXT NOT NULL,
+    host         TEXT NOT NULL,
+    prompt       TEXT NOT NULL,
+    tags         TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    requests     INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    reasoning_tokens INTEGER NOT NULL,
+    cost_micros  INTEGER NOT NULL,
+    unpriced     INTEGER NOT NULL,
+    PRIMARY KEY (day, model, profile, host, prompt, tags, status)
+) WITHOUT ROWID;
+INSERT INTO daily
+    SELECT day, model_requested, profile, host,
+           COALESCE(prompt_name || '@' || prompt_version, ''), tags, status,
+           COUNT(*), SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens), SUM(reasoning_tokens),
+           COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL)
+    FROM requests
+    GROUP BY 1, 2, 3, 4, 5, 6, 7;
+CREATE TRIGGER requests_daily AFTER INSERT ON requests BEGIN
+    INSERT INTO daily VALUES (
+        NEW.day, NEW.model_requested, NEW.profile, NEW.host,
+        COALESCE(NEW.prompt_name || '@' || NEW.prompt_version, ''), NEW.tags, NEW.status,
+        1, NEW.input_tokens, NEW.cached_tokens, NEW.output_tokens, NEW.reasoning_tokens,
+        COALESCE(NEW.cost_micros, 0), NEW.cost_micros IS NULL)
+    ON CONFLICT DO UPDATE SET
+        requests = requests + 1,
+        input_tokens = input_tokens + excluded.input_tokens,
+        cached_tokens = cached_tokens + excluded.cached_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+        cost_micros = cost_micros + excluded.cost_micros,
+        unpriced = unpriced + excluded.unpriced;
+END;
+CREATE INDEX requests_ts ON requests(ts);
+CREATE TABLE org_usage (
+    day           TEXT NOT NULL,
+    project_id    TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    requests      INTEGER NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    PRIMARY KEY (day, project_id, model)
+) WITHOUT ROWID;
+CREATE TABLE org_costs (
+    day          TEXT NOT NULL,
+    project_id   TEXT NOT NULL,
+    line_item    TEXT NOT NULL,
+    amount_micros INTEGER NOT NULL,
+    currency     TEXT NOT NULL,
+    PRIMARY KEY (day, project_id, line_item)
+) WITHOUT ROWID;
+"#,
+];
