@@ -48,6 +48,11 @@ impl Context {
         self.settings.demo.tokens_per_second
     }
 
+    /// The budgets in force for `profile`: its own, else the global ones.
+    pub fn budgets(&self, profile: &Profile) -> crate::usage::budget::Budgets {
+        profile.budgets.unwrap_or(self.settings.budgets)
+    }
+
     /// Every profile a user can switch to: the configured ones, then the demo.
     pub fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.settings.profiles.keys().cloned().collect();

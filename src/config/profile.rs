@@ -32,6 +32,8 @@ pub struct ProfileConfig {
     /// Extra query parameters (Azure's `api-version`).
     #[serde(default)]
     pub query: BTreeMap<String, String>,
+    /// This profile's own spend limits (instead of the global ones).
+    pub budgets: Option<crate::usage::budget::Budgets>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -46,6 +48,8 @@ pub enum AuthStyle {
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
+    /// The profile's own budgets, if it has them.
+    pub budgets: Option<crate::usage::budget::Budgets>,
     pub endpoint: Endpoint,
     pub model: String,
     pub models: Vec<String>,
@@ -91,6 +95,7 @@ impl Profile {
     pub fn demo() -> Self {
         Self {
             name: "demo".into(),
+            budgets: None,
             endpoint: Endpoint::Demo,
             model: DEMO_MODEL.into(),
             models: crate::provider::demo::MODELS
@@ -201,6 +206,7 @@ fn from_config(
         .unwrap_or_else(|| default_model.to_string());
     Ok(Profile {
         name: name.into(),
+        budgets: config.budgets,
         endpoint: Endpoint::Http(HttpEndpoint {
             base_url,
             key,

@@ -22,6 +22,9 @@ pub struct Settings {
     /// Connect, first-byte and idle timeouts and retries (see README).
     #[serde(default)]
     pub timeouts: crate::provider::http::Timeouts,
+    /// Spend limits for every profile (a profile's own `budgets` replaces them).
+    #[serde(default)]
+    pub budgets: crate::usage::budget::Budgets,
 }
 
 #[derive(Debug, Clone, Deserialize)]

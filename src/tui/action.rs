@@ -44,6 +44,18 @@ pub enum Action {
     Increase,
     Decrease,
     Reset,
+    ShowPlayground,
+    ShowSpend,
+    SwitchPane,
+    NextGrouping,
+    PrevGrouping,
+    CycleRange,
+    CycleModel,
+    CycleProfile,
+    CycleSort,
+    ToggleOrg,
+    SyncOrg,
+    Refresh,
     /// An explicit "do nothing", to unbind a default key.
     None,
 }
@@ -58,10 +70,11 @@ pub enum Place {
     Picker,
     Confirm,
     Help,
+    Spend,
 }
 
 impl Place {
-    pub const ALL: [Place; 7] = [
+    pub const ALL: [Place; 8] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -69,6 +82,7 @@ impl Place {
         Place::Picker,
         Place::Confirm,
         Place::Help,
+        Place::Spend,
     ];
 
     pub fn section(self) -> &'static str {
@@ -80,6 +94,7 @@ impl Place {
             Place::Picker => "picker",
             Place::Confirm => "confirm",
             Place::Help => "help",
+            Place::Spend => "spend",
         }
     }
 
@@ -131,6 +146,22 @@ impl Action {
             Action::Increase => "increase",
             Action::Decrease => "decrease",
             Action::Reset => "reset to default (not sent)",
+            Action::ShowPlayground => "the Playground pane",
+            Action::ShowSpend => "the Spend pane",
+            Action::SwitchPane => "the other pane",
+            Action::NextGrouping => {
+                "group by the next column (day, model, prompt, profile, tag, status)"
+            }
+            Action::PrevGrouping => "group by the previous column",
+            Action::CycleRange => "date range: 7 days, 30 days, 90 days, month to date",
+            Action::CycleModel => "filter by model (cycles, then all)",
+            Action::CycleProfile => "filter by profile (cycles, then all)",
+            Action::CycleSort => "sort by cost, requests, tokens, name",
+            Action::ToggleOrg => {
+                "organization view (synced Usage/Costs API) beside the local ledger"
+            }
+            Action::SyncOrg => "sync the organization's Usage and Costs API (OPENAI_ADMIN_KEY)",
+            Action::Refresh => "refresh",
             Action::None => "nothing",
         }
     }

@@ -7,6 +7,8 @@ pub mod clipboard;
 pub mod editor;
 pub mod keymap;
 pub mod params;
+pub mod spend;
+pub mod spend_update;
 pub mod state;
 pub mod terminal;
 pub mod update;

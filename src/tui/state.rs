@@ -51,6 +51,14 @@ pub struct TextPrompt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmed {
     DeleteConversation(String),
+    /// Send although a budget or the cost threshold says to ask first.
+    Send(crate::chat::machine::Input),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Playground,
+    Spend,
 }
 
 pub enum Overlay {
@@ -103,6 +111,11 @@ pub struct State {
     pub should_quit: bool,
     /// Rows of the transcript at the last layout, for paging.
     pub viewport: u16,
+    pub pane: Pane,
+    pub spend: super::spend::SpendPane,
+    /// Today / 7 days / month spend from the ledger (all profiles), once read.
+    pub totals: Option<crate::usage::spend::Totals>,
+    pub budgets: crate::usage::budget::Budgets,
 }
 
 impl State {
@@ -135,6 +148,10 @@ impl State {
             next_code_block: 0,
             should_quit: false,
             viewport: 20,
+            pane: Pane::Playground,
+            spend: Default::default(),
+            totals: None,
+            budgets: Default::default(),
         }
     }
 
@@ -158,10 +175,19 @@ impl State {
             Some(Overlay::Parameters { .. }) => Place::Parameters,
             Some(Overlay::Picker(_)) | Some(Overlay::Prompt(_)) => Place::Picker,
             Some(Overlay::Confirm { .. }) => Place::Confirm,
+            _ if state.pane == Pane::Spend => Place::Spend,
             _ => match state.focus {
                 Focus::Input => Place::Input,
                 Focus::Transcript => Place::Transcript,
             },
+        }
+    }
+
+    /// Spend so far today and this month: the ledger's figures, else this session's.
+    pub fn spent(&self) -> (i64, i64) {
+        match &self.totals {
+            Some(t) => (t.today.0, t.month.0),
+            None => (self.session_spend_micros, self.session_spend_micros),
         }
     }
 

@@ -33,6 +33,11 @@ pub enum Command {
     },
     DeleteConversation(String),
     RefreshConversations,
+    /// Recompute the Spend pane (and the status bar's totals) from the ledger.
+    LoadSpend,
+    /// The requests behind one row of the Spend pane.
+    LoadDrill(String),
+    SyncOrg,
     SwitchProfile(String),
     LoadModels,
     Export(ExportKind),
@@ -175,6 +180,25 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::CopyMessage => return copy_message(state),
+        Action::ShowPlayground => {
+            state.pane = super::state::Pane::Playground;
+            return Vec::new();
+        }
+        Action::ShowSpend => {
+            state.pane = super::state::Pane::Spend;
+            return vec![Command::LoadSpend];
+        }
+        Action::SwitchPane => {
+            let to_spend = state.pane == super::state::Pane::Playground;
+            return apply(
+                state,
+                if to_spend {
+                    Action::ShowSpend
+                } else {
+                    Action::ShowPlayground
+                },
+            );
+        }
         _ => {}
     }
     match state.place() {
@@ -184,6 +208,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Place::Parameters => parameters_action(state, action),
         Place::Picker => picker_action(state, action),
         Place::Confirm => confirm_action(state, action),
+        Place::Spend => super::spend_update::apply(state, action),
         Place::Help => {
             if let Some(Overlay::Help { scroll }) = state.overlays.last_mut() {
                 match action {
@@ -211,14 +236,22 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
                 state.toast(Level::Info, "an answer is streaming — Esc stops it");
                 return Vec::new();
             }
-            let input = match state.editing.take() {
+            let input = match state.editing {
                 Some(node) => Input::Edit { node, text },
                 None => Input::Send(text),
             };
-            state.input = new_input(PLACEHOLDER);
-            state.scroll = 0;
-            state.selected = None;
-            vec![Command::Machine(input), Command::CountTokens]
+            let (today, month) = state.spent();
+            if let Some(why) = state
+                .budgets
+                .ask_before(today, month, estimate_micros(state))
+            {
+                state.overlays.push(Overlay::Confirm {
+                    question: format!("{why} Send anyway? (y/n)"),
+                    then: Confirmed::Send(input),
+                });
+                return Vec::new();
+            }
+            send(state, input)
         }
         Action::Newline => {
             state.input.insert_newline();
@@ -251,6 +284,31 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
         }
         _ => Vec::new(),
     }
+}
+
+/// Sends: the draft leaves the input box and the transcript follows the answer.
+fn send(state: &mut State, input: Input) -> Vec<Command> {
+    state.editing = None;
+    state.input = new_input(PLACEHOLDER);
+    state.scroll = 0;
+    state.selected = None;
+    vec![Command::Machine(input), Command::CountTokens]
+}
+
+/// What sending now would cost at least: the counted input, plus the output
+/// cap when one is set.
+pub fn estimate_micros(state: &State) -> i64 {
+    let conv = &state.machine.conv;
+    let usage = crate::provider::event::Usage {
+        input: state.draft_tokens.unwrap_or(0),
+        output: conv.params.max_output_tokens.unwrap_or(0) as u64,
+        ..Default::default()
+    };
+    state
+        .machine
+        .prices()
+        .cost_micros(&conv.model, &usage)
+        .unwrap_or(0)
 }
 
 pub const PLACEHOLDER: &str = "Type a prompt — Enter sends, Alt-Enter adds a line, F1 lists keys";
@@ -594,6 +652,10 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Command> {
                 then: Confirmed::DeleteConversation(id),
                 ..
             }) => vec![Command::DeleteConversation(id)],
+            Some(Overlay::Confirm {
+                then: Confirmed::Send(input),
+                ..
+            }) => send(state, input),
             _ => Vec::new(),
         },
         Action::Close => {

@@ -21,17 +21,24 @@ pub enum Job {
     Flush(mpsc::Sender<()>),
 }
 
+/// What the writer tells the app.
+pub enum Report {
+    Problem(String),
+    Recorded,
+}
+
 pub struct Worker {
     tx: mpsc::Sender<Job>,
 }
 
 impl Worker {
-    /// `report` receives a line for every failure.
+    /// `report` hears of every failure and every ledger row stored.
     pub fn start(
         store: Store,
         ledger_path: PathBuf,
-        report: impl Fn(String) + Send + 'static,
+        report: impl Fn(Report) + Send + 'static,
     ) -> Self {
+        let problem = |r: &dyn Fn(Report), p: String| r(Report::Problem(p));
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("llmdeck-writer".into())
@@ -43,12 +50,12 @@ impl Worker {
                     match job {
                         Job::Save(conv) => {
                             if let Err(e) = store.save(&conv) {
-                                report(format!("could not save the conversation: {e}"));
+                                problem(&report, format!("could not save the conversation: {e}"));
                             }
                         }
                         Job::Journal { id, node, text } => {
                             if let Err(e) = store.append_journal(&id, node, &text) {
-                                report(format!("could not journal the answer: {e}"));
+                                problem(&report, format!("could not journal the answer: {e}"));
                             }
                         }
                         Job::Record(row) => {
@@ -57,19 +64,23 @@ impl Worker {
                                     Ok(l) => ledger = Some(l),
                                     Err(e) => {
                                         ledger_failed = true;
-                                        report(e.to_string());
+                                        problem(&report, e.to_string());
                                     }
                                 }
                             }
-                            if let Some(l) = ledger.as_mut()
-                                && let Err(e) = l.insert(&row)
-                            {
-                                report(format!("could not record the request: {e}"));
+                            if let Some(l) = ledger.as_mut() {
+                                match l.insert(&row) {
+                                    Ok(()) => report(Report::Recorded),
+                                    Err(e) => problem(
+                                        &report,
+                                        format!("could not record the request: {e}"),
+                                    ),
+                                }
                             }
                         }
                         Job::Delete(id) => {
                             if let Err(e) = store.delete(&id) {
-                                report(format!("could not delete: {e}"));
+                                problem(&report, format!("could not delete: {e}"));
                             }
                         }
                         Job::Flush(done) => {

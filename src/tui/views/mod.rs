@@ -3,6 +3,7 @@
 
 pub mod overlays;
 pub mod playground;
+pub mod spend;
 pub mod status;
 pub mod transcript;
 
@@ -13,6 +14,16 @@ use super::state::State;
 
 pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
     let areas = playground::layout(frame.area(), state);
-    playground::draw(frame, &areas, state, cache);
+    if state.pane == super::state::Pane::Spend {
+        playground::title_bar(frame, areas.title, state);
+        let body = ratatui::layout::Rect {
+            height: areas.status.y.saturating_sub(areas.transcript.y),
+            ..areas.transcript
+        };
+        spend::draw(frame, body, state);
+        status::draw(frame, areas.status, state);
+    } else {
+        playground::draw(frame, &areas, state, cache);
+    }
     overlays::draw(frame, state);
 }

@@ -43,13 +43,25 @@ pub fn draw(frame: &mut Frame, areas: &Areas, state: &State, cache: &mut RenderC
     status::draw(frame, areas.status, state);
 }
 
-fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
+pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
+    let tab = |name: &str, on: bool| {
+        if on {
+            Span::styled(
+                format!(" {name} "),
+                t.style(Look::Selection).add_modifier(Modifier::BOLD),
+            )
+        } else {
+            Span::styled(format!(" {name} "), bar.patch(t.style(Look::Muted)))
+        }
+    };
+    let playground = state.pane == crate::tui::state::Pane::Playground;
     let mut left = vec![
         Span::styled(" llmdeck ", t.style(Look::Title).patch(bar)),
-        Span::styled("Playground ", bar.add_modifier(Modifier::BOLD)),
-        Span::styled(format!("· {} ", state.machine.conv.display_title()), bar),
+        tab("1 Playground", playground),
+        tab("2 Spend", !playground),
+        Span::styled(format!(" {} ", state.machine.conv.display_title()), bar),
     ];
     let mut right = Vec::new();
     if state.profile.is_demo() {
@@ -62,7 +74,7 @@ fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let left_width: usize = left.iter().map(|s| s.width()).sum();
     let room = usize::from(area.width).saturating_sub(right_width);
     if left_width > room {
-        left.truncate(2);
+        left.truncate(3);
     }
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));

@@ -24,6 +24,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             bar,
         ),
     ];
+    if let Some(span) = budget(state) {
+        spans.push(sep.clone());
+        spans.push(span);
+    }
     if let Some(tokens) = state.draft_tokens {
         spans.push(sep.clone());
         let usage = Usage {
@@ -39,6 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         format!("session {}", format_usd(state.session_spend_micros)),
         bar.patch(t.style(Look::Cost)),
     ));
+
     let message = state
         .machine
         .notice
@@ -62,4 +67,35 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(help);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// Today's spend against the daily budget (or the month's), coloured at the warning level.
+fn budget(state: &State) -> Option<Span<'static>> {
+    let t = &state.theme;
+    let b = &state.budgets;
+    let (today, month) = state.spent();
+    let (label, spent, limit) = match (b.daily_usd, b.monthly_usd) {
+        (Some(d), _) => ("today", today, d),
+        (None, Some(m)) => ("month", month, m),
+        (None, None) => return None,
+    };
+    let limit_micros = crate::usage::budget::micros(limit);
+    let pct = if limit_micros > 0 {
+        spent * 100 / limit_micros
+    } else {
+        0
+    };
+    let (look, mark) = match b.level(spent, Some(limit)) {
+        crate::usage::budget::Level::Fine => (Look::Cost, ""),
+        crate::usage::budget::Level::Warning => (Look::Warning, "⚠ "),
+        crate::usage::budget::Level::Over => (Look::Error, "✖ "),
+    };
+    Some(Span::styled(
+        format!(
+            "{mark}{label} {} of {} ({pct}%)",
+            format_usd(spent),
+            format_usd(limit_micros)
+        ),
+        t.style(Look::Status).patch(t.style(look)),
+    ))
 }

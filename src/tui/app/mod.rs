@@ -36,11 +36,28 @@ const FRAME: Duration = Duration::from_millis(16);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
+mod spend_io;
+
 enum Msg {
     Stream(u64, StreamEvent),
+    Spend {
+        generation: u64,
+        result: Result<crate::usage::spend::Spend, String>,
+    },
+    Drill {
+        key: String,
+        result: Result<Vec<crate::usage::report::RequestRow>, String>,
+    },
+    Totals(crate::usage::spend::Totals),
+    Synced(Result<String, String>),
+    /// The writer stored a ledger row: figures on screen are stale.
+    Recorded,
     Models(Result<Vec<String>, String>),
     Conversations(Vec<Summary>),
-    Tokens { generation: u64, tokens: u64 },
+    Tokens {
+        generation: u64,
+        tokens: u64,
+    },
     HighlightReady,
     Problem(String),
     Quit,
@@ -98,6 +115,8 @@ struct App {
     dirty: bool,
     last_draw: Instant,
     editor: Option<EditorTarget>,
+    /// A read connection to the ledger for the Spend pane, opened on first use.
+    reader: spend_io::Reader,
 }
 
 /// Restores the terminal however the loop ends.
@@ -129,13 +148,17 @@ impl App {
         let (tx, rx) = unbounded_channel();
         let store = Store::new(ctx.paths.conversations_dir());
         let report = tx.clone();
-        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), move |p| {
-            let _ = report.send(Msg::Problem(p));
+        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), move |r| {
+            let _ = report.send(match r {
+                super::worker::Report::Problem(p) => Msg::Problem(p),
+                super::worker::Report::Recorded => Msg::Recorded,
+            });
         });
         let conv = Conversation::new(&ctx.profile.model, Utc::now());
         let machine = Machine::new(conv, origin(&ctx.profile, "tui"), Arc::clone(&ctx.prices));
         let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
         state.profiles = ctx.profile_names();
+        state.budgets = ctx.budgets(&ctx.profile);
         Self {
             state,
             cache: RenderCache::default(),
@@ -153,6 +176,7 @@ impl App {
             dirty: true,
             last_draw: Instant::now(),
             editor: None,
+            reader: Default::default(),
         }
     }
 
@@ -263,6 +287,7 @@ impl App {
     fn after_first_frame(&mut self) {
         self.start_provider();
         self.execute(vec![Command::RefreshConversations]);
+        self.load_totals();
         let tx = self.tx.clone();
         tokio::spawn(async move {
             use tokio::signal::unix::{SignalKind, signal};
@@ -338,6 +363,11 @@ impl App {
                 }
             }
             Msg::HighlightReady => {}
+            Msg::Spend { .. }
+            | Msg::Drill { .. }
+            | Msg::Totals(_)
+            | Msg::Synced(_)
+            | Msg::Recorded => self.on_spend_msg(msg),
             Msg::Problem(p) => self.state.toast(Level::Error, p),
             Msg::Quit => {
                 self.machine(Input::Cancel);
@@ -488,6 +518,7 @@ impl App {
                 Ok(profile) => {
                     self.machine(Input::Cancel);
                     self.state.machine.origin = origin(&profile, "tui");
+                    self.state.budgets = self.ctx.budgets(&profile);
                     self.state.machine.conv.model = profile.model.clone();
                     self.state.profile = profile;
                     self.state.models.clear();
@@ -505,6 +536,9 @@ impl App {
                 }
             }
             Command::Export(kind) => self.export(kind),
+            Command::LoadSpend => self.load_spend(),
+            Command::LoadDrill(key) => self.load_drill(key),
+            Command::SyncOrg => self.sync_org(),
             Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
         }
     }

@@ -1,0 +1,157 @@
+//! The app's side of the Spend pane: ledger reads on blocking threads, the
+//! organization sync, and applying what comes back.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+
+use super::{App, Msg};
+use crate::tui::state::{Level, Pane};
+use crate::usage::{Ledger, report, spend};
+
+/// One read connection, shared by the blocking tasks (opened on first use).
+#[derive(Default, Clone)]
+pub struct Reader(Arc<Mutex<Option<Ledger>>>);
+
+impl Reader {
+    fn with<T>(
+        &self,
+        path: &std::path::Path,
+        f: impl FnOnce(&Ledger) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut guard = self
+            .0
+            .lock()
+            .map_err(|_| "ledger reader poisoned".to_string())?;
+        if guard.is_none() {
+            *guard = Some(Ledger::open(path).map_err(|e| e.to_string())?);
+        }
+        f(guard.as_ref().expect("opened above"))
+    }
+}
+
+impl App {
+    pub(super) fn load_spend(&mut self) {
+        self.state.spend.generation += 1;
+        let generation = self.state.spend.generation;
+        let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
+        let (reader, path, tx) = (
+            self.reader.clone(),
+            self.ctx.paths.ledger_file(),
+            self.tx.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let result = reader.with(&path, |l| {
+                spend::load(l, by, &filter, Utc::now()).map_err(|e| e.to_string())
+            });
+            let _ = tx.send(Msg::Spend { generation, result });
+        });
+    }
+
+    pub(super) fn load_totals(&mut self) {
+        let (reader, path, tx) = (
+            self.reader.clone(),
+            self.ctx.paths.ledger_file(),
+            self.tx.clone(),
+        );
+        if !path.exists() {
+            return; // nothing spent yet; opening would create the ledger before it is needed
+        }
+        tokio::task::spawn_blocking(move || {
+            if let Ok(t) = reader.with(&path, |l| {
+                spend::totals(l, Utc::now()).map_err(|e| e.to_string())
+            }) {
+                let _ = tx.send(Msg::Totals(t));
+            }
+        });
+    }
+
+    pub(super) fn load_drill(&mut self, key: String) {
+        let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
+        let (reader, path, tx) = (
+            self.reader.clone(),
+            self.ctx.paths.ledger_file(),
+            self.tx.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let result = reader.with(&path, |l| {
+                report::requests(l, by, &key, &filter, 500).map_err(|e| e.to_string())
+            });
+            let _ = tx.send(Msg::Drill { key, result });
+        });
+    }
+
+    pub(super) fn sync_org(&mut self) {
+        let Some(key) = std::env::var("OPENAI_ADMIN_KEY")
+            .ok()
+            .and_then(|k| crate::config::Secret::new(&k))
+        else {
+            self.state.toast(
+                Level::Warning,
+                "set OPENAI_ADMIN_KEY (an organization admin key) to sync",
+            );
+            return;
+        };
+        let base = match &self.state.profile.endpoint {
+            crate::config::Endpoint::Http(h) => h.base_url.clone(),
+            crate::config::Endpoint::Demo => crate::config::profile::OPENAI_BASE_URL.to_string(),
+        };
+        let since = report::days_back(Utc::now(), 30);
+        let (path, tx) = (self.ctx.paths.ledger_file(), self.tx.clone());
+        self.state
+            .toast(Level::Info, "syncing the organization's usage and costs…");
+        tokio::spawn(async move {
+            let result = crate::usage::sync::sync(&base, key, &path, since)
+                .await
+                .map(|s| {
+                    format!(
+                        "synced {} usage and {} cost rows ({})",
+                        s.usage_rows,
+                        s.cost_rows,
+                        crate::usage::format_usd(s.cost_micros)
+                    )
+                });
+            let _ = tx.send(Msg::Synced(result));
+        });
+    }
+
+    pub(super) fn on_spend_msg(&mut self, msg: Msg) {
+        let pane = &mut self.state.spend;
+        match msg {
+            Msg::Spend { generation, result } if generation == pane.generation => match result {
+                Ok(data) => {
+                    self.state.totals = Some(data.totals.clone());
+                    pane.selected = pane.selected.min(data.rows.len().saturating_sub(1));
+                    pane.data = Some(data);
+                    pane.error = None;
+                    pane.apply_sort();
+                }
+                Err(e) => pane.error = Some(e),
+            },
+            Msg::Drill { key, result } => match result {
+                Ok(rows) => {
+                    pane.drill = Some(crate::tui::spend::Drill {
+                        key,
+                        rows,
+                        selected: 0,
+                    });
+                }
+                Err(e) => self.state.toast(Level::Error, e),
+            },
+            Msg::Totals(t) => self.state.totals = Some(t),
+            Msg::Synced(Ok(text)) => {
+                self.state.toast(Level::Info, text);
+                self.load_spend();
+            }
+            Msg::Synced(Err(e)) => self.state.toast(Level::Error, e),
+            Msg::Recorded => {
+                if self.state.pane == Pane::Spend {
+                    self.load_spend();
+                } else {
+                    self.load_totals();
+                }
+            }
+            _ => {}
+        }
+    }
+}
