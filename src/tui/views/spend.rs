@@ -134,10 +134,7 @@ fn draw_chart(frame: &mut Frame, area: Rect, state: &State, data: &crate::usage:
     let max = values.iter().copied().max().unwrap_or(0) as i64;
     let first = data.days.first().map(|d| d.day.clone()).unwrap_or_default();
     let whose = if org { "org cost" } else { "cost" };
-    let title = format!(
-        " {whose} per day, 30 days from {first} · max {} ",
-        format_usd(max)
-    );
+    let title = format!(" {whose}/day since {first} · max {} ", format_usd(max));
     let block = boxed(state, title);
     frame.render_widget(
         Sparkline::default()
