@@ -339,3 +339,101 @@ fn usage_sync_follows_pages_and_a_resync_does_not_double_count() {
     let out = llmdeck(home.path(), None, &["usage", "sync"], None);
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_ADMIN_KEY"));
 }
+
+#[test]
+fn an_interrupted_stream_is_recorded_as_such_with_estimated_usage() {
+    let mock = Mock::start_in_background();
+    let one = support::mock_server::chunk(
+        "gpt-4o",
+        r#"{"content":"The first half of an answer"}"#,
+        "null",
+    );
+    mock.push(Reply::Raw(format!("data: {one}\n\n").into_bytes()));
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["chat", "--model", "gpt-4o", "--json", "go"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["text"], "The first half of an answer",
+        "the partial answer is kept"
+    );
+    assert_eq!(v["status"], "interrupted");
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let (status, source, output, kind): (String, String, i64, String) = ledger
+        .query_row(
+            "SELECT status, usage_source, output_tokens, error_kind FROM requests",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), source.as_str(), kind.as_str()),
+        ("interrupted", "estimated", "interrupted")
+    );
+    assert_eq!(output, 6, "counted with the tokenizer");
+}
+
+#[test]
+fn reported_usage_lands_whole_in_the_ledger() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    assert!(
+        llmdeck(
+            home.path(),
+            Some(&mock),
+            &["chat", "--model", "o4-mini", "x"],
+            None
+        )
+        .status
+        .success()
+    );
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let row: (i64, i64, i64, i64, String, i64, String, String) = ledger
+        .query_row(
+            "SELECT input_tokens, cached_tokens, output_tokens, reasoning_tokens, usage_source, cost_micros, api, host FROM requests",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )
+        .unwrap();
+    // o4-mini: 200 × 1.10 + 1000 × 0.275 + 300 × 4.40 per 1M = $0.001815
+    assert_eq!((row.0, row.3), (1200, 120));
+    assert_eq!((row.1, row.2), (1000, 300));
+    assert_eq!(
+        (row.4.as_str(), row.5, row.6.as_str()),
+        ("reported", 1815, "chat")
+    );
+    assert!(row.7.starts_with("127.0.0.1:"));
+}
+
+#[test]
+fn two_processes_writing_at_once_lose_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+                .env_clear()
+                .env("LLMDECK_HOME", home.path())
+                .args(["--demo", "chat", "hello"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let (rows, rolled): (i64, i64) = ledger
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM requests), (SELECT SUM(requests) FROM daily)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, rolled), (8, 8));
+}

@@ -39,6 +39,8 @@ pub struct AnswerMeta {
     pub status: AnswerStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     /// Micro-dollars; `None` when the model has no known price.

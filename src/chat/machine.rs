@@ -225,6 +225,10 @@ impl Machine {
                 stream.first_token.get_or_insert(now);
                 Vec::new()
             }
+            StreamEvent::ServiceTier(tier) => {
+                meta.service_tier = Some(tier);
+                Vec::new()
+            }
             StreamEvent::Usage(usage) => {
                 meta.usage = Some(usage);
                 Vec::new()
@@ -287,7 +291,9 @@ impl Machine {
             .prices
             .lookup(&model)
             .or_else(|| self.prices.lookup(&stream.request.model));
-        meta.cost_micros = price.map(|p| crate::usage::prices::cost_micros(p, &usage));
+        let tier = meta.service_tier.clone();
+        meta.cost_micros =
+            price.map(|p| crate::usage::prices::cost_micros_in(p, &usage, tier.as_deref()));
         let row = LedgerRow {
             id: uuid::Uuid::now_v7().to_string(),
             ts: wall,
@@ -297,7 +303,7 @@ impl Machine {
             api: self.origin.api.clone(),
             model_requested: stream.request.model.clone(),
             model_reported: meta.model.clone(),
-            service_tier: None,
+            service_tier: tier.clone(),
             usage,
             cost_micros: meta.cost_micros,
             rates: price.map(|p| {

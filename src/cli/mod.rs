@@ -11,7 +11,20 @@ use crate::config::profile::Overrides;
 use crate::context::Context;
 use args::{Cli, Cmd};
 
+/// Headless output piped into `head` should end quietly when the reader goes,
+/// as other command-line tools do, not panic on a broken pipe.
+fn quiet_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 pub fn run(cli: Cli) -> ExitCode {
+    if cli.command.is_some() {
+        quiet_on_broken_pipe();
+    }
     let overrides = Overrides {
         profile: cli.global.profile.clone(),
         base_url: cli.global.base_url.clone(),

@@ -123,7 +123,12 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
                         "input_per_million_usd": r.input as f64 / 1000.0,
                         "output_per_million_usd": r.output as f64 / 1000.0,
                     })),
-                    "source": p.source,
+                    "tiers": p.tiers.iter().map(|(name, r)| (name.clone(), serde_json::json!({
+                    "input_per_million_usd": r.input as f64 / 1000.0,
+                    "cached_input_per_million_usd": r.cached_input as f64 / 1000.0,
+                    "output_per_million_usd": r.output as f64 / 1000.0,
+                }))).collect::<serde_json::Map<_, _>>(),
+                "source": p.source,
                     "date": p.date,
                 })
             })
@@ -134,14 +139,18 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         );
         return Ok(());
     }
-    println!("USD per 1M tokens        input   cached   output   source (date)");
+    println!(
+        "USD per 1M tokens        input   cached   output   tiers                  source (date)"
+    );
     for (name, p) in models {
+        let tiers: Vec<&str> = p.tiers.keys().map(String::as_str).collect();
         println!(
-            "{:<22} {:>7.3}  {:>7.3}  {:>7.3}   {} ({})",
+            "{:<22} {:>7.3}  {:>7.3}  {:>7.3}   {:<22} {} ({})",
             name,
             p.rates.input as f64 / 1000.0,
             p.rates.cached_input as f64 / 1000.0,
             p.rates.output as f64 / 1000.0,
+            tiers.join(","),
             p.source,
             p.date
         );

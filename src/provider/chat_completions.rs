@@ -95,6 +95,7 @@ pub fn body(req: &ChatRequest, max_field: MaxTokensField) -> CreateChatCompletio
 #[derive(Debug, Deserialize)]
 struct Chunk {
     model: Option<String>,
+    service_tier: Option<String>,
     #[serde(default)]
     choices: Vec<Choice>,
     usage: Option<WireUsage>,
@@ -202,6 +203,9 @@ pub fn parse_chunk(data: &str, out: &mut Vec<StreamEvent>) -> Result<(), Provide
     }
     if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
         out.push(StreamEvent::Started { model: Some(model) });
+    }
+    if let Some(tier) = chunk.service_tier.filter(|t| !t.is_empty()) {
+        out.push(StreamEvent::ServiceTier(tier));
     }
     // Azure sends chunks with empty `choices` (prompt filter results); they carry nothing.
     for choice in chunk.choices {

@@ -16,6 +16,8 @@ pub enum StreamEvent {
         wait_ms: u64,
         reason: String,
     },
+    /// The processing tier the server used (`default`, `flex`, `priority`...): it sets the price.
+    ServiceTier(String),
     TextDelta(String),
     ReasoningDelta(String),
     ToolCallDelta {

@@ -24,6 +24,8 @@ pub struct Rates {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Price {
     pub rates: Rates,
+    /// Rates of other processing tiers (batch, flex, priority), where known.
+    pub tiers: BTreeMap<String, Rates>,
     /// Higher rates for the whole request above this many input tokens.
     pub long_context: Option<(u64, Rates)>,
     pub source: String,
@@ -52,6 +54,20 @@ struct RateFile {
     cache_write: Option<f64>,
     output: f64,
     long_context: Option<LongContextFile>,
+    #[serde(default)]
+    batch: Option<TierFile>,
+    #[serde(default)]
+    flex: Option<TierFile>,
+    #[serde(default)]
+    priority: Option<TierFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierFile {
+    input: f64,
+    cached_input: Option<f64>,
+    output: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,10 +130,30 @@ impl PriceTable {
                     },
                 )
             });
+            let tiers = [
+                ("batch", &r.batch),
+                ("flex", &r.flex),
+                ("priority", &r.priority),
+            ]
+            .into_iter()
+            .filter_map(|(name, t)| {
+                let t = t.as_ref()?;
+                Some((
+                    name.to_string(),
+                    Rates {
+                        input: nanos(t.input),
+                        cached_input: nanos(t.cached_input.unwrap_or(t.input)),
+                        cache_write: nanos(t.input),
+                        output: nanos(t.output),
+                    },
+                ))
+            })
+            .collect();
             self.models.insert(
                 model,
                 Price {
                     rates,
+                    tiers,
                     long_context,
                     source: source.clone(),
                     date: date.clone(),
@@ -149,13 +185,29 @@ impl PriceTable {
     }
 }
 
-/// (input − cached − cache_write)·input + cached·cached_rate + cache_write·write_rate + output·output_rate.
-/// Reasoning tokens are part of output.
+impl Price {
+    /// The rates that apply: the tier's when the server named a known one,
+    /// else the long-context tier above its threshold, else the standard ones.
+    pub fn rates_for(&self, input_tokens: u64, service_tier: Option<&str>) -> Rates {
+        if let Some(r) = service_tier.and_then(|t| self.tiers.get(t)) {
+            return *r;
+        }
+        match self.long_context {
+            Some((above, long)) if input_tokens > above => long,
+            _ => self.rates,
+        }
+    }
+}
+
+/// Cost at standard rates; see `cost_micros_in`.
 pub fn cost_micros(price: &Price, usage: &Usage) -> i64 {
-    let rates = match price.long_context {
-        Some((above, long)) if usage.input > above => long,
-        _ => price.rates,
-    };
+    cost_micros_in(price, usage, None)
+}
+
+/// (input − cached − cache_write)·input + cached·cached_rate + cache_write·write_rate + output·output_rate,
+/// at the rates of `service_tier`. Reasoning tokens are part of output.
+pub fn cost_micros_in(price: &Price, usage: &Usage, service_tier: Option<&str>) -> i64 {
+    let rates = price.rates_for(usage.input, service_tier);
     let uncached = usage
         .input
         .saturating_sub(usage.cached_input)
@@ -309,6 +361,18 @@ mod tests {
         assert_eq!(t.lookup("gpt-4o").unwrap().rates.cached_input, 1250);
         assert_eq!(p.date, "2026-11-23");
         assert!(t.lookup("claude-x").is_none());
+    }
+
+    #[test]
+    fn the_tier_the_server_used_sets_the_price() {
+        let t = PriceTable::embedded();
+        let p = t.lookup("gpt-5").unwrap();
+        let u = usage(1_000_000, 0, 1_000_000);
+        assert_eq!(cost_micros_in(p, &u, None), 11_250_000);
+        assert_eq!(cost_micros_in(p, &u, Some("default")), 11_250_000);
+        assert_eq!(cost_micros_in(p, &u, Some("flex")), 5_625_000);
+        assert_eq!(cost_micros_in(p, &u, Some("priority")), 22_500_000);
+        assert_eq!(cost_micros_in(p, &u, Some("batch")), 5_625_000);
     }
 
     #[test]
