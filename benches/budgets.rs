@@ -188,6 +188,104 @@ fn first_frame_and_rss() -> Option<(Duration, u64)> {
     Some((median(frames), rss))
 }
 
+/// A ledger of 1,000,000 requests over 90 days (built once, kept in target/).
+fn big_ledger() -> std::path::PathBuf {
+    let home = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ledger-1m");
+    let path = home.join("data/ledger.sqlite3");
+    if path.exists() {
+        return home;
+    }
+    let _ = std::fs::create_dir_all(home.join("data"));
+    let tmp = home.join("data/building.sqlite3");
+    let _ = std::fs::remove_file(&tmp);
+    let mut ledger = llmdeck::usage::Ledger::open(&tmp).unwrap();
+    let models = [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "o3",
+        "o4-mini",
+        "gpt-5",
+        "gpt-5-mini",
+    ];
+    let profiles = ["work", "home", "ci", "demo"];
+    let now = Utc::now();
+    ledger
+        .write(|tx| {
+            let mut stmt = tx.prepare(
+                "INSERT INTO requests (id, ts, day, source, profile, host, api, model_requested, input_tokens,
+                    cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, usage_source, cost_micros,
+                    ttft_ms, duration_ms, status, tags)
+                 VALUES (?1, ?2, ?3, 'bench', ?4, 'api.openai.com', 'chat', ?5, ?6, ?7, 0, ?8, 0, 'reported', ?9,
+                    ?10, ?11, ?12, ?13)",
+            )?;
+            for i in 0..1_000_000u64 {
+                let ts = now - chrono::Duration::seconds((i * 7_776) as i64 / 1000);
+                let x = i.wrapping_mul(2654435761) % 1000;
+                stmt.execute(rusqlite::params![
+                    format!("{i:016x}"),
+                    ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    ts.format("%Y-%m-%d").to_string(),
+                    profiles[(i % 4) as usize],
+                    models[(i % 8) as usize],
+                    500 + x as i64,
+                    (x / 2) as i64,
+                    100 + (x / 3) as i64,
+                    (x * 7) as i64,
+                    200 + x as i64,
+                    1500 + 3 * x as i64,
+                    if x < 10 { "error" } else { "ok" },
+                    if x % 3 == 0 { "eval" } else { "" },
+                ])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(ledger);
+    std::fs::rename(&tmp, &path).unwrap();
+    home
+}
+
+fn ledger_budgets() {
+    let home = big_ledger();
+    let ledger = llmdeck::usage::Ledger::open(&home.join("data/ledger.sqlite3")).unwrap();
+    let now = Utc::now();
+    let filter = llmdeck::usage::report::Filter::days(
+        llmdeck::usage::report::days_back(now, 30),
+        now + chrono::Days::new(1),
+    );
+    let by = llmdeck::usage::report::GroupBy::Model;
+    let _ = llmdeck::usage::spend::load(&ledger, by, &filter, now).unwrap();
+    let times: Vec<Duration> = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = llmdeck::usage::spend::load(&ledger, by, &filter, now).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "spend pane aggregates, 1,000,000 rows:  {:>8.1} ms   (budget 100 ms, warm)",
+        median(times).as_secs_f64() * 1e3
+    );
+    let times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+                .env("LLMDECK_HOME", &home)
+                .args(["usage", "--by", "model", "--since", "90d"])
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "`llmdeck usage --by model`, 1M rows:    {:>8.1} ms   (budget 300 ms, whole process)",
+        median(times).as_secs_f64() * 1e3
+    );
+}
+
 fn main() {
     // Benchmarks run with the highlighter loaded, as a session with code would.
     highlight::warm_up();
@@ -212,6 +310,7 @@ fn main() {
     println!(
         "stream 2,000 tokens, a frame each:      {cpu:>8.3} s CPU (200 tok/s case; issue 10: 0.25 s)"
     );
+    ledger_budgets();
     match first_frame_and_rss() {
         Some((frame, rss)) => {
             println!(

@@ -219,7 +219,14 @@ pub const LATENCY_SAMPLE: usize = 20_000;
 /// Time to first token and tokens/s per model, p50 and p95, over the most
 /// recent successful answers in the filter.
 pub fn latency(ledger: &Ledger, filter: &Filter) -> Result<Vec<Latency>, LedgerError> {
-    let (cond, params) = filter.conditions("model_requested");
+    let (cond, mut params) = filter.conditions("model_requested");
+    // The range as timestamps too, so the planner walks the `ts` index newest
+    // first and stops after the sample instead of sorting the whole range.
+    params[0] = filter
+        .since
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    params[1] = filter.until.format("%Y-%m-%d").to_string();
+    let cond = cond.replacen("day >= ?1 AND day < ?2", "ts >= ?1 AND ts < ?2", 1);
     let sql = format!(
         "SELECT model_requested, ttft_ms, duration_ms, output_tokens FROM requests
          WHERE {cond} AND status = 'ok' AND ttft_ms IS NOT NULL
