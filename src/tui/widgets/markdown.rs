@@ -413,7 +413,7 @@ impl Renderer<'_> {
         let label = if lang.is_empty() {
             "code".to_string()
         } else {
-            lang.clone()
+            inert(&lang).into_owned()
         };
         self.emit(vec![Span::styled(format!("╭─ {label}"), muted)]);
         let highlighted = if self.theme.monochrome || lang.is_empty() {
