@@ -36,6 +36,9 @@ pub struct Global {
     /// Use the offline demo provider (no network, no key)
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Append a log of requests, statuses and retries to FILE (keys are redacted)
+    #[arg(long, global = true, env = "LLMDECK_LOG", value_name = "FILE")]
+    pub log: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

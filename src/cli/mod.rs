@@ -25,6 +25,11 @@ pub fn run(cli: Cli) -> ExitCode {
     if cli.command.is_some() {
         quiet_on_broken_pipe();
     }
+    if let Some(path) = &cli.global.log
+        && let Err(e) = crate::log::init(path)
+    {
+        return fail(&format!("cannot open the log {}: {e}", path.display()));
+    }
     let overrides = Overrides {
         profile: cli.global.profile.clone(),
         base_url: cli.global.base_url.clone(),
@@ -62,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn warn_all(ctx: &Context) {
     for w in &ctx.warnings {
+        crate::log::line("warning", w);
         eprintln!("llmdeck: warning: {w}");
     }
 }

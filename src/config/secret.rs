@@ -9,7 +9,11 @@ impl Secret {
     /// Trims the stray whitespace and newlines that `echo` and key files leave.
     pub fn new(raw: &str) -> Option<Self> {
         let key = raw.trim();
-        (!key.is_empty()).then(|| Self(key.to_string()))
+        if key.is_empty() {
+            return None;
+        }
+        crate::log::register_secret(key);
+        Some(Self(key.to_string()))
     }
 
     /// The key itself, for the one place that needs it: the request header.

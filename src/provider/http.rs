@@ -99,12 +99,31 @@ impl HttpClient {
     /// Streams a chat completion; every event goes to `emit`, ending with `End` or `Error`.
     pub async fn stream_chat(&self, req: &ChatRequest, emit: &mut (dyn FnMut(StreamEvent) + Send)) {
         let body = self.chat_body(req);
-        let response = match self.send_with_retries(&body, emit).await {
+        let started = Instant::now();
+        let mut emit = |ev: StreamEvent| {
+            match &ev {
+                StreamEvent::End => crate::log::line(
+                    "end",
+                    &format!("ok after {} ms", started.elapsed().as_millis()),
+                ),
+                StreamEvent::Error(e) => crate::log::line(
+                    "end",
+                    &format!(
+                        "{} after {} ms: {e}",
+                        e.kind(),
+                        started.elapsed().as_millis()
+                    ),
+                ),
+                _ => {}
+            }
+            emit(ev)
+        };
+        let response = match self.send_with_retries(&body, &mut emit).await {
             Ok(r) => r,
             Err(e) => return emit(StreamEvent::Error(e)),
         };
         emit(StreamEvent::Started { model: None });
-        self.read_stream(response, emit).await;
+        self.read_stream(response, &mut emit).await;
     }
 
     async fn send_with_retries(
@@ -114,6 +133,21 @@ impl HttpClient {
     ) -> Result<reqwest::Response, ProviderError> {
         let t = self.timeouts;
         let mut attempt = 1;
+        if crate::log::enabled() {
+            let headers = crate::log::headers(
+                self.headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("?"))),
+            );
+            crate::log::line(
+                "request",
+                &format!(
+                    "POST {} [{headers}] {} bytes",
+                    self.url("/chat/completions"),
+                    body.len()
+                ),
+            );
+        }
         loop {
             let send = self
                 .client
@@ -152,9 +186,16 @@ impl HttpClient {
                     }
                 };
             let (error, asked_wait, retryable) = match outcome {
-                Ok(resp) => return Ok(resp),
+                Ok(resp) => {
+                    crate::log::line(
+                        "response",
+                        &format!("HTTP {} (attempt {attempt})", resp.status().as_u16()),
+                    );
+                    return Ok(resp);
+                }
                 Err(e) => e,
             };
+            crate::log::line("failed", &format!("attempt {attempt}: {error}"));
             if !retryable || attempt >= t.max_attempts {
                 return Err(error);
             }
@@ -169,6 +210,7 @@ impl HttpClient {
                 Some(w) => w,
                 None => backoff(attempt),
             };
+            crate::log::line("retry", &format!("in {} ms", wait.as_millis()));
             emit(StreamEvent::Retrying {
                 attempt: attempt + 1,
                 of: t.max_attempts,

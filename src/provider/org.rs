@@ -64,6 +64,7 @@ impl OrgClient {
                 query.push(("page", p.clone()));
             }
             let url = format!("{}{path}?{}", self.base_url, encode(&query));
+            crate::log::line("request", &format!("GET {url} [authorization: [redacted]]"));
             let resp = self
                 .client
                 .get(&url)

@@ -144,6 +144,9 @@ impl App {
         }
         let (keymap, problems) = Keymap::from_tables(&tables);
         warnings.extend(problems);
+        for w in &warnings {
+            crate::log::line("warning", w);
+        }
 
         let (tx, rx) = unbounded_channel();
         let store = Store::new(ctx.paths.conversations_dir());
