@@ -10,7 +10,7 @@ use chrono::Utc;
 use llmdeck::chat::conversation::{Conversation, Role};
 use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
 use llmdeck::config::Profile;
-use llmdeck::config::keymap::DEFAULT_KEYMAP;
+use llmdeck::config::keymap;
 use llmdeck::config::theme::Theme;
 use llmdeck::provider::event::StreamEvent;
 use llmdeck::tui::cache::RenderCache;
@@ -25,8 +25,7 @@ use ratatui::backend::TestBackend;
 const ANSWER: &str = "Here is a function:\n\n```rust\nfn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n```\n\nIt **adds** two numbers; see the `tests` below.\n\n| a | b | sum |\n|---|---|---|\n| 1 | 2 | 3 |\n";
 
 fn state(messages: usize) -> State {
-    let tables = toml::from_str(DEFAULT_KEYMAP).unwrap();
-    let (keymap, _) = Keymap::from_tables(&tables);
+    let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
     let origin = Origin {
         source: "bench".into(),
         profile: "demo".into(),

@@ -326,3 +326,28 @@ fn an_unpriced_model_is_unpriced_not_free() {
         None
     );
 }
+
+#[test]
+fn a_retry_is_announced_with_its_wait_and_attempt() {
+    let mut m = machine();
+    let t0 = Instant::now();
+    let id = started(&at(&mut m, t0, 0, Input::Send("Hi".into())));
+    let retry = StreamEvent::Retrying {
+        attempt: 2,
+        of: 3,
+        wait_ms: 1500,
+        reason: "HTTP 429: Rate limit".into(),
+    };
+    at(&mut m, t0, 10, Input::Stream(id, retry));
+    assert_eq!(
+        m.notice.as_deref(),
+        Some("HTTP 429: Rate limit — retrying in 2 s (attempt 2 of 3), Esc cancels")
+    );
+    at(
+        &mut m,
+        t0,
+        1600,
+        Input::Stream(id, StreamEvent::Started { model: None }),
+    );
+    assert_eq!(m.notice, None, "the notice goes once the server answers");
+}

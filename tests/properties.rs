@@ -30,6 +30,9 @@ fn run(pieces: &[&[u8]]) -> Result<String, String> {
         for ev in parser.push(p).map_err(|e| e.to_string())? {
             handle(&ev.data, &mut text)?;
         }
+        if let Some(e) = parser.take_error() {
+            return Err(e.to_string());
+        }
     }
     if let Some(ev) = parser.finish().map_err(|e| e.to_string())? {
         handle(&ev.data, &mut text)?;

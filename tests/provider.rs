@@ -366,3 +366,104 @@ async fn models_are_listed_and_sorted() {
         .unwrap();
     assert_eq!(models, ["gpt-4o", "gpt-4o-mini", "o4-mini"]);
 }
+
+#[tokio::test]
+async fn a_retry_wait_is_cancelled_at_once() {
+    let mock = Mock::start().await;
+    mock.push(Reply::Status {
+        status: 503,
+        body: r#"{"error":{"message":"overloaded","type":"server_error"}}"#.into(),
+        headers: vec![("retry-after".into(), "20".into())],
+    });
+    let client = HttpClient::new(
+        endpoint(&mock),
+        Timeouts {
+            max_retry_wait_secs: 60,
+            ..fast()
+        },
+    )
+    .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let req = request(Params::default());
+        client.stream_chat(&req, &mut |e| drop(tx.send(e))).await;
+    });
+    let first = rx.recv().await.unwrap();
+    assert!(
+        matches!(
+            first,
+            StreamEvent::Retrying {
+                wait_ms: 20_000,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+    let started = std::time::Instant::now();
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(
+        mock.chat_requests().len(),
+        1,
+        "no second attempt after the cancel"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_is_reported_not_waited() {
+    let mock = Mock::start().await;
+    mock.push(Reply::Status {
+        status: 429,
+        body: r#"{"error":{"message":"slow down","type":"requests"}}"#.into(),
+        headers: vec![("retry-after".into(), "3600".into())],
+    });
+    let started = std::time::Instant::now();
+    let events = collect(
+        &HttpClient::new(endpoint(&mock), fast()).unwrap(),
+        &request(Params::default()),
+    )
+    .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    match events.last() {
+        Some(StreamEvent::Error(ProviderError::Other(m))) => {
+            assert!(
+                m.contains("retry in 3600 s, longer than the 2 s cap"),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn invalid_utf8_and_an_endless_line_are_reported_not_buffered() {
+    let mock = Mock::start().await;
+    let client = HttpClient::new(endpoint(&mock), fast()).unwrap();
+    let one = format!(
+        "data: {}\n\n",
+        support::mock_server::chunk("gpt-4o-mini", r#"{"content":"ok so far"}"#, "null")
+    );
+    let mut bad = one.clone().into_bytes();
+    bad.extend_from_slice(b"data: {\"choices\":[{\"delta\":{\"content\":\"\xff\xfe\"}}]}\n\n");
+    mock.push(Reply::Raw(bad));
+    let events = collect(&client, &request(Params::default())).await;
+    assert_eq!(text(&events), "ok so far");
+    assert_eq!(
+        events.last(),
+        Some(&StreamEvent::Error(ProviderError::Malformed(
+            "invalid UTF-8 in stream line".into()
+        )))
+    );
+
+    let mut endless = one.into_bytes();
+    endless.extend(std::iter::repeat_n(b'x', 17 * 1024 * 1024));
+    mock.push(Reply::Raw(endless));
+    let events = collect(&client, &request(Params::default())).await;
+    assert_eq!(
+        events.last(),
+        Some(&StreamEvent::Error(ProviderError::Malformed(
+            "stream line longer than 16777216 bytes".into()
+        )))
+    );
+}

@@ -9,7 +9,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use llmdeck::chat::conversation::Conversation;
 use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
 use llmdeck::config::Profile;
-use llmdeck::config::keymap::DEFAULT_KEYMAP;
+use llmdeck::config::keymap;
 use llmdeck::config::theme::Theme;
 use llmdeck::provider::demo;
 use llmdeck::provider::event::{FinishReason, StreamEvent, Usage, UsageSource};
@@ -31,8 +31,7 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let tables = toml::from_str(DEFAULT_KEYMAP).unwrap();
-        let (keymap, _) = Keymap::from_tables(&tables);
+        let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
         let profile = Profile::demo();
         let origin = Origin {
             source: "test".into(),

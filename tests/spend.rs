@@ -7,7 +7,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use llmdeck::chat::conversation::Conversation;
 use llmdeck::chat::machine::{Input, Machine, Origin};
 use llmdeck::config::Profile;
-use llmdeck::config::keymap::DEFAULT_KEYMAP;
+use llmdeck::config::keymap;
 use llmdeck::config::theme::Theme;
 use llmdeck::provider::event::Usage;
 use llmdeck::tui::cache::RenderCache;
@@ -98,8 +98,7 @@ fn ledger(dir: &std::path::Path) -> Ledger {
 }
 
 fn state() -> State {
-    let tables = toml::from_str(DEFAULT_KEYMAP).unwrap();
-    let (keymap, _) = Keymap::from_tables(&tables);
+    let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
     let origin = Origin {
         source: "test".into(),
         profile: "demo".into(),

@@ -236,3 +236,148 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Pane flags after the program ended: (dead, still in the alternate screen).
+fn pane_state(session: &str) -> (bool, bool) {
+    let out = Command::new("tmux")
+        .args([
+            "display",
+            "-p",
+            "-t",
+            session,
+            "#{pane_dead} #{alternate_on}",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut parts = text.split_whitespace();
+    (parts.next() == Some("1"), parts.next() == Some("1"))
+}
+
+#[test]
+fn sigterm_and_sighup_mid_stream_restore_the_terminal_and_keep_the_partial_answer() {
+    for signal in ["TERM", "HUP"] {
+        let home = home_with_config("[demo]\ntokens_per_second = 15\n");
+        let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+            return;
+        };
+        Command::new("tmux")
+            .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
+            .status()
+            .unwrap();
+        t.wait_for("DEMO");
+        t.type_text("hello");
+        t.keys(&["Enter"]);
+        t.wait_for("You are in the offline demo");
+        let pid = Command::new("tmux")
+            .args(["display", "-p", "-t", &t.session, "#{pane_pid}"])
+            .output()
+            .unwrap();
+        let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+        // The pane runs `env ... llmdeck`; env execs, so the pane's pid is llmdeck's.
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        let start = Instant::now();
+        while !pane_state(&t.session).0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "SIG{signal} did not end llmdeck"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            !pane_state(&t.session).1,
+            "SIG{signal}: the alternate screen was left"
+        );
+        let conv = std::fs::read_dir(home.path().join("data/conversations"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(conv.path()).unwrap()).unwrap();
+        let answer = saved["nodes"].as_array().unwrap().last().unwrap().clone();
+        assert!(
+            answer["content"]
+                .as_str()
+                .unwrap()
+                .starts_with("## You are in the offline demo")
+        );
+        assert_eq!(answer["meta"]["status"], "stopped", "SIG{signal}");
+    }
+}
+
+#[test]
+fn chat_on_a_terminal_shows_escape_sequences_inert() {
+    let mock = Mock::start_in_background();
+    mock.push(support::mock_server::Reply::Stream {
+        pieces: vec!["before \u{1b}]52;c;cHduZWQ=\u{7} \u{1b}[2J after".into()],
+        finish: "stop".into(),
+        gap_ms: 0,
+    });
+    let home = home_with_config("");
+    let session = format!("llmdeck-hostile-{}", std::process::id());
+    let cmd = format!(
+        "env LLMDECK_HOME={} OPENAI_BASE_URL={} OPENAI_API_KEY=sk-x {} chat --model gpt-4o-mini hi; sleep 5",
+        home.path().display(),
+        mock.base_url,
+        env!("CARGO_BIN_EXE_llmdeck")
+    );
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "100",
+            "-y",
+            "10",
+            &cmd,
+        ])
+        .status()
+        .unwrap();
+    let t = Tmux { session };
+    let screen = t.wait_for("after");
+    assert!(
+        screen.contains("before ␛]52;c;cHduZWQ=␇ ␛[2J after"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn broken_theme_and_keymap_files_are_named_and_the_console_still_opens() {
+    let home = home_with_config("theme = \"mine\"\n");
+    std::fs::create_dir_all(home.path().join("config/themes")).unwrap();
+    std::fs::write(
+        home.path().join("config/themes/mine.toml"),
+        "name = \"mine\"\n[roles]\ntext = { fg = \"not-a-colour\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join("config/keymap.toml"),
+        "[input]\n\"enter\" = \"launch_rockets\"\n",
+    )
+    .unwrap();
+    let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    let screen = t.wait_for("DEMO");
+    assert!(screen.contains("mine.toml"), "{screen}");
+    assert!(screen.contains("not a colour"), "{screen}");
+    assert!(screen.contains("launch_rockets"), "{screen}");
+    // Enter still sends: the broken entry was dropped, the default kept.
+    t.type_text("hello");
+    t.keys(&["Enter"]);
+    t.wait_for("You are in the offline demo");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("config/keymap.toml")).unwrap(),
+        "[input]\n\"enter\" = \"launch_rockets\"\n"
+    );
+}

@@ -1,5 +1,5 @@
-//! Reading `keymap.toml`: the embedded defaults with the user's file laid over them.
-//! The tables stay strings here; the TUI turns them into actions.
+//! Reading `keymap.toml`. The tables stay strings here; the TUI turns them
+//! into actions, laying the user's entries over the embedded defaults.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,20 +11,18 @@ pub type KeyTables = BTreeMap<String, BTreeMap<String, String>>;
 
 pub const DEFAULT_KEYMAP: &str = include_str!("../tui/keymap.toml");
 
-pub fn load(user_file: &Path) -> (KeyTables, Option<FileError>) {
-    let mut tables: KeyTables = toml::from_str(DEFAULT_KEYMAP).expect("default keymap parses");
-    let error = match files::read_optional(user_file) {
+pub fn defaults() -> KeyTables {
+    toml::from_str(DEFAULT_KEYMAP).expect("default keymap parses")
+}
+
+/// The user's file, if there is one and it parses.
+pub fn load_user(user_file: &Path) -> (Option<KeyTables>, Option<FileError>) {
+    match files::read_optional(user_file) {
         Ok(Some(text)) => match files::parse_toml::<KeyTables>(user_file, &text) {
-            Ok(user) => {
-                for (section, keys) in user {
-                    tables.entry(section).or_default().extend(keys);
-                }
-                None
-            }
-            Err(e) => Some(e),
+            Ok(user) => (Some(user), None),
+            Err(e) => (None, Some(e)),
         },
-        Ok(None) => None,
-        Err(e) => Some(e),
-    };
-    (tables, error)
+        Ok(None) => (None, None),
+        Err(e) => (None, Some(e)),
+    }
 }

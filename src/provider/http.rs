@@ -272,6 +272,9 @@ impl HttpClient {
                     emit(e);
                 }
             }
+            if let Some(e) = parser.take_error() {
+                return emit(StreamEvent::Error(sse_error(e)));
+            }
             if at_end {
                 // Closed without [DONE]: complete only if the answer said it finished.
                 return emit(if finished {

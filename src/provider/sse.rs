@@ -30,6 +30,8 @@ pub struct SseParser {
     max_line: usize,
     /// A lone CR ended the last line; a following LF belongs to it.
     pending_cr: bool,
+    /// A fault found after some events of the same push: reported once they are handled.
+    error: Option<SseError>,
 }
 
 impl Default for SseParser {
@@ -48,12 +50,31 @@ impl SseParser {
             has_data: false,
             max_line,
             pending_cr: false,
+            error: None,
         }
     }
 
-    /// Feeds bytes; returns the events completed by them.
-    pub fn push(&mut self, mut bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+    /// The fault that ended the last push after it had yielded events, if any.
+    /// Callers handle the events first (so no text before a fault is lost), then this.
+    pub fn take_error(&mut self) -> Option<SseError> {
+        self.error.take()
+    }
+
+    /// Feeds bytes; returns the events completed by them. A fault with no event
+    /// before it is an `Err`; one after some events waits in `take_error`.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
         let mut out = Vec::new();
+        match self.scan(bytes, &mut out) {
+            Err(e) if out.is_empty() => Err(e),
+            Err(e) => {
+                self.error = Some(e);
+                Ok(out)
+            }
+            Ok(()) => Ok(out),
+        }
+    }
+
+    fn scan(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
         if self.pending_cr && bytes.first() == Some(&b'\n') {
             bytes = &bytes[1..];
         }
@@ -92,7 +113,7 @@ impl SseParser {
         if self.buf.len() > self.max_line {
             return Err(SseError::LineTooLong(self.max_line));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Called at the end of the body: a final event without its blank line still counts.
@@ -178,6 +199,14 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn events_before_a_fault_are_kept() {
+        let mut p = SseParser::default();
+        let events = p.push(b"data: one\n\ndata: \xff\n\n").unwrap();
+        assert_eq!(events[0].data, "one");
+        assert_eq!(p.take_error(), Some(SseError::InvalidUtf8));
     }
 
     #[test]

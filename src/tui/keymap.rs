@@ -125,31 +125,35 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    /// Builds the keymap; entries that do not parse are reported, the rest kept.
-    pub fn from_tables(tables: &KeyTables) -> (Self, Vec<String>) {
+    /// The embedded defaults with the user's entries laid over them. A user entry
+    /// that does not parse is reported and the default for that key kept.
+    pub fn from_tables(defaults: &KeyTables, user: Option<&KeyTables>) -> (Self, Vec<String>) {
         let mut map = Keymap::default();
         let mut problems = Vec::new();
         let sections = std::iter::once("global").chain(Place::ALL.iter().map(|p| p.section()));
         for section in sections {
-            let Some(keys) = tables.get(section) else {
-                continue;
-            };
-            let mut entries = Vec::new();
-            for (key, name) in keys {
-                let chord = Chord::parse(key);
-                let action: Result<Action, _> =
-                    serde_json::from_value(serde_json::Value::String(name.clone()));
-                match (chord, action) {
-                    (Ok(c), Ok(a)) => entries.push((c, a)),
-                    (Err(e), _) => problems.push(format!("keymap [{section}]: {e}")),
-                    (_, Err(_)) => problems.push(format!(
-                        "keymap [{section}] {key:?}: unknown action {name:?}"
-                    )),
+            let mut entries: Vec<(Chord, Action)> = Vec::new();
+            let layers = [defaults.get(section), user.and_then(|u| u.get(section))];
+            for keys in layers.into_iter().flatten() {
+                for (key, name) in keys {
+                    let chord = Chord::parse(key);
+                    let action: Result<Action, _> =
+                        serde_json::from_value(serde_json::Value::String(name.clone()));
+                    match (chord, action) {
+                        (Ok(c), Ok(a)) => {
+                            entries.retain(|(existing, _)| *existing != c);
+                            entries.push((c, a));
+                        }
+                        (Err(e), _) => problems.push(format!("keymap [{section}]: {e}")),
+                        (_, Err(_)) => problems.push(format!(
+                            "keymap [{section}] {key:?}: unknown action {name:?}"
+                        )),
+                    }
                 }
             }
             map.places.insert(section, entries);
         }
-        for (section, _) in tables.iter() {
+        for section in user.into_iter().flat_map(|u| u.keys()) {
             if section != "global" && !Place::ALL.iter().any(|p| p.section() == section) {
                 problems.push(format!("keymap: unknown section [{section}]"));
             }
@@ -200,16 +204,10 @@ mod tests {
 
     #[test]
     fn user_file_overrides_and_unbinds() {
-        let mut tables: KeyTables = toml::from_str(crate::config::keymap::DEFAULT_KEYMAP).unwrap();
-        tables
-            .get_mut("transcript")
-            .unwrap()
-            .insert("r".into(), "none".into());
-        tables
-            .get_mut("transcript")
-            .unwrap()
-            .insert("ctrl-g".into(), "regenerate".into());
-        let (km, problems) = Keymap::from_tables(&tables);
+        let user: KeyTables =
+            toml::from_str("[transcript]\n\"r\" = \"none\"\n\"ctrl-g\" = \"regenerate\"\n")
+                .unwrap();
+        let (km, problems) = Keymap::from_tables(&crate::config::keymap::defaults(), Some(&user));
         assert!(problems.is_empty(), "{problems:?}");
         let key = |c, m| KeyEvent::new(c, m);
         assert_eq!(
@@ -245,9 +243,15 @@ mod tests {
 
     #[test]
     fn bad_entries_are_reported_not_fatal() {
-        let tables: KeyTables =
-            toml::from_str("[input]\n\"ctrl-\" = \"send\"\n\"x\" = \"fly\"\n").unwrap();
-        let (_, problems) = Keymap::from_tables(&tables);
+        let user: KeyTables =
+            toml::from_str("[input]\n\"ctrl-\" = \"send\"\n\"enter\" = \"fly\"\n").unwrap();
+        let (km, problems) = Keymap::from_tables(&crate::config::keymap::defaults(), Some(&user));
         assert_eq!(problems.len(), 2);
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(
+            km.action(Place::Input, &enter),
+            Some(Action::Send),
+            "the default is kept"
+        );
     }
 }

@@ -138,11 +138,11 @@ impl App {
         if let Some(e) = err {
             warnings.push(format!("{e} — using the dark theme"));
         }
-        let (tables, err) = keymap::load(&ctx.paths.keymap_file());
+        let (user_keys, err) = keymap::load_user(&ctx.paths.keymap_file());
         if let Some(e) = err {
             warnings.push(format!("{e} — using the default keys"));
         }
-        let (keymap, problems) = Keymap::from_tables(&tables);
+        let (keymap, problems) = Keymap::from_tables(&keymap::defaults(), user_keys.as_ref());
         warnings.extend(problems);
         for w in &warnings {
             crate::log::line("warning", w);
