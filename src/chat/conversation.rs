@@ -100,6 +100,20 @@ pub struct Conversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<PromptRef>,
     pub nodes: Vec<Node>,
+    /// The shown path, remembered until a branch or a message is added: the
+    /// screen asks for it several times a frame, and it is as long as the history.
+    #[serde(skip)]
+    path_cache: PathCache,
+}
+
+/// A memo that never takes part in equality.
+#[derive(Debug, Clone, Default)]
+struct PathCache(std::sync::OnceLock<std::sync::Arc<[NodeId]>>);
+
+impl PartialEq for PathCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Conversation {
@@ -121,6 +135,7 @@ impl Conversation {
                 active: 0,
                 meta: None,
             }],
+            path_cache: PathCache::default(),
         }
     }
 
@@ -147,14 +162,19 @@ impl Conversation {
     }
 
     /// The messages shown: from the root, following each active child.
-    pub fn path(&self) -> Vec<NodeId> {
-        let mut out = Vec::new();
-        let mut at = ROOT;
-        while let Some(&child) = self.nodes[at].children.get(self.nodes[at].active) {
-            out.push(child);
-            at = child;
-        }
-        out
+    pub fn path(&self) -> std::sync::Arc<[NodeId]> {
+        self.path_cache
+            .0
+            .get_or_init(|| {
+                let mut out = Vec::new();
+                let mut at = ROOT;
+                while let Some(&child) = self.nodes[at].children.get(self.nodes[at].active) {
+                    out.push(child);
+                    at = child;
+                }
+                out.into()
+            })
+            .clone()
     }
 
     pub fn last(&self) -> NodeId {
@@ -163,6 +183,7 @@ impl Conversation {
 
     /// Adds a message under `parent` and makes it the active branch.
     pub fn append(&mut self, parent: NodeId, role: Role, content: &str) -> NodeId {
+        self.path_cache = PathCache::default();
         let id = self.nodes.len();
         self.nodes.push(Node {
             role,
@@ -192,6 +213,7 @@ impl Conversation {
 
     /// Shows the previous (`-1`) or next (`+1`) sibling of `id`; returns the one now shown.
     pub fn switch_branch(&mut self, id: NodeId, delta: isize) -> NodeId {
+        self.path_cache = PathCache::default();
         let Some(p) = self.nodes[id].parent else {
             return id;
         };

@@ -405,8 +405,9 @@ fn target_message(state: &State) -> Option<String> {
     let conv = &state.machine.conv;
     let node = state.selected_node().or_else(|| {
         conv.path()
-            .into_iter()
+            .iter()
             .rev()
+            .copied()
             .find(|id| conv.nodes[*id].role == Role::Assistant)
     })?;
     Some(conv.nodes[node].content.clone())

@@ -1,0 +1,121 @@
+//! Micro-benchmarks of the hot paths (divan): `cargo bench --bench hot_paths`.
+//! Stream event parsing, markdown + syntect rendering of one message, drawing a
+//! frame at 10, 1,000 and 5,000 messages, and counting a conversation's tokens.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use llmdeck::chat::conversation::{Conversation, Role};
+use llmdeck::chat::machine::{Machine, Origin};
+use llmdeck::chat::request::ChatRequest;
+use llmdeck::config::Profile;
+use llmdeck::config::keymap;
+use llmdeck::config::theme::Theme;
+use llmdeck::provider::chat_completions::parse_chunk;
+use llmdeck::provider::sse::SseParser;
+use llmdeck::tui::cache::RenderCache;
+use llmdeck::tui::keymap::Keymap;
+use llmdeck::tui::state::State;
+use llmdeck::tui::widgets::{highlight, markdown};
+use llmdeck::usage::PriceTable;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const MESSAGE: &str = include_str!("message.md");
+
+fn main() {
+    highlight::warm_up();
+    divan::main();
+}
+
+/// 2,000 chunks of a Chat Completions stream, as the server sends them.
+fn stream_bytes() -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..2000 {
+        let chunk = format!(
+            r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{{"index":0,"delta":{{"content":"tok{i} "}},"finish_reason":null}}]}}"#
+        );
+        out.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+    }
+    out.extend_from_slice(b"data: [DONE]\n\n");
+    out
+}
+
+#[divan::bench]
+fn parse_2000_stream_events(bencher: divan::Bencher) {
+    let bytes = stream_bytes();
+    bencher.bench(|| {
+        let mut parser = SseParser::default();
+        let mut events = Vec::new();
+        // Network-sized reads.
+        for piece in bytes.chunks(1400) {
+            for ev in parser.push(piece).unwrap() {
+                if ev.data != "[DONE]" {
+                    parse_chunk(&ev.data, &mut events).unwrap();
+                }
+            }
+        }
+        events.len()
+    });
+}
+
+#[divan::bench]
+fn render_markdown_message_with_code(bencher: divan::Bencher) {
+    let theme = Theme::built_in("dark").unwrap();
+    bencher.bench(|| {
+        markdown::render(divan::black_box(MESSAGE), 118, &theme)
+            .lines
+            .len()
+    });
+}
+
+fn state(messages: usize) -> State {
+    let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
+    let origin = Origin {
+        source: "bench".into(),
+        profile: "demo".into(),
+        host: "h".into(),
+        api: "demo".into(),
+    };
+    let mut conv = Conversation::new("gpt-4o-mini", Utc::now());
+    let mut at = 0;
+    for i in 0..messages {
+        let (role, text) = if i % 2 == 0 {
+            (Role::User, "Show me the code again.")
+        } else {
+            (Role::Assistant, MESSAGE)
+        };
+        at = conv.append(at, role, text);
+    }
+    let machine = Machine::new(conv, origin, Arc::new(PriceTable::embedded()));
+    State::new(
+        machine,
+        Profile::demo(),
+        Theme::built_in("dark").unwrap(),
+        keymap,
+        Vec::new(),
+    )
+}
+
+#[divan::bench(args = [10, 1_000, 5_000])]
+fn draw_frame(bencher: divan::Bencher, messages: usize) {
+    let state = state(messages);
+    let mut cache = RenderCache::default();
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| llmdeck::tui::views::draw(f, &state, &mut cache))
+        .unwrap();
+    bencher.bench_local(|| {
+        term.draw(|f| llmdeck::tui::views::draw(f, &state, &mut cache))
+            .map(|_| ())
+            .unwrap()
+    });
+}
+
+#[divan::bench]
+fn count_tokens_of_a_50_message_conversation(bencher: divan::Bencher) {
+    let state = state(50);
+    let conv = &state.machine.conv;
+    let request = ChatRequest::for_node(conv, conv.last());
+    llmdeck::chat::tokens::count_request(&request);
+    bencher.bench(|| llmdeck::chat::tokens::count_request(divan::black_box(&request)));
+}
