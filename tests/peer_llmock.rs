@@ -122,6 +122,7 @@ impl Llmock {
         let endpoint = HttpEndpoint {
             base_url: format!("http://127.0.0.1:{}/v1", self.port),
             key: Secret::new("sk-llmock"),
+            key_env: "OPENAI_API_KEY".into(),
             auth: AuthStyle::Bearer,
             organization: None,
             project: None,

@@ -17,6 +17,7 @@ fn endpoint(mock: &Mock) -> HttpEndpoint {
     HttpEndpoint {
         base_url: mock.base_url.clone(),
         key: Secret::new("sk-test-123\n"),
+        key_env: "OPENAI_API_KEY".into(),
         auth: AuthStyle::Bearer,
         organization: None,
         project: None,

@@ -204,3 +204,25 @@ fn branches_show_in_the_transcript() {
     }
     insta::assert_snapshot!("branch_1_of_2", h.screen(80, 16));
 }
+
+#[test]
+fn view_code_shows_the_pending_request_with_the_key_from_the_environment() {
+    let mut h = Harness::new();
+    h.type_text("What's new?");
+    h.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
+    insta::assert_snapshot!("view_code_curl", h.screen(100, 20));
+    h.key(KeyCode::Right, KeyModifiers::NONE);
+    insta::assert_snapshot!("view_code_python", h.screen(100, 30));
+    let commands = update::on_event(
+        &mut h.state,
+        &Event::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+    );
+    match &commands[..] {
+        [Command::Copy { text, what }] => {
+            assert_eq!(what, "the request as Python");
+            assert!(text.contains("os.environ[\"OPENAI_API_KEY\"]"));
+            assert!(text.contains("What's new?"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

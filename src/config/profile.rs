@@ -66,6 +66,8 @@ pub enum Endpoint {
 pub struct HttpEndpoint {
     pub base_url: String,
     pub key: Option<Secret>,
+    /// The environment variable code samples read the key from.
+    pub key_env: String,
     pub auth: AuthStyle,
     pub organization: Option<String>,
     pub project: Option<String>,
@@ -210,6 +212,10 @@ fn from_config(
         endpoint: Endpoint::Http(HttpEndpoint {
             base_url,
             key,
+            key_env: config
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| "OPENAI_API_KEY".into()),
             auth: config.auth,
             organization: config.organization.clone().or_else(|| env("OPENAI_ORG_ID")),
             project: config.project.clone().or_else(|| env("OPENAI_PROJECT_ID")),

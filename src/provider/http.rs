@@ -70,30 +70,12 @@ impl HttpClient {
     }
 
     fn url(&self, path: &str) -> String {
-        let mut url = format!("{}{}", self.endpoint.base_url, path);
-        let mut sep = if url.contains('?') { '&' } else { '?' };
-        for (k, v) in &self.endpoint.query {
-            url.push(sep);
-            url.push_str(k);
-            url.push('=');
-            url.push_str(v);
-            sep = '&';
-        }
-        url
-    }
-
-    pub fn max_tokens_field(&self) -> MaxTokensField {
-        if self.endpoint.base_url == OPENAI_BASE_URL {
-            MaxTokensField::MaxCompletionTokens
-        } else {
-            MaxTokensField::MaxTokens
-        }
+        url(&self.endpoint, path)
     }
 
     /// The exact bytes a chat request sends.
     pub fn chat_body(&self, req: &ChatRequest) -> Vec<u8> {
-        serde_json::to_vec(&chat_completions::body(req, self.max_tokens_field()))
-            .expect("request bodies serialize")
+        chat_body(&self.endpoint, req)
     }
 
     /// Streams a chat completion; every event goes to `emit`, ending with `End` or `Error`.
@@ -324,6 +306,35 @@ impl HttpClient {
 
 fn sse_error(e: SseError) -> ProviderError {
     ProviderError::Malformed(e.to_string())
+}
+
+/// `path` under the endpoint, with the profile's query parameters.
+pub fn url(endpoint: &HttpEndpoint, path: &str) -> String {
+    let mut url = format!("{}{}", endpoint.base_url, path);
+    let mut sep = if url.contains('?') { '&' } else { '?' };
+    for (k, v) in &endpoint.query {
+        url.push(sep);
+        url.push_str(k);
+        url.push('=');
+        url.push_str(v);
+        sep = '&';
+    }
+    url
+}
+
+/// OpenAI reads `max_completion_tokens`; compatible servers mostly `max_tokens`.
+pub fn max_tokens_field(endpoint: &HttpEndpoint) -> MaxTokensField {
+    if endpoint.base_url == OPENAI_BASE_URL {
+        MaxTokensField::MaxCompletionTokens
+    } else {
+        MaxTokensField::MaxTokens
+    }
+}
+
+/// The exact bytes a chat request to `endpoint` sends.
+pub fn chat_body(endpoint: &HttpEndpoint, req: &ChatRequest) -> Vec<u8> {
+    serde_json::to_vec(&chat_completions::body(req, max_tokens_field(endpoint)))
+        .expect("request bodies serialize")
 }
 
 /// The headers a profile sends. Bad values are a message, never a panic.

@@ -2,6 +2,7 @@
 //! `Provider`, and every stream is normalised into `event::StreamEvent`.
 
 pub mod chat_completions;
+pub mod code;
 pub mod demo;
 pub mod event;
 pub mod http;

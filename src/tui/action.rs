@@ -44,6 +44,7 @@ pub enum Action {
     Increase,
     Decrease,
     Reset,
+    ViewCode,
     ShowPlayground,
     ShowSpend,
     SwitchPane,
@@ -71,10 +72,11 @@ pub enum Place {
     Confirm,
     Help,
     Spend,
+    Code,
 }
 
 impl Place {
-    pub const ALL: [Place; 8] = [
+    pub const ALL: [Place; 9] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -83,6 +85,7 @@ impl Place {
         Place::Confirm,
         Place::Help,
         Place::Spend,
+        Place::Code,
     ];
 
     pub fn section(self) -> &'static str {
@@ -95,6 +98,7 @@ impl Place {
             Place::Confirm => "confirm",
             Place::Help => "help",
             Place::Spend => "spend",
+            Place::Code => "code",
         }
     }
 
@@ -146,6 +150,9 @@ impl Action {
             Action::Increase => "increase",
             Action::Decrease => "decrease",
             Action::Reset => "reset to default (not sent)",
+            Action::ViewCode => {
+                "the request that would be sent now, as curl / Python / Node / Rust"
+            }
             Action::ShowPlayground => "the Playground pane",
             Action::ShowSpend => "the Spend pane",
             Action::SwitchPane => "the other pane",

@@ -62,12 +62,26 @@ pub enum Pane {
 }
 
 pub enum Overlay {
-    Help { scroll: u16 },
-    Conversations { selected: usize },
-    Parameters { selected: usize },
+    Help {
+        scroll: u16,
+    },
+    /// View code: which language tab, and how far scrolled.
+    Code {
+        tab: usize,
+        scroll: u16,
+    },
+    Conversations {
+        selected: usize,
+    },
+    Parameters {
+        selected: usize,
+    },
     Picker(Picker),
     Prompt(Box<TextPrompt>),
-    Confirm { question: String, then: Confirmed },
+    Confirm {
+        question: String,
+        then: Confirmed,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +189,7 @@ impl State {
             Some(Overlay::Parameters { .. }) => Place::Parameters,
             Some(Overlay::Picker(_)) | Some(Overlay::Prompt(_)) => Place::Picker,
             Some(Overlay::Confirm { .. }) => Place::Confirm,
+            Some(Overlay::Code { .. }) => Place::Code,
             _ if state.pane == Pane::Spend => Place::Spend,
             _ => match state.focus {
                 Focus::Input => Place::Input,
@@ -189,6 +204,21 @@ impl State {
             Some(t) => (t.today.0, t.month.0),
             None => (self.session_spend_micros, self.session_spend_micros),
         }
+    }
+
+    /// What sending now would ask: the shown branch, plus the draft when there is one.
+    pub fn pending_request(&self) -> crate::chat::request::ChatRequest {
+        use crate::chat::request::{ChatRequest, WireMessage, WireRole};
+        let conv = &self.machine.conv;
+        let mut request = ChatRequest::for_node(conv, conv.last());
+        let draft = self.draft();
+        if !draft.trim().is_empty() {
+            request.messages.push(WireMessage {
+                role: WireRole::User,
+                content: draft,
+            });
+        }
+        request
     }
 
     pub fn draft(&self) -> String {

@@ -179,7 +179,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             );
             return Vec::new();
         }
-        Action::CopyMessage => return copy_message(state),
+        Action::CopyMessage if state.place() != Place::Code => return copy_message(state),
+        Action::ViewCode if state.place() != Place::Code => {
+            state.overlays.push(Overlay::Code { tab: 0, scroll: 0 });
+            return Vec::new();
+        }
         Action::ShowPlayground => {
             state.pane = super::state::Pane::Playground;
             return Vec::new();
@@ -209,6 +213,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Place::Picker => picker_action(state, action),
         Place::Confirm => confirm_action(state, action),
         Place::Spend => super::spend_update::apply(state, action),
+        Place::Code => code_action(state, action),
         Place::Help => {
             if let Some(Overlay::Help { scroll }) = state.overlays.last_mut() {
                 match action {
@@ -665,6 +670,32 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Command> {
         }
         _ => Vec::new(),
     }
+}
+
+fn code_action(state: &mut State, action: Action) -> Vec<Command> {
+    let snippets = crate::provider::code::snippets(&state.profile, &state.pending_request());
+    let Some(Overlay::Code { tab, scroll }) = state.overlays.last_mut() else {
+        return Vec::new();
+    };
+    let n = snippets.len();
+    match action {
+        Action::Increase => (*tab, *scroll) = ((*tab + 1) % n, 0),
+        Action::Decrease => (*tab, *scroll) = ((*tab + n - 1) % n, 0),
+        Action::Up => *scroll = scroll.saturating_sub(1),
+        Action::Down => *scroll += 1,
+        Action::Close => {
+            state.overlays.pop();
+        }
+        Action::CopyMessage => {
+            let s = &snippets[*tab % n];
+            return vec![Command::Copy {
+                text: s.code.clone(),
+                what: format!("the request as {}", s.label),
+            }];
+        }
+        _ => {}
+    }
+    Vec::new()
 }
 
 fn open_picker(state: &mut State, kind: PickerKind) -> Vec<Command> {

@@ -22,7 +22,7 @@ use super::worker::{Job, Worker};
 use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
 use crate::chat::machine::{Effect, Input, Machine, Origin};
-use crate::chat::request::{ChatRequest, WireMessage, WireRole};
+use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
 use crate::chat::{export, tokens};
 use crate::config::theme::Theme;
@@ -276,7 +276,12 @@ impl App {
         term.draw(|f| views::draw(f, &self.state, &mut self.cache))?;
         self.last_draw = Instant::now();
         self.dirty = false;
-        if self.cache.wants_highlighting && !self.highlight_requested {
+        let code_open = self
+            .state
+            .overlays
+            .iter()
+            .any(|o| matches!(o, Overlay::Code { .. }));
+        if (self.cache.wants_highlighting || code_open) && !self.highlight_requested {
             self.highlight_requested = true;
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {
@@ -561,15 +566,7 @@ impl App {
     /// Counts what would be sent now on a blocking thread (the tokenizer loads on first use).
     fn count_tokens(&mut self) {
         self.token_generation += 1;
-        let conv = &self.state.machine.conv;
-        let mut request = ChatRequest::for_node(conv, conv.last());
-        let draft = self.state.draft();
-        if !draft.trim().is_empty() {
-            request.messages.push(WireMessage {
-                role: WireRole::User,
-                content: draft,
-            });
-        }
+        let request = self.state.pending_request();
         if request.messages.is_empty() {
             self.state.draft_tokens = None;
             return;

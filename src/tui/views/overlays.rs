@@ -15,6 +15,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     for overlay in &state.overlays {
         match overlay {
             Overlay::Help { scroll } => help(frame, state, *scroll),
+            Overlay::Code { tab, scroll } => code(frame, state, *tab, *scroll),
             Overlay::Conversations { selected } => conversations(frame, state, *selected),
             Overlay::Parameters { selected } => parameters(frame, state, *selected),
             Overlay::Picker(p) => {
@@ -252,4 +253,42 @@ fn parameters(frame: &mut Frame, state: &State, selected: usize) {
         t.style(Look::Muted),
     ));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn code(frame: &mut Frame, state: &State, tab: usize, scroll: u16) {
+    let t = &state.theme;
+    let snippets = crate::provider::code::snippets(&state.profile, &state.pending_request());
+    let area = centered(
+        frame.area(),
+        frame.area().width.saturating_sub(4),
+        frame.area().height.saturating_sub(2),
+    );
+    let block = popup(
+        frame,
+        state,
+        area,
+        " Request as code — ←/→ language · y copy · Esc close ",
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [tabs, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    let mut spans = Vec::new();
+    for (i, s) in snippets.iter().enumerate() {
+        let look = if i == tab % snippets.len() {
+            Look::Selection
+        } else {
+            Look::Muted
+        };
+        spans.push(Span::styled(format!(" {} ", s.label), t.style(look)));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(
+        " key from $ENV, never inline",
+        t.style(Look::Muted),
+    ));
+    frame.render_widget(Line::from(spans), tabs);
+    let s = &snippets[tab % snippets.len()];
+    let source = format!("```{}\n{}```\n", s.lang, s.code);
+    let rendered = crate::tui::widgets::markdown::render(&source, body.width, &state.theme);
+    frame.render_widget(Paragraph::new(rendered.lines).scroll((scroll, 0)), body);
 }

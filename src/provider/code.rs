@@ -1,0 +1,211 @@
+//! "View code": the request that would be sent now, as curl, Python, Node and
+//! Rust, each with the same body and the key read from an environment variable.
+//! The curl body is the exact bytes llmdeck sends.
+
+use super::http::{chat_body, url};
+use crate::chat::request::ChatRequest;
+use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
+use crate::config::{Endpoint, Profile};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snippet {
+    pub label: &'static str,
+    /// The fence language, for highlighting.
+    pub lang: &'static str,
+    pub code: String,
+}
+
+/// The endpoint code samples talk to (the demo's requests are shown against OpenAI).
+fn endpoint(profile: &Profile) -> HttpEndpoint {
+    match &profile.endpoint {
+        Endpoint::Http(h) => h.clone(),
+        Endpoint::Demo => HttpEndpoint {
+            base_url: OPENAI_BASE_URL.into(),
+            key: None,
+            key_env: "OPENAI_API_KEY".into(),
+            auth: AuthStyle::Bearer,
+            organization: None,
+            project: None,
+            headers: Default::default(),
+            query: Default::default(),
+        },
+    }
+}
+
+pub fn snippets(profile: &Profile, req: &ChatRequest) -> Vec<Snippet> {
+    let ep = endpoint(profile);
+    let body = String::from_utf8(chat_body(&ep, req)).expect("JSON is UTF-8");
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON"),
+    )
+    .expect("JSON serializes");
+    vec![
+        Snippet {
+            label: "curl",
+            lang: "bash",
+            code: curl(&ep, &body),
+        },
+        Snippet {
+            label: "Python",
+            lang: "python",
+            code: python(&ep, &pretty),
+        },
+        Snippet {
+            label: "Node",
+            lang: "javascript",
+            code: node(&ep, &pretty),
+        },
+        Snippet {
+            label: "Rust",
+            lang: "rust",
+            code: rust(&ep, &pretty),
+        },
+    ]
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Headers other than the key, as (name, value).
+fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(o) = &ep.organization {
+        out.push(("OpenAI-Organization".into(), o.clone()));
+    }
+    if let Some(p) = &ep.project {
+        out.push(("OpenAI-Project".into(), p.clone()));
+    }
+    out.extend(ep.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+fn curl(ep: &HttpEndpoint, body: &str) -> String {
+    let mut s = format!(
+        "curl {} \\\n  -H 'Content-Type: application/json' \\\n",
+        shell_quote(&url(ep, "/chat/completions"))
+    );
+    match ep.auth {
+        AuthStyle::Bearer => s.push_str(&format!(
+            "  -H \"Authorization: Bearer ${}\" \\\n",
+            ep.key_env
+        )),
+        AuthStyle::ApiKey => s.push_str(&format!("  -H \"api-key: ${}\" \\\n", ep.key_env)),
+    }
+    for (k, v) in plain_headers(ep) {
+        s.push_str(&format!("  -H {} \\\n", shell_quote(&format!("{k}: {v}"))));
+    }
+    s.push_str(&format!("  --data-binary {}\n", shell_quote(body)));
+    s
+}
+
+fn py_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialize")
+}
+
+fn python(ep: &HttpEndpoint, body: &str) -> String {
+    let mut args = vec![
+        format!("    base_url={},", py_str(&ep.base_url)),
+        format!("    api_key=os.environ[{}],", py_str(&ep.key_env)),
+    ];
+    if let Some(o) = &ep.organization {
+        args.push(format!("    organization={},", py_str(o)));
+    }
+    if let Some(p) = &ep.project {
+        args.push(format!("    project={},", py_str(p)));
+    }
+    let mut headers: Vec<(String, String)> = ep
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if ep.auth == AuthStyle::ApiKey {
+        headers.push(("api-key".into(), String::new()));
+    }
+    if !headers.is_empty() {
+        let h: Vec<String> = headers
+            .iter()
+            .map(|(k, v)| {
+                if k == "api-key" && v.is_empty() {
+                    format!("{}: os.environ[{}]", py_str(k), py_str(&ep.key_env))
+                } else {
+                    format!("{}: {}", py_str(k), py_str(v))
+                }
+            })
+            .collect();
+        args.push(format!("    default_headers={{{}}},", h.join(", ")));
+    }
+    if !ep.query.is_empty() {
+        let q: Vec<String> = ep
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
+            .collect();
+        args.push(format!("    default_query={{{}}},", q.join(", ")));
+    }
+    // JSON's true/false/null are read by json.loads, so the body is pasted as JSON.
+    format!(
+        "import json\nimport os\n\nfrom openai import OpenAI\n\nclient = OpenAI(\n{}\n)\nbody = json.loads(r\"\"\"\n{}\n\"\"\")\nstream = client.chat.completions.create(**body)\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end=\"\", flush=True)\nprint()\n",
+        args.join("\n"),
+        body.replace("\"\"\"", "\\\"\\\"\\\"")
+    )
+}
+
+fn node(ep: &HttpEndpoint, body: &str) -> String {
+    let mut args = vec![
+        format!("  baseURL: {},", py_str(&ep.base_url)),
+        format!("  apiKey: process.env.{},", ep.key_env),
+    ];
+    if let Some(o) = &ep.organization {
+        args.push(format!("  organization: {},", py_str(o)));
+    }
+    if let Some(p) = &ep.project {
+        args.push(format!("  project: {},", py_str(p)));
+    }
+    let mut headers: Vec<String> = ep
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
+        .collect();
+    if ep.auth == AuthStyle::ApiKey {
+        headers.push(format!("\"api-key\": process.env.{}", ep.key_env));
+    }
+    if !headers.is_empty() {
+        args.push(format!("  defaultHeaders: {{ {} }},", headers.join(", ")));
+    }
+    if !ep.query.is_empty() {
+        let q: Vec<String> = ep
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
+            .collect();
+        args.push(format!("  defaultQuery: {{ {} }},", q.join(", ")));
+    }
+    format!(
+        "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\nconst stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {{\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}}\nprocess.stdout.write(\"\\n\");\n",
+        args.join("\n"),
+        body
+    )
+}
+
+fn rust(ep: &HttpEndpoint, body: &str) -> String {
+    // Enough #s that the body cannot close the raw string.
+    let mut hashes = String::from("#");
+    while body.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    let mut config = format!(
+        "OpenAIConfig::new()\n        .with_api_base({})\n        .with_api_key(std::env::var({})?)",
+        py_str(&ep.base_url),
+        py_str(&ep.key_env)
+    );
+    if let Some(o) = &ep.organization {
+        config.push_str(&format!("\n        .with_org_id({})", py_str(o)));
+    }
+    if let Some(p) = &ep.project {
+        config.push_str(&format!("\n        .with_project_id({})", py_str(p)));
+    }
+    format!(
+        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, types::chat::CreateChatCompletionRequest}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n    let request: CreateChatCompletionRequest = serde_json::from_str(r{hashes}\"\n{body}\n\"{hashes})?;\n    let mut stream = client.chat().create_stream(request).await?;\n    while let Some(chunk) = stream.next().await {{\n        for choice in chunk?.choices {{\n            if let Some(text) = choice.delta.content {{\n                print!(\"{{text}}\");\n            }}\n        }}\n    }}\n    println!();\n    Ok(())\n}}\n"
+    )
+}

@@ -1,0 +1,160 @@
+//! "View code": every snippet carries the request that would be sent, the key
+//! stays an environment variable, and the curl one sends byte for byte what
+//! llmdeck sends.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use llmdeck::chat::params::Params;
+use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
+use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
+use llmdeck::config::{Endpoint, Profile, Secret};
+use llmdeck::provider::code::snippets;
+use llmdeck::provider::http::{HttpClient, Timeouts};
+use support::mock_server::Mock;
+
+fn profile(mock: &Mock) -> Profile {
+    let mut headers = BTreeMap::new();
+    headers.insert("X-Title".to_string(), "it's llmdeck".to_string());
+    Profile {
+        name: "mock".into(),
+        budgets: None,
+        endpoint: Endpoint::Http(HttpEndpoint {
+            base_url: mock.base_url.clone(),
+            key: Secret::new("sk-view-code-secret"),
+            key_env: "MOCK_KEY".into(),
+            auth: AuthStyle::Bearer,
+            organization: Some("org-123".into()),
+            project: None,
+            headers,
+            query: BTreeMap::new(),
+        }),
+        model: "gpt-4o".into(),
+        models: vec![],
+    }
+}
+
+fn request() -> ChatRequest {
+    ChatRequest {
+        model: "gpt-4o".into(),
+        messages: vec![
+            WireMessage {
+                role: WireRole::System,
+                content: "Answer in 'single quotes' and \"double\" ones.".into(),
+            },
+            WireMessage {
+                role: WireRole::User,
+                content: "Ünïcode, \"\"\" and \"# in here".into(),
+            },
+        ],
+        params: Params {
+            temperature: Some(0.3),
+            max_output_tokens: Some(50),
+            ..Params::default()
+        },
+    }
+}
+
+#[test]
+fn curl_sends_exactly_the_bytes_llmdeck_sends() {
+    let mock = Mock::start_in_background();
+    let p = profile(&mock);
+    let Endpoint::Http(ep) = &p.endpoint else {
+        unreachable!()
+    };
+    // What llmdeck itself sends.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(
+        HttpClient::new(ep.clone(), Timeouts::default())
+            .unwrap()
+            .stream_chat(&request(), &mut |_| {}),
+    );
+    let curl = &snippets(&p, &request())[0];
+    assert_eq!(curl.label, "curl");
+    assert!(
+        !curl.code.contains("sk-view-code-secret"),
+        "the key is never in a snippet"
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&curl.code)
+        .env("MOCK_KEY", "sk-from-env")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = mock.chat_requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].body, sent[0].body, "byte-identical bodies");
+    assert_eq!(sent[1].header("authorization"), Some("Bearer sk-from-env"));
+    assert_eq!(sent[1].header("openai-organization"), Some("org-123"));
+    assert_eq!(sent[1].header("x-title"), Some("it's llmdeck"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(r#""content":"Hello""#),
+        "the answer streamed back"
+    );
+}
+
+#[test]
+fn python_node_and_rust_carry_the_same_body_and_parse() {
+    let mock = Mock::start_in_background();
+    let p = profile(&mock);
+    let all = snippets(&p, &request());
+    let Endpoint::Http(ep) = &p.endpoint else {
+        unreachable!()
+    };
+    let body: serde_json::Value =
+        serde_json::from_slice(&llmdeck::provider::http::chat_body(ep, &request())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for s in &all[1..] {
+        assert!(!s.code.contains("sk-view-code-secret"));
+        assert!(
+            s.code.contains("MOCK_KEY"),
+            "{} reads the key from the environment",
+            s.label
+        );
+        // The body inside the snippet is the request's body.
+        let start = s
+            .code
+            .find("{\n  \"")
+            .unwrap_or_else(|| panic!("{}: no body", s.label));
+        let end = s.code[start..].find("\n}").unwrap() + start + 2;
+        let embedded: serde_json::Value = serde_json::from_str(&s.code[start..end]).unwrap();
+        assert_eq!(embedded, body, "{}", s.label);
+    }
+    // They are valid programs in their languages, where the tools are here.
+    std::fs::write(dir.path().join("s.py"), &all[1].code).unwrap();
+    let py = Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(dir.path().join("s.py"))
+        .output();
+    if let Ok(py) = py {
+        assert!(
+            py.status.success(),
+            "{}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+    }
+    std::fs::write(dir.path().join("s.mjs"), &all[2].code).unwrap();
+    if let Ok(node) = Command::new("node")
+        .arg("--check")
+        .arg(dir.path().join("s.mjs"))
+        .output()
+    {
+        assert!(
+            node.status.success(),
+            "{}",
+            String::from_utf8_lossy(&node.stderr)
+        );
+    }
+    assert!(all[3].code.contains("r#\"") || all[3].code.contains("r##\""));
+    assert!(all[3].code.contains("create_stream(request)"));
+}
