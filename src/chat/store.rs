@@ -67,19 +67,34 @@ impl Store {
     }
 
     pub fn append_journal(&self, id: &str, node: NodeId, text: &str) -> Result<(), StoreError> {
+        let mut file = self.open_journal(id)?;
+        Self::write_journal(&mut file, node, text)
+    }
+
+    /// The journal of `id`, opened for appending (a writer keeps it open while streaming).
+    pub fn open_journal(&self, id: &str) -> Result<std::fs::File, StoreError> {
         let path = self.journal(id);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| StoreError::Io(path, e))
+    }
+
+    /// Appends one delta; a single write, so a kill leaves at most a torn last line.
+    pub fn write_journal(
+        file: &mut std::fs::File,
+        node: NodeId,
+        text: &str,
+    ) -> Result<(), StoreError> {
         let mut line = serde_json::to_vec(&JournalLine {
             node,
             text: text.to_string(),
         })
         .expect("journal lines serialize");
         line.push(b'\n');
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(&line))
-            .map_err(|e| StoreError::Io(path, e))
+        file.write_all(&line)
+            .map_err(|e| StoreError::Io(PathBuf::from("journal"), e))
     }
 
     pub fn load(&self, id: &str) -> Result<Conversation, StoreError> {

@@ -1,10 +1,13 @@
-//! Counting tokens with the model's tokenizer. The tokenizer tables take tens
-//! of milliseconds and megabytes to load, so they load on first use, off the
-//! first frame; callers run this in a blocking task.
+//! Counting tokens with the model's tokenizer (o200k for gpt-4o and later,
+//! cl100k before): OpenAI's byte-pair encoding over their published
+//! vocabularies, kept compact. A general-purpose tokenizer library holds
+//! ~45 MB for o200k; this holds ~4 MB, which is what lets the console stay
+//! small. Only counting is needed, so there is no decoder. Tables load on
+//! first use, off the first frame; callers run this in a blocking task.
 
 use std::sync::OnceLock;
 
-use tiktoken_rs::CoreBPE;
+use regex::Regex;
 
 use super::request::ChatRequest;
 
@@ -12,28 +15,197 @@ use super::request::ChatRequest;
 const PER_MESSAGE: u64 = 3;
 const REPLY_PRIMING: u64 = 3;
 
-fn encoding_for(model: &str) -> &'static CoreBPE {
-    static O200K: OnceLock<&'static CoreBPE> = OnceLock::new();
-    static CL100K: OnceLock<&'static CoreBPE> = OnceLock::new();
+const O200K_PATTERN: &str = concat!(
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+    r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+    r"|\p{N}{1,3}",
+    r"| ?[^\s\p{L}\p{N}]+[\r\n/]*",
+    r"|\s*[\r\n]+",
+    // tiktoken's `\s+(?!\S)|\s+`: the look-ahead is applied in `pieces`.
+    r"|\s+",
+);
+
+const CL100K_PATTERN: &str = concat!(
+    r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*",
+    r"|\s+$|\s*[\r\n]",
+    // tiktoken's `\s+(?!\S)|\s`: the look-ahead is applied in `pieces`.
+    r"|\s+",
+);
+
+pub struct Encoding {
+    vocab: &'static [u8],
+    /// Start of each token in `vocab` (after its length byte), by rank.
+    offsets: Vec<u32>,
+    /// Open-addressing table of rank + 1 (0 = empty), keyed by the token's bytes.
+    table: Vec<u32>,
+    pattern: Regex,
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    // FNV-1a: short keys, no allocation, good enough spread for a power-of-two table.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Encoding {
+    fn new(vocab: &'static [u8], pattern: &str) -> Self {
+        let mut offsets = Vec::new();
+        let mut at = 0;
+        while at < vocab.len() {
+            let len = usize::from(vocab[at]);
+            offsets.push((at + 1) as u32);
+            at += 1 + len;
+        }
+        let size = (offsets.len() * 2).next_power_of_two();
+        let mut table = vec![0u32; size];
+        for (rank, _) in offsets.iter().enumerate() {
+            let token = token(vocab, &offsets, rank);
+            let mut slot = hash(token) as usize & (size - 1);
+            while table[slot] != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            table[slot] = rank as u32 + 1;
+        }
+        Self {
+            vocab,
+            offsets,
+            table,
+            pattern: Regex::new(pattern).expect("tokenizer pattern compiles"),
+        }
+    }
+
+    fn rank(&self, bytes: &[u8]) -> Option<u32> {
+        let mask = self.table.len() - 1;
+        let mut slot = hash(bytes) as usize & mask;
+        loop {
+            match self.table[slot] {
+                0 => return None,
+                r if token(self.vocab, &self.offsets, (r - 1) as usize) == bytes => {
+                    return Some(r - 1);
+                }
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+
+    /// Tokens of `text`, as `encode_ordinary(text).len()` in tiktoken.
+    pub fn count(&self, text: &str) -> u64 {
+        pieces(&self.pattern, text)
+            .map(|p| self.piece_tokens(p.as_bytes()))
+            .sum()
+    }
+
+    /// Byte-pair merging of one piece, as tiktoken does it: repeatedly join the
+    /// adjacent pair whose joined bytes have the lowest rank.
+    fn piece_tokens(&self, piece: &[u8]) -> u64 {
+        if piece.len() == 1 || self.rank(piece).is_some() {
+            return 1;
+        }
+        // (start, rank of the pair starting here)
+        let mut parts: Vec<(usize, u32)> = (0..piece.len() - 1)
+            .map(|i| (i, self.rank(&piece[i..i + 2]).unwrap_or(u32::MAX)))
+            .collect();
+        parts.push((piece.len() - 1, u32::MAX));
+        parts.push((piece.len(), u32::MAX));
+        let pair_rank = |parts: &[(usize, u32)], i: usize| {
+            if i + 3 < parts.len() {
+                self.rank(&piece[parts[i].0..parts[i + 3].0])
+                    .unwrap_or(u32::MAX)
+            } else {
+                u32::MAX
+            }
+        };
+        loop {
+            let (i, min) = parts[..parts.len() - 1]
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, r))| *r)
+                .map(|(i, (_, r))| (i, *r))
+                .unwrap_or((0, u32::MAX));
+            if min == u32::MAX {
+                break;
+            }
+            if i > 0 {
+                parts[i - 1].1 = pair_rank(&parts, i - 1);
+            }
+            parts[i].1 = pair_rank(&parts, i);
+            parts.remove(i + 1);
+        }
+        (parts.len() - 1) as u64
+    }
+}
+
+fn token<'a>(vocab: &'a [u8], offsets: &[u32], rank: usize) -> &'a [u8] {
+    let start = offsets[rank] as usize;
+    let len = usize::from(vocab[start - 1]);
+    &vocab[start..start + len]
+}
+
+/// Splits `text` as tiktoken's pattern does. The pattern's last alternative is
+/// `\s+`; tiktoken's `\s+(?!\S)` gives the last whitespace of a run back to the
+/// word that follows, which is done here.
+fn pieces<'t>(pattern: &'t Regex, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let m = pattern.find_at(text, at)?;
+        let mut end = m.end();
+        let piece = &text[m.start()..end];
+        let next = text[end..].chars().next();
+        if next.is_some_and(|c| !c.is_whitespace())
+            && piece.chars().all(char::is_whitespace)
+            && !piece.contains(['\r', '\n'])
+            && piece.chars().count() > 1
+        {
+            end -= piece.chars().last().map(char::len_utf8).unwrap_or(0);
+        }
+        at = end;
+        Some(&text[m.start()..end])
+    })
+}
+
+pub fn o200k() -> &'static Encoding {
+    static E: OnceLock<Encoding> = OnceLock::new();
+    E.get_or_init(|| {
+        Encoding::new(
+            include_bytes!("../../assets/tokenizers/o200k_base.bin"),
+            O200K_PATTERN,
+        )
+    })
+}
+
+pub fn cl100k() -> &'static Encoding {
+    static E: OnceLock<Encoding> = OnceLock::new();
+    E.get_or_init(|| {
+        Encoding::new(
+            include_bytes!("../../assets/tokenizers/cl100k_base.bin"),
+            CL100K_PATTERN,
+        )
+    })
+}
+
+fn encoding_for(model: &str) -> &'static Encoding {
     let m = model.rsplit('/').next().unwrap_or(model);
     // Models before gpt-4o use cl100k; everything since (and unknown models) o200k.
     if m.starts_with("gpt-4-") || m == "gpt-4" || m.starts_with("gpt-3.5") {
-        CL100K.get_or_init(tiktoken_rs::cl100k_base_singleton)
+        cl100k()
     } else {
-        O200K.get_or_init(tiktoken_rs::o200k_base_singleton)
+        o200k()
     }
 }
 
 pub fn count_text(model: &str, text: &str) -> u64 {
-    encoding_for(model).encode_ordinary(text).len() as u64
+    encoding_for(model).count(text)
 }
 
 /// Input tokens of a request, as the server will count them (within a few).
 pub fn count_request(req: &ChatRequest) -> u64 {
-    let bpe = encoding_for(&req.model);
+    let enc = encoding_for(&req.model);
     req.messages
         .iter()
-        .map(|m| PER_MESSAGE + bpe.encode_ordinary(&m.content).len() as u64)
+        .map(|m| PER_MESSAGE + enc.count(&m.content))
         .sum::<u64>()
         + REPLY_PRIMING
 }
@@ -55,5 +227,12 @@ mod tests {
             params: Default::default(),
         };
         assert_eq!(count_request(&req), 3 + 4 + 3);
+    }
+
+    #[test]
+    fn whitespace_runs_give_their_last_space_to_the_next_word() {
+        let p = Regex::new(O200K_PATTERN).unwrap();
+        let split: Vec<&str> = pieces(&p, "a   b\n\n  c  ").collect();
+        assert_eq!(split, ["a", "  ", " b", "\n\n", " ", " c", "  "]);
     }
 }

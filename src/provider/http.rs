@@ -41,7 +41,9 @@ impl Default for Timeouts {
 
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: reqwest::Client,
+    /// Built on first use: TLS set-up and root certificates cost memory that an
+    /// idle console should not pay.
+    client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     endpoint: HttpEndpoint,
     headers: HeaderMap,
     timeouts: Timeouts,
@@ -49,20 +51,27 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(endpoint: HttpEndpoint, timeouts: Timeouts) -> Result<Self, ProviderError> {
-        // One process-wide crypto provider; a second install is harmless and ignored.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(timeouts.connect_secs))
-            .user_agent(concat!("llmdeck/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ProviderError::Other(format!("cannot start the HTTP client: {e}")))?;
         let headers = headers(&endpoint)?;
         Ok(Self {
-            client,
+            client: Default::default(),
             endpoint,
             headers,
             timeouts,
         })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, ProviderError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        // One process-wide crypto provider; a second install is harmless and ignored.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(self.timeouts.connect_secs))
+            .user_agent(concat!("llmdeck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Other(format!("cannot start the HTTP client: {e}")))?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     pub fn endpoint(&self) -> &HttpEndpoint {
@@ -132,7 +141,7 @@ impl HttpClient {
         }
         loop {
             let send = self
-                .client
+                .client()?
                 .post(self.url("/chat/completions"))
                 .headers(self.headers.clone())
                 .header("content-type", "application/json")
@@ -278,7 +287,7 @@ impl HttpClient {
             id: String,
         }
         let resp = self
-            .client
+            .client()?
             .get(self.url("/models"))
             .headers(self.headers.clone())
             .timeout(Duration::from_secs(self.timeouts.connect_secs + 20))

@@ -122,8 +122,19 @@ impl RenderCache {
                 prefix: None,
             };
         }
+        // The stable part only grows: render just what became stable since the
+        // last frame and append it, so a long answer costs the same per frame
+        // at its end as at its start.
         let (prefix_lines, prefix_ok) = match prev_prefix {
             Some((len, lines)) if len == cut => (lines, true),
+            Some((len, mut lines)) if len < cut => {
+                let r: Rendered = markdown::render(&content[len..cut], width, theme);
+                if !lines.is_empty() && !r.lines.is_empty() {
+                    lines.push(Line::default());
+                }
+                lines.extend(r.lines);
+                (lines, r.fully_highlighted)
+            }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut], width, theme);
                 (r.lines, r.fully_highlighted)

@@ -45,16 +45,26 @@ impl Worker {
             .spawn(move || {
                 // Opened on first use: nothing of SQLite's is loaded before the first frame.
                 let mut ledger: Option<Ledger> = None;
+                // The journal of the answer being streamed stays open between deltas.
+                let mut journal: Option<(String, std::fs::File)> = None;
                 let mut ledger_failed = false;
                 for job in rx {
                     match job {
                         Job::Save(conv) => {
+                            journal = None;
                             if let Err(e) = store.save(&conv) {
                                 problem(&report, format!("could not save the conversation: {e}"));
                             }
                         }
                         Job::Journal { id, node, text } => {
-                            if let Err(e) = store.append_journal(&id, node, &text) {
+                            if journal.as_ref().is_none_or(|(open, _)| *open != id) {
+                                journal = store.open_journal(&id).ok().map(|f| (id.clone(), f));
+                            }
+                            let result = match journal.as_mut() {
+                                Some((_, file)) => Store::write_journal(file, node, &text),
+                                None => store.append_journal(&id, node, &text),
+                            };
+                            if let Err(e) = result {
                                 problem(&report, format!("could not journal the answer: {e}"));
                             }
                         }

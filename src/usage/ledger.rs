@@ -96,8 +96,21 @@ impl Ledger {
         if found > SCHEMA_VERSION {
             return Err(LedgerError::TooNew { path: shown, found });
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        // Switching to WAL needs a moment alone with the file; SQLite answers BUSY at
+        // once (its busy handler does not apply) when another process is opening it
+        // too, so wait for that here, bounded.
+        let start = std::time::Instant::now();
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && start.elapsed() < Duration::from_secs(10) =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.map_err(err)?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
         let tx = conn

@@ -321,13 +321,8 @@ impl App {
             self.ctx.timeouts(),
             self.ctx.demo_speed(),
         ) {
-            Ok(p) => {
-                self.provider = Some(p.clone());
-                let tx = self.tx.clone();
-                tokio::spawn(async move {
-                    let _ = tx.send(Msg::Models(p.models().await.map_err(|e| e.to_string())));
-                });
-            }
+            // The model list is asked for when the picker opens, not at start-up.
+            Ok(p) => self.provider = Some(p),
             Err(e) => {
                 self.provider = None;
                 self.state.toast(Level::Error, e.to_string());
