@@ -381,3 +381,46 @@ fn broken_theme_and_keymap_files_are_named_and_the_console_still_opens() {
         "[input]\n\"enter\" = \"launch_rockets\"\n"
     );
 }
+
+#[test]
+fn an_idle_console_uses_no_cpu_and_does_not_grow() {
+    let home = home_with_config("[demo]\ntokens_per_second = 400\n");
+    let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.type_text("hello");
+    t.keys(&["Enter"]);
+    t.wait_for("tok/s");
+    let pid = Command::new("tmux")
+        .args(["display", "-p", "-t", &t.session, "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    let sample = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<u64> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let rss: u64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        // utime + stime (fields 14 and 15 of stat; 11 and 12 after the state letter is dropped)
+        (fields[10] + fields[11], rss)
+    };
+    // Let the toast and the background work after the answer settle first.
+    std::thread::sleep(Duration::from_secs(5));
+    let (cpu_before, rss_before) = sample();
+    std::thread::sleep(Duration::from_secs(3));
+    let (cpu_after, rss_after) = sample();
+    assert_eq!(cpu_after, cpu_before, "an idle console runs no timer");
+    assert_eq!(rss_after, rss_before, "and its memory does not move");
+}

@@ -13,8 +13,15 @@ use crate::tui::cache::RenderCache;
 use crate::tui::state::{Focus, State};
 use crate::usage::format_usd;
 
-/// The lines of one message: header, body, numbers, and a blank line.
-fn block(state: &State, cache: &mut RenderCache, index: usize, id: NodeId) -> Vec<Line<'static>> {
+/// One message as header, body, numbers and a blank line: its height, and its
+/// last `limit` lines (only what can be seen is cloned).
+fn block(
+    state: &State,
+    cache: &mut RenderCache,
+    index: usize,
+    id: NodeId,
+    limit: usize,
+) -> (usize, Vec<Line<'static>>) {
     let theme = &state.theme;
     let conv = &state.machine.conv;
     let node = &conv.nodes[id];
@@ -59,19 +66,24 @@ fn block(state: &State, cache: &mut RenderCache, index: usize, id: NodeId) -> Ve
             theme.style(Look::Muted),
         ));
     }
-    lines.extend(
-        cache
-            .body(id, node.role, &node.content, streaming, theme)
-            .iter()
-            .cloned(),
-    );
+    let mut tail = Vec::with_capacity(2);
     if let Some(meta) = &node.meta
         && let Some(line) = meta_line(state, meta, streaming)
     {
-        lines.push(line);
+        tail.push(line);
     }
-    lines.push(Line::default());
-    lines
+    tail.push(Line::default());
+    let body = cache.body(id, node.role, &node.content, streaming, theme);
+    let total = lines.len() + body.len() + tail.len();
+    // Keep the last `limit` lines of head + body + tail.
+    let skip = total.saturating_sub(limit);
+    let head_skip = skip.min(lines.len());
+    let body_skip = (skip - head_skip).min(body.len());
+    let tail_skip = skip - head_skip - body_skip;
+    let mut out: Vec<Line<'static>> = lines.split_off(head_skip);
+    out.extend(body[body_skip..].iter().cloned());
+    out.extend(tail.into_iter().skip(tail_skip));
+    (total, out)
 }
 
 /// The numbers under an answer: tokens, cost, speed, finish — or what went wrong.
@@ -147,7 +159,7 @@ pub fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Line<
     let want = state.scroll + height;
     let mut rev: Vec<Line<'static>> = Vec::new();
     for (index, id) in path.iter().enumerate().rev() {
-        let mut b = block(state, cache, index, *id);
+        let (_, mut b) = block(state, cache, index, *id, want - rev.len());
         b.reverse();
         rev.extend(b);
         if rev.len() >= want {
@@ -167,7 +179,7 @@ pub fn reveal(state: &State, cache: &mut RenderCache, area: Rect) -> Option<usiz
     // Lines below the selected message's end, and its own height.
     let mut below = 0;
     for (index, id) in path.iter().enumerate().rev() {
-        let h = block(state, cache, index, *id).len();
+        let (h, _) = block(state, cache, index, *id, 0);
         if index == sel {
             let top = below + h;
             return if below < state.scroll {

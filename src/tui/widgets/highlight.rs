@@ -29,6 +29,44 @@ pub fn is_ready() -> bool {
     ASSETS.get().is_some()
 }
 
+/// Where highlighting of the last code block stopped: a growing block (a stream)
+/// resumes from its last complete line instead of starting over every frame.
+struct Resume {
+    lang: String,
+    theme: String,
+    /// The complete lines already highlighted.
+    done: String,
+    state: (
+        syntect::highlighting::HighlightState,
+        syntect::parsing::ParseState,
+    ),
+    lines: Vec<Vec<Span<'static>>>,
+}
+
+thread_local! {
+    static LAST: std::cell::RefCell<Option<Resume>> = const { std::cell::RefCell::new(None) };
+}
+
+fn to_spans(ranges: Vec<(syntect::highlighting::Style, &str)>) -> Vec<Span<'static>> {
+    ranges
+        .into_iter()
+        .map(|(style, text)| {
+            let mut s = Style::default().fg(Color::Rgb(
+                style.foreground.r,
+                style.foreground.g,
+                style.foreground.b,
+            ));
+            if style.font_style.contains(FontStyle::BOLD) {
+                s = s.add_modifier(Modifier::BOLD);
+            }
+            if style.font_style.contains(FontStyle::ITALIC) {
+                s = s.add_modifier(Modifier::ITALIC);
+            }
+            Span::styled(text.trim_end_matches(['\n', '\r']).to_string(), s)
+        })
+        .collect()
+}
+
 /// Highlights `code` as `lang`; `None` when the definitions are not loaded yet
 /// or the language is unknown (the caller draws it plain).
 pub fn highlight(code: &str, lang: &str, theme: &str) -> Option<Vec<Vec<Span<'static>>>> {
@@ -37,34 +75,94 @@ pub fn highlight(code: &str, lang: &str, theme: &str) -> Option<Vec<Vec<Span<'st
         .syntaxes
         .find_syntax_by_token(lang)
         .or_else(|| assets.syntaxes.find_syntax_by_extension(lang))?;
+    let theme_name = theme;
     let theme = assets
         .themes
         .themes
         .get(theme)
         .or_else(|| assets.themes.themes.get("base16-ocean.dark"))?;
-    let mut h = HighlightLines::new(syntax, theme);
-    let mut out = Vec::new();
-    for line in syntect::util::LinesWithEndings::from(code) {
-        let ranges = h.highlight_line(line, &assets.syntaxes).ok()?;
-        out.push(
-            ranges
-                .into_iter()
-                .map(|(style, text)| {
-                    let mut s = Style::default().fg(Color::Rgb(
-                        style.foreground.r,
-                        style.foreground.g,
-                        style.foreground.b,
-                    ));
-                    if style.font_style.contains(FontStyle::BOLD) {
-                        s = s.add_modifier(Modifier::BOLD);
-                    }
-                    if style.font_style.contains(FontStyle::ITALIC) {
-                        s = s.add_modifier(Modifier::ITALIC);
-                    }
-                    Span::styled(text.trim_end_matches(['\n', '\r']).to_string(), s)
-                })
-                .collect(),
-        );
+    let resume = LAST.with(|l| {
+        let mut l = l.borrow_mut();
+        match l.take() {
+            Some(r) if r.lang == lang && r.theme == theme_name && code.starts_with(&r.done) => {
+                Some(r)
+            }
+            _ => None,
+        }
+    });
+    let (mut h, mut lines, start) = match resume {
+        Some(r) => {
+            let len = r.done.len();
+            (
+                HighlightLines::from_state(theme, r.state.0, r.state.1),
+                r.lines,
+                len,
+            )
+        }
+        None => (HighlightLines::new(syntax, theme), Vec::new(), 0),
+    };
+    let rest = &code[start..];
+    // Complete lines are kept for next time; a last line without its newline may still grow.
+    let complete = rest.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    for line in syntect::util::LinesWithEndings::from(&rest[..complete]) {
+        lines.push(to_spans(h.highlight_line(line, &assets.syntaxes).ok()?));
     }
+    let done = code[..start + complete].to_string();
+    let mut out = lines.clone();
+    let partial = &rest[complete..];
+    let state = if partial.is_empty() {
+        h.state()
+    } else {
+        // Highlight the unfinished line on a copy, so the saved state stays at the line start.
+        let saved = h.state();
+        let mut copy = HighlightLines::from_state(theme, saved.0.clone(), saved.1.clone());
+        out.push(to_spans(
+            copy.highlight_line(partial, &assets.syntaxes).ok()?,
+        ));
+        saved
+    };
+    LAST.with(|l| {
+        *l.borrow_mut() = Some(Resume {
+            lang: lang.to_string(),
+            theme: theme_name.to_string(),
+            done,
+            state,
+            lines,
+        })
+    });
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Vec<Span<'static>>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_growing_block_resumes_and_matches_a_fresh_highlight() {
+        warm_up();
+        let full = "fn main() {\n    let s = \"a string\";\n    println!(\"{s}\");\n}\n";
+        let mut last = None;
+        for cut in 1..=full.len() {
+            if full.is_char_boundary(cut) {
+                last = highlight(&full[..cut], "rust", "base16-ocean.dark");
+            }
+        }
+        let resumed = last.unwrap();
+        LAST.with(|l| *l.borrow_mut() = None);
+        let fresh = highlight(full, "rust", "base16-ocean.dark").unwrap();
+        assert_eq!(text(&resumed), text(&fresh));
+        let styles = |v: &[Vec<Span<'static>>]| -> Vec<Vec<Style>> {
+            v.iter()
+                .map(|l| l.iter().map(|s| s.style).collect())
+                .collect()
+        };
+        assert_eq!(styles(&resumed), styles(&fresh));
+    }
 }
