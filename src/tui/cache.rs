@@ -12,6 +12,8 @@ use crate::chat::conversation::{NodeId, Role};
 use crate::config::theme::{Role as Look, Theme};
 
 struct Entry {
+    /// The frame it was last drawn in, for eviction.
+    used: u64,
     len: usize,
     growing: bool,
     highlighted: bool,
@@ -27,7 +29,12 @@ pub struct RenderCache {
     entries: HashMap<NodeId, Entry>,
     /// Set when some code was drawn plain while highlighting loads.
     pub wants_highlighting: bool,
+    frame: u64,
 }
+
+/// Rendered lines kept for messages off screen: enough to scroll back and forth
+/// without re-rendering, not the whole history's worth of memory.
+const KEEP_LINES: usize = 4_000;
 
 impl RenderCache {
     /// Forget everything when the width or theme changes.
@@ -36,6 +43,29 @@ impl RenderCache {
             self.entries.clear();
             self.width = width;
             self.theme = theme.name.clone();
+        }
+        self.frame += 1;
+        self.evict();
+    }
+
+    /// Forgets the least recently drawn messages once more than `KEEP_LINES` are held.
+    fn evict(&mut self) {
+        let mut total: usize = self.entries.values().map(|e| e.lines.len()).sum();
+        if total <= KEEP_LINES {
+            return;
+        }
+        let mut by_age: Vec<(u64, NodeId, usize)> = self
+            .entries
+            .iter()
+            .map(|(id, e)| (e.used, *id, e.lines.len()))
+            .collect();
+        by_age.sort_unstable();
+        for (used, id, lines) in by_age {
+            if total <= KEEP_LINES || used + 1 >= self.frame {
+                break;
+            }
+            self.entries.remove(&id);
+            total -= lines;
         }
     }
 
@@ -75,7 +105,9 @@ impl RenderCache {
             }
             self.entries.insert(id, entry);
         }
-        &self.entries[&id].lines
+        let entry = self.entries.get_mut(&id).expect("inserted above");
+        entry.used = self.frame;
+        &entry.lines
     }
 
     fn render(
@@ -100,6 +132,7 @@ impl RenderCache {
                 );
             }
             return Entry {
+                used: 0,
                 len: content.len(),
                 growing,
                 highlighted: true,
@@ -115,6 +148,7 @@ impl RenderCache {
         if cut == 0 || cut == content.len() {
             let r = markdown::render(content, width, theme);
             return Entry {
+                used: 0,
                 len: content.len(),
                 growing,
                 highlighted: r.fully_highlighted,
@@ -145,6 +179,7 @@ impl RenderCache {
         lines.push(Line::default());
         lines.extend(tail.lines);
         Entry {
+            used: 0,
             len: content.len(),
             growing,
             highlighted: prefix_ok && tail.fully_highlighted,

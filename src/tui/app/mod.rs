@@ -73,6 +73,16 @@ pub fn run(ctx: Context, theme: Option<String>) -> anyhow::Result<()> {
     })
 }
 
+/// An answer's worth of temporary allocations (re-rendered tails, parse states)
+/// is freed when it ends; glibc keeps freed pages unless asked to give them back.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// For the benchmark: `LLMDECK_FIRST_FRAME_FILE` receives "pid microseconds"
 /// (from process start to the first frame on screen).
 fn report_first_frame() {
@@ -334,10 +344,14 @@ impl App {
         self.dirty = true;
         match msg {
             Msg::Stream(id, event) => {
-                if matches!(event, StreamEvent::End | StreamEvent::Error(_)) {
+                let last = matches!(event, StreamEvent::End | StreamEvent::Error(_));
+                if last {
                     self.tasks.remove(&id);
                 }
                 self.machine(Input::Stream(id, event));
+                if last {
+                    release_freed_memory();
+                }
             }
             Msg::Models(Ok(models)) => {
                 self.state.models = models;
