@@ -437,3 +437,79 @@ fn two_processes_writing_at_once_lose_nothing() {
         .unwrap();
     assert_eq!((rows, rolled), (8, 8));
 }
+
+#[test]
+fn chat_compares_models_and_one_failing_target_does_not_stop_the_others() {
+    let mock = Mock::start_in_background();
+    mock.fail_model("gpt-nope");
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "chat",
+            "--model",
+            "gpt-4o",
+            "--model",
+            "gpt-nope",
+            "--model",
+            "gpt-4o-mini",
+            "--json",
+            "Compare me",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed target fails the command"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gpt-nope: HTTP 404"));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answers = v["answers"].as_array().unwrap();
+    let summary: Vec<(&str, &str)> = answers
+        .iter()
+        .map(|a| (a["model"].as_str().unwrap(), a["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("gpt-4o", "done"),
+            ("gpt-nope", "error"),
+            ("gpt-4o-mini", "done")
+        ]
+    );
+    assert_eq!(answers[0]["text"], "Hello from the mock.");
+    assert_eq!(answers[2]["cost_micros"], 285, "priced as gpt-4o-mini");
+    // The same question went to each model.
+    let models: Vec<String> = mock
+        .chat_requests()
+        .iter()
+        .map(|r| r.json()["model"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(models.len(), 3);
+    assert!(
+        mock.chat_requests()
+            .iter()
+            .all(|r| r.json()["messages"][0]["content"] == "Compare me")
+    );
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let rows: i64 = ledger
+        .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 3, "every call lands in the ledger");
+
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["chat", "--model", "gpt-4o", "--model", "gpt-4o-mini", "hi"],
+        None,
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("## gpt-4o\n\nHello from the mock.\n\n_1200 in · 300 out · $0.00475"),
+        "{text}"
+    );
+    assert!(text.contains("## gpt-4o-mini\n"), "{text}");
+}

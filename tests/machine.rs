@@ -351,3 +351,78 @@ fn a_retry_is_announced_with_its_wait_and_attempt() {
     );
     assert_eq!(m.notice, None, "the notice goes once the server answers");
 }
+
+#[test]
+fn compare_streams_each_model_as_a_sibling_answer_and_records_each() {
+    let mut m = machine();
+    let t0 = Instant::now();
+    let fx = at(
+        &mut m,
+        t0,
+        0,
+        Input::Compare {
+            text: "Which?".into(),
+            models: vec!["gpt-4o".into(), "o4-mini".into()],
+        },
+    );
+    let starts: Vec<(u64, String)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start {
+                request_id,
+                request,
+            } => Some((*request_id, request.model.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        starts.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
+        ["gpt-4o", "o4-mini"]
+    );
+    let (a, b) = (starts[0].0, starts[1].0);
+    at(
+        &mut m,
+        t0,
+        100,
+        Input::Stream(b, StreamEvent::TextDelta("second".into())),
+    );
+    at(
+        &mut m,
+        t0,
+        150,
+        Input::Stream(a, StreamEvent::TextDelta("first".into())),
+    );
+    let fx_b = at(
+        &mut m,
+        t0,
+        200,
+        Input::Stream(b, StreamEvent::Error(ProviderError::Interrupted)),
+    );
+    assert!(m.is_streaming(), "one answer still streams");
+    let fx_a = at(&mut m, t0, 300, Input::Stream(a, StreamEvent::End));
+    assert!(!m.is_streaming());
+    assert_eq!(
+        (record(&fx_a).model_requested.as_str(), record(&fx_a).status),
+        ("gpt-4o", Status::Ok)
+    );
+    assert_eq!(
+        (record(&fx_b).model_requested.as_str(), record(&fx_b).status),
+        ("o4-mini", Status::Interrupted)
+    );
+    // The first model's answer is the one the conversation continues with; the other is a branch.
+    assert_eq!(texts(&m), ["Which?", "first"]);
+    let answer = m.conv.last();
+    assert_eq!(m.conv.branch_of(answer), (1, 2));
+    at(
+        &mut m,
+        t0,
+        400,
+        Input::SwitchBranch {
+            node: answer,
+            delta: 1,
+        },
+    );
+    assert_eq!(texts(&m), ["Which?", "second"]);
+    let question = m.conv.path()[0];
+    assert!(m.conv.nodes[question].compare);
+}

@@ -226,3 +226,44 @@ fn view_code_shows_the_pending_request_with_the_key_from_the_environment() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn compared_answers_stand_side_by_side() {
+    let mut h = Harness::new();
+    h.type_text("which is better?");
+    h.key(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    // The prompt offers other models; type the list.
+    h.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.type_text("gpt-4.1-nano, o4-mini");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    let ids: Vec<u64> = h
+        .state
+        .machine
+        .streams
+        .iter()
+        .map(|s| s.request_id)
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let answers = [
+        "**gpt-4o-mini** says: the cheap one, for most prompts.",
+        "Nano: *fast*.",
+        "The reasoning model thinks it depends on the `task`.",
+    ];
+    for (id, text) in ids.iter().zip(answers) {
+        h.machine(Input::Stream(*id, StreamEvent::TextDelta(text.to_string())));
+    }
+    h.machine(Input::Stream(
+        ids[0],
+        StreamEvent::Usage(Usage {
+            input: 20,
+            output: 12,
+            ..Usage::default()
+        }),
+    ));
+    h.machine(Input::Stream(
+        ids[0],
+        StreamEvent::Finish(FinishReason::Stop),
+    ));
+    h.machine(Input::Stream(ids[0], StreamEvent::End));
+    insta::assert_snapshot!("compare_streaming", h.screen(100, 16));
+}

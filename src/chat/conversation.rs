@@ -78,6 +78,9 @@ pub struct Node {
     pub active: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<AnswerMeta>,
+    /// A question sent to several models at once: its answers are shown side by side.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compare: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +137,7 @@ impl Conversation {
                 children: Vec::new(),
                 active: 0,
                 meta: None,
+                compare: false,
             }],
             path_cache: PathCache::default(),
         }
@@ -192,6 +196,7 @@ impl Conversation {
             children: Vec::new(),
             active: 0,
             meta: (role == Role::Assistant).then(AnswerMeta::default),
+            compare: false,
         });
         let p = &mut self.nodes[parent];
         p.children.push(id);
@@ -226,6 +231,16 @@ impl Conversation {
         let next = (pos + delta).clamp(0, n - 1) as usize;
         self.nodes[p].active = next;
         self.nodes[p].children[next]
+    }
+
+    /// Makes `id` the shown branch at its level.
+    pub fn switch_to(&mut self, id: NodeId) {
+        if let Some(p) = self.nodes.get(id).and_then(|n| n.parent)
+            && let Some(pos) = self.nodes[p].children.iter().position(|c| *c == id)
+        {
+            self.path_cache = PathCache::default();
+            self.nodes[p].active = pos;
+        }
     }
 
     /// Messages from the root down to and including `id`.

@@ -37,6 +37,12 @@ pub enum Input {
     },
     /// Ask again for the last answer: a new branch beside it.
     Regenerate,
+    /// Send the draft to several models at once: their answers are sibling
+    /// branches of one question, shown side by side; the first one is active.
+    Compare {
+        text: String,
+        models: Vec<String>,
+    },
     SwitchBranch {
         node: NodeId,
         delta: isize,
@@ -73,7 +79,8 @@ pub struct ActiveStream {
 
 pub struct Machine {
     pub conv: Conversation,
-    pub stream: Option<ActiveStream>,
+    /// Answers being streamed: one, or one per model when comparing.
+    pub streams: Vec<ActiveStream>,
     /// A transient line for the status bar ("retrying in 2 s (attempt 2 of 3)").
     pub notice: Option<String>,
     pub origin: Origin,
@@ -85,7 +92,7 @@ impl Machine {
     pub fn new(conv: Conversation, origin: Origin, prices: Arc<PriceTable>) -> Self {
         Self {
             conv,
-            stream: None,
+            streams: Vec::new(),
             notice: None,
             origin,
             prices,
@@ -94,7 +101,12 @@ impl Machine {
     }
 
     pub fn is_streaming(&self) -> bool {
-        self.stream.is_some()
+        !self.streams.is_empty()
+    }
+
+    /// Whether `node` is an answer being streamed now.
+    pub fn is_streaming_node(&self, node: NodeId) -> bool {
+        self.streams.iter().any(|s| s.node == node)
     }
 
     pub fn prices(&self) -> &PriceTable {
@@ -104,7 +116,7 @@ impl Machine {
     pub fn handle(&mut self, input: Input, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
         match input {
             Input::Send(text) => {
-                if self.stream.is_some() || text.trim().is_empty() {
+                if self.is_streaming() || text.trim().is_empty() {
                     return Vec::new();
                 }
                 let parent = self.conv.last();
@@ -112,7 +124,7 @@ impl Machine {
                 self.start_answer(user, now, wall)
             }
             Input::Edit { node, text } => {
-                if self.stream.is_some() || text.trim().is_empty() {
+                if self.is_streaming() || text.trim().is_empty() {
                     return Vec::new();
                 }
                 let Some(parent) = self.conv.nodes.get(node).and_then(|n| n.parent) else {
@@ -125,7 +137,7 @@ impl Machine {
                 self.start_answer(user, now, wall)
             }
             Input::Regenerate => {
-                if self.stream.is_some() {
+                if self.is_streaming() {
                     return Vec::new();
                 }
                 let last = self.conv.last();
@@ -137,34 +149,72 @@ impl Machine {
                 self.start_answer(user, now, wall)
             }
             Input::SwitchBranch { node, delta } => {
-                if self.stream.is_some() || node >= self.conv.nodes.len() {
+                if self.is_streaming() || node >= self.conv.nodes.len() {
                     return Vec::new();
                 }
                 self.conv.switch_branch(node, delta);
                 self.conv.updated = wall;
                 vec![Effect::Save]
             }
-            Input::Cancel => match self.stream.as_ref().map(|s| s.request_id) {
-                Some(request_id) => {
-                    let mut effects = vec![Effect::Abort { request_id }];
-                    effects.extend(self.finish(AnswerStatus::Stopped, None, now, wall));
-                    effects
+            Input::Cancel => {
+                let ids: Vec<u64> = self.streams.iter().map(|s| s.request_id).collect();
+                let mut effects = Vec::new();
+                for request_id in ids {
+                    effects.push(Effect::Abort { request_id });
+                    effects.extend(self.finish(request_id, AnswerStatus::Stopped, None, now, wall));
                 }
-                None => Vec::new(),
-            },
+                effects
+            }
+            Input::Compare { text, models } => {
+                if self.is_streaming() || text.trim().is_empty() || models.is_empty() {
+                    return Vec::new();
+                }
+                let parent = self.conv.last();
+                let user = self.conv.append(parent, Role::User, &text);
+                self.conv.nodes[user].compare = true;
+                let mut effects = vec![Effect::Save];
+                let mut first = None;
+                for model in models {
+                    let (node, start) = self.start_one(user, Some(model), now, wall);
+                    first.get_or_insert(node);
+                    effects.push(start);
+                }
+                // The first model's answer is the branch the conversation continues on.
+                if let Some(node) = first {
+                    self.conv.switch_to(node);
+                }
+                effects
+            }
             Input::Stream(id, event) => self.on_event(id, event, now, wall),
         }
     }
 
     fn start_answer(&mut self, user: NodeId, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
-        let request = ChatRequest::for_node(&self.conv, user);
+        let (_, start) = self.start_one(user, None, now, wall);
+        vec![Effect::Save, start]
+    }
+
+    /// Adds an empty answer under `user` and the request that fills it
+    /// (with `model` instead of the conversation's, when comparing).
+    fn start_one(
+        &mut self,
+        user: NodeId,
+        model: Option<String>,
+        now: Instant,
+        wall: DateTime<Utc>,
+    ) -> (NodeId, Effect) {
+        let mut request = ChatRequest::for_node(&self.conv, user);
+        if let Some(m) = model {
+            request.model = m;
+        }
         let node = self.conv.append(user, Role::Assistant, "");
         if let Some(meta) = self.conv.nodes[node].meta.as_mut() {
             meta.status = AnswerStatus::Streaming;
+            meta.model = Some(request.model.clone());
         }
         let request_id = self.next_request;
         self.next_request += 1;
-        self.stream = Some(ActiveStream {
+        self.streams.push(ActiveStream {
             request_id,
             node,
             request: request.clone(),
@@ -173,13 +223,13 @@ impl Machine {
         });
         self.notice = None;
         self.conv.updated = wall;
-        vec![
-            Effect::Save,
+        (
+            node,
             Effect::Start {
                 request_id,
                 request,
             },
-        ]
+        )
     }
 
     fn on_event(
@@ -189,7 +239,7 @@ impl Machine {
         now: Instant,
         wall: DateTime<Utc>,
     ) -> Vec<Effect> {
-        let Some(stream) = self.stream.as_mut().filter(|s| s.request_id == id) else {
+        let Some(stream) = self.streams.iter_mut().find(|s| s.request_id == id) else {
             return Vec::new(); // a late event of a cancelled request
         };
         let node = stream.node;
@@ -237,28 +287,30 @@ impl Machine {
                 meta.finish = Some(reason);
                 Vec::new()
             }
-            StreamEvent::End => self.finish(AnswerStatus::Done, None, now, wall),
+            StreamEvent::End => self.finish(id, AnswerStatus::Done, None, now, wall),
             StreamEvent::Error(e) => {
                 let status = if e.is_mid_stream() && !self.conv.nodes[node].content.is_empty() {
                     AnswerStatus::Interrupted
                 } else {
                     AnswerStatus::Error
                 };
-                self.finish(status, Some(e), now, wall)
+                self.finish(id, status, Some(e), now, wall)
             }
         }
     }
 
     fn finish(
         &mut self,
+        id: u64,
         status: AnswerStatus,
         error: Option<ProviderError>,
         now: Instant,
         wall: DateTime<Utc>,
     ) -> Vec<Effect> {
-        let Some(stream) = self.stream.take() else {
+        let Some(at) = self.streams.iter().position(|s| s.request_id == id) else {
             return Vec::new();
         };
+        let stream = self.streams.remove(at);
         let node = &mut self.conv.nodes[stream.node];
         let content = node.content.clone();
         let meta = node.meta.get_or_insert_with(Default::default);

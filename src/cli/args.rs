@@ -27,9 +27,10 @@ pub struct Global {
     /// Endpoint base URL (overrides the profile and OPENAI_BASE_URL), e.g. http://localhost:11434/v1
     #[arg(long, global = true)]
     pub base_url: Option<String>,
-    /// Model to use (overrides the profile's default)
-    #[arg(long, global = true)]
-    pub model: Option<String>,
+    /// Model to use (overrides the profile's default); `chat` takes it up to four
+    /// times to compare models on the same prompt
+    #[arg(long, global = true, action = clap::ArgAction::Append)]
+    pub model: Vec<String>,
     /// Theme: dark, light, high-contrast, or a file name in the themes dir
     #[arg(long, global = true)]
     pub theme: Option<String>,

@@ -1,5 +1,6 @@
-//! `llmdeck chat`: one prompt, streamed to stdout through the same state
-//! machine as the console; the request lands in the ledger like any other.
+//! `llmdeck chat`: one prompt through the same state machine as the console,
+//! streamed to stdout, or sent to several models at once (`--model` repeated)
+//! and printed side by side. Every call lands in the ledger.
 
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
@@ -8,17 +9,17 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::args::ChatArgs;
-use crate::chat::conversation::{AnswerStatus, Conversation};
+use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId};
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::context::Context;
 use crate::provider::Provider;
-use crate::provider::event::StreamEvent;
+use crate::provider::event::{FinishReason, StreamEvent};
 use crate::tui::widgets::sanitize::inert;
-use crate::usage::Ledger;
+use crate::usage::{Ledger, format_usd};
 
-pub fn run(ctx: &Context, args: ChatArgs) -> Result<(), String> {
-    let prompt = match args.prompt {
-        Some(p) => p,
+fn read_prompt(args: &ChatArgs) -> Result<String, String> {
+    let prompt = match &args.prompt {
+        Some(p) => p.clone(),
         None => {
             if std::io::stdin().is_terminal() {
                 return Err("give a prompt, or pipe one on standard input".into());
@@ -33,53 +34,144 @@ pub fn run(ctx: &Context, args: ChatArgs) -> Result<(), String> {
     if prompt.trim().is_empty() {
         return Err("the prompt is empty".into());
     }
+    Ok(prompt)
+}
+
+pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), String> {
+    let prompt = read_prompt(&args)?;
+    if models.len() > 4 {
+        return Err("compare at most four models at once".into());
+    }
     let provider = Provider::new(&ctx.profile, ctx.timeouts(), 0).map_err(|e| e.to_string())?;
     let mut conv = Conversation::new(&ctx.profile.model, Utc::now());
     if conv.model.is_empty() {
         return Err("no model: pass --model or set one in the profile".into());
     }
-    conv.system = args.system.unwrap_or_default();
+    conv.system = args.system.clone().unwrap_or_default();
     conv.params.temperature = args.temperature;
     conv.params.max_output_tokens = args.max_tokens;
     let origin = crate::tui::app::origin(&ctx.profile, "cli");
     let mut machine = Machine::new(conv, origin, Arc::clone(&ctx.prices));
-    let stdout_is_tty = std::io::stdout().is_terminal();
-    let sanitize = stdout_is_tty && !args.raw;
+    let comparing = models.len() > 1;
+    let input = if comparing {
+        Input::Compare {
+            text: prompt,
+            models: models.to_vec(),
+        }
+    } else {
+        Input::Send(prompt)
+    };
+    let live = !comparing && !args.json;
+    let sanitize = std::io::stdout().is_terminal() && !args.raw;
+    let first = machine.handle(input, Instant::now(), Utc::now());
+    let rows =
+        super::runtime()?.block_on(stream_all(&provider, &mut machine, first, live, sanitize));
+    record(ctx, &rows);
 
-    let runtime = super::runtime()?;
-    let mut pending = machine.handle(Input::Send(prompt), Instant::now(), Utc::now());
-    let mut rows = Vec::new();
-    while let Some(effect) = pending.pop() {
-        match effect {
-            Effect::Start {
-                request_id,
-                request,
-            } => {
-                let json = args.json;
-                let mut more = Vec::new();
-                let mut emit = |ev: StreamEvent| {
-                    if !json && let StreamEvent::TextDelta(t) = &ev {
-                        let text = if sanitize { inert(t) } else { t.into() };
-                        let mut out = std::io::stdout();
-                        let _ = out.write_all(text.as_bytes());
-                        let _ = out.flush();
-                    }
-                    more.extend(machine.handle(
-                        Input::Stream(request_id, ev),
-                        Instant::now(),
-                        Utc::now(),
-                    ));
-                };
-                runtime.block_on(provider.stream(&request, &mut emit));
-                pending.extend(more);
+    let conv = &machine.conv;
+    let question = conv.path().first().copied().unwrap_or(0);
+    let answers: Vec<NodeId> = conv.nodes[question].children.clone();
+    let metas: Vec<(NodeId, AnswerMeta)> = answers
+        .iter()
+        .map(|id| (*id, conv.nodes[*id].meta.clone().unwrap_or_default()))
+        .collect();
+    if args.json {
+        let objects: Vec<serde_json::Value> = metas
+            .iter()
+            .map(|(id, meta)| answer_json(ctx, &conv.nodes[*id].content, meta, &conv.model))
+            .collect();
+        if comparing {
+            println!("{}", serde_json::json!({ "answers": objects }));
+        } else {
+            println!("{}", objects[0]);
+        }
+    } else if comparing {
+        for (id, meta) in &metas {
+            let text = &conv.nodes[*id].content;
+            println!("## {}\n", meta.model.as_deref().unwrap_or("?"));
+            let shown = if sanitize { inert(text) } else { text.into() };
+            println!("{}\n\n_{}_\n", shown.trim_end(), summary(meta));
+        }
+    } else if let Some((id, _)) = metas.first()
+        && !conv.nodes[*id].content.ends_with('\n')
+        && !conv.nodes[*id].content.is_empty()
+    {
+        println!();
+    }
+    let failed: Vec<String> = metas
+        .iter()
+        .filter(|(_, m)| m.status != AnswerStatus::Done)
+        .map(|(_, m)| {
+            let why = m
+                .error
+                .clone()
+                .unwrap_or_else(|| "the answer did not finish".into());
+            if comparing {
+                format!("{}: {why}", m.model.as_deref().unwrap_or("?"))
+            } else {
+                why
             }
-            Effect::Record(row) => rows.push(*row),
-            Effect::Save | Effect::Journal { .. } | Effect::Abort { .. } => {}
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// Runs every started request concurrently and feeds their events to the
+/// machine as they arrive; returns the ledger rows.
+async fn stream_all(
+    provider: &Provider,
+    machine: &mut Machine,
+    first: Vec<Effect>,
+    live: bool,
+    sanitize: bool,
+) -> Vec<crate::usage::LedgerRow> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut rows = Vec::new();
+    // The machine ends every request with a last event, so the loop below ends
+    // when it is no longer streaming (the sender stays alive for follow-ups).
+    let start = |effects: Vec<Effect>, rows: &mut Vec<_>| {
+        for effect in effects {
+            match effect {
+                Effect::Start {
+                    request_id,
+                    request,
+                } => {
+                    let (p, tx) = (provider.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        p.stream(&request, &mut |ev| drop(tx.send((request_id, ev))))
+                            .await;
+                    });
+                }
+                Effect::Record(row) => rows.push(*row),
+                Effect::Save | Effect::Journal { .. } | Effect::Abort { .. } => {}
+            }
+        }
+    };
+    start(first, &mut rows);
+    while let Some((id, ev)) = rx.recv().await {
+        if live && let StreamEvent::TextDelta(t) = &ev {
+            let text = if sanitize { inert(t) } else { t.into() };
+            let mut out = std::io::stdout();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+        let effects = machine.handle(Input::Stream(id, ev), Instant::now(), Utc::now());
+        start(effects, &mut rows);
+        if !machine.is_streaming() {
+            break;
         }
     }
+    rows
+}
+
+fn record(ctx: &Context, rows: &[crate::usage::LedgerRow]) {
     match Ledger::open(&ctx.paths.ledger_file()) {
         Ok(mut ledger) => {
-            for row in &rows {
+            for row in rows {
                 if let Err(e) = ledger.insert(row) {
                     eprintln!("llmdeck: warning: {e}");
                 }
@@ -87,34 +179,56 @@ pub fn run(ctx: &Context, args: ChatArgs) -> Result<(), String> {
         }
         Err(e) => eprintln!("llmdeck: warning: {e}"),
     }
-    let conv = &machine.conv;
-    let node = &conv.nodes[conv.last()];
-    let meta = node.meta.clone().unwrap_or_default();
-    if args.json {
-        let body = serde_json::json!({
-            "text": node.content,
-            "model": meta.model.clone().unwrap_or_else(|| conv.model.clone()),
-            "profile": ctx.profile.name,
-            "status": format!("{:?}", meta.status).to_lowercase(),
-            "finish_reason": meta.finish.as_ref().map(|f| match f {
-                crate::provider::event::FinishReason::Other(s) => s.clone(),
-                other => serde_json::to_value(other).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
-            }),
-            "usage": meta.usage,
-            "cost_micros": meta.cost_micros,
-            "cost_usd": meta.cost_micros.map(|c| c as f64 / 1e6),
-            "ttft_ms": meta.ttft_ms,
-            "duration_ms": meta.duration_ms,
-            "error": meta.error,
-        });
-        println!("{body}");
-    } else if !node.content.ends_with('\n') && !node.content.is_empty() {
-        println!();
+}
+
+fn finish_name(f: &FinishReason) -> String {
+    match f {
+        FinishReason::Other(s) => s.clone(),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
     }
-    match meta.status {
-        AnswerStatus::Done => Ok(()),
-        _ => Err(meta
-            .error
-            .unwrap_or_else(|| "the answer did not finish".into())),
+}
+
+fn answer_json(ctx: &Context, text: &str, meta: &AnswerMeta, model: &str) -> serde_json::Value {
+    serde_json::json!({
+        "text": text,
+        "model": meta.model.clone().unwrap_or_else(|| model.to_string()),
+        "profile": ctx.profile.name,
+        "status": format!("{:?}", meta.status).to_lowercase(),
+        "finish_reason": meta.finish.as_ref().map(finish_name),
+        "usage": meta.usage,
+        "cost_micros": meta.cost_micros,
+        "cost_usd": meta.cost_micros.map(|c| c as f64 / 1e6),
+        "ttft_ms": meta.ttft_ms,
+        "duration_ms": meta.duration_ms,
+        "error": meta.error,
+    })
+}
+
+/// "1200 in · 300 out · $0.0047 · TTFT 210 ms · 95 tok/s · stop", or the error.
+fn summary(meta: &AnswerMeta) -> String {
+    if let Some(e) = &meta.error {
+        return format!("error: {e}");
     }
+    let mut parts = Vec::new();
+    if let Some(u) = meta.usage {
+        parts.push(format!("{} in · {} out", u.input, u.output));
+    }
+    parts.push(
+        meta.cost_micros
+            .map(format_usd)
+            .unwrap_or_else(|| "unpriced".into()),
+    );
+    if let Some(t) = meta.ttft_ms {
+        parts.push(format!("TTFT {t} ms"));
+    }
+    if let Some(tps) = meta.tokens_per_second() {
+        parts.push(format!("{tps:.0} tok/s"));
+    }
+    if let Some(f) = &meta.finish {
+        parts.push(finish_name(f));
+    }
+    parts.join(" · ")
 }

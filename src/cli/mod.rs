@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let overrides = Overrides {
         profile: cli.global.profile.clone(),
         base_url: cli.global.base_url.clone(),
-        model: cli.global.model.clone(),
+        model: cli.global.model.first().cloned(),
         demo: cli.global.demo,
     };
     let ctx = match Context::load(&overrides) {
@@ -44,7 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
         None => crate::tui::app::run(ctx, cli.global.theme).map_err(|e| e.to_string()),
         Some(Cmd::Chat(args)) => {
             warn_all(&ctx);
-            chat::run(&ctx, args)
+            chat::run(&ctx, args, &cli.global.model)
         }
         Some(Cmd::Models { json }) => {
             warn_all(&ctx);

@@ -45,6 +45,7 @@ pub enum Action {
     Decrease,
     Reset,
     ViewCode,
+    Compare,
     ShowPlayground,
     ShowSpend,
     SwitchPane,
@@ -150,6 +151,7 @@ impl Action {
             Action::Increase => "increase",
             Action::Decrease => "decrease",
             Action::Reset => "reset to default (not sent)",
+            Action::Compare => "send the draft to several models at once, answers side by side",
             Action::ViewCode => {
                 "the request that would be sent now, as curl / Python / Node / Rust"
             }

@@ -27,6 +27,8 @@ pub struct RenderCache {
     width: u16,
     theme: String,
     entries: HashMap<NodeId, Entry>,
+    /// Answers drawn in compare columns, at their column's width.
+    columns: HashMap<(NodeId, u16), Entry>,
     /// Set when some code was drawn plain while highlighting loads.
     pub wants_highlighting: bool,
     frame: u64,
@@ -69,9 +71,42 @@ impl RenderCache {
         }
     }
 
+    /// The width messages are laid out at.
+    pub fn width(&self) -> u16 {
+        self.width
+    }
+
     /// Forget one conversation's worth (node ids are per conversation).
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.columns.clear();
+    }
+
+    /// An answer's lines at a column's `width` (compare view). Rendered whole
+    /// while it grows: columns are narrow and few.
+    pub fn column(
+        &mut self,
+        id: NodeId,
+        content: &str,
+        growing: bool,
+        width: u16,
+        theme: &Theme,
+    ) -> &[Line<'static>] {
+        let key = (id, width);
+        let stale = self.columns.get(&key).is_none_or(|e| {
+            e.len != content.len()
+                || e.growing != growing
+                || (!e.highlighted && highlight::is_ready())
+        });
+        if stale {
+            let mut entry = Self::render(width, Role::Assistant, content, false, theme, None);
+            entry.growing = growing;
+            if !entry.highlighted {
+                self.wants_highlighting = true;
+            }
+            self.columns.insert(key, entry);
+        }
+        &self.columns[&key].lines
     }
 
     /// The body lines of a message at the prepared width.
@@ -98,7 +133,7 @@ impl RenderCache {
                 .remove(&id)
                 .filter(|e| growing && (e.highlighted || !highlight::is_ready()))
                 .and_then(|e| e.prefix);
-            let mut entry = self.render(role, content, growing, theme, prev_prefix);
+            let mut entry = Self::render(self.width, role, content, growing, theme, prev_prefix);
             entry.growing = growing;
             if !entry.highlighted {
                 self.wants_highlighting = true;
@@ -111,14 +146,13 @@ impl RenderCache {
     }
 
     fn render(
-        &self,
+        width: u16,
         role: Role,
         content: &str,
         growing: bool,
         theme: &Theme,
         prev_prefix: Option<(usize, Vec<Line<'static>>)>,
     ) -> Entry {
-        let width = self.width;
         if role == Role::User {
             // What the user typed is shown as typed, wrapped, not as markdown.
             let style = theme.style(Look::Text);

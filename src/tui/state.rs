@@ -37,6 +37,8 @@ pub struct Picker {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PromptPurpose {
     Rename(String),
+    /// The models to compare the draft on.
+    Compare,
     System,
     Param(super::params::Field),
 }
@@ -130,6 +132,8 @@ pub struct State {
     /// Today / 7 days / month spend from the ledger (all profiles), once read.
     pub totals: Option<crate::usage::spend::Totals>,
     pub budgets: crate::usage::budget::Budgets,
+    /// The models last compared with, offered again.
+    pub compare_with: String,
 }
 
 impl State {
@@ -166,6 +170,7 @@ impl State {
             spend: Default::default(),
             totals: None,
             budgets: Default::default(),
+            compare_with: String::new(),
         }
     }
 

@@ -180,6 +180,38 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::CopyMessage if state.place() != Place::Code => return copy_message(state),
+        Action::Compare if matches!(state.place(), Place::Input | Place::Transcript) => {
+            if state.draft().trim().is_empty() {
+                state.toast(
+                    Level::Info,
+                    "type the prompt first, then Ctrl-R to compare models on it",
+                );
+                return Vec::new();
+            }
+            let offer = if state.compare_with.is_empty() {
+                // Two other models the endpoint offers, to start from.
+                let current = state.machine.conv.model.clone();
+                let pool = if state.models.is_empty() {
+                    &state.profile.models
+                } else {
+                    &state.models
+                };
+                pool.iter()
+                    .filter(|m| **m != current)
+                    .take(2)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                state.compare_with.clone()
+            };
+            let title = format!(
+                "Compare {} with (up to 3 models, comma separated; Enter sends)",
+                state.machine.conv.model
+            );
+            open_prompt(state, &title, PromptPurpose::Compare, &offer);
+            return Vec::new();
+        }
         Action::ViewCode if state.place() != Place::Code => {
             state.overlays.push(Overlay::Code { tab: 0, scroll: 0 });
             return Vec::new();
@@ -637,6 +669,26 @@ fn submit_prompt(state: &mut State) -> Vec<Command> {
             id,
             title: text.trim().to_string(),
         }],
+        PromptPurpose::Compare => {
+            let mut models = vec![state.machine.conv.model.clone()];
+            for m in text
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+            {
+                if !models.iter().any(|x| x == m) && models.len() < 4 {
+                    models.push(m.to_string());
+                }
+            }
+            if models.len() < 2 {
+                prompt.error = Some("name at least one other model".into());
+                return Vec::new();
+            }
+            state.compare_with = models[1..].join(", ");
+            state.overlays.pop();
+            let text = state.draft();
+            return send(state, Input::Compare { text, models });
+        }
         PromptPurpose::Param(field) => {
             match params::set(field, &mut state.machine.conv.params, &text) {
                 Ok(()) => vec![Command::Effects(vec![Effect::Save])],

@@ -58,6 +58,8 @@ pub struct Mock {
     replies: Arc<Mutex<Vec<Reply>>>,
     /// Connections closed by the client while we were still streaming.
     pub closed_early: Arc<Mutex<u32>>,
+    /// Requests for this model get a 400 (to fail one target of a comparison).
+    failing_model: Arc<Mutex<Option<String>>>,
 }
 
 pub const USAGE: &str = r#"{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":1000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":120,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#;
@@ -71,6 +73,7 @@ impl Mock {
             received: Arc::default(),
             replies: Arc::default(),
             closed_early: Arc::default(),
+            failing_model: Arc::default(),
         };
         let m = mock.clone();
         tokio::spawn(async move {
@@ -96,6 +99,10 @@ impl Mock {
             });
         });
         rx.recv().unwrap()
+    }
+
+    pub fn fail_model(&self, model: &str) {
+        *self.failing_model.lock().unwrap() = Some(model.to_string());
     }
 
     pub fn push(&self, reply: Reply) {
@@ -150,6 +157,13 @@ impl Mock {
             let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
             let model = body["model"].as_str().unwrap_or("gpt-4o-mini").to_string();
             let stream = body["stream"].as_bool().unwrap_or(false);
+            if self.failing_model.lock().unwrap().as_deref() == Some(model.as_str()) {
+                let body = format!(
+                    r#"{{"error":{{"message":"The model `{model}` does not exist","type":"invalid_request_error","code":"model_not_found"}}}}"#
+                );
+                respond(&mut sock, 404, "application/json", body.as_bytes(), &[]).await;
+                continue;
+            }
             let reply = {
                 let mut r = self.replies.lock().unwrap();
                 if r.is_empty() {

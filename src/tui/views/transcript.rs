@@ -11,6 +11,7 @@ use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
 use crate::tui::state::{Focus, State};
+use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
 
 /// One message as header, body, numbers and a blank line: its height, and its
@@ -22,11 +23,18 @@ fn block(
     id: NodeId,
     limit: usize,
 ) -> (usize, Vec<Line<'static>>) {
+    let conv = &state.machine.conv;
+    if let Some(parent) = conv.nodes[id].parent
+        && conv.nodes[parent].compare
+        && conv.nodes[parent].children.len() > 1
+    {
+        return compare_block(state, cache, index, parent, limit);
+    }
     let theme = &state.theme;
     let conv = &state.machine.conv;
     let node = &conv.nodes[id];
     let selected = state.focus == Focus::Transcript && state.selected == Some(index);
-    let streaming = state.machine.stream.as_ref().is_some_and(|s| s.node == id);
+    let streaming = state.machine.is_streaming_node(id);
     let mut lines = Vec::new();
 
     let (name, look) = match node.role {
@@ -84,6 +92,97 @@ fn block(
     out.extend(body[body_skip..].iter().cloned());
     out.extend(tail.into_iter().skip(tail_skip));
     (total, out)
+}
+
+/// The answers to a compared question, side by side: model, answer, numbers.
+/// The one the conversation continues with is marked ●; h/l switch it.
+fn compare_block(
+    state: &State,
+    cache: &mut RenderCache,
+    index: usize,
+    question: NodeId,
+    limit: usize,
+) -> (usize, Vec<Line<'static>>) {
+    let theme = &state.theme;
+    let conv = &state.machine.conv;
+    let answers: Vec<NodeId> = conv.nodes[question]
+        .children
+        .iter()
+        .copied()
+        .take(4)
+        .collect();
+    let active = conv.nodes[question]
+        .children
+        .get(conv.nodes[question].active)
+        .copied();
+    let selected = state.focus == Focus::Transcript && state.selected == Some(index);
+    let n = answers.len();
+    let width = usize::from(cache.width());
+    let col = (width.saturating_sub(3 * (n - 1)) / n).max(8);
+    let mut columns: Vec<Vec<Line<'static>>> = Vec::new();
+    for &id in &answers {
+        let node = &conv.nodes[id];
+        let streaming = state.machine.is_streaming_node(id);
+        let model = node
+            .meta
+            .as_ref()
+            .and_then(|m| m.model.clone())
+            .unwrap_or_default();
+        let mark = if Some(id) == active { "● " } else { "○ " };
+        let mut header = Line::from(vec![
+            Span::styled(mark, theme.style(Look::Accent)),
+            Span::styled(
+                truncate(&model, col.saturating_sub(2)),
+                theme.style(Look::Assistant),
+            ),
+        ]);
+        if selected && Some(id) == active {
+            header = header.patch_style(theme.style(Look::Selection));
+        }
+        let mut lines = vec![header];
+        if streaming && node.content.is_empty() {
+            lines.push(Line::styled("waiting…", theme.style(Look::Muted)));
+        }
+        lines.extend(
+            cache
+                .column(id, &node.content, streaming, col as u16, theme)
+                .iter()
+                .cloned(),
+        );
+        if let Some(meta) = &node.meta
+            && let Some(line) = meta_line(state, meta, streaming)
+        {
+            // The numbers wrap inside the column.
+            let spans: Vec<Span<'static>> = line.spans.into_iter().collect();
+            lines.extend(
+                crate::tui::widgets::wrap::wrap(&spans, col)
+                    .into_iter()
+                    .map(Line::from),
+            );
+        }
+        columns.push(lines);
+    }
+    let height = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let sep = Span::styled(" │ ", theme.style(Look::Border));
+    let mut rows: Vec<Line<'static>> = (0..height)
+        .map(|r| {
+            let mut spans = Vec::new();
+            for (c, column) in columns.iter().enumerate() {
+                if c > 0 {
+                    spans.push(sep.clone());
+                }
+                let line = column.get(r).cloned().unwrap_or_default();
+                let used = line.width();
+                spans.extend(line.spans);
+                spans.push(Span::raw(" ".repeat(col.saturating_sub(used))));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    rows.push(Line::default());
+    let total = rows.len();
+    let skip = total.saturating_sub(limit);
+    (total, rows.split_off(skip))
 }
 
 /// The numbers under an answer: tokens, cost, speed, finish — or what went wrong.
