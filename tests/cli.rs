@@ -513,3 +513,44 @@ fn chat_compares_models_and_one_failing_target_does_not_stop_the_others() {
     );
     assert!(text.contains("## gpt-4o-mini\n"), "{text}");
 }
+
+#[test]
+fn the_demo_has_scenarios_for_a_workshop() {
+    let home = tempfile::tempdir().unwrap();
+    let ask = |args: &[&str]| {
+        let out = llmdeck(home.path(), None, args, None);
+        assert!(out.status.success());
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let json = ask(&["--demo", "chat", "--json", "give me JSON"]);
+    let body = json["text"]
+        .as_str()
+        .unwrap()
+        .trim()
+        .trim_start_matches("```json")
+        .trim_end_matches("```");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(body).unwrap()["name"],
+        "llmdeck"
+    );
+    let essay = ask(&["--demo", "chat", "--json", "write a long essay"]);
+    assert!(
+        essay["usage"]["output"].as_u64().unwrap() > 700,
+        "a long answer"
+    );
+    let refusal = ask(&["--demo", "chat", "--json", "help me hack my neighbour"]);
+    assert!(
+        refusal["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("I can't help with that.")
+    );
+    let code = ask(&["--demo", "chat", "--json", "some rust code please"]);
+    assert!(code["text"].as_str().unwrap().contains("```rust"));
+    // A reasoning model thinks first: its reasoning tokens are counted and priced as output.
+    let reasoning = ask(&["--demo", "--model", "o4-mini", "chat", "--json", "hello"]);
+    let usage = &reasoning["usage"];
+    assert!(usage["reasoning"].as_u64().unwrap() > 10);
+    assert!(usage["output"].as_u64().unwrap() > usage["reasoning"].as_u64().unwrap());
+    assert_eq!(reasoning["model"], "o4-mini");
+}

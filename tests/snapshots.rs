@@ -93,7 +93,7 @@ impl Harness {
     }
 }
 
-fn demo_answer(prompt: &str) -> Vec<&'static str> {
+fn demo_answer(prompt: &str) -> Vec<String> {
     let req = llmdeck::chat::request::ChatRequest {
         model: "gpt-4o-mini".into(),
         messages: vec![llmdeck::chat::request::WireMessage {
@@ -102,7 +102,10 @@ fn demo_answer(prompt: &str) -> Vec<&'static str> {
         }],
         params: Default::default(),
     };
-    demo::pieces(demo::answer_for(&req))
+    demo::pieces(&demo::answer_for(&req))
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]

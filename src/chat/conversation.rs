@@ -54,6 +54,9 @@ pub struct AnswerMeta {
     pub finish: Option<FinishReason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The reasoning summary a reasoning model streamed before its answer.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reasoning: String,
 }
 
 impl AnswerMeta {

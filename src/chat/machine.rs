@@ -271,7 +271,12 @@ impl Machine {
                 self.conv.nodes[node].content.push_str(&text);
                 vec![Effect::Journal { node, text }]
             }
-            StreamEvent::ReasoningDelta(_) | StreamEvent::ToolCallDelta { .. } => {
+            StreamEvent::ReasoningDelta(text) => {
+                stream.first_token.get_or_insert(now);
+                meta.reasoning.push_str(&text);
+                Vec::new()
+            }
+            StreamEvent::ToolCallDelta { .. } => {
                 stream.first_token.get_or_insert(now);
                 Vec::new()
             }

@@ -91,8 +91,80 @@ for chunk in stream:
 | `?` / `F1` | every key of this pane |
 "#;
 
+const JSON_ANSWER: &str = r#"```json
+{
+  "name": "llmdeck",
+  "kind": "terminal developer console",
+  "panes": ["Playground", "Spend", "Library"],
+  "offline_demo": true,
+  "cost_usd": 0.0,
+  "tags": ["openai", "tui", "rust"]
+}
+```
+"#;
+
+const REFUSAL: &str = "I can't help with that. If you're testing how your app handles refusals, \
+this is what one looks like: a short, polite answer that ends normally, with its tokens \
+counted and priced like any other.";
+
+const ESSAY_PARAGRAPH: &str = "Terminal tools earn their place by being there when you need them: they start \
+instantly, they work over SSH, and they never ask you to leave the keyboard. A console for language \
+models adds one more duty, which is honesty about cost. Every answer has a price, and a tool that \
+shows it next to the words changes how people prompt: they notice when a long system prompt is \
+resent on every turn, when a cheaper model would have done, when a test suite quietly doubled the \
+bill. ";
+
+/// Which canned answer a prompt gets: the scenarios a workshop can show with no key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    Code,
+    Table,
+    Json,
+    Essay,
+    Refusal,
+    General,
+}
+
+impl Scenario {
+    pub fn for_prompt(prompt: &str) -> Self {
+        let p = prompt.to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| p.contains(w));
+        if has(&["json", "schema", "structured"]) {
+            Self::Json
+        } else if has(&["essay", "story", "long", "article"]) {
+            Self::Essay
+        } else if has(&["hack", "weapon", "steal", "malware", "refuse"]) {
+            Self::Refusal
+        } else if has(&["code", "rust", "function", "python", "program", "file"]) {
+            Self::Code
+        } else if has(&["table", "compare", "model", "price", "cost"]) {
+            Self::Table
+        } else {
+            Self::General
+        }
+    }
+
+    pub fn answer(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Self::Code => CODE_ANSWER.into(),
+            Self::Table => TABLE_ANSWER.into(),
+            Self::Json => JSON_ANSWER.into(),
+            Self::Refusal => REFUSAL.into(),
+            Self::General => GENERAL_ANSWER.into(),
+            Self::Essay => {
+                let mut essay = String::from("## Why terminal tools last\n\n");
+                for _ in 0..8 {
+                    essay.push_str(ESSAY_PARAGRAPH);
+                    essay.push_str("\n\n");
+                }
+                essay.into()
+            }
+        }
+    }
+}
+
 /// The answer the demo gives to a request, chosen from the last user message.
-pub fn answer_for(req: &ChatRequest) -> &'static str {
+pub fn answer_for(req: &ChatRequest) -> std::borrow::Cow<'static, str> {
     let last = req
         .messages
         .iter()
@@ -100,14 +172,15 @@ pub fn answer_for(req: &ChatRequest) -> &'static str {
         .find(|m| m.role == crate::chat::request::WireRole::User)
         .map(|m| m.content.to_lowercase())
         .unwrap_or_default();
-    let has = |words: &[&str]| words.iter().any(|w| last.contains(w));
-    if has(&["code", "rust", "function", "python", "program", "file"]) {
-        CODE_ANSWER
-    } else if has(&["table", "compare", "model", "price", "cost"]) {
-        TABLE_ANSWER
-    } else {
-        GENERAL_ANSWER
-    }
+    Scenario::for_prompt(&last).answer()
+}
+
+/// What a reasoning model "thinks" before it answers, in the demo.
+const THOUGHTS: &str = "The user wants a clear answer. Consider the options, weigh cost against quality, \
+and check the edge cases before answering.";
+
+fn pieces_of(text: &'static str) -> Vec<&'static str> {
+    pieces(text)
 }
 
 /// Splits text into token-sized pieces (about four characters, on word edges).
@@ -138,7 +211,7 @@ pub async fn stream(
     emit: &mut (dyn FnMut(StreamEvent) + Send),
 ) {
     let answer = answer_for(req);
-    let pieces = pieces(answer);
+    let pieces = pieces(&answer);
     // A short "thinking" pause so the time to first token is visible.
     tokio::time::sleep(Duration::from_millis(if tokens_per_second == 0 {
         0
@@ -151,6 +224,19 @@ pub async fn stream(
     });
     let gap =
         (tokens_per_second > 0).then(|| Duration::from_secs_f64(1.0 / tokens_per_second as f64));
+    // A reasoning model thinks first, slowly: its reasoning tokens are counted and priced as output.
+    let thoughts = if crate::chat::params::is_reasoning_model(&req.model) {
+        pieces_of(THOUGHTS)
+    } else {
+        Vec::new()
+    };
+    let mut ticker = gap.map(|g| tokio::time::interval(g * 3));
+    for piece in &thoughts {
+        if let Some(t) = ticker.as_mut() {
+            t.tick().await;
+        }
+        emit(StreamEvent::ReasoningDelta(piece.to_string()));
+    }
     let mut ticker = gap.map(tokio::time::interval);
     for piece in &pieces {
         if let Some(t) = ticker.as_mut() {
@@ -167,7 +253,8 @@ pub async fn stream(
     emit(StreamEvent::Finish(FinishReason::Stop));
     emit(StreamEvent::Usage(Usage {
         input,
-        output: pieces.len() as u64,
+        output: (pieces.len() + thoughts.len()) as u64,
+        reasoning: thoughts.len() as u64,
         source: UsageSource::Reported,
         ..Usage::default()
     }));

@@ -11,6 +11,7 @@ use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
 use crate::tui::state::{Focus, State};
+use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
 
@@ -68,10 +69,39 @@ fn block(
     }
     lines.push(header);
 
+    let reasoning = node
+        .meta
+        .as_ref()
+        .map(|m| m.reasoning.as_str())
+        .unwrap_or("");
     if streaming && node.content.is_empty() {
+        let text = if reasoning.is_empty() {
+            "waiting for the first token…".to_string()
+        } else {
+            // The latest of the model's thinking, dimmed, until the answer begins.
+            let tail: String = reasoning
+                .chars()
+                .rev()
+                .take(70)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("thinking… {}", inert(tail.trim()))
+        };
         lines.push(Line::styled(
-            "waiting for the first token…",
-            theme.style(Look::Muted),
+            text,
+            theme
+                .style(Look::Muted)
+                .add_modifier(ratatui::style::Modifier::ITALIC),
+        ));
+    } else if !reasoning.is_empty() {
+        let words = reasoning.split_whitespace().count();
+        lines.push(Line::styled(
+            format!("▸ reasoned first ({words} words of summary)"),
+            theme
+                .style(Look::Muted)
+                .add_modifier(ratatui::style::Modifier::ITALIC),
         ));
     }
     let mut tail = Vec::with_capacity(2);
