@@ -270,3 +270,22 @@ fn compared_answers_stand_side_by_side() {
     h.machine(Input::Stream(ids[0], StreamEvent::End));
     insta::assert_snapshot!("compare_streaming", h.screen(100, 16));
 }
+
+#[test]
+fn presenter_mode_hides_hosts_and_shows_the_keys() {
+    let mut h = Harness::new();
+    h.state.presenter = true;
+    h.state.theme = Theme::built_in("presenter").unwrap();
+    h.type_text("hello room");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.stream(StreamEvent::TextDelta("Welcome, everyone.".into()));
+    h.stream(StreamEvent::End);
+    h.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+    h.key(KeyCode::Esc, KeyModifiers::NONE);
+    h.key(KeyCode::Char('o'), KeyModifiers::CONTROL);
+    assert!(
+        h.state.overlays.is_empty(),
+        "no conversation list on a projector"
+    );
+    insta::assert_snapshot!("presenter", h.screen(80, 14));
+}

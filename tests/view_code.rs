@@ -74,7 +74,7 @@ fn curl_sends_exactly_the_bytes_llmdeck_sends() {
             .unwrap()
             .stream_chat(&request(), &mut |_| {}),
     );
-    let curl = &snippets(&p, &request())[0];
+    let curl = &snippets(&p, &request(), false)[0];
     assert_eq!(curl.label, "curl");
     assert!(
         !curl.code.contains("sk-view-code-secret"),
@@ -107,7 +107,7 @@ fn curl_sends_exactly_the_bytes_llmdeck_sends() {
 fn python_node_and_rust_carry_the_same_body_and_parse() {
     let mock = Mock::start_in_background();
     let p = profile(&mock);
-    let all = snippets(&p, &request());
+    let all = snippets(&p, &request(), false);
     let Endpoint::Http(ep) = &p.endpoint else {
         unreachable!()
     };
@@ -157,4 +157,51 @@ fn python_node_and_rust_carry_the_same_body_and_parse() {
     }
     assert!(all[3].code.contains("r#\"") || all[3].code.contains("r##\""));
     assert!(all[3].code.contains("create_stream(request)"));
+}
+
+#[test]
+fn presenter_mode_shows_ids_and_hosts_as_variables() {
+    let mock = Mock::start_in_background();
+    let all = snippets(&profile(&mock), &request(), true);
+    for s in &all {
+        assert!(!s.code.contains("org-123"), "{}", s.label);
+        assert!(!s.code.contains("127.0.0.1"), "{}", s.label);
+    }
+    assert!(
+        all[0]
+            .code
+            .contains("-H \"OpenAI-Organization: $OPENAI_ORG_ID\""),
+        "{}",
+        all[0].code
+    );
+    assert!(
+        all[0]
+            .code
+            .starts_with("curl \"$OPENAI_BASE_URL/chat/completions\"")
+    );
+    assert!(
+        all[1]
+            .code
+            .contains("organization=os.environ[\"OPENAI_ORG_ID\"]")
+    );
+    assert!(all[2].code.contains("baseURL: process.env.OPENAI_BASE_URL"));
+    assert!(
+        all[3]
+            .code
+            .contains(".with_org_id(std::env::var(\"OPENAI_ORG_ID\")?)")
+    );
+    // The presenter's curl still runs, with the ids and the host from the environment.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&all[0].code)
+        .env("MOCK_KEY", "sk-x")
+        .env("OPENAI_ORG_ID", "org-from-env")
+        .env("OPENAI_BASE_URL", &mock.base_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        mock.chat_requests()[0].header("openai-organization"),
+        Some("org-from-env")
+    );
 }

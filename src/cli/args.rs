@@ -37,6 +37,10 @@ pub struct Global {
     /// Use the offline demo provider (no network, no key)
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Presenter mode: hides hosts, organization and project ids and the conversation
+    /// list, uses the bold high-contrast theme, and shows the keys pressed
+    #[arg(long, global = true)]
+    pub presenter: bool,
     /// Append a log of requests, statuses and retries to FILE (keys are redacted)
     #[arg(long, global = true, env = "LLMDECK_LOG", value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,

@@ -41,7 +41,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     let result = match cli.command {
-        None => crate::tui::app::run(ctx, cli.global.theme).map_err(|e| e.to_string()),
+        None => crate::tui::app::run(ctx, cli.global.theme, cli.global.presenter)
+            .map_err(|e| e.to_string()),
         Some(Cmd::Chat(args)) => {
             warn_all(&ctx);
             chat::run(&ctx, args, &cli.global.model)

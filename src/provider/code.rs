@@ -32,8 +32,17 @@ fn endpoint(profile: &Profile) -> HttpEndpoint {
     }
 }
 
-pub fn snippets(profile: &Profile, req: &ChatRequest) -> Vec<Snippet> {
-    let ep = endpoint(profile);
+/// `presenter`: organization and project ids and a non-OpenAI host are shown as
+/// environment variables, so a projector never displays them.
+pub fn snippets(profile: &Profile, req: &ChatRequest, presenter: bool) -> Vec<Snippet> {
+    let mut ep = endpoint(profile);
+    if presenter {
+        ep.organization = ep.organization.map(|_| "$OPENAI_ORG_ID".into());
+        ep.project = ep.project.map(|_| "$OPENAI_PROJECT_ID".into());
+        if ep.base_url != OPENAI_BASE_URL {
+            ep.base_url = "$OPENAI_BASE_URL".into();
+        }
+    }
     let body = String::from_utf8(chat_body(&ep, req)).expect("JSON is UTF-8");
     let pretty = serde_json::to_string_pretty(
         &serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON"),
@@ -67,6 +76,37 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// A URL or header: double-quoted when presenter mode put an `$OPENAI_...`
+/// variable in it (so the shell fills it in), single-quoted otherwise.
+fn shell_arg(s: &str) -> String {
+    if s.contains("$OPENAI_") && !s.contains(['"', '`', '\\']) {
+        return format!("\"{s}\"");
+    }
+    shell_quote(s)
+}
+
+/// A value that may be `$NAME` (read from the environment) in each language.
+fn py_value(s: &str) -> String {
+    match s.strip_prefix('$') {
+        Some(var) => format!("os.environ[{}]", py_str(var)),
+        None => py_str(s),
+    }
+}
+
+fn js_value(s: &str) -> String {
+    match s.strip_prefix('$') {
+        Some(var) => format!("process.env.{var}"),
+        None => py_str(s),
+    }
+}
+
+fn rs_value(s: &str) -> String {
+    match s.strip_prefix('$') {
+        Some(var) => format!("std::env::var({})?", py_str(var)),
+        None => py_str(s),
+    }
+}
+
 /// Headers other than the key, as (name, value).
 fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -83,7 +123,7 @@ fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
 fn curl(ep: &HttpEndpoint, body: &str) -> String {
     let mut s = format!(
         "curl {} \\\n  -H 'Content-Type: application/json' \\\n",
-        shell_quote(&url(ep, "/chat/completions"))
+        shell_arg(&url(ep, "/chat/completions"))
     );
     match ep.auth {
         AuthStyle::Bearer => s.push_str(&format!(
@@ -93,7 +133,7 @@ fn curl(ep: &HttpEndpoint, body: &str) -> String {
         AuthStyle::ApiKey => s.push_str(&format!("  -H \"api-key: ${}\" \\\n", ep.key_env)),
     }
     for (k, v) in plain_headers(ep) {
-        s.push_str(&format!("  -H {} \\\n", shell_quote(&format!("{k}: {v}"))));
+        s.push_str(&format!("  -H {} \\\n", shell_arg(&format!("{k}: {v}"))));
     }
     s.push_str(&format!("  --data-binary {}\n", shell_quote(body)));
     s
@@ -105,14 +145,14 @@ fn py_str(s: &str) -> String {
 
 fn python(ep: &HttpEndpoint, body: &str) -> String {
     let mut args = vec![
-        format!("    base_url={},", py_str(&ep.base_url)),
+        format!("    base_url={},", py_value(&ep.base_url)),
         format!("    api_key=os.environ[{}],", py_str(&ep.key_env)),
     ];
     if let Some(o) = &ep.organization {
-        args.push(format!("    organization={},", py_str(o)));
+        args.push(format!("    organization={},", py_value(o)));
     }
     if let Some(p) = &ep.project {
-        args.push(format!("    project={},", py_str(p)));
+        args.push(format!("    project={},", py_value(p)));
     }
     let mut headers: Vec<(String, String)> = ep
         .headers
@@ -153,14 +193,14 @@ fn python(ep: &HttpEndpoint, body: &str) -> String {
 
 fn node(ep: &HttpEndpoint, body: &str) -> String {
     let mut args = vec![
-        format!("  baseURL: {},", py_str(&ep.base_url)),
+        format!("  baseURL: {},", js_value(&ep.base_url)),
         format!("  apiKey: process.env.{},", ep.key_env),
     ];
     if let Some(o) = &ep.organization {
-        args.push(format!("  organization: {},", py_str(o)));
+        args.push(format!("  organization: {},", js_value(o)));
     }
     if let Some(p) = &ep.project {
-        args.push(format!("  project: {},", py_str(p)));
+        args.push(format!("  project: {},", js_value(p)));
     }
     let mut headers: Vec<String> = ep
         .headers
@@ -196,14 +236,14 @@ fn rust(ep: &HttpEndpoint, body: &str) -> String {
     }
     let mut config = format!(
         "OpenAIConfig::new()\n        .with_api_base({})\n        .with_api_key(std::env::var({})?)",
-        py_str(&ep.base_url),
+        rs_value(&ep.base_url),
         py_str(&ep.key_env)
     );
     if let Some(o) = &ep.organization {
-        config.push_str(&format!("\n        .with_org_id({})", py_str(o)));
+        config.push_str(&format!("\n        .with_org_id({})", rs_value(o)));
     }
     if let Some(p) = &ep.project {
-        config.push_str(&format!("\n        .with_project_id({})", py_str(p)));
+        config.push_str(&format!("\n        .with_project_id({})", rs_value(p)));
     }
     format!(
         "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, types::chat::CreateChatCompletionRequest}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n    let request: CreateChatCompletionRequest = serde_json::from_str(r{hashes}\"\n{body}\n\"{hashes})?;\n    let mut stream = client.chat().create_stream(request).await?;\n    while let Some(chunk) = stream.next().await {{\n        for choice in chunk?.choices {{\n            if let Some(text) = choice.delta.content {{\n                print!(\"{{text}}\");\n            }}\n        }}\n    }}\n    println!();\n    Ok(())\n}}\n"

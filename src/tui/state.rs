@@ -134,6 +134,10 @@ pub struct State {
     pub budgets: crate::usage::budget::Budgets,
     /// The models last compared with, offered again.
     pub compare_with: String,
+    /// Presenter mode: no hosts or ids on screen, no conversation list, keys shown.
+    pub presenter: bool,
+    /// The last keys pressed (presenter mode shows them to the audience).
+    pub keys_shown: std::collections::VecDeque<String>,
 }
 
 impl State {
@@ -171,6 +175,8 @@ impl State {
             totals: None,
             budgets: Default::default(),
             compare_with: String::new(),
+            presenter: false,
+            keys_shown: Default::default(),
         }
     }
 
@@ -240,6 +246,15 @@ impl State {
 
     pub fn viewport_rows(&self) -> usize {
         usize::from(self.viewport.max(4))
+    }
+
+    /// The endpoint host as it may be shown (never in presenter mode).
+    pub fn shown_host(&self) -> String {
+        if self.presenter && !self.profile.is_demo() {
+            "●●●".into()
+        } else {
+            self.profile.host()
+        }
     }
 
     /// The node id of the selected message, if any.

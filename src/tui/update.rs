@@ -77,6 +77,15 @@ pub fn on_event(state: &mut State, event: &Event) -> Vec<Command> {
 fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
     let place = state.place();
     if let Some(action) = state.keymap.action(place, key) {
+        if state.presenter {
+            // The audience sees the keys that do something, not every letter typed.
+            state
+                .keys_shown
+                .push_back(super::keymap::Chord::from_event(key).label());
+            while state.keys_shown.len() > 8 {
+                state.keys_shown.pop_front();
+            }
+        }
         return apply(state, action);
     }
     if !place.takes_text() {
@@ -153,6 +162,13 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Action::NewConversation if !matches!(state.place(), Place::Picker) => {
             state.overlays.clear();
             return vec![Command::NewConversation];
+        }
+        Action::Conversations if state.presenter => {
+            state.toast(
+                Level::Info,
+                "the conversation list is hidden in presenter mode",
+            );
+            return Vec::new();
         }
         Action::Conversations => {
             state
@@ -725,7 +741,8 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Command> {
 }
 
 fn code_action(state: &mut State, action: Action) -> Vec<Command> {
-    let snippets = crate::provider::code::snippets(&state.profile, &state.pending_request());
+    let snippets =
+        crate::provider::code::snippets(&state.profile, &state.pending_request(), state.presenter);
     let Some(Overlay::Code { tab, scroll }) = state.overlays.last_mut() else {
         return Vec::new();
     };

@@ -63,12 +63,14 @@ enum Msg {
     Quit,
 }
 
-pub fn run(ctx: Context, theme: Option<String>) -> anyhow::Result<()> {
+pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let theme = theme.or_else(|| presenter.then(|| "presenter".to_string()));
         let mut app = App::new(ctx, theme);
+        app.state.presenter = presenter;
         app.run().await
     })
 }

@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
     if state.pane == super::state::Pane::Spend {
         playground::title_bar(frame, areas.title, state);
         let body = ratatui::layout::Rect {
-            height: areas.status.y.saturating_sub(areas.transcript.y),
+            height: areas.keys.y.saturating_sub(areas.transcript.y),
             ..areas.transcript
         };
         spend::draw(frame, body, state);
@@ -25,5 +25,6 @@ pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
     } else {
         playground::draw(frame, &areas, state, cache);
     }
+    playground::keys_strip(frame, areas.keys, state);
     overlays::draw(frame, state);
 }

@@ -257,7 +257,8 @@ fn parameters(frame: &mut Frame, state: &State, selected: usize) {
 
 fn code(frame: &mut Frame, state: &State, tab: usize, scroll: u16) {
     let t = &state.theme;
-    let snippets = crate::provider::code::snippets(&state.profile, &state.pending_request());
+    let snippets =
+        crate::provider::code::snippets(&state.profile, &state.pending_request(), state.presenter);
     let area = centered(
         frame.area(),
         frame.area().width.saturating_sub(4),

@@ -15,16 +15,19 @@ pub struct Areas {
     pub title: Rect,
     pub transcript: Rect,
     pub input: Rect,
+    /// The keys-pressed strip of presenter mode (no height otherwise).
+    pub keys: Rect,
     pub status: Rect,
 }
 
 pub fn layout(area: Rect, state: &State) -> Areas {
     let draft_lines = state.input.lines().len() as u16;
     let input_height = (draft_lines + 2).clamp(3, (area.height / 3).max(3));
-    let [title, transcript, input, status] = Layout::vertical([
+    let [title, transcript, input, keys, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(input_height),
+        Constraint::Length(u16::from(state.presenter)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -32,8 +35,23 @@ pub fn layout(area: Rect, state: &State) -> Areas {
         title,
         transcript,
         input,
+        keys,
         status,
     }
+}
+
+/// Presenter mode: the last keys pressed, for the audience to follow.
+pub fn keys_strip(frame: &mut Frame, area: Rect, state: &State) {
+    if area.height == 0 {
+        return;
+    }
+    let t = &state.theme;
+    let mut spans = vec![Span::styled(" keys ", t.style(Look::Badge)), Span::raw(" ")];
+    for k in &state.keys_shown {
+        spans.push(Span::styled(format!(" {k} "), t.style(Look::Selection)));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Line::from(spans), area);
 }
 
 pub fn draw(frame: &mut Frame, areas: &Areas, state: &State, cache: &mut RenderCache) {
@@ -64,6 +82,10 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
         Span::styled(format!(" {} ", state.machine.conv.display_title()), bar),
     ];
     let mut right = Vec::new();
+    if state.presenter {
+        right.push(Span::styled(" PRESENTING ", t.style(Look::Badge)));
+        right.push(Span::styled(" ", bar));
+    }
     if state.profile.is_demo() {
         right.push(Span::styled(
             " DEMO · offline, no key ",

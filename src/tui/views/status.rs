@@ -20,7 +20,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Span::styled(format!(" {}", conv.model), bar.patch(t.style(Look::Accent))),
         sep.clone(),
         Span::styled(
-            format!("{} @ {}", state.profile.name, state.profile.host()),
+            format!("{} @ {}", state.profile.name, state.shown_host()),
             bar,
         ),
     ];
