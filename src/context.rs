@@ -15,6 +15,8 @@ pub struct Context {
     pub profile: Profile,
     pub prices: Arc<PriceTable>,
     pub warnings: Vec<String>,
+    /// Recording or replaying this session's answers.
+    pub session: crate::provider::Session,
 }
 
 impl Context {
@@ -37,11 +39,23 @@ impl Context {
             profile,
             prices: Arc::new(prices),
             warnings,
+            session: Default::default(),
         })
     }
 
     pub fn timeouts(&self) -> Timeouts {
         self.settings.timeouts
+    }
+
+    /// The provider for `profile`, recording or replaying as the session asks.
+    pub fn provider(
+        &self,
+        profile: &crate::config::Profile,
+        demo_speed: u32,
+    ) -> Result<crate::provider::Provider, String> {
+        crate::provider::Provider::new(profile, self.timeouts(), demo_speed)
+            .map_err(|e| e.to_string())?
+            .with_session(&self.session)
     }
 
     pub fn demo_speed(&self) -> u32 {

@@ -554,3 +554,121 @@ fn the_demo_has_scenarios_for_a_workshop() {
     assert!(usage["output"].as_u64().unwrap() > usage["reasoning"].as_u64().unwrap());
     assert_eq!(reasoning["model"], "o4-mini");
 }
+
+#[test]
+fn a_recorded_session_replays_offline_at_its_pace() {
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Stream {
+        pieces: vec!["Rehearsed".into(), " answer".into(), " here.".into()],
+        finish: "stop".into(),
+        gap_ms: 150,
+    });
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("demo.json");
+    let file_arg = file.to_str().unwrap();
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "--record",
+            file_arg,
+            "chat",
+            "--model",
+            "gpt-4o",
+            "Tell the room",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recording = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        recording.contains("Tell the room"),
+        "it says which request it answers"
+    );
+    assert!(!recording.contains("sk-cli-test"), "no key in a recording");
+    let served = mock.chat_requests().len();
+
+    // Replay with no endpoint at all: the network is unused.
+    let started = std::time::Instant::now();
+    let out = llmdeck(
+        home.path(),
+        None,
+        &[
+            "--replay",
+            file_arg,
+            "chat",
+            "--model",
+            "gpt-4o",
+            "--json",
+            "Tell the room",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["text"], "Rehearsed answer here.");
+    assert_eq!(
+        v["usage"]["input"], 1200,
+        "usage replays too, so costs show"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(400),
+        "at the recorded pace"
+    );
+    assert_eq!(mock.chat_requests().len(), served);
+
+    let started = std::time::Instant::now();
+    let out = llmdeck(
+        home.path(),
+        None,
+        &[
+            "--replay",
+            file_arg,
+            "--replay-speed",
+            "0",
+            "chat",
+            "--model",
+            "gpt-4o",
+            "Tell the room",
+        ],
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Rehearsed answer here.\n"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(400),
+        "or at once"
+    );
+
+    let out = llmdeck(
+        home.path(),
+        None,
+        &[
+            "--replay",
+            file_arg,
+            "chat",
+            "--model",
+            "gpt-4o",
+            "Something unrehearsed",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "no recording answers this request (gpt-4o, last message \"Something unrehearsed\")"
+        ),
+        "{err}"
+    );
+}

@@ -41,6 +41,15 @@ pub struct Global {
     /// list, uses the bold high-contrast theme, and shows the keys pressed
     #[arg(long, global = true)]
     pub presenter: bool,
+    /// Save every streamed answer, with its timing, to FILE (for --replay)
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<std::path::PathBuf>,
+    /// Answer from a recording instead of the network (a rehearsed demo, offline)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub replay: Option<std::path::PathBuf>,
+    /// Replay pace: 1 as recorded, 2 twice as fast, 0 at once
+    #[arg(long, global = true, default_value_t = 1.0)]
+    pub replay_speed: f64,
     /// Append a log of requests, statuses and retries to FILE (keys are redacted)
     #[arg(long, global = true, env = "LLMDECK_LOG", value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,

@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     if models.len() > 4 {
         return Err("compare at most four models at once".into());
     }
-    let provider = Provider::new(&ctx.profile, ctx.timeouts(), 0).map_err(|e| e.to_string())?;
+    let provider = ctx.provider(&ctx.profile, 0)?;
     let mut conv = Conversation::new(&ctx.profile.model, Utc::now());
     if conv.model.is_empty() {
         return Err("no model: pass --model or set one in the profile".into());

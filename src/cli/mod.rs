@@ -36,9 +36,14 @@ pub fn run(cli: Cli) -> ExitCode {
         model: cli.global.model.first().cloned(),
         demo: cli.global.demo,
     };
-    let ctx = match Context::load(&overrides) {
+    let mut ctx = match Context::load(&overrides) {
         Ok(ctx) => ctx,
         Err(e) => return fail(&e.to_string()),
+    };
+    ctx.session = crate::provider::Session {
+        record: cli.global.record.clone(),
+        replay: cli.global.replay.clone(),
+        replay_speed: cli.global.replay_speed.max(0.0),
     };
     let result = match cli.command {
         None => crate::tui::app::run(ctx, cli.global.theme, cli.global.presenter)

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod event;
 pub mod http;
 pub mod org;
+pub mod replay;
 pub mod sse;
 
 use crate::chat::request::ChatRequest;
@@ -16,8 +17,22 @@ use http::{HttpClient, Timeouts};
 
 #[derive(Debug, Clone)]
 pub enum Provider {
-    Demo { tokens_per_second: u32 },
+    Demo {
+        tokens_per_second: u32,
+    },
     Http(Box<HttpClient>),
+    /// Serves a recording: no network at all.
+    Replay(std::sync::Arc<replay::Player>),
+    /// Any provider, with what it streams saved to a recording.
+    Record(Box<Provider>, std::sync::Arc<replay::Recorder>),
+}
+
+/// `--record` / `--replay`, for every provider a session makes.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub record: Option<std::path::PathBuf>,
+    pub replay: Option<std::path::PathBuf>,
+    pub replay_speed: f64,
 }
 
 impl Provider {
@@ -36,11 +51,35 @@ impl Provider {
         })
     }
 
+    /// Wraps `self` for recording or replaces it by a player, as the session asks.
+    pub fn with_session(self, session: &Session) -> Result<Self, String> {
+        if let Some(path) = &session.replay {
+            let player = replay::Player::new(replay::Recording::load(path)?, session.replay_speed);
+            return Ok(Self::Replay(std::sync::Arc::new(player)));
+        }
+        if let Some(path) = &session.record {
+            let recorder = replay::Recorder::new(path.clone())?;
+            return Ok(Self::Record(Box::new(self), std::sync::Arc::new(recorder)));
+        }
+        Ok(self)
+    }
+
     /// Streams the answer to `req`; the last event is always `End` or `Error`.
     pub async fn stream(&self, req: &ChatRequest, emit: &mut (dyn FnMut(StreamEvent) + Send)) {
         match self {
             Self::Demo { tokens_per_second } => demo::stream(req, *tokens_per_second, emit).await,
             Self::Http(client) => client.stream_chat(req, emit).await,
+            Self::Replay(player) => player.stream(req, emit).await,
+            Self::Record(inner, recorder) => {
+                let start = std::time::Instant::now();
+                let mut events = Vec::new();
+                let mut tee = |ev: StreamEvent| {
+                    events.push((start.elapsed().as_millis() as u64, ev.clone()));
+                    emit(ev);
+                };
+                Box::pin(inner.stream(req, &mut tee)).await;
+                recorder.save(req, events);
+            }
         }
     }
 
@@ -49,6 +88,8 @@ impl Provider {
         match self {
             Self::Demo { .. } => Ok(demo::MODELS.iter().map(|m| m.to_string()).collect()),
             Self::Http(client) => client.list_models().await,
+            Self::Replay(player) => Ok(player.models()),
+            Self::Record(inner, _) => Box::pin(inner.models()).await,
         }
     }
 
@@ -56,7 +97,8 @@ impl Provider {
     pub fn request_body(&self, req: &ChatRequest) -> Vec<u8> {
         match self {
             Self::Http(client) => client.chat_body(req),
-            Self::Demo { .. } => serde_json::to_vec(&chat_completions::body(
+            Self::Record(inner, _) => inner.request_body(req),
+            Self::Demo { .. } | Self::Replay(_) => serde_json::to_vec(&chat_completions::body(
                 req,
                 chat_completions::MaxTokensField::MaxCompletionTokens,
             ))

@@ -136,6 +136,8 @@ pub struct State {
     pub compare_with: String,
     /// Presenter mode: no hosts or ids on screen, no conversation list, keys shown.
     pub presenter: bool,
+    /// "REPLAY" or "REC" when the session replays or records answers.
+    pub session_badge: Option<&'static str>,
     /// The last keys pressed (presenter mode shows them to the audience).
     pub keys_shown: std::collections::VecDeque<String>,
 }
@@ -177,6 +179,7 @@ impl State {
             compare_with: String::new(),
             presenter: false,
             keys_shown: Default::default(),
+            session_badge: None,
         }
     }
 

@@ -174,6 +174,13 @@ impl App {
         let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
         state.profiles = ctx.profile_names();
         state.budgets = ctx.budgets(&ctx.profile);
+        state.session_badge = if ctx.session.replay.is_some() {
+            Some(" REPLAY · offline ")
+        } else if ctx.session.record.is_some() {
+            Some(" REC ")
+        } else {
+            None
+        };
         Self {
             state,
             cache: RenderCache::default(),
@@ -328,16 +335,15 @@ impl App {
     }
 
     fn start_provider(&mut self) {
-        match Provider::new(
-            &self.state.profile,
-            self.ctx.timeouts(),
-            self.ctx.demo_speed(),
-        ) {
+        match self
+            .ctx
+            .provider(&self.state.profile, self.ctx.demo_speed())
+        {
             // The model list is asked for when the picker opens, not at start-up.
             Ok(p) => self.provider = Some(p),
             Err(e) => {
                 self.provider = None;
-                self.state.toast(Level::Error, e.to_string());
+                self.state.toast(Level::Error, e);
             }
         }
     }

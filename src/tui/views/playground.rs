@@ -86,6 +86,10 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
         right.push(Span::styled(" PRESENTING ", t.style(Look::Badge)));
         right.push(Span::styled(" ", bar));
     }
+    if let Some(badge) = state.session_badge {
+        right.push(Span::styled(badge, t.style(Look::Badge)));
+        right.push(Span::styled(" ", bar));
+    }
     if state.profile.is_demo() {
         right.push(Span::styled(
             " DEMO · offline, no key ",
