@@ -67,6 +67,33 @@ impl Context {
         profile.budgets.unwrap_or(self.settings.budgets)
     }
 
+    /// Compare targets from specs like `gpt-4o`, `llama3.2@ollama`, `gpt-4o?temperature=0.2`.
+    pub fn compare_targets(
+        &self,
+        specs: &[String],
+        base: &crate::chat::params::Params,
+    ) -> Result<Vec<crate::chat::compare::Target>, String> {
+        specs
+            .iter()
+            .map(|spec| {
+                let (model, profile, params) = crate::chat::compare::parse(spec, base)?;
+                let profile = match profile {
+                    Some(name) => {
+                        let p = self.switch(&name).map_err(|e| e.to_string())?;
+                        Some((p.name.clone(), p.host()))
+                    }
+                    None => None,
+                };
+                Ok(crate::chat::compare::Target {
+                    model,
+                    profile,
+                    params,
+                    label: spec.trim().to_string(),
+                })
+            })
+            .collect()
+    }
+
     /// Every profile a user can switch to: the configured ones, then the demo.
     pub fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.settings.profiles.keys().cloned().collect();

@@ -672,3 +672,70 @@ fn a_recorded_session_replays_offline_at_its_pace() {
         "{err}"
     );
 }
+
+#[test]
+fn compare_targets_can_be_other_endpoints_or_other_parameters() {
+    let here = Mock::start_in_background();
+    let there = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        format!(
+            "[profiles.other]\nbase_url = \"{}\"\napi_key_env = \"OTHER_KEY\"\n",
+            there.base_url
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
+    cmd.env_clear()
+        .env("LLMDECK_HOME", home.path())
+        .env("OPENAI_BASE_URL", &here.base_url)
+        .env("OPENAI_API_KEY", "sk-here")
+        .env("OTHER_KEY", "sk-there")
+        .args([
+            "chat",
+            "--json",
+            "--model",
+            "gpt-4o",
+            "--model",
+            "gpt-4o@other",
+            "--model",
+            "gpt-4o?temperature=0.1",
+            "Same question",
+        ]);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels: Vec<&str> = v["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["gpt-4o", "gpt-4o@other", "gpt-4o?temperature=0.1"]);
+    let mine = here.chat_requests();
+    assert_eq!(mine.len(), 2);
+    assert!(
+        mine.iter()
+            .any(|r| r.json()["temperature"] == serde_json::json!(0.1))
+    );
+    assert!(mine.iter().any(|r| r.json().get("temperature").is_none()));
+    let theirs = there.chat_requests();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].header("authorization"), Some("Bearer sk-there"));
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let mut profiles: Vec<String> = ledger
+        .prepare("SELECT profile FROM requests ORDER BY profile")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    profiles.dedup();
+    assert_eq!(profiles, ["env", "other"]);
+}

@@ -362,7 +362,7 @@ fn compare_streams_each_model_as_a_sibling_answer_and_records_each() {
         0,
         Input::Compare {
             text: "Which?".into(),
-            models: vec!["gpt-4o".into(), "o4-mini".into()],
+            targets: vec!["gpt-4o".into(), "o4-mini".into()],
         },
     );
     let starts: Vec<(u64, String)> = fx
@@ -371,6 +371,7 @@ fn compare_streams_each_model_as_a_sibling_answer_and_records_each() {
             Effect::Start {
                 request_id,
                 request,
+                ..
             } => Some((*request_id, request.model.clone())),
             _ => None,
         })

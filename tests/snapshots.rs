@@ -60,8 +60,13 @@ impl Harness {
     fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
         let commands = update::on_event(&mut self.state, &Event::Key(KeyEvent::new(code, mods)));
         for c in commands {
-            if let Command::Machine(input) = c {
-                self.machine(input);
+            match c {
+                Command::Machine(input) => self.machine(input),
+                Command::Compare { text, specs } => {
+                    let targets = specs.iter().map(|s| s.as_str().into()).collect();
+                    self.machine(Input::Compare { text, targets });
+                }
+                _ => {}
             }
         }
     }

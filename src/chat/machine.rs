@@ -41,7 +41,7 @@ pub enum Input {
     /// branches of one question, shown side by side; the first one is active.
     Compare {
         text: String,
-        models: Vec<String>,
+        targets: Vec<super::compare::Target>,
     },
     SwitchBranch {
         node: NodeId,
@@ -54,6 +54,8 @@ pub enum Effect {
     Start {
         request_id: u64,
         request: ChatRequest,
+        /// Another profile to send it through (compare), else the conversation's.
+        profile: Option<String>,
     },
     Abort {
         request_id: u64,
@@ -71,6 +73,8 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct ActiveStream {
     pub request_id: u64,
+    /// The profile and host it goes through, when not the conversation's.
+    pub via: Option<(String, String)>,
     pub node: NodeId,
     pub request: ChatRequest,
     started: Instant,
@@ -165,8 +169,8 @@ impl Machine {
                 }
                 effects
             }
-            Input::Compare { text, models } => {
-                if self.is_streaming() || text.trim().is_empty() || models.is_empty() {
+            Input::Compare { text, targets } => {
+                if self.is_streaming() || text.trim().is_empty() || targets.is_empty() {
                     return Vec::new();
                 }
                 let parent = self.conv.last();
@@ -174,8 +178,8 @@ impl Machine {
                 self.conv.nodes[user].compare = true;
                 let mut effects = vec![Effect::Save];
                 let mut first = None;
-                for model in models {
-                    let (node, start) = self.start_one(user, Some(model), now, wall);
+                for target in targets {
+                    let (node, start) = self.start_one(user, Some(target), now, wall);
                     first.get_or_insert(node);
                     effects.push(start);
                 }
@@ -199,23 +203,33 @@ impl Machine {
     fn start_one(
         &mut self,
         user: NodeId,
-        model: Option<String>,
+        target: Option<super::compare::Target>,
         now: Instant,
         wall: DateTime<Utc>,
     ) -> (NodeId, Effect) {
         let mut request = ChatRequest::for_node(&self.conv, user);
-        if let Some(m) = model {
-            request.model = m;
+        let mut label = None;
+        let mut via = None;
+        if let Some(t) = target {
+            request.model = t.model;
+            if let Some(p) = t.params {
+                request.params = p;
+            }
+            via = t.profile;
+            label = Some(t.label);
         }
         let node = self.conv.append(user, Role::Assistant, "");
         if let Some(meta) = self.conv.nodes[node].meta.as_mut() {
             meta.status = AnswerStatus::Streaming;
             meta.model = Some(request.model.clone());
+            meta.target = label;
         }
         let request_id = self.next_request;
         self.next_request += 1;
+        let profile = via.as_ref().map(|(name, _)| name.clone());
         self.streams.push(ActiveStream {
             request_id,
+            via,
             node,
             request: request.clone(),
             started: now,
@@ -228,6 +242,7 @@ impl Machine {
             Effect::Start {
                 request_id,
                 request,
+                profile,
             },
         )
     }
@@ -355,8 +370,16 @@ impl Machine {
             id: uuid::Uuid::now_v7().to_string(),
             ts: wall,
             source: self.origin.source.clone(),
-            profile: self.origin.profile.clone(),
-            host: self.origin.host.clone(),
+            profile: stream
+                .via
+                .as_ref()
+                .map(|v| v.0.clone())
+                .unwrap_or_else(|| self.origin.profile.clone()),
+            host: stream
+                .via
+                .as_ref()
+                .map(|v| v.1.clone())
+                .unwrap_or_else(|| self.origin.host.clone()),
             api: self.origin.api.clone(),
             model_requested: stream.request.model.clone(),
             model_reported: meta.model.clone(),

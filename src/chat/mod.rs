@@ -1,6 +1,7 @@
 //! The conversation: messages in a tree of branches, parameters, the request
 //! they make, the state machine that streams answers into them, and their files.
 
+pub mod compare;
 pub mod conversation;
 pub mod export;
 pub mod machine;

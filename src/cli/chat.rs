@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     let input = if comparing {
         Input::Compare {
             text: prompt,
-            models: models.to_vec(),
+            targets: ctx.compare_targets(models, &machine.conv.params)?,
         }
     } else {
         Input::Send(prompt)
@@ -64,8 +64,14 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     let live = !comparing && !args.json;
     let sanitize = std::io::stdout().is_terminal() && !args.raw;
     let first = machine.handle(input, Instant::now(), Utc::now());
-    let rows =
-        super::runtime()?.block_on(stream_all(&provider, &mut machine, first, live, sanitize));
+    let rows = super::runtime()?.block_on(stream_all(
+        ctx,
+        provider,
+        &mut machine,
+        first,
+        live,
+        sanitize,
+    ));
     record(ctx, &rows);
 
     let conv = &machine.conv;
@@ -88,7 +94,13 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     } else if comparing {
         for (id, meta) in &metas {
             let text = &conv.nodes[*id].content;
-            println!("## {}\n", meta.model.as_deref().unwrap_or("?"));
+            println!(
+                "## {}\n",
+                meta.target
+                    .as_deref()
+                    .or(meta.model.as_deref())
+                    .unwrap_or("?")
+            );
             let shown = if sanitize { inert(text) } else { text.into() };
             println!("{}\n\n_{}_\n", shown.trim_end(), summary(meta));
         }
@@ -123,7 +135,8 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
 /// Runs every started request concurrently and feeds their events to the
 /// machine as they arrive; returns the ledger rows.
 async fn stream_all(
-    provider: &Provider,
+    ctx: &Context,
+    provider: Provider,
     machine: &mut Machine,
     first: Vec<Effect>,
     live: bool,
@@ -133,14 +146,38 @@ async fn stream_all(
     let mut rows = Vec::new();
     // The machine ends every request with a last event, so the loop below ends
     // when it is no longer streaming (the sender stays alive for follow-ups).
-    let start = |effects: Vec<Effect>, rows: &mut Vec<_>| {
+    // One provider per profile a compare target names.
+    let mut providers: std::collections::HashMap<Option<String>, Provider> = Default::default();
+    providers.insert(None, provider);
+    let mut start = |effects: Vec<Effect>, rows: &mut Vec<_>| {
         for effect in effects {
             match effect {
                 Effect::Start {
                     request_id,
                     request,
+                    profile,
                 } => {
-                    let (p, tx) = (provider.clone(), tx.clone());
+                    if !providers.contains_key(&profile) {
+                        let made = profile
+                            .as_deref()
+                            .ok_or_else(String::new)
+                            .and_then(|name| ctx.switch(name).map_err(|e| e.to_string()))
+                            .and_then(|p| ctx.provider(&p, 0));
+                        match made {
+                            Ok(p) => {
+                                providers.insert(profile.clone(), p);
+                            }
+                            Err(e) => {
+                                let tx = tx.clone();
+                                let error = StreamEvent::Error(
+                                    crate::provider::event::ProviderError::Other(e),
+                                );
+                                let _ = tx.send((request_id, error));
+                                continue;
+                            }
+                        }
+                    }
+                    let (p, tx) = (providers[&profile].clone(), tx.clone());
                     tokio::spawn(async move {
                         p.stream(&request, &mut |ev| drop(tx.send((request_id, ev))))
                             .await;
@@ -195,6 +232,7 @@ fn answer_json(ctx: &Context, text: &str, meta: &AnswerMeta, model: &str) -> ser
     serde_json::json!({
         "text": text,
         "model": meta.model.clone().unwrap_or_else(|| model.to_string()),
+        "target": meta.target,
         "profile": ctx.profile.name,
         "status": format!("{:?}", meta.status).to_lowercase(),
         "finish_reason": meta.finish.as_ref().map(finish_name),

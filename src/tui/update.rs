@@ -17,6 +17,11 @@ use crate::chat::machine::{Effect, Input};
 pub enum Command {
     /// Feed the conversation state machine; the app runs the effects it returns.
     Machine(Input),
+    /// Send `text` to several targets (`model[@profile][?param=value]`).
+    Compare {
+        text: String,
+        specs: Vec<String>,
+    },
     /// Carry out effects (params changed → save, say).
     Effects(Vec<Effect>),
     Copy {
@@ -222,7 +227,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
                 state.compare_with.clone()
             };
             let title = format!(
-                "Compare {} with (up to 3 models, comma separated; Enter sends)",
+                "Compare {} with (up to 3: model, model@profile, model?temperature=0.2; Enter sends)",
                 state.machine.conv.model
             );
             open_prompt(state, &title, PromptPurpose::Compare, &offer);
@@ -703,7 +708,17 @@ fn submit_prompt(state: &mut State) -> Vec<Command> {
             state.compare_with = models[1..].join(", ");
             state.overlays.pop();
             let text = state.draft();
-            return send(state, Input::Compare { text, models });
+            state.editing = None;
+            state.input = new_input(PLACEHOLDER);
+            state.scroll = 0;
+            state.selected = None;
+            return vec![
+                Command::Compare {
+                    text,
+                    specs: models,
+                },
+                Command::CountTokens,
+            ];
         }
         PromptPurpose::Param(field) => {
             match params::set(field, &mut state.machine.conv.params, &text) {

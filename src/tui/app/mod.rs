@@ -129,6 +129,8 @@ struct App {
     editor: Option<EditorTarget>,
     /// A read connection to the ledger for the Spend pane, opened on first use.
     reader: spend_io::Reader,
+    /// Providers of other profiles that compare targets named.
+    others: HashMap<String, Provider>,
 }
 
 /// Restores the terminal however the loop ends.
@@ -199,6 +201,7 @@ impl App {
             last_draw: Instant::now(),
             editor: None,
             reader: Default::default(),
+            others: HashMap::new(),
         }
     }
 
@@ -428,7 +431,8 @@ impl App {
                 Effect::Start {
                     request_id,
                     request,
-                } => self.start_stream(request_id, request),
+                    profile,
+                } => self.start_stream(request_id, request, profile),
                 Effect::Abort { request_id } => {
                     // Dropping the request closes the HTTP connection.
                     if let Some(task) = self.tasks.remove(&request_id) {
@@ -454,13 +458,31 @@ impl App {
         }
     }
 
-    fn start_stream(&mut self, id: u64, request: ChatRequest) {
-        let Some(provider) = self.provider.clone() else {
-            let error = crate::provider::event::ProviderError::Other(
-                "no provider: the profile could not be set up (see the message above)".into(),
-            );
-            self.machine(Input::Stream(id, StreamEvent::Error(error)));
-            return;
+    /// The provider of another profile (a compare target), made on first use.
+    fn provider_for(&mut self, profile: &str) -> Result<Provider, String> {
+        if let Some(p) = self.others.get(profile) {
+            return Ok(p.clone());
+        }
+        let p = self.ctx.switch(profile).map_err(|e| e.to_string())?;
+        let provider = self.ctx.provider(&p, self.ctx.demo_speed())?;
+        self.others.insert(profile.to_string(), provider.clone());
+        Ok(provider)
+    }
+
+    fn start_stream(&mut self, id: u64, request: ChatRequest, profile: Option<String>) {
+        let provider = match profile {
+            Some(name) => self.provider_for(&name),
+            None => self.provider.clone().ok_or_else(|| {
+                "no provider: the profile could not be set up (see the message above)".to_string()
+            }),
+        };
+        let provider = match provider {
+            Ok(p) => p,
+            Err(e) => {
+                let error = crate::provider::event::ProviderError::Other(e);
+                self.machine(Input::Stream(id, StreamEvent::Error(error)));
+                return;
+            }
         };
         let tx = self.tx.clone();
         let task = tokio::spawn(async move {
@@ -481,6 +503,15 @@ impl App {
     fn command(&mut self, command: Command) {
         match command {
             Command::Machine(input) => self.machine(input),
+            Command::Compare { text, specs } => {
+                match self
+                    .ctx
+                    .compare_targets(&specs, &self.state.machine.conv.params)
+                {
+                    Ok(targets) => self.machine(Input::Compare { text, targets }),
+                    Err(e) => self.state.toast(Level::Error, e),
+                }
+            }
             Command::Effects(effects) => self.effects(effects),
             Command::Copy { text, what } => {
                 clipboard::copy(&text);
