@@ -739,3 +739,29 @@ fn compare_targets_can_be_other_endpoints_or_other_parameters() {
     profiles.dedup();
     assert_eq!(profiles, ["env", "other"]);
 }
+
+#[test]
+fn a_broken_price_file_is_named_and_the_built_in_prices_used() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    let prices = home.path().join("config/prices.toml");
+    std::fs::write(
+        &prices,
+        "[models.\"gpt-4o\"]\ninput = \"cheap\"\noutput = 1.0\n",
+    )
+    .unwrap();
+    let out = llmdeck(home.path(), None, &["pricing", "--json"], None);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("prices.toml:2"), "{err}");
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let gpt4o = list.iter().find(|p| p["model"] == "gpt-4o").unwrap();
+    assert_eq!(
+        gpt4o["input_per_million_usd"], 2.5,
+        "the built-in price stands"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&prices).unwrap(),
+        "[models.\"gpt-4o\"]\ninput = \"cheap\"\noutput = 1.0\n"
+    );
+}

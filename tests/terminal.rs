@@ -255,8 +255,8 @@ fn pane_state(session: &str) -> (bool, bool) {
 }
 
 #[test]
-fn sigterm_and_sighup_mid_stream_restore_the_terminal_and_keep_the_partial_answer() {
-    for signal in ["TERM", "HUP"] {
+fn sigterm_sighup_and_sigint_mid_stream_restore_the_terminal_and_keep_the_partial_answer() {
+    for signal in ["TERM", "HUP", "INT"] {
         let home = home_with_config("[demo]\ntokens_per_second = 15\n");
         let Some(t) = Tmux::start(home.path(), &[], &[]) else {
             return;
