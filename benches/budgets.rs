@@ -2,54 +2,25 @@
 //! Prints one line per budget with the figure and the target; the README's
 //! performance table is copied from this output.
 
+mod common;
+
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use llmdeck::chat::conversation::{Conversation, Role};
-use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
-use llmdeck::config::Profile;
-use llmdeck::config::keymap;
-use llmdeck::config::theme::Theme;
+use llmdeck::chat::machine::{Effect, Input};
 use llmdeck::provider::event::StreamEvent;
 use llmdeck::tui::cache::RenderCache;
-use llmdeck::tui::keymap::Keymap;
 use llmdeck::tui::state::State;
 use llmdeck::tui::views;
 use llmdeck::tui::widgets::highlight;
-use llmdeck::usage::PriceTable;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const ANSWER: &str = "Here is a function:\n\n```rust\nfn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n```\n\nIt **adds** two numbers; see the `tests` below.\n\n| a | b | sum |\n|---|---|---|\n| 1 | 2 | 3 |\n";
 
 fn state(messages: usize) -> State {
-    let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
-    let origin = Origin {
-        source: "bench".into(),
-        profile: "demo".into(),
-        host: "h".into(),
-        api: "demo".into(),
-    };
-    let mut conv = Conversation::new("gpt-4o-mini", Utc::now());
-    let mut at = 0;
-    for i in 0..messages {
-        let (role, text) = if i % 2 == 0 {
-            (Role::User, "Write me a function that adds.")
-        } else {
-            (Role::Assistant, ANSWER)
-        };
-        at = conv.append(at, role, text);
-    }
-    let machine = Machine::new(conv, origin, Arc::new(PriceTable::embedded()));
-    State::new(
-        machine,
-        Profile::demo(),
-        Theme::built_in("dark").unwrap(),
-        keymap,
-        Vec::new(),
-    )
+    common::state(messages, "Write me a function that adds.", ANSWER)
 }
 
 fn cpu_seconds() -> f64 {

@@ -2,22 +2,15 @@
 //! Stream event parsing, markdown + syntect rendering of one message, drawing a
 //! frame at 10, 1,000 and 5,000 messages, and counting a conversation's tokens.
 
-use std::sync::Arc;
+mod common;
 
-use chrono::Utc;
-use llmdeck::chat::conversation::{Conversation, Role};
-use llmdeck::chat::machine::{Machine, Origin};
 use llmdeck::chat::request::ChatRequest;
-use llmdeck::config::Profile;
-use llmdeck::config::keymap;
 use llmdeck::config::theme::Theme;
 use llmdeck::provider::chat_completions::parse_chunk;
 use llmdeck::provider::sse::SseParser;
 use llmdeck::tui::cache::RenderCache;
-use llmdeck::tui::keymap::Keymap;
 use llmdeck::tui::state::State;
 use llmdeck::tui::widgets::{highlight, markdown};
-use llmdeck::usage::PriceTable;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -70,31 +63,7 @@ fn render_markdown_message_with_code(bencher: divan::Bencher) {
 }
 
 fn state(messages: usize) -> State {
-    let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
-    let origin = Origin {
-        source: "bench".into(),
-        profile: "demo".into(),
-        host: "h".into(),
-        api: "demo".into(),
-    };
-    let mut conv = Conversation::new("gpt-4o-mini", Utc::now());
-    let mut at = 0;
-    for i in 0..messages {
-        let (role, text) = if i % 2 == 0 {
-            (Role::User, "Show me the code again.")
-        } else {
-            (Role::Assistant, MESSAGE)
-        };
-        at = conv.append(at, role, text);
-    }
-    let machine = Machine::new(conv, origin, Arc::new(PriceTable::embedded()));
-    State::new(
-        machine,
-        Profile::demo(),
-        Theme::built_in("dark").unwrap(),
-        keymap,
-        Vec::new(),
-    )
+    common::state(messages, "Show me the code again.", MESSAGE)
 }
 
 #[divan::bench(args = [10, 1_000, 5_000])]

@@ -294,17 +294,7 @@ impl HttpClient {
             .send()
             .await
             .map_err(|e| ProviderError::Connect(describe(&e)))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|_| ProviderError::Interrupted)?;
-        if !(200..300).contains(&status) {
-            let (message, code) = chat_completions::error_message(&text)
-                .unwrap_or_else(|| (text.chars().take(300).collect(), None));
-            return Err(ProviderError::Http {
-                status,
-                message,
-                code,
-            });
-        }
+        let text = body_of(resp).await?;
         let list: List = serde_json::from_str(&text)
             .map_err(|e| ProviderError::Malformed(format!("model list: {e}")))?;
         let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
@@ -315,6 +305,22 @@ impl HttpClient {
 
 fn sse_error(e: SseError) -> ProviderError {
     ProviderError::Malformed(e.to_string())
+}
+
+/// A response's body, or the server's error (its own message when it sent one).
+pub async fn body_of(resp: reqwest::Response) -> Result<String, ProviderError> {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.map_err(|_| ProviderError::Interrupted)?;
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    let (message, code) = chat_completions::error_message(&text)
+        .unwrap_or_else(|| (text.chars().take(300).collect(), None));
+    Err(ProviderError::Http {
+        status,
+        message,
+        code,
+    })
 }
 
 /// `path` under the endpoint, with the profile's query parameters.

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::chat_completions;
 use super::event::ProviderError;
 use crate::config::Secret;
 
@@ -72,17 +71,7 @@ impl OrgClient {
                 .send()
                 .await
                 .map_err(|e| ProviderError::Connect(e.to_string()))?;
-            let status = resp.status().as_u16();
-            let text = resp.text().await.map_err(|_| ProviderError::Interrupted)?;
-            if !(200..300).contains(&status) {
-                let (message, code) = chat_completions::error_message(&text)
-                    .unwrap_or_else(|| (text.chars().take(300).collect(), None));
-                return Err(ProviderError::Http {
-                    status,
-                    message,
-                    code,
-                });
-            }
+            let text = super::http::body_of(resp).await?;
             let p: Page = serde_json::from_str(&text)
                 .map_err(|e| ProviderError::Malformed(format!("{path}: {e}")))?;
             out.extend(p.data);

@@ -130,65 +130,57 @@ impl Ledger {
     }
 
     pub fn insert(&mut self, row: &LedgerRow) -> Result<(), LedgerError> {
-        let path = self.path.clone();
-        let err = |source| LedgerError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(err)?;
         let u = &row.usage;
         let (ri, rc, ro, date) = match &row.rates {
             Some((i, c, o, d)) => (Some(*i), Some(*c), Some(*o), Some(d.clone())),
             None => (None, None, None, None),
         };
-        tx.execute(
-            "INSERT OR IGNORE INTO requests (id, ts, day, source, profile, host, api, model_requested,
-                model_reported, service_tier, input_tokens, cached_tokens, cache_write_tokens,
-                output_tokens, reasoning_tokens, usage_source, cost_micros, rate_input_nanos,
-                rate_cached_nanos, rate_output_nanos, price_date, ttft_ms, duration_ms, status,
-                error_kind, conversation_id, prompt_name, prompt_version, tags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
-            params![
-                row.id,
-                row.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                row.ts.format("%Y-%m-%d").to_string(),
-                row.source,
-                row.profile,
-                row.host,
-                row.api,
-                row.model_requested,
-                row.model_reported,
-                row.service_tier,
-                u.input as i64,
-                u.cached_input as i64,
-                u.cache_write as i64,
-                u.output as i64,
-                u.reasoning as i64,
-                match u.source {
-                    UsageSource::Reported => "reported",
-                    UsageSource::Estimated => "estimated",
-                },
-                row.cost_micros,
-                ri,
-                rc,
-                ro,
-                date,
-                row.ttft_ms.map(|v| v as i64),
-                row.duration_ms.map(|v| v as i64),
-                row.status.as_str(),
-                row.error_kind,
-                row.conversation_id,
-                row.prompt.as_ref().map(|p| p.0.clone()),
-                row.prompt.as_ref().map(|p| p.1.clone()),
-                row.tags.join(","),
-            ],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO requests (id, ts, day, source, profile, host, api, model_requested,
+                    model_reported, service_tier, input_tokens, cached_tokens, cache_write_tokens,
+                    output_tokens, reasoning_tokens, usage_source, cost_micros, rate_input_nanos,
+                    rate_cached_nanos, rate_output_nanos, price_date, ttft_ms, duration_ms, status,
+                    error_kind, conversation_id, prompt_name, prompt_version, tags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+                params![
+                    row.id,
+                    row.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    row.ts.format("%Y-%m-%d").to_string(),
+                    row.source,
+                    row.profile,
+                    row.host,
+                    row.api,
+                    row.model_requested,
+                    row.model_reported,
+                    row.service_tier,
+                    u.input as i64,
+                    u.cached_input as i64,
+                    u.cache_write as i64,
+                    u.output as i64,
+                    u.reasoning as i64,
+                    match u.source {
+                        UsageSource::Reported => "reported",
+                        UsageSource::Estimated => "estimated",
+                    },
+                    row.cost_micros,
+                    ri,
+                    rc,
+                    ro,
+                    date,
+                    row.ttft_ms.map(|v| v as i64),
+                    row.duration_ms.map(|v| v as i64),
+                    row.status.as_str(),
+                    row.error_kind,
+                    row.conversation_id,
+                    row.prompt.as_ref().map(|p| p.0.clone()),
+                    row.prompt.as_ref().map(|p| p.1.clone()),
+                    row.tags.join(","),
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     /// Total cost (micro-dollars) and request count since `since` (inclusive).
