@@ -9,8 +9,8 @@ use std::process::Command;
 
 use support::mock_server::Mock;
 
-const KEY: &str = "sk-FAKE-llmdeck-leak-canary-0123456789";
-const ADMIN: &str = "sk-admin-FAKE-leak-canary-9876543210";
+const KEY: &str = "sk-FAKE.llmdeck.leak.canary.0123456789";
+const ADMIN: &str = "sk-admin.FAKE.leak.canary.9876543210";
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

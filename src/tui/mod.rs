@@ -12,6 +12,7 @@ pub mod spend_update;
 pub mod state;
 pub mod terminal;
 pub mod update;
+mod update_overlays;
 pub mod views;
 pub mod widgets;
 pub mod worker;

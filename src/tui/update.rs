@@ -5,11 +5,8 @@
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
 
 use super::action::{Action, Place};
-use super::params::{self, Field};
-use super::state::{
-    Confirmed, Focus, Level, Overlay, Picker, PickerKind, PromptPurpose, State, TextPrompt,
-    new_input,
-};
+
+use super::state::{Confirmed, Focus, Level, Overlay, PickerKind, PromptPurpose, State, new_input};
 use crate::chat::conversation::Role;
 use crate::chat::machine::{Effect, Input};
 
@@ -189,10 +186,12 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             state.overlays.push(Overlay::Parameters { selected: 0 });
             return Vec::new();
         }
-        Action::ModelPicker => return open_picker(state, PickerKind::Model),
-        Action::Profiles => return open_picker(state, PickerKind::Profile),
+        Action::ModelPicker => {
+            return super::update_overlays::open_picker(state, PickerKind::Model);
+        }
+        Action::Profiles => return super::update_overlays::open_picker(state, PickerKind::Profile),
         Action::SystemPrompt => {
-            open_prompt(
+            super::update_overlays::open_prompt(
                 state,
                 "System prompt (Enter saves, Alt-Enter newline, Ctrl-E $EDITOR)",
                 PromptPurpose::System,
@@ -230,7 +229,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
                 "Compare {} with (up to 3: model, model@profile, model?temperature=0.2; Enter sends)",
                 state.machine.conv.model
             );
-            open_prompt(state, &title, PromptPurpose::Compare, &offer);
+            super::update_overlays::open_prompt(state, &title, PromptPurpose::Compare, &offer);
             return Vec::new();
         }
         Action::ViewCode if state.place() != Place::Code => {
@@ -261,12 +260,12 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
     match state.place() {
         Place::Input => input_action(state, action),
         Place::Transcript => transcript_action(state, action),
-        Place::Conversations => conversations_action(state, action),
-        Place::Parameters => parameters_action(state, action),
-        Place::Picker => picker_action(state, action),
-        Place::Confirm => confirm_action(state, action),
+        Place::Conversations => super::update_overlays::conversations_action(state, action),
+        Place::Parameters => super::update_overlays::parameters_action(state, action),
+        Place::Picker => super::update_overlays::picker_action(state, action),
+        Place::Confirm => super::update_overlays::confirm_action(state, action),
         Place::Spend => super::spend_update::apply(state, action),
-        Place::Code => code_action(state, action),
+        Place::Code => super::update_overlays::code_action(state, action),
         Place::Help => {
             if let Some(Overlay::Help { scroll }) = state.overlays.last_mut() {
                 match action {
@@ -345,7 +344,7 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
 }
 
 /// Sends: the draft leaves the input box and the transcript follows the answer.
-fn send(state: &mut State, input: Input) -> Vec<Command> {
+pub(super) fn send(state: &mut State, input: Input) -> Vec<Command> {
     state.editing = None;
     state.input = new_input(PLACEHOLDER);
     state.scroll = 0;
@@ -500,356 +499,4 @@ fn copy_code(state: &mut State) -> Vec<Command> {
     }]
 }
 
-fn conversations_action(state: &mut State, action: Action) -> Vec<Command> {
-    let n = state.conversations.len();
-    let Some(Overlay::Conversations { selected }) = state.overlays.last_mut() else {
-        return Vec::new();
-    };
-    let current = state
-        .conversations
-        .get(*selected)
-        .map(|s| (s.id.clone(), s.title.clone(), s.error.is_some()));
-    match action {
-        Action::Up => *selected = selected.saturating_sub(1),
-        Action::Down => *selected = (*selected + 1).min(n.saturating_sub(1)),
-        Action::Close => {
-            state.overlays.pop();
-        }
-        Action::Open => {
-            if let Some((id, _, broken)) = current {
-                if broken {
-                    state.toast(
-                        Level::Error,
-                        "this file cannot be read; it is left untouched",
-                    );
-                    return Vec::new();
-                }
-                state.overlays.pop();
-                return vec![Command::OpenConversation(id)];
-            }
-        }
-        Action::Duplicate => {
-            if let Some((id, _, false)) = current {
-                return vec![Command::DuplicateConversation(id)];
-            }
-        }
-        Action::Rename => {
-            if let Some((id, title, false)) = current {
-                open_prompt(
-                    state,
-                    "Rename conversation (Enter saves)",
-                    PromptPurpose::Rename(id),
-                    &title,
-                );
-            }
-        }
-        Action::Delete => {
-            if let Some((id, title, _)) = current {
-                state.overlays.push(Overlay::Confirm {
-                    question: format!("Delete “{title}”? This cannot be undone. (y/n)"),
-                    then: Confirmed::DeleteConversation(id),
-                });
-            }
-        }
-        _ => {}
-    }
-    Vec::new()
-}
-
-fn parameters_action(state: &mut State, action: Action) -> Vec<Command> {
-    let Some(Overlay::Parameters { selected }) = state.overlays.last_mut() else {
-        return Vec::new();
-    };
-    let field = Field::ALL[(*selected).min(Field::ALL.len() - 1)];
-    let changed = match action {
-        Action::Up => {
-            *selected = selected.saturating_sub(1);
-            false
-        }
-        Action::Down => {
-            *selected = (*selected + 1).min(Field::ALL.len() - 1);
-            false
-        }
-        Action::Close => {
-            state.overlays.pop();
-            false
-        }
-        Action::Increase | Action::Decrease => {
-            params::step(
-                field,
-                &mut state.machine.conv.params,
-                if action == Action::Increase { 1 } else { -1 },
-            );
-            true
-        }
-        Action::Reset => {
-            params::reset(field, &mut state.machine.conv.params);
-            true
-        }
-        Action::Open => {
-            match field {
-                Field::Model => return open_picker(state, PickerKind::Model),
-                Field::System => {
-                    let text = state.machine.conv.system.clone();
-                    open_prompt(
-                        state,
-                        "System prompt (Enter saves, Alt-Enter newline)",
-                        PromptPurpose::System,
-                        &text,
-                    );
-                }
-                Field::ReasoningEffort
-                | Field::ResponseFormat
-                | Field::Temperature
-                | Field::TopP
-                | Field::MaxOutputTokens
-                | Field::PresencePenalty
-                | Field::FrequencyPenalty
-                | Field::Seed
-                | Field::Stop => {
-                    let text = params::editable(field, &state.machine.conv.params);
-                    let hint = match field {
-                        Field::Stop => " (separate with |, empty = default)",
-                        Field::ResponseFormat => " (a JSON schema, empty = text)",
-                        _ => " (empty = default, not sent)",
-                    };
-                    open_prompt(
-                        state,
-                        &format!("{}{hint}", field.label()),
-                        PromptPurpose::Param(field),
-                        &text,
-                    );
-                }
-            }
-            false
-        }
-        _ => false,
-    };
-    if changed {
-        vec![Command::Effects(vec![Effect::Save])]
-    } else {
-        Vec::new()
-    }
-}
-
-fn picker_action(state: &mut State, action: Action) -> Vec<Command> {
-    match state.overlays.last_mut() {
-        Some(Overlay::Picker(p)) => match action {
-            Action::Up => p.selected = p.selected.saturating_sub(1),
-            Action::Down => p.selected = (p.selected + 1).min(p.matches.len().saturating_sub(1)),
-            Action::Close => {
-                state.overlays.pop();
-            }
-            Action::Open => {
-                let choice = p.matches.get(p.selected).map(|i| p.items[*i].clone());
-                // A model not in the list can be typed and used as is.
-                let choice = choice
-                    .or_else(|| (!p.query.trim().is_empty()).then(|| p.query.trim().to_string()));
-                let kind = p.kind;
-                state.overlays.pop();
-                if let Some(choice) = choice {
-                    return match kind {
-                        PickerKind::Model => {
-                            state.machine.conv.model = choice.clone();
-                            state.toast(Level::Info, format!("model: {choice}"));
-                            vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
-                        }
-                        PickerKind::Profile => vec![Command::SwitchProfile(choice)],
-                    };
-                }
-            }
-            _ => {}
-        },
-        Some(Overlay::Prompt(prompt)) => match action {
-            Action::Close => {
-                state.overlays.pop();
-            }
-            Action::Newline => prompt.input.insert_newline(),
-            Action::OpenEditor if prompt.purpose == PromptPurpose::System => {
-                return vec![Command::EditInEditor(EditorTarget::System)];
-            }
-            Action::Open => return submit_prompt(state),
-            _ => {}
-        },
-        _ => {}
-    }
-    Vec::new()
-}
-
-fn submit_prompt(state: &mut State) -> Vec<Command> {
-    let Some(Overlay::Prompt(prompt)) = state.overlays.last_mut() else {
-        return Vec::new();
-    };
-    let text = prompt.input.lines().join("\n");
-    let commands = match prompt.purpose.clone() {
-        PromptPurpose::System => {
-            state.machine.conv.system = text;
-            vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
-        }
-        PromptPurpose::Rename(id) => vec![Command::RenameConversation {
-            id,
-            title: text.trim().to_string(),
-        }],
-        PromptPurpose::Compare => {
-            let mut models = vec![state.machine.conv.model.clone()];
-            for m in text
-                .split([',', ' '])
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-            {
-                if !models.iter().any(|x| x == m) && models.len() < 4 {
-                    models.push(m.to_string());
-                }
-            }
-            if models.len() < 2 {
-                prompt.error = Some("name at least one other model".into());
-                return Vec::new();
-            }
-            state.compare_with = models[1..].join(", ");
-            state.overlays.pop();
-            let text = state.draft();
-            state.editing = None;
-            state.input = new_input(PLACEHOLDER);
-            state.scroll = 0;
-            state.selected = None;
-            return vec![
-                Command::Compare {
-                    text,
-                    specs: models,
-                },
-                Command::CountTokens,
-            ];
-        }
-        PromptPurpose::Param(field) => {
-            match params::set(field, &mut state.machine.conv.params, &text) {
-                Ok(()) => vec![Command::Effects(vec![Effect::Save])],
-                Err(e) => {
-                    prompt.error = Some(e);
-                    return Vec::new();
-                }
-            }
-        }
-    };
-    state.overlays.pop();
-    commands
-}
-
-fn confirm_action(state: &mut State, action: Action) -> Vec<Command> {
-    match action {
-        Action::Confirm => match state.overlays.pop() {
-            Some(Overlay::Confirm {
-                then: Confirmed::DeleteConversation(id),
-                ..
-            }) => vec![Command::DeleteConversation(id)],
-            Some(Overlay::Confirm {
-                then: Confirmed::Send(input),
-                ..
-            }) => send(state, input),
-            _ => Vec::new(),
-        },
-        Action::Close => {
-            state.overlays.pop();
-            Vec::new()
-        }
-        _ => Vec::new(),
-    }
-}
-
-fn code_action(state: &mut State, action: Action) -> Vec<Command> {
-    let snippets =
-        crate::provider::code::snippets(&state.profile, &state.pending_request(), state.presenter);
-    let Some(Overlay::Code { tab, scroll }) = state.overlays.last_mut() else {
-        return Vec::new();
-    };
-    let n = snippets.len();
-    match action {
-        Action::Increase => (*tab, *scroll) = ((*tab + 1) % n, 0),
-        Action::Decrease => (*tab, *scroll) = ((*tab + n - 1) % n, 0),
-        Action::Up => *scroll = scroll.saturating_sub(1),
-        Action::Down => *scroll += 1,
-        Action::Close => {
-            state.overlays.pop();
-        }
-        Action::CopyMessage => {
-            let s = &snippets[*tab % n];
-            return vec![Command::Copy {
-                text: s.code.clone(),
-                what: format!("the request as {}", s.label),
-            }];
-        }
-        _ => {}
-    }
-    Vec::new()
-}
-
-fn open_picker(state: &mut State, kind: PickerKind) -> Vec<Command> {
-    let items = match kind {
-        PickerKind::Model => {
-            let mut items = state.models.clone();
-            for m in &state.profile.models {
-                if !items.contains(m) {
-                    items.push(m.clone());
-                }
-            }
-            items
-        }
-        PickerKind::Profile => state.profiles.clone(),
-    };
-    let mut picker = Picker {
-        kind,
-        query: String::new(),
-        matches: Vec::new(),
-        selected: 0,
-        items,
-    };
-    refilter(&mut picker);
-    if kind == PickerKind::Model {
-        let current = &state.machine.conv.model;
-        picker.selected = picker
-            .matches
-            .iter()
-            .position(|i| &picker.items[*i] == current)
-            .unwrap_or(0);
-    }
-    state.overlays.push(Overlay::Picker(picker));
-    if kind == PickerKind::Model && state.models.is_empty() {
-        vec![Command::LoadModels]
-    } else {
-        Vec::new()
-    }
-}
-
-/// Fuzzy-filters the picker's items by its query (nucleo, as in helix).
-pub fn refilter(p: &mut Picker) {
-    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-    if p.query.is_empty() {
-        p.matches = (0..p.items.len()).collect();
-    } else {
-        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
-        let pattern = Pattern::parse(&p.query, CaseMatching::Smart, Normalization::Smart);
-        let mut scored: Vec<(usize, u32)> = p
-            .items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                let mut buf = Vec::new();
-                let hay = nucleo_matcher::Utf32Str::new(item, &mut buf);
-                pattern.score(hay, &mut matcher).map(|s| (i, s))
-            })
-            .collect();
-        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        p.matches = scored.into_iter().map(|(i, _)| i).collect();
-    }
-    p.selected = p.selected.min(p.matches.len().saturating_sub(1));
-}
-
-fn open_prompt(state: &mut State, title: &str, purpose: PromptPurpose, text: &str) {
-    let mut input = new_input("");
-    input.insert_str(text);
-    state.overlays.push(Overlay::Prompt(Box::new(TextPrompt {
-        title: title.to_string(),
-        purpose,
-        input,
-        error: None,
-    })));
-}
+pub use super::update_overlays::refilter;
