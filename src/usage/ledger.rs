@@ -219,6 +219,16 @@ impl Ledger {
         tx.commit().map_err(err)
     }
 
+    /// Every row `sql` selects with `params`, mapped by `map`.
+    pub fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+        map: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, LedgerError> {
+        self.query(|conn| conn.prepare_cached(sql)?.query_map(params, map)?.collect())
+    }
+
     /// Runs a read, naming the ledger in any error.
     pub fn query<T>(
         &self,

@@ -126,12 +126,8 @@ fn day(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn pairs(ledger: &Ledger, sql: &str, filter: &Filter) -> Result<Vec<(String, i64)>, LedgerError> {
-    ledger.query(|conn| {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map([day(filter.since), day(filter.until)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        rows.collect()
+    ledger.rows(sql, &[&day(filter.since), &day(filter.until)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
     })
 }
 
@@ -166,16 +162,15 @@ pub struct ModelTokens {
 
 /// Per model: what the organization counted beside what this machine recorded.
 pub fn tokens_by_model(ledger: &Ledger, filter: &Filter) -> Result<Vec<ModelTokens>, LedgerError> {
-    ledger.query(|conn| {
-        let mut stmt = conn.prepare_cached(
+    ledger.rows(
             "SELECT o.model, o.requests, o.tokens,
                     COALESCE((SELECT SUM(requests) FROM daily d WHERE d.model = o.model AND d.day >= ?1 AND d.day < ?2), 0),
                     COALESCE((SELECT SUM(input_tokens + output_tokens) FROM daily d WHERE d.model = o.model AND d.day >= ?1 AND d.day < ?2), 0)
              FROM (SELECT model, SUM(requests) AS requests, SUM(input_tokens + output_tokens) AS tokens
                    FROM org_usage WHERE day >= ?1 AND day < ?2 GROUP BY model) o
              ORDER BY o.tokens DESC",
-        )?;
-        let rows = stmt.query_map([day(filter.since), day(filter.until)], |r| {
+        &[&day(filter.since), &day(filter.until)],
+        |r| {
             Ok(ModelTokens {
                 model: r.get(0)?,
                 org_requests: r.get(1)?,
@@ -183,7 +178,6 @@ pub fn tokens_by_model(ledger: &Ledger, filter: &Filter) -> Result<Vec<ModelToke
                 local_requests: r.get(3)?,
                 local_tokens: r.get(4)?,
             })
-        })?;
-        rows.collect()
-    })
+        },
+    )
 }

@@ -148,11 +148,6 @@ pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("{text:?}: expected a date like 2026-11-01"))
 }
 
-fn sqlite(source: rusqlite::Error) -> LedgerError {
-    LedgerError::Sqlite {
-        path: "ledger".into(),
-        source,
-    }
 }
 
 fn bind(params: &[String]) -> Vec<&dyn ToSql> {
@@ -170,23 +165,19 @@ pub fn group(ledger: &Ledger, by: GroupBy, filter: &Filter) -> Result<Vec<Row>, 
         key = by.daily_key(),
         order = if by == GroupBy::Day { "k" } else { "7 DESC, 2 DESC, k" },
     );
-    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
-    let rows = stmt
-        .query_map(bind(&params).as_slice(), |r| {
-            let key: String = r.get(0)?;
-            Ok(Row {
-                key: if key.is_empty() { "(none)".into() } else { key },
-                requests: r.get(1)?,
-                input_tokens: r.get(2)?,
-                cached_tokens: r.get(3)?,
-                output_tokens: r.get(4)?,
-                reasoning_tokens: r.get(5)?,
-                cost_micros: r.get(6)?,
-                unpriced: r.get(7)?,
-            })
+    ledger.rows(&sql, &bind(&params), |r| {
+        let key: String = r.get(0)?;
+        Ok(Row {
+            key: if key.is_empty() { "(none)".into() } else { key },
+            requests: r.get(1)?,
+            input_tokens: r.get(2)?,
+            cached_tokens: r.get(3)?,
+            output_tokens: r.get(4)?,
+            reasoning_tokens: r.get(5)?,
+            cost_micros: r.get(6)?,
+            unpriced: r.get(7)?,
         })
-        .map_err(sqlite)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+    })
 }
 
 /// Cost and request count over a filter.
@@ -195,11 +186,7 @@ pub fn total(ledger: &Ledger, filter: &Filter) -> Result<(i64, i64), LedgerError
     let sql = format!(
         "SELECT COALESCE(SUM(cost_micros), 0), COALESCE(SUM(requests), 0) FROM daily WHERE {cond}"
     );
-    ledger
-        .connection()
-        .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(bind(&params).as_slice(), |r| Ok((r.get(0)?, r.get(1)?))))
-        .map_err(sqlite)
+    ledger.query(|c| c.prepare_cached(&sql)?.query_row(bind(&params).as_slice(), |r| Ok((r.get(0)?, r.get(1)?))))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -232,21 +219,17 @@ pub fn latency(ledger: &Ledger, filter: &Filter) -> Result<Vec<Latency>, LedgerE
          WHERE {cond} AND status = 'ok' AND ttft_ms IS NOT NULL
          ORDER BY ts DESC LIMIT {LATENCY_SAMPLE}"
     );
-    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
     let mut per_model: std::collections::BTreeMap<String, (Vec<u64>, Vec<f64>)> =
         Default::default();
-    let rows = stmt
-        .query_map(bind(&params).as_slice(), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })
-        .map_err(sqlite)?;
-    for row in rows {
-        let (model, ttft, duration, output) = row.map_err(sqlite)?;
+    let rows = ledger.rows(&sql, &bind(&params), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    for (model, ttft, duration, output) in rows {
         let entry = per_model.entry(model).or_default();
         entry.0.push(ttft.max(0) as u64);
         if let Some(d) = duration {
@@ -318,25 +301,21 @@ pub fn requests(
         k = by.request_key(),
         n = params.len(),
     );
-    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
-    let rows = stmt
-        .query_map(bind(&params).as_slice(), |r| {
-            Ok(RequestRow {
-                id: r.get(0)?,
-                ts: r.get(1)?,
-                model: r.get(2)?,
-                profile: r.get(3)?,
-                status: r.get(4)?,
-                input_tokens: r.get(5)?,
-                output_tokens: r.get(6)?,
-                cost_micros: r.get(7)?,
-                ttft_ms: r.get(8)?,
-                duration_ms: r.get(9)?,
-                conversation_id: r.get(10)?,
-            })
+    ledger.rows(&sql, &bind(&params), |r| {
+        Ok(RequestRow {
+            id: r.get(0)?,
+            ts: r.get(1)?,
+            model: r.get(2)?,
+            profile: r.get(3)?,
+            status: r.get(4)?,
+            input_tokens: r.get(5)?,
+            output_tokens: r.get(6)?,
+            cost_micros: r.get(7)?,
+            ttft_ms: r.get(8)?,
+            duration_ms: r.get(9)?,
+            conversation_id: r.get(10)?,
         })
-        .map_err(sqlite)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+    })
 }
 
 /// Distinct values seen in the filter's range, for cycling filters.
@@ -352,11 +331,9 @@ pub fn distinct(
     };
     let sql =
         format!("SELECT DISTINCT {column} FROM daily WHERE day >= ?1 AND day < ?2 ORDER BY 1");
-    let mut stmt = ledger.connection().prepare_cached(&sql).map_err(sqlite)?;
-    let rows = stmt
-        .query_map([day(filter.since), day(filter.until)], |r| r.get(0))
-        .map_err(sqlite)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+    ledger.rows(&sql, &[&day(filter.since), &day(filter.until)], |r| {
+        r.get(0)
+    })
 }
 
 #[cfg(test)]
