@@ -148,8 +148,6 @@ pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("{text:?}: expected a date like 2026-11-01"))
 }
 
-}
-
 fn bind(params: &[String]) -> Vec<&dyn ToSql> {
     params.iter().map(|p| p as &dyn ToSql).collect()
 }
@@ -186,7 +184,10 @@ pub fn total(ledger: &Ledger, filter: &Filter) -> Result<(i64, i64), LedgerError
     let sql = format!(
         "SELECT COALESCE(SUM(cost_micros), 0), COALESCE(SUM(requests), 0) FROM daily WHERE {cond}"
     );
-    ledger.query(|c| c.prepare_cached(&sql)?.query_row(bind(&params).as_slice(), |r| Ok((r.get(0)?, r.get(1)?))))
+    ledger.query(|c| {
+        c.prepare_cached(&sql)?
+            .query_row(bind(&params).as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
