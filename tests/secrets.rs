@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::mock_server::Mock;
+use support::tmux::Tmux;
 
 const KEY: &str = "sk-FAKE.llmdeck.leak.canary.0123456789";
 const ADMIN: &str = "sk-admin.FAKE.leak.canary.9876543210";
@@ -73,46 +74,23 @@ fn no_key_reaches_a_file_a_log_an_export_or_the_output() {
         outputs.push(out);
     }
     // The console too, with both exports, when tmux is here to run it.
-    if Command::new("tmux").arg("-V").output().is_ok() {
-        let session = format!("llmdeck-secrets-{}", std::process::id());
-        let cmd = format!(
-            "env LLMDECK_HOME={} LLMDECK_LOG={} CANARY={KEY} OPENAI_ADMIN_KEY={ADMIN} {}",
-            home.path().display(),
-            log.display(),
-            env!("CARGO_BIN_EXE_llmdeck")
-        );
-        let tmux = |args: &[&str]| Command::new("tmux").args(args).output().unwrap();
-        tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &cmd,
-        ]);
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        tmux(&["send-keys", "-t", &session, "-l", "hi from the console"]);
-        tmux(&["send-keys", "-t", &session, "Enter"]);
-        let start = std::time::Instant::now();
-        loop {
-            let screen =
-                String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
-                    .to_string();
-            if screen.contains("Hello from the mock.") {
-                assert!(!screen.contains(KEY));
-                break;
-            }
-            assert!(start.elapsed().as_secs() < 20, "{screen}");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+    let log_arg = log.display().to_string();
+    let env = [
+        ("LLMDECK_LOG", log_arg.as_str()),
+        ("CANARY", KEY),
+        ("OPENAI_ADMIN_KEY", ADMIN),
+    ];
+    if let Some(t) = Tmux::start(home.path(), &env, &[]) {
+        t.wait_for("Prompt");
+        t.type_text("hi from the console");
+        t.keys(&["Enter"]);
+        let screen = t.wait_for("Hello from the mock.");
+        assert!(!screen.contains(KEY));
         for key in ["Escape", "m", "x", "C-q"] {
-            tmux(&["send-keys", "-t", &session, key]);
+            t.keys(&[key]);
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        let _ = tmux(&["kill-session", "-t", &session]);
+        drop(t);
         let exports: Vec<_> = files(&home.path().join("data/exports"));
         assert_eq!(exports.len(), 2, "both exports were written: {exports:?}");
     }

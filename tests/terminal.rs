@@ -8,112 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::mock_server::Mock;
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    /// Starts `llmdeck` with `env` in a 100x30 pane; `None` when tmux is missing.
-    fn start(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Option<Self> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("skipped: tmux is not installed (.ci/run installs it)");
-            return None;
-        }
-        // tmux session names cannot hold '.' or ':'.
-        let tag: String = home
-            .file_name()?
-            .to_str()?
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        let session = format!("llmdeck-test-{}-{tag}", std::process::id());
-        let mut cmd = format!(
-            "env -u OPENAI_API_KEY -u OPENAI_BASE_URL LLMDECK_HOME={} TERM=xterm-256color",
-            home.display()
-        );
-        for (k, v) in env {
-            cmd.push_str(&format!(" {k}={v}"));
-        }
-        cmd.push_str(&format!(" {}", env!("CARGO_BIN_EXE_llmdeck")));
-        for a in args {
-            cmd.push_str(&format!(" {a}"));
-        }
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux could not start");
-        Some(Self { session })
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn type_text(&self, text: &str) {
-        assert!(
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, "-l", text])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.session])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    }
-
-    /// Waits until the screen shows `text`; panics with the screen if it never does.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("never saw {text:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .output();
-    }
-}
+use support::tmux::Tmux;
 
 fn home_with_config(config: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
@@ -269,12 +164,7 @@ fn sigterm_sighup_and_sigint_mid_stream_restore_the_terminal_and_keep_the_partia
         t.type_text("hello");
         t.keys(&["Enter"]);
         t.wait_for("You are in the offline demo");
-        let pid = Command::new("tmux")
-            .args(["display", "-p", "-t", &t.session, "#{pane_pid}"])
-            .output()
-            .unwrap();
-        let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
-        // The pane runs `env ... llmdeck`; env execs, so the pane's pid is llmdeck's.
+        let pid = t.pid();
         Command::new("kill")
             .args([&format!("-{signal}"), &pid])
             .status()
@@ -329,21 +219,7 @@ fn chat_on_a_terminal_shows_escape_sequences_inert() {
         eprintln!("skipped: tmux is not installed");
         return;
     }
-    Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "100",
-            "-y",
-            "10",
-            &cmd,
-        ])
-        .status()
-        .unwrap();
-    let t = Tmux { session };
+    let t = Tmux::run(session, &cmd);
     let screen = t.wait_for("after");
     assert!(
         screen.contains("before ␛]52;c;cHduZWQ=␇ ␛[2J after"),
@@ -392,11 +268,7 @@ fn an_idle_console_uses_no_cpu_and_does_not_grow() {
     t.type_text("hello");
     t.keys(&["Enter"]);
     t.wait_for("tok/s");
-    let pid = Command::new("tmux")
-        .args(["display", "-p", "-t", &t.session, "#{pane_pid}"])
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    let pid = t.pid();
     let sample = || {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
         let fields: Vec<u64> = stat

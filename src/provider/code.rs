@@ -85,6 +85,13 @@ fn shell_arg(s: &str) -> String {
     shell_quote(s)
 }
 
+/// `"key": "value"` entries of a map, quoted as both Python and JavaScript read them.
+fn entries(map: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    map.iter()
+        .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
+        .collect()
+}
+
 /// A value that may be `$NAME` (read from the environment) in each language.
 fn py_value(s: &str) -> String {
     match s.strip_prefix('$') {
@@ -154,34 +161,18 @@ fn python(ep: &HttpEndpoint, body: &str) -> String {
     if let Some(p) = &ep.project {
         args.push(format!("    project={},", py_value(p)));
     }
-    let mut headers: Vec<(String, String)> = ep
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut headers = entries(&ep.headers);
     if ep.auth == AuthStyle::ApiKey {
-        headers.push(("api-key".into(), String::new()));
+        headers.push(format!("\"api-key\": os.environ[{}]", py_str(&ep.key_env)));
     }
     if !headers.is_empty() {
-        let h: Vec<String> = headers
-            .iter()
-            .map(|(k, v)| {
-                if k == "api-key" && v.is_empty() {
-                    format!("{}: os.environ[{}]", py_str(k), py_str(&ep.key_env))
-                } else {
-                    format!("{}: {}", py_str(k), py_str(v))
-                }
-            })
-            .collect();
-        args.push(format!("    default_headers={{{}}},", h.join(", ")));
+        args.push(format!("    default_headers={{{}}},", headers.join(", ")));
     }
     if !ep.query.is_empty() {
-        let q: Vec<String> = ep
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
-            .collect();
-        args.push(format!("    default_query={{{}}},", q.join(", ")));
+        args.push(format!(
+            "    default_query={{{}}},",
+            entries(&ep.query).join(", ")
+        ));
     }
     // JSON's true/false/null are read by json.loads, so the body is pasted as JSON.
     format!(
@@ -202,11 +193,7 @@ fn node(ep: &HttpEndpoint, body: &str) -> String {
     if let Some(p) = &ep.project {
         args.push(format!("  project: {},", js_value(p)));
     }
-    let mut headers: Vec<String> = ep
-        .headers
-        .iter()
-        .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
-        .collect();
+    let mut headers = entries(&ep.headers);
     if ep.auth == AuthStyle::ApiKey {
         headers.push(format!("\"api-key\": process.env.{}", ep.key_env));
     }
@@ -214,12 +201,10 @@ fn node(ep: &HttpEndpoint, body: &str) -> String {
         args.push(format!("  defaultHeaders: {{ {} }},", headers.join(", ")));
     }
     if !ep.query.is_empty() {
-        let q: Vec<String> = ep
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
-            .collect();
-        args.push(format!("  defaultQuery: {{ {} }},", q.join(", ")));
+        args.push(format!(
+            "  defaultQuery: {{ {} }},",
+            entries(&ep.query).join(", ")
+        ));
     }
     format!(
         "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\nconst stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {{\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}}\nprocess.stdout.write(\"\\n\");\n",

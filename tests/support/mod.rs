@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mock_server;
+pub mod tmux;
 
 use std::sync::Arc;
 

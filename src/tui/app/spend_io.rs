@@ -31,54 +31,52 @@ impl Reader {
 }
 
 impl App {
-    pub(super) fn load_spend(&mut self) {
-        self.state.spend.generation += 1;
-        let generation = self.state.spend.generation;
-        let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
+    /// Runs `query` on the ledger on a blocking thread; `reply` turns its result
+    /// into the message for the loop (or none).
+    fn read<T: 'static>(
+        &self,
+        query: impl FnOnce(&Ledger) -> Result<T, crate::usage::ledger::LedgerError> + Send + 'static,
+        reply: impl FnOnce(Result<T, String>) -> Option<Msg> + Send + 'static,
+    ) {
         let (reader, path, tx) = (
             self.reader.clone(),
             self.ctx.paths.ledger_file(),
             self.tx.clone(),
         );
         tokio::task::spawn_blocking(move || {
-            let result = reader.with(&path, |l| {
-                spend::load(l, by, &filter, Utc::now()).map_err(|e| e.to_string())
-            });
-            let _ = tx.send(Msg::Spend { generation, result });
-        });
-    }
-
-    pub(super) fn load_totals(&mut self) {
-        let (reader, path, tx) = (
-            self.reader.clone(),
-            self.ctx.paths.ledger_file(),
-            self.tx.clone(),
-        );
-        if !path.exists() {
-            return; // nothing spent yet; opening would create the ledger before it is needed
-        }
-        tokio::task::spawn_blocking(move || {
-            if let Ok(t) = reader.with(&path, |l| {
-                spend::totals(l, Utc::now()).map_err(|e| e.to_string())
-            }) {
-                let _ = tx.send(Msg::Totals(t));
+            if let Some(msg) = reply(reader.with(&path, |l| query(l).map_err(|e| e.to_string()))) {
+                let _ = tx.send(msg);
             }
         });
     }
 
+    pub(super) fn load_spend(&mut self) {
+        self.state.spend.generation += 1;
+        let generation = self.state.spend.generation;
+        let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
+        self.read(
+            move |l| spend::load(l, by, &filter, Utc::now()),
+            move |result| Some(Msg::Spend { generation, result }),
+        );
+    }
+
+    pub(super) fn load_totals(&mut self) {
+        if !self.ctx.paths.ledger_file().exists() {
+            return; // nothing spent yet; opening would create the ledger before it is needed
+        }
+        self.read(
+            |l| spend::totals(l, Utc::now()),
+            |t| t.ok().map(Msg::Totals),
+        );
+    }
+
     pub(super) fn load_drill(&mut self, key: String) {
         let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
-        let (reader, path, tx) = (
-            self.reader.clone(),
-            self.ctx.paths.ledger_file(),
-            self.tx.clone(),
+        let k = key.clone();
+        self.read(
+            move |l| report::requests(l, by, &k, &filter, 500),
+            move |result| Some(Msg::Drill { key, result }),
         );
-        tokio::task::spawn_blocking(move || {
-            let result = reader.with(&path, |l| {
-                report::requests(l, by, &key, &filter, 500).map_err(|e| e.to_string())
-            });
-            let _ = tx.send(Msg::Drill { key, result });
-        });
     }
 
     pub(super) fn sync_org(&mut self) {

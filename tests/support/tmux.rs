@@ -1,0 +1,126 @@
+//! Driving the real binary in a real terminal: tmux runs it, `send-keys`
+//! types, `capture-pane` reads the screen.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    pub session: String,
+}
+
+impl Tmux {
+    /// Starts `llmdeck` with `env` in a 100x30 pane; `None` when tmux is missing.
+    pub fn start(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("skipped: tmux is not installed (.ci/run installs it)");
+            return None;
+        }
+        // tmux session names cannot hold '.' or ':'.
+        let tag: String = home
+            .file_name()?
+            .to_str()?
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let session = format!("llmdeck-test-{}-{tag}", std::process::id());
+        let mut cmd = format!(
+            "env -u OPENAI_API_KEY -u OPENAI_BASE_URL LLMDECK_HOME={} TERM=xterm-256color",
+            home.display()
+        );
+        for (k, v) in env {
+            cmd.push_str(&format!(" {k}={v}"));
+        }
+        cmd.push_str(&format!(" {}", env!("CARGO_BIN_EXE_llmdeck")));
+        for a in args {
+            cmd.push_str(&format!(" {a}"));
+        }
+        Some(Self::run(session, &cmd))
+    }
+
+    /// Runs a shell command line in a new 100x30 session.
+    pub fn run(session: String, cmd: &str) -> Self {
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+                cmd,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux could not start");
+        Self { session }
+    }
+
+    /// The process running in the pane (`env` execs, so it is llmdeck itself).
+    pub fn pid(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["display", "-p", "-t", &self.session, "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    pub fn type_text(&self, text: &str) {
+        assert!(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, "-l", text])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    pub fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.session])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen if it never does.
+    pub fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("never saw {text:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .output();
+    }
+}
