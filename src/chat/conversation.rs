@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::attachment::Attachment;
 use super::params::Params;
+use super::tools::{ToolCall, ToolDef};
 use crate::provider::event::{FinishReason, Usage};
 
 pub type NodeId = usize;
@@ -18,6 +20,8 @@ pub enum Role {
     Root,
     User,
     Assistant,
+    /// A function's result, typed or picked by the user for a call of the answer above.
+    Tool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -87,6 +91,32 @@ pub struct Node {
     /// A question sent to several models at once: its answers are shown side by side.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compare: bool,
+    /// Files sent with a user message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// Functions an answer asked to call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `Tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+}
+
+impl Node {
+    pub fn new(role: Role, content: &str, parent: Option<NodeId>) -> Self {
+        Self {
+            role,
+            content: content.to_string(),
+            parent,
+            children: Vec::new(),
+            active: 0,
+            meta: (role == Role::Assistant).then(AnswerMeta::default),
+            compare: false,
+            attachments: Vec::new(),
+            tool_calls: Vec::new(),
+            call_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +138,9 @@ pub struct Conversation {
     pub params: Params,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<PromptRef>,
+    /// Functions the model may call in this conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolDef>,
     pub nodes: Vec<Node>,
     /// The shown path, remembered until a branch or a message is added: the
     /// screen asks for it several times a frame, and it is as long as the history.
@@ -136,15 +169,8 @@ impl Conversation {
             model: model.to_string(),
             params: Params::default(),
             prompt: None,
-            nodes: vec![Node {
-                role: Role::Root,
-                content: String::new(),
-                parent: None,
-                children: Vec::new(),
-                active: 0,
-                meta: None,
-                compare: false,
-            }],
+            tools: Vec::new(),
+            nodes: vec![Node::new(Role::Root, "", None)],
             path_cache: PathCache::default(),
         }
     }
@@ -195,15 +221,7 @@ impl Conversation {
     pub fn append(&mut self, parent: NodeId, role: Role, content: &str) -> NodeId {
         self.path_cache = PathCache::default();
         let id = self.nodes.len();
-        self.nodes.push(Node {
-            role,
-            content: content.to_string(),
-            parent: Some(parent),
-            children: Vec::new(),
-            active: 0,
-            meta: (role == Role::Assistant).then(AnswerMeta::default),
-            compare: false,
-        });
+        self.nodes.push(Node::new(role, content, Some(parent)));
         let p = &mut self.nodes[parent];
         p.children.push(id);
         p.active = p.children.len() - 1;
@@ -259,6 +277,29 @@ impl Conversation {
         }
         out.reverse();
         out
+    }
+
+    /// The calls of the last answer on the shown path still waiting for a result.
+    pub fn pending_calls(&self) -> Vec<ToolCall> {
+        let path = self.path();
+        let mut answered = Vec::new();
+        for id in path.iter().rev() {
+            let node = &self.nodes[*id];
+            match node.role {
+                Role::Tool => answered.extend(node.call_id.clone()),
+                Role::Assistant => {
+                    let done = node.meta.as_ref().is_none_or(|m| m.status == AnswerStatus::Done);
+                    return node
+                        .tool_calls
+                        .iter()
+                        .filter(|c| done && !answered.contains(&c.id))
+                        .cloned()
+                        .collect();
+                }
+                _ => return Vec::new(),
+            }
+        }
+        Vec::new()
     }
 
     /// Total cost of every answer in every branch, in micro-dollars.

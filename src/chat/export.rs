@@ -15,10 +15,28 @@ pub fn to_markdown(conv: &Conversation) -> String {
         match node.role {
             Role::User => out.push_str("## User\n\n"),
             Role::Assistant => out.push_str("## Assistant\n\n"),
+            Role::Tool => out.push_str(&format!(
+                "## Tool result (`{}`)\n\n",
+                node.call_id.as_deref().unwrap_or("?")
+            )),
             Role::Root => continue,
         }
-        out.push_str(node.content.trim_end());
-        out.push_str("\n\n");
+        for a in &node.attachments {
+            out.push_str(&format!("📎 {}\n\n", a.summary()));
+        }
+        if node.role == Role::Tool {
+            out.push_str(&format!("```\n{}\n```\n\n", node.content.trim_end()));
+        } else if !node.content.trim().is_empty() {
+            out.push_str(node.content.trim_end());
+            out.push_str("\n\n");
+        }
+        for call in &node.tool_calls {
+            let args = super::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
+            out.push_str(&format!(
+                "Called `{}` (`{}`):\n\n```json\n{}\n```\n\n",
+                call.name, call.id, args
+            ));
+        }
         if let Some(meta) = &node.meta {
             let mut facts = Vec::new();
             if let Some(u) = meta.usage {

@@ -47,6 +47,16 @@ pub enum Input {
         node: NodeId,
         delta: isize,
     },
+    /// A file for the next message (read and checked by the caller).
+    Attach(super::attachment::Attachment),
+    /// Drop the files waiting for the next message.
+    Detach,
+    /// The result of one call of the last answer; once every call has one,
+    /// the conversation continues.
+    ToolResult {
+        call_id: String,
+        output: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +98,8 @@ pub struct Machine {
     /// A transient line for the status bar ("retrying in 2 s (attempt 2 of 3)").
     pub notice: Option<String>,
     pub origin: Origin,
+    /// Files that go with the next message sent.
+    pub attachments: Vec<super::attachment::Attachment>,
     prices: Arc<PriceTable>,
     next_request: u64,
 }
@@ -99,6 +111,7 @@ impl Machine {
             streams: Vec::new(),
             notice: None,
             origin,
+            attachments: Vec::new(),
             prices,
             next_request: 1,
         }
@@ -125,7 +138,38 @@ impl Machine {
                 }
                 let parent = self.conv.last();
                 let user = self.conv.append(parent, Role::User, &text);
+                self.conv.nodes[user].attachments = std::mem::take(&mut self.attachments);
                 self.start_answer(user, now, wall)
+            }
+            Input::Attach(file) => {
+                let mut all = self.attachments.clone();
+                all.push(file);
+                match super::attachment::check_total(&all) {
+                    Ok(()) => {
+                        self.attachments = all;
+                        self.notice = None;
+                    }
+                    Err(e) => self.notice = Some(e),
+                }
+                Vec::new()
+            }
+            Input::Detach => {
+                self.attachments.clear();
+                Vec::new()
+            }
+            Input::ToolResult { call_id, output } => {
+                let pending = self.conv.pending_calls();
+                if self.is_streaming() || !pending.iter().any(|c| c.id == call_id) {
+                    return Vec::new();
+                }
+                let parent = self.conv.last();
+                let node = self.conv.append(parent, Role::Tool, &output);
+                self.conv.nodes[node].call_id = Some(call_id);
+                self.conv.updated = wall;
+                if pending.len() > 1 {
+                    return vec![Effect::Save];
+                }
+                self.start_answer(node, now, wall)
             }
             Input::Edit { node, text } => {
                 if self.is_streaming() || text.trim().is_empty() {
@@ -147,7 +191,7 @@ impl Machine {
                 let last = self.conv.last();
                 let user = match self.conv.nodes[last].role {
                     Role::Assistant => self.conv.nodes[last].parent.unwrap_or(last),
-                    Role::User => last,
+                    Role::User | Role::Tool => last,
                     Role::Root => return Vec::new(),
                 };
                 self.start_answer(user, now, wall)
@@ -291,8 +335,26 @@ impl Machine {
                 meta.reasoning.push_str(&text);
                 Vec::new()
             }
-            StreamEvent::ToolCallDelta { .. } => {
+            StreamEvent::ToolCallDelta {
+                index,
+                id,
+                name,
+                arguments,
+            } => {
                 stream.first_token.get_or_insert(now);
+                let calls = &mut self.conv.nodes[node].tool_calls;
+                let at = index as usize;
+                if calls.len() <= at {
+                    calls.resize(at + 1, Default::default());
+                }
+                let call = &mut calls[at];
+                if let Some(id) = id.filter(|i| !i.is_empty()) {
+                    call.id = id;
+                }
+                if let Some(name) = name.filter(|n| !n.is_empty()) {
+                    call.name = name;
+                }
+                call.arguments.push_str(&arguments);
                 Vec::new()
             }
             StreamEvent::ServiceTier(tier) => {
@@ -332,6 +394,12 @@ impl Machine {
         };
         let stream = self.streams.remove(at);
         let node = &mut self.conv.nodes[stream.node];
+        // A result must name its call: servers that send no id get one.
+        for (i, call) in node.tool_calls.iter_mut().enumerate() {
+            if call.id.is_empty() {
+                call.id = format!("call_{}_{i}", stream.node);
+            }
+        }
         let content = node.content.clone();
         let meta = node.meta.get_or_insert_with(Default::default);
         meta.status = status;
@@ -380,7 +448,11 @@ impl Machine {
                 .as_ref()
                 .map(|v| v.1.clone())
                 .unwrap_or_else(|| self.origin.host.clone()),
-            api: self.origin.api.clone(),
+            // A conversation may ask for the other wire API than its profile's.
+            api: match stream.request.params.api {
+                Some(api) if self.origin.api != "demo" => api.label().to_string(),
+                _ => self.origin.api.clone(),
+            },
             model_requested: stream.request.model.clone(),
             model_reported: meta.model.clone(),
             service_tier: tier.clone(),

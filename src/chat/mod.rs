@@ -1,11 +1,14 @@
 //! The conversation: messages in a tree of branches, parameters, the request
 //! they make, the state machine that streams answers into them, and their files.
 
+pub mod attachment;
 pub mod compare;
 pub mod conversation;
 pub mod export;
 pub mod machine;
 pub mod params;
 pub mod request;
+pub mod schema;
 pub mod store;
 pub mod tokens;
+pub mod tools;

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::attachment::Attachment;
 use super::conversation::{Conversation, NodeId, Role};
 use super::params::Params;
+use super::tools::{ToolCall, ToolDef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -11,6 +13,8 @@ pub enum WireRole {
     System,
     User,
     Assistant,
+    /// A function's result, answering the call `tool_call_id`.
+    Tool,
 }
 
 impl WireRole {
@@ -19,6 +23,7 @@ impl WireRole {
             Self::System => "system",
             Self::User => "user",
             Self::Assistant => "assistant",
+            Self::Tool => "tool",
         }
     }
 }
@@ -27,6 +32,25 @@ impl WireRole {
 pub struct WireMessage {
     pub role: WireRole,
     pub content: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// The calls an assistant message made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl WireMessage {
+    pub fn text(role: WireRole, content: &str) -> Self {
+        Self {
+            role,
+            content: content.to_string(),
+            attachments: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +58,7 @@ pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<WireMessage>,
     pub params: Params,
+    pub tools: Vec<ToolDef>,
 }
 
 impl ChatRequest {
@@ -41,32 +66,43 @@ impl ChatRequest {
     pub fn for_node(conv: &Conversation, upto: NodeId) -> Self {
         let mut messages = Vec::new();
         if !conv.system.trim().is_empty() {
-            messages.push(WireMessage {
-                role: WireRole::System,
-                content: conv.system.clone(),
-            });
+            messages.push(WireMessage::text(WireRole::System, &conv.system));
         }
         for id in conv.lineage(upto) {
             let node = &conv.nodes[id];
             let role = match node.role {
                 Role::User => WireRole::User,
                 Role::Assistant => WireRole::Assistant,
+                Role::Tool => WireRole::Tool,
                 Role::Root => continue,
             };
             messages.push(WireMessage {
                 role,
                 content: node.content.clone(),
+                attachments: node.attachments.clone(),
+                tool_calls: node.tool_calls.clone(),
+                tool_call_id: node.call_id.clone(),
             });
         }
         Self {
             model: conv.model.clone(),
             messages,
             params: conv.params.clone(),
+            tools: conv.tools.clone(),
         }
     }
 
     /// The whole text a tokenizer must count.
     pub fn text_len(&self) -> usize {
         self.messages.iter().map(|m| m.content.len()).sum()
+    }
+
+    /// Input tokens of the attachments, which a text tokenizer cannot see.
+    pub fn attachment_tokens(&self) -> u64 {
+        self.messages
+            .iter()
+            .flat_map(|m| &m.attachments)
+            .map(Attachment::estimated_tokens)
+            .sum()
     }
 }

@@ -203,10 +203,24 @@ pub fn count_text(model: &str, text: &str) -> u64 {
 /// Input tokens of a request, as the server will count them (within a few).
 pub fn count_request(req: &ChatRequest) -> u64 {
     let enc = encoding_for(&req.model);
+    let calls = |m: &crate::chat::request::WireMessage| {
+        m.tool_calls
+            .iter()
+            .map(|c| enc.count(&c.name) + enc.count(&c.arguments))
+            .sum::<u64>()
+    };
+    // Tool definitions are sent as text the model reads: counted as their JSON.
+    let tools = req
+        .tools
+        .iter()
+        .map(|t| enc.count(&t.name) + enc.count(&t.description) + enc.count(&t.parameters.to_string()))
+        .sum::<u64>();
     req.messages
         .iter()
-        .map(|m| PER_MESSAGE + enc.count(&m.content))
+        .map(|m| PER_MESSAGE + enc.count(&m.content) + calls(m))
         .sum::<u64>()
+        + tools
+        + req.attachment_tokens()
         + REPLY_PRIMING
 }
 

@@ -37,6 +37,10 @@ pub struct Global {
     /// Use the offline demo provider (no network, no key)
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Wire API: `chat` (Chat Completions) or `responses`; the default is
+    /// Responses for api.openai.com and Chat Completions for other endpoints
+    #[arg(long, global = true, value_parser = parse_api)]
+    pub api: Option<crate::chat::params::Api>,
     /// Presenter mode: hides hosts, organization and project ids and the conversation
     /// list, uses the bold high-contrast theme, and shows the keys pressed
     #[arg(long, global = true)]
@@ -155,4 +159,36 @@ pub struct ChatArgs {
     /// Write the model's bytes untouched even to a terminal (control characters included)
     #[arg(long)]
     pub raw: bool,
+    /// Functions the model may call: a JSON file in OpenAI's function format (repeatable)
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub tools: Vec<std::path::PathBuf>,
+    /// auto, none, required, or the name of a function
+    #[arg(long, value_name = "CHOICE")]
+    pub tool_choice: Option<String>,
+    /// Answer as JSON matching this JSON Schema file (`json_schema` response format);
+    /// the answer is checked against it
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<std::path::PathBuf>,
+    /// Ask the model to follow the schema strictly
+    #[arg(long, requires = "schema")]
+    pub strict: bool,
+    /// minimal, low, medium or high (reasoning models)
+    #[arg(long, value_parser = ["minimal", "low", "medium", "high"])]
+    pub reasoning_effort: Option<String>,
+    /// auto, concise or detailed: a summary of the reasoning (Responses API)
+    #[arg(long, value_parser = ["auto", "concise", "detailed"])]
+    pub reasoning_summary: Option<String>,
+    /// An image (png, jpeg, webp, gif) or PDF to send with the prompt (repeatable)
+    #[arg(long, value_name = "PATH", action = clap::ArgAction::Append)]
+    pub attach: Vec<std::path::PathBuf>,
+    /// Continue a saved conversation (its id, or `last`) instead of starting one
+    #[arg(long = "continue", value_name = "ID")]
+    pub continue_id: Option<String>,
+    /// The result of a function call of the continued conversation: ID=TEXT (repeatable)
+    #[arg(long, value_name = "ID=TEXT", action = clap::ArgAction::Append, requires = "continue_id")]
+    pub tool_result: Vec<String>,
+}
+
+fn parse_api(s: &str) -> Result<crate::chat::params::Api, String> {
+    crate::chat::params::Api::parse(s).ok_or_else(|| format!("{s:?}: expected chat or responses"))
 }

@@ -9,7 +9,8 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::args::ChatArgs;
-use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId};
+use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
+use crate::chat::params::ResponseFormat;
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::context::Context;
 use crate::provider::Provider;
@@ -38,32 +39,39 @@ fn read_prompt(args: &ChatArgs) -> Result<String, String> {
 }
 
 pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), String> {
-    let prompt = read_prompt(&args)?;
+    // Function results are the next message: no prompt is read then.
+    let prompt = match args.tool_result.is_empty() {
+        true => Some(read_prompt(&args)?),
+        false => args.prompt.clone(),
+    };
     if models.len() > 4 {
         return Err("compare at most four models at once".into());
     }
     let provider = ctx.provider(&ctx.profile, 0)?;
-    let mut conv = Conversation::new(&ctx.profile.model, Utc::now());
-    if conv.model.is_empty() {
-        return Err("no model: pass --model or set one in the profile".into());
-    }
-    conv.system = args.system.clone().unwrap_or_default();
-    conv.params.temperature = args.temperature;
-    conv.params.max_output_tokens = args.max_tokens;
+    let setup = super::chat_setup::setup(ctx, &args, prompt)?;
     let origin = crate::tui::app::origin(&ctx.profile, "cli");
-    let mut machine = Machine::new(conv, origin, Arc::clone(&ctx.prices));
+    let mut machine = Machine::new(setup.conv, origin, Arc::clone(&ctx.prices));
     let comparing = models.len() > 1;
-    let input = if comparing {
-        Input::Compare {
-            text: prompt,
-            targets: ctx.compare_targets(models, &machine.conv.params)?,
-        }
-    } else {
-        Input::Send(prompt)
-    };
+    let before = machine.conv.nodes.len();
+    let mut first = Vec::new();
+    for input in setup.inputs {
+        let input = match input {
+            Input::Send(text) if comparing => Input::Compare {
+                text,
+                targets: ctx.compare_targets(models, &machine.conv.params)?,
+            },
+            other => other,
+        };
+        first.extend(machine.handle(input, Instant::now(), Utc::now()));
+    }
+    if !machine.is_streaming() {
+        return Err(machine
+            .notice
+            .take()
+            .unwrap_or_else(|| "nothing to send".into()));
+    }
     let live = !comparing && !args.json;
     let sanitize = std::io::stdout().is_terminal() && !args.raw;
-    let first = machine.handle(input, Instant::now(), Utc::now());
     let rows = super::runtime()?.block_on(stream_all(
         ctx,
         provider,
@@ -75,8 +83,15 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     record(ctx, &rows);
 
     let conv = &machine.conv;
-    let question = conv.path().first().copied().unwrap_or(0);
-    let answers: Vec<NodeId> = conv.nodes[question].children.clone();
+    let answers: Vec<NodeId> = (before..conv.nodes.len())
+        .filter(|id| conv.nodes[*id].role == Role::Assistant)
+        .collect();
+    let called = answers.iter().any(|id| !conv.nodes[*id].tool_calls.is_empty());
+    if setup.continued || called {
+        crate::chat::store::Store::new(ctx.paths.conversations_dir())
+            .save(conv)
+            .map_err(|e| format!("cannot save the conversation: {e}"))?;
+    }
     let metas: Vec<(NodeId, AnswerMeta)> = answers
         .iter()
         .map(|id| (*id, conv.nodes[*id].meta.clone().unwrap_or_default()))
@@ -84,7 +99,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     if args.json {
         let objects: Vec<serde_json::Value> = metas
             .iter()
-            .map(|(id, meta)| answer_json(ctx, &conv.nodes[*id].content, meta, &conv.model))
+            .map(|(id, meta)| answer_json(ctx, conv, *id, meta))
             .collect();
         if comparing {
             println!("{}", serde_json::json!({ "answers": objects }));
@@ -104,13 +119,39 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             let shown = if sanitize { inert(text) } else { text.into() };
             println!("{}\n\n_{}_\n", shown.trim_end(), summary(meta));
         }
-    } else if let Some((id, _)) = metas.first()
-        && !conv.nodes[*id].content.ends_with('\n')
-        && !conv.nodes[*id].content.is_empty()
-    {
-        println!();
+    } else if let Some((id, _)) = metas.first() {
+        let node = &conv.nodes[*id];
+        if !node.content.ends_with('\n') && !node.content.is_empty() {
+            println!();
+        }
+        for call in &node.tool_calls {
+            let args = crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
+            let shown = if sanitize { inert(&args).into_owned() } else { args };
+            println!("→ {} [{}] {shown}", call.name, call.id);
+            if let Some(v) = call.check(&conv.tools).filter(|v| !v.is_valid()) {
+                eprintln!("llmdeck: warning: arguments of {}: {}", call.id, v.label());
+            }
+        }
+        if !node.tool_calls.is_empty() {
+            let ids: Vec<String> = node.tool_calls.iter().map(|c| format!("--tool-result {}=...", c.id)).collect();
+            eprintln!(
+                "llmdeck: the model called {} function(s); continue with: llmdeck chat --continue {} {}",
+                node.tool_calls.len(),
+                conv.id,
+                ids.join(" ")
+            );
+        }
     }
-    let failed: Vec<String> = metas
+    let mut failed: Vec<String> = Vec::new();
+    if let ResponseFormat::JsonSchema { schema, .. } = &conv.params.response_format {
+        for (id, meta) in &metas {
+            let verdict = crate::chat::schema::check(schema, &conv.nodes[*id].content);
+            if meta.status == AnswerStatus::Done && !verdict.is_valid() {
+                failed.push(format!("the answer is not valid: {}", verdict.label()));
+            }
+        }
+    }
+    failed.extend(metas
         .iter()
         .filter(|(_, m)| m.status != AnswerStatus::Done)
         .map(|(_, m)| {
@@ -123,8 +164,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             } else {
                 why
             }
-        })
-        .collect();
+        }));
     if failed.is_empty() {
         Ok(())
     } else {
@@ -228,10 +268,30 @@ fn finish_name(f: &FinishReason) -> String {
     }
 }
 
-fn answer_json(ctx: &Context, text: &str, meta: &AnswerMeta, model: &str) -> serde_json::Value {
+fn answer_json(ctx: &Context, conv: &Conversation, id: NodeId, meta: &AnswerMeta) -> serde_json::Value {
+    let node = &conv.nodes[id];
+    let schema = match &conv.params.response_format {
+        ResponseFormat::JsonSchema { schema, .. } => {
+            let v = crate::chat::schema::check(schema, &node.content);
+            serde_json::json!({"valid": v.is_valid(), "error": (!v.is_valid()).then(|| v.label())})
+        }
+        _ => serde_json::Value::Null,
+    };
+    let calls: Vec<serde_json::Value> = node
+        .tool_calls
+        .iter()
+        .map(|c| {
+            let problem = c.check(&conv.tools).filter(|v| !v.is_valid()).map(|v| v.label());
+            serde_json::json!({"id": c.id, "name": c.name, "arguments": c.arguments, "invalid": problem})
+        })
+        .collect();
     serde_json::json!({
-        "text": text,
-        "model": meta.model.clone().unwrap_or_else(|| model.to_string()),
+        "text": node.content,
+        "conversation_id": conv.id,
+        "tool_calls": calls,
+        "schema": schema,
+        "reasoning": meta.reasoning,
+        "model": meta.model.clone().unwrap_or_else(|| conv.model.clone()),
         "target": meta.target,
         "profile": ctx.profile.name,
         "status": format!("{:?}", meta.status).to_lowercase(),

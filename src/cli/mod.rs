@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod chat;
+mod chat_setup;
 pub mod models;
 pub mod usage;
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
         base_url: cli.global.base_url.clone(),
         model: cli.global.model.first().cloned(),
         demo: cli.global.demo,
+        api: cli.global.api,
     };
     let mut ctx = match Context::load(&overrides) {
         Ok(ctx) => ctx,

@@ -59,6 +59,10 @@ impl Paths {
     pub fn conversations_dir(&self) -> PathBuf {
         self.data_dir.join("conversations")
     }
+    /// Function definitions, one JSON file each, in OpenAI's function format.
+    pub fn tools_dir(&self) -> PathBuf {
+        self.config_dir.join("tools")
+    }
     pub fn prompts_dir(&self) -> PathBuf {
         self.data_dir.join("prompts")
     }

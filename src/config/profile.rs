@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Secret, Settings};
+pub use crate::chat::params::Api;
 
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEMO_MODEL: &str = "gpt-4o-mini";
@@ -34,6 +35,11 @@ pub struct ProfileConfig {
     pub query: BTreeMap<String, String>,
     /// This profile's own spend limits (instead of the global ones).
     pub budgets: Option<crate::usage::budget::Budgets>,
+    /// `chat` or `responses`; by default Responses on api.openai.com, Chat elsewhere.
+    pub api: Option<Api>,
+    /// Let the Responses API keep responses on the server (off: requests are stateless).
+    #[serde(default)]
+    pub store: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -73,6 +79,9 @@ pub struct HttpEndpoint {
     pub project: Option<String>,
     pub headers: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
+    /// The wire API requests use unless a conversation asks for the other.
+    pub api: Api,
+    pub store: bool,
 }
 
 impl HttpEndpoint {
@@ -126,6 +135,7 @@ pub struct Overrides {
     pub base_url: Option<String>,
     pub model: Option<String>,
     pub demo: bool,
+    pub api: Option<Api>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +181,9 @@ pub fn resolve(
     if let Some(model) = &overrides.model {
         profile.model = model.clone();
     }
+    if let (Some(api), Endpoint::Http(h)) = (overrides.api, &mut profile.endpoint) {
+        h.api = api;
+    }
     Ok(profile)
 }
 
@@ -206,6 +219,11 @@ fn from_config(
         .clone()
         .or_else(|| config.models.first().cloned())
         .unwrap_or_else(|| default_model.to_string());
+    let api = config.api.unwrap_or(if base_url == OPENAI_BASE_URL {
+        Api::Responses
+    } else {
+        Api::Chat
+    });
     Ok(Profile {
         name: name.into(),
         budgets: config.budgets,
@@ -221,6 +239,8 @@ fn from_config(
             project: config.project.clone().or_else(|| env("OPENAI_PROJECT_ID")),
             headers: config.headers.clone(),
             query: config.query.clone(),
+            api,
+            store: config.store,
         }),
         model,
         models: config.models.clone(),

@@ -3,16 +3,23 @@
 //! parsed leniently so that Azure's and local servers' variants are understood.
 
 use async_openai::types::chat::{
-    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
-    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    ChatCompletionStreamOptions, CreateChatCompletionRequest, ReasoningEffort as WireEffort,
-    ResponseFormat as WireFormat, ResponseFormatJsonSchema, StopConfiguration,
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
+    ChatCompletionNamedToolChoice, ChatCompletionRequestAssistantMessage,
+    ChatCompletionRequestMessage, ChatCompletionRequestMessageContentPartFile,
+    ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestToolMessage, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
+    ChatCompletionStreamOptions, ChatCompletionTool, ChatCompletionToolChoiceOption,
+    ChatCompletionTools, CreateChatCompletionRequest, FileObject, FunctionCall, FunctionName,
+    FunctionObject, ImageUrl, ReasoningEffort as WireEffort, ResponseFormat as WireFormat,
+    ResponseFormatJsonSchema, StopConfiguration, ToolChoiceOptions,
 };
 use serde::Deserialize;
 
 use super::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
 use crate::chat::params::{ReasoningEffort, ResponseFormat};
-use crate::chat::request::{ChatRequest, WireRole};
+use crate::chat::request::{ChatRequest, WireMessage, WireRole};
+use crate::chat::tools::ToolChoice;
 
 /// Which spelling of "max output tokens" the endpoint understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,27 +34,13 @@ pub enum MaxTokensField {
 #[allow(deprecated)] // `seed` and `max_tokens` are deprecated in the schema but still served
 pub fn body(req: &ChatRequest, max_field: MaxTokensField) -> CreateChatCompletionRequest {
     let p = &req.params;
-    let messages = req
-        .messages
-        .iter()
-        .map(|m| match m.role {
-            WireRole::System => ChatCompletionRequestMessage::System(
-                ChatCompletionRequestSystemMessage::from(m.content.as_str()),
-            ),
-            WireRole::User => ChatCompletionRequestMessage::User(
-                ChatCompletionRequestUserMessage::from(m.content.as_str()),
-            ),
-            WireRole::Assistant => ChatCompletionRequestMessage::Assistant(
-                ChatCompletionRequestAssistantMessage::from(m.content.as_str()),
-            ),
-        })
-        .collect();
     let (max_completion_tokens, max_tokens) = match max_field {
         MaxTokensField::MaxCompletionTokens => (p.max_output_tokens, None),
         MaxTokensField::MaxTokens => (None, p.max_output_tokens),
     };
+    let has_tools = !req.tools.is_empty();
     CreateChatCompletionRequest {
-        messages,
+        messages: req.messages.iter().map(message).collect(),
         model: req.model.clone(),
         temperature: p.temperature,
         top_p: p.top_p,
@@ -76,12 +69,35 @@ pub fn body(req: &ChatRequest, max_field: MaxTokensField) -> CreateChatCompletio
                 },
             }),
         },
-        reasoning_effort: p.reasoning_effort.map(|e| match e {
-            ReasoningEffort::Minimal => WireEffort::Minimal,
-            ReasoningEffort::Low => WireEffort::Low,
-            ReasoningEffort::Medium => WireEffort::Medium,
-            ReasoningEffort::High => WireEffort::High,
+        reasoning_effort: p.reasoning_effort.map(effort),
+        tools: has_tools.then(|| {
+            req.tools
+                .iter()
+                .map(|t| {
+                    ChatCompletionTools::Function(ChatCompletionTool {
+                        function: FunctionObject {
+                            name: t.name.clone(),
+                            description: (!t.description.is_empty()).then(|| t.description.clone()),
+                            parameters: Some(t.parameters.clone()),
+                            strict: t.strict,
+                        },
+                    })
+                })
+                .collect()
         }),
+        tool_choice: p.tool_choice.as_ref().filter(|_| has_tools).map(|c| match c {
+            ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
+            ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
+            ToolChoice::Required => {
+                ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
+            }
+            ToolChoice::Function(name) => {
+                ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
+                    function: FunctionName { name: name.clone() },
+                })
+            }
+        }),
+        parallel_tool_calls: p.parallel_tool_calls.filter(|_| has_tools),
         stream: Some(true),
         // Without this a stream reports no usage and costs would be guesses.
         stream_options: Some(ChatCompletionStreamOptions {
@@ -89,6 +105,87 @@ pub fn body(req: &ChatRequest, max_field: MaxTokensField) -> CreateChatCompletio
             include_obfuscation: None,
         }),
         ..Default::default()
+    }
+}
+
+pub(crate) fn effort(e: ReasoningEffort) -> WireEffort {
+    match e {
+        ReasoningEffort::Minimal => WireEffort::Minimal,
+        ReasoningEffort::Low => WireEffort::Low,
+        ReasoningEffort::Medium => WireEffort::Medium,
+        ReasoningEffort::High => WireEffort::High,
+    }
+}
+
+#[allow(deprecated)] // `function_call` is deprecated and left out
+fn message(m: &WireMessage) -> ChatCompletionRequestMessage {
+    match m.role {
+        WireRole::System => ChatCompletionRequestMessage::System(
+            ChatCompletionRequestSystemMessage::from(m.content.as_str()),
+        ),
+        WireRole::User if m.attachments.is_empty() => ChatCompletionRequestMessage::User(
+            ChatCompletionRequestUserMessage::from(m.content.as_str()),
+        ),
+        WireRole::User => {
+            let mut parts = vec![ChatCompletionRequestUserMessageContentPart::Text(
+                m.content.as_str().into(),
+            )];
+            parts.extend(m.attachments.iter().map(|a| {
+                if a.is_image() {
+                    ChatCompletionRequestUserMessageContentPart::ImageUrl(
+                        ChatCompletionRequestMessageContentPartImage {
+                            image_url: ImageUrl {
+                                url: a.data_url(),
+                                detail: None,
+                            },
+                            prompt_cache_breakpoint: None,
+                        },
+                    )
+                } else {
+                    ChatCompletionRequestUserMessageContentPart::File(
+                        ChatCompletionRequestMessageContentPartFile {
+                            file: FileObject {
+                                file_data: Some(a.data_url()),
+                                file_id: None,
+                                filename: Some(a.name.clone()),
+                            },
+                            prompt_cache_breakpoint: None,
+                        },
+                    )
+                }
+            }));
+            ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
+                content: ChatCompletionRequestUserMessageContent::Array(parts),
+                name: None,
+            })
+        }
+        WireRole::Assistant if m.tool_calls.is_empty() => ChatCompletionRequestMessage::Assistant(
+            ChatCompletionRequestAssistantMessage::from(m.content.as_str()),
+        ),
+        WireRole::Assistant => ChatCompletionRequestMessage::Assistant(
+            ChatCompletionRequestAssistantMessage {
+                content: (!m.content.is_empty()).then(|| m.content.as_str().into()),
+                tool_calls: Some(
+                    m.tool_calls
+                        .iter()
+                        .map(|c| {
+                            ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                                id: c.id.clone(),
+                                function: FunctionCall {
+                                    name: c.name.clone(),
+                                    arguments: c.arguments.clone(),
+                                },
+                            })
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+        ),
+        WireRole::Tool => ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
+            content: m.content.as_str().into(),
+            tool_call_id: m.tool_call_id.clone().unwrap_or_default(),
+        }),
     }
 }
 
@@ -123,8 +220,8 @@ struct Delta {
 
 #[derive(Debug, Deserialize)]
 struct ToolCallDelta {
-    #[serde(default)]
-    index: u32,
+    /// Absent in a whole (non-streamed) message: the position counts then.
+    index: Option<u32>,
     id: Option<String>,
     function: Option<FunctionDelta>,
 }
@@ -223,13 +320,13 @@ pub fn parse_chunk(data: &str, out: &mut Vec<StreamEvent>) -> Result<(), Provide
             if let Some(refusal) = delta.refusal.filter(|s| !s.is_empty()) {
                 out.push(StreamEvent::TextDelta(refusal));
             }
-            for call in delta.tool_calls {
+            for (i, call) in delta.tool_calls.into_iter().enumerate() {
                 let (name, arguments) = call
                     .function
                     .map(|f| (f.name, f.arguments.unwrap_or_default()))
                     .unwrap_or_default();
                 out.push(StreamEvent::ToolCallDelta {
-                    index: call.index,
+                    index: call.index.unwrap_or(i as u32),
                     id: call.id,
                     name,
                     arguments,

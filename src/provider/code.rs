@@ -2,7 +2,8 @@
 //! Rust, each with the same body and the key read from an environment variable.
 //! The curl body is the exact bytes llmdeck sends.
 
-use super::http::{chat_body, url};
+use super::http::{api_of, body as wire_body, url};
+use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
 use crate::config::{Endpoint, Profile};
@@ -28,6 +29,8 @@ fn endpoint(profile: &Profile) -> HttpEndpoint {
             project: None,
             headers: Default::default(),
             query: Default::default(),
+            api: Api::Responses,
+            store: false,
         },
     }
 }
@@ -43,7 +46,8 @@ pub fn snippets(profile: &Profile, req: &ChatRequest, presenter: bool) -> Vec<Sn
             ep.base_url = "$OPENAI_BASE_URL".into();
         }
     }
-    let body = String::from_utf8(chat_body(&ep, req)).expect("JSON is UTF-8");
+    let api = api_of(&ep, req);
+    let body = String::from_utf8(wire_body(&ep, req)).expect("JSON is UTF-8");
     let pretty = serde_json::to_string_pretty(
         &serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON"),
     )
@@ -52,22 +56,22 @@ pub fn snippets(profile: &Profile, req: &ChatRequest, presenter: bool) -> Vec<Sn
         Snippet {
             label: "curl",
             lang: "bash",
-            code: curl(&ep, &body),
+            code: curl(&ep, api, &body),
         },
         Snippet {
             label: "Python",
             lang: "python",
-            code: python(&ep, &pretty),
+            code: python(&ep, api, &pretty),
         },
         Snippet {
             label: "Node",
             lang: "javascript",
-            code: node(&ep, &pretty),
+            code: node(&ep, api, &pretty),
         },
         Snippet {
             label: "Rust",
             lang: "rust",
-            code: rust(&ep, &pretty),
+            code: rust(&ep, api, &pretty),
         },
     ]
 }
@@ -127,10 +131,10 @@ fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
     out
 }
 
-fn curl(ep: &HttpEndpoint, body: &str) -> String {
+fn curl(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     let mut s = format!(
         "curl {} \\\n  -H 'Content-Type: application/json' \\\n",
-        shell_arg(&url(ep, "/chat/completions"))
+        shell_arg(&url(ep, api.path()))
     );
     match ep.auth {
         AuthStyle::Bearer => s.push_str(&format!(
@@ -150,7 +154,7 @@ fn py_str(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialize")
 }
 
-fn python(ep: &HttpEndpoint, body: &str) -> String {
+fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     let mut args = vec![
         format!("    base_url={},", py_value(&ep.base_url)),
         format!("    api_key=os.environ[{}],", py_str(&ep.key_env)),
@@ -176,13 +180,17 @@ fn python(ep: &HttpEndpoint, body: &str) -> String {
     }
     // JSON's true/false/null are read by json.loads, so the body is pasted as JSON.
     format!(
-        "import json\nimport os\n\nfrom openai import OpenAI\n\nclient = OpenAI(\n{}\n)\nbody = json.loads(r\"\"\"\n{}\n\"\"\")\nstream = client.chat.completions.create(**body)\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end=\"\", flush=True)\nprint()\n",
+        "import json\nimport os\n\nfrom openai import OpenAI\n\nclient = OpenAI(\n{}\n)\nbody = json.loads(r\"\"\"\n{}\n\"\"\")\n{}print()\n",
         args.join("\n"),
-        body.replace("\"\"\"", "\\\"\\\"\\\"")
+        body.replace("\"\"\"", "\\\"\\\"\\\""),
+        match api {
+            Api::Chat => "stream = client.chat.completions.create(**body)\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end=\"\", flush=True)\n",
+            Api::Responses => "stream = client.responses.create(**body)\nfor event in stream:\n    if event.type == \"response.output_text.delta\":\n        print(event.delta, end=\"\", flush=True)\n",
+        }
     )
 }
 
-fn node(ep: &HttpEndpoint, body: &str) -> String {
+fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     let mut args = vec![
         format!("  baseURL: {},", js_value(&ep.base_url)),
         format!("  apiKey: process.env.{},", ep.key_env),
@@ -207,13 +215,17 @@ fn node(ep: &HttpEndpoint, body: &str) -> String {
         ));
     }
     format!(
-        "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\nconst stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {{\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}}\nprocess.stdout.write(\"\\n\");\n",
+        "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\n{}process.stdout.write(\"\\n\");\n",
         args.join("\n"),
-        body
+        body,
+        match api {
+            Api::Chat => "const stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}\n",
+            Api::Responses => "const stream = await client.responses.create(body);\nfor await (const event of stream) {\n  if (event.type === \"response.output_text.delta\") process.stdout.write(event.delta);\n}\n",
+        }
     )
 }
 
-fn rust(ep: &HttpEndpoint, body: &str) -> String {
+fn rust(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     // Enough #s that the body cannot close the raw string.
     let mut hashes = String::from("#");
     while body.contains(&format!("\"{hashes}")) {
@@ -230,7 +242,19 @@ fn rust(ep: &HttpEndpoint, body: &str) -> String {
     if let Some(p) = &ep.project {
         config.push_str(&format!("\n        .with_project_id({})", rs_value(p)));
     }
+    let (use_type, request_type, read) = match api {
+        Api::Chat => (
+            "types::chat::CreateChatCompletionRequest",
+            "CreateChatCompletionRequest",
+            "    let mut stream = client.chat().create_stream(request).await?;\n    while let Some(chunk) = stream.next().await {\n        for choice in chunk?.choices {\n            if let Some(text) = choice.delta.content {\n                print!(\"{text}\");\n            }\n        }\n    }\n",
+        ),
+        Api::Responses => (
+            "types::responses::{CreateResponse, ResponseStreamEvent}",
+            "CreateResponse",
+            "    let mut stream = client.responses().create_stream(request).await?;\n    while let Some(event) = stream.next().await {\n        if let ResponseStreamEvent::ResponseOutputTextDelta(d) = event? {\n            print!(\"{}\", d.delta);\n        }\n    }\n",
+        ),
+    };
     format!(
-        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, types::chat::CreateChatCompletionRequest}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n    let request: CreateChatCompletionRequest = serde_json::from_str(r{hashes}\"\n{body}\n\"{hashes})?;\n    let mut stream = client.chat().create_stream(request).await?;\n    while let Some(chunk) = stream.next().await {{\n        for choice in chunk?.choices {{\n            if let Some(text) = choice.delta.content {{\n                print!(\"{{text}}\");\n            }}\n        }}\n    }}\n    println!();\n    Ok(())\n}}\n"
+        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, {use_type}}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n    let request: {request_type} = serde_json::from_str(r{hashes}\"\n{body}\n\"{hashes})?;\n{read}    println!();\n    Ok(())\n}}\n"
     )
 }

@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::chat_completions::{self, MaxTokensField};
 use super::event::{ProviderError, StreamEvent};
-use super::sse::{SseError, SseParser};
+use super::responses;
+use super::sse::{SseError, SseEvent, SseParser};
+use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
 
@@ -82,14 +84,11 @@ impl HttpClient {
         url(&self.endpoint, path)
     }
 
-    /// The exact bytes a chat request sends.
-    pub fn chat_body(&self, req: &ChatRequest) -> Vec<u8> {
-        chat_body(&self.endpoint, req)
-    }
-
-    /// Streams a chat completion; every event goes to `emit`, ending with `End` or `Error`.
+    /// Streams an answer over the request's wire API; every event goes to
+    /// `emit`, ending with `End` or `Error`.
     pub async fn stream_chat(&self, req: &ChatRequest, emit: &mut (dyn FnMut(StreamEvent) + Send)) {
-        let body = self.chat_body(req);
+        let api = api_of(&self.endpoint, req);
+        let body = body(&self.endpoint, req);
         let started = Instant::now();
         let mut emit = |ev: StreamEvent| {
             match &ev {
@@ -109,16 +108,51 @@ impl HttpClient {
             }
             emit(ev)
         };
-        let response = match self.send_with_retries(&body, &mut emit).await {
+        let response = match self.send_with_retries(api, &body, &mut emit).await {
             Ok(r) => r,
             Err(e) => return emit(StreamEvent::Error(e)),
         };
         emit(StreamEvent::Started { model: None });
-        self.read_stream(response, &mut emit).await;
+        let is_json = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            // A server that ignores `stream: true` answers with the whole object.
+            return self.read_whole(api, response, &mut emit).await;
+        }
+        self.read_stream(Decoder::new(api), response, &mut emit).await;
+    }
+
+    async fn read_whole(
+        &self,
+        api: Api,
+        response: reqwest::Response,
+        emit: &mut (dyn FnMut(StreamEvent) + Send),
+    ) {
+        let read = response.text();
+        let text = match tokio::time::timeout(Duration::from_secs(self.timeouts.idle_secs), read).await
+        {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => return emit(StreamEvent::Error(ProviderError::Interrupted)),
+            Err(_) => return emit(StreamEvent::Error(ProviderError::Stalled(self.timeouts.idle_secs))),
+        };
+        let mut events = Vec::new();
+        let parsed = match api {
+            Api::Chat => chat_completions::parse_chunk(&text, &mut events),
+            Api::Responses => responses::parse_response(&text, &mut events),
+        };
+        events.into_iter().for_each(&mut *emit);
+        emit(match parsed {
+            Ok(()) => StreamEvent::End,
+            Err(e) => StreamEvent::Error(e),
+        });
     }
 
     async fn send_with_retries(
         &self,
+        api: Api,
         body: &[u8],
         emit: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<reqwest::Response, ProviderError> {
@@ -134,7 +168,7 @@ impl HttpClient {
                 "request",
                 &format!(
                     "POST {} [{headers}] {} bytes",
-                    self.url("/chat/completions"),
+                    self.url(api.path()),
                     body.len()
                 ),
             );
@@ -142,7 +176,7 @@ impl HttpClient {
         loop {
             let send = self
                 .client()?
-                .post(self.url("/chat/completions"))
+                .post(self.url(api.path()))
                 .headers(self.headers.clone())
                 .header("content-type", "application/json")
                 .header("accept", "text/event-stream")
@@ -215,6 +249,7 @@ impl HttpClient {
 
     async fn read_stream(
         &self,
+        mut decoder: Decoder,
         response: reqwest::Response,
         emit: &mut (dyn FnMut(StreamEvent) + Send),
     ) {
@@ -251,16 +286,16 @@ impl HttpClient {
                 Err(e) => return emit(StreamEvent::Error(sse_error(e))),
             };
             for ev in sse {
-                if ev.data.trim() == "[DONE]" {
-                    return emit(StreamEvent::End);
-                }
                 events.clear();
-                if let Err(e) = chat_completions::parse_chunk(&ev.data, &mut events) {
-                    return emit(StreamEvent::Error(e));
-                }
+                let over = decoder.feed(&ev, &mut events);
                 for e in events.drain(..) {
                     finished |= matches!(e, StreamEvent::Finish(_));
                     emit(e);
+                }
+                match over {
+                    Ok(false) => {}
+                    Ok(true) => return emit(StreamEvent::End),
+                    Err(e) => return emit(StreamEvent::Error(e)),
                 }
             }
             if let Some(e) = parser.take_error() {
@@ -300,6 +335,30 @@ impl HttpClient {
         let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
         ids.sort();
         Ok(ids)
+    }
+}
+
+/// Turns the SSE events of one wire API into stream events.
+enum Decoder {
+    Chat,
+    Responses(responses::Decoder),
+}
+
+impl Decoder {
+    fn new(api: Api) -> Self {
+        match api {
+            Api::Chat => Self::Chat,
+            Api::Responses => Self::Responses(Default::default()),
+        }
+    }
+
+    /// `Ok(true)` when the answer is over.
+    fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<bool, ProviderError> {
+        match self {
+            Self::Chat if ev.data.trim() == "[DONE]" => Ok(true),
+            Self::Chat => chat_completions::parse_chunk(&ev.data, out).map(|()| false),
+            Self::Responses(d) => d.event(ev.event.as_deref(), &ev.data, out),
+        }
     }
 }
 
@@ -346,10 +405,18 @@ pub fn max_tokens_field(endpoint: &HttpEndpoint) -> MaxTokensField {
     }
 }
 
-/// The exact bytes a chat request to `endpoint` sends.
-pub fn chat_body(endpoint: &HttpEndpoint, req: &ChatRequest) -> Vec<u8> {
-    serde_json::to_vec(&chat_completions::body(req, max_tokens_field(endpoint)))
-        .expect("request bodies serialize")
+/// The wire API a request to `endpoint` goes over: the conversation's choice, else the profile's.
+pub fn api_of(endpoint: &HttpEndpoint, req: &ChatRequest) -> Api {
+    req.params.api.unwrap_or(endpoint.api)
+}
+
+/// The exact bytes a request to `endpoint` sends.
+pub fn body(endpoint: &HttpEndpoint, req: &ChatRequest) -> Vec<u8> {
+    match api_of(endpoint, req) {
+        Api::Chat => serde_json::to_vec(&chat_completions::body(req, max_tokens_field(endpoint))),
+        Api::Responses => serde_json::to_vec(&responses::body(req, endpoint.store)),
+    }
+    .expect("request bodies serialize")
 }
 
 /// The headers a profile sends. Bad values are a message, never a panic.

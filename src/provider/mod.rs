@@ -8,6 +8,7 @@ pub mod event;
 pub mod http;
 pub mod org;
 pub mod replay;
+pub mod responses;
 pub mod sse;
 
 use crate::chat::request::ChatRequest;
@@ -96,7 +97,7 @@ impl Provider {
     /// The exact JSON body this provider would send for `req`.
     pub fn request_body(&self, req: &ChatRequest) -> Vec<u8> {
         match self {
-            Self::Http(client) => client.chat_body(req),
+            Self::Http(client) => http::body(client.endpoint(), req),
             Self::Record(inner, _) => inner.request_body(req),
             Self::Demo { .. } | Self::Replay(_) => serde_json::to_vec(&chat_completions::body(
                 req,

@@ -102,10 +102,9 @@ pub fn origin(profile: &Profile, source: &str) -> Origin {
         source: source.into(),
         profile: profile.name.clone(),
         host: profile.host(),
-        api: if profile.is_demo() {
-            "demo".into()
-        } else {
-            "chat".into()
+        api: match &profile.endpoint {
+            crate::config::Endpoint::Demo => "demo".into(),
+            crate::config::Endpoint::Http(h) => h.api.label().into(),
         },
     }
 }

@@ -1,0 +1,191 @@
+//! Function tools: definitions in OpenAI's function format (from the console or
+//! `tools/*.json`), the calls a model makes, and which tool the model may choose.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::schema::{self, Verdict};
+
+/// One function the model may call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// JSON Schema of the arguments.
+    #[serde(default = "empty_object")]
+    pub parameters: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+    /// Results saved with the tool, offered when the model calls it (an llmdeck extension).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canned_results: Vec<String>,
+}
+
+fn empty_object() -> Value {
+    serde_json::json!({"type": "object", "properties": {}})
+}
+
+/// A call the model made: arguments arrive as a JSON text, piece by piece.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+impl ToolCall {
+    /// Arguments checked against the tool's parameters; `None` when the tool is unknown.
+    pub fn check(&self, tools: &[ToolDef]) -> Option<Verdict> {
+        let tool = tools.iter().find(|t| t.name == self.name)?;
+        Some(schema::check(&tool.parameters, &self.arguments))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    #[default]
+    Auto,
+    None,
+    Required,
+    /// This function and no other.
+    Function(String),
+}
+
+impl ToolChoice {
+    /// `auto`, `none`, `required`, or a function's name.
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "auto" | "" => Self::Auto,
+            "none" => Self::None,
+            "required" => Self::Required,
+            name => Self::Function(name.to_string()),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Auto => "auto",
+            Self::None => "none",
+            Self::Required => "required",
+            Self::Function(name) => name,
+        }
+    }
+
+    /// The next choice in the panel's cycle: auto, required, none, then each function.
+    pub fn next(&self, tools: &[ToolDef]) -> Self {
+        let mut all = vec![Self::Auto, Self::Required, Self::None];
+        all.extend(tools.iter().map(|t| Self::Function(t.name.clone())));
+        let at = all.iter().position(|c| c == self).unwrap_or(0);
+        all[(at + 1) % all.len()].clone()
+    }
+}
+
+/// Reads tool definitions from a JSON text: one tool or an array, each in the
+/// Chat Completions shape (`{"type":"function","function":{...}}`), the
+/// Responses shape (`{"type":"function","name":...}`) or bare (`{"name":...}`).
+pub fn parse(text: &str) -> Result<Vec<ToolDef>, String> {
+    let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| format!("line {}: {e}", e.line()))?;
+    let items = match value {
+        Value::Array(items) => items,
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| one(item).map_err(|e| format!("tool {}: {e}", i + 1)))
+        .collect()
+}
+
+fn one(mut item: Value) -> Result<ToolDef, String> {
+    let canned = item.get("canned_results").cloned();
+    if let Some(kind) = item.get("type").and_then(Value::as_str)
+        && kind != "function"
+    {
+        return Err(format!("type {kind:?} is not a function tool"));
+    }
+    if let Some(inner) = item.get_mut("function").map(Value::take) {
+        item = inner;
+    }
+    if let (Some(obj), Some(c)) = (item.as_object_mut(), canned) {
+        obj.insert("canned_results".into(), c);
+    }
+    if let Some(obj) = item.as_object_mut() {
+        obj.remove("type");
+    }
+    let tool: ToolDef = serde_json::from_value(item).map_err(|e| e.to_string())?;
+    if tool.name.is_empty() || !tool.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) {
+        return Err(format!(
+            "name {:?} must be letters, digits, _ or - (as the API requires)",
+            tool.name
+        ));
+    }
+    if let Verdict::BadSchema(e) = schema::check_value(&tool.parameters, &Value::Null) {
+        return Err(format!("{}: parameters are not a valid JSON Schema: {e}", tool.name));
+    }
+    Ok(tool)
+}
+
+/// A tool as saved to `tools/NAME.json`: OpenAI's Chat Completions function format.
+pub fn to_file(tool: &ToolDef) -> String {
+    let mut function = serde_json::json!({
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": tool.parameters,
+    });
+    if let Some(strict) = tool.strict {
+        function["strict"] = Value::Bool(strict);
+    }
+    let mut v = serde_json::json!({"type": "function", "function": function});
+    if !tool.canned_results.is_empty() {
+        v["canned_results"] = serde_json::json!(tool.canned_results);
+    }
+    serde_json::to_string_pretty(&v).expect("tools serialize") + "\n"
+}
+
+/// The template a new tool starts from in the editor.
+pub fn template(name: &str) -> ToolDef {
+    ToolDef {
+        name: name.to_string(),
+        description: "Describe what the function does and when to call it.".into(),
+        parameters: serde_json::json!({
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "What to look up"}},
+            "required": ["query"],
+            "additionalProperties": false
+        }),
+        strict: None,
+        canned_results: vec![r#"{"result": "..."}"#.into()],
+    }
+}
+
+/// Every tool in `dir/*.json`, sorted by name, with one message per file that
+/// does not parse (the file is left as it is).
+pub fn load_dir(dir: &Path) -> (Vec<ToolDef>, Vec<String>) {
+    let mut tools = Vec::new();
+    let mut problems = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (tools, problems);
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| parse(&t))
+        {
+            Ok(found) => tools.extend(found),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    tools.dedup_by(|a, b| a.name == b.name);
+    (tools, problems)
+}
