@@ -128,6 +128,8 @@ impl Llmock {
             project: None,
             headers: BTreeMap::new(),
             query: BTreeMap::new(),
+            api: llmdeck::chat::params::Api::Chat,
+            store: false,
         };
         HttpClient::new(endpoint, timeouts).unwrap()
     }
@@ -147,11 +149,9 @@ fn timeouts() -> Timeouts {
 async fn ask(client: &HttpClient, prompt: &str) -> Vec<StreamEvent> {
     let req = ChatRequest {
         model: "gpt-4o-mini".into(),
-        messages: vec![WireMessage {
-            role: WireRole::User,
-            content: prompt.into(),
-        }],
+        messages: vec![WireMessage::text(WireRole::User, prompt)],
         params: Default::default(),
+        tools: Vec::new(),
     };
     let mut events = Vec::new();
     client.stream_chat(&req, &mut |e| events.push(e)).await;

@@ -23,6 +23,8 @@ fn endpoint(mock: &Mock) -> HttpEndpoint {
         project: None,
         headers: BTreeMap::new(),
         query: BTreeMap::new(),
+        api: llmdeck::chat::params::Api::Chat,
+        store: false,
     }
 }
 
@@ -30,16 +32,11 @@ fn request(params: Params) -> ChatRequest {
     ChatRequest {
         model: "gpt-4o-mini".into(),
         messages: vec![
-            WireMessage {
-                role: WireRole::System,
-                content: "Be brief.".into(),
-            },
-            WireMessage {
-                role: WireRole::User,
-                content: "Hi".into(),
-            },
+            WireMessage::text(WireRole::System, "Be brief."),
+            WireMessage::text(WireRole::User, "Hi"),
         ],
         params,
+        tools: Vec::new(),
     }
 }
 

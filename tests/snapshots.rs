@@ -101,11 +101,9 @@ impl Harness {
 fn demo_answer(prompt: &str) -> Vec<String> {
     let req = llmdeck::chat::request::ChatRequest {
         model: "gpt-4o-mini".into(),
-        messages: vec![llmdeck::chat::request::WireMessage {
-            role: llmdeck::chat::request::WireRole::User,
-            content: prompt.into(),
-        }],
+        messages: vec![llmdeck::chat::request::WireMessage::text(llmdeck::chat::request::WireRole::User, prompt)],
         params: Default::default(),
+        tools: Vec::new(),
     };
     demo::pieces(&demo::answer_for(&req))
         .into_iter()

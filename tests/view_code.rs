@@ -30,6 +30,8 @@ fn profile(mock: &Mock) -> Profile {
             project: None,
             headers,
             query: BTreeMap::new(),
+            api: llmdeck::chat::params::Api::Chat,
+            store: false,
         }),
         model: "gpt-4o".into(),
         models: vec![],
@@ -40,20 +42,15 @@ fn request() -> ChatRequest {
     ChatRequest {
         model: "gpt-4o".into(),
         messages: vec![
-            WireMessage {
-                role: WireRole::System,
-                content: "Answer in 'single quotes' and \"double\" ones.".into(),
-            },
-            WireMessage {
-                role: WireRole::User,
-                content: "Ünïcode, \"\"\" and \"# in here".into(),
-            },
+            WireMessage::text(WireRole::System, "Answer in 'single quotes' and \"double\" ones."),
+            WireMessage::text(WireRole::User, "Ünïcode, \"\"\" and \"# in here"),
         ],
         params: Params {
             temperature: Some(0.3),
             max_output_tokens: Some(50),
             ..Params::default()
         },
+        tools: Vec::new(),
     }
 }
 
@@ -112,7 +109,7 @@ fn python_node_and_rust_carry_the_same_body_and_parse() {
         unreachable!()
     };
     let body: serde_json::Value =
-        serde_json::from_slice(&llmdeck::provider::http::chat_body(ep, &request())).unwrap();
+        serde_json::from_slice(&llmdeck::provider::http::body(ep, &request())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for s in &all[1..] {
         assert!(!s.code.contains("sk-view-code-secret"));

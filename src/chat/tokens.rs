@@ -234,11 +234,9 @@ mod tests {
         assert_eq!(count_text("gpt-4o", "Hello, world!"), 4);
         let req = ChatRequest {
             model: "gpt-4o-mini".into(),
-            messages: vec![WireMessage {
-                role: WireRole::User,
-                content: "Hello, world!".into(),
-            }],
+            messages: vec![WireMessage::text(WireRole::User, "Hello, world!")],
             params: Default::default(),
+            tools: Vec::new(),
         };
         assert_eq!(count_request(&req), 3 + 4 + 3);
     }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::mock_responses::{self as responses, Parts};
+
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
@@ -49,6 +51,17 @@ pub enum Reply {
     Raw(Vec<u8>),
     /// Stream some pieces, then keep the connection open and silent.
     Stall { pieces: Vec<String> },
+    /// Call these functions: (name, arguments JSON), streamed a few characters at a time.
+    Calls(Vec<(String, String)>),
+    /// A reasoning summary, then the answer.
+    Think {
+        summary: Vec<String>,
+        pieces: Vec<String>,
+    },
+    /// Some text, then the answer is cut (`response.incomplete` / `finish_reason: length`).
+    Incomplete { pieces: Vec<String>, reason: String },
+    /// Some text, then the server reports a failure (`response.failed` / an error chunk).
+    Failed { pieces: Vec<String>, message: String },
 }
 
 #[derive(Clone)]
@@ -126,6 +139,13 @@ impl Mock {
             .collect()
     }
 
+    pub fn responses_requests(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path.split('?').next().unwrap_or("").ends_with("/responses"))
+            .collect()
+    }
+
     async fn serve(&self, mut sock: TcpStream) {
         loop {
             let Some(req) = read_request(&mut sock).await else {
@@ -143,7 +163,8 @@ impl Mock {
                 respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
                 continue;
             }
-            if path != "/v1/chat/completions" {
+            let is_responses = path == "/v1/responses";
+            if path != "/v1/chat/completions" && !is_responses {
                 respond(
                     &mut sock,
                     404,
@@ -193,38 +214,48 @@ impl Mock {
                     let _ = sock.write_all(&bytes).await;
                     return;
                 }
-                Reply::Stream {
-                    pieces,
-                    finish,
-                    gap_ms,
-                } if stream => {
+                Reply::Stall { pieces } if is_responses => {
+                    let _ = sock.write_all(sse_head().as_bytes()).await;
+                    let parts = Parts::of(&Reply::Failed { pieces, message: String::new() }).unwrap();
+                    // Everything up to the text, then silence.
+                    for (e, d) in responses::events(&model, &parts).into_iter().filter(|(e, _)| e != "response.failed") {
+                        let _ = sock.write_all(format!("event: {e}\ndata: {d}\n\n").as_bytes()).await;
+                    }
+                    let mut buf = [0u8; 1];
+                    let _ = sock.read(&mut buf).await;
+                    *self.closed_early.lock().unwrap() += 1;
+                    return;
+                }
+                other if stream && !matches!(other, Reply::Stall { .. }) => {
+                    let gap_ms = match &other {
+                        Reply::Stream { gap_ms, .. } => *gap_ms,
+                        _ => 0,
+                    };
+                    let mut parts = Parts::of(&other).expect("a reply with content");
+                    if let Reply::Stream { finish, .. } = &other && finish == "length" {
+                        parts.incomplete = Some("max_output_tokens".into());
+                    }
                     if sock.write_all(sse_head().as_bytes()).await.is_err() {
                         return;
                     }
-                    let mut chunks = vec![chunk(
-                        &model,
-                        r#"{"role":"assistant","content":""}"#,
-                        "null",
-                    )];
-                    for p in &pieces {
-                        chunks.push(chunk(
-                            &model,
-                            &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()),
-                            "null",
-                        ));
-                    }
-                    chunks.push(chunk(&model, "{}", &format!("\"{finish}\"")));
-                    if body["stream_options"]["include_usage"].as_bool() == Some(true) {
-                        chunks.push(format!(
-                            r#"{{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":"{model}","system_fingerprint":"fp_mock","choices":[],"usage":{USAGE}}}"#
-                        ));
-                    }
-                    for c in chunks {
-                        if sock
-                            .write_all(format!("data: {c}\n\n").as_bytes())
-                            .await
-                            .is_err()
-                        {
+                    let blocks: Vec<String> = if is_responses {
+                        responses::events(&model, &parts)
+                            .into_iter()
+                            .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
+                            .collect()
+                    } else {
+                        let usage = body["stream_options"]["include_usage"].as_bool() == Some(true);
+                        let mut b: Vec<String> = responses::chat_chunks(&model, &parts, usage)
+                            .into_iter()
+                            .map(|c| format!("data: {c}\n\n"))
+                            .collect();
+                        if parts.failed.is_none() {
+                            b.push("data: [DONE]\n\n".into());
+                        }
+                        b
+                    };
+                    for block in blocks {
+                        if sock.write_all(block.as_bytes()).await.is_err() {
                             *self.closed_early.lock().unwrap() += 1;
                             return;
                         }
@@ -232,16 +263,7 @@ impl Mock {
                             tokio::time::sleep(Duration::from_millis(gap_ms)).await;
                         }
                     }
-                    let _ = sock.write_all(b"data: [DONE]\n\n").await;
                     return;
-                }
-                Reply::Stream { pieces, finish, .. } => {
-                    let text: String = pieces.concat();
-                    let body = format!(
-                        r#"{{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"{model}","choices":[{{"index":0,"message":{{"role":"assistant","content":{},"refusal":null,"annotations":[]}},"logprobs":null,"finish_reason":"{finish}"}}],"usage":{USAGE},"service_tier":"default","system_fingerprint":"fp_mock"}}"#,
-                        serde_json::to_string(&text).unwrap()
-                    );
-                    respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
                 }
                 Reply::Stall { pieces } => {
                     let _ = sock.write_all(sse_head().as_bytes()).await;
@@ -258,6 +280,15 @@ impl Mock {
                     let _ = sock.read(&mut buf).await;
                     *self.closed_early.lock().unwrap() += 1;
                     return;
+                }
+                other => {
+                    let parts = Parts::of(&other).expect("a reply with content");
+                    let body = if is_responses {
+                        responses::whole(&model, &parts)
+                    } else {
+                        responses::chat_whole(&model, &parts)
+                    };
+                    respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
                 }
             }
         }
