@@ -101,7 +101,10 @@ impl Harness {
 fn demo_answer(prompt: &str) -> Vec<String> {
     let req = llmdeck::chat::request::ChatRequest {
         model: "gpt-4o-mini".into(),
-        messages: vec![llmdeck::chat::request::WireMessage::text(llmdeck::chat::request::WireRole::User, prompt)],
+        messages: vec![llmdeck::chat::request::WireMessage::text(
+            llmdeck::chat::request::WireRole::User,
+            prompt,
+        )],
         params: Default::default(),
         tools: Vec::new(),
     };

@@ -42,7 +42,10 @@ fn request() -> ChatRequest {
     ChatRequest {
         model: "gpt-4o".into(),
         messages: vec![
-            WireMessage::text(WireRole::System, "Answer in 'single quotes' and \"double\" ones."),
+            WireMessage::text(
+                WireRole::System,
+                "Answer in 'single quotes' and \"double\" ones.",
+            ),
             WireMessage::text(WireRole::User, "Ünïcode, \"\"\" and \"# in here"),
         ],
         params: Params {

@@ -37,7 +37,12 @@ impl Attachment {
         }
         // Refuse before reading a huge file into memory.
         if meta.len() > MAX_PDF_BYTES.max(MAX_IMAGE_BYTES) {
-            return Err(too_large(&shown.to_string(), meta.len(), MAX_PDF_BYTES, "file"));
+            return Err(too_large(
+                &shown.to_string(),
+                meta.len(),
+                MAX_PDF_BYTES,
+                "file",
+            ));
         }
         let bytes = std::fs::read(path).map_err(|e| format!("cannot attach {shown}: {e}"))?;
         let name = path

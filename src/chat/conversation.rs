@@ -288,7 +288,10 @@ impl Conversation {
             match node.role {
                 Role::Tool => answered.extend(node.call_id.clone()),
                 Role::Assistant => {
-                    let done = node.meta.as_ref().is_none_or(|m| m.status == AnswerStatus::Done);
+                    let done = node
+                        .meta
+                        .as_ref()
+                        .is_none_or(|m| m.status == AnswerStatus::Done);
                     return node
                         .tool_calls
                         .iter()

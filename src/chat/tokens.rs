@@ -213,7 +213,9 @@ pub fn count_request(req: &ChatRequest) -> u64 {
     let tools = req
         .tools
         .iter()
-        .map(|t| enc.count(&t.name) + enc.count(&t.description) + enc.count(&t.parameters.to_string()))
+        .map(|t| {
+            enc.count(&t.name) + enc.count(&t.description) + enc.count(&t.parameters.to_string())
+        })
         .sum::<u64>();
     req.messages
         .iter()

@@ -118,14 +118,22 @@ fn one(mut item: Value) -> Result<ToolDef, String> {
         obj.remove("type");
     }
     let tool: ToolDef = serde_json::from_value(item).map_err(|e| e.to_string())?;
-    if tool.name.is_empty() || !tool.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) {
+    if tool.name.is_empty()
+        || !tool
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+    {
         return Err(format!(
             "name {:?} must be letters, digits, _ or - (as the API requires)",
             tool.name
         ));
     }
     if let Verdict::BadSchema(e) = schema::check_value(&tool.parameters, &Value::Null) {
-        return Err(format!("{}: parameters are not a valid JSON Schema: {e}", tool.name));
+        return Err(format!(
+            "{}: parameters are not a valid JSON Schema: {e}",
+            tool.name
+        ));
     }
     Ok(tool)
 }

@@ -10,8 +10,8 @@ use chrono::Utc;
 
 use super::args::ChatArgs;
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
-use crate::chat::params::ResponseFormat;
 use crate::chat::machine::{Effect, Input, Machine};
+use crate::chat::params::ResponseFormat;
 use crate::context::Context;
 use crate::provider::Provider;
 use crate::provider::event::{FinishReason, StreamEvent};
@@ -86,7 +86,9 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     let answers: Vec<NodeId> = (before..conv.nodes.len())
         .filter(|id| conv.nodes[*id].role == Role::Assistant)
         .collect();
-    let called = answers.iter().any(|id| !conv.nodes[*id].tool_calls.is_empty());
+    let called = answers
+        .iter()
+        .any(|id| !conv.nodes[*id].tool_calls.is_empty());
     if setup.continued || called {
         crate::chat::store::Store::new(ctx.paths.conversations_dir())
             .save(conv)
@@ -125,15 +127,24 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             println!();
         }
         for call in &node.tool_calls {
-            let args = crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
-            let shown = if sanitize { inert(&args).into_owned() } else { args };
+            let args =
+                crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
+            let shown = if sanitize {
+                inert(&args).into_owned()
+            } else {
+                args
+            };
             println!("→ {} [{}] {shown}", call.name, call.id);
             if let Some(v) = call.check(&conv.tools).filter(|v| !v.is_valid()) {
                 eprintln!("llmdeck: warning: arguments of {}: {}", call.id, v.label());
             }
         }
         if !node.tool_calls.is_empty() {
-            let ids: Vec<String> = node.tool_calls.iter().map(|c| format!("--tool-result {}=...", c.id)).collect();
+            let ids: Vec<String> = node
+                .tool_calls
+                .iter()
+                .map(|c| format!("--tool-result {}=...", c.id))
+                .collect();
             eprintln!(
                 "llmdeck: the model called {} function(s); continue with: llmdeck chat --continue {} {}",
                 node.tool_calls.len(),
@@ -151,20 +162,22 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             }
         }
     }
-    failed.extend(metas
-        .iter()
-        .filter(|(_, m)| m.status != AnswerStatus::Done)
-        .map(|(_, m)| {
-            let why = m
-                .error
-                .clone()
-                .unwrap_or_else(|| "the answer did not finish".into());
-            if comparing {
-                format!("{}: {why}", m.model.as_deref().unwrap_or("?"))
-            } else {
-                why
-            }
-        }));
+    failed.extend(
+        metas
+            .iter()
+            .filter(|(_, m)| m.status != AnswerStatus::Done)
+            .map(|(_, m)| {
+                let why = m
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "the answer did not finish".into());
+                if comparing {
+                    format!("{}: {why}", m.model.as_deref().unwrap_or("?"))
+                } else {
+                    why
+                }
+            }),
+    );
     if failed.is_empty() {
         Ok(())
     } else {
@@ -268,7 +281,12 @@ fn finish_name(f: &FinishReason) -> String {
     }
 }
 
-fn answer_json(ctx: &Context, conv: &Conversation, id: NodeId, meta: &AnswerMeta) -> serde_json::Value {
+fn answer_json(
+    ctx: &Context,
+    conv: &Conversation,
+    id: NodeId,
+    meta: &AnswerMeta,
+) -> serde_json::Value {
     let node = &conv.nodes[id];
     let schema = match &conv.params.response_format {
         ResponseFormat::JsonSchema { schema, .. } => {

@@ -84,7 +84,10 @@ pub fn setup(ctx: &Context, args: &ChatArgs, prompt: Option<String>) -> Result<S
     crate::chat::attachment::check_total(&attached)?;
     if !args.tool_result.is_empty() {
         if prompt.is_some() || !attached.is_empty() {
-            return Err("give either --tool-result or a prompt, not both: the results are the next message".into());
+            return Err(
+                "give either --tool-result or a prompt, not both: the results are the next message"
+                    .into(),
+            );
         }
         inputs.extend(tool_results(&conv, &args.tool_result)?);
     } else {
@@ -115,8 +118,8 @@ fn load(store: &Store, id: &str) -> Result<Conversation, String> {
 fn schema_format(path: &Path, strict: bool) -> Result<ResponseFormat, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let schema: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}:{}: {e}", path.display(), e.line()))?;
+    let schema: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}:{}: {e}", path.display(), e.line()))?;
     if let crate::chat::schema::Verdict::BadSchema(e) =
         crate::chat::schema::check_value(&schema, &serde_json::Value::Null)
     {
@@ -128,10 +131,20 @@ fn schema_format(path: &Path, strict: bool) -> Result<ResponseFormat, String> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok(ResponseFormat::JsonSchema {
-        name: if name.is_empty() { "answer".into() } else { name },
+        name: if name.is_empty() {
+            "answer".into()
+        } else {
+            name
+        },
         schema,
         strict,
     })
@@ -168,7 +181,11 @@ fn tool_results(conv: &Conversation, pairs: &[String]) -> Result<Vec<Input>, Str
     }
     let missing: Vec<_> = pending
         .iter()
-        .filter(|c| !pairs.iter().any(|p| p.split_once('=').is_some_and(|(id, _)| id == c.id)))
+        .filter(|c| {
+            !pairs
+                .iter()
+                .any(|p| p.split_once('=').is_some_and(|(id, _)| id == c.id))
+        })
         .map(|c| format!("{} ({})", c.id, c.name))
         .collect();
     if !missing.is_empty() {

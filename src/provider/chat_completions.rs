@@ -3,16 +3,15 @@
 //! parsed leniently so that Azure's and local servers' variants are understood.
 
 use async_openai::types::chat::{
-    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
-    ChatCompletionNamedToolChoice, ChatCompletionRequestAssistantMessage,
-    ChatCompletionRequestMessage, ChatCompletionRequestMessageContentPartFile,
-    ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestToolMessage, ChatCompletionRequestUserMessage,
-    ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
-    ChatCompletionStreamOptions, ChatCompletionTool, ChatCompletionToolChoiceOption,
-    ChatCompletionTools, CreateChatCompletionRequest, FileObject, FunctionCall, FunctionName,
-    FunctionObject, ImageUrl, ReasoningEffort as WireEffort, ResponseFormat as WireFormat,
-    ResponseFormatJsonSchema, StopConfiguration, ToolChoiceOptions,
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionNamedToolChoice,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+    ChatCompletionRequestMessageContentPartFile, ChatCompletionRequestMessageContentPartImage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestUserMessage, ChatCompletionRequestUserMessageContent,
+    ChatCompletionRequestUserMessageContentPart, ChatCompletionStreamOptions, ChatCompletionTool,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FileObject,
+    FunctionCall, FunctionName, FunctionObject, ImageUrl, ReasoningEffort as WireEffort,
+    ResponseFormat as WireFormat, ResponseFormatJsonSchema, StopConfiguration, ToolChoiceOptions,
 };
 use serde::Deserialize;
 
@@ -85,18 +84,22 @@ pub fn body(req: &ChatRequest, max_field: MaxTokensField) -> CreateChatCompletio
                 })
                 .collect()
         }),
-        tool_choice: p.tool_choice.as_ref().filter(|_| has_tools).map(|c| match c {
-            ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
-            ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
-            ToolChoice::Required => {
-                ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
-            }
-            ToolChoice::Function(name) => {
-                ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
-                    function: FunctionName { name: name.clone() },
-                })
-            }
-        }),
+        tool_choice: p
+            .tool_choice
+            .as_ref()
+            .filter(|_| has_tools)
+            .map(|c| match c {
+                ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
+                ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
+                ToolChoice::Required => {
+                    ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
+                }
+                ToolChoice::Function(name) => {
+                    ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
+                        function: FunctionName { name: name.clone() },
+                    })
+                }
+            }),
         parallel_tool_calls: p.parallel_tool_calls.filter(|_| has_tools),
         stream: Some(true),
         // Without this a stream reports no usage and costs would be guesses.
@@ -162,26 +165,28 @@ fn message(m: &WireMessage) -> ChatCompletionRequestMessage {
         WireRole::Assistant if m.tool_calls.is_empty() => ChatCompletionRequestMessage::Assistant(
             ChatCompletionRequestAssistantMessage::from(m.content.as_str()),
         ),
-        WireRole::Assistant => ChatCompletionRequestMessage::Assistant(
-            ChatCompletionRequestAssistantMessage {
+        WireRole::Assistant => {
+            ChatCompletionRequestMessage::Assistant(ChatCompletionRequestAssistantMessage {
                 content: (!m.content.is_empty()).then(|| m.content.as_str().into()),
                 tool_calls: Some(
                     m.tool_calls
                         .iter()
                         .map(|c| {
-                            ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
-                                id: c.id.clone(),
-                                function: FunctionCall {
-                                    name: c.name.clone(),
-                                    arguments: c.arguments.clone(),
+                            ChatCompletionMessageToolCalls::Function(
+                                ChatCompletionMessageToolCall {
+                                    id: c.id.clone(),
+                                    function: FunctionCall {
+                                        name: c.name.clone(),
+                                        arguments: c.arguments.clone(),
+                                    },
                                 },
-                            })
+                            )
                         })
                         .collect(),
                 ),
                 ..Default::default()
-            },
-        ),
+            })
+        }
         WireRole::Tool => ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
             content: m.content.as_str().into(),
             tool_call_id: m.tool_call_id.clone().unwrap_or_default(),

@@ -184,8 +184,10 @@ fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
         args.join("\n"),
         body.replace("\"\"\"", "\\\"\\\"\\\""),
         match api {
-            Api::Chat => "stream = client.chat.completions.create(**body)\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end=\"\", flush=True)\n",
-            Api::Responses => "stream = client.responses.create(**body)\nfor event in stream:\n    if event.type == \"response.output_text.delta\":\n        print(event.delta, end=\"\", flush=True)\n",
+            Api::Chat =>
+                "stream = client.chat.completions.create(**body)\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end=\"\", flush=True)\n",
+            Api::Responses =>
+                "stream = client.responses.create(**body)\nfor event in stream:\n    if event.type == \"response.output_text.delta\":\n        print(event.delta, end=\"\", flush=True)\n",
         }
     )
 }
@@ -219,8 +221,10 @@ fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
         args.join("\n"),
         body,
         match api {
-            Api::Chat => "const stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}\n",
-            Api::Responses => "const stream = await client.responses.create(body);\nfor await (const event of stream) {\n  if (event.type === \"response.output_text.delta\") process.stdout.write(event.delta);\n}\n",
+            Api::Chat =>
+                "const stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}\n",
+            Api::Responses =>
+                "const stream = await client.responses.create(body);\nfor await (const event of stream) {\n  if (event.type === \"response.output_text.delta\") process.stdout.write(event.delta);\n}\n",
         }
     )
 }

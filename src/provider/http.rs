@@ -122,7 +122,8 @@ impl HttpClient {
             // A server that ignores `stream: true` answers with the whole object.
             return self.read_whole(api, response, &mut emit).await;
         }
-        self.read_stream(Decoder::new(api), response, &mut emit).await;
+        self.read_stream(Decoder::new(api), response, &mut emit)
+            .await;
     }
 
     async fn read_whole(
@@ -132,12 +133,16 @@ impl HttpClient {
         emit: &mut (dyn FnMut(StreamEvent) + Send),
     ) {
         let read = response.text();
-        let text = match tokio::time::timeout(Duration::from_secs(self.timeouts.idle_secs), read).await
-        {
-            Ok(Ok(text)) => text,
-            Ok(Err(_)) => return emit(StreamEvent::Error(ProviderError::Interrupted)),
-            Err(_) => return emit(StreamEvent::Error(ProviderError::Stalled(self.timeouts.idle_secs))),
-        };
+        let text =
+            match tokio::time::timeout(Duration::from_secs(self.timeouts.idle_secs), read).await {
+                Ok(Ok(text)) => text,
+                Ok(Err(_)) => return emit(StreamEvent::Error(ProviderError::Interrupted)),
+                Err(_) => {
+                    return emit(StreamEvent::Error(ProviderError::Stalled(
+                        self.timeouts.idle_secs,
+                    )));
+                }
+            };
         let mut events = Vec::new();
         let parsed = match api {
             Api::Chat => chat_completions::parse_chunk(&text, &mut events),

@@ -83,20 +83,26 @@ pub fn body(req: &ChatRequest, store: bool) -> CreateResponse {
                         name: t.name.clone(),
                         description: (!t.description.is_empty()).then(|| t.description.clone()),
                         parameters: Some(t.parameters.clone()),
-                        strict: t.strict,
+                        // Responses makes functions strict when this is absent, and
+                        // strict rejects optional properties: say what the tool says.
+                        strict: Some(t.strict.unwrap_or(false)),
                         ..Default::default()
                     })
                 })
                 .collect()
         }),
-        tool_choice: p.tool_choice.as_ref().filter(|_| has_tools).map(|c| match c {
-            ToolChoice::Auto => ToolChoiceParam::Option(ToolChoiceOptions::Auto),
-            ToolChoice::None => ToolChoiceParam::Option(ToolChoiceOptions::None),
-            ToolChoice::Required => ToolChoiceParam::Option(ToolChoiceOptions::Required),
-            ToolChoice::Function(name) => {
-                ToolChoiceParam::Function(ToolChoiceFunction { name: name.clone() })
-            }
-        }),
+        tool_choice: p
+            .tool_choice
+            .as_ref()
+            .filter(|_| has_tools)
+            .map(|c| match c {
+                ToolChoice::Auto => ToolChoiceParam::Option(ToolChoiceOptions::Auto),
+                ToolChoice::None => ToolChoiceParam::Option(ToolChoiceOptions::None),
+                ToolChoice::Required => ToolChoiceParam::Option(ToolChoiceOptions::Required),
+                ToolChoice::Function(name) => {
+                    ToolChoiceParam::Function(ToolChoiceFunction { name: name.clone() })
+                }
+            }),
         parallel_tool_calls: p.parallel_tool_calls.filter(|_| has_tools),
         store: Some(store),
         stream: Some(true),
@@ -118,7 +124,10 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
     match m.role {
         WireRole::System => Vec::new(),
         WireRole::User if m.attachments.is_empty() => {
-            vec![message(Role::User, EasyInputContent::Text(m.content.clone()))]
+            vec![message(
+                Role::User,
+                EasyInputContent::Text(m.content.clone()),
+            )]
         }
         WireRole::User => {
             let mut parts = vec![InputContent::InputText(InputTextContent {

@@ -227,7 +227,9 @@ impl State {
         let mut request = ChatRequest::for_node(conv, conv.last());
         let draft = self.draft();
         if !draft.trim().is_empty() {
-            request.messages.push(WireMessage::text(WireRole::User, &draft));
+            request
+                .messages
+                .push(WireMessage::text(WireRole::User, &draft));
         }
         request
     }

@@ -130,7 +130,9 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
     let mut index = 0;
     if !p.summary.is_empty() {
         let item = json!({"id": "rs_mock", "type": "reasoning", "summary": []});
-        out.push(json!({"type": "response.output_item.added", "output_index": index, "item": item}));
+        out.push(
+            json!({"type": "response.output_item.added", "output_index": index, "item": item}),
+        );
         for (si, s) in p.summary.iter().enumerate() {
             let part = json!({"type": "summary_text", "text": ""});
             out.push(json!({"type": "response.reasoning_summary_part.added", "item_id": "rs_mock", "output_index": index, "summary_index": si, "part": part}));
@@ -145,7 +147,9 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
     }
     if !p.pieces.is_empty() {
         let item = json!({"id": "msg_mock", "type": "message", "status": "in_progress", "role": "assistant", "content": []});
-        out.push(json!({"type": "response.output_item.added", "output_index": index, "item": item}));
+        out.push(
+            json!({"type": "response.output_item.added", "output_index": index, "item": item}),
+        );
         out.push(json!({"type": "response.content_part.added", "item_id": "msg_mock", "output_index": index, "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}));
         for piece in &p.pieces {
             out.push(json!({"type": "response.output_text.delta", "item_id": "msg_mock", "output_index": index, "content_index": 0, "delta": piece, "logprobs": []}));
@@ -159,7 +163,9 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
     for (i, (name, args)) in p.calls.iter().enumerate() {
         let id = format!("fc_mock_{i}");
         let item = json!({"id": id, "type": "function_call", "status": "in_progress", "arguments": "", "call_id": format!("call_mock_{i}"), "name": name});
-        out.push(json!({"type": "response.output_item.added", "output_index": index, "item": item}));
+        out.push(
+            json!({"type": "response.output_item.added", "output_index": index, "item": item}),
+        );
         let bytes: Vec<char> = args.chars().collect();
         for chunk in bytes.chunks(7) {
             let delta: String = chunk.iter().collect();
@@ -170,11 +176,20 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
     }
     match (&p.failed, &p.incomplete) {
         (Some(message), _) => {
-            let failed = response(model, "failed", Vec::new(), json!({"error": {"code": "server_error", "message": message}}));
+            let failed = response(
+                model,
+                "failed",
+                Vec::new(),
+                json!({"error": {"code": "server_error", "message": message}}),
+            );
             out.push(json!({"type": "response.failed", "response": failed}));
         }
-        (None, Some(_)) => out.push(json!({"type": "response.incomplete", "response": finished(model, p)})),
-        (None, None) => out.push(json!({"type": "response.completed", "response": finished(model, p)})),
+        (None, Some(_)) => {
+            out.push(json!({"type": "response.incomplete", "response": finished(model, p)}))
+        }
+        (None, None) => {
+            out.push(json!({"type": "response.completed", "response": finished(model, p)}))
+        }
     }
     out.into_iter()
         .enumerate()
@@ -193,7 +208,10 @@ pub fn chat_chunks(model: &str, p: &Parts, include_usage: bool) -> Vec<String> {
                "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
         .to_string()
     };
-    let mut out = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut out = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     for s in &p.summary {
         out.push(chunk(json!({"reasoning_content": s}), Value::Null));
     }
@@ -208,7 +226,10 @@ pub fn chat_chunks(model: &str, p: &Parts, include_usage: bool) -> Vec<String> {
         let chars: Vec<char> = args.chars().collect();
         for c in chars.chunks(7) {
             let piece: String = c.iter().collect();
-            out.push(chunk(json!({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}), Value::Null));
+            out.push(chunk(
+                json!({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}),
+                Value::Null,
+            ));
         }
     }
     if let Some(message) = &p.failed {
@@ -238,12 +259,17 @@ pub fn chat_whole(model: &str, p: &Parts) -> String {
         .enumerate()
         .map(|(i, (name, args))| json!({"id": format!("call_mock_{i}"), "type": "function", "function": {"name": name, "arguments": args}}))
         .collect();
-    let mut message = json!({"role": "assistant", "content": p.text(), "refusal": null, "annotations": []});
+    let mut message =
+        json!({"role": "assistant", "content": p.text(), "refusal": null, "annotations": []});
     if !calls.is_empty() {
         message["tool_calls"] = json!(calls);
         message["content"] = Value::Null;
     }
-    let finish = if calls.is_empty() { "stop" } else { "tool_calls" };
+    let finish = if calls.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
     json!({"id": "chatcmpl-mock", "object": "chat.completion", "created": 1700000000, "model": model,
            "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
            "usage": serde_json::from_str::<Value>(super::mock_server::USAGE).unwrap(),

@@ -61,7 +61,10 @@ pub enum Reply {
     /// Some text, then the answer is cut (`response.incomplete` / `finish_reason: length`).
     Incomplete { pieces: Vec<String>, reason: String },
     /// Some text, then the server reports a failure (`response.failed` / an error chunk).
-    Failed { pieces: Vec<String>, message: String },
+    Failed {
+        pieces: Vec<String>,
+        message: String,
+    },
 }
 
 #[derive(Clone)]
@@ -73,6 +76,8 @@ pub struct Mock {
     pub closed_early: Arc<Mutex<u32>>,
     /// Requests for this model get a 400 (to fail one target of a comparison).
     failing_model: Arc<Mutex<Option<String>>>,
+    /// Answer with the whole object even when a stream was asked for.
+    whole: Arc<Mutex<bool>>,
 }
 
 pub const USAGE: &str = r#"{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":1000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":120,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#;
@@ -87,6 +92,7 @@ impl Mock {
             replies: Arc::default(),
             closed_early: Arc::default(),
             failing_model: Arc::default(),
+            whole: Arc::default(),
         };
         let m = mock.clone();
         tokio::spawn(async move {
@@ -112,6 +118,10 @@ impl Mock {
             });
         });
         rx.recv().unwrap()
+    }
+
+    pub fn force_whole(&self, on: bool) {
+        *self.whole.lock().unwrap() = on;
     }
 
     pub fn fail_model(&self, model: &str) {
@@ -142,7 +152,13 @@ impl Mock {
     pub fn responses_requests(&self) -> Vec<Received> {
         self.received()
             .into_iter()
-            .filter(|r| r.path.split('?').next().unwrap_or("").ends_with("/responses"))
+            .filter(|r| {
+                r.path
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .ends_with("/responses")
+            })
             .collect()
     }
 
@@ -177,7 +193,7 @@ impl Mock {
             }
             let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
             let model = body["model"].as_str().unwrap_or("gpt-4o-mini").to_string();
-            let stream = body["stream"].as_bool().unwrap_or(false);
+            let stream = body["stream"].as_bool().unwrap_or(false) && !*self.whole.lock().unwrap();
             if self.failing_model.lock().unwrap().as_deref() == Some(model.as_str()) {
                 let body = format!(
                     r#"{{"error":{{"message":"The model `{model}` does not exist","type":"invalid_request_error","code":"model_not_found"}}}}"#
@@ -216,10 +232,19 @@ impl Mock {
                 }
                 Reply::Stall { pieces } if is_responses => {
                     let _ = sock.write_all(sse_head().as_bytes()).await;
-                    let parts = Parts::of(&Reply::Failed { pieces, message: String::new() }).unwrap();
+                    let parts = Parts::of(&Reply::Failed {
+                        pieces,
+                        message: String::new(),
+                    })
+                    .unwrap();
                     // Everything up to the text, then silence.
-                    for (e, d) in responses::events(&model, &parts).into_iter().filter(|(e, _)| e != "response.failed") {
-                        let _ = sock.write_all(format!("event: {e}\ndata: {d}\n\n").as_bytes()).await;
+                    for (e, d) in responses::events(&model, &parts)
+                        .into_iter()
+                        .filter(|(e, _)| e != "response.failed")
+                    {
+                        let _ = sock
+                            .write_all(format!("event: {e}\ndata: {d}\n\n").as_bytes())
+                            .await;
                     }
                     let mut buf = [0u8; 1];
                     let _ = sock.read(&mut buf).await;
@@ -232,7 +257,9 @@ impl Mock {
                         _ => 0,
                     };
                     let mut parts = Parts::of(&other).expect("a reply with content");
-                    if let Reply::Stream { finish, .. } = &other && finish == "length" {
+                    if let Reply::Stream { finish, .. } = &other
+                        && finish == "length"
+                    {
                         parts.incomplete = Some("max_output_tokens".into());
                     }
                     if sock.write_all(sse_head().as_bytes()).await.is_err() {

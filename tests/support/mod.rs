@@ -4,6 +4,7 @@
 
 pub mod mock_responses;
 pub mod mock_server;
+pub mod openapi;
 pub mod tmux;
 
 use std::sync::Arc;
