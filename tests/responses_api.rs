@@ -11,7 +11,7 @@ use chrono::Utc;
 use llmdeck::chat::attachment::Attachment;
 use llmdeck::chat::conversation::{AnswerStatus, Role};
 use llmdeck::chat::machine::{Effect, Input, Machine};
-use llmdeck::chat::params::{Api, ReasoningEffort, ReasoningSummary, ResponseFormat};
+use llmdeck::chat::params::{Api, ReasoningEffort, ReasoningSummary};
 use llmdeck::chat::request::ChatRequest;
 use llmdeck::chat::tools::{self, ToolChoice};
 use llmdeck::config::Secret;

@@ -63,7 +63,7 @@ pub enum Input {
 pub enum Effect {
     Start {
         request_id: u64,
-        request: ChatRequest,
+        request: Box<ChatRequest>,
         /// Another profile to send it through (compare), else the conversation's.
         profile: Option<String>,
     },
@@ -285,7 +285,7 @@ impl Machine {
             node,
             Effect::Start {
                 request_id,
-                request,
+                request: Box::new(request),
                 profile,
             },
         )

@@ -163,8 +163,24 @@ impl Scenario {
     }
 }
 
-/// The answer the demo gives to a request, chosen from the last user message.
+/// The answer the demo gives to a request, chosen from the last user message;
+/// with tools it calls one, after a result it uses it, with a schema it fills it.
 pub fn answer_for(req: &ChatRequest) -> std::borrow::Cow<'static, str> {
+    use crate::chat::params::ResponseFormat;
+    use crate::chat::request::WireRole;
+    if let Some(last) = req.messages.last().filter(|m| m.role == WireRole::Tool) {
+        return format!(
+            "The function answered `{}`.\n\nBased on that result, here is the answer: **it worked** — \
+             in a real session the model would now use the data it got back.",
+            last.content.replace('`', "'")
+        )
+        .into();
+    }
+    if let ResponseFormat::JsonSchema { schema, .. } = &req.params.response_format {
+        return serde_json::to_string_pretty(&sample(schema, "answer"))
+            .expect("JSON serializes")
+            .into();
+    }
     let last = req
         .messages
         .iter()
@@ -173,6 +189,55 @@ pub fn answer_for(req: &ChatRequest) -> std::borrow::Cow<'static, str> {
         .map(|m| m.content.to_lowercase())
         .unwrap_or_default();
     Scenario::for_prompt(&last).answer()
+}
+
+/// The call the demo makes when the request offers functions: the chosen one,
+/// else the first, with arguments made up from its schema.
+pub fn call_for(req: &ChatRequest) -> Option<(String, String)> {
+    use crate::chat::tools::ToolChoice;
+    let last = req.messages.last()?;
+    if last.role != crate::chat::request::WireRole::User {
+        return None;
+    }
+    let tool = match req.params.tool_choice.clone().unwrap_or_default() {
+        ToolChoice::None => return None,
+        ToolChoice::Function(name) => req.tools.iter().find(|t| t.name == name),
+        ToolChoice::Auto | ToolChoice::Required => req.tools.first(),
+    }?;
+    Some((
+        tool.name.clone(),
+        sample(&tool.parameters, &tool.name).to_string(),
+    ))
+}
+
+/// A value that fits `schema` (the first enum value, required properties...).
+fn sample(schema: &serde_json::Value, name: &str) -> serde_json::Value {
+    use serde_json::{Value, json};
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    match schema["type"].as_str().unwrap_or("object") {
+        "object" => {
+            let mut out = serde_json::Map::new();
+            if let Some(props) = schema["properties"].as_object() {
+                for (k, v) in props {
+                    out.insert(k.clone(), sample(v, k));
+                }
+            }
+            Value::Object(out)
+        }
+        "array" => json!([sample(&schema["items"], name)]),
+        "integer" => json!(3),
+        "number" => json!(21.5),
+        "boolean" => json!(true),
+        "null" => Value::Null,
+        _ => json!(match name {
+            n if n.contains("city") || n.contains("location") => "Paris",
+            n if n.contains("date") => "2026-11-23",
+            n if n.contains("email") => "ada@example.com",
+            _ => "example",
+        }),
+    }
 }
 
 /// What a reasoning model "thinks" before it answers, in the demo.
@@ -238,22 +303,50 @@ pub async fn stream(
         emit(StreamEvent::ReasoningDelta(piece.to_string()));
     }
     let mut ticker = gap.map(tokio::time::interval);
-    for piece in &pieces {
-        if let Some(t) = ticker.as_mut() {
-            t.tick().await;
+    let call = call_for(req);
+    let mut output = pieces.len();
+    if let Some((name, args)) = &call {
+        emit(StreamEvent::ToolCallDelta {
+            index: 0,
+            id: Some(format!("call_demo_{}", req.messages.len())),
+            name: Some(name.clone()),
+            arguments: String::new(),
+        });
+        let args_pieces = self::pieces(args);
+        output = args_pieces.len() + 4;
+        for piece in args_pieces {
+            if let Some(t) = ticker.as_mut() {
+                t.tick().await;
+            }
+            emit(StreamEvent::ToolCallDelta {
+                index: 0,
+                id: None,
+                name: None,
+                arguments: piece.to_string(),
+            });
         }
-        emit(StreamEvent::TextDelta(piece.to_string()));
+    } else {
+        for piece in &pieces {
+            if let Some(t) = ticker.as_mut() {
+                t.tick().await;
+            }
+            emit(StreamEvent::TextDelta(piece.to_string()));
+        }
     }
     let input = req
         .messages
         .iter()
         .map(|m| estimate_tokens(&m.content) + 4)
         .sum::<u64>()
+        + req.attachment_tokens()
         + 3;
-    emit(StreamEvent::Finish(FinishReason::Stop));
+    emit(StreamEvent::Finish(match call {
+        Some(_) => FinishReason::ToolCalls,
+        None => FinishReason::Stop,
+    }));
     emit(StreamEvent::Usage(Usage {
         input,
-        output: (pieces.len() + thoughts.len()) as u64,
+        output: (output + thoughts.len()) as u64,
         reasoning: thoughts.len() as u64,
         source: UsageSource::Reported,
         ..Usage::default()

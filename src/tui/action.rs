@@ -58,6 +58,18 @@ pub enum Action {
     ToggleOrg,
     SyncOrg,
     Refresh,
+    /// Show or hide the reasoning summary of an answer.
+    ToggleReasoning,
+    /// The tools panel: functions the model may call.
+    Tools,
+    /// Pick a file to attach to the next message.
+    Attach,
+    /// Fill the draft with a result saved with the function being called.
+    CannedResult,
+    CycleChoice,
+    ToggleParallel,
+    NewItem,
+    EditItem,
     /// An explicit "do nothing", to unbind a default key.
     None,
 }
@@ -74,10 +86,11 @@ pub enum Place {
     Help,
     Spend,
     Code,
+    Tools,
 }
 
 impl Place {
-    pub const ALL: [Place; 9] = [
+    pub const ALL: [Place; 10] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -87,6 +100,7 @@ impl Place {
         Place::Help,
         Place::Spend,
         Place::Code,
+        Place::Tools,
     ];
 
     pub fn section(self) -> &'static str {
@@ -100,6 +114,7 @@ impl Place {
             Place::Help => "help",
             Place::Spend => "spend",
             Place::Code => "code",
+            Place::Tools => "tools",
         }
     }
 
@@ -171,6 +186,14 @@ impl Action {
             }
             Action::SyncOrg => "sync the organization's Usage and Costs API (OPENAI_ADMIN_KEY)",
             Action::Refresh => "refresh",
+            Action::ToggleReasoning => "show or hide the reasoning summary",
+            Action::Tools => "tools: the functions the model may call",
+            Action::Attach => "attach an image or PDF to the next message (or type /attach PATH)",
+            Action::CannedResult => "fill in a result saved with the function called",
+            Action::CycleChoice => "tool choice: auto, required, none, or one function",
+            Action::ToggleParallel => "allow parallel calls or not",
+            Action::NewItem => "new function (opens $EDITOR)",
+            Action::EditItem => "edit the function's file in $EDITOR",
             Action::None => "nothing",
         }
     }

@@ -13,6 +13,7 @@ pub mod state;
 pub mod terminal;
 pub mod update;
 mod update_overlays;
+pub mod update_tools;
 pub mod views;
 pub mod widgets;
 pub mod worker;

@@ -1,7 +1,7 @@
 //! The parameters panel's fields: how each is shown, stepped with ←/→, typed
 //! exactly, or reset to "default" (which means: not sent).
 
-use crate::chat::params::{Params, ReasoningEffort, ResponseFormat};
+use crate::chat::params::{Api, Params, ReasoningEffort, ReasoningSummary, ResponseFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -15,11 +15,14 @@ pub enum Field {
     Seed,
     Stop,
     ResponseFormat,
+    Strict,
     ReasoningEffort,
+    ReasoningSummary,
+    Api,
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 14] = [
         Field::Model,
         Field::System,
         Field::Temperature,
@@ -30,7 +33,10 @@ impl Field {
         Field::Seed,
         Field::Stop,
         Field::ResponseFormat,
+        Field::Strict,
         Field::ReasoningEffort,
+        Field::ReasoningSummary,
+        Field::Api,
     ];
 
     pub fn label(self) -> &'static str {
@@ -45,7 +51,10 @@ impl Field {
             Field::Seed => "seed",
             Field::Stop => "stop sequences",
             Field::ResponseFormat => "response format",
+            Field::Strict => "schema strict",
             Field::ReasoningEffort => "reasoning effort",
+            Field::ReasoningSummary => "reasoning summary",
+            Field::Api => "wire API",
         }
     }
 }
@@ -102,6 +111,18 @@ pub fn show(field: Field, p: &Params, model: &str, system: &str) -> String {
             }
         }
         Field::ResponseFormat => p.response_format.label().to_string(),
+        Field::Strict => match &p.response_format {
+            ResponseFormat::JsonSchema { strict, .. } => if *strict { "on" } else { "off" }.into(),
+            _ => "(json_schema only)".into(),
+        },
+        Field::ReasoningSummary => p
+            .reasoning_summary
+            .map(|e| e.label().to_string())
+            .unwrap_or_else(|| DEFAULT.into()),
+        Field::Api => p
+            .api
+            .map(|a| a.label().to_string())
+            .unwrap_or_else(|| "the profile's".into()),
         Field::ReasoningEffort => p
             .reasoning_effort
             .map(|e| e.label().to_string())
@@ -152,19 +173,30 @@ pub fn step(field: Field, p: &mut Params, dir: i32) {
             }
         }
         Field::ReasoningEffort => {
-            let all = ReasoningEffort::ALL;
-            let i = p
-                .reasoning_effort
-                .and_then(|e| all.iter().position(|x| *x == e));
-            p.reasoning_effort = match (i, dir > 0) {
-                (None, true) => Some(all[0]),
-                (None, false) => None,
-                (Some(i), true) => Some(all[(i + 1).min(all.len() - 1)]),
-                (Some(0), false) => None,
-                (Some(i), false) => Some(all[i - 1]),
-            };
+            p.reasoning_effort = cycle(&ReasoningEffort::ALL, p.reasoning_effort, dir)
         }
+        Field::Strict => {
+            if let ResponseFormat::JsonSchema { strict, .. } = &mut p.response_format {
+                *strict = dir > 0;
+            }
+        }
+        Field::ReasoningSummary => {
+            p.reasoning_summary = cycle(&ReasoningSummary::ALL, p.reasoning_summary, dir)
+        }
+        Field::Api => p.api = cycle(&[Api::Chat, Api::Responses], p.api, dir),
         Field::Model | Field::System | Field::Stop => {}
+    }
+}
+
+/// The next of `all` (or none, before the first), clamped at the ends.
+fn cycle<T: Copy + PartialEq>(all: &[T], v: Option<T>, dir: i32) -> Option<T> {
+    let i = v.and_then(|e| all.iter().position(|x| *x == e));
+    match (i, dir > 0) {
+        (None, true) => Some(all[0]),
+        (None, false) => None,
+        (Some(i), true) => Some(all[(i + 1).min(all.len() - 1)]),
+        (Some(0), false) => None,
+        (Some(i), false) => Some(all[i - 1]),
     }
 }
 
@@ -179,6 +211,9 @@ pub fn reset(field: Field, p: &mut Params) {
         Field::Stop => p.stop.clear(),
         Field::ResponseFormat => p.response_format = ResponseFormat::Text,
         Field::ReasoningEffort => p.reasoning_effort = None,
+        Field::ReasoningSummary => p.reasoning_summary = None,
+        Field::Api => p.api = None,
+        Field::Strict => step(Field::Strict, p, -1),
         Field::Model | Field::System => {}
     }
 }
@@ -241,12 +276,44 @@ pub fn set(field: Field, p: &mut Params, text: &str) -> Result<(), String> {
             p.stop = stops;
         }
         Field::ResponseFormat => {
-            let schema: serde_json::Value =
-                serde_json::from_str(t).map_err(|e| format!("not a JSON schema: {e}"))?;
+            // `@path` reads the schema from a file.
+            let (text, name) = match t.strip_prefix('@') {
+                Some(path) => {
+                    let path = std::path::Path::new(path.trim());
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                    (text, stem)
+                }
+                None => (t.to_string(), None),
+            };
+            let schema: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("not JSON (line {}): {e}", e.line()))?;
+            if let crate::chat::schema::Verdict::BadSchema(e) =
+                crate::chat::schema::check_value(&schema, &serde_json::Value::Null)
+            {
+                return Err(format!("not a valid JSON Schema: {e}"));
+            }
+            let strict = matches!(
+                p.response_format,
+                ResponseFormat::JsonSchema { strict: true, .. }
+            );
             p.response_format = ResponseFormat::JsonSchema {
-                name: "answer".into(),
+                name: name
+                    .map(|n| {
+                        n.chars()
+                            .map(|c| {
+                                if c.is_ascii_alphanumeric() || c == '-' {
+                                    c
+                                } else {
+                                    '_'
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_else(|| "answer".into()),
                 schema,
-                strict: false,
+                strict,
             };
         }
         Field::ReasoningEffort => {
@@ -257,6 +324,20 @@ pub fn set(field: Field, p: &mut Params, text: &str) -> Result<(), String> {
                     .ok_or("one of minimal, low, medium, high")?,
             )
         }
+        Field::ReasoningSummary => {
+            p.reasoning_summary = Some(
+                ReasoningSummary::ALL
+                    .into_iter()
+                    .find(|e| e.label() == t)
+                    .ok_or("one of auto, concise, detailed")?,
+            )
+        }
+        Field::Api => p.api = Some(Api::parse(t).ok_or("chat or responses")?),
+        Field::Strict => match t {
+            "on" | "true" => step(Field::Strict, p, 1),
+            "off" | "false" => step(Field::Strict, p, -1),
+            _ => return Err("on or off".into()),
+        },
         Field::Model | Field::System => {}
     }
     Ok(())

@@ -23,6 +23,10 @@ pub enum Focus {
 pub enum PickerKind {
     Model,
     Profile,
+    /// A file to attach.
+    File,
+    /// A result saved with the function being called.
+    Canned,
 }
 
 pub struct Picker {
@@ -84,6 +88,9 @@ pub enum Overlay {
         question: String,
         then: Confirmed,
     },
+    Tools {
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +147,10 @@ pub struct State {
     pub session_badge: Option<&'static str>,
     /// The last keys pressed (presenter mode shows them to the audience).
     pub keys_shown: std::collections::VecDeque<String>,
+    /// Answers whose reasoning summary is shown in full.
+    pub expanded: std::collections::HashSet<NodeId>,
+    /// Functions found in the tools folder (and the files that did not parse).
+    pub tool_library: (Vec<crate::chat::tools::ToolDef>, Vec<String>),
 }
 
 impl State {
@@ -180,6 +191,8 @@ impl State {
             presenter: false,
             keys_shown: Default::default(),
             session_badge: None,
+            expanded: Default::default(),
+            tool_library: Default::default(),
         }
     }
 
@@ -204,6 +217,7 @@ impl State {
             Some(Overlay::Picker(_)) | Some(Overlay::Prompt(_)) => Place::Picker,
             Some(Overlay::Confirm { .. }) => Place::Confirm,
             Some(Overlay::Code { .. }) => Place::Code,
+            Some(Overlay::Tools { .. }) => Place::Tools,
             _ if state.pane == Pane::Spend => Place::Spend,
             _ => match state.focus {
                 Focus::Input => Place::Input,
@@ -227,9 +241,9 @@ impl State {
         let mut request = ChatRequest::for_node(conv, conv.last());
         let draft = self.draft();
         if !draft.trim().is_empty() {
-            request
-                .messages
-                .push(WireMessage::text(WireRole::User, &draft));
+            let mut message = WireMessage::text(WireRole::User, &draft);
+            message.attachments = self.machine.attachments.clone();
+            request.messages.push(message);
         }
         request
     }

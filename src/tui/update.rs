@@ -26,6 +26,10 @@ pub enum Command {
         what: String,
     },
     EditInEditor(EditorTarget),
+    /// Read a file and attach it to the next message.
+    Attach(std::path::PathBuf),
+    /// Read the tools folder again.
+    LoadTools,
     NewConversation,
     OpenConversation(String),
     DuplicateConversation(String),
@@ -47,10 +51,12 @@ pub enum Command {
     CountTokens,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EditorTarget {
     Draft,
     System,
+    /// A function's file in the tools folder (`None`: a new one).
+    Tool(Option<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +238,17 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             super::update_overlays::open_prompt(state, &title, PromptPurpose::Compare, &offer);
             return Vec::new();
         }
+        Action::Tools if state.place() != Place::Tools => {
+            state.overlays.push(Overlay::Tools { selected: 0 });
+            return vec![Command::LoadTools];
+        }
+        Action::Attach => {
+            return super::update_overlays::open_picker(state, PickerKind::File);
+        }
+        Action::ToggleReasoning => {
+            super::update_tools::toggle_reasoning(state);
+            return Vec::new();
+        }
         Action::ViewCode if state.place() != Place::Code => {
             state.overlays.push(Overlay::Code { tab: 0, scroll: 0 });
             return Vec::new();
@@ -266,6 +283,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Place::Confirm => super::update_overlays::confirm_action(state, action),
         Place::Spend => super::spend_update::apply(state, action),
         Place::Code => super::update_overlays::code_action(state, action),
+        Place::Tools => super::update_tools::tools_action(state, action),
         Place::Help => {
             if let Some(Overlay::Help { scroll }) = state.overlays.last_mut() {
                 match action {
@@ -292,6 +310,9 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
             if state.machine.is_streaming() {
                 state.toast(Level::Info, "an answer is streaming — Esc stops it");
                 return Vec::new();
+            }
+            if let Some(commands) = super::update_tools::special_send(state, &text) {
+                return commands;
             }
             let input = match state.editing {
                 Some(node) => Input::Edit { node, text },
@@ -331,6 +352,13 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::OpenEditor => vec![Command::EditInEditor(EditorTarget::Draft)],
+        Action::CannedResult => {
+            if super::update_tools::canned(state).is_empty() {
+                state.toast(Level::Info, "no saved results for the function being called (add canned_results to its file)");
+                return Vec::new();
+            }
+            super::update_overlays::open_picker(state, PickerKind::Canned)
+        }
         Action::PageUp => {
             state.scroll += page(state);
             Vec::new()

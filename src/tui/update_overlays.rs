@@ -109,6 +109,9 @@ pub(super) fn parameters_action(state: &mut State, action: Action) -> Vec<Comman
                     );
                 }
                 Field::ReasoningEffort
+                | Field::ReasoningSummary
+                | Field::Api
+                | Field::Strict
                 | Field::ResponseFormat
                 | Field::Temperature
                 | Field::TopP
@@ -120,7 +123,9 @@ pub(super) fn parameters_action(state: &mut State, action: Action) -> Vec<Comman
                     let text = params::editable(field, &state.machine.conv.params);
                     let hint = match field {
                         Field::Stop => " (separate with |, empty = default)",
-                        Field::ResponseFormat => " (a JSON schema, empty = text)",
+                        Field::ResponseFormat => {
+                            " (a JSON schema, or @path/to/schema.json; Ctrl-E edits; empty = text)"
+                        }
                         _ => " (empty = default, not sent)",
                     };
                     open_prompt(
@@ -165,6 +170,13 @@ pub(super) fn picker_action(state: &mut State, action: Action) -> Vec<Command> {
                             vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
                         }
                         PickerKind::Profile => vec![Command::SwitchProfile(choice)],
+                        PickerKind::File => vec![Command::Attach(choice.into())],
+                        PickerKind::Canned => {
+                            let mut input = super::state::new_input(super::update::PLACEHOLDER);
+                            input.insert_str(&choice);
+                            state.input = input;
+                            vec![Command::CountTokens]
+                        }
                     };
                 }
             }
@@ -304,6 +316,8 @@ pub(super) fn open_picker(state: &mut State, kind: PickerKind) -> Vec<Command> {
             items
         }
         PickerKind::Profile => state.profiles.clone(),
+        PickerKind::File => super::update_tools::attachable_files(),
+        PickerKind::Canned => super::update_tools::canned(state),
     };
     let mut picker = Picker {
         kind,

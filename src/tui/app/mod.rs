@@ -37,6 +37,7 @@ const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
 mod spend_io;
+mod tools_io;
 
 enum Msg {
     Stream(u64, StreamEvent),
@@ -431,7 +432,7 @@ impl App {
                     request_id,
                     request,
                     profile,
-                } => self.start_stream(request_id, request, profile),
+                } => self.start_stream(request_id, *request, profile),
                 Effect::Abort { request_id } => {
                     // Dropping the request closes the HTTP connection.
                     if let Some(task) = self.tasks.remove(&request_id) {
@@ -520,6 +521,8 @@ impl App {
                 );
             }
             Command::EditInEditor(target) => self.editor = Some(target),
+            Command::Attach(path) => self.attach(path),
+            Command::LoadTools => self.load_tools(),
             Command::NewConversation => {
                 self.machine(Input::Cancel);
                 let conv = Conversation::new(&self.state.profile.model, Utc::now());
@@ -664,7 +667,11 @@ impl App {
     }
 
     fn edit_in_editor(&mut self, target: EditorTarget) {
+        if let EditorTarget::Tool(name) = target {
+            return self.edit_tool(name);
+        }
         let text = match target {
+            EditorTarget::Tool(_) => return,
             EditorTarget::Draft => self.state.draft(),
             EditorTarget::System => match self.state.overlays.last() {
                 Some(Overlay::Prompt(p)) => p.input.lines().join("\n"),
@@ -689,6 +696,7 @@ impl App {
                 }
             }
             (Err(e), _) => self.state.toast(Level::Error, e),
+            (Ok(_), EditorTarget::Tool(_)) => {}
         }
     }
 

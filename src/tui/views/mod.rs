@@ -1,10 +1,12 @@
 //! Drawing is a function of state: every view takes `&State` and changes
 //! nothing (the render cache is a memo of pure functions, not state).
 
+pub mod extras;
 pub mod overlays;
 pub mod playground;
 pub mod spend;
 pub mod status;
+pub mod tools_panel;
 pub mod transcript;
 
 use ratatui::Frame;

@@ -18,10 +18,13 @@ pub fn draw(frame: &mut Frame, state: &State) {
             Overlay::Code { tab, scroll } => code(frame, state, *tab, *scroll),
             Overlay::Conversations { selected } => conversations(frame, state, *selected),
             Overlay::Parameters { selected } => parameters(frame, state, *selected),
+            Overlay::Tools { selected } => super::tools_panel::draw(frame, state, *selected),
             Overlay::Picker(p) => {
                 let title = match p.kind {
                     PickerKind::Model => " Model — type to filter, Enter picks ",
                     PickerKind::Profile => " Profile — Enter switches ",
+                    PickerKind::File => " Attach — an image or PDF; type to filter or a path ",
+                    PickerKind::Canned => " Saved results — Enter puts one in the draft ",
                 };
                 let area = centered(frame.area(), 50, 16);
                 let block = popup(frame, state, area, title);
@@ -84,7 +87,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
         .areas(area);
@@ -94,7 +97,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     h
 }
 
-fn popup<'a>(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Block<'a> {
+pub fn popup<'a>(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Block<'a> {
     frame.render_widget(Clear, area);
     Block::default()
         .borders(Borders::ALL)

@@ -111,10 +111,29 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
 fn input_box(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let focused = state.focus == Focus::Input && state.overlays.is_empty();
+    let pending = state.machine.conv.pending_calls();
+    let files = &state.machine.attachments;
     let title = match (state.editing.is_some(), state.machine.is_streaming()) {
-        (true, _) => " Edit message — Enter sends as a new branch, Esc discards ",
-        (false, true) => " Prompt — answer streaming, Esc stops ",
-        (false, false) => " Prompt ",
+        (true, _) => " Edit message — Enter sends as a new branch, Esc discards ".to_string(),
+        (false, true) => " Prompt — answer streaming, Esc stops ".to_string(),
+        (false, false) if !pending.is_empty() => format!(
+            " Result for {} ({}) — Enter sends it, Alt-C saved results{} ",
+            pending[0].name,
+            pending[0].id,
+            match pending.len() {
+                1 => String::new(),
+                n => format!(", {} more after it", n - 1),
+            }
+        ),
+        (false, false) if !files.is_empty() => {
+            let names: Vec<&str> = files.iter().map(|a| a.name.as_str()).collect();
+            let tokens: u64 = files.iter().map(|a| a.estimated_tokens()).sum();
+            format!(
+                " Prompt · ⊕ {} (≈{tokens} tokens) — /detach drops ",
+                names.join(", ")
+            )
+        }
+        (false, false) => " Prompt ".to_string(),
     };
     let block = Block::default()
         .borders(Borders::ALL)

@@ -7,7 +7,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::extras;
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
+use crate::chat::params::ResponseFormat;
+use crate::chat::schema;
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
 use crate::tui::state::{Focus, State};
@@ -40,6 +43,14 @@ fn block(
 
     let (name, look) = match node.role {
         Role::User => ("You".to_string(), Look::User),
+        Role::Tool => (
+            format!(
+                "Result of {} · {}",
+                extras::call_name(conv, id),
+                node.call_id.as_deref().unwrap_or("?")
+            ),
+            Look::System,
+        ),
         _ => {
             let model = node
                 .meta
@@ -68,6 +79,7 @@ fn block(
         header = header.patch_style(theme.style(Look::Selection));
     }
     lines.push(header);
+    lines.extend(extras::attachments(&node.attachments, theme));
 
     let reasoning = node
         .meta
@@ -96,22 +108,63 @@ fn block(
                 .add_modifier(ratatui::style::Modifier::ITALIC),
         ));
     } else if !reasoning.is_empty() {
-        let words = reasoning.split_whitespace().count();
-        lines.push(Line::styled(
-            format!("▸ reasoned first ({words} words of summary)"),
-            theme
-                .style(Look::Muted)
-                .add_modifier(ratatui::style::Modifier::ITALIC),
+        lines.extend(extras::reasoning(
+            reasoning,
+            state.expanded.contains(&id),
+            usize::from(cache.width()),
+            theme,
         ));
     }
-    let mut tail = Vec::with_capacity(2);
+    let mut tail = extras::call_cards(
+        &node.tool_calls,
+        &conv.tools,
+        streaming,
+        usize::from(cache.width()),
+        theme,
+    );
+    let structured = matches!(
+        conv.params.response_format,
+        ResponseFormat::JsonObject | ResponseFormat::JsonSchema { .. }
+    );
+    let done = node.role == Role::Assistant && !streaming && !node.content.trim().is_empty();
+    if done && let ResponseFormat::JsonSchema { schema, .. } = &conv.params.response_format {
+        tail.push(extras::verdict(
+            &schema::check(schema, &node.content),
+            theme,
+        ));
+    }
+    if !streaming && id == conv.last() {
+        let pending = conv.pending_calls();
+        if let Some(call) = pending.first() {
+            tail.push(Line::styled(
+                format!(
+                    "⏎ waiting for the result of {} ({}): type it below, Alt-C offers saved results",
+                    call.name,
+                    pending.len()
+                ),
+                theme.style(Look::Warning),
+            ));
+        }
+    }
     if let Some(meta) = &node.meta
         && let Some(line) = meta_line(state, meta, streaming)
     {
         tail.push(line);
     }
     tail.push(Line::default());
-    let body = cache.body(id, node.role, &node.content, streaming, theme);
+    // Results and JSON answers read best as highlighted, pretty-printed code.
+    let shown = match node.role {
+        Role::Tool => Some(extras::as_code(&node.content)),
+        _ if done && structured => {
+            schema::pretty(&node.content).map(|p| format!("```json\n{p}\n```"))
+        }
+        _ => None,
+    };
+    let (role, content) = match &shown {
+        Some(code) => (Role::Assistant, code.as_str()),
+        None => (node.role, node.content.as_str()),
+    };
+    let body = cache.body(id, role, content, streaming, theme);
     let total = lines.len() + body.len() + tail.len();
     // Keep the last `limit` lines of head + body + tail.
     let skip = total.saturating_sub(limit);
