@@ -2,41 +2,10 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use support::llmdeck;
 use support::mock_server::{Mock, Reply};
-
-fn llmdeck(
-    home: &std::path::Path,
-    mock: Option<&Mock>,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home)
-        .args(args);
-    if let Some(m) = mock {
-        cmd.env("OPENAI_BASE_URL", &m.base_url)
-            .env("OPENAI_API_KEY", "sk-cli-test");
-    }
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
 
 #[test]
 fn chat_json_reports_text_usage_cost_and_lands_in_the_ledger() {

@@ -427,3 +427,130 @@ fn compare_streams_each_model_as_a_sibling_answer_and_records_each() {
     let question = m.conv.path()[0];
     assert!(m.conv.nodes[question].compare);
 }
+
+#[test]
+fn function_calls_wait_for_every_result_and_survive_save_and_export() {
+    let t0 = Instant::now();
+    let mut m = machine();
+    m.conv.tools = llmdeck::chat::tools::parse(
+        r#"{"name":"lookup","parameters":{"type":"object","properties":{"q":{"type":"string"}},"required":["q"]}}"#,
+    )
+    .unwrap();
+    let id = started(&at(&mut m, t0, 0, Input::Send("find it".into())));
+    for (index, call, args) in [(0, "c1", r#"{"q":"a"}"#), (1, "", r#"{"q":"b"}"#)] {
+        at(
+            &mut m,
+            t0,
+            5,
+            Input::Stream(
+                id,
+                StreamEvent::ToolCallDelta {
+                    index,
+                    id: (!call.is_empty()).then(|| call.to_string()),
+                    name: Some("lookup".into()),
+                    arguments: args.into(),
+                },
+            ),
+        );
+    }
+    // No result can be given while the answer streams.
+    assert!(
+        at(
+            &mut m,
+            t0,
+            6,
+            Input::ToolResult {
+                call_id: "c1".into(),
+                output: "x".into()
+            }
+        )
+        .is_empty()
+    );
+    at(
+        &mut m,
+        t0,
+        9,
+        Input::Stream(id, StreamEvent::Finish(FinishReason::ToolCalls)),
+    );
+    at(&mut m, t0, 10, Input::Stream(id, StreamEvent::End));
+    let pending = m.conv.pending_calls();
+    assert_eq!(pending.len(), 2);
+    assert!(
+        !pending[1].id.is_empty(),
+        "a call the server sent no id for gets one"
+    );
+    // An unknown id is ignored; the first result only saves.
+    assert!(
+        at(
+            &mut m,
+            t0,
+            11,
+            Input::ToolResult {
+                call_id: "nope".into(),
+                output: "x".into()
+            }
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        at(
+            &mut m,
+            t0,
+            12,
+            Input::ToolResult {
+                call_id: "c1".into(),
+                output: "A".into()
+            }
+        ),
+        vec![Effect::Save]
+    );
+    let second = pending[1].id.clone();
+    let fx = at(
+        &mut m,
+        t0,
+        13,
+        Input::ToolResult {
+            call_id: second.clone(),
+            output: "B".into(),
+        },
+    );
+    let Some(Effect::Start { request, .. }) = fx.iter().find(|e| matches!(e, Effect::Start { .. }))
+    else {
+        panic!("the last result continues the conversation: {fx:?}")
+    };
+    let roles: Vec<WireRole> = request.messages.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [
+            WireRole::User,
+            WireRole::Assistant,
+            WireRole::Tool,
+            WireRole::Tool
+        ]
+    );
+    assert_eq!(
+        request.messages[3].tool_call_id.as_deref(),
+        Some(second.as_str())
+    );
+    assert_eq!(request.tools.len(), 1);
+
+    // Saved and loaded, the tree is the same; exports carry the calls.
+    let dir = tempfile::tempdir().unwrap();
+    let store = llmdeck::chat::store::Store::new(dir.path().to_path_buf());
+    store.save(&m.conv).unwrap();
+    let loaded = store.load(&m.conv.id).unwrap();
+    assert_eq!(loaded.tools, m.conv.tools);
+    // All but the answer in flight, which a reload marks interrupted.
+    assert_eq!(loaded.nodes[..5], m.conv.nodes[..5]);
+    let md = llmdeck::chat::export::to_markdown(&m.conv);
+    assert!(md.contains("Called `lookup` (`c1`)"), "{md}");
+    assert!(md.contains("## Tool result (`c1`)"), "{md}");
+    let body: serde_json::Value =
+        serde_json::from_str(&llmdeck::chat::export::to_request_json(&m.conv)).unwrap();
+    assert_eq!(body["tools"][0]["function"]["name"], "lookup");
+    assert_eq!(
+        body["messages"][1]["tool_calls"][1]["function"]["arguments"],
+        r#"{"q":"b"}"#
+    );
+    assert_eq!(body["messages"][3]["role"], "tool");
+}

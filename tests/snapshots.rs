@@ -295,3 +295,55 @@ fn presenter_mode_hides_hosts_and_shows_the_keys() {
     );
     insta::assert_snapshot!("presenter", h.screen(80, 14));
 }
+
+#[test]
+fn tool_cards_reasoning_and_results() {
+    let mut h = Harness::new();
+    h.state.machine.conv.model = "o4-mini".into();
+    h.state.machine.conv.tools = llmdeck::chat::tools::parse(
+        r#"{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}}}"#,
+    )
+    .unwrap();
+    h.type_text("Weather in Paris and Oslo?");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.stream(StreamEvent::Started {
+        model: Some("o4-mini".into()),
+    });
+    h.stream(StreamEvent::ReasoningDelta(
+        "Two cities, so two calls.".into(),
+    ));
+    for (index, id, args) in [
+        (0, "call_a", r#"{"city":"#),
+        (1, "call_b", r#"{"town":"Oslo"}"#),
+    ] {
+        h.stream(StreamEvent::ToolCallDelta {
+            index,
+            id: Some(id.into()),
+            name: Some("get_weather".into()),
+            arguments: args.into(),
+        });
+    }
+    // Arguments still arriving: raw text, no verdict yet.
+    insta::assert_snapshot!("tool_cards_streaming", h.screen(80, 24));
+    h.stream(StreamEvent::ToolCallDelta {
+        index: 0,
+        id: None,
+        name: None,
+        arguments: r#""Paris"}"#.into(),
+    });
+    h.stream(StreamEvent::Finish(FinishReason::ToolCalls));
+    h.stream(StreamEvent::Usage(Usage {
+        input: 80,
+        output: 40,
+        reasoning: 12,
+        source: UsageSource::Reported,
+        ..Usage::default()
+    }));
+    h.stream(StreamEvent::End);
+    // Done: pretty arguments, the second flagged, the input asks for a result.
+    insta::assert_snapshot!("tool_cards_done", h.screen(80, 30));
+    h.key(KeyCode::Char('r'), KeyModifiers::ALT);
+    h.type_text(r#"{"temp": 21}"#);
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    insta::assert_snapshot!("tool_result_and_reasoning_expanded", h.screen(80, 34));
+}

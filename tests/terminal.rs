@@ -296,3 +296,81 @@ fn an_idle_console_uses_no_cpu_and_does_not_grow() {
     assert_eq!(cpu_after, cpu_before, "an idle console runs no timer");
     assert_eq!(rss_after, rss_before, "and its memory does not move");
 }
+
+#[test]
+fn demo_function_call_round_trip_with_a_saved_result_and_an_attachment() {
+    let home = home_with_config("[demo]\ntokens_per_second = 400\n");
+    std::fs::create_dir_all(home.path().join("config/tools")).unwrap();
+    std::fs::write(
+        home.path().join("config/tools/get_weather.json"),
+        r#"{"type":"function","function":{"name":"get_weather","description":"Weather in a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}},"canned_results":["{\"temp\": 21}"]}"#,
+    )
+    .unwrap();
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(800u32.to_be_bytes());
+    png.extend(600u32.to_be_bytes());
+    png.extend([8, 2, 0, 0, 0]);
+    let img = home.path().join("shot.png");
+    std::fs::write(&img, &png).unwrap();
+    let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    // The tools panel lists the folder's function; Enter turns it on.
+    t.keys(&["F7"]);
+    t.wait_for("[ ] get_weather");
+    t.keys(&["Enter"]);
+    t.wait_for("[x] get_weather");
+    t.keys(&["Escape"]);
+    t.type_text(&format!("/attach {}", img.display()));
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("⊕ shot.png");
+    assert!(screen.contains("≈765 tokens"), "{screen}");
+    t.type_text("Weather in this city?");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("waiting for the result of get_weather");
+    assert!(screen.contains("✓ arguments match the schema"), "{screen}");
+    assert!(
+        screen.contains("shot.png · image/png"),
+        "the message shows its file: {screen}"
+    );
+    // Alt-C offers the saved result; Enter picks it, Enter sends it.
+    t.keys(&["M-c"]);
+    t.wait_for("Saved results");
+    t.keys(&["Enter"]);
+    t.wait_for("{\"temp\": 21}");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("The function answered");
+    assert!(screen.contains("Result of get_weather"), "{screen}");
+    t.keys(&["C-c"]);
+    // The saved conversation carries the tools, the call and the result.
+    let start = Instant::now();
+    while t.alive() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = home.path().join("data/conversations");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file.path()).unwrap()).unwrap();
+    assert_eq!(saved["tools"][0]["name"], "get_weather");
+    let nodes = saved["nodes"].as_array().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["tool_calls"][0]["name"] == "get_weather")
+    );
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["role"] == "tool" && n["content"] == "{\"temp\": 21}")
+    );
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["attachments"][0]["mime"] == "image/png")
+    );
+}

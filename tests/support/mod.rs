@@ -39,3 +39,37 @@ pub fn started(effects: &[Effect]) -> u64 {
         })
         .expect("a request was started")
 }
+
+/// Runs the real binary with only PATH and LLMDECK_HOME (and the mock's
+/// endpoint and a fake key) in its environment.
+pub fn llmdeck(
+    home: &std::path::Path,
+    mock: Option<&mock_server::Mock>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LLMDECK_HOME", home)
+        .args(args);
+    if let Some(m) = mock {
+        cmd.env("OPENAI_BASE_URL", &m.base_url)
+            .env("OPENAI_API_KEY", "sk-cli-test");
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
