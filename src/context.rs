@@ -94,6 +94,18 @@ impl Context {
             .collect()
     }
 
+    /// The prompt library: the profile's folder, else the config's, else the data dir's
+    /// `prompts/`. A relative folder is read from the config dir, `~/` from home.
+    pub fn library_dir(&self, profile: &Profile) -> std::path::PathBuf {
+        let Some(dir) = profile.library.as_ref().or(self.settings.library.as_ref()) else {
+            return self.paths.prompts_dir();
+        };
+        if let (Ok(rest), Some(home)) = (dir.strip_prefix("~"), std::env::var_os("HOME")) {
+            return std::path::PathBuf::from(home).join(rest);
+        }
+        self.paths.config_dir.join(dir)
+    }
+
     /// Every profile a user can switch to: the configured ones, then the demo.
     pub fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.settings.profiles.keys().cloned().collect();
@@ -109,5 +121,18 @@ impl Context {
             ..Overrides::default()
         };
         profile::resolve(&self.settings, &overrides, &|n| std::env::var(n).ok())
+    }
+}
+
+/// Where a request comes from, for its ledger row.
+pub fn origin(profile: &Profile, source: &str) -> crate::chat::machine::Origin {
+    crate::chat::machine::Origin {
+        source: source.into(),
+        profile: profile.name.clone(),
+        host: profile.host(),
+        api: match &profile.endpoint {
+            crate::config::Endpoint::Demo => "demo".into(),
+            crate::config::Endpoint::Http(h) => h.api.label().into(),
+        },
     }
 }

@@ -1,13 +1,15 @@
 //! llmdeck: a terminal developer console for the OpenAI API and every
-//! OpenAI-compatible endpoint. The domain (`chat`, `usage`, `provider`,
-//! `config`) knows nothing of the terminal; `tui` and `cli` are two faces of it.
+//! OpenAI-compatible endpoint. The domain (`chat`, `usage`, `library`,
+//! `provider`, `config`) knows nothing of the terminal; `tui` and `cli` are two faces of it.
 
 pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod library;
 pub mod log;
 pub mod provider;
+pub mod runner;
 pub mod tui;
 pub mod usage;
 

@@ -35,6 +35,7 @@ fn profile(mock: &Mock) -> Profile {
         }),
         model: "gpt-4o".into(),
         models: vec![],
+        library: None,
     }
 }
 

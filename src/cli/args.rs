@@ -62,7 +62,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Send one prompt and stream the answer to stdout (the prompt is read from stdin when not given)
-    Chat(ChatArgs),
+    Chat(Box<ChatArgs>),
     /// List the models the endpoint offers
     Models {
         /// Print JSON instead of one id per line
@@ -73,6 +73,88 @@ pub enum Cmd {
     Usage(UsageArgs),
     /// The price table in force (embedded, plus your prices.toml) and where each price came from
     Pricing(PricingArgs),
+    /// The prompt library: list, show, new, run, test, import, export
+    Prompts {
+        #[command(subcommand)]
+        action: PromptsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptsAction {
+    /// Every prompt (and every file that does not parse, with its error)
+    List {
+        /// Only prompts matching this search (name, tags, description, body)
+        query: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A prompt's file, version, variables and tests
+    Show { name: String },
+    /// Write a new prompt file from a template (GROUP/NAME makes a group)
+    New { name: String },
+    /// Fill a prompt's variables and send it (like `chat --prompt NAME`)
+    Run {
+        name: String,
+        #[command(flatten)]
+        vars: VarArgs,
+        /// Print one JSON object instead of streaming the text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the prompt's test cases on every --model (default: the prompt's), print the
+    /// matrix, record each call tagged `test`; exits 1 when a case fails
+    Test {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import fabric patterns (<name>/system.md) or simonw/llm YAML templates
+    Import { path: std::path::PathBuf },
+    /// Print a prompt, filled, as a Chat Completions JSON request body
+    Export {
+        name: String,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct VarArgs {
+    /// A variable: NAME=VALUE (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE", action = clap::ArgAction::Append)]
+    pub vars: Vec<String>,
+    /// A variable read from a file (`-` for standard input): NAME=PATH (repeatable)
+    #[arg(long = "var-file", value_name = "NAME=PATH", action = clap::ArgAction::Append)]
+    pub var_files: Vec<String>,
+}
+
+impl VarArgs {
+    /// The variables, files read; a malformed pair or unreadable file is a message.
+    pub fn collect(&self) -> Result<std::collections::BTreeMap<String, String>, String> {
+        let mut out = std::collections::BTreeMap::new();
+        for pair in &self.vars {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("--var {pair:?}: expected NAME=VALUE"))?;
+            out.insert(k.trim().to_string(), v.to_string());
+        }
+        for pair in &self.var_files {
+            let (k, path) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("--var-file {pair:?}: expected NAME=PATH"))?;
+            let text = if path == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| format!("--var-file {k}: standard input: {e}"))?;
+                s
+            } else {
+                std::fs::read_to_string(path).map_err(|e| format!("--var-file {k}: {path}: {e}"))?
+            };
+            out.insert(k.trim().to_string(), text);
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -140,10 +222,20 @@ pub enum PricingAction {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct ChatArgs {
     /// The prompt; read from standard input when absent
     pub prompt: Option<String>,
+    /// Send a prompt from the library instead, its variables filled with --var / --var-file
+    #[arg(
+        long = "prompt",
+        id = "library_prompt",
+        value_name = "NAME",
+        conflicts_with = "prompt"
+    )]
+    pub library_prompt: Option<String>,
+    #[command(flatten)]
+    pub vars: VarArgs,
     /// System prompt
     #[arg(long, short)]
     pub system: Option<String>,

@@ -10,13 +10,12 @@ use chrono::Utc;
 
 use super::args::ChatArgs;
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
-use crate::chat::machine::{Effect, Input, Machine};
+use crate::chat::machine::{Input, Machine};
 use crate::chat::params::ResponseFormat;
 use crate::context::Context;
-use crate::provider::Provider;
-use crate::provider::event::{FinishReason, StreamEvent};
+use crate::provider::event::FinishReason;
 use crate::tui::widgets::sanitize::inert;
-use crate::usage::{Ledger, format_usd};
+use crate::usage::format_usd;
 
 fn read_prompt(args: &ChatArgs) -> Result<String, String> {
     let prompt = match &args.prompt {
@@ -40,7 +39,7 @@ fn read_prompt(args: &ChatArgs) -> Result<String, String> {
 
 pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), String> {
     // Function results are the next message: no prompt is read then.
-    let prompt = match args.tool_result.is_empty() {
+    let prompt = match args.tool_result.is_empty() && args.library_prompt.is_none() {
         true => Some(read_prompt(&args)?),
         false => args.prompt.clone(),
     };
@@ -48,8 +47,8 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         return Err("compare at most four models at once".into());
     }
     let provider = ctx.provider(&ctx.profile, 0)?;
-    let setup = super::chat_setup::setup(ctx, &args, prompt)?;
-    let origin = crate::tui::app::origin(&ctx.profile, "cli");
+    let setup = super::chat_setup::setup(ctx, &args, prompt, models)?;
+    let origin = crate::context::origin(&ctx.profile, "cli");
     let mut machine = Machine::new(setup.conv, origin, Arc::clone(&ctx.prices));
     let comparing = models.len() > 1;
     let before = machine.conv.nodes.len();
@@ -72,15 +71,22 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     }
     let live = !comparing && !args.json;
     let sanitize = std::io::stdout().is_terminal() && !args.raw;
-    let rows = super::runtime()?.block_on(stream_all(
+    let mut print = |t: &str| {
+        if live {
+            let text = if sanitize { inert(t) } else { t.into() };
+            let mut out = std::io::stdout();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    };
+    let rows = super::runtime()?.block_on(crate::runner::stream_all(
         ctx,
         provider,
         &mut machine,
         first,
-        live,
-        sanitize,
+        &mut print,
     ));
-    record(ctx, &rows);
+    crate::runner::record(ctx, &rows);
 
     let conv = &machine.conv;
     let answers: Vec<NodeId> = (before..conv.nodes.len())
@@ -182,92 +188,6 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         Ok(())
     } else {
         Err(failed.join("; "))
-    }
-}
-
-/// Runs every started request concurrently and feeds their events to the
-/// machine as they arrive; returns the ledger rows.
-async fn stream_all(
-    ctx: &Context,
-    provider: Provider,
-    machine: &mut Machine,
-    first: Vec<Effect>,
-    live: bool,
-    sanitize: bool,
-) -> Vec<crate::usage::LedgerRow> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut rows = Vec::new();
-    // The machine ends every request with a last event, so the loop below ends
-    // when it is no longer streaming (the sender stays alive for follow-ups).
-    // One provider per profile a compare target names.
-    let mut providers: std::collections::HashMap<Option<String>, Provider> = Default::default();
-    providers.insert(None, provider);
-    let mut start = |effects: Vec<Effect>, rows: &mut Vec<_>| {
-        for effect in effects {
-            match effect {
-                Effect::Start {
-                    request_id,
-                    request,
-                    profile,
-                } => {
-                    if !providers.contains_key(&profile) {
-                        let made = profile
-                            .as_deref()
-                            .ok_or_else(String::new)
-                            .and_then(|name| ctx.switch(name).map_err(|e| e.to_string()))
-                            .and_then(|p| ctx.provider(&p, 0));
-                        match made {
-                            Ok(p) => {
-                                providers.insert(profile.clone(), p);
-                            }
-                            Err(e) => {
-                                let tx = tx.clone();
-                                let error = StreamEvent::Error(
-                                    crate::provider::event::ProviderError::Other(e),
-                                );
-                                let _ = tx.send((request_id, error));
-                                continue;
-                            }
-                        }
-                    }
-                    let (p, tx) = (providers[&profile].clone(), tx.clone());
-                    tokio::spawn(async move {
-                        p.stream(&request, &mut |ev| drop(tx.send((request_id, ev))))
-                            .await;
-                    });
-                }
-                Effect::Record(row) => rows.push(*row),
-                Effect::Save | Effect::Journal { .. } | Effect::Abort { .. } => {}
-            }
-        }
-    };
-    start(first, &mut rows);
-    while let Some((id, ev)) = rx.recv().await {
-        if live && let StreamEvent::TextDelta(t) = &ev {
-            let text = if sanitize { inert(t) } else { t.into() };
-            let mut out = std::io::stdout();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-        }
-        let effects = machine.handle(Input::Stream(id, ev), Instant::now(), Utc::now());
-        start(effects, &mut rows);
-        if !machine.is_streaming() {
-            break;
-        }
-    }
-    rows
-}
-
-fn record(ctx: &Context, rows: &[crate::usage::LedgerRow]) {
-    match Ledger::open(&ctx.paths.ledger_file()) {
-        Ok(mut ledger) => {
-            for row in rows {
-                if let Err(e) = ledger.insert(row) {
-                    eprintln!("llmdeck: warning: {e}");
-                }
-            }
-        }
-        Err(e) => eprintln!("llmdeck: warning: {e}"),
     }
 }
 

@@ -23,13 +23,31 @@ pub struct Setup {
     pub continued: bool,
 }
 
-pub fn setup(ctx: &Context, args: &ChatArgs, prompt: Option<String>) -> Result<Setup, String> {
+pub fn setup(
+    ctx: &Context,
+    args: &ChatArgs,
+    mut prompt: Option<String>,
+    models: &[String],
+) -> Result<Setup, String> {
     let store = Store::new(ctx.paths.conversations_dir());
-    let (mut conv, continued) = match &args.continue_id {
-        Some(id) => (load(&store, id)?, true),
-        None => (Conversation::new(&ctx.profile.model, Utc::now()), false),
+    let (mut conv, continued) = match (&args.continue_id, &args.library_prompt) {
+        (Some(id), _) => (load(&store, id)?, true),
+        (None, Some(name)) => {
+            let lib = crate::library::Library::load(&ctx.library_dir(&ctx.profile));
+            let p = lib.get(name)?;
+            let model = crate::library::testing::model_for(
+                p,
+                models.first().map(String::as_str),
+                &ctx.profile.model,
+            );
+            let (conv, last) =
+                crate::library::testing::conversation(p, &args.vars.collect()?, &model)?;
+            prompt = Some(last);
+            (conv, false)
+        }
+        (None, None) => (Conversation::new(&ctx.profile.model, Utc::now()), false),
     };
-    if !continued || ctx.profile.model != conv.model && !ctx.profile.model.is_empty() {
+    if args.library_prompt.is_none() && (!continued || !models.is_empty()) {
         conv.model = ctx.profile.model.clone();
     }
     if conv.model.is_empty() {

@@ -4,6 +4,7 @@ pub mod args;
 pub mod chat;
 mod chat_setup;
 pub mod models;
+pub mod prompts;
 pub mod usage;
 
 use std::process::ExitCode;
@@ -52,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
             .map_err(|e| e.to_string()),
         Some(Cmd::Chat(args)) => {
             warn_all(&ctx);
-            chat::run(&ctx, args, &cli.global.model)
+            chat::run(&ctx, *args, &cli.global.model)
         }
         Some(Cmd::Models { json }) => {
             warn_all(&ctx);
@@ -65,6 +66,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Cmd::Pricing(args)) => {
             warn_all(&ctx);
             usage::pricing(&ctx, args)
+        }
+        Some(Cmd::Prompts { action }) => {
+            warn_all(&ctx);
+            prompts::run(&ctx, action, &cli.global.model)
         }
     };
     match result {

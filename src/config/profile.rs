@@ -40,6 +40,8 @@ pub struct ProfileConfig {
     /// Let the Responses API keep responses on the server (off: requests are stateless).
     #[serde(default)]
     pub store: bool,
+    /// This profile's prompt library folder (a team's repository, say).
+    pub library: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -59,6 +61,7 @@ pub struct Profile {
     pub endpoint: Endpoint,
     pub model: String,
     pub models: Vec<String>,
+    pub library: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +116,7 @@ impl Profile {
                 .iter()
                 .map(|m| m.to_string())
                 .collect(),
+            library: None,
         }
     }
 }
@@ -244,6 +248,7 @@ fn from_config(
         }),
         model,
         models: config.models.clone(),
+        library: config.library.clone(),
     })
 }
 

@@ -25,6 +25,8 @@ pub struct Settings {
     /// Spend limits for every profile (a profile's own `budgets` replaces them).
     #[serde(default)]
     pub budgets: crate::usage::budget::Budgets,
+    /// The prompt library folder (default: the data dir's `prompts/`).
+    pub library: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

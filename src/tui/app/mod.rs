@@ -21,12 +21,12 @@ use super::widgets::highlight;
 use super::worker::{Job, Worker};
 use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
-use crate::chat::machine::{Effect, Input, Machine, Origin};
+use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
 use crate::chat::{export, tokens};
+use crate::config::keymap;
 use crate::config::theme::Theme;
-use crate::config::{Profile, keymap};
 use crate::context::Context;
 use crate::provider::Provider;
 use crate::provider::event::StreamEvent;
@@ -98,17 +98,7 @@ fn report_first_frame() {
     }
 }
 
-pub fn origin(profile: &Profile, source: &str) -> Origin {
-    Origin {
-        source: source.into(),
-        profile: profile.name.clone(),
-        host: profile.host(),
-        api: match &profile.endpoint {
-            crate::config::Endpoint::Demo => "demo".into(),
-            crate::config::Endpoint::Http(h) => h.api.label().into(),
-        },
-    }
-}
+pub use crate::context::origin;
 
 struct App {
     state: State,

@@ -1,0 +1,281 @@
+//! `llmdeck prompts`: the library from the command line — list, show, new,
+//! run, test (a matrix that can gate CI), import and export.
+
+use super::args::{ChatArgs, PromptsAction};
+use crate::chat::conversation::Role;
+use crate::context::Context;
+use crate::library::testing::{self, CaseResult};
+use crate::library::{Library, import, search::Search};
+use crate::usage::format_usd;
+
+pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<(), String> {
+    let dir = ctx.library_dir(&ctx.profile);
+    let lib = Library::load(&dir);
+    match action {
+        PromptsAction::List { query, json } => list(&lib, query.as_deref(), json),
+        PromptsAction::Show { name } => show(&lib, &name),
+        PromptsAction::New { name } => {
+            let (group, base) = match name.rsplit_once('/') {
+                Some((g, n)) => (format!("{g}/"), n.to_string()),
+                None => (String::new(), name.clone()),
+            };
+            let path = lib.create(
+                &format!("{group}{}.md", crate::library::file_stem(&base)),
+                &template(&base),
+            )?;
+            println!("{}", path.display());
+            Ok(())
+        }
+        PromptsAction::Run { name, vars, json } => {
+            let args = ChatArgs {
+                library_prompt: Some(name),
+                vars,
+                json,
+                ..ChatArgs::default()
+            };
+            super::chat::run(ctx, args, models)
+        }
+        PromptsAction::Test { name, json } => test(ctx, &lib, &name, models, json),
+        PromptsAction::Import { path } => {
+            for found in import::scan(&path)? {
+                match lib.create(&found.file, &found.text) {
+                    Ok(p) => println!("imported {}", p.display()),
+                    Err(e) => eprintln!("llmdeck: skipped: {e}"),
+                }
+            }
+            Ok(())
+        }
+        PromptsAction::Export { name, vars } => {
+            let p = lib.get(&name)?;
+            let model =
+                testing::model_for(p, models.first().map(String::as_str), &ctx.profile.model);
+            let (mut conv, last) = testing::conversation(p, &vars.collect()?, &model)?;
+            let at = conv.last();
+            conv.append(at, Role::User, &last);
+            println!("{}", crate::chat::export::to_request_json(&conv));
+            Ok(())
+        }
+    }
+}
+
+fn list(lib: &Library, query: Option<&str>, json: bool) -> Result<(), String> {
+    let order = Search::default().run(&lib.entries, query.unwrap_or(""));
+    if json {
+        let items: Vec<serde_json::Value> = order
+            .iter()
+            .map(|&i| {
+                let e = &lib.entries[i];
+                match &e.prompt {
+                    Ok(p) => serde_json::json!({
+                        "name": p.meta.name, "path": e.path, "group": e.group(),
+                        "version": p.version, "description": p.meta.description,
+                        "tags": p.meta.tags, "model": p.meta.model,
+                        "variables": p.meta.variables.iter().map(|v| &v.name).collect::<Vec<_>>(),
+                        "tests": p.meta.tests.len(),
+                    }),
+                    Err(err) => serde_json::json!({
+                        "name": e.name(), "path": e.path, "error": err.message, "line": err.line,
+                    }),
+                }
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(items));
+        return Ok(());
+    }
+    if lib.entries.is_empty() {
+        println!(
+            "no prompts in {} (llmdeck prompts new NAME starts one)",
+            lib.dir.display()
+        );
+    }
+    for i in order {
+        let e = &lib.entries[i];
+        match &e.prompt {
+            Ok(p) => println!(
+                "{:<28} {}  {:<24} {}",
+                e.path.trim_end_matches(".md"),
+                p.version,
+                p.meta.tags.join(","),
+                p.meta.description
+            ),
+            Err(err) => println!(
+                "{:<28} ERROR    {}:{}: {}",
+                e.path.trim_end_matches(".md"),
+                e.path,
+                err.line,
+                err.message
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn show(lib: &Library, name: &str) -> Result<(), String> {
+    let p = lib.get(name)?;
+    let entry = lib.find(name).expect("found above");
+    println!("{}  version {}", p.meta.name, p.version);
+    println!("file: {}", lib.path_of(entry).display());
+    if !p.meta.description.is_empty() {
+        println!("{}", p.meta.description);
+    }
+    if let Some(m) = &p.meta.model {
+        println!("model: {m}");
+    }
+    for v in &p.meta.variables {
+        let mut facts = Vec::new();
+        if v.required {
+            facts.push("required".to_string());
+        }
+        if let Some(d) = &v.default {
+            facts.push(format!("default {d:?}"));
+        }
+        println!(
+            "  {{{{{}}}}}  {}  {}",
+            v.name,
+            facts.join(", "),
+            v.description
+        );
+    }
+    println!("tests: {}", p.meta.tests.len());
+    for (role, text) in &p.messages {
+        println!("\n# {}\n\n{}", role.as_str(), text);
+    }
+    Ok(())
+}
+
+fn test(
+    ctx: &Context,
+    lib: &Library,
+    name: &str,
+    models: &[String],
+    json: bool,
+) -> Result<(), String> {
+    let p = lib.get(name)?;
+    let (results, rows) = super::runtime()?.block_on(testing::run_tests(ctx, p, models))?;
+    crate::runner::record(ctx, &rows);
+    let failed = results.iter().filter(|r| !r.pass).count();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"prompt": p.meta.name, "version": p.version, "passed": results.len() - failed, "failed": failed, "results": results})
+        );
+    } else {
+        print!("{}", matrix(&results));
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} test runs failed", results.len())),
+    }
+}
+
+/// Cases down, targets across: ✓/✗ with cost, latency and tokens; then every failure.
+pub fn matrix(results: &[CaseResult]) -> String {
+    let mut targets: Vec<&str> = Vec::new();
+    let mut cases: Vec<&str> = Vec::new();
+    for r in results {
+        if !targets.contains(&r.target.as_str()) {
+            targets.push(&r.target);
+        }
+        if !cases.contains(&r.case.as_str()) {
+            cases.push(&r.case);
+        }
+    }
+    let width = cases
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let cell = |r: &CaseResult| {
+        format!(
+            "{} {} {} {}t",
+            if r.pass { "✓" } else { "✗" },
+            r.cost_micros
+                .map(format_usd)
+                .unwrap_or_else(|| "unpriced".into()),
+            r.latency_ms
+                .map(|ms| format!("{ms}ms"))
+                .unwrap_or_else(|| "-".into()),
+            r.tokens
+        )
+    };
+    let col = results
+        .iter()
+        .map(|r| cell(r).chars().count())
+        .chain(targets.iter().map(|t| t.chars().count()))
+        .max()
+        .unwrap_or(8);
+    let mut out = format!("{:<width$}", "case");
+    for t in &targets {
+        out.push_str(&format!("  {t:<col$}"));
+    }
+    out.push('\n');
+    for c in &cases {
+        out.push_str(&format!("{c:<width$}"));
+        for t in &targets {
+            let shown = results
+                .iter()
+                .find(|r| r.case == *c && r.target == *t)
+                .map(cell)
+                .unwrap_or_default();
+            out.push_str(&format!("  {shown:<col$}"));
+        }
+        out.push('\n');
+    }
+    for r in results.iter().filter(|r| !r.pass) {
+        for f in &r.failures {
+            out.push_str(&format!("✗ {} × {}: {f}\n", r.case, r.target));
+        }
+    }
+    let passed = results.iter().filter(|r| r.pass).count();
+    out.push_str(&format!("{passed}/{} passed\n", results.len()));
+    out
+}
+
+/// A new prompt's starting text: every part of the format, ready to edit.
+pub fn template(name: &str) -> String {
+    format!(
+        r#"+++
+name = {name:?}
+description = "What this prompt does"
+tags = ["draft"]
+# model = "gpt-4o-mini"
+
+[params]
+temperature = 0.2
+
+[[variables]]
+name = "text"
+description = "The text to work on"
+required = true
+
+[[variables]]
+name = "tone"
+default = "plain"
+
+[[tests]]
+name = "keeps it short"
+vars = {{ text = "llmdeck is a terminal console for the OpenAI API." }}
+assert = [{{ max_cost_usd = 0.01 }}, {{ not_contains = "As an AI" }}]
++++
+
+# System
+
+You are a careful editor. Answer in a {{{{tone}}}} tone. Literal braces are written \{{{{like this}}}}.
+
+# User
+
+{{{{text}}}}
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_template_parses() {
+        let p = crate::library::prompt::parse(&super::template("x")).unwrap();
+        assert_eq!(p.meta.variables.len(), 2);
+        assert!(p.messages[0].1.contains("\\{{like this}}"));
+    }
+}
