@@ -85,6 +85,9 @@ pub struct CaseResult {
     pub error: Option<String>,
 }
 
+/// A finished test run: the matrix and the ledger rows to write.
+pub type TestRun = (Vec<CaseResult>, Vec<LedgerRow>);
+
 /// Every test case of `prompt` on every target (`model`, `model@profile`...),
 /// at most `CONCURRENCY` at a time. Returns the matrix (cases × targets, in
 /// order) and the ledger rows, tagged `test` and `pass` or `fail`.
@@ -92,7 +95,7 @@ pub async fn run_tests(
     ctx: &Context,
     prompt: &Prompt,
     targets: &[String],
-) -> Result<(Vec<CaseResult>, Vec<LedgerRow>), String> {
+) -> Result<TestRun, String> {
     if prompt.meta.tests.is_empty() {
         return Err(format!(
             "{} has no [[tests]] in its front matter",

@@ -70,6 +70,12 @@ pub enum Action {
     ToggleParallel,
     NewItem,
     EditItem,
+    /// The Library pane.
+    ShowLibrary,
+    /// Run the selected prompt's tests.
+    RunTests,
+    /// Save the conversation as a new prompt in the library.
+    SaveAsPrompt,
     /// An explicit "do nothing", to unbind a default key.
     None,
 }
@@ -87,10 +93,12 @@ pub enum Place {
     Spend,
     Code,
     Tools,
+    Library,
+    Form,
 }
 
 impl Place {
-    pub const ALL: [Place; 10] = [
+    pub const ALL: [Place; 12] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -101,6 +109,8 @@ impl Place {
         Place::Spend,
         Place::Code,
         Place::Tools,
+        Place::Library,
+        Place::Form,
     ];
 
     pub fn section(self) -> &'static str {
@@ -115,12 +125,17 @@ impl Place {
             Place::Spend => "spend",
             Place::Code => "code",
             Place::Tools => "tools",
+            Place::Library => "library",
+            Place::Form => "form",
         }
     }
 
     /// Places where unbound printable keys are text being typed.
     pub fn takes_text(self) -> bool {
-        matches!(self, Place::Input | Place::Picker)
+        matches!(
+            self,
+            Place::Input | Place::Picker | Place::Library | Place::Form
+        )
     }
 }
 
@@ -192,8 +207,11 @@ impl Action {
             Action::CannedResult => "fill in a result saved with the function called",
             Action::CycleChoice => "tool choice: auto, required, none, or one function",
             Action::ToggleParallel => "allow parallel calls or not",
-            Action::NewItem => "new function (opens $EDITOR)",
-            Action::EditItem => "edit the function's file in $EDITOR",
+            Action::NewItem => "new (function: opens $EDITOR; prompt: asks its name)",
+            Action::EditItem => "edit the file in $EDITOR",
+            Action::ShowLibrary => "the Library pane",
+            Action::RunTests => "run the prompt's tests (the matrix shows below)",
+            Action::SaveAsPrompt => "save this conversation as a new prompt in the library",
             Action::None => "nothing",
         }
     }

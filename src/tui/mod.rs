@@ -6,6 +6,7 @@ pub mod cache;
 pub mod clipboard;
 pub mod editor;
 pub mod keymap;
+pub mod library;
 pub mod params;
 pub mod spend;
 pub mod spend_update;

@@ -45,6 +45,11 @@ pub enum PromptPurpose {
     Compare,
     System,
     Param(super::params::Field),
+    NewPrompt,
+    RenamePrompt(String),
+    DuplicatePrompt(String),
+    SaveAsPrompt,
+    TestPrompt(String),
 }
 
 pub struct TextPrompt {
@@ -57,6 +62,7 @@ pub struct TextPrompt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmed {
     DeleteConversation(String),
+    DeletePrompt(String),
     /// Send although a budget or the cost threshold says to ask first.
     Send(crate::chat::machine::Input),
 }
@@ -65,6 +71,7 @@ pub enum Confirmed {
 pub enum Pane {
     Playground,
     Spend,
+    Library,
 }
 
 pub enum Overlay {
@@ -91,6 +98,8 @@ pub enum Overlay {
     Tools {
         selected: usize,
     },
+    /// The variables of a prompt about to run.
+    Form(Box<super::library::Form>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +158,7 @@ pub struct State {
     pub keys_shown: std::collections::VecDeque<String>,
     /// Answers whose reasoning summary is shown in full.
     pub expanded: std::collections::HashSet<NodeId>,
+    pub library: super::library::LibraryPane,
     /// Functions found in the tools folder (and the files that did not parse).
     pub tool_library: (Vec<crate::chat::tools::ToolDef>, Vec<String>),
 }
@@ -193,6 +203,7 @@ impl State {
             session_badge: None,
             expanded: Default::default(),
             tool_library: Default::default(),
+            library: Default::default(),
         }
     }
 
@@ -218,7 +229,9 @@ impl State {
             Some(Overlay::Confirm { .. }) => Place::Confirm,
             Some(Overlay::Code { .. }) => Place::Code,
             Some(Overlay::Tools { .. }) => Place::Tools,
+            Some(Overlay::Form(_)) => Place::Form,
             _ if state.pane == Pane::Spend => Place::Spend,
+            _ if state.pane == Pane::Library => Place::Library,
             _ => match state.focus {
                 Focus::Input => Place::Input,
                 Focus::Transcript => Place::Transcript,

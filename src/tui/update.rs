@@ -2,7 +2,7 @@
 //! and return commands for the app to carry out (I/O stays out of here, so a
 //! test can drive the whole UI with keys and read the commands back).
 
-use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
 use super::action::{Action, Place};
 
@@ -30,6 +30,31 @@ pub enum Command {
     Attach(std::path::PathBuf),
     /// Read the tools folder again.
     LoadTools,
+    /// Read the prompt library (off the first frame).
+    LoadLibrary,
+    /// The ledger's versions of a prompt.
+    LoadPromptStats(String),
+    /// Fill a prompt and send it in a new playground conversation.
+    RunPrompt {
+        name: String,
+        vars: std::collections::BTreeMap<String, String>,
+    },
+    TestPrompt {
+        name: String,
+        targets: Vec<String>,
+    },
+    /// Library file work, each answered by a reload.
+    CreatePrompt(String),
+    RenamePrompt {
+        from: String,
+        to: String,
+    },
+    DuplicatePrompt {
+        from: String,
+        to: String,
+    },
+    DeletePrompt(String),
+    SaveAsPrompt(String),
     NewConversation,
     OpenConversation(String),
     DuplicateConversation(String),
@@ -57,6 +82,8 @@ pub enum EditorTarget {
     System,
     /// A function's file in the tools folder (`None`: a new one).
     Tool(Option<String>),
+    /// A file the user owns (a prompt), edited in place.
+    File(std::path::PathBuf),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +146,21 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
             prompt.error = None;
             Vec::new()
         }
+        Some(Overlay::Form(form)) => {
+            let at = form.focused;
+            form.fields[at].1.input(*key);
+            form.error = None;
+            Vec::new()
+        }
+        None if state.pane == super::state::Pane::Library => match key.code {
+            crossterm::event::KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                super::library::type_char(state, Some(c))
+            }
+            crossterm::event::KeyCode::Backspace => super::library::type_char(state, None),
+            _ => Vec::new(),
+        },
         _ => {
             if state.input.input(*key) {
                 vec![Command::CountTokens]
@@ -261,16 +303,36 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             state.pane = super::state::Pane::Spend;
             return vec![Command::LoadSpend];
         }
-        Action::SwitchPane => {
-            let to_spend = state.pane == super::state::Pane::Playground;
-            return apply(
+        Action::ShowLibrary => {
+            state.pane = super::state::Pane::Library;
+            let mut commands = super::library::stats_for(state);
+            if state.library.lib.is_none() {
+                commands.insert(0, Command::LoadLibrary);
+            }
+            return commands;
+        }
+        Action::SaveAsPrompt if state.pane == super::state::Pane::Playground => {
+            if state.machine.conv.path().is_empty() {
+                state.toast(Level::Info, "nothing to save yet: send a message first");
+                return Vec::new();
+            }
+            let title = state.machine.conv.display_title();
+            super::update_overlays::open_prompt(
                 state,
-                if to_spend {
-                    Action::ShowSpend
-                } else {
-                    Action::ShowPlayground
-                },
+                "Save the conversation as a prompt named",
+                PromptPurpose::SaveAsPrompt,
+                &crate::library::file_stem(&title.to_lowercase()),
             );
+            return Vec::new();
+        }
+        Action::SwitchPane => {
+            use super::state::Pane;
+            let next = match state.pane {
+                Pane::Playground => Action::ShowSpend,
+                Pane::Spend => Action::ShowLibrary,
+                Pane::Library => Action::ShowPlayground,
+            };
+            return apply(state, next);
         }
         _ => {}
     }
@@ -284,6 +346,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Place::Spend => super::spend_update::apply(state, action),
         Place::Code => super::update_overlays::code_action(state, action),
         Place::Tools => super::update_tools::tools_action(state, action),
+        Place::Library => super::library::apply(state, action),
+        Place::Form => super::library::form_action(state, action),
         Place::Help => {
             if let Some(Overlay::Help { scroll }) = state.overlays.last_mut() {
                 match action {

@@ -242,6 +242,37 @@ pub(super) fn submit_prompt(state: &mut State) -> Vec<Command> {
                 Command::CountTokens,
             ];
         }
+        PromptPurpose::NewPrompt
+        | PromptPurpose::SaveAsPrompt
+        | PromptPurpose::RenamePrompt(_)
+        | PromptPurpose::DuplicatePrompt(_)
+            if text.trim().is_empty() =>
+        {
+            prompt.error = Some("give it a name".into());
+            return Vec::new();
+        }
+        PromptPurpose::NewPrompt => vec![Command::CreatePrompt(text.trim().to_string())],
+        PromptPurpose::TestPrompt(name) => {
+            let targets: Vec<String> = text
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(String::from)
+                .take(4)
+                .collect();
+            state.library.testing = true;
+            state.toast(crate::tui::state::Level::Info, format!("testing {name}…"));
+            vec![Command::TestPrompt { name, targets }]
+        }
+        PromptPurpose::SaveAsPrompt => vec![Command::SaveAsPrompt(text.trim().to_string())],
+        PromptPurpose::RenamePrompt(from) => vec![Command::RenamePrompt {
+            from,
+            to: text.trim().to_string(),
+        }],
+        PromptPurpose::DuplicatePrompt(from) => vec![Command::DuplicatePrompt {
+            from,
+            to: text.trim().to_string(),
+        }],
         PromptPurpose::Param(field) => {
             match params::set(field, &mut state.machine.conv.params, &text) {
                 Ok(()) => vec![Command::Effects(vec![Effect::Save])],
@@ -267,6 +298,10 @@ pub(super) fn confirm_action(state: &mut State, action: Action) -> Vec<Command> 
                 then: Confirmed::Send(input),
                 ..
             }) => send(state, input),
+            Some(Overlay::Confirm {
+                then: Confirmed::DeletePrompt(name),
+                ..
+            }) => vec![Command::DeletePrompt(name)],
             _ => Vec::new(),
         },
         Action::Close => {

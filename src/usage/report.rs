@@ -350,3 +350,46 @@ mod tests {
         assert_eq!(percentile::<u64>(&[], 50), None);
     }
 }
+
+/// How one version of a prompt has done: runs, average cost and tokens, and
+/// the pass rate of its tests (rows tagged `test` with `pass` or `fail`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionStats {
+    pub version: String,
+    pub runs: i64,
+    pub avg_cost_micros: Option<i64>,
+    pub avg_tokens: i64,
+    pub tests_passed: i64,
+    pub tests_failed: i64,
+    pub last: String,
+}
+
+impl VersionStats {
+    pub fn pass_rate(&self) -> Option<f64> {
+        let n = self.tests_passed + self.tests_failed;
+        (n > 0).then(|| self.tests_passed as f64 / n as f64)
+    }
+}
+
+/// Every version of `prompt` the ledger has seen, newest first.
+pub fn prompt_versions(ledger: &Ledger, prompt: &str) -> Result<Vec<VersionStats>, LedgerError> {
+    ledger.rows(
+        "SELECT prompt_version, COUNT(*), CAST(AVG(cost_micros) AS INTEGER),
+                CAST(AVG(input_tokens + output_tokens) AS INTEGER),
+                SUM(tags = 'test,pass'), SUM(tags = 'test,fail'), MAX(ts)
+         FROM requests WHERE prompt_name = ?1
+         GROUP BY prompt_version ORDER BY MAX(ts) DESC",
+        &[&prompt],
+        |r| {
+            Ok(VersionStats {
+                version: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                runs: r.get(1)?,
+                avg_cost_micros: r.get(2)?,
+                avg_tokens: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                tests_passed: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                tests_failed: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                last: r.get(6)?,
+            })
+        },
+    )
+}

@@ -36,6 +36,7 @@ const FRAME: Duration = Duration::from_millis(16);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
+mod library_io;
 mod spend_io;
 mod tools_io;
 
@@ -61,6 +62,15 @@ enum Msg {
     },
     HighlightReady,
     Problem(String),
+    Library(Box<crate::library::Library>),
+    PromptStats(
+        String,
+        Result<Vec<crate::usage::report::VersionStats>, String>,
+    ),
+    Tests(
+        String,
+        Result<Box<crate::library::testing::TestRun>, String>,
+    ),
     Quit,
 }
 
@@ -103,7 +113,7 @@ pub use crate::context::origin;
 struct App {
     state: State,
     cache: RenderCache,
-    ctx: Context,
+    ctx: Arc<Context>,
     provider: Option<Provider>,
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
@@ -176,7 +186,7 @@ impl App {
         Self {
             state,
             cache: RenderCache::default(),
-            ctx,
+            ctx: Arc::new(ctx),
             provider: None,
             tx,
             rx,
@@ -354,6 +364,16 @@ impl App {
                     release_freed_memory();
                 }
             }
+            Msg::Library(lib) => {
+                self.state.library.set_library(*lib);
+                let commands = crate::tui::library::stats_for(&mut self.state);
+                for c in commands {
+                    self.command(c);
+                }
+            }
+            Msg::PromptStats(name, Ok(rows)) => self.state.library.versions = Some((name, rows)),
+            Msg::PromptStats(_, Err(e)) => self.state.toast(Level::Warning, e),
+            Msg::Tests(name, result) => self.on_tests(name, result),
             Msg::Models(Ok(models)) => {
                 self.state.models = models;
                 self.refresh_model_picker();
@@ -588,6 +608,7 @@ impl App {
             Command::LoadDrill(key) => self.load_drill(key),
             Command::SyncOrg => self.sync_org(),
             Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
+            other => self.library_command(other),
         }
     }
 
@@ -662,6 +683,13 @@ impl App {
         }
         let text = match target {
             EditorTarget::Tool(_) => return,
+            EditorTarget::File(path) => {
+                terminal::restore();
+                if let Err(e) = editor::edit_file(&path) {
+                    self.state.toast(Level::Error, e);
+                }
+                return self.library_command(Command::LoadLibrary);
+            }
             EditorTarget::Draft => self.state.draft(),
             EditorTarget::System => match self.state.overlays.last() {
                 Some(Overlay::Prompt(p)) => p.input.lines().join("\n"),
@@ -686,7 +714,7 @@ impl App {
                 }
             }
             (Err(e), _) => self.state.toast(Level::Error, e),
-            (Ok(_), EditorTarget::Tool(_)) => {}
+            (Ok(_), EditorTarget::Tool(_) | EditorTarget::File(_)) => {}
         }
     }
 

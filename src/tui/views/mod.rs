@@ -2,6 +2,7 @@
 //! nothing (the render cache is a memo of pure functions, not state).
 
 pub mod extras;
+pub mod library;
 pub mod overlays;
 pub mod playground;
 pub mod spend;
@@ -16,13 +17,17 @@ use super::state::State;
 
 pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
     let areas = playground::layout(frame.area(), state);
-    if state.pane == super::state::Pane::Spend {
+    if state.pane != super::state::Pane::Playground {
         playground::title_bar(frame, areas.title, state);
         let body = ratatui::layout::Rect {
             height: areas.keys.y.saturating_sub(areas.transcript.y),
             ..areas.transcript
         };
-        spend::draw(frame, body, state);
+        if state.pane == super::state::Pane::Spend {
+            spend::draw(frame, body, state);
+        } else {
+            library::draw(frame, body, state);
+        }
         status::draw(frame, areas.status, state);
     } else {
         playground::draw(frame, &areas, state, cache);

@@ -19,6 +19,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             Overlay::Conversations { selected } => conversations(frame, state, *selected),
             Overlay::Parameters { selected } => parameters(frame, state, *selected),
             Overlay::Tools { selected } => super::tools_panel::draw(frame, state, *selected),
+            Overlay::Form(form) => super::library::form(frame, state, form),
             Overlay::Picker(p) => {
                 let title = match p.kind {
                     PickerKind::Model => " Model — type to filter, Enter picks ",

@@ -74,11 +74,12 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
             Span::styled(format!(" {name} "), bar.patch(t.style(Look::Muted)))
         }
     };
-    let playground = state.pane == crate::tui::state::Pane::Playground;
+    use crate::tui::state::Pane;
     let mut left = vec![
         Span::styled(" llmdeck ", t.style(Look::Title).patch(bar)),
-        tab("1 Playground", playground),
-        tab("2 Spend", !playground),
+        tab("1 Playground", state.pane == Pane::Playground),
+        tab("2 Spend", state.pane == Pane::Spend),
+        tab("3 Library", state.pane == Pane::Library),
         Span::styled(format!(" {} ", state.machine.conv.display_title()), bar),
     ];
     let mut right = Vec::new();
@@ -100,7 +101,7 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let left_width: usize = left.iter().map(|s| s.width()).sum();
     let room = usize::from(area.width).saturating_sub(right_width);
     if left_width > room {
-        left.truncate(3);
+        left.truncate(4);
     }
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));
