@@ -256,6 +256,82 @@ fn ledger_budgets() {
     );
 }
 
+/// A library of 10,000 prompt files (built once under target/tmp/).
+fn big_library() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("library-10k");
+    if dir.join("done").exists() {
+        return dir;
+    }
+    let words = [
+        "summary",
+        "release",
+        "notes",
+        "translate",
+        "review",
+        "code",
+        "sql",
+        "email",
+        "support",
+        "triage",
+    ];
+    for i in 0..10_000 {
+        let group = dir.join(format!("team{}", i % 20));
+        std::fs::create_dir_all(&group).unwrap();
+        let (a, b) = (words[i % 10], words[(i / 10) % 10]);
+        let text = format!(
+            "+++\nname = \"{a}-{b}-{i}\"\ndescription = \"{a} then {b}, variant {i}\"\ntags = [\"{a}\", \"{b}\"]\n\n[[variables]]\nname = \"input\"\nrequired = true\n+++\n\n# System\n\nYou help with {a} and {b} work. {}\n\n# User\n\n{{{{input}}}}\n",
+            "Be precise, cite the source, keep it short. ".repeat(10)
+        );
+        std::fs::write(group.join(format!("{a}-{b}-{i}.md")), text).unwrap();
+    }
+    std::fs::write(dir.join("done"), "").unwrap();
+    dir
+}
+
+fn library_budgets() {
+    let dir = big_library();
+    let loads: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let lib = llmdeck::library::Library::load(&dir);
+            assert_eq!(lib.entries.len(), 10_000);
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "load a library of 10,000 prompt files:  {:>8.1} ms   (issue 4: 500 ms, off the first frame)",
+        median(loads).as_secs_f64() * 1e3
+    );
+    let lib = llmdeck::library::Library::load(&dir);
+    // Typing "release notes" a key at a time, then a fresh word: the worst keystroke counts.
+    let mut worst = Duration::ZERO;
+    let mut all = Vec::new();
+    for _ in 0..5 {
+        let mut search = llmdeck::library::search::Search::default();
+        let mut typed = String::new();
+        for c in "release notes variant 77"
+            .chars()
+            .chain(std::iter::once('\u{8}'))
+        {
+            if c == '\u{8}' {
+                typed = "cite".into();
+            } else {
+                typed.push(c);
+            }
+            let t = Instant::now();
+            std::hint::black_box(search.run(&lib.entries, &typed));
+            let e = t.elapsed();
+            worst = worst.max(e);
+            all.push(e);
+        }
+    }
+    println!(
+        "fuzzy search over 10,000 prompts:       {:>8.3} ms per keystroke (median; worst {:.3} ms; issue 4: 5 ms)",
+        median(all).as_secs_f64() * 1e3,
+        worst.as_secs_f64() * 1e3
+    );
+}
+
 fn main() {
     // Benchmarks run with the highlighter loaded, as a session with code would.
     highlight::warm_up();
@@ -281,6 +357,7 @@ fn main() {
         "stream 2,000 tokens, a frame each:      {cpu:>8.3} s CPU (200 tok/s case; issue 10: 0.25 s)"
     );
     ledger_budgets();
+    library_budgets();
     match first_frame_and_rss() {
         Some((frame, rss)) => {
             println!(

@@ -347,3 +347,73 @@ fn tool_cards_reasoning_and_results() {
     h.key(KeyCode::Enter, KeyModifiers::NONE);
     insta::assert_snapshot!("tool_result_and_reasoning_expanded", h.screen(80, 34));
 }
+
+#[test]
+fn library_pane_with_a_broken_file_versions_and_a_test_matrix() {
+    use llmdeck::library::testing::CaseResult;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("geo")).unwrap();
+    std::fs::write(
+        dir.path().join("geo/capital.md"),
+        "+++\nname = \"capital\"\ndescription = \"The capital of a country\"\ntags = [\"geo\"]\nmodel = \"gpt-4o-mini\"\n\n[[variables]]\nname = \"country\"\nrequired = true\n+++\n\n# System\n\nAnswer in one word.\n\n# User\n\nCapital of {{country}}?\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("broken.md"),
+        "+++\nname = \"broken\"\n+++\n{{ghost}}\n",
+    )
+    .unwrap();
+    let mut h = Harness::new();
+    h.state
+        .library
+        .set_library(llmdeck::library::Library::load(dir.path()));
+    h.state.pane = llmdeck::tui::state::Pane::Library;
+    insta::assert_snapshot!("library_list", h.screen(100, 24));
+    // Typing searches; the selected prompt shows its versions and last test run.
+    h.type_text("cap");
+    let version = h
+        .state
+        .library
+        .current()
+        .unwrap()
+        .prompt
+        .as_ref()
+        .unwrap()
+        .version
+        .clone();
+    h.state.library.versions = Some((
+        "capital".into(),
+        vec![llmdeck::usage::report::VersionStats {
+            version,
+            runs: 12,
+            avg_cost_micros: Some(84),
+            avg_tokens: 61,
+            tests_passed: 3,
+            tests_failed: 1,
+            last: "2026-11-23".into(),
+        }],
+    ));
+    let cell = |target: &str, pass: bool, answer: &str| CaseResult {
+        case: "france".into(),
+        target: target.into(),
+        pass,
+        failures: if pass {
+            vec![]
+        } else {
+            vec!["contains \"Paris\": does not contain \"Paris\"".into()]
+        },
+        answer: answer.into(),
+        cost_micros: Some(21),
+        latency_ms: Some(340),
+        tokens: 30,
+        error: None,
+    };
+    h.state.library.tests = Some((
+        "capital".into(),
+        vec![
+            cell("gpt-4o-mini", true, "Paris"),
+            cell("gpt-4.1-nano", false, "France's capital is Lyon."),
+        ],
+    ));
+    insta::assert_snapshot!("library_selected_with_tests", h.screen(100, 34));
+}

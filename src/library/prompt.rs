@@ -109,7 +109,8 @@ pub fn parse(text: &str) -> Result<Prompt, ParseError> {
     let mut body_start = None;
     for (i, line) in lines.by_ref().enumerate() {
         if line.trim_end() == "+++" {
-            body_start = Some(i + 2);
+            // `i` counts from the second line; the body starts on the line after this one.
+            body_start = Some(i + 3);
             break;
         }
         front.push_str(line);
