@@ -10,7 +10,7 @@ use llmdeck::library::prompt::{self, parse};
 use llmdeck::library::{Library, import, search::Search};
 use serde_json::{Value, json};
 use support::llmdeck;
-use support::mock_server::{Mock, Reply};
+use support::mock_server::Mock;
 
 const CAPITALS: &str = "+++
 name = \"capital\"
