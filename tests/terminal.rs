@@ -374,3 +374,67 @@ fn demo_function_call_round_trip_with_a_saved_result_and_an_attachment() {
             .any(|n| n["attachments"][0]["mime"] == "image/png")
     );
 }
+
+#[test]
+fn library_search_fill_and_run_then_save_a_conversation_as_a_prompt() {
+    let home = home_with_config("[demo]\ntokens_per_second = 400\n");
+    let dir = home.path().join("data/prompts/geo");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("capital.md"),
+        "+++\nname = \"capital\"\ndescription = \"The capital of a country\"\n\n[[variables]]\nname = \"country\"\nrequired = true\n+++\n\n# System\n\nOne word.\n\n# User\n\nCapital of {{country}}?\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join("data/prompts/zzz.md"),
+        "+++\nname = \"zzz\"\n+++\n{{ghost}}\n",
+    )
+    .unwrap();
+    let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.keys(&["M-3"]);
+    let screen = t.wait_for("geo/capital");
+    assert!(
+        screen.contains("⚠ zzz — line 4"),
+        "a broken file is listed with its line: {screen}"
+    );
+    t.type_text("capi");
+    t.wait_for("Prompts 1/2");
+    t.keys(&["Enter"]);
+    t.wait_for("country (required)");
+    // Enter on an empty required field says so and runs nothing.
+    t.keys(&["Enter"]);
+    t.wait_for("country is required");
+    t.type_text("Chile");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("tok/s");
+    assert!(
+        screen.contains("3 Library  capital"),
+        "the conversation is named after the prompt: {screen}"
+    );
+    // Alt-S saves the conversation back to the library as a new prompt.
+    t.keys(&["M-s"]);
+    t.wait_for("Save the conversation as a prompt named");
+    t.keys(&["C-u"]);
+    t.type_text("chile-question");
+    t.keys(&["Enter"]);
+    t.wait_for("saved as");
+    t.keys(&["C-c"]);
+    let saved =
+        std::fs::read_to_string(home.path().join("data/prompts/chile-question.md")).unwrap();
+    let p = llmdeck::library::prompt::parse(&saved).unwrap();
+    assert_eq!(p.meta.name, "chile-question");
+    assert!(
+        p.messages
+            .iter()
+            .any(|(_, text)| text == "Capital of Chile?"),
+        "{saved}"
+    );
+    let ledger = rusqlite::Connection::open(home.path().join("data/ledger.sqlite3")).unwrap();
+    let prompt: String = ledger
+        .query_row("SELECT prompt_name FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(prompt, "capital", "the run is recorded with its prompt");
+}
