@@ -106,6 +106,19 @@ impl Context {
         self.paths.config_dir.join(dir)
     }
 
+    /// The team database, when `[team]` is configured (an error when its URL is not set).
+    pub fn team(&self) -> Option<Result<crate::team::Team, String>> {
+        let settings = self.settings.team.as_ref()?;
+        Some(crate::team::Team::from_settings(settings, &|n| std::env::var(n).ok()))
+    }
+
+    /// The local ledger, queueing rows for the team database when there is one.
+    pub fn ledger(&self) -> Result<crate::usage::Ledger, String> {
+        crate::usage::Ledger::open(&self.paths.ledger_file())
+            .map(|l| l.with_outbox(self.settings.team.is_some()))
+            .map_err(|e| e.to_string())
+    }
+
     /// Every profile a user can switch to: the configured ones, then the demo.
     pub fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.settings.profiles.keys().cloned().collect();

@@ -10,6 +10,7 @@ pub mod library;
 pub mod log;
 pub mod provider;
 pub mod runner;
+pub mod team;
 pub mod tui;
 pub mod usage;
 

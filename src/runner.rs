@@ -81,16 +81,42 @@ pub async fn stream_all(
     rows
 }
 
-/// Writes the rows to the ledger; a ledger that cannot be written is a warning.
+/// Writes the rows to the ledger (a ledger that cannot be written is a
+/// warning), then, with a team database, pushes what waits — briefly: when the
+/// server cannot be reached the rows stay queued for the next run.
 pub fn record(ctx: &Context, rows: &[LedgerRow]) {
-    match Ledger::open(&ctx.paths.ledger_file()) {
-        Ok(mut ledger) => {
-            for row in rows {
-                if let Err(e) = ledger.insert(row) {
-                    eprintln!("llmdeck: warning: {e}");
-                }
-            }
+    let mut ledger = match ctx.ledger() {
+        Ok(l) => l,
+        Err(e) => return eprintln!("llmdeck: warning: {e}"),
+    };
+    for row in rows {
+        if let Err(e) = ledger.insert(row) {
+            eprintln!("llmdeck: warning: {e}");
         }
-        Err(e) => eprintln!("llmdeck: warning: {e}"),
     }
+    if let Some(team) = ctx.team() {
+        if let Err(e) = push_now(team, &mut ledger) {
+            let queued = crate::team::push::queued(&ledger).unwrap_or(0);
+            eprintln!("llmdeck: warning: team: offline, {queued} queued ({e})");
+        }
+    }
+}
+
+/// Connects, migrates and drains the outbox, within a few seconds.
+pub fn push_now(team: Result<crate::team::Team, String>, ledger: &mut Ledger) -> Result<usize, String> {
+    let team = team?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let work = async {
+            let mut client = team.connect().await?;
+            crate::team::schema::migrate(&mut client).await?;
+            crate::team::push::push_all(&client, ledger, &team.settings.member).await
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(8), work)
+            .await
+            .map_err(|_| format!("{} did not answer within 8 s", team.shown))?
+    })
 }

@@ -73,11 +73,24 @@ pub enum Cmd {
     Usage(UsageArgs),
     /// The price table in force (embedded, plus your prices.toml) and where each price came from
     Pricing(PricingArgs),
+    /// The team database ([team] in config.toml): push what waits, or say how things stand
+    Team {
+        #[command(subcommand)]
+        action: TeamAction,
+    },
     /// The prompt library: list, show, new, run, test, import, export
     Prompts {
         #[command(subcommand)]
         action: PromptsAction,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamAction {
+    /// Send every queued ledger row to the team database now
+    Push,
+    /// The team database, this machine's member name and how many rows wait
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +187,9 @@ pub struct UsageArgs {
     /// Print CSV
     #[arg(long)]
     pub csv: bool,
+    /// The whole team's spend from the team database ([team] in config.toml)
+    #[arg(long)]
+    pub team: bool,
     #[command(subcommand)]
     pub action: Option<UsageAction>,
 }

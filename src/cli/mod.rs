@@ -67,6 +67,10 @@ pub fn run(cli: Cli) -> ExitCode {
             warn_all(&ctx);
             usage::pricing(&ctx, args)
         }
+        Some(Cmd::Team { action }) => {
+            warn_all(&ctx);
+            team(&ctx, action)
+        }
         Some(Cmd::Prompts { action }) => {
             warn_all(&ctx);
             prompts::run(&ctx, action, &cli.global.model)
@@ -97,4 +101,30 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// `llmdeck team push|status`.
+fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
+    let team = ctx.team().ok_or("no [team] section in config.toml (see README)")?;
+    let mut ledger = ctx.ledger()?;
+    match action {
+        args::TeamAction::Push => {
+            let shown = team.as_ref().map(|t| t.shown.clone()).unwrap_or_default();
+            let pushed = crate::runner::push_now(team, &mut ledger);
+            let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
+            match pushed {
+                Ok(n) => {
+                    println!("pushed {n} rows to {shown}; {queued} queued");
+                    Ok(())
+                }
+                Err(e) => Err(format!("team: offline, {queued} queued ({e})")),
+            }
+        }
+        args::TeamAction::Status => {
+            let team = team?;
+            let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
+            println!("team database {} as member {}; {queued} queued", team.shown, team.settings.member);
+            Ok(())
+        }
+    }
 }

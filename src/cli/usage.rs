@@ -17,9 +17,20 @@ pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
         Some(d) => report::parse_date(d)? + chrono::Days::new(1),
         None => now + chrono::Days::new(1),
     };
-    let ledger = Ledger::open(&ctx.paths.ledger_file()).map_err(|e| e.to_string())?;
-    let rows = report::group(&ledger, args.by, &report::Filter::days(since, until))
-        .map_err(|e| e.to_string())?;
+    let filter = report::Filter::days(since, until);
+    let rows = if args.team {
+        let team = ctx
+            .team()
+            .ok_or("--team needs a [team] section in config.toml (see README)")??;
+        super::runtime()?.block_on(async {
+            let mut client = team.connect().await?;
+            crate::team::schema::migrate(&mut client).await?;
+            crate::team::query::group(&client, args.by, &filter).await
+        })?
+    } else {
+        let ledger = Ledger::open(&ctx.paths.ledger_file()).map_err(|e| e.to_string())?;
+        report::group(&ledger, args.by, &filter).map_err(|e| e.to_string())?
+    };
     match args.format() {
         Format::Json => println!(
             "{}",

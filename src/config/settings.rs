@@ -27,6 +27,8 @@ pub struct Settings {
     pub budgets: crate::usage::budget::Budgets,
     /// The prompt library folder (default: the data dir's `prompts/`).
     pub library: Option<std::path::PathBuf>,
+    /// A shared PostgreSQL for the team's spend (absent: everything stays local).
+    pub team: Option<crate::team::TeamSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

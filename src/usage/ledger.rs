@@ -76,6 +76,8 @@ pub struct LedgerRow {
 pub struct Ledger {
     conn: Connection,
     path: String,
+    /// Queue every new row for the team database too.
+    outbox: bool,
 }
 
 impl Ledger {
@@ -126,10 +128,21 @@ impl Ledger {
                 .map_err(err)?;
         }
         tx.commit().map_err(err)?;
-        Ok(Self { conn, path: shown })
+        Ok(Self {
+            conn,
+            path: shown,
+            outbox: false,
+        })
+    }
+
+    /// From now on, rows inserted are also queued for the team database.
+    pub fn with_outbox(mut self, on: bool) -> Self {
+        self.outbox = on;
+        self
     }
 
     pub fn insert(&mut self, row: &LedgerRow) -> Result<(), LedgerError> {
+        let outbox = self.outbox;
         let u = &row.usage;
         let (ri, rc, ro, date) = match &row.rates {
             Some((i, c, o, d)) => (Some(*i), Some(*c), Some(*o), Some(d.clone())),
@@ -179,6 +192,10 @@ impl Ledger {
                     row.tags.join(","),
                 ],
             )?;
+            // In the same transaction: a row is never in the ledger without its place in the queue.
+            if outbox {
+                tx.execute("INSERT OR IGNORE INTO outbox (id) VALUES (?1)", [&row.id])?;
+            }
             Ok(())
         })
     }

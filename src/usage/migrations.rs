@@ -3,7 +3,7 @@
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub const MIGRATIONS: [&str; 2] = [
+pub const MIGRATIONS: [&str; 3] = [
     // 1: one row per request.
     r#"
 CREATE TABLE requests (
@@ -102,5 +102,9 @@ CREATE TABLE org_costs (
     currency     TEXT NOT NULL,
     PRIMARY KEY (day, project_id, line_item)
 ) WITHOUT ROWID;
+"#,
+    // v3: rows waiting to reach the team database (when one is configured).
+    r#"
+CREATE TABLE outbox (id TEXT PRIMARY KEY REFERENCES requests(id)) WITHOUT ROWID;
 "#,
 ];

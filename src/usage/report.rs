@@ -16,16 +16,19 @@ pub enum GroupBy {
     Profile,
     Tag,
     Status,
+    /// Who spent it: one group locally ("me"), one per member in the team view.
+    Member,
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 6] = [
+    pub const ALL: [GroupBy; 7] = [
         GroupBy::Day,
         GroupBy::Model,
         GroupBy::Prompt,
         GroupBy::Profile,
         GroupBy::Tag,
         GroupBy::Status,
+        GroupBy::Member,
     ];
 
     pub fn label(self) -> &'static str {
@@ -36,6 +39,7 @@ impl GroupBy {
             GroupBy::Profile => "profile",
             GroupBy::Tag => "tag",
             GroupBy::Status => "status",
+            GroupBy::Member => "member",
         }
     }
 
@@ -48,6 +52,7 @@ impl GroupBy {
             GroupBy::Profile => "profile || ' @ ' || host",
             GroupBy::Tag => "tags",
             GroupBy::Status => "status",
+            GroupBy::Member => "'me'",
         }
     }
 
@@ -60,6 +65,20 @@ impl GroupBy {
             GroupBy::Profile => "profile || ' @ ' || host",
             GroupBy::Tag => "tags",
             GroupBy::Status => "status",
+            GroupBy::Member => "'me'",
+        }
+    }
+
+    /// The same key over the team database's `llmdeck_daily`.
+    pub fn team_key(self) -> &'static str {
+        match self {
+            GroupBy::Day => "to_char(day, 'YYYY-MM-DD')",
+            GroupBy::Model => "model",
+            GroupBy::Prompt => "prompt",
+            GroupBy::Profile => "profile",
+            GroupBy::Tag => "tags",
+            GroupBy::Status => "status",
+            GroupBy::Member => "member",
         }
     }
 }

@@ -61,7 +61,22 @@ pub fn load(
     };
     let per_day = report::group(ledger, GroupBy::Day, &chart)?;
     let org_days = org::cost_by_day(ledger, &chart)?;
-    let days = (0..30)
+    let days = chart_days(&per_day, &org_days, now);
+    Ok(Spend {
+        totals: totals(ledger, now)?,
+        days,
+        rows: report::group(ledger, by, filter)?,
+        latency: report::latency(ledger, filter)?,
+        models: report::distinct(ledger, "model", filter)?,
+        profiles: report::distinct(ledger, "profile", filter)?,
+        org_projects: org::cost_by_project(ledger, filter)?,
+        org_models: org::tokens_by_model(ledger, filter)?,
+    })
+}
+
+/// The last 30 days, oldest first, from per-day rows (days without any included).
+pub fn chart_days(per_day: &[Row], org_days: &[(String, i64)], now: DateTime<Utc>) -> Vec<DayPoint> {
+    (0..30)
         .rev()
         .map(|back| {
             let day = (now.date_naive() - chrono::Days::new(back))
@@ -75,15 +90,5 @@ pub fn load(
                 day,
             }
         })
-        .collect();
-    Ok(Spend {
-        totals: totals(ledger, now)?,
-        days,
-        rows: report::group(ledger, by, filter)?,
-        latency: report::latency(ledger, filter)?,
-        models: report::distinct(ledger, "model", filter)?,
-        profiles: report::distinct(ledger, "profile", filter)?,
-        org_projects: org::cost_by_project(ledger, filter)?,
-        org_models: org::tokens_by_model(ledger, filter)?,
-    })
+        .collect()
 }

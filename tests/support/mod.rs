@@ -5,6 +5,7 @@
 pub mod mock_responses;
 pub mod mock_server;
 pub mod openapi;
+pub mod postgres;
 pub mod tmux;
 
 use std::sync::Arc;
