@@ -109,7 +109,9 @@ impl Context {
     /// The team database, when `[team]` is configured (an error when its URL is not set).
     pub fn team(&self) -> Option<Result<crate::team::Team, String>> {
         let settings = self.settings.team.as_ref()?;
-        Some(crate::team::Team::from_settings(settings, &|n| std::env::var(n).ok()))
+        Some(crate::team::Team::from_settings(settings, &|n| {
+            std::env::var(n).ok()
+        }))
     }
 
     /// The local ledger, queueing rows for the team database when there is one.

@@ -94,16 +94,19 @@ pub fn record(ctx: &Context, rows: &[LedgerRow]) {
             eprintln!("llmdeck: warning: {e}");
         }
     }
-    if let Some(team) = ctx.team() {
-        if let Err(e) = push_now(team, &mut ledger) {
-            let queued = crate::team::push::queued(&ledger).unwrap_or(0);
-            eprintln!("llmdeck: warning: team: offline, {queued} queued ({e})");
-        }
+    if let Some(team) = ctx.team()
+        && let Err(e) = push_now(team, &mut ledger)
+    {
+        let queued = crate::team::push::queued(&ledger).unwrap_or(0);
+        eprintln!("llmdeck: warning: team: offline, {queued} queued ({e})");
     }
 }
 
 /// Connects, migrates and drains the outbox, within a few seconds.
-pub fn push_now(team: Result<crate::team::Team, String>, ledger: &mut Ledger) -> Result<usize, String> {
+pub fn push_now(
+    team: Result<crate::team::Team, String>,
+    ledger: &mut Ledger,
+) -> Result<usize, String> {
     let team = team?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -34,14 +34,21 @@ fn run(home: &Path, url: &str, args: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// The README's two SQL blocks of the Roles section, as written.
 fn readme_roles() -> (String, String) {
     let readme = include_str!("../README.md");
     let at = readme.find("### Roles").unwrap();
-    let mut blocks = readme[at..].split("```sql\n").skip(1).map(|b| b.split("```").next().unwrap().to_string());
+    let mut blocks = readme[at..]
+        .split("```sql\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap().to_string());
     (blocks.next().unwrap(), blocks.next().unwrap())
 }
 
@@ -51,8 +58,16 @@ fn team_db() -> Option<Pg> {
     let (as_superuser, as_admin) = readme_roles();
     pg.sql(&as_superuser);
     let admin = home("llmdeck_admin");
-    let out = run(admin.path(), &pg.url("llmdeck_admin", "change-me"), &["team", "push"]);
-    assert!(out.status.success(), "the admin creates the schema: {}", text(&out));
+    let out = run(
+        admin.path(),
+        &pg.url("llmdeck_admin", "change-me"),
+        &["team", "push"],
+    );
+    assert!(
+        out.status.success(),
+        "the admin creates the schema: {}",
+        text(&out)
+    );
     pg.sql_as("llmdeck_admin", "change-me", &as_admin).unwrap();
     Some(pg)
 }
@@ -71,26 +86,54 @@ fn rows_from_two_members_arrive_and_members_see_only_aggregates() {
         assert!(out.status.success(), "{}", text(&out));
         assert!(!text(&out).contains("team: offline"), "{}", text(&out));
     }
-    let out = run(bob.path(), &pg.url("bob", "change-me-three"), &["--demo", "chat", "--model", "gpt-4o", "hi"]);
+    let out = run(
+        bob.path(),
+        &pg.url("bob", "change-me-three"),
+        &["--demo", "chat", "--model", "gpt-4o", "hi"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
-        pg.sql("SELECT member || ':' || COUNT(*) FROM llmdeck_requests GROUP BY member ORDER BY member"),
+        pg.sql(
+            "SELECT member || ':' || COUNT(*) FROM llmdeck_requests GROUP BY member ORDER BY member"
+        ),
         ["ada:2", "bob:1"]
     );
     // The rollup agrees with the rows.
     assert_eq!(count(&pg, "SELECT SUM(requests) FROM llmdeck_daily"), 3);
     // A member reads the team's aggregates...
-    let out = run(ada.path(), &ada_url, &["usage", "--team", "--by", "member", "--json"]);
+    let out = run(
+        ada.path(),
+        &ada_url,
+        &["usage", "--team", "--by", "member", "--json"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let keys: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys.len(), 2, "{rows}");
     assert!(keys.contains(&"ada") && keys.contains(&"bob"));
-    let out = run(bob.path(), &pg.url("bob", "change-me-three"), &["usage", "--team", "--by", "model", "--csv"]);
+    let out = run(
+        bob.path(),
+        &pg.url("bob", "change-me-three"),
+        &["usage", "--team", "--by", "model", "--csv"],
+    );
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(csv.contains("gpt-4o,1,") && csv.contains("gpt-4o-mini,2,"), "{csv}");
+    assert!(
+        csv.contains("gpt-4o,1,") && csv.contains("gpt-4o-mini,2,"),
+        "{csv}"
+    );
     // ...but not anyone's rows, and cannot write under another name.
-    let err = pg.sql_as("ada", "change-me-too", "SELECT COUNT(*) FROM llmdeck_requests").unwrap_err();
+    let err = pg
+        .sql_as(
+            "ada",
+            "change-me-too",
+            "SELECT COUNT(*) FROM llmdeck_requests",
+        )
+        .unwrap_err();
     assert!(err.contains("permission denied"), "{err}");
     let err = pg
         .sql_as(
@@ -112,23 +155,45 @@ fn a_stopped_server_queues_rows_and_a_restarted_one_drains_them_once() {
     pg.stop_server();
     for i in 1..=3 {
         let out = run(ada.path(), &url, &["--demo", "chat", "hello"]);
-        assert!(out.status.success(), "the answer does not depend on the team database: {}", text(&out));
-        assert!(text(&out).contains(&format!("team: offline, {i} queued")), "{}", text(&out));
+        assert!(
+            out.status.success(),
+            "the answer does not depend on the team database: {}",
+            text(&out)
+        );
+        assert!(
+            text(&out).contains(&format!("team: offline, {i} queued")),
+            "{}",
+            text(&out)
+        );
     }
     let out = run(ada.path(), &url, &["team", "status"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 queued"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 queued"),
+        "{}",
+        text(&out)
+    );
     pg.start_server();
     let out = run(ada.path(), &url, &["team", "push"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pushed 3 rows"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("pushed 3 rows"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(count(&pg, "SELECT COUNT(*) FROM llmdeck_requests"), 3);
     // Pushing again, and the rows a repeat would re-send, add nothing.
     let local = rusqlite::Connection::open(ada.path().join("data/ledger.sqlite3")).unwrap();
-    local.execute("INSERT INTO outbox (id) SELECT id FROM requests", []).unwrap();
+    local
+        .execute("INSERT INTO outbox (id) SELECT id FROM requests", [])
+        .unwrap();
     let out = run(ada.path(), &url, &["team", "push"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(count(&pg, "SELECT COUNT(*) FROM llmdeck_requests"), 3);
-    assert_eq!(count(&pg, "SELECT SUM(requests) FROM llmdeck_daily"), 3, "the rollup did not double count");
+    assert_eq!(
+        count(&pg, "SELECT SUM(requests) FROM llmdeck_daily"),
+        3,
+        "the rollup did not double count"
+    );
 }
 
 #[test]
@@ -138,7 +203,9 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
     let url = pg.url("ada", "change-me-too");
     // A backlog of 60,000 rows queued while offline.
     {
-        let mut ledger = llmdeck::usage::Ledger::open(&ada.path().join("data/ledger.sqlite3")).unwrap().with_outbox(true);
+        let mut ledger = llmdeck::usage::Ledger::open(&ada.path().join("data/ledger.sqlite3"))
+            .unwrap()
+            .with_outbox(true);
         let row = llmdeck::usage::LedgerRow {
             id: String::new(),
             ts: chrono::Utc::now(),
@@ -160,9 +227,7 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
             prompt: None,
             tags: vec![],
         };
-        ledger
-            .write(|_| Ok(()))
-            .unwrap();
+        ledger.write(|_| Ok(())).unwrap();
         for _ in 0..60_000 {
             let mut r = row.clone();
             r.id = uuid::Uuid::now_v7().to_string();
@@ -189,13 +254,25 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
     let _ = child.kill();
     let _ = child.wait();
     let landed = count(&pg, "SELECT COUNT(*) FROM llmdeck_requests");
-    assert!(landed > 0 && landed < 60_000, "the kill came mid-push ({landed} rows had landed)");
+    assert!(
+        landed > 0 && landed < 60_000,
+        "the kill came mid-push ({landed} rows had landed)"
+    );
     let out = run(ada.path(), &url, &["team", "push"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(count(&pg, "SELECT COUNT(*) FROM llmdeck_requests"), 60_000, "no row lost or doubled");
-    assert_eq!(count(&pg, "SELECT SUM(requests) FROM llmdeck_daily"), 60_000);
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM llmdeck_requests"),
+        60_000,
+        "no row lost or doubled"
+    );
+    assert_eq!(
+        count(&pg, "SELECT SUM(requests) FROM llmdeck_daily"),
+        60_000
+    );
     let local = rusqlite::Connection::open(ada.path().join("data/ledger.sqlite3")).unwrap();
-    let left: i64 = local.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    let left: i64 = local
+        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(left, 0);
 }
 
@@ -204,27 +281,54 @@ fn wrong_passwords_unreachable_hosts_and_newer_schemas_are_clear() {
     let Some(pg) = team_db() else { return };
     let ada = home("ada");
     let secret = "hunter2-not-this-one";
-    let out = run(ada.path(), &pg.url("ada", secret), &["--demo", "chat", "hello"]);
-    assert!(out.status.success(), "the console's work goes on: {}", text(&out));
+    let out = run(
+        ada.path(),
+        &pg.url("ada", secret),
+        &["--demo", "chat", "hello"],
+    );
+    assert!(
+        out.status.success(),
+        "the console's work goes on: {}",
+        text(&out)
+    );
     let all = text(&out);
     assert!(all.contains("password authentication failed"), "{all}");
     assert!(all.contains("team: offline, 1 queued"), "{all}");
     assert!(!all.contains(secret), "the password never shows: {all}");
-    let out = run(ada.path(), "postgres://ada:sekrit-pw@127.0.0.1:1/db?sslmode=disable", &["team", "push"]);
+    let out = run(
+        ada.path(),
+        "postgres://ada:sekrit-pw@127.0.0.1:1/db?sslmode=disable",
+        &["team", "push"],
+    );
     assert!(!out.status.success());
     let all = text(&out);
-    assert!(all.contains("127.0.0.1:1/db") && all.contains("offline, 1 queued"), "{all}");
+    assert!(
+        all.contains("127.0.0.1:1/db") && all.contains("offline, 1 queued"),
+        "{all}"
+    );
     assert!(!all.contains("sekrit-pw"), "{all}");
     let out = run(ada.path(), "not a url at all", &["team", "push"]);
-    assert!(text(&out).contains("not a PostgreSQL URL"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a PostgreSQL URL"),
+        "{}",
+        text(&out)
+    );
     // The help never shows the URL (the variable's name only).
     let help = run(ada.path(), &pg.url("ada", secret), &["--help"]);
     assert!(!text(&help).contains(secret));
     // A schema newer than this llmdeck is refused, and rows stay queued.
     pg.sql("UPDATE llmdeck_schema SET version = 99");
-    let out = run(ada.path(), &pg.url("ada", "change-me-too"), &["team", "push"]);
+    let out = run(
+        ada.path(),
+        &pg.url("ada", "change-me-too"),
+        &["team", "push"],
+    );
     assert!(!out.status.success());
-    assert!(text(&out).contains("schema is version 99, newer than this llmdeck knows"), "{}", text(&out));
+    assert!(
+        text(&out).contains("schema is version 99, newer than this llmdeck knows"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -235,15 +339,79 @@ fn tls_is_used_when_the_url_requires_it() {
         return;
     }
     let ada = home("ada");
-    let url = pg.url("ada", "change-me-too").replace("sslmode=disable", "sslmode=require");
+    let url = pg
+        .url("ada", "change-me-too")
+        .replace("sslmode=disable", "sslmode=require");
     let out = run(ada.path(), &url, &["--demo", "chat", "hello"]);
-    assert!(out.status.success() && !text(&out).contains("team: offline"), "{}", text(&out));
+    assert!(
+        out.status.success() && !text(&out).contains("team: offline"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(count(&pg, "SELECT COUNT(*) FROM llmdeck_requests"), 1);
     // The server logged ada's connection as encrypted.
     let log = std::fs::read_to_string(pg.path().join("log")).unwrap_or_default();
     assert!(
-        log.lines().any(|l| l.contains("user=ada") && l.contains("SSL enabled")),
+        log.lines()
+            .any(|l| l.contains("user=ada") && l.contains("SSL enabled")),
         "{log}"
     );
-    assert!(!log.contains("change-me-too"), "the password is not in the server's log either");
+    assert!(
+        !log.contains("change-me-too"),
+        "the password is not in the server's log either"
+    );
+}
+
+#[test]
+fn the_console_queues_while_offline_drains_when_back_and_shows_the_team_view() {
+    let Some(pg) = team_db() else { return };
+    let ada = home("ada");
+    let url = pg.url("ada", "change-me-too");
+    pg.stop_server();
+    let Some(t) = support::tmux::Tmux::start(
+        ada.path(),
+        &[("LLMDECK_TEAM_DATABASE_URL", &url)],
+        &["--demo"],
+    ) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.type_text("hello");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("team: offline, 1 queued");
+    assert!(
+        screen.contains("· stop"),
+        "the answer came all the same: {screen}"
+    );
+    pg.start_server();
+    t.type_text("again");
+    t.keys(&["Enter"]);
+    t.wait_for(" today");
+    let start = Instant::now();
+    while count(&pg, "SELECT COUNT(*) FROM llmdeck_requests") < 2
+        && start.elapsed() < Duration::from_secs(20)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM llmdeck_requests"),
+        2,
+        "both answers arrived, once"
+    );
+    // Another member's spend shows in the team view of the Spend pane.
+    let bob = home("bob");
+    let out = run(
+        bob.path(),
+        &pg.url("bob", "change-me-three"),
+        &["--demo", "chat", "--model", "gpt-4o", "hi"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    t.keys(&["M-2"]);
+    t.wait_for("me · by model");
+    t.keys(&["t"]);
+    t.wait_for("team · by model");
+    t.keys(&["Tab", "Tab", "Tab", "Tab", "Tab"]);
+    t.wait_for("team · by member");
+    let screen = t.wait_for("bob  ");
+    assert!(screen.contains("ada  "), "{screen}");
 }

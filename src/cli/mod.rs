@@ -105,7 +105,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// `llmdeck team push|status`.
 fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
-    let team = ctx.team().ok_or("no [team] section in config.toml (see README)")?;
+    let team = ctx
+        .team()
+        .ok_or("no [team] section in config.toml (see README)")?;
     let mut ledger = ctx.ledger()?;
     match action {
         args::TeamAction::Push => {
@@ -123,7 +125,10 @@ fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
         args::TeamAction::Status => {
             let team = team?;
             let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
-            println!("team database {} as member {}; {queued} queued", team.shown, team.settings.member);
+            println!(
+                "team database {} as member {}; {queued} queued",
+                team.shown, team.settings.member
+            );
             Ok(())
         }
     }

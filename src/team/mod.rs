@@ -64,7 +64,10 @@ impl Team {
             .replace("sslmode=verify-full", "sslmode=require")
             .replace("sslmode=verify-ca", "sslmode=require");
         let config: tokio_postgres::Config = url.parse().map_err(|e| {
-            format!("team: the URL in {} is not a PostgreSQL URL: {e}", settings.database_url_env)
+            format!(
+                "team: the URL in {} is not a PostgreSQL URL: {e}",
+                settings.database_url_env
+            )
         })?;
         let password = config
             .get_password()
@@ -96,7 +99,8 @@ impl Team {
     pub async fn connect(&self) -> Result<tokio_postgres::Client, String> {
         let mut config = self.config.clone();
         config.connect_timeout(std::time::Duration::from_secs(5));
-        let wrap = |e: tokio_postgres::Error| format!("team database {}: {}", self.shown, describe(&e));
+        let wrap =
+            |e: tokio_postgres::Error| format!("team database {}: {}", self.shown, describe(&e));
         let client = if self.config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
             let (client, conn) = config.connect(tokio_postgres::NoTls).await.map_err(wrap)?;
             tokio::spawn(async move {

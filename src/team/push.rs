@@ -92,7 +92,11 @@ const INSERT: &str = "INSERT INTO llmdeck_requests (id, member, ts, day, source,
     ON CONFLICT DO NOTHING";
 
 /// Pushes one batch; returns how many rows left the outbox (0: nothing waits).
-pub async fn push_batch(client: &Client, ledger: &mut Ledger, member: &str) -> Result<usize, String> {
+pub async fn push_batch(
+    client: &Client,
+    ledger: &mut Ledger,
+    member: &str,
+) -> Result<usize, String> {
     let rows = waiting(ledger, BATCH).map_err(|e| e.to_string())?;
     if rows.is_empty() {
         return Ok(0);

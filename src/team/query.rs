@@ -28,13 +28,17 @@ fn conditions(filter: &Filter) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
 }
 
 fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 /// Team spend grouped by `by`, the most expensive first (days in order).
 pub async fn group(client: &Client, by: GroupBy, filter: &Filter) -> Result<Vec<Row>, String> {
     let (cond, params) = conditions(filter);
-    let sql = format!(
+    let sql =
+        format!(
         "SELECT {key} AS k, SUM(requests)::int8, SUM(input_tokens)::int8, SUM(cached_tokens)::int8,
                 SUM(output_tokens)::int8, SUM(reasoning_tokens)::int8, SUM(cost_micros)::int8,
                 SUM(unpriced)::int8
@@ -66,7 +70,9 @@ pub async fn group(client: &Client, by: GroupBy, filter: &Filter) -> Result<Vec<
 
 async fn total(client: &Client, filter: &Filter) -> Result<(i64, i64), String> {
     let rows = group(client, GroupBy::Status, filter).await?;
-    Ok(rows.iter().fold((0, 0), |(c, n), r| (c + r.cost_micros, n + r.requests)))
+    Ok(rows
+        .iter()
+        .fold((0, 0), |(c, n), r| (c + r.cost_micros, n + r.requests)))
 }
 
 /// Today, 7 days and month to date for the whole team.
@@ -80,7 +86,12 @@ pub async fn totals(client: &Client, now: DateTime<Utc>) -> Result<Totals, Strin
 }
 
 /// Everything the Spend pane shows, for the team (latency stays per machine).
-pub async fn spend(client: &Client, by: GroupBy, filter: &Filter, now: DateTime<Utc>) -> Result<Spend, String> {
+pub async fn spend(
+    client: &Client,
+    by: GroupBy,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> Result<Spend, String> {
     let chart = Filter {
         since: report::days_back(now, 30),
         until: now + chrono::Days::new(1),

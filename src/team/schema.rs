@@ -92,7 +92,9 @@ pub async fn migrate(client: &mut Client) -> Result<(), String> {
         )
     };
     let tx = client.transaction().await.map_err(err)?;
-    tx.execute("SELECT pg_advisory_xact_lock(7412083)", &[]).await.map_err(err)?;
+    tx.execute("SELECT pg_advisory_xact_lock(7412083)", &[])
+        .await
+        .map_err(err)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS llmdeck_schema (version INT NOT NULL)")
         .await
         .map_err(err)?;
@@ -106,8 +108,12 @@ pub async fn migrate(client: &mut Client) -> Result<(), String> {
     for sql in MIGRATIONS.iter().skip(current as usize) {
         tx.batch_execute(sql).await.map_err(err)?;
     }
-    tx.execute("DELETE FROM llmdeck_schema", &[]).await.map_err(err)?;
-    tx.execute("INSERT INTO llmdeck_schema VALUES ($1)", &[&VERSION]).await.map_err(err)?;
+    tx.execute("DELETE FROM llmdeck_schema", &[])
+        .await
+        .map_err(err)?;
+    tx.execute("INSERT INTO llmdeck_schema VALUES ($1)", &[&VERSION])
+        .await
+        .map_err(err)?;
     tx.commit().await.map_err(err)
 }
 

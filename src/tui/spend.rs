@@ -85,6 +85,8 @@ pub struct SpendPane {
     pub selected: usize,
     pub drill: Option<Drill>,
     pub org: bool,
+    /// Figures from the team database instead of this machine's ledger.
+    pub team: bool,
     /// Bumped on every request for data, so a late answer to an old question is dropped.
     pub generation: u64,
 }
@@ -102,6 +104,7 @@ impl Default for SpendPane {
             selected: 0,
             drill: None,
             org: false,
+            team: false,
             generation: 0,
         }
     }

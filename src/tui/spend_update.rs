@@ -67,6 +67,12 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::CycleSort => pane.next_sort(),
         Action::ToggleOrg => pane.org = !pane.org,
+        Action::ToggleTeam => {
+            pane.team = !pane.team;
+            pane.data = None;
+            pane.selected = 0;
+            return vec![Command::LoadSpend];
+        }
         Action::SyncOrg => return vec![Command::SyncOrg],
         Action::Refresh => return vec![Command::LoadSpend],
         _ => {}

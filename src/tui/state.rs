@@ -159,6 +159,9 @@ pub struct State {
     /// Answers whose reasoning summary is shown in full.
     pub expanded: std::collections::HashSet<NodeId>,
     pub library: super::library::LibraryPane,
+    /// The team database's state, when one is configured.
+    pub team: Option<super::app::TeamStatus>,
+    pub team_budgets: (Option<f64>, Option<f64>),
     /// Functions found in the tools folder (and the files that did not parse).
     pub tool_library: (Vec<crate::chat::tools::ToolDef>, Vec<String>),
 }
@@ -204,6 +207,8 @@ impl State {
             expanded: Default::default(),
             tool_library: Default::default(),
             library: Default::default(),
+            team: None,
+            team_budgets: (None, None),
         }
     }
 

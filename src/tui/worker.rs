@@ -36,6 +36,7 @@ impl Worker {
     pub fn start(
         store: Store,
         ledger_path: PathBuf,
+        outbox: bool,
         report: impl Fn(Report) + Send + 'static,
     ) -> Self {
         let problem = |r: &dyn Fn(Report), p: String| r(Report::Problem(p));
@@ -71,7 +72,7 @@ impl Worker {
                         Job::Record(row) => {
                             if ledger.is_none() && !ledger_failed {
                                 match Ledger::open(&ledger_path) {
-                                    Ok(l) => ledger = Some(l),
+                                    Ok(l) => ledger = Some(l.with_outbox(outbox)),
                                     Err(e) => {
                                         ledger_failed = true;
                                         problem(&report, e.to_string());

@@ -75,7 +75,11 @@ pub fn load(
 }
 
 /// The last 30 days, oldest first, from per-day rows (days without any included).
-pub fn chart_days(per_day: &[Row], org_days: &[(String, i64)], now: DateTime<Utc>) -> Vec<DayPoint> {
+pub fn chart_days(
+    per_day: &[Row],
+    org_days: &[(String, i64)],
+    now: DateTime<Utc>,
+) -> Vec<DayPoint> {
     (0..30)
         .rev()
         .map(|back| {

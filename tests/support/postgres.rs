@@ -49,14 +49,38 @@ impl Pg {
             .port();
         std::fs::write(dir.path().join("pw"), "adminpw\n").unwrap();
         if let Some(u) = &as_user {
-            assert!(Command::new("chown").args(["-R", u]).arg(dir.path()).status().unwrap().success());
+            assert!(
+                Command::new("chown")
+                    .args(["-R", u])
+                    .arg(dir.path())
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         }
-        let pg = Self { dir, port, bin, as_user };
+        let pg = Self {
+            dir,
+            port,
+            bin,
+            as_user,
+        };
         let data = pg.dir.path().join("data");
-        pg.run("initdb", &[
-            "-D", data.to_str().unwrap(), "-U", "admin", "--pwfile", pg.dir.path().join("pw").to_str().unwrap(),
-            "-A", "scram-sha-256", "-E", "UTF8", "--no-sync",
-        ]);
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "admin",
+                "--pwfile",
+                pg.dir.path().join("pw").to_str().unwrap(),
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
         pg.start_server();
         Some(pg)
     }
@@ -93,21 +117,48 @@ impl Pg {
             self.dir.path().display(),
             self.ssl_opts()
         );
-        let out = self.run("pg_ctl", &[
-            "-D", self.data().to_str().unwrap(), "-o", &opts, "-l",
-            self.dir.path().join("log").to_str().unwrap(), "-w", "start",
-        ]);
-        assert!(out.status.success(), "pg_ctl start: {}", std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default());
+        let out = self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                self.data().to_str().unwrap(),
+                "-o",
+                &opts,
+                "-l",
+                self.dir.path().join("log").to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+        );
     }
 
     pub fn stop_server(&self) {
-        self.run("pg_ctl", &["-D", self.data().to_str().unwrap(), "-m", "fast", "-w", "stop"]);
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                self.data().to_str().unwrap(),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+        );
     }
 
     fn ssl_opts(&self) -> String {
         let cert = self.dir.path().join("server.crt");
         if cert.exists() {
-            format!("-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", cert.display(), self.dir.path().join("server.key").display())
+            format!(
+                "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert.display(),
+                self.dir.path().join("server.key").display()
+            )
         } else {
             String::new()
         }
@@ -115,9 +166,23 @@ impl Pg {
 
     /// Turns TLS on with a self-signed certificate (restarts the server); false without openssl.
     pub fn enable_tls(&self) -> bool {
-        let (crt, key) = (self.dir.path().join("server.crt"), self.dir.path().join("server.key"));
+        let (crt, key) = (
+            self.dir.path().join("server.crt"),
+            self.dir.path().join("server.key"),
+        );
         let ok = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+            ])
             .arg(&key)
             .arg("-out")
             .arg(&crt)
@@ -129,7 +194,12 @@ impl Pg {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         if let Some(u) = &self.as_user {
-            Command::new("chown").arg(u).arg(&key).arg(&crt).status().unwrap();
+            Command::new("chown")
+                .arg(u)
+                .arg(&key)
+                .arg(&crt)
+                .status()
+                .unwrap();
         }
         self.stop_server();
         self.start_server();
@@ -137,7 +207,10 @@ impl Pg {
     }
 
     pub fn url(&self, user: &str, password: &str) -> String {
-        format!("postgres://{user}:{password}@127.0.0.1:{}/postgres?sslmode=disable", self.port)
+        format!(
+            "postgres://{user}:{password}@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
     }
 
     /// Runs SQL as the superuser; returns the rows' first column as text.
@@ -150,7 +223,10 @@ impl Pg {
         let url = self.url(user, password);
         let sql = sql.to_string();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
                     .await
@@ -158,7 +234,9 @@ impl Pg {
                 tokio::spawn(conn);
                 let mut out = Vec::new();
                 let messages = client.simple_query(&sql).await.map_err(|e| {
-                    e.as_db_error().map(|d| d.message().to_string()).unwrap_or(e.to_string())
+                    e.as_db_error()
+                        .map(|d| d.message().to_string())
+                        .unwrap_or(e.to_string())
                 })?;
                 for msg in messages {
                     if let tokio_postgres::SimpleQueryMessage::Row(r) = msg {
@@ -179,6 +257,16 @@ impl Pg {
 
 impl Drop for Pg {
     fn drop(&mut self) {
-        let _ = self.run("pg_ctl", &["-D", self.data().to_str().unwrap(), "-m", "immediate", "-w", "stop"]);
+        let _ = self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                self.data().to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
     }
 }

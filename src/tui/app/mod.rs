@@ -38,6 +38,9 @@ const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
 mod library_io;
 mod spend_io;
+mod team_io;
+
+pub use team_io::TeamStatus;
 mod tools_io;
 
 enum Msg {
@@ -63,6 +66,7 @@ enum Msg {
     HighlightReady,
     Problem(String),
     Library(Box<crate::library::Library>),
+    Team(TeamStatus),
     PromptStats(
         String,
         Result<Vec<crate::usage::report::VersionStats>, String>,
@@ -82,6 +86,7 @@ pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Resu
         let theme = theme.or_else(|| presenter.then(|| "presenter".to_string()));
         let mut app = App::new(ctx, theme);
         app.state.presenter = presenter;
+        app.team_wake = app.start_team();
         app.run().await
     })
 }
@@ -131,6 +136,8 @@ struct App {
     reader: spend_io::Reader,
     /// Providers of other profiles that compare targets named.
     others: HashMap<String, Provider>,
+    /// Wakes the team pusher when a row was written (with a team database).
+    team_wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// Restores the terminal however the loop ends.
@@ -165,7 +172,8 @@ impl App {
         let (tx, rx) = unbounded_channel();
         let store = Store::new(ctx.paths.conversations_dir());
         let report = tx.clone();
-        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), move |r| {
+        let outbox = ctx.settings.team.is_some();
+        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), outbox, move |r| {
             let _ = report.send(match r {
                 super::worker::Report::Problem(p) => Msg::Problem(p),
                 super::worker::Report::Recorded => Msg::Recorded,
@@ -176,6 +184,12 @@ impl App {
         let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
         state.profiles = ctx.profile_names();
         state.budgets = ctx.budgets(&ctx.profile);
+        state.team_budgets = ctx
+            .settings
+            .team
+            .as_ref()
+            .map(|t| (t.daily_usd, t.monthly_usd))
+            .unwrap_or_default();
         state.session_badge = if ctx.session.replay.is_some() {
             Some(" REPLAY · offline ")
         } else if ctx.session.record.is_some() {
@@ -202,6 +216,7 @@ impl App {
             editor: None,
             reader: Default::default(),
             others: HashMap::new(),
+            team_wake: None,
         }
     }
 
@@ -364,6 +379,7 @@ impl App {
                     release_freed_memory();
                 }
             }
+            Msg::Team(status) => self.state.team = Some(status),
             Msg::Library(lib) => {
                 self.state.library.set_library(*lib);
                 let commands = crate::tui::library::stats_for(&mut self.state);
@@ -405,7 +421,12 @@ impl App {
             | Msg::Drill { .. }
             | Msg::Totals(_)
             | Msg::Synced(_)
-            | Msg::Recorded => self.on_spend_msg(msg),
+            | Msg::Recorded => {
+                if let (Msg::Recorded, Some(wake)) = (&msg, &self.team_wake) {
+                    wake.notify_one();
+                }
+                self.on_spend_msg(msg)
+            }
             Msg::Problem(p) => self.state.toast(Level::Error, p),
             Msg::Quit => {
                 self.machine(Input::Cancel);
@@ -604,6 +625,7 @@ impl App {
                 }
             }
             Command::Export(kind) => self.export(kind),
+            Command::LoadSpend if self.state.spend.team => self.load_team_spend(),
             Command::LoadSpend => self.load_spend(),
             Command::LoadDrill(key) => self.load_drill(key),
             Command::SyncOrg => self.sync_org(),

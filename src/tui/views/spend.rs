@@ -47,6 +47,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         draw_breakdown(frame, left, state, data);
         if pane.org {
             draw_org(frame, right, state, data);
+        } else if pane.team {
+            let block = boxed(state, " latency ".into());
+            let inner = block.inner(right);
+            frame.render_widget(block, right);
+            frame.render_widget(
+                Line::styled(
+                    "measured per machine: t shows yours",
+                    state.theme.style(Look::Muted),
+                ),
+                inner,
+            );
         } else {
             draw_latency(frame, right, state, data);
         }
@@ -173,7 +184,11 @@ fn row_line(cells: &[(String, usize, bool)], style: Style) -> Line<'static> {
 fn draw_breakdown(frame: &mut Frame, area: Rect, state: &State, data: &crate::usage::spend::Spend) {
     let t = &state.theme;
     let pane = &state.spend;
-    let block = boxed(state, format!(" by {} ", pane.by.label()));
+    let whose = if pane.team { "team" } else { "me" };
+    let block = boxed(
+        state,
+        format!(" {whose} · by {} (t: me/team) ", pane.by.label()),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let total: i64 = data.rows.iter().map(|r| r.cost_micros).sum();

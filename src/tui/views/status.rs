@@ -28,6 +28,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(sep.clone());
         spans.push(span);
     }
+    if let Some(span) = team(state) {
+        spans.push(sep.clone());
+        spans.push(span);
+    }
     if let Some(tokens) = state.draft_tokens {
         spans.push(sep.clone());
         let usage = Usage {
@@ -98,4 +102,34 @@ fn budget(state: &State) -> Option<Span<'static>> {
         ),
         t.style(Look::Status).patch(t.style(look)),
     ))
+}
+
+/// The team database: its spend today against the team budget, or what waits.
+fn team(state: &State) -> Option<Span<'static>> {
+    use crate::tui::app::TeamStatus;
+    let t = &state.theme;
+    let bar = t.style(Look::Status);
+    Some(match state.team.as_ref()? {
+        TeamStatus::Online { totals } => {
+            let spent = totals.today.0;
+            let (text, over) = match state.team_budgets.0 {
+                Some(budget) => {
+                    let cap = (budget * 1e6) as i64;
+                    (
+                        format!("team {} of {} today", format_usd(spent), format_usd(cap)),
+                        spent >= cap,
+                    )
+                }
+                None => (format!("team {} today", format_usd(spent)), false),
+            };
+            Span::styled(
+                text,
+                bar.patch(t.style(if over { Look::Error } else { Look::Cost })),
+            )
+        }
+        TeamStatus::Offline { queued, .. } => Span::styled(
+            format!("team: offline, {queued} queued"),
+            bar.patch(t.style(Look::Warning)),
+        ),
+    })
 }

@@ -1,0 +1,111 @@
+//! The console's side of the team database: a background task that drains
+//! the outbox (with backoff while the server is away) and reads the team's
+//! totals for the status bar, and the team view of the Spend pane.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+
+use super::{App, Msg};
+use crate::team::{Team, push, query, schema};
+use crate::usage::Ledger;
+
+/// What the status bar says about the team database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamStatus {
+    Online { totals: crate::usage::spend::Totals },
+    Offline { queued: i64, why: String },
+}
+
+impl App {
+    /// Starts the pusher when `[team]` is configured; returns what wakes it.
+    pub(super) fn start_team(&mut self) -> Option<Arc<Notify>> {
+        let team = match self.ctx.team()? {
+            Ok(t) => t,
+            Err(e) => {
+                self.state.team = Some(TeamStatus::Offline { queued: 0, why: e });
+                return None;
+            }
+        };
+        let wake = Arc::new(Notify::new());
+        let (path, tx, w) = (
+            self.ctx.paths.ledger_file(),
+            self.tx.clone(),
+            Arc::clone(&wake),
+        );
+        tokio::spawn(pusher(team, path, tx, w));
+        Some(wake)
+    }
+
+    /// The Spend pane's team view: the same figures, computed by the server.
+    pub(super) fn load_team_spend(&mut self) {
+        let Some(Ok(team)) = self.ctx.team() else {
+            self.state.spend.error =
+                Some("no team database: add a [team] section (see README)".into());
+            return;
+        };
+        self.state.spend.generation += 1;
+        let generation = self.state.spend.generation;
+        let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let client = team.connect().await?;
+                query::spend(&client, by, &filter, Utc::now()).await
+            }
+            .await;
+            let _ = tx.send(Msg::Spend { generation, result });
+        });
+    }
+}
+
+async fn pusher(
+    team: Team,
+    path: std::path::PathBuf,
+    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+    wake: Arc<Notify>,
+) {
+    // Nothing before the first frame: start a moment after launch.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut client = None;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let outcome = async {
+            let mut ledger = Ledger::open(&path).map_err(|e| e.to_string())?;
+            if client.is_none() {
+                let mut c = team.connect().await?;
+                schema::migrate(&mut c).await?;
+                client = Some(c);
+            }
+            let c = client.as_ref().expect("connected above");
+            push::push_all(c, &mut ledger, &team.settings.member).await?;
+            query::totals(c, Utc::now()).await
+        }
+        .await;
+        let wait = match outcome {
+            Ok(totals) => {
+                backoff = Duration::from_secs(1);
+                let _ = tx.send(Msg::Team(TeamStatus::Online { totals }));
+                Duration::from_secs(60)
+            }
+            Err(why) => {
+                client = None;
+                let queued = Ledger::open(&path)
+                    .ok()
+                    .and_then(|l| push::queued(&l).ok())
+                    .unwrap_or(0);
+                let _ = tx.send(Msg::Team(TeamStatus::Offline { queued, why }));
+                let wait = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+                wait
+            }
+        };
+        // A new row (one per answer, so human-paced) wakes it early, offline too.
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
