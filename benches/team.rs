@@ -30,8 +30,16 @@ fn main() {
     };
     let team = Team::from_url(&settings, &pg.url("admin", "adminpw")).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::open(&home.path().join("ledger.sqlite3")).unwrap().with_outbox(true);
-    let models = ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "o4-mini", "gpt-4.1-nano"];
+    let mut ledger = Ledger::open(&home.path().join("ledger.sqlite3"))
+        .unwrap()
+        .with_outbox(true);
+    let models = [
+        "gpt-4o-mini",
+        "gpt-4o",
+        "gpt-4.1",
+        "o4-mini",
+        "gpt-4.1-nano",
+    ];
     let now = Utc::now();
     for i in 0..100_000u32 {
         let row = LedgerRow {
@@ -44,7 +52,11 @@ fn main() {
             model_requested: models[i as usize % 5].into(),
             model_reported: None,
             service_tier: None,
-            usage: llmdeck::provider::event::Usage { input: 900, output: 300, ..Default::default() },
+            usage: llmdeck::provider::event::Usage {
+                input: 900,
+                output: 300,
+                ..Default::default()
+            },
             cost_micros: Some(450),
             rates: None,
             ttft_ms: Some(300),
@@ -57,7 +69,10 @@ fn main() {
         };
         ledger.insert(&row).unwrap();
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let mut client = team.connect().await.unwrap();
         schema::migrate(&mut client).await.unwrap();

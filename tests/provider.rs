@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::text;
+
 use std::collections::BTreeMap;
 
 use llmdeck::chat::params::{Params, ResponseFormat};
@@ -44,16 +46,6 @@ async fn collect(client: &HttpClient, req: &ChatRequest) -> Vec<StreamEvent> {
     let mut events = Vec::new();
     client.stream_chat(req, &mut |e| events.push(e)).await;
     events
-}
-
-fn text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn fast() -> Timeouts {

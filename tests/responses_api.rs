@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::text;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -80,16 +82,6 @@ async fn drive(m: &mut Machine, client: &HttpClient, mut effects: Vec<Effect>) {
             effects.extend(m.handle(Input::Stream(id, ev), Instant::now(), Utc::now()));
         }
     }
-}
-
-fn text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A conversation exercising everything a body can carry.

@@ -136,30 +136,20 @@ impl Mock {
         self.received.lock().unwrap().clone()
     }
 
-    pub fn chat_requests(&self) -> Vec<Received> {
+    /// Requests to a path ending in `suffix` (query left out).
+    fn requests_to(&self, suffix: &str) -> Vec<Received> {
         self.received()
             .into_iter()
-            .filter(|r| {
-                r.path
-                    .split('?')
-                    .next()
-                    .unwrap_or("")
-                    .ends_with("/chat/completions")
-            })
+            .filter(|r| r.path.split('?').next().unwrap_or("").ends_with(suffix))
             .collect()
     }
 
+    pub fn chat_requests(&self) -> Vec<Received> {
+        self.requests_to("/chat/completions")
+    }
+
     pub fn responses_requests(&self) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| {
-                r.path
-                    .split('?')
-                    .next()
-                    .unwrap_or("")
-                    .ends_with("/responses")
-            })
-            .collect()
+        self.requests_to("/responses")
     }
 
     async fn serve(&self, mut sock: TcpStream) {

@@ -74,3 +74,14 @@ pub fn llmdeck(
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
 }
+
+/// The answer's text in a list of stream events.
+pub fn text(events: &[llmdeck::provider::event::StreamEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            llmdeck::provider::event::StreamEvent::TextDelta(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
