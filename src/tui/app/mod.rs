@@ -138,6 +138,8 @@ struct App {
     others: HashMap<String, Provider>,
     /// Wakes the team pusher when a row was written (with a team database).
     team_wake: Option<Arc<tokio::sync::Notify>>,
+    /// Stream deltas not yet journaled (written before each frame and each save).
+    journal: Vec<(crate::chat::conversation::NodeId, String)>,
 }
 
 /// Restores the terminal however the loop ends.
@@ -217,6 +219,7 @@ impl App {
             reader: Default::default(),
             others: HashMap::new(),
             team_wake: None,
+            journal: Vec::new(),
         }
     }
 
@@ -310,6 +313,7 @@ impl App {
             }
             self.revealed = self.state.selected;
         }
+        self.flush_journal();
         term.draw(|f| views::draw(f, &self.state, &mut self.cache))?;
         self.last_draw = Instant::now();
         self.dirty = false;
@@ -471,16 +475,20 @@ impl App {
                     }
                 }
                 Effect::Save => {
+                    // Deltas before the save that holds them: a journal line after it would replay twice.
+                    self.flush_journal();
                     let conv = &self.state.machine.conv;
                     if !conv.path().is_empty() {
                         self.worker.send(Job::Save(Box::new(conv.clone())));
                     }
                 }
-                Effect::Journal { node, text } => self.worker.send(Job::Journal {
-                    id: self.state.machine.conv.id.clone(),
-                    node,
-                    text,
-                }),
+                // Gathered and written once a frame, before the frame shows them:
+                // a kill loses only what was never on screen, and the writer
+                // wakes 60 times a second at most instead of once per token.
+                Effect::Journal { node, text } => match self.journal.last_mut() {
+                    Some((n, pending)) if *n == node => pending.push_str(&text),
+                    _ => self.journal.push((node, text)),
+                },
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
                     self.worker.send(Job::Record(row));
@@ -635,6 +643,7 @@ impl App {
     }
 
     fn replace_conversation(&mut self, conv: Conversation) {
+        self.flush_journal();
         self.state.machine.conv = conv;
         self.state.machine.notice = None;
         self.cache.clear();
@@ -737,6 +746,17 @@ impl App {
             }
             (Err(e), _) => self.state.toast(Level::Error, e),
             (Ok(_), EditorTarget::Tool(_) | EditorTarget::File(_)) => {}
+        }
+    }
+
+    fn flush_journal(&mut self) {
+        let id = &self.state.machine.conv.id;
+        for (node, text) in self.journal.drain(..) {
+            self.worker.send(Job::Journal {
+                id: id.clone(),
+                node,
+                text,
+            });
         }
     }
 
