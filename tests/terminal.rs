@@ -438,3 +438,34 @@ fn library_search_fill_and_run_then_save_a_conversation_as_a_prompt() {
         .unwrap();
     assert_eq!(prompt, "capital", "the run is recorded with its prompt");
 }
+
+#[test]
+fn kill_9_mid_stream_keeps_everything_that_was_on_screen() {
+    let home = home_with_config("[demo]\ntokens_per_second = 20\n");
+    let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.type_text("hello");
+    t.keys(&["Enter"]);
+    t.wait_for("built-in demo");
+    Command::new("kill")
+        .args(["-KILL", &t.pid()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // Reopened, the answer holds at least what the screen showed.
+    let store = llmdeck::chat::store::Store::new(home.path().join("data/conversations"));
+    let list = store.list();
+    let conv = store.load(&list[0].id).unwrap();
+    let answer = &conv.nodes[conv.last()];
+    assert!(
+        answer.content.starts_with("## You are in the offline demo\n\nllmdeck is running **without a key**, so this answer comes from the built-in demo"),
+        "{:?}",
+        answer.content
+    );
+    assert_eq!(
+        answer.meta.as_ref().unwrap().status,
+        llmdeck::chat::conversation::AnswerStatus::Interrupted
+    );
+}
