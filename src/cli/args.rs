@@ -69,7 +69,8 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Spend from the local ledger, grouped by day, model, prompt, profile, tag or status
+    /// Spend from the local ledger (or, with --team, the team database), grouped by day, model,
+    /// prompt, profile, tag, status or member
     Usage(UsageArgs),
     /// The price table in force (embedded, plus your prices.toml) and where each price came from
     Pricing(PricingArgs),

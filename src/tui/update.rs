@@ -154,7 +154,9 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
         }
         None if state.pane == super::state::Pane::Library => match key.code {
             crossterm::event::KeyCode::Char(c)
-                if !key.modifiers.contains(KeyModifiers::CONTROL) =>
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
             {
                 super::library::type_char(state, Some(c))
             }
