@@ -151,3 +151,24 @@ pub fn origin(profile: &Profile, source: &str) -> crate::chat::machine::Origin {
         },
     }
 }
+
+/// Providers of other profiles (compare targets like `model@profile`), made once each.
+#[derive(Default)]
+pub struct Providers(std::collections::HashMap<String, crate::provider::Provider>);
+
+impl Providers {
+    pub fn get(
+        &mut self,
+        ctx: &Context,
+        profile: &str,
+        demo_speed: u32,
+    ) -> Result<crate::provider::Provider, String> {
+        if let Some(p) = self.0.get(profile) {
+            return Ok(p.clone());
+        }
+        let p = ctx.switch(profile).map_err(|e| e.to_string())?;
+        let provider = ctx.provider(&p, demo_speed)?;
+        self.0.insert(profile.to_string(), provider.clone());
+        Ok(provider)
+    }
+}

@@ -25,9 +25,7 @@ pub async fn stream_all(
     let mut rows = Vec::new();
     // The machine ends every request with a last event, so the loop below ends
     // when it is no longer streaming (the sender stays alive for follow-ups).
-    // One provider per profile a compare target names.
-    let mut providers: std::collections::HashMap<Option<String>, Provider> = Default::default();
-    providers.insert(None, provider);
+    let mut others = crate::context::Providers::default();
     let mut start = |effects: Vec<Effect>, rows: &mut Vec<_>| {
         for effect in effects {
             match effect {
@@ -36,27 +34,20 @@ pub async fn stream_all(
                     request,
                     profile,
                 } => {
-                    if !providers.contains_key(&profile) {
-                        let made = profile
-                            .as_deref()
-                            .ok_or_else(String::new)
-                            .and_then(|name| ctx.switch(name).map_err(|e| e.to_string()))
-                            .and_then(|p| ctx.provider(&p, 0));
-                        match made {
-                            Ok(p) => {
-                                providers.insert(profile.clone(), p);
-                            }
-                            Err(e) => {
-                                let tx = tx.clone();
-                                let error = StreamEvent::Error(
-                                    crate::provider::event::ProviderError::Other(e),
-                                );
-                                let _ = tx.send((request_id, error));
-                                continue;
-                            }
+                    let made = match &profile {
+                        None => Ok(provider.clone()),
+                        Some(name) => others.get(ctx, name, 0),
+                    };
+                    let p = match made {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let error =
+                                StreamEvent::Error(crate::provider::event::ProviderError::Other(e));
+                            let _ = tx.send((request_id, error));
+                            continue;
                         }
-                    }
-                    let (p, tx) = (providers[&profile].clone(), tx.clone());
+                    };
+                    let tx = tx.clone();
                     tokio::spawn(async move {
                         p.stream(&request, &mut |ev| drop(tx.send((request_id, ev))))
                             .await;

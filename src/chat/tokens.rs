@@ -41,8 +41,8 @@ pub struct Encoding {
     pattern: Regex,
 }
 
-fn hash(bytes: &[u8]) -> u64 {
-    // FNV-1a: short keys, no allocation, good enough spread for a power-of-two table.
+/// FNV-1a: short keys, no allocation, stable everywhere.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
@@ -63,7 +63,7 @@ impl Encoding {
         let mut table = vec![0u32; size];
         for (rank, _) in offsets.iter().enumerate() {
             let token = token(vocab, &offsets, rank);
-            let mut slot = hash(token) as usize & (size - 1);
+            let mut slot = fnv1a(token) as usize & (size - 1);
             while table[slot] != 0 {
                 slot = (slot + 1) & (size - 1);
             }
@@ -79,7 +79,7 @@ impl Encoding {
 
     fn rank(&self, bytes: &[u8]) -> Option<u32> {
         let mask = self.table.len() - 1;
-        let mut slot = hash(bytes) as usize & mask;
+        let mut slot = fnv1a(bytes) as usize & mask;
         loop {
             match self.table[slot] {
                 0 => return None,

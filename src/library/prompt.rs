@@ -87,11 +87,7 @@ pub fn normalize(text: &str) -> String {
 
 /// FNV-1a over the normalized text: 8 hex digits, stable across platforms.
 pub fn version_of(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in normalize(text).bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = crate::chat::tokens::fnv1a(normalize(text).as_bytes());
     format!("{:08x}", (h >> 32) ^ (h & 0xffff_ffff))
 }
 

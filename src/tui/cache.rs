@@ -32,6 +32,35 @@ pub struct RenderCache {
     /// Set when some code was drawn plain while highlighting loads.
     pub wants_highlighting: bool,
     frame: u64,
+    /// Schema checks of finished answers and calls: each compiles a validator.
+    pub verdicts: Memo<Option<crate::chat::schema::Verdict>>,
+    /// JSON pretty-printed for display (structured answers, call arguments).
+    pub pretty: Memo<Option<String>>,
+}
+
+/// Values derived from a message's text, by (message, part, text length): a
+/// finished text does not change, so each is worked out once, not every frame.
+#[derive(Debug)]
+pub struct Memo<T>(HashMap<(NodeId, usize, usize), T>, u64);
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self(HashMap::new(), 0)
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// Forgets everything when what the values also depend on (`stamp`) changed.
+    pub fn stamped(&mut self, stamp: u64) {
+        if self.1 != stamp {
+            self.0.clear();
+            self.1 = stamp;
+        }
+    }
+
+    pub fn get(&mut self, key: (NodeId, usize, usize), make: impl FnOnce() -> T) -> T {
+        self.0.entry(key).or_insert_with(make).clone()
+    }
 }
 
 /// Rendered lines kept for messages off screen: enough to scroll back and forth
@@ -80,6 +109,8 @@ impl RenderCache {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.columns.clear();
+        self.verdicts.0.clear();
+        self.pretty.0.clear();
     }
 
     /// An answer's lines at a column's `width` (compare view). Rendered whole

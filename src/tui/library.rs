@@ -27,7 +27,6 @@ pub struct LibraryPane {
     /// The last test run of the selected prompt, and which case is shown.
     pub tests: Option<(String, Vec<CaseResult>)>,
     pub case: usize,
-    pub testing: bool,
 }
 
 impl LibraryPane {

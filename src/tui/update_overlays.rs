@@ -260,7 +260,6 @@ pub(super) fn submit_prompt(state: &mut State) -> Vec<Command> {
                 .map(String::from)
                 .take(4)
                 .collect();
-            state.library.testing = true;
             state.toast(crate::tui::state::Level::Info, format!("testing {name}…"));
             vec![Command::TestPrompt { name, targets }]
         }

@@ -241,7 +241,23 @@ impl Mock {
                     *self.closed_early.lock().unwrap() += 1;
                     return;
                 }
-                other if stream && !matches!(other, Reply::Stall { .. }) => {
+                Reply::Stall { pieces } => {
+                    let _ = sock.write_all(sse_head().as_bytes()).await;
+                    for p in &pieces {
+                        let c = chunk(
+                            &model,
+                            &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()),
+                            "null",
+                        );
+                        let _ = sock.write_all(format!("data: {c}\n\n").as_bytes()).await;
+                    }
+                    // Hold the connection until the client goes away.
+                    let mut buf = [0u8; 1];
+                    let _ = sock.read(&mut buf).await;
+                    *self.closed_early.lock().unwrap() += 1;
+                    return;
+                }
+                other if stream => {
                     let gap_ms = match &other {
                         Reply::Stream { gap_ms, .. } => *gap_ms,
                         _ => 0,
@@ -280,22 +296,6 @@ impl Mock {
                             tokio::time::sleep(Duration::from_millis(gap_ms)).await;
                         }
                     }
-                    return;
-                }
-                Reply::Stall { pieces } => {
-                    let _ = sock.write_all(sse_head().as_bytes()).await;
-                    for p in &pieces {
-                        let c = chunk(
-                            &model,
-                            &format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap()),
-                            "null",
-                        );
-                        let _ = sock.write_all(format!("data: {c}\n\n").as_bytes()).await;
-                    }
-                    // Hold the connection until the client goes away.
-                    let mut buf = [0u8; 1];
-                    let _ = sock.read(&mut buf).await;
-                    *self.closed_early.lock().unwrap() += 1;
                     return;
                 }
                 other => {

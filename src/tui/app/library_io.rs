@@ -164,7 +164,6 @@ impl App {
     }
 
     pub(super) fn on_tests(&mut self, name: String, result: Result<Box<testing::TestRun>, String>) {
-        self.state.library.testing = false;
         match result {
             Ok(done) => {
                 let (results, rows) = *done;

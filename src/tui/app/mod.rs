@@ -135,7 +135,7 @@ struct App {
     /// A read connection to the ledger for the Spend pane, opened on first use.
     reader: spend_io::Reader,
     /// Providers of other profiles that compare targets named.
-    others: HashMap<String, Provider>,
+    others: crate::context::Providers,
     /// Wakes the team pusher when a row was written (with a team database).
     team_wake: Option<Arc<tokio::sync::Notify>>,
     /// Stream deltas not yet journaled (written before each frame and each save).
@@ -217,7 +217,7 @@ impl App {
             last_draw: Instant::now(),
             editor: None,
             reader: Default::default(),
-            others: HashMap::new(),
+            others: Default::default(),
             team_wake: None,
             journal: Vec::new(),
         }
@@ -498,19 +498,9 @@ impl App {
     }
 
     /// The provider of another profile (a compare target), made on first use.
-    fn provider_for(&mut self, profile: &str) -> Result<Provider, String> {
-        if let Some(p) = self.others.get(profile) {
-            return Ok(p.clone());
-        }
-        let p = self.ctx.switch(profile).map_err(|e| e.to_string())?;
-        let provider = self.ctx.provider(&p, self.ctx.demo_speed())?;
-        self.others.insert(profile.to_string(), provider.clone());
-        Ok(provider)
-    }
-
     fn start_stream(&mut self, id: u64, request: ChatRequest, profile: Option<String>) {
         let provider = match profile {
-            Some(name) => self.provider_for(&name),
+            Some(name) => self.others.get(&self.ctx, &name, self.ctx.demo_speed()),
             None => self.provider.clone().ok_or_else(|| {
                 "no provider: the profile could not be set up (see the message above)".to_string()
             }),

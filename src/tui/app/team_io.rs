@@ -70,17 +70,22 @@ async fn pusher(
     // Nothing before the first frame: start a moment after launch.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut client = None;
+    // Kept open between pushes, like the connection.
+    let mut ledger: Option<Ledger> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
         let outcome = async {
-            let mut ledger = Ledger::open(&path).map_err(|e| e.to_string())?;
+            if ledger.is_none() {
+                ledger = Some(Ledger::open(&path).map_err(|e| e.to_string())?);
+            }
+            let ledger = ledger.as_mut().expect("opened above");
             if client.is_none() {
                 let mut c = team.connect().await?;
                 schema::migrate(&mut c).await?;
                 client = Some(c);
             }
             let c = client.as_ref().expect("connected above");
-            push::push_all(c, &mut ledger, &team.settings.member).await?;
+            push::push_all(c, ledger, &team.settings.member).await?;
             query::totals(c, Utc::now()).await
         }
         .await;
@@ -92,9 +97,9 @@ async fn pusher(
             }
             Err(why) => {
                 client = None;
-                let queued = Ledger::open(&path)
-                    .ok()
-                    .and_then(|l| push::queued(&l).ok())
+                let queued = ledger
+                    .as_ref()
+                    .and_then(|l| push::queued(l).ok())
                     .unwrap_or(0);
                 let _ = tx.send(Msg::Team(TeamStatus::Offline { queued, why }));
                 let wait = backoff;

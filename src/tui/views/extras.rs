@@ -10,6 +10,7 @@ use crate::chat::conversation::{Conversation, NodeId};
 use crate::chat::schema::{self, Verdict};
 use crate::chat::tools::{ToolCall, ToolDef};
 use crate::config::theme::{Role as Look, Theme};
+use crate::tui::cache::RenderCache;
 use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::wrap;
 
@@ -52,15 +53,19 @@ pub fn reasoning(text: &str, expanded: bool, width: usize, theme: &Theme) -> Vec
 /// A card per call: name and id, the arguments (pretty once they are complete
 /// JSON), and whether they match the function's schema.
 pub fn call_cards(
+    cache: &mut RenderCache,
+    node: NodeId,
     calls: &[ToolCall],
     tools: &[ToolDef],
     streaming: bool,
-    width: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
+    let width = usize::from(cache.width());
     let border = theme.style(Look::Border);
     let mut out = Vec::new();
-    for call in calls {
+    for (i, call) in calls.iter().enumerate() {
+        // Part 0 is the answer's own text; calls are 1, 2, ...
+        let key = (node, i + 1, call.arguments.len());
         out.push(Line::from(vec![
             Span::styled("╭─ ", border),
             Span::styled(
@@ -69,7 +74,11 @@ pub fn call_cards(
             ),
             Span::styled(format!(" · {}", inert(&call.id)), theme.style(Look::Muted)),
         ]));
-        let args = schema::pretty(&call.arguments).unwrap_or_else(|| call.arguments.clone());
+        let args = match streaming {
+            true => schema::pretty(&call.arguments),
+            false => cache.pretty.get(key, || schema::pretty(&call.arguments)),
+        }
+        .unwrap_or_else(|| call.arguments.clone());
         for l in args.lines() {
             // Wrapping trims leading blanks: the indentation goes in front instead.
             let body = l.trim_start();
@@ -84,7 +93,7 @@ pub fn call_cards(
         let (text, look) = if streaming {
             ("arguments arriving…".to_string(), Look::Muted)
         } else {
-            match call.check(tools) {
+            match cache.verdicts.get(key, || call.check(tools)) {
                 Some(Verdict::Valid) => ("✓ arguments match the schema".into(), Look::Success),
                 Some(v) => (format!("⚠ {}", v.label()), Look::Warning),
                 None => (

@@ -38,20 +38,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-fn bordered<'a>(state: &State, title: String) -> Block<'a> {
-    Block::default()
+/// Draws a box titled `title` over `area` and returns its inside.
+fn bordered(frame: &mut Frame, state: &State, area: Rect, title: String) -> Rect {
+    let block = Block::default()
         .borders(Borders::ALL)
         .border_style(state.theme.style(Look::Border))
-        .title(Span::styled(title, state.theme.style(Look::Title)))
+        .title(Span::styled(title, state.theme.style(Look::Title)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }
 
 fn list(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let pane = &state.library;
     let total = pane.lib.as_ref().map(|l| l.entries.len()).unwrap_or(0);
-    let block = bordered(state, format!(" Prompts {}/{total} ", pane.matches.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = bordered(
+        frame,
+        state,
+        area,
+        format!(" Prompts {}/{total} ", pane.matches.len()),
+    );
     let mut lines = vec![Line::from(vec![
         Span::styled("› ", t.style(Look::Accent)),
         Span::styled(pane.query.clone(), t.style(Look::Text)),
@@ -106,12 +113,12 @@ fn list(frame: &mut Frame, area: Rect, state: &State) {
 
 fn preview(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
-    let block = bordered(
+    let inner = bordered(
+        frame,
         state,
+        area,
         " Enter run · Ctrl-E edit · Alt-T test · Alt-R rename · Alt-D duplicate · Del ".into(),
     );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let Some(entry) = state.library.current() else {
         return;
     };
@@ -245,8 +252,10 @@ fn tests(frame: &mut Frame, area: Rect, state: &State) {
         }
     }
     let case = state.library.case.min(cases.len().saturating_sub(1));
-    let block = bordered(
+    let inner = bordered(
+        frame,
         state,
+        area,
         format!(
             " Tests — case {}/{}: {} (←/→ another case) ",
             case + 1,
@@ -254,8 +263,6 @@ fn tests(frame: &mut Frame, area: Rect, state: &State) {
             cases[case]
         ),
     );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let [matrix, answers] = Layout::vertical([
         Constraint::Length(cases.len() as u16 + 1),
         Constraint::Min(1),
@@ -338,7 +345,7 @@ pub fn form(frame: &mut Frame, state: &State, form: &Form) {
     let t = &state.theme;
     let height = (form.fields.len() as u16 * 3 + 4).min(frame.area().height);
     let area = centered(frame.area(), 72, height);
-    let block = popup(
+    let inner = popup(
         frame,
         state,
         area,
@@ -347,8 +354,6 @@ pub fn form(frame: &mut Frame, state: &State, form: &Form) {
             form.prompt
         ),
     );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let mut constraints: Vec<Constraint> = form
         .fields
         .iter()

@@ -28,9 +28,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
                     PickerKind::Canned => " Saved results — Enter puts one in the draft ",
                 };
                 let area = centered(frame.area(), 50, 16);
-                let block = popup(frame, state, area, title);
-                let inner = block.inner(area);
-                frame.render_widget(block, area);
+                let inner = popup(frame, state, area, title);
                 let t = &state.theme;
                 let mut lines = vec![Line::from(vec![
                     Span::styled("› ", t.style(Look::Accent)),
@@ -59,9 +57,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             }
             Overlay::Prompt(p) => {
                 let area = centered(frame.area(), 70, 10);
-                let block = popup(frame, state, area, &format!(" {} ", p.title));
-                let inner = block.inner(area);
-                frame.render_widget(block, area);
+                let inner = popup(frame, state, area, &format!(" {} ", p.title));
                 let [input, error] =
                     Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
                 frame.render_widget(&p.input, input);
@@ -74,9 +70,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             }
             Overlay::Confirm { question, .. } => {
                 let area = centered(frame.area(), 60, 5);
-                let block = popup(frame, state, area, " Confirm ");
-                let inner = block.inner(area);
-                frame.render_widget(block, area);
+                let inner = popup(frame, state, area, " Confirm ");
                 frame.render_widget(
                     Paragraph::new(question.clone())
                         .style(state.theme.style(Look::Warning))
@@ -98,16 +92,20 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     h
 }
 
-pub fn popup<'a>(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Block<'a> {
+/// Clears `area`, draws a focused box titled `title` there, and returns its inside.
+pub fn popup(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Rect {
     frame.render_widget(Clear, area);
-    Block::default()
+    let block = Block::default()
         .borders(Borders::ALL)
         .border_style(state.theme.style(Look::BorderFocus))
         .style(state.theme.style(Look::Text))
         .title(Span::styled(
             title.to_string(),
             state.theme.style(Look::Title),
-        ))
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }
 
 fn help(frame: &mut Frame, state: &State, scroll: u16) {
@@ -122,9 +120,7 @@ fn help(frame: &mut Frame, state: &State, scroll: u16) {
     let t = &state.theme;
     let area = centered(frame.area(), 72, frame.area().height.saturating_sub(2));
     let title = format!(" Keys — {} (Esc closes) ", place.section());
-    let block = popup(frame, state, area, &title);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = popup(frame, state, area, &title);
     let mut lines: Vec<Line> = state
         .keymap
         .bindings(place)
@@ -154,14 +150,12 @@ fn conversations(frame: &mut Frame, state: &State, selected: usize) {
         70,
         frame.area().height.saturating_sub(4).max(6),
     );
-    let block = popup(
+    let inner = popup(
         frame,
         state,
         area,
         " Conversations — Enter opens · n new · R rename · d duplicate · D delete ",
     );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     if state.conversations.is_empty() {
         frame.render_widget(
             Line::styled("  no saved conversations yet", t.style(Look::Muted)),
@@ -218,9 +212,7 @@ fn parameters(frame: &mut Frame, state: &State, selected: usize) {
             .saturating_sub(2)
             .min(Field::ALL.len() as u16 + 5),
     };
-    let block = popup(frame, state, panel, " Parameters ");
-    let inner = block.inner(panel);
-    frame.render_widget(block, panel);
+    let inner = popup(frame, state, panel, " Parameters ");
     let conv = &state.machine.conv;
     let mut lines: Vec<Line> = Field::ALL
         .iter()
@@ -268,14 +260,12 @@ fn code(frame: &mut Frame, state: &State, tab: usize, scroll: u16) {
         frame.area().width.saturating_sub(4),
         frame.area().height.saturating_sub(2),
     );
-    let block = popup(
+    let inner = popup(
         frame,
         state,
         area,
         " Request as code — ←/→ language · y copy · Esc close ",
     );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let [tabs, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
     let mut spans = Vec::new();
     for (i, s) in snippets.iter().enumerate() {

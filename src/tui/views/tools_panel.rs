@@ -15,14 +15,12 @@ use crate::tui::widgets::wrap::truncate;
 pub fn draw(frame: &mut Frame, state: &State, selected: usize) {
     let t = &state.theme;
     let area = centered(frame.area(), 76, 20);
-    let block = popup(
+    let inner = popup(
         frame,
         state,
         area,
         " Tools — Enter on/off · c choice · p parallel · n new · e edit · Esc ",
     );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let width = usize::from(inner.width);
     let p = &state.machine.conv.params;
     let parallel = match p.parallel_tool_calls {

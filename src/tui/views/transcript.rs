@@ -115,23 +115,17 @@ fn block(
             theme,
         ));
     }
-    let mut tail = extras::call_cards(
-        &node.tool_calls,
-        &conv.tools,
-        streaming,
-        usize::from(cache.width()),
-        theme,
-    );
+    let mut tail = extras::call_cards(cache, id, &node.tool_calls, &conv.tools, streaming, theme);
     let structured = matches!(
         conv.params.response_format,
         ResponseFormat::JsonObject | ResponseFormat::JsonSchema { .. }
     );
     let done = node.role == Role::Assistant && !streaming && !node.content.trim().is_empty();
     if done && let ResponseFormat::JsonSchema { schema, .. } = &conv.params.response_format {
-        tail.push(extras::verdict(
-            &schema::check(schema, &node.content),
-            theme,
-        ));
+        let verdict = cache.verdicts.get((id, 0, node.content.len()), || {
+            Some(schema::check(schema, &node.content))
+        });
+        tail.extend(verdict.map(|v| extras::verdict(&v, theme)));
     }
     if !streaming && id == conv.last() {
         let pending = conv.pending_calls();
@@ -153,11 +147,14 @@ fn block(
     }
     tail.push(Line::default());
     // Results and JSON answers read best as highlighted, pretty-printed code.
+    let key = (id, 0, node.content.len());
     let shown = match node.role {
-        Role::Tool => Some(extras::as_code(&node.content)),
-        _ if done && structured => {
+        Role::Tool => cache
+            .pretty
+            .get(key, || Some(extras::as_code(&node.content))),
+        _ if done && structured => cache.pretty.get(key, || {
             schema::pretty(&node.content).map(|p| format!("```json\n{p}\n```"))
-        }
+        }),
         _ => None,
     };
     let (role, content) = match &shown {
@@ -334,8 +331,21 @@ fn meta_line(state: &State, meta: &AnswerMeta, streaming: bool) -> Option<Line<'
     (!spans.is_empty()).then(|| Line::from(spans))
 }
 
+/// Checks and pretty-printing also depend on the tools and the response format.
+fn stamp(state: &State, cache: &mut RenderCache) {
+    use std::hash::{Hash, Hasher};
+    let conv = &state.machine.conv;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&(&conv.tools, &conv.params.response_format))
+        .unwrap_or_default()
+        .hash(&mut h);
+    cache.verdicts.stamped(h.finish());
+    cache.pretty.stamped(h.finish());
+}
+
 /// Lays out from the bottom: returns the visible lines and the scroll actually used.
 pub fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Line<'static>>, usize) {
+    stamp(state, cache);
     let path = state.machine.conv.path();
     let height = usize::from(area.height);
     let want = state.scroll + height;
@@ -355,6 +365,7 @@ pub fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Line<
 
 /// The scroll that brings the selected message into view, if it is not.
 pub fn reveal(state: &State, cache: &mut RenderCache, area: Rect) -> Option<usize> {
+    stamp(state, cache);
     let sel = state.selected?;
     let path = state.machine.conv.path();
     let height = usize::from(area.height);
