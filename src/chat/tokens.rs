@@ -32,14 +32,20 @@ const CL100K_PATTERN: &str = concat!(
     r"|\s+",
 );
 
+/// Tokens are looked up by their bytes in an open-addressing table whose
+/// slots hold the token's place in `vocab` (low bits) and a tag of its hash
+/// (high bits). `vocab` is in rank order, so a token's place orders it as its
+/// rank does and no table of ranks is needed: o200k fits in 1 MB of heap.
 pub struct Encoding {
     vocab: &'static [u8],
-    /// Start of each token in `vocab` (after its length byte), by rank.
-    offsets: Vec<u32>,
-    /// Open-addressing table of rank + 1 (0 = empty), keyed by the token's bytes.
     table: Vec<u32>,
     pattern: Regex,
 }
+
+/// Low bits of a slot: 1 + the offset of the token's length byte in `vocab`
+/// (0 = empty). The vocabularies are under 2 MiB.
+const PLACE_BITS: u32 = 21;
+const PLACE_MASK: u32 = (1 << PLACE_BITS) - 1;
 
 /// FNV-1a: short keys, no allocation, stable everywhere.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -52,39 +58,47 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 
 impl Encoding {
     fn new(vocab: &'static [u8], pattern: &str) -> Self {
-        let mut offsets = Vec::new();
-        let mut at = 0;
-        while at < vocab.len() {
-            let len = usize::from(vocab[at]);
-            offsets.push((at + 1) as u32);
-            at += 1 + len;
-        }
-        let size = (offsets.len() * 2).next_power_of_two();
+        assert!(
+            vocab.len() < PLACE_MASK as usize,
+            "vocabulary fits the slot"
+        );
+        let places = || {
+            let mut at = 0;
+            std::iter::from_fn(move || {
+                let place = at;
+                at += 1 + usize::from(*vocab.get(at)?);
+                Some(place)
+            })
+        };
+        // At least five slots for every four tokens (o200k: 262,144 for
+        // 200,000); the tag settles nearly every mismatch without reading `vocab`.
+        let size = (places().count() * 5 / 4).next_power_of_two();
         let mut table = vec![0u32; size];
-        for (rank, _) in offsets.iter().enumerate() {
-            let token = token(vocab, &offsets, rank);
-            let mut slot = fnv1a(token) as usize & (size - 1);
+        for place in places() {
+            let (mut slot, tag) = slot_and_tag(token_at(vocab, place), size);
             while table[slot] != 0 {
                 slot = (slot + 1) & (size - 1);
             }
-            table[slot] = rank as u32 + 1;
+            table[slot] = tag | (place as u32 + 1);
         }
         Self {
             vocab,
-            offsets,
             table,
             pattern: Regex::new(pattern).expect("tokenizer pattern compiles"),
         }
     }
 
+    /// The token's place in `vocab`, which orders tokens as their ranks do.
     fn rank(&self, bytes: &[u8]) -> Option<u32> {
         let mask = self.table.len() - 1;
-        let mut slot = fnv1a(bytes) as usize & mask;
+        let (mut slot, tag) = slot_and_tag(bytes, self.table.len());
         loop {
             match self.table[slot] {
                 0 => return None,
-                r if token(self.vocab, &self.offsets, (r - 1) as usize) == bytes => {
-                    return Some(r - 1);
+                s if s & !PLACE_MASK == tag
+                    && token_at(self.vocab, ((s & PLACE_MASK) - 1) as usize) == bytes =>
+                {
+                    return Some((s & PLACE_MASK) - 1);
                 }
                 _ => slot = (slot + 1) & mask,
             }
@@ -138,10 +152,16 @@ impl Encoding {
     }
 }
 
-fn token<'a>(vocab: &'a [u8], offsets: &[u32], rank: usize) -> &'a [u8] {
-    let start = offsets[rank] as usize;
-    let len = usize::from(vocab[start - 1]);
-    &vocab[start..start + len]
+/// Home slot (low hash bits) and tag (high hash bits, in the slot's high bits).
+fn slot_and_tag(bytes: &[u8], size: usize) -> (usize, u32) {
+    let h = fnv1a(bytes);
+    (h as usize & (size - 1), (h >> 32) as u32 & !PLACE_MASK)
+}
+
+/// The token whose length byte is at `place`.
+fn token_at(vocab: &[u8], place: usize) -> &[u8] {
+    let len = usize::from(vocab[place]);
+    &vocab[place + 1..place + 1 + len]
 }
 
 /// Splits `text` as tiktoken's pattern does. The pattern's last alternative is
