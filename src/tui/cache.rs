@@ -18,8 +18,9 @@ struct Entry {
     growing: bool,
     highlighted: bool,
     lines: Vec<Line<'static>>,
-    /// For a growing message: the stable prefix's length and its lines.
-    prefix: Option<(usize, Vec<Line<'static>>)>,
+    /// For a growing message: the stable prefix's length in bytes, and how many
+    /// of `lines` it fills (the rest is the open tail, redone every frame).
+    prefix: Option<(usize, usize)>,
 }
 
 #[derive(Default)]
@@ -63,9 +64,10 @@ impl<T: Clone> Memo<T> {
     }
 }
 
-/// Rendered lines kept for messages off screen: enough to scroll back and forth
-/// without re-rendering, not the whole history's worth of memory.
-const KEEP_LINES: usize = 4_000;
+/// Rendered lines kept for messages off screen: some 25 screens to scroll back
+/// and forth without re-rendering, not the whole history's worth of memory
+/// (a line of styled spans is ~250 bytes).
+const KEEP_LINES: usize = 1_000;
 
 impl RenderCache {
     /// Forget everything when the width or theme changes.
@@ -159,12 +161,11 @@ impl RenderCache {
             None => true,
         };
         if stale {
-            let prev_prefix = self
+            let prev = self
                 .entries
                 .remove(&id)
-                .filter(|e| growing && (e.highlighted || !highlight::is_ready()))
-                .and_then(|e| e.prefix);
-            let mut entry = Self::render(self.width, role, content, growing, theme, prev_prefix);
+                .filter(|e| growing && (e.highlighted || !highlight::is_ready()));
+            let mut entry = Self::render(self.width, role, content, growing, theme, prev);
             entry.growing = growing;
             if !entry.highlighted {
                 self.wants_highlighting = true;
@@ -182,7 +183,7 @@ impl RenderCache {
         content: &str,
         growing: bool,
         theme: &Theme,
-        prev_prefix: Option<(usize, Vec<Line<'static>>)>,
+        prev: Option<Entry>,
     ) -> Entry {
         if role == Role::User {
             // What the user typed is shown as typed, wrapped, not as markdown.
@@ -211,7 +212,11 @@ impl RenderCache {
             0
         };
         if cut == 0 || cut == content.len() {
-            let r = markdown::render(content, width, theme);
+            let r = if growing {
+                markdown::render_growing(content, width, theme)
+            } else {
+                markdown::render(content, width, theme)
+            };
             return Entry {
                 used: 0,
                 len: content.len(),
@@ -223,24 +228,29 @@ impl RenderCache {
         }
         // The stable part only grows: render just what became stable since the
         // last frame and append it, so a long answer costs the same per frame
-        // at its end as at its start.
-        let (prefix_lines, prefix_ok) = match prev_prefix {
-            Some((len, lines)) if len == cut => (lines, true),
-            Some((len, mut lines)) if len < cut => {
-                let r: Rendered = markdown::render(&content[len..cut], width, theme);
-                if !lines.is_empty() && !r.lines.is_empty() {
-                    lines.push(Line::default());
+        // at its end as at its start. The prefix's lines stay where they are;
+        // only the open tail after them is replaced.
+        let (mut lines, prefix_ok) = match prev.and_then(|e| Some((e.prefix?, e))) {
+            Some(((len, count), mut e)) if len <= cut => {
+                e.lines.truncate(count);
+                if len < cut {
+                    let r: Rendered = markdown::render(&content[len..cut], width, theme);
+                    if !e.lines.is_empty() && !r.lines.is_empty() {
+                        e.lines.push(Line::default());
+                    }
+                    e.lines.extend(r.lines);
+                    (e.lines, e.highlighted && r.fully_highlighted)
+                } else {
+                    (e.lines, e.highlighted)
                 }
-                lines.extend(r.lines);
-                (lines, r.fully_highlighted)
             }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut], width, theme);
                 (r.lines, r.fully_highlighted)
             }
         };
-        let tail = markdown::render(&content[cut..], width, theme);
-        let mut lines = prefix_lines.clone();
+        let count = lines.len();
+        let tail = markdown::render_growing(&content[cut..], width, theme);
         lines.push(Line::default());
         lines.extend(tail.lines);
         Entry {
@@ -249,7 +259,7 @@ impl RenderCache {
             growing,
             highlighted: prefix_ok && tail.fully_highlighted,
             lines,
-            prefix: Some((cut, prefix_lines)),
+            prefix: Some((cut, count)),
         }
     }
 }
