@@ -9,8 +9,9 @@ use crossterm::event::{
 };
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 
 pub type Term = Terminal<CrosstermBackend<io::Stdout>>;
 
@@ -27,7 +28,12 @@ pub fn enter() -> io::Result<Term> {
         PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES),
         cursor::Hide
     )?;
-    let mut term = Terminal::new(CrosstermBackend::new(out))?;
+    // A fixed viewport, resized on the terminal's resize events: a full-screen
+    // one asks for the size every frame, and crossterm opens /dev/tty to answer.
+    let (width, height) = terminal::size()?;
+    let viewport = Viewport::Fixed(Rect::new(0, 0, width, height));
+    let mut term =
+        Terminal::with_options(CrosstermBackend::new(out), TerminalOptions { viewport })?;
     term.clear()?;
     Ok(term)
 }

@@ -7,8 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use crossterm::event::EventStream;
-use futures_util::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
@@ -36,6 +34,7 @@ const FRAME: Duration = Duration::from_millis(16);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
+mod input;
 mod library_io;
 mod spend_io;
 mod team_io;
@@ -44,6 +43,8 @@ pub use team_io::TeamStatus;
 mod tools_io;
 
 enum Msg {
+    /// A key, mouse or resize event from the terminal.
+    Term(crossterm::event::Event),
     Stream(u64, StreamEvent),
     Spend {
         generation: u64,
@@ -140,6 +141,8 @@ struct App {
     team_wake: Option<Arc<tokio::sync::Notify>>,
     /// Stream deltas not yet journaled (written before each frame and each save).
     journal: Vec<(crate::chat::conversation::NodeId, String)>,
+    /// The terminal's new size, applied before the next frame.
+    resized: Option<(u16, u16)>,
 }
 
 /// Restores the terminal however the loop ends.
@@ -220,6 +223,7 @@ impl App {
             others: Default::default(),
             team_wake: None,
             journal: Vec::new(),
+            resized: None,
         }
     }
 
@@ -231,21 +235,10 @@ impl App {
         report_first_frame();
         // Everything the first frame did not need starts now.
         self.after_first_frame();
-        let mut events = EventStream::new();
+        let mut input = input::TermInput::start(self.tx.clone());
         while !self.state.should_quit {
             let deadline = self.next_deadline();
             tokio::select! {
-                ev = events.next() => match ev {
-                    Some(Ok(ev)) => {
-                        if matches!(ev, crossterm::event::Event::Resize(..)) {
-                            self.dirty = true;
-                        }
-                        let commands = update::on_event(&mut self.state, &ev);
-                        self.dirty = true;
-                        self.execute(commands);
-                    }
-                    Some(Err(_)) | None => self.state.should_quit = true,
-                },
                 Some(msg) = self.rx.recv() => self.on_msg(msg),
                 _ = tokio::time::sleep_until(deadline.into()) => {}
             }
@@ -255,10 +248,10 @@ impl App {
             }
             self.timers();
             if let Some(target) = self.editor.take() {
-                drop(events);
+                input.stop().await;
                 self.edit_in_editor(target);
                 term = terminal::enter()?;
-                events = EventStream::new();
+                input = input::TermInput::start(self.tx.clone());
                 self.dirty = true;
             }
             if self.dirty && self.last_draw.elapsed() >= FRAME {
@@ -302,8 +295,10 @@ impl App {
     }
 
     fn draw(&mut self, term: &mut terminal::Term) -> anyhow::Result<()> {
-        let size = term.size()?;
-        let areas = playground::layout(size.into(), &self.state);
+        if let Some((width, height)) = self.resized.take() {
+            term.resize(ratatui::layout::Rect::new(0, 0, width, height))?;
+        }
+        let areas = playground::layout(term.get_frame().area(), &self.state);
         self.state.viewport = areas.transcript.height;
         self.cache
             .prepare(areas.transcript.width.saturating_sub(1), &self.state.theme);
@@ -373,6 +368,13 @@ impl App {
     fn on_msg(&mut self, msg: Msg) {
         self.dirty = true;
         match msg {
+            Msg::Term(ev) => {
+                if let crossterm::event::Event::Resize(width, height) = ev {
+                    self.resized = Some((width, height));
+                }
+                let commands = update::on_event(&mut self.state, &ev);
+                self.execute(commands);
+            }
             Msg::Stream(id, event) => {
                 let last = matches!(event, StreamEvent::End | StreamEvent::Error(_));
                 if last {
