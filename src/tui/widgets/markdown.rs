@@ -47,9 +47,22 @@ struct Renderer<'t> {
     code: Option<(String, String)>,
     table: Option<Table>,
     link: Option<String>,
+    /// The text is still arriving: its last line of code may be cut mid-token.
+    growing: bool,
 }
 
 pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
+    render_as(src, width, theme, false)
+}
+
+/// Renders the part of a message still being streamed: the unfinished last
+/// line of an open code block is drawn plain and highlighted once its line
+/// ends, instead of re-highlighting it for every token.
+pub fn render_growing(src: &str, width: u16, theme: &Theme) -> Rendered {
+    render_as(src, width, theme, true)
+}
+
+fn render_as(src: &str, width: u16, theme: &Theme, growing: bool) -> Rendered {
     let mut r = Renderer {
         theme,
         width: usize::from(width).max(8),
@@ -63,6 +76,7 @@ pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
         code: None,
         table: None,
         link: None,
+        growing,
     };
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for event in Parser::new_ext(src, opts) {
@@ -419,17 +433,18 @@ impl Renderer<'_> {
         let highlighted = if self.theme.monochrome || lang.is_empty() {
             None
         } else {
-            let h = highlight::highlight(&code, &lang, &self.theme.syntax);
+            let h = highlight::highlight(&code, &lang, &self.theme.syntax, self.growing);
             if h.is_none() && !highlight::is_ready() {
                 self.out.fully_highlighted = false;
             }
             h
         };
-        let plain: Vec<Vec<Span<'static>>> = code
-            .lines()
-            .map(|l| vec![Span::styled(l.to_string(), code_style)])
-            .collect();
-        for spans in highlighted.unwrap_or(plain) {
+        let plain = || {
+            code.lines()
+                .map(|l| vec![Span::styled(l.to_string(), code_style)])
+                .collect()
+        };
+        for spans in highlighted.unwrap_or_else(plain) {
             let spans: Vec<Span<'static>> = spans
                 .into_iter()
                 .map(|s| Span::styled(inert(&s.content).into_owned(), code_style.patch(s.style)))
