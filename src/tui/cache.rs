@@ -211,7 +211,7 @@ impl RenderCache {
         } else {
             0
         };
-        if cut == 0 || cut == content.len() {
+        if cut == 0 {
             let r = if growing {
                 markdown::render_growing(content, width, theme)
             } else {
@@ -251,8 +251,10 @@ impl RenderCache {
         };
         let count = lines.len();
         let tail = markdown::render_growing(&content[cut..], width, theme);
-        lines.push(Line::default());
-        lines.extend(tail.lines);
+        if !tail.lines.is_empty() {
+            lines.push(Line::default());
+            lines.extend(tail.lines);
+        }
         Entry {
             used: 0,
             len: content.len(),
