@@ -13,7 +13,9 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
-pub type Term = Terminal<CrosstermBackend<io::Stdout>>;
+/// Frames are written through a buffer the size of a full redraw, so each
+/// reaches the terminal in one write (stdout's own buffer flushes every 1 KB).
+pub type Term = Terminal<CrosstermBackend<io::BufWriter<io::Stdout>>>;
 
 pub fn enter() -> io::Result<Term> {
     terminal::enable_raw_mode()?;
@@ -32,6 +34,7 @@ pub fn enter() -> io::Result<Term> {
     // one asks for the size every frame, and crossterm opens /dev/tty to answer.
     let (width, height) = terminal::size()?;
     let viewport = Viewport::Fixed(Rect::new(0, 0, width, height));
+    let out = io::BufWriter::with_capacity(64 * 1024, out);
     let mut term =
         Terminal::with_options(CrosstermBackend::new(out), TerminalOptions { viewport })?;
     term.clear()?;
