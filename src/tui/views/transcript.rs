@@ -14,6 +14,7 @@ use crate::chat::schema;
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
 use crate::tui::state::{Focus, State};
+use crate::tui::widgets::lines::Lines;
 use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
@@ -395,7 +396,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, cache: &mut RenderCach
         return;
     }
     let (lines, _) = visible(state, cache, area);
-    frame.render_widget(Paragraph::new(lines), area);
+    frame.render_widget(Lines(&lines), area);
 }
 
 fn welcome(state: &State) -> Vec<Line<'static>> {
