@@ -1,4 +1,5 @@
-//! Link settings of the release binary that keep resident memory down.
+//! The tokenizers' lookup tables (see `src/chat/token_table.rs`), and link
+//! settings of the release binary that keep resident memory down.
 //!
 //! - Linux/glibc: relative relocations are packed (DT_RELR). The loader reads
 //!   the table at every start; it shrinks from ~550 KB to a few KB. glibc reads
@@ -11,8 +12,12 @@
 use std::path::Path;
 use std::process::Command;
 
+#[path = "src/chat/token_table.rs"]
+mod token_table;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    tokenizer_tables();
     println!("cargo:rerun-if-changed=link/hot-functions.txt");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let native = var("HOST") == var("TARGET");
@@ -35,6 +40,20 @@ fn main() {
         );
         // Names of functions since renamed or inlined are skipped, quietly.
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// The tokenizers' lookup tables, for `include_bytes!` in `chat::tokens`.
+fn tokenizer_tables() {
+    println!("cargo:rerun-if-changed=src/chat/token_table.rs");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    for name in ["o200k_base", "cl100k_base"] {
+        let source = format!("assets/tokenizers/{name}.bin");
+        println!("cargo:rerun-if-changed={source}");
+        let vocab = std::fs::read(&source).expect("the tokenizer vocabulary is in the repository");
+        let table = token_table::build(&vocab);
+        std::fs::write(Path::new(&out).join(format!("{name}.table")), table)
+            .expect("OUT_DIR is writable");
     }
 }
 

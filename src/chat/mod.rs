@@ -10,5 +10,6 @@ pub mod params;
 pub mod request;
 pub mod schema;
 pub mod store;
+mod token_table;
 pub mod tokens;
 pub mod tools;

@@ -1,15 +1,18 @@
 //! Counting tokens with the model's tokenizer (o200k for gpt-4o and later,
 //! cl100k before): OpenAI's byte-pair encoding over their published
 //! vocabularies, kept compact. A general-purpose tokenizer library holds
-//! ~45 MB for o200k; this holds ~4 MB, which is what lets the console stay
-//! small. Only counting is needed, so there is no decoder. Tables load on
-//! first use, off the first frame; callers run this in a blocking task.
+//! ~45 MB for o200k; here the vocabulary (1.6 MB) and its lookup table (1 MB,
+//! built at compile time) are read in place from the binary, so only the pages
+//! a text touches are resident and nothing is built at run time but the
+//! splitting pattern. Only counting is needed, so there is no decoder.
 
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use super::request::ChatRequest;
+pub use super::token_table::fnv1a;
+use super::token_table::{PLACE_MASK, slot_and_tag, token_at};
 
 /// Per-message framing that Chat Completions adds (role markers), as OpenAI documents it.
 const PER_MESSAGE: u64 = 3;
@@ -32,55 +35,16 @@ const CL100K_PATTERN: &str = concat!(
     r"|\s+",
 );
 
-/// Tokens are looked up by their bytes in an open-addressing table whose
-/// slots hold the token's place in `vocab` (low bits) and a tag of its hash
-/// (high bits). `vocab` is in rank order, so a token's place orders it as its
-/// rank does and no table of ranks is needed: o200k fits in 1 MB of heap.
+/// Tokens are looked up by their bytes in a table built at compile time (see
+/// `token_table`), read where it lies in the binary.
 pub struct Encoding {
     vocab: &'static [u8],
-    table: Vec<u32>,
+    table: &'static [u8],
     pattern: Regex,
 }
 
-/// Low bits of a slot: 1 + the offset of the token's length byte in `vocab`
-/// (0 = empty). The vocabularies are under 2 MiB.
-const PLACE_BITS: u32 = 21;
-const PLACE_MASK: u32 = (1 << PLACE_BITS) - 1;
-
-/// FNV-1a: short keys, no allocation, stable everywhere.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 impl Encoding {
-    fn new(vocab: &'static [u8], pattern: &str) -> Self {
-        assert!(
-            vocab.len() < PLACE_MASK as usize,
-            "vocabulary fits the slot"
-        );
-        let places = || {
-            let mut at = 0;
-            std::iter::from_fn(move || {
-                let place = at;
-                at += 1 + usize::from(*vocab.get(at)?);
-                Some(place)
-            })
-        };
-        // At least five slots for every four tokens (o200k: 262,144 for
-        // 200,000); the tag settles nearly every mismatch without reading `vocab`.
-        let size = (places().count() * 5 / 4).next_power_of_two();
-        let mut table = vec![0u32; size];
-        for place in places() {
-            let (mut slot, tag) = slot_and_tag(token_at(vocab, place), size);
-            while table[slot] != 0 {
-                slot = (slot + 1) & (size - 1);
-            }
-            table[slot] = tag | (place as u32 + 1);
-        }
+    fn new(vocab: &'static [u8], table: &'static [u8], pattern: &str) -> Self {
         Self {
             vocab,
             table,
@@ -90,17 +54,19 @@ impl Encoding {
 
     /// The token's place in `vocab`, which orders tokens as their ranks do.
     fn rank(&self, bytes: &[u8]) -> Option<u32> {
-        let mask = self.table.len() - 1;
-        let (mut slot, tag) = slot_and_tag(bytes, self.table.len());
+        let slots = self.table.len() / 4;
+        let (mut slot, tag) = slot_and_tag(bytes, slots);
         loop {
-            match self.table[slot] {
+            let at = slot * 4;
+            let s = u32::from_le_bytes(self.table[at..at + 4].try_into().expect("four bytes"));
+            match s {
                 0 => return None,
                 s if s & !PLACE_MASK == tag
                     && token_at(self.vocab, ((s & PLACE_MASK) - 1) as usize) == bytes =>
                 {
                     return Some((s & PLACE_MASK) - 1);
                 }
-                _ => slot = (slot + 1) & mask,
+                _ => slot = (slot + 1) & (slots - 1),
             }
         }
     }
@@ -152,18 +118,6 @@ impl Encoding {
     }
 }
 
-/// Home slot (low hash bits) and tag (high hash bits, in the slot's high bits).
-fn slot_and_tag(bytes: &[u8], size: usize) -> (usize, u32) {
-    let h = fnv1a(bytes);
-    (h as usize & (size - 1), (h >> 32) as u32 & !PLACE_MASK)
-}
-
-/// The token whose length byte is at `place`.
-fn token_at(vocab: &[u8], place: usize) -> &[u8] {
-    let len = usize::from(vocab[place]);
-    &vocab[place + 1..place + 1 + len]
-}
-
 /// Splits `text` as tiktoken's pattern does. The pattern's last alternative is
 /// `\s+`; tiktoken's `\s+(?!\S)` gives the last whitespace of a run back to the
 /// word that follows, which is done here.
@@ -191,6 +145,7 @@ pub fn o200k() -> &'static Encoding {
     E.get_or_init(|| {
         Encoding::new(
             include_bytes!("../../assets/tokenizers/o200k_base.bin"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.table")),
             O200K_PATTERN,
         )
     })
@@ -201,6 +156,7 @@ pub fn cl100k() -> &'static Encoding {
     E.get_or_init(|| {
         Encoding::new(
             include_bytes!("../../assets/tokenizers/cl100k_base.bin"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.table")),
             CL100K_PATTERN,
         )
     })
