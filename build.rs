@@ -26,12 +26,14 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
     let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
-    // A linker chosen by hand may not be lld, and only lld reads the order.
+    // Only lld reads the order: not with a linker chosen by hand, nor with a
+    // Rust that has no rust-lld of its own (some distributions' builds).
     let own_linker = var("CARGO_ENCODED_RUSTFLAGS").contains("linker")
         || std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some();
     if var("PROFILE") == "release"
         && var("TARGET") == "x86_64-unknown-linux-gnu"
         && !own_linker
+        && rust_lld()
         && order.exists()
     {
         println!(
@@ -55,6 +57,18 @@ fn tokenizer_tables() {
         std::fs::write(Path::new(&out).join(format!("{name}.table")), table)
             .expect("OUT_DIR is writable");
     }
+}
+
+/// Whether this Rust ships the lld it links x86-64 Linux programs with by default.
+fn rust_lld() -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Path::new(&sysroot)
+        .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld/ld.lld")
+        .exists()
 }
 
 /// The running glibc's minor version (`getconf` prints "glibc 2.36").
