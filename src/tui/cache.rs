@@ -265,3 +265,32 @@ impl RenderCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line<'static>]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    /// A streamed answer shows, at every paragraph break, what the finished
+    /// answer will show: the stable part is rendered once and appended to.
+    #[test]
+    fn a_growing_answer_matches_the_whole_render_at_each_paragraph_break() {
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        let answer = "# Title\n\nSome **bold** text and `code`.\n\n- one\n- two\n\n\
+                      | a | b |\n|---|---|\n| 1 | 2 |\n\n```text\nplain code\n```\n\n\
+                      A closing paragraph that is long enough to wrap at this width, twice over.\n\n";
+        let mut cache = RenderCache::default();
+        cache.prepare(40, &theme);
+        for (at, _) in answer.char_indices().skip(1) {
+            let so_far = &answer[..at];
+            let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
+            if so_far.ends_with("\n\n") {
+                let whole = text(&markdown::render(so_far, 40, &theme).lines);
+                assert_eq!(shown, whole, "after {so_far:?}");
+            }
+        }
+    }
+}
