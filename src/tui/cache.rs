@@ -233,16 +233,9 @@ impl RenderCache {
         let (mut lines, prefix_ok) = match prev.and_then(|e| Some((e.prefix?, e))) {
             Some(((len, count), mut e)) if len <= cut => {
                 e.lines.truncate(count);
-                if len < cut {
-                    let r: Rendered = markdown::render(&content[len..cut], width, theme);
-                    if !e.lines.is_empty() && !r.lines.is_empty() {
-                        e.lines.push(Line::default());
-                    }
-                    e.lines.extend(r.lines);
-                    (e.lines, e.highlighted && r.fully_highlighted)
-                } else {
-                    (e.lines, e.highlighted)
-                }
+                let r: Rendered = markdown::render(&content[len..cut], width, theme);
+                append(&mut e.lines, r.lines);
+                (e.lines, e.highlighted && r.fully_highlighted)
             }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut], width, theme);
@@ -251,10 +244,7 @@ impl RenderCache {
         };
         let count = lines.len();
         let tail = markdown::render_growing(&content[cut..], width, theme);
-        if !tail.lines.is_empty() {
-            lines.push(Line::default());
-            lines.extend(tail.lines);
-        }
+        append(&mut lines, tail.lines);
         Entry {
             used: 0,
             len: content.len(),
@@ -264,6 +254,15 @@ impl RenderCache {
             prefix: Some((cut, count)),
         }
     }
+}
+
+/// Parts of one text rendered apart join with the blank line that separates
+/// blocks when the text is rendered whole.
+fn append(lines: &mut Vec<Line<'static>>, more: Vec<Line<'static>>) {
+    if !lines.is_empty() && !more.is_empty() {
+        lines.push(Line::default());
+    }
+    lines.extend(more);
 }
 
 #[cfg(test)]

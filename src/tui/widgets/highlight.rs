@@ -69,8 +69,8 @@ fn to_spans(ranges: Vec<(syntect::highlighting::Style, &str)>) -> Vec<Span<'stat
 
 /// Highlights `code` as `lang`; `None` when the definitions are not loaded yet
 /// or the language is unknown (the caller draws it plain). With `growing`, an
-/// unfinished last line is left unstyled: highlighting it anew for every
-/// token was a fifth of the CPU time of a streamed answer.
+/// unfinished last line is left unstyled until it ends, rather than being
+/// highlighted anew (on a copy of the parser state) for every token.
 pub fn highlight(
     code: &str,
     lang: &str,
