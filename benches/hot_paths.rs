@@ -70,14 +70,49 @@ fn state(messages: usize) -> State {
 fn draw_frame(bencher: divan::Bencher, messages: usize) {
     let state = state(messages);
     let mut cache = RenderCache::default();
-    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| llmdeck::tui::views::draw(f, &state, &mut cache))
+    let mut screen = common::screen();
+    screen
+        .draw(|f| llmdeck::tui::views::frame(f, &state, &mut cache))
         .unwrap();
     bencher.bench_local(|| {
-        term.draw(|f| llmdeck::tui::views::draw(f, &state, &mut cache))
-            .map(|_| ())
+        screen
+            .draw(|f| llmdeck::tui::views::frame(f, &state, &mut cache))
             .unwrap()
     });
+}
+
+/// Two frames of a streamed answer one token apart, as the console diffs them
+/// every frame; ratatui's own diff of the same frames for comparison.
+fn two_frames() -> (ratatui::buffer::Buffer, ratatui::buffer::Buffer) {
+    let mut state = state(10);
+    let mut cache = RenderCache::default();
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut frame = |state: &State| {
+        term.draw(|f| llmdeck::tui::views::draw(f, state, &mut cache))
+            .unwrap()
+            .buffer
+            .clone()
+    };
+    let before = frame(&state);
+    let last = state.machine.conv.nodes.last_mut().unwrap();
+    last.content.push_str(" and one more token");
+    (before, frame(&state))
+}
+
+#[divan::bench]
+fn diff_a_streaming_frame(bencher: divan::Bencher) {
+    let (before, after) = two_frames();
+    let mut out = Vec::new();
+    bencher.bench_local(|| {
+        llmdeck::tui::diff::changed(&before, &after, &mut out);
+        out.len()
+    });
+}
+
+#[divan::bench]
+fn diff_a_streaming_frame_as_ratatui_does(bencher: divan::Bencher) {
+    let (before, after) = two_frames();
+    bencher.bench_local(|| before.diff(&after).len());
 }
 
 #[divan::bench]

@@ -15,6 +15,7 @@ use llmdeck::provider::demo;
 use llmdeck::provider::event::{FinishReason, StreamEvent, Usage, UsageSource};
 use llmdeck::tui::cache::RenderCache;
 use llmdeck::tui::keymap::Keymap;
+use llmdeck::tui::screen::Screen;
 use llmdeck::tui::state::State;
 use llmdeck::tui::update::{self, Command};
 use llmdeck::tui::views;
@@ -160,6 +161,32 @@ fn a_stream_draws_as_it_arrives() {
     }));
     h.stream(StreamEvent::End);
     insta::assert_snapshot!("stream_done", h.screen(90, 30));
+}
+
+/// The console's own screen (diff and scrolling) shows at every token what a
+/// whole redraw shows, and lines pushed up by the answer are scrolled, not repainted.
+#[test]
+fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() {
+    let mut h = Harness::new();
+    let prompt = "show me some rust code";
+    h.type_text(prompt);
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.stream(StreamEvent::Started { model: None });
+    let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+    let mut scrolled = 0;
+    for p in demo_answer(prompt) {
+        h.stream(StreamEvent::TextDelta(p));
+        let mut hint = None;
+        screen
+            .draw(|f| {
+                hint = views::frame(f, &h.state, &mut h.cache);
+                hint.clone()
+            })
+            .unwrap();
+        scrolled += usize::from(hint.is_some_and(|s| s.by > 0));
+        assert_eq!(screen.backend().to_string(), h.screen(60, 16));
+    }
+    assert!(scrolled >= 5, "scrolled {scrolled} times");
 }
 
 #[test]

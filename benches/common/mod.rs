@@ -1,4 +1,5 @@
-//! What the benchmarks share: a console state over a long conversation.
+//! What the benchmarks share: a console state over a long conversation, and
+//! the screen the console draws on, sending its escape sequences nowhere.
 
 use std::sync::Arc;
 
@@ -9,8 +10,12 @@ use llmdeck::config::Profile;
 use llmdeck::config::keymap;
 use llmdeck::config::theme::Theme;
 use llmdeck::tui::keymap::Keymap;
+use llmdeck::tui::screen::Screen;
 use llmdeck::tui::state::State;
 use llmdeck::usage::PriceTable;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 
 /// A playground whose conversation alternates `question` and `answer`, `messages` long.
 pub fn state(messages: usize, question: &str, answer: &str) -> State {
@@ -39,4 +44,11 @@ pub fn state(messages: usize, question: &str, answer: &str) -> State {
         keymap,
         Vec::new(),
     )
+}
+
+/// A 120x40 screen drawn as the console draws (diff and escape sequences), into `io::sink()`.
+pub fn screen() -> Screen<CrosstermBackend<std::io::Sink>> {
+    let viewport = Viewport::Fixed(Rect::new(0, 0, 120, 40));
+    let backend = CrosstermBackend::new(std::io::sink());
+    Screen::new(Terminal::with_options(backend, TerminalOptions { viewport }).unwrap())
 }

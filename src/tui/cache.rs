@@ -37,6 +37,8 @@ pub struct RenderCache {
     pub verdicts: Memo<Option<crate::chat::schema::Verdict>>,
     /// JSON pretty-printed for display (structured answers, call arguments).
     pub pretty: Memo<Option<String>>,
+    /// Where the transcript drawn this frame put its last message.
+    pub anchor: Option<crate::tui::views::transcript::Anchor>,
 }
 
 /// Values derived from a message's text, by (message, part, text length): a
@@ -175,6 +177,11 @@ impl RenderCache {
         let entry = self.entries.get_mut(&id).expect("inserted above");
         entry.used = self.frame;
         &entry.lines
+    }
+
+    /// A message's lines as last rendered by `body` (none if it never was).
+    pub fn lines(&self, id: NodeId) -> &[Line<'static>] {
+        self.entries.get(&id).map_or(&[], |e| &e.lines)
     }
 
     fn render(

@@ -13,11 +13,13 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
+use super::screen::Screen;
+
 /// Frames are written through a buffer the size of a full redraw, so each
 /// reaches the terminal in one write (stdout's own buffer flushes every 1 KB).
-pub type Term = Terminal<CrosstermBackend<io::BufWriter<io::Stdout>>>;
+pub type Out = CrosstermBackend<io::BufWriter<io::Stdout>>;
 
-pub fn enter() -> io::Result<Term> {
+pub fn enter() -> io::Result<Screen<Out>> {
     terminal::enable_raw_mode()?;
     let mut out = io::stdout();
     execute!(
@@ -33,12 +35,13 @@ pub fn enter() -> io::Result<Term> {
     // A fixed viewport, resized on the terminal's resize events: a full-screen
     // one asks for the size every frame, and crossterm opens /dev/tty to answer.
     let (width, height) = terminal::size()?;
-    let viewport = Viewport::Fixed(Rect::new(0, 0, width, height));
+    let area = Rect::new(0, 0, width, height);
     let out = io::BufWriter::with_capacity(64 * 1024, out);
+    let viewport = Viewport::Fixed(area);
     let mut term =
         Terminal::with_options(CrosstermBackend::new(out), TerminalOptions { viewport })?;
     term.clear()?;
-    Ok(term)
+    Ok(Screen::new(term))
 }
 
 /// Puts the terminal back. Safe to call more than once.

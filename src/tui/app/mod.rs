@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::cache::RenderCache;
 use super::keymap::Keymap;
+use super::screen::Screen;
 use super::state::{Focus, Level, Overlay, State, new_input};
 use super::update::{self, Command, EditorTarget, ExportKind, PLACEHOLDER};
 use super::views::{self, playground, transcript};
@@ -294,11 +295,11 @@ impl App {
         }
     }
 
-    fn draw(&mut self, term: &mut terminal::Term) -> anyhow::Result<()> {
+    fn draw(&mut self, term: &mut Screen<terminal::Out>) -> anyhow::Result<()> {
         if let Some((width, height)) = self.resized.take() {
             term.resize(ratatui::layout::Rect::new(0, 0, width, height))?;
         }
-        let areas = playground::layout(term.get_frame().area(), &self.state);
+        let areas = playground::layout(term.area(), &self.state);
         self.state.viewport = areas.transcript.height;
         self.cache
             .prepare(areas.transcript.width.saturating_sub(1), &self.state.theme);
@@ -309,7 +310,7 @@ impl App {
             self.revealed = self.state.selected;
         }
         self.flush_journal();
-        term.draw(|f| views::draw(f, &self.state, &mut self.cache))?;
+        term.draw(|f| views::frame(f, &self.state, &mut self.cache))?;
         self.last_draw = Instant::now();
         self.dirty = false;
         let code_open = self

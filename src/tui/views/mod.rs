@@ -13,7 +13,15 @@ pub mod transcript;
 use ratatui::Frame;
 
 use super::cache::RenderCache;
+use super::screen::Scroll;
 use super::state::State;
+
+/// Draws a frame as the console does and says which rows scrolled since the last.
+pub fn frame(frame: &mut Frame, state: &State, cache: &mut RenderCache) -> Option<Scroll> {
+    let before = cache.anchor.take();
+    draw(frame, state, cache);
+    transcript::moved(before, cache.anchor)
+}
 
 pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
     let areas = playground::layout(frame.area(), state);

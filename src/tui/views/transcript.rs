@@ -13,27 +13,36 @@ use crate::chat::params::ResponseFormat;
 use crate::chat::schema;
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
+use crate::tui::screen::Scroll;
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Lines;
 use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
 
+/// A row of the transcript: a line of its own, or a line of a message body as
+/// the render cache holds it (drawn from there, not copied, every frame).
+enum Row {
+    Own(Line<'static>),
+    Body(NodeId, usize),
+}
+
 /// One message as header, body, numbers and a blank line: its height, and its
-/// last `limit` lines (only what can be seen is cloned).
+/// last `limit` rows.
 fn block(
     state: &State,
     cache: &mut RenderCache,
     index: usize,
     id: NodeId,
     limit: usize,
-) -> (usize, Vec<Line<'static>>) {
+) -> (usize, Vec<Row>) {
     let conv = &state.machine.conv;
     if let Some(parent) = conv.nodes[id].parent
         && conv.nodes[parent].compare
         && conv.nodes[parent].children.len() > 1
     {
-        return compare_block(state, cache, index, parent, limit);
+        let (total, lines) = compare_block(state, cache, index, parent, limit);
+        return (total, lines.into_iter().map(Row::Own).collect());
     }
     let theme = &state.theme;
     let conv = &state.machine.conv;
@@ -162,16 +171,20 @@ fn block(
         Some(code) => (Role::Assistant, code.as_str()),
         None => (node.role, node.content.as_str()),
     };
-    let body = cache.body(id, role, content, streaming, theme);
-    let total = lines.len() + body.len() + tail.len();
-    // Keep the last `limit` lines of head + body + tail.
+    let body = cache.body(id, role, content, streaming, theme).len();
+    let total = lines.len() + body + tail.len();
+    // Keep the last `limit` rows of head + body + tail.
     let skip = total.saturating_sub(limit);
     let head_skip = skip.min(lines.len());
-    let body_skip = (skip - head_skip).min(body.len());
+    let body_skip = (skip - head_skip).min(body);
     let tail_skip = skip - head_skip - body_skip;
-    let mut out: Vec<Line<'static>> = lines.split_off(head_skip);
-    out.extend(body[body_skip..].iter().cloned());
-    out.extend(tail.into_iter().skip(tail_skip));
+    let mut out: Vec<Row> = lines
+        .split_off(head_skip)
+        .into_iter()
+        .map(Row::Own)
+        .collect();
+    out.extend((body_skip..body).map(|i| Row::Body(id, i)));
+    out.extend(tail.into_iter().skip(tail_skip).map(Row::Own));
     (total, out)
 }
 
@@ -344,15 +357,20 @@ fn stamp(state: &State, cache: &mut RenderCache) {
     cache.pretty.stamped(h.finish());
 }
 
-/// Lays out from the bottom: returns the visible lines and the scroll actually used.
-pub fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Line<'static>>, usize) {
+/// Lays out from the bottom: returns the visible rows, the scroll actually
+/// used, and the last message's height.
+fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Row>, usize, usize) {
     stamp(state, cache);
     let path = state.machine.conv.path();
     let height = usize::from(area.height);
     let want = state.scroll + height;
-    let mut rev: Vec<Line<'static>> = Vec::new();
+    let mut rev: Vec<Row> = Vec::new();
+    let mut last = 0;
     for (index, id) in path.iter().enumerate().rev() {
-        let (_, mut b) = block(state, cache, index, *id, want - rev.len());
+        let (total, mut b) = block(state, cache, index, *id, want - rev.len());
+        if index + 1 == path.len() {
+            last = total;
+        }
         b.reverse();
         rev.extend(b);
         if rev.len() >= want {
@@ -360,8 +378,27 @@ pub fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Line<
         }
     }
     let scroll = state.scroll.min(rev.len().saturating_sub(height));
-    let lines: Vec<Line<'static>> = rev.into_iter().skip(scroll).take(height).collect();
-    (lines.into_iter().rev().collect(), scroll)
+    let rows: Vec<Row> = rev.into_iter().skip(scroll).take(height).collect();
+    (rows.into_iter().rev().collect(), scroll, last)
+}
+
+/// Where the last message begins on screen (its first row, above the top when
+/// it is taller). Everything above it moves with it, so when it moves between
+/// two frames the screen scrolls those rows instead of repainting them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    node: NodeId,
+    top: i64,
+    rows: (u16, u16),
+}
+
+/// The scroll from one frame's anchor to the next, if the same message moved.
+pub fn moved(before: Option<Anchor>, now: Option<Anchor>) -> Option<Scroll> {
+    let (b, n) = (before?, now?);
+    (b.node == n.node && b.rows == n.rows && b.top != n.top).then(|| Scroll {
+        rows: n.rows.0..n.rows.1,
+        by: i32::try_from(b.top - n.top).unwrap_or(i32::MAX),
+    })
 }
 
 /// The scroll that brings the selected message into view, if it is not.
@@ -395,7 +432,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, cache: &mut RenderCach
         frame.render_widget(Paragraph::new(welcome(state)), area);
         return;
     }
-    let (lines, _) = visible(state, cache, area);
+    let (rows, scroll, last) = visible(state, cache, area);
+    cache.anchor = state.machine.conv.path().last().map(|&node| Anchor {
+        node,
+        top: rows.len() as i64 + scroll as i64 - last as i64,
+        rows: (area.top(), area.bottom()),
+    });
+    let lines: Vec<&Line> = rows
+        .iter()
+        .map(|row| match row {
+            Row::Own(line) => line,
+            Row::Body(id, i) => &cache.lines(*id)[*i],
+        })
+        .collect();
     frame.render_widget(Lines(&lines), area);
 }
 

@@ -8,10 +8,11 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
-pub struct Lines<'a>(pub &'a [Line<'a>]);
+pub struct Lines<'a>(pub &'a [&'a Line<'a>]);
 
 impl Widget for Lines<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -35,6 +36,16 @@ impl Widget for Lines<'_> {
                 }
             }
         }
+    }
+}
+
+/// One line on a background the width of the area: a title or status bar.
+pub struct Bar<'a>(pub Line<'a>, pub Style);
+
+impl Widget for Bar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        buf.set_style(area, self.1);
+        Lines(&[&self.0]).render(area, buf);
     }
 }
 
@@ -64,8 +75,23 @@ mod tests {
         let area = Rect::new(1, 1, 20, 4);
         let mut ours = Buffer::empty(Rect::new(0, 0, 24, 6));
         let mut theirs = ours.clone();
-        Lines(&lines).render(area, &mut ours);
+        Lines(&lines.iter().collect::<Vec<_>>()).render(area, &mut ours);
         Paragraph::new(lines.clone()).render(area, &mut theirs);
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn a_bar_draws_what_a_styled_paragraph_draws() {
+        let bar = Style::new().bg(Color::Blue).fg(Color::White);
+        let line = Line::from(vec![
+            Span::styled(" llmdeck ", Style::new().fg(Color::Yellow)),
+            Span::raw(" · title "),
+        ]);
+        let area = Rect::new(0, 1, 30, 1);
+        let mut ours = Buffer::empty(Rect::new(0, 0, 32, 3));
+        let mut theirs = ours.clone();
+        Bar(line.clone(), bar).render(area, &mut ours);
+        Paragraph::new(line).style(bar).render(area, &mut theirs);
         assert_eq!(ours, theirs);
     }
 }
