@@ -4,12 +4,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders};
 
 use super::{status, transcript};
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
 use crate::tui::state::{Focus, State};
+use crate::tui::widgets::lines::Bar;
 
 pub struct Areas {
     pub title: Rect,
@@ -106,7 +107,7 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));
     left.extend(right);
-    frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
+    frame.render_widget(Bar(Line::from(left), bar), area);
 }
 
 fn input_box(frame: &mut Frame, area: Rect, state: &State) {

@@ -4,11 +4,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use crate::config::theme::Role as Look;
 use crate::provider::event::Usage;
 use crate::tui::state::{Level, State};
+use crate::tui::widgets::lines::Bar;
 use crate::usage::format_usd;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(" ".repeat(room - used), bar));
         spans.push(help);
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    frame.render_widget(Bar(Line::from(spans), bar), area);
 }
 
 /// Today's spend against the daily budget (or the month's), coloured at the warning level.
