@@ -187,6 +187,21 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
         assert_eq!(screen.backend().to_string(), h.screen(60, 16));
     }
     assert!(scrolled >= 5, "scrolled {scrolled} times");
+    // With a popup over the transcript the frame is repainted, not scrolled.
+    h.key(KeyCode::F(1), KeyModifiers::NONE);
+    assert!(!h.state.overlays.is_empty());
+    h.stream(StreamEvent::TextDelta(
+        "\n\nOne more\n\nparagraph.\n\n".into(),
+    ));
+    let mut hint = None;
+    screen
+        .draw(|f| {
+            hint = views::frame(f, &h.state, &mut h.cache);
+            hint.clone()
+        })
+        .unwrap();
+    assert_eq!(hint, None);
+    assert_eq!(screen.backend().to_string(), h.screen(60, 16));
 }
 
 #[test]

@@ -20,7 +20,10 @@ use super::state::State;
 pub fn frame(frame: &mut Frame, state: &State, cache: &mut RenderCache) -> Option<Scroll> {
     let before = cache.anchor.take();
     draw(frame, state, cache);
-    transcript::moved(before, cache.anchor)
+    // The terminal scrolls before the frame arrives: a popup over the
+    // transcript would jump with it for that moment.
+    let moved = transcript::moved(before, cache.anchor);
+    moved.filter(|_| state.overlays.is_empty())
 }
 
 pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
