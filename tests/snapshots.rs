@@ -15,7 +15,7 @@ use llmdeck::provider::demo;
 use llmdeck::provider::event::{FinishReason, StreamEvent, Usage, UsageSource};
 use llmdeck::tui::cache::RenderCache;
 use llmdeck::tui::keymap::Keymap;
-use llmdeck::tui::screen::Screen;
+use llmdeck::tui::screen::{Screen, Scroll};
 use llmdeck::tui::state::State;
 use llmdeck::tui::update::{self, Command};
 use llmdeck::tui::views;
@@ -89,6 +89,24 @@ impl Harness {
     fn stream(&mut self, event: StreamEvent) {
         let id = self.request.expect("a request is running");
         self.machine(Input::Stream(id, event));
+    }
+
+    /// Draws through the console's own screen, checks it shows what a whole
+    /// redraw shows, and returns the scroll the frame used.
+    fn frame(&mut self, screen: &mut Screen<TestBackend>) -> Option<Scroll> {
+        let mut hint = None;
+        screen
+            .draw(|f| {
+                hint = views::frame(f, &self.state, &mut self.cache);
+                hint.clone()
+            })
+            .unwrap();
+        let area = screen.backend().buffer().area;
+        assert_eq!(
+            screen.backend().to_string(),
+            self.screen(area.width, area.height)
+        );
+        hint
     }
 
     fn screen(&mut self, width: u16, height: u16) -> String {
@@ -176,15 +194,8 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
     let mut scrolled = 0;
     for p in demo_answer(prompt) {
         h.stream(StreamEvent::TextDelta(p));
-        let mut hint = None;
-        screen
-            .draw(|f| {
-                hint = views::frame(f, &h.state, &mut h.cache);
-                hint.clone()
-            })
-            .unwrap();
+        let hint = h.frame(&mut screen);
         scrolled += usize::from(hint.is_some_and(|s| s.by > 0));
-        assert_eq!(screen.backend().to_string(), h.screen(60, 16));
     }
     assert!(scrolled >= 5, "scrolled {scrolled} times");
     // With a popup over the transcript the frame is repainted, not scrolled.
@@ -193,15 +204,7 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
     h.stream(StreamEvent::TextDelta(
         "\n\nOne more\n\nparagraph.\n\n".into(),
     ));
-    let mut hint = None;
-    screen
-        .draw(|f| {
-            hint = views::frame(f, &h.state, &mut h.cache);
-            hint.clone()
-        })
-        .unwrap();
-    assert_eq!(hint, None);
-    assert_eq!(screen.backend().to_string(), h.screen(60, 16));
+    assert_eq!(h.frame(&mut screen), None);
 }
 
 #[test]
