@@ -101,9 +101,9 @@ impl<B: Backend> Screen<B> {
             region.rotate_right(n * width);
             0..n * width
         };
-        region[blank].iter_mut().for_each(|c| {
-            c.reset();
-        });
+        for cell in &mut region[blank] {
+            cell.reset();
+        }
         Ok(())
     }
 
