@@ -457,3 +457,63 @@ async fn invalid_utf8_and_an_endless_line_are_reported_not_buffered() {
         )))
     );
 }
+
+/// The console reads at most once a frame; a burst of separate HTTP chunks is
+/// still read in one go, not one chunk per frame (300 chunks would take 4.8 s).
+#[tokio::test]
+async fn paced_reading_takes_a_burst_of_chunks_at_once_and_loses_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pieces: Vec<String> = (0..300).map(|i| format!("w{i} ")).collect();
+    let sent = pieces.clone();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&request).contains("\"stream\"") {
+            let n = sock.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+        }
+        let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        let delta = |p: &str| format!(r#"{{"content":{}}}"#, serde_json::to_string(p).unwrap());
+        let events = sent
+            .iter()
+            .map(|p| support::mock_server::chunk("m", &delta(p), "null"))
+            .chain([support::mock_server::chunk("m", "{}", "\"stop\"")]);
+        for data in events
+            .map(|c| format!("data: {c}\n\n"))
+            .chain(["data: [DONE]\n\n".into()])
+        {
+            out.extend_from_slice(format!("{:x}\r\n{data}\r\n", data.len()).as_bytes());
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        sock.write_all(&out).await.unwrap();
+    });
+    let mut at = endpoint(&Mock::start().await);
+    at.base_url = format!("http://127.0.0.1:{port}/v1");
+    let mut client = HttpClient::new(at, fast()).unwrap();
+    client.read_every = Some(std::time::Duration::from_millis(16));
+    let started = std::time::Instant::now();
+    let events = collect(&client, &request(Params::default())).await;
+    assert_eq!(text(&events), pieces.concat());
+    assert_eq!(events.last(), Some(&StreamEvent::End));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(2500),
+        "a burst is read at once, not a chunk a frame: {:?}",
+        started.elapsed()
+    );
+
+    // Chunks that trickle in over many frames all arrive, in order.
+    let mock = Mock::start().await;
+    mock.push(Reply::Stream {
+        pieces: pieces[..40].to_vec(),
+        finish: "stop".into(),
+        gap_ms: 3,
+    });
+    let mut client = HttpClient::new(endpoint(&mock), fast()).unwrap();
+    client.read_every = Some(std::time::Duration::from_millis(16));
+    let events = collect(&client, &request(Params::default())).await;
+    assert_eq!(text(&events), pieces[..40].concat());
+    assert_eq!(events.last(), Some(&StreamEvent::End));
+}

@@ -80,7 +80,9 @@ enum Msg {
     Quit,
 }
 
-pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
+pub fn run(mut ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
+    // Nothing is drawn more often than once a frame, so nothing is read more often.
+    ctx.session.read_every = Some(FRAME);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
