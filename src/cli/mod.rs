@@ -47,7 +47,6 @@ pub fn run(cli: Cli) -> ExitCode {
         record: cli.global.record.clone(),
         replay: cli.global.replay.clone(),
         replay_speed: cli.global.replay_speed.max(0.0),
-        read_every: None,
     };
     let result = match cli.command {
         None => crate::tui::app::run(ctx, cli.global.theme, cli.global.presenter)

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
@@ -49,11 +49,6 @@ pub struct HttpClient {
     endpoint: HttpEndpoint,
     headers: HeaderMap,
     timeouts: Timeouts,
-    /// A console draws at most once a frame, so it gains nothing from waking
-    /// for every chunk (at 200 tokens/s that is three wake-ups a frame): after
-    /// a wait for the network it waits this long before the next, and what
-    /// arrives meanwhile is read in one go. `None` reads each chunk at once.
-    pub read_every: Option<Duration>,
 }
 
 impl HttpClient {
@@ -64,7 +59,6 @@ impl HttpClient {
             endpoint,
             headers,
             timeouts,
-            read_every: None,
         })
     }
 
@@ -270,44 +264,18 @@ impl HttpClient {
         let mut events = Vec::new();
         let mut finished = false;
         let mut received_any = false;
-        let mut woke: Option<Instant> = None;
         loop {
             let limit = if received_any {
                 t.idle_secs
             } else {
                 t.first_byte_secs
             };
-            // Chunks already here are taken at once; only a wait for the network is paced.
-            let ready = match body.next().now_or_never() {
-                Some(next) => Some(next),
-                // The connection task reads the socket when asked: let it run once.
-                None if self.read_every.is_some() => {
-                    tokio::task::yield_now().await;
-                    body.next().now_or_never()
+            let next = match tokio::time::timeout(Duration::from_secs(limit), body.next()).await {
+                Err(_) if received_any => {
+                    return emit(StreamEvent::Error(ProviderError::Stalled(limit)));
                 }
-                None => None,
-            };
-            let next = match ready {
-                Some(next) => next,
-                None => {
-                    if let (Some(every), Some(at)) = (self.read_every, woke) {
-                        tokio::time::sleep_until((at + every).into()).await;
-                    }
-                    let waited = tokio::time::timeout(Duration::from_secs(limit), body.next());
-                    let next = match waited.await {
-                        Err(_) if received_any => {
-                            return emit(StreamEvent::Error(ProviderError::Stalled(limit)));
-                        }
-                        Err(_) => {
-                            return emit(StreamEvent::Error(ProviderError::FirstByteTimeout(
-                                limit,
-                            )));
-                        }
-                        Ok(n) => n,
-                    };
-                    woke = Some(Instant::now());
-                    next
-                }
+                Err(_) => return emit(StreamEvent::Error(ProviderError::FirstByteTimeout(limit))),
+                Ok(n) => n,
             };
             let at_end = next.is_none();
             let parsed = match next {

@@ -34,8 +34,6 @@ pub struct Session {
     pub record: Option<std::path::PathBuf>,
     pub replay: Option<std::path::PathBuf>,
     pub replay_speed: f64,
-    /// Read the network at most this often (see `HttpClient::read_every`).
-    pub read_every: Option<std::time::Duration>,
 }
 
 impl Provider {
@@ -55,10 +53,7 @@ impl Provider {
     }
 
     /// Wraps `self` for recording or replaces it by a player, as the session asks.
-    pub fn with_session(mut self, session: &Session) -> Result<Self, String> {
-        if let Self::Http(client) = &mut self {
-            client.read_every = session.read_every;
-        }
+    pub fn with_session(self, session: &Session) -> Result<Self, String> {
         if let Some(path) = &session.replay {
             let player = replay::Player::new(replay::Recording::load(path)?, session.replay_speed);
             return Ok(Self::Replay(std::sync::Arc::new(player)));

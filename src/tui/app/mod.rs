@@ -80,9 +80,7 @@ enum Msg {
     Quit,
 }
 
-pub fn run(mut ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
-    // Nothing is drawn more often than once a frame, so nothing is read more often.
-    ctx.session.read_every = Some(FRAME);
+pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
