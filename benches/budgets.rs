@@ -42,12 +42,17 @@ fn frame_draw(messages: usize) -> Duration {
     let mut cache = RenderCache::default();
     let mut screen = common::screen();
     // Scroll a little so the frame is not just the cached tail.
-    screen.draw(|f| views::frame(f, &s, &mut cache)).unwrap();
+    screen
+        .draw(|f, ids| views::frame(f, ids.whole(), &s, &mut cache))
+        .unwrap();
     s.scroll = 5;
     let times: Vec<Duration> = (0..200)
         .map(|_| {
             let t = Instant::now();
-            screen.draw(|f| views::frame(f, &s, &mut cache)).unwrap();
+            // Drawn whole: rows kept from the last frame would make this nothing.
+            screen
+                .draw(|f, ids| views::frame(f, ids.whole(), &s, &mut cache))
+                .unwrap();
             t.elapsed()
         })
         .collect();
@@ -83,7 +88,9 @@ fn stream_cpu(per_frame: usize, idle: Duration) -> (f64, Duration) {
         );
         if i % per_frame == per_frame - 1 || i == 1999 {
             let t = Instant::now();
-            screen.draw(|f| views::frame(f, &s, &mut cache)).unwrap();
+            screen
+                .draw(|f, ids| views::frame(f, ids, &s, &mut cache))
+                .unwrap();
             last = t.elapsed();
             if !idle.is_zero() {
                 std::thread::sleep(idle);

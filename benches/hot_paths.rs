@@ -72,11 +72,11 @@ fn draw_frame(bencher: divan::Bencher, messages: usize) {
     let mut cache = RenderCache::default();
     let mut screen = common::screen();
     screen
-        .draw(|f| llmdeck::tui::views::frame(f, &state, &mut cache))
+        .draw(|f, ids| llmdeck::tui::views::frame(f, ids.whole(), &state, &mut cache))
         .unwrap();
     bencher.bench_local(|| {
         screen
-            .draw(|f| llmdeck::tui::views::frame(f, &state, &mut cache))
+            .draw(|f, ids| llmdeck::tui::views::frame(f, ids.whole(), &state, &mut cache))
             .unwrap()
     });
 }

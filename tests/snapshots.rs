@@ -15,8 +15,8 @@ use llmdeck::provider::demo;
 use llmdeck::provider::event::{FinishReason, StreamEvent, Usage, UsageSource};
 use llmdeck::tui::cache::RenderCache;
 use llmdeck::tui::keymap::Keymap;
-use llmdeck::tui::screen::{Screen, Scroll};
-use llmdeck::tui::state::State;
+use llmdeck::tui::screen::{Hints, Screen};
+use llmdeck::tui::state::{Pane, State};
 use llmdeck::tui::update::{self, Command};
 use llmdeck::tui::views;
 use llmdeck::usage::PriceTable;
@@ -92,13 +92,13 @@ impl Harness {
     }
 
     /// Draws through the console's own screen, checks it shows what a whole
-    /// redraw shows, and returns the scroll the frame used.
-    fn frame(&mut self, screen: &mut Screen<TestBackend>) -> Option<Scroll> {
-        let mut hint = None;
+    /// redraw shows, and returns what the frame scrolled and kept.
+    fn frame(&mut self, screen: &mut Screen<TestBackend>) -> Hints {
+        let mut hints = Hints::default();
         screen
-            .draw(|f| {
-                hint = views::frame(f, &self.state, &mut self.cache);
-                hint.clone()
+            .draw(|f, ids| {
+                hints = views::frame(f, ids, &self.state, &mut self.cache);
+                hints.clone()
             })
             .unwrap();
         let area = screen.backend().buffer().area;
@@ -106,7 +106,7 @@ impl Harness {
             screen.backend().to_string(),
             self.screen(area.width, area.height)
         );
-        hint
+        hints
     }
 
     fn screen(&mut self, width: u16, height: u16) -> String {
@@ -181,8 +181,10 @@ fn a_stream_draws_as_it_arrives() {
     insta::assert_snapshot!("stream_done", h.screen(90, 30));
 }
 
-/// The console's own screen (diff and scrolling) shows at every token what a
-/// whole redraw shows, and lines pushed up by the answer are scrolled, not repainted.
+/// The console's own screen (diff, scrolling, rows kept from the last frame)
+/// shows at every token what a whole redraw shows, also while the user pages
+/// back, selects a message or opens a popup mid-stream; lines pushed up by the
+/// answer are scrolled, and rows that did not change are not drawn again.
 #[test]
 fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() {
     let mut h = Harness::new();
@@ -191,20 +193,48 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
     h.key(KeyCode::Enter, KeyModifiers::NONE);
     h.stream(StreamEvent::Started { model: None });
     let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
-    let mut scrolled = 0;
-    for p in demo_answer(prompt) {
+    let (mut scrolled, mut kept, mut frames) = (0, 0, 0);
+    let pieces = demo_answer(prompt);
+    let third = pieces.len() / 3;
+    for (n, p) in pieces.into_iter().enumerate() {
+        let key = match n {
+            _ if n == third => Some(KeyCode::PageUp),
+            _ if n == third + 4 => Some(KeyCode::PageDown),
+            _ if n == 2 * third => Some(KeyCode::Esc),
+            _ if n == 2 * third + 2 => Some(KeyCode::Up),
+            _ if n == 2 * third + 6 => Some(KeyCode::F(1)),
+            _ if n == 2 * third + 8 => Some(KeyCode::Esc),
+            _ => None,
+        };
+        if let Some(code) = key {
+            h.key(code, KeyModifiers::NONE);
+        }
+        // Another pane for a frame, and a new screen (as after the external
+        // editor): the terminal no longer shows the rows the transcript remembers.
+        h.state.pane = if n == third + 8 {
+            Pane::Spend
+        } else {
+            Pane::Playground
+        };
+        if n == 2 * third + 10 {
+            screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+        }
         h.stream(StreamEvent::TextDelta(p));
-        let hint = h.frame(&mut screen);
-        scrolled += usize::from(hint.is_some_and(|s| s.by > 0));
+        let hints = h.frame(&mut screen);
+        scrolled += usize::from(hints.scroll.is_some_and(|s| s.by > 0));
+        kept += hints.keep.iter().map(|r| r.len()).sum::<usize>();
+        frames += 1;
     }
     assert!(scrolled >= 5, "scrolled {scrolled} times");
+    // Most of the transcript's 13 rows are kept on most frames.
+    assert!(kept > frames * 6, "{kept} rows kept in {frames} frames");
     // With a popup over the transcript the frame is repainted, not scrolled.
     h.key(KeyCode::F(1), KeyModifiers::NONE);
     assert!(!h.state.overlays.is_empty());
     h.stream(StreamEvent::TextDelta(
         "\n\nOne more\n\nparagraph.\n\n".into(),
     ));
-    assert_eq!(h.frame(&mut screen), None);
+    assert_eq!(h.frame(&mut screen), Hints::default());
 }
 
 #[test]

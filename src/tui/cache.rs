@@ -21,6 +21,18 @@ struct Entry {
     /// For a growing message: the stable prefix's length in bytes, and how many
     /// of `lines` it fills (the rest is the open tail, redone every frame).
     prefix: Option<(usize, usize)>,
+    /// Changes whenever lines already there may change (a growing message
+    /// only appends to its prefix, so that keeps its epoch).
+    epoch: u64,
+}
+
+impl Entry {
+    /// How many leading lines stay as they are for the rest of the epoch: a
+    /// growing message's open tail may change (a growing message without a
+    /// stable prefix is rendered anew, in a new epoch, whenever it grows).
+    fn fixed(&self) -> usize {
+        self.prefix.map_or(self.lines.len(), |(_, count)| count)
+    }
 }
 
 #[derive(Default)]
@@ -39,6 +51,9 @@ pub struct RenderCache {
     pub pretty: Memo<Option<String>>,
     /// Where the transcript drawn this frame put its last message.
     pub anchor: Option<crate::tui::views::transcript::Anchor>,
+    /// What each row of the transcript showed in the frame last drawn.
+    pub shown: Option<crate::tui::views::transcript::Shown>,
+    epochs: u64,
 }
 
 /// Values derived from a message's text, by (message, part, text length): a
@@ -167,7 +182,11 @@ impl RenderCache {
                 .entries
                 .remove(&id)
                 .filter(|e| growing && (e.highlighted || !highlight::is_ready()));
+            self.epochs += 1;
             let mut entry = Self::render(self.width, role, content, growing, theme, prev);
+            if entry.epoch == 0 {
+                entry.epoch = self.epochs;
+            }
             entry.growing = growing;
             if !entry.highlighted {
                 self.wants_highlighting = true;
@@ -177,6 +196,13 @@ impl RenderCache {
         let entry = self.entries.get_mut(&id).expect("inserted above");
         entry.used = self.frame;
         &entry.lines
+    }
+
+    /// What identifies line `i` of a message for the rest of its epoch, if
+    /// that line will not change: equal ids mean equal lines.
+    pub fn fixed_line(&self, id: NodeId, i: usize) -> Option<u64> {
+        let e = self.entries.get(&id)?;
+        (i < e.fixed()).then_some(e.epoch)
     }
 
     /// A message's lines as last rendered by `body` (none if it never was).
@@ -211,6 +237,7 @@ impl RenderCache {
                 highlighted: true,
                 lines,
                 prefix: None,
+                epoch: 0,
             };
         }
         let cut = if growing {
@@ -231,22 +258,23 @@ impl RenderCache {
                 highlighted: r.fully_highlighted,
                 lines: r.lines,
                 prefix: None,
+                epoch: 0,
             };
         }
         // The stable part only grows: render just what became stable since the
         // last frame and append it, so a long answer costs the same per frame
         // at its end as at its start. The prefix's lines stay where they are;
         // only the open tail after them is replaced.
-        let (mut lines, prefix_ok) = match prev.and_then(|e| Some((e.prefix?, e))) {
+        let (mut lines, prefix_ok, epoch) = match prev.and_then(|e| Some((e.prefix?, e))) {
             Some(((len, count), mut e)) if len <= cut => {
                 e.lines.truncate(count);
                 let r: Rendered = markdown::render(&content[len..cut], width, theme);
                 append(&mut e.lines, r.lines);
-                (e.lines, e.highlighted && r.fully_highlighted)
+                (e.lines, e.highlighted && r.fully_highlighted, e.epoch)
             }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut], width, theme);
-                (r.lines, r.fully_highlighted)
+                (r.lines, r.fully_highlighted, 0)
             }
         };
         let count = lines.len();
@@ -259,6 +287,7 @@ impl RenderCache {
             highlighted: prefix_ok && tail.fully_highlighted,
             lines,
             prefix: Some((cut, count)),
+            epoch,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! symbols compare as bytes, and widths are measured only for wider symbols.
 //! The diff of a 120x40 screen every frame was 15% of the CPU of streaming.
 
+use std::ops::Range;
+
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::style::{Color, Modifier};
 
@@ -18,9 +20,15 @@ const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
 /// Fills `out` with the indexes into `next.content` of the cells to send, in order.
 pub fn changed(prev: &Buffer, next: &Buffer, out: &mut Vec<usize>) {
     out.clear();
-    let (prev, next) = (&prev.content, &next.content);
-    let len = prev.len().min(next.len());
-    let mut i = 0;
+    changed_in(prev, next, 0..next.content.len(), out);
+}
+
+/// Adds to `out` the indexes of the cells to send among `cells` (whole rows:
+/// nothing outside them is looked at).
+pub fn changed_in(prev: &Buffer, next: &Buffer, cells: Range<usize>, out: &mut Vec<usize>) {
+    let len = prev.content.len().min(next.content.len()).min(cells.end);
+    let (prev, next) = (&prev.content[..len], &next.content[..len]);
+    let mut i = cells.start;
     while i < len {
         let (cur, old) = (&next[i], &prev[i]);
         let at = i;

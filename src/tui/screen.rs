@@ -7,9 +7,10 @@
 //! No view places the terminal's cursor: it stays hidden.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratatui::backend::Backend;
-use ratatui::buffer::Buffer;
+use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::Rect;
 use ratatui::{Frame, Terminal};
 
@@ -24,10 +25,42 @@ pub struct Scroll {
     pub by: i32,
 }
 
+/// What a view may keep of the last frame. A wrong scroll costs cells; a
+/// wrong `keep` shows stale rows, so rows are kept only when provably the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hints {
+    pub scroll: Option<Scroll>,
+    /// Whole rows left undrawn because, after the scroll, they show what they showed.
+    pub keep: Vec<Range<u16>>,
+}
+
+/// This frame's number and that of the frame the terminal shows, if it still
+/// shows one (not after a resize, nor on a new screen): what a view compares
+/// with the rows it remembers before keeping any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameIds {
+    pub now: u64,
+    pub shown: Option<u64>,
+}
+
+impl FrameIds {
+    /// The same frame, drawn whole.
+    pub fn whole(self) -> Self {
+        Self {
+            shown: None,
+            ..self
+        }
+    }
+}
+
+/// Frame numbers are unique across screens (a new one follows an editor).
+static FRAMES: AtomicU64 = AtomicU64::new(1);
+
 pub struct Screen<B: Backend> {
     term: Terminal<B>,
     /// What the terminal shows: the frame last sent, moved by any scroll since.
     shown: Buffer,
+    shown_id: Option<u64>,
     /// Reused between frames: indexes of the cells to send.
     updates: Vec<usize>,
 }
@@ -39,6 +72,7 @@ impl<B: Backend> Screen<B> {
         Self {
             term,
             shown: Buffer::empty(area),
+            shown_id: None,
             updates: Vec::new(),
         }
     }
@@ -51,24 +85,48 @@ impl<B: Backend> Screen<B> {
         self.term.get_frame().area()
     }
 
-    /// Draws a frame; `render` says which rows, if any, scrolled since the last.
+    /// Draws a frame; `render` says which rows scrolled since the last, and
+    /// which it left undrawn because they are the same.
     pub fn draw(
         &mut self,
-        render: impl FnOnce(&mut Frame) -> Option<Scroll>,
+        render: impl FnOnce(&mut Frame, FrameIds) -> Hints,
     ) -> Result<(), B::Error> {
-        if let Some(scroll) = render(&mut self.term.get_frame()) {
+        let ids = FrameIds {
+            now: FRAMES.fetch_add(1, Ordering::Relaxed),
+            shown: self.shown_id,
+        };
+        let hints = render(&mut self.term.get_frame(), ids);
+        if let Some(scroll) = hints.scroll {
             self.scroll(scroll)?;
         }
-        diff::changed(
-            &self.shown,
-            self.term.current_buffer_mut(),
-            &mut self.updates,
-        );
-        std::mem::swap(self.term.current_buffer_mut(), &mut self.shown);
-        // The next frame is drawn on a blank buffer, as `Terminal::draw` does.
-        self.term.current_buffer_mut().reset();
         let area = self.shown.area;
         let width = usize::from(area.width.max(1));
+        let next = self.term.current_buffer_mut();
+        if hints.keep.is_empty() {
+            diff::changed(&self.shown, next, &mut self.updates);
+            std::mem::swap(next, &mut self.shown);
+        } else {
+            debug_assert!(ids.shown.is_some(), "rows kept from no frame");
+            debug_assert!(
+                hints.keep.iter().flat_map(|r| r.clone()).all(|y| {
+                    let row = usize::from(y - area.y) * width;
+                    next.content[row..row + width]
+                        .iter()
+                        .all(|c| *c == Cell::EMPTY)
+                }),
+                "something was drawn over a kept row"
+            );
+            self.updates.clear();
+            // Only the rows drawn are compared and copied; kept ones are left alone.
+            for rows in drawn(&hints.keep, area) {
+                let cells = rows.start * width..rows.end * width;
+                diff::changed_in(&self.shown, next, cells.clone(), &mut self.updates);
+                self.shown.content[cells.clone()].clone_from_slice(&next.content[cells]);
+            }
+        }
+        self.shown_id = Some(ids.now);
+        // The next frame is drawn on a blank buffer, as `Terminal::draw` does.
+        self.term.current_buffer_mut().reset();
         let cells = self.updates.iter().map(|&i| {
             let (x, y) = (i % width, i / width);
             (area.x + x as u16, area.y + y as u16, &self.shown.content[i])
@@ -111,8 +169,28 @@ impl<B: Backend> Screen<B> {
     pub fn resize(&mut self, area: Rect) -> Result<(), B::Error> {
         self.term.resize(area)?;
         self.shown = Buffer::empty(area);
+        self.shown_id = None;
         Ok(())
     }
+}
+
+/// The row ranges of `area` (relative to its top) not in `keep`.
+fn drawn(keep: &[Range<u16>], area: Rect) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = area.top();
+    let mut keep: Vec<&Range<u16>> = keep.iter().collect();
+    keep.sort_by_key(|r| r.start);
+    for k in keep {
+        let start = k.start.clamp(area.top(), area.bottom());
+        if start > from {
+            out.push(usize::from(from - area.y)..usize::from(start - area.y));
+        }
+        from = from.max(k.end.min(area.bottom()));
+    }
+    if from < area.bottom() {
+        out.push(usize::from(from - area.y)..usize::from(area.bottom() - area.y));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -137,6 +215,13 @@ mod tests {
         f.render_widget(Paragraph::new("footer"), Rect::new(0, 9, 20, 1));
     }
 
+    fn scroll(rows: Range<u16>, by: i32) -> Hints {
+        Hints {
+            scroll: Some(Scroll { rows, by }),
+            keep: Vec::new(),
+        }
+    }
+
     fn expected(first: i32, title: u8) -> Buffer {
         let mut term = Terminal::new(TestBackend::new(20, 10)).unwrap();
         term.draw(|f| render(f, first, title)).unwrap();
@@ -154,9 +239,9 @@ mod tests {
             for (moved, hint, title) in steps {
                 first += moved;
                 screen
-                    .draw(|f| {
+                    .draw(|f, _| {
                         render(f, first, title);
-                        Some(Scroll { rows: 1..9, by: hint })
+                        scroll(1..9, hint)
                     })
                     .unwrap();
                 prop_assert_eq!(screen.backend().buffer(), &expected(first, title));
@@ -168,9 +253,9 @@ mod tests {
     fn a_line_pushed_up_is_scrolled_and_only_the_new_line_is_sent() {
         let mut screen = Screen::new(Terminal::new(TestBackend::new(20, 10)).unwrap());
         screen
-            .draw(|f| {
+            .draw(|f, _| {
                 render(f, 0, 0);
-                None
+                Hints::default()
             })
             .unwrap();
         assert!(
@@ -178,9 +263,9 @@ mod tests {
             "the first frame is sent whole"
         );
         screen
-            .draw(|f| {
+            .draw(|f, _| {
                 render(f, 1, 0);
-                Some(Scroll { rows: 1..9, by: 1 })
+                scroll(1..9, 1)
             })
             .unwrap();
         assert_eq!(screen.backend().buffer(), &expected(1, 0));
@@ -191,9 +276,9 @@ mod tests {
         );
         // The same move without the hint repaints every line that changed.
         screen
-            .draw(|f| {
+            .draw(|f, _| {
                 render(f, 2, 0);
-                None
+                Hints::default()
             })
             .unwrap();
         assert_eq!(screen.backend().buffer(), &expected(2, 0));

@@ -310,7 +310,7 @@ impl App {
             self.revealed = self.state.selected;
         }
         self.flush_journal();
-        term.draw(|f| views::frame(f, &self.state, &mut self.cache))?;
+        term.draw(|f, ids| views::frame(f, ids, &self.state, &mut self.cache))?;
         self.last_draw = Instant::now();
         self.dirty = false;
         let code_open = self

@@ -13,20 +13,27 @@ pub mod transcript;
 use ratatui::Frame;
 
 use super::cache::RenderCache;
-use super::screen::Scroll;
+use super::screen::{FrameIds, Hints};
 use super::state::State;
 
-/// Draws a frame as the console does and says which rows scrolled since the last.
-pub fn frame(frame: &mut Frame, state: &State, cache: &mut RenderCache) -> Option<Scroll> {
-    let before = cache.anchor.take();
-    draw(frame, state, cache);
-    // The terminal scrolls before the frame arrives: a popup over the
-    // transcript would jump with it for that moment.
-    let moved = transcript::moved(before, cache.anchor);
-    moved.filter(|_| state.overlays.is_empty())
+/// Draws a frame as the console does: says which rows scrolled since the
+/// frame the terminal shows, and which it left undrawn as they still show it.
+pub fn frame(frame: &mut Frame, ids: FrameIds, state: &State, cache: &mut RenderCache) -> Hints {
+    paint(frame, Some(ids), state, cache)
 }
 
+/// Draws everything, as on a blank screen, leaving the render cache's memory
+/// of the last frame alone.
 pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
+    paint(frame, None, state, cache);
+}
+
+fn paint(
+    frame: &mut Frame,
+    ids: Option<FrameIds>,
+    state: &State,
+    cache: &mut RenderCache,
+) -> Hints {
     let areas = playground::layout(frame.area(), state);
     if state.pane != super::state::Pane::Playground {
         playground::title_bar(frame, areas.title, state);
@@ -40,9 +47,12 @@ pub fn draw(frame: &mut Frame, state: &State, cache: &mut RenderCache) {
             library::draw(frame, body, state);
         }
         status::draw(frame, areas.status, state);
-    } else {
-        playground::draw(frame, &areas, state, cache);
+        playground::keys_strip(frame, areas.keys, state);
+        overlays::draw(frame, state);
+        return Hints::default();
     }
+    let hints = playground::draw(frame, &areas, ids, state, cache);
     playground::keys_strip(frame, areas.keys, state);
     overlays::draw(frame, state);
+    hints
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders};
 use super::{status, transcript};
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
+use crate::tui::screen::{FrameIds, Hints};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Bar;
 
@@ -55,11 +56,19 @@ pub fn keys_strip(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Line::from(spans), area);
 }
 
-pub fn draw(frame: &mut Frame, areas: &Areas, state: &State, cache: &mut RenderCache) {
+/// Draws the playground; what the transcript kept of the last frame, if anything.
+pub fn draw(
+    frame: &mut Frame,
+    areas: &Areas,
+    ids: Option<FrameIds>,
+    state: &State,
+    cache: &mut RenderCache,
+) -> Hints {
     title_bar(frame, areas.title, state);
-    transcript::draw(frame, areas.transcript, state, cache);
+    let hints = transcript::draw(frame, areas.transcript, ids, state, cache);
     input_box(frame, areas.input, state);
     status::draw(frame, areas.status, state);
+    hints
 }
 
 pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {

@@ -1,6 +1,8 @@
 //! The transcript: messages laid out from the bottom up, only as many as the
 //! screen shows, each from the render cache.
 
+use std::ops::Range;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -13,7 +15,7 @@ use crate::chat::params::ResponseFormat;
 use crate::chat::schema;
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
-use crate::tui::screen::Scroll;
+use crate::tui::screen::{FrameIds, Hints, Scroll};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Lines;
 use crate::tui::widgets::sanitize::inert;
@@ -426,26 +428,112 @@ pub fn reveal(state: &State, cache: &mut RenderCache, area: Rect) -> Option<usiz
     None
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, cache: &mut RenderCache) {
+/// Draws the transcript. With `ids` (the console's own frames), also says
+/// how it scrolled since the frame the terminal shows and which rows still show
+/// the same line there; those are left undrawn. A popup over the transcript
+/// gets neither: it would jump with the scroll, and it covers rows.
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    ids: Option<FrameIds>,
+    state: &State,
+    cache: &mut RenderCache,
+) -> Hints {
     cache.prepare(area.width.saturating_sub(1), &state.theme);
+    let (before, earlier) = match ids {
+        Some(_) => (cache.anchor.take(), cache.shown.take()),
+        None => (None, None),
+    };
     if state.machine.conv.path().is_empty() {
         frame.render_widget(Paragraph::new(welcome(state)), area);
-        return;
+        return Hints::default();
     }
     let (rows, scroll, last) = visible(state, cache, area);
-    cache.anchor = state.machine.conv.path().last().map(|&node| Anchor {
-        node,
-        top: rows.len() as i64 + scroll as i64 - last as i64,
-        rows: (area.top(), area.bottom()),
-    });
+    let mut hints = Hints::default();
+    if let Some(ids) = ids {
+        cache.anchor = state.machine.conv.path().last().map(|&node| Anchor {
+            node,
+            top: rows.len() as i64 + scroll as i64 - last as i64,
+            rows: (area.top(), area.bottom()),
+        });
+        if state.overlays.is_empty() {
+            hints.scroll = moved(before, cache.anchor);
+            let keys = keys(&rows, area, cache);
+            if let Some(e) = earlier.filter(|e| Some(e.frame) == ids.shown && e.area == area) {
+                hints.keep = e.same_rows(&keys, hints.scroll.as_ref().map_or(0, |s| s.by));
+            }
+            cache.shown = Some(Shown {
+                frame: ids.now,
+                area,
+                keys,
+            });
+        }
+    }
+    let blank = Line::default();
     let lines: Vec<&Line> = rows
         .iter()
-        .map(|row| match row {
+        .zip(area.top()..)
+        .map(|(row, y)| match row {
+            _ if hints.keep.iter().any(|k| k.contains(&y)) => &blank,
             Row::Own(line) => line,
             Row::Body(id, i) => &cache.lines(*id)[*i],
         })
         .collect();
     frame.render_widget(Lines(&lines), area);
+    hints
+}
+
+/// What a row of the transcript shows, as far as telling two frames apart
+/// goes: equal keys, equal cells (at the same width and place).
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    Own(Line<'static>),
+    /// A line of a message body that stays as it is for the cache epoch.
+    Body(NodeId, usize, u64),
+    Blank,
+    /// A line that may change: never the same as anything.
+    Fresh,
+}
+
+fn keys(rows: &[Row], area: Rect, cache: &RenderCache) -> Vec<Key> {
+    (0..usize::from(area.height))
+        .map(|y| match rows.get(y) {
+            None => Key::Blank,
+            Some(Row::Own(line)) => Key::Own(line.clone()),
+            Some(Row::Body(id, i)) => cache
+                .fixed_line(*id, *i)
+                .map_or(Key::Fresh, |epoch| Key::Body(*id, *i, epoch)),
+        })
+        .collect()
+}
+
+/// The transcript's rows in the frame last drawn by the console.
+#[derive(Debug)]
+pub struct Shown {
+    frame: u64,
+    area: Rect,
+    keys: Vec<Key>,
+}
+
+impl Shown {
+    /// The rows (screen rows) whose key is the one of the row that the
+    /// terminal's scroll by `by` brings there.
+    fn same_rows(&self, keys: &[Key], by: i32) -> Vec<Range<u16>> {
+        let mut out: Vec<Range<u16>> = Vec::new();
+        for (y, key) in keys.iter().enumerate() {
+            let old = usize::try_from(y as i64 + i64::from(by)).ok();
+            let same = *key != Key::Fresh && old.and_then(|o| self.keys.get(o)) == Some(key);
+            if !same {
+                continue;
+            }
+            let row = self.area.y + y as u16;
+            match out.last_mut() {
+                Some(r) if r.end == row => r.end += 1,
+                _ => out.push(row..row + 1),
+            }
+        }
+        out
+    }
 }
 
 fn welcome(state: &State) -> Vec<Line<'static>> {
