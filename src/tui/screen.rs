@@ -4,6 +4,8 @@
 //! moved as a block (an answer growing at the bottom pushes it up a line), the
 //! terminal scrolls those rows itself and only the new line is sent: a
 //! streamed answer otherwise repaints the whole transcript for every line.
+//! Rows a view left undrawn because they still show the same thing (`Hints::keep`)
+//! are neither compared nor copied.
 //! No view places the terminal's cursor: it stays hidden.
 
 use std::ops::Range;
