@@ -78,6 +78,12 @@ impl Harness {
         }
     }
 
+    /// Types `text` and presses Enter, as a user sending a prompt does.
+    fn send(&mut self, text: &str) {
+        self.type_text(text);
+        self.key(KeyCode::Enter, KeyModifiers::NONE);
+    }
+
     fn machine(&mut self, input: Input) {
         for e in self.state.machine.handle(input, self.t0, Utc::now()) {
             if let Effect::Start { request_id, .. } = e {
@@ -143,8 +149,7 @@ fn the_first_screen_welcomes_and_says_demo() {
 fn a_stream_draws_as_it_arrives() {
     let mut h = Harness::new();
     let prompt = "show me some rust code";
-    h.type_text(prompt);
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send(prompt);
     insta::assert_snapshot!("stream_waiting", h.screen(90, 30));
 
     let pieces = demo_answer(prompt);
@@ -189,8 +194,7 @@ fn a_stream_draws_as_it_arrives() {
 fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() {
     let mut h = Harness::new();
     let prompt = "show me some rust code";
-    h.type_text(prompt);
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send(prompt);
     h.stream(StreamEvent::Started { model: None });
     let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
     let (mut scrolled, mut kept, mut frames) = (0, 0, 0);
@@ -240,8 +244,7 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
 #[test]
 fn a_stopped_answer_is_marked_and_the_small_screen_still_works() {
     let mut h = Harness::new();
-    h.type_text("tell me about models");
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send("tell me about models");
     for p in demo_answer("tell me about models").iter().take(30) {
         h.stream(StreamEvent::TextDelta(p.to_string()));
     }
@@ -267,16 +270,14 @@ fn help_and_parameters_overlays() {
 #[test]
 fn branches_show_in_the_transcript() {
     let mut h = Harness::new();
-    h.type_text("first question");
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send("first question");
     h.stream(StreamEvent::TextDelta("First answer.".into()));
     h.stream(StreamEvent::End);
     // Esc to the transcript, up to the question, edit it, send: a second branch.
     h.key(KeyCode::Esc, KeyModifiers::NONE);
     h.key(KeyCode::Char('k'), KeyModifiers::NONE);
     h.key(KeyCode::Char('e'), KeyModifiers::NONE);
-    h.type_text(" (edited)");
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send(" (edited)");
     h.stream(StreamEvent::TextDelta("Second answer.".into()));
     h.stream(StreamEvent::End);
     h.key(KeyCode::Esc, KeyModifiers::NONE);
@@ -318,8 +319,7 @@ fn compared_answers_stand_side_by_side() {
     h.key(KeyCode::Char('r'), KeyModifiers::CONTROL);
     // The prompt offers other models; type the list.
     h.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
-    h.type_text("gpt-4.1-nano, o4-mini");
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send("gpt-4.1-nano, o4-mini");
     let ids: Vec<u64> = h
         .state
         .machine
@@ -357,8 +357,7 @@ fn presenter_mode_hides_hosts_and_shows_the_keys() {
     let mut h = Harness::new();
     h.state.presenter = true;
     h.state.theme = Theme::built_in("presenter").unwrap();
-    h.type_text("hello room");
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send("hello room");
     h.stream(StreamEvent::TextDelta("Welcome, everyone.".into()));
     h.stream(StreamEvent::End);
     h.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
@@ -379,8 +378,7 @@ fn tool_cards_reasoning_and_results() {
         r#"{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}}}"#,
     )
     .unwrap();
-    h.type_text("Weather in Paris and Oslo?");
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send("Weather in Paris and Oslo?");
     h.stream(StreamEvent::Started {
         model: Some("o4-mini".into()),
     });
@@ -418,8 +416,7 @@ fn tool_cards_reasoning_and_results() {
     // Done: pretty arguments, the second flagged, the input asks for a result.
     insta::assert_snapshot!("tool_cards_done", h.screen(80, 30));
     h.key(KeyCode::Char('r'), KeyModifiers::ALT);
-    h.type_text(r#"{"temp": 21}"#);
-    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    h.send(r#"{"temp": 21}"#);
     insta::assert_snapshot!("tool_result_and_reasoning_expanded", h.screen(80, 34));
 }
 
