@@ -149,7 +149,8 @@ impl RenderCache {
                 || (!e.highlighted && highlight::is_ready())
         });
         if stale {
-            let mut entry = Self::render(width, Role::Assistant, content, false, theme, None);
+            // Compare columns are all own lines to the transcript: no epoch needed.
+            let mut entry = Self::render(width, Role::Assistant, content, false, theme, None, 0);
             entry.growing = growing;
             if !entry.highlighted {
                 self.wants_highlighting = true;
@@ -183,10 +184,8 @@ impl RenderCache {
                 .remove(&id)
                 .filter(|e| growing && (e.highlighted || !highlight::is_ready()));
             self.epochs += 1;
-            let mut entry = Self::render(self.width, role, content, growing, theme, prev);
-            if entry.epoch == 0 {
-                entry.epoch = self.epochs;
-            }
+            let mut entry =
+                Self::render(self.width, role, content, growing, theme, prev, self.epochs);
             entry.growing = growing;
             if !entry.highlighted {
                 self.wants_highlighting = true;
@@ -210,6 +209,7 @@ impl RenderCache {
         self.entries.get(&id).map_or(&[], |e| &e.lines)
     }
 
+    /// `epoch` is a new one, the entry's unless it only appends to `prev`.
     fn render(
         width: u16,
         role: Role,
@@ -217,6 +217,7 @@ impl RenderCache {
         growing: bool,
         theme: &Theme,
         prev: Option<Entry>,
+        epoch: u64,
     ) -> Entry {
         if role == Role::User {
             // What the user typed is shown as typed, wrapped, not as markdown.
@@ -237,7 +238,7 @@ impl RenderCache {
                 highlighted: true,
                 lines,
                 prefix: None,
-                epoch: 0,
+                epoch,
             };
         }
         let cut = if growing {
@@ -258,7 +259,7 @@ impl RenderCache {
                 highlighted: r.fully_highlighted,
                 lines: r.lines,
                 prefix: None,
-                epoch: 0,
+                epoch,
             };
         }
         // The stable part only grows: render just what became stable since the
@@ -274,7 +275,7 @@ impl RenderCache {
             }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut], width, theme);
-                (r.lines, r.fully_highlighted, 0)
+                (r.lines, r.fully_highlighted, epoch)
             }
         };
         let count = lines.len();

@@ -35,7 +35,9 @@ fn paint(
     cache: &mut RenderCache,
 ) -> Hints {
     let areas = playground::layout(frame.area(), state);
-    if state.pane != super::state::Pane::Playground {
+    let hints = if state.pane == super::state::Pane::Playground {
+        playground::draw(frame, &areas, ids, state, cache)
+    } else {
         playground::title_bar(frame, areas.title, state);
         let body = ratatui::layout::Rect {
             height: areas.keys.y.saturating_sub(areas.transcript.y),
@@ -47,11 +49,8 @@ fn paint(
             library::draw(frame, body, state);
         }
         status::draw(frame, areas.status, state);
-        playground::keys_strip(frame, areas.keys, state);
-        overlays::draw(frame, state);
-        return Hints::default();
-    }
-    let hints = playground::draw(frame, &areas, ids, state, cache);
+        Hints::default()
+    };
     playground::keys_strip(frame, areas.keys, state);
     overlays::draw(frame, state);
     hints
