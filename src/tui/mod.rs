@@ -8,6 +8,7 @@ pub mod diff;
 pub mod editor;
 pub mod keymap;
 pub mod library;
+mod pacer;
 pub mod params;
 pub mod screen;
 pub mod spend;

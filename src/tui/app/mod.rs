@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::cache::RenderCache;
 use super::keymap::Keymap;
+use super::pacer::Pacer;
 use super::screen::Screen;
 use super::state::{Focus, Level, Overlay, State, new_input};
 use super::update::{self, Command, EditorTarget, ExportKind, PLACEHOLDER};
@@ -131,8 +132,9 @@ struct App {
     count_due: Option<Instant>,
     highlight_requested: bool,
     revealed: Option<usize>,
+    /// Something on screen changed since the loop last looked.
     dirty: bool,
-    last_draw: Instant,
+    pacer: Pacer,
     editor: Option<EditorTarget>,
     /// A read connection to the ledger for the Spend pane, opened on first use.
     reader: spend_io::Reader,
@@ -218,7 +220,7 @@ impl App {
             highlight_requested: false,
             revealed: None,
             dirty: true,
-            last_draw: Instant::now(),
+            pacer: Pacer::new(FRAME),
             editor: None,
             reader: Default::default(),
             others: Default::default(),
@@ -255,7 +257,11 @@ impl App {
                 input = input::TermInput::start(self.tx.clone());
                 self.dirty = true;
             }
-            if self.dirty && self.last_draw.elapsed() >= FRAME {
+            let now = Instant::now();
+            if std::mem::take(&mut self.dirty) {
+                self.pacer.changed(now);
+            }
+            if self.pacer.due(now) {
                 self.draw(&mut term)?;
             }
         }
@@ -266,8 +272,8 @@ impl App {
     fn next_deadline(&self) -> Instant {
         let far = Instant::now() + Duration::from_secs(3600);
         let mut d = far;
-        if self.dirty {
-            d = d.min(self.last_draw + FRAME);
+        if let Some(frame) = self.pacer.deadline() {
+            d = d.min(frame);
         }
         if let Some(c) = self.count_due {
             d = d.min(c);
@@ -311,7 +317,7 @@ impl App {
         }
         self.flush_journal();
         term.draw(|f, ids| views::frame(f, ids, &self.state, &mut self.cache))?;
-        self.last_draw = Instant::now();
+        self.pacer.drawn(Instant::now());
         self.dirty = false;
         let code_open = self
             .state
