@@ -87,10 +87,16 @@ mod tests {
 
     fn assert_paced(arrivals: &[u64], draws: &[u64]) {
         for pair in draws.windows(2) {
-            assert!(pair[1] - pair[0] >= 16, "two frames within 16 ms: {draws:?}");
+            assert!(
+                pair[1] - pair[0] >= 16,
+                "two frames within 16 ms: {draws:?}"
+            );
         }
         for a in arrivals {
-            let shown = draws.iter().find(|&&d| d >= *a).expect("every change drawn");
+            let shown = draws
+                .iter()
+                .find(|&&d| d >= *a)
+                .expect("every change drawn");
             assert!(shown - a <= 16, "change at {a} ms waited until {shown} ms");
         }
     }
@@ -103,8 +109,15 @@ mod tests {
         assert_paced(&arrivals, &draws);
         // Only the deltas after the last frame wait for a timer, once.
         assert_eq!(timer_draws.len(), 1);
-        assert!(timer_draws[0] > 1995, "a timer woke mid-stream: {timer_draws:?}");
-        assert!(draws.len() >= 95, "about 50 frames a second: {}", draws.len());
+        assert!(
+            timer_draws[0] > 1995,
+            "a timer woke mid-stream: {timer_draws:?}"
+        );
+        assert!(
+            draws.len() >= 95,
+            "about 50 frames a second: {}",
+            draws.len()
+        );
     }
 
     #[test]

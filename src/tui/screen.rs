@@ -104,31 +104,30 @@ impl<B: Backend> Screen<B> {
         let area = self.shown.area;
         let width = usize::from(area.width.max(1));
         let next = self.term.current_buffer_mut();
-        if hints.keep.is_empty() {
-            diff::changed(&self.shown, next, &mut self.updates);
-            std::mem::swap(next, &mut self.shown);
-        } else {
-            debug_assert!(ids.shown.is_some(), "rows kept from no frame");
-            debug_assert!(
-                hints.keep.iter().flat_map(|r| r.clone()).all(|y| {
-                    let row = usize::from(y - area.y) * width;
-                    next.content[row..row + width]
-                        .iter()
-                        .all(|c| *c == Cell::EMPTY)
-                }),
-                "something was drawn over a kept row"
-            );
-            self.updates.clear();
-            // Only the rows drawn are compared and copied; kept ones are left alone.
-            for rows in drawn(&hints.keep, area) {
-                let cells = rows.start * width..rows.end * width;
-                diff::changed_in(&self.shown, next, cells.clone(), &mut self.updates);
-                self.shown.content[cells.clone()].clone_from_slice(&next.content[cells]);
-            }
+        debug_assert!(
+            hints.keep.is_empty() || ids.shown.is_some(),
+            "rows kept from no frame"
+        );
+        debug_assert!(
+            hints.keep.iter().flat_map(|r| r.clone()).all(|y| {
+                let row = usize::from(y - area.y) * width;
+                next.content[row..row + width]
+                    .iter()
+                    .all(|c| *c == Cell::EMPTY)
+            }),
+            "something was drawn over a kept row"
+        );
+        self.updates.clear();
+        // Only the rows drawn are compared, handed to `shown` and blanked for the
+        // next frame (drawn on a blank buffer, as `Terminal::draw` does); kept
+        // rows are left alone on both sides.
+        for rows in drawn(&hints.keep, area) {
+            let cells = rows.start * width..rows.end * width;
+            diff::changed_in(&self.shown, next, cells.clone(), &mut self.updates);
+            self.shown.content[cells.clone()].swap_with_slice(&mut next.content[cells.clone()]);
+            next.content[cells].iter_mut().for_each(Cell::reset);
         }
         self.shown_id = Some(ids.now);
-        // The next frame is drawn on a blank buffer, as `Terminal::draw` does.
-        self.term.current_buffer_mut().reset();
         let cells = self.updates.iter().map(|&i| {
             let (x, y) = (i % width, i / width);
             (area.x + x as u16, area.y + y as u16, &self.shown.content[i])
