@@ -155,6 +155,17 @@ async fn a_stream_becomes_text_usage_and_finish() {
     let client = HttpClient::new(endpoint(&mock), fast()).unwrap();
     let events = collect(&client, &request(Params::default())).await;
     assert_eq!(text(&events), "Hello from the mock.");
+    let models: Vec<&StreamEvent> = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::Started { model: Some(_) }))
+        .collect();
+    assert_eq!(
+        models,
+        [&StreamEvent::Started {
+            model: Some("gpt-4o-mini".into())
+        }],
+        "the model every chunk repeats is reported once"
+    );
     assert!(events.contains(&StreamEvent::Finish(FinishReason::Stop)));
     assert!(events.contains(&StreamEvent::Usage(Usage {
         input: 1200,

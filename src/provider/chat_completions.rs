@@ -348,6 +348,38 @@ pub fn parse_chunk(data: &str, out: &mut Vec<StreamEvent>) -> Result<(), Provide
     Ok(())
 }
 
+/// Reads the chunks of one streamed answer. Every chunk repeats the model (and
+/// OpenAI's the service tier): each is reported when it first appears or
+/// changes, not as an event per token.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    model: Option<String>,
+    tier: Option<String>,
+}
+
+impl Decoder {
+    pub fn chunk(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let from = out.len();
+        parse_chunk(data, out)?;
+        let mut i = 0;
+        out.retain(|ev| {
+            i += 1;
+            let (seen, value) = match ev {
+                _ if i <= from => return true,
+                StreamEvent::Started { model: Some(m) } => (&mut self.model, m),
+                StreamEvent::ServiceTier(t) => (&mut self.tier, t),
+                _ => return true,
+            };
+            let new = seen.as_ref() != Some(value);
+            if new {
+                *seen = Some(value.clone());
+            }
+            new
+        });
+        Ok(())
+    }
+}
+
 /// The message inside an error body (`{"error": {"message": ...}}`), if any.
 pub fn error_message(body: &str) -> Option<(String, Option<String>)> {
     #[derive(Deserialize)]
@@ -360,4 +392,46 @@ pub fn error_message(body: &str) -> Option<(String, Option<String>)> {
         other => other.to_string(),
     });
     Some((b.error.message, code.or(b.error.kind)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_and_tier_are_reported_when_they_first_appear_or_change() {
+        let chunk = |model: &str, tier: &str| {
+            format!(
+                r#"{{"model":"{model}","service_tier":"{tier}","choices":[{{"delta":{{"content":"x"}}}}]}}"#
+            )
+        };
+        let mut decoder = Decoder::default();
+        let mut out = Vec::new();
+        for (model, tier) in [
+            ("a", "default"),
+            ("a", "default"),
+            ("b", "default"),
+            ("b", "flex"),
+        ] {
+            decoder.chunk(&chunk(model, tier), &mut out).unwrap();
+        }
+        let text = StreamEvent::TextDelta("x".into());
+        let started = |m: &str| StreamEvent::Started {
+            model: Some(m.into()),
+        };
+        let tier = |t: &str| StreamEvent::ServiceTier(t.into());
+        assert_eq!(
+            out,
+            [
+                started("a"),
+                tier("default"),
+                text.clone(),
+                text.clone(),
+                started("b"),
+                text.clone(),
+                tier("flex"),
+                text,
+            ]
+        );
+    }
 }

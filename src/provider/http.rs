@@ -345,14 +345,14 @@ impl HttpClient {
 
 /// Turns the SSE events of one wire API into stream events.
 enum Decoder {
-    Chat,
+    Chat(chat_completions::Decoder),
     Responses(responses::Decoder),
 }
 
 impl Decoder {
     fn new(api: Api) -> Self {
         match api {
-            Api::Chat => Self::Chat,
+            Api::Chat => Self::Chat(Default::default()),
             Api::Responses => Self::Responses(Default::default()),
         }
     }
@@ -360,8 +360,8 @@ impl Decoder {
     /// `Ok(true)` when the answer is over.
     fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<bool, ProviderError> {
         match self {
-            Self::Chat if ev.data.trim() == "[DONE]" => Ok(true),
-            Self::Chat => chat_completions::parse_chunk(&ev.data, out).map(|()| false),
+            Self::Chat(_) if ev.data.trim() == "[DONE]" => Ok(true),
+            Self::Chat(d) => d.chunk(&ev.data, out).map(|()| false),
             Self::Responses(d) => d.event(ev.event.as_deref(), &ev.data, out),
         }
     }
