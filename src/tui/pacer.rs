@@ -1,9 +1,16 @@
-//! When to draw. At most one frame per `frame` interval, and every change is
-//! on screen within one interval of happening. Within those two rules a draw
-//! waits for a wake-up that happens anyway (the next stream delta or key)
-//! rather than a timer of its own: on a virtual machine each wake-up costs more
-//! than the frame it draws, and a steady stream then needs no timer at all.
+//! When to draw, and when to wake. At most one frame per `frame` interval,
+//! and every change is on screen within one interval of happening. Within
+//! those rules the loop wakes as rarely as it can, because each wake-up costs
+//! more than the frame it draws (on a virtual machine, several times more):
+//! - a draw waits for a wake-up that happens anyway (the next stream delta or
+//!   key) rather than a timer of its own;
+//! - while an answer flows, the thread is held asleep until the next frame
+//!   (`hold`) instead of waking in `epoll_wait` for every token: what arrived
+//!   meanwhile waits in the socket and is read, all at once, when it wakes.
+//!   A wake-up that brings no delta ends the holding (a stalled stream, or the
+//!   end of it, is waited for as any other event).
 
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 pub struct Pacer {
@@ -39,9 +46,42 @@ impl Pacer {
         self.waiting_since.map(|oldest| oldest + self.frame)
     }
 
+    /// `now` is when the frame started: frames are an interval apart from
+    /// start to start, so a held wake-up an interval later is due.
     pub fn drawn(&mut self, now: Instant) {
         self.last_draw = Some(now);
         self.waiting_since = None;
+    }
+
+    /// Until when the thread may sleep through arriving tokens: after a
+    /// wake-up that brought stream deltas, until the next frame is due (the
+    /// deadline of what waits, or an interval after the last frame).
+    pub fn sleep_until(&self, streamed: bool) -> Option<Instant> {
+        if !streamed {
+            return None;
+        }
+        self.deadline()
+            .or_else(|| self.last_draw.map(|d| d + self.frame))
+    }
+}
+
+thread_local! {
+    static HOLD: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Holds the thread asleep until `until` the next time the runtime would wait
+/// for events (see `before_park`); `None` lets it wait for them as usual.
+pub fn hold(until: Option<Instant>) {
+    HOLD.set(until);
+}
+
+/// The runtime's `on_thread_park`: sleeps through a hold set on this thread.
+pub fn before_park() {
+    if let Some(until) = HOLD.take() {
+        let now = Instant::now();
+        if until > now {
+            std::thread::sleep(until - now);
+        }
     }
 }
 
@@ -51,40 +91,57 @@ mod tests {
 
     const FRAME: Duration = Duration::from_millis(16);
 
+    #[derive(Default)]
+    struct Run {
+        draws: Vec<u64>,
+        /// Draws a timer of the pacer's own woke the loop for.
+        timer_draws: Vec<u64>,
+        wakes: Vec<u64>,
+    }
+
     /// Runs arrivals (ms from the start) through the pacer as the app loop
-    /// does: wake at each arrival or at the deadline, whichever comes first.
-    /// Returns the draw times and those a timer woke for.
-    fn replay(arrivals: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    /// does: it wakes at an arrival or at the deadline, whichever comes first,
+    /// or (`holding`, after a wake-up that brought deltas) only at the hold,
+    /// and then reads everything that arrived meanwhile.
+    fn replay(arrivals: &[u64], holding: bool) -> Run {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut pacer = Pacer::new(FRAME);
-        let (mut draws, mut timer_draws) = (Vec::new(), Vec::new());
-        let mut next = arrivals.iter().peekable();
+        let mut run = Run::default();
+        let (mut next, mut hold) = (0, None);
         loop {
-            let deadline = pacer.deadline();
-            let arrival = next.peek().map(|&&ms| at(ms));
-            let (now, by_timer) = match (arrival, deadline) {
-                (Some(a), Some(d)) if d < a => (d, true),
-                (Some(a), _) => {
-                    next.next();
-                    pacer.changed(a);
-                    (a, false)
-                }
-                (None, Some(d)) => (d, true),
-                (None, None) => break,
+            let arrival = arrivals.get(next).map(|&ms| at(ms));
+            let (now, by_timer) = match (hold.take(), arrival, pacer.deadline()) {
+                (Some(h), _, _) => (h, false),
+                (None, Some(a), Some(d)) if d < a => (d, true),
+                (None, Some(a), _) => (a, false),
+                (None, None, Some(d)) => (d, true),
+                (None, None, None) => break,
             };
+            run.wakes.push((now - t0).as_millis() as u64);
+            assert!(run.wakes.len() < 10 * arrivals.len() + 10, "the loop spins");
+            let mut streamed = false;
+            while next < arrivals.len() && at(arrivals[next]) <= now {
+                pacer.changed(now);
+                streamed = true;
+                next += 1;
+            }
             if pacer.due(now) {
                 pacer.drawn(now);
                 let ms = (now - t0).as_millis() as u64;
-                draws.push(ms);
+                run.draws.push(ms);
                 if by_timer {
-                    timer_draws.push(ms);
+                    run.timer_draws.push(ms);
                 }
             }
+            if holding {
+                hold = pacer.sleep_until(streamed);
+            }
         }
-        (draws, timer_draws)
+        run
     }
 
+    /// Frames at least 16 ms apart, and each change on screen within 16 ms.
     fn assert_paced(arrivals: &[u64], draws: &[u64]) {
         for pair in draws.windows(2) {
             assert!(
@@ -101,32 +158,71 @@ mod tests {
         }
     }
 
+    /// 200 tokens/s for two seconds: a delta every 5 ms.
+    fn steady() -> Vec<u64> {
+        (0..400).map(|i| i * 5).collect()
+    }
+
     #[test]
     fn a_steady_stream_draws_on_arriving_deltas_without_a_timer() {
-        // 200 tokens/s: a delta every 5 ms.
-        let arrivals: Vec<u64> = (0..400).map(|i| i * 5).collect();
-        let (draws, timer_draws) = replay(&arrivals);
-        assert_paced(&arrivals, &draws);
+        let arrivals = steady();
+        let run = replay(&arrivals, false);
+        assert_paced(&arrivals, &run.draws);
         // Only the deltas after the last frame wait for a timer, once.
-        assert_eq!(timer_draws.len(), 1);
+        assert_eq!(run.timer_draws.len(), 1);
         assert!(
-            timer_draws[0] > 1995,
-            "a timer woke mid-stream: {timer_draws:?}"
+            run.timer_draws[0] > 1995,
+            "a timer woke mid-stream: {:?}",
+            run.timer_draws
         );
         assert!(
-            draws.len() >= 95,
+            run.draws.len() >= 95,
             "about 50 frames a second: {}",
-            draws.len()
+            run.draws.len()
+        );
+    }
+
+    #[test]
+    fn while_an_answer_flows_the_loop_wakes_once_a_frame() {
+        let arrivals = steady();
+        let run = replay(&arrivals, true);
+        assert_paced(&arrivals, &run.draws);
+        assert!(
+            run.draws.len() >= 120,
+            "about 60 frames a second: {}",
+            run.draws.len()
+        );
+        assert!(
+            run.wakes.len() <= run.draws.len() + 2,
+            "{} wake-ups for {} frames (400 deltas)",
+            run.wakes.len(),
+            run.draws.len()
+        );
+    }
+
+    #[test]
+    fn a_stalled_stream_is_waited_for_not_polled() {
+        // Deltas, a second of silence, deltas again.
+        let arrivals: Vec<u64> = (0..20)
+            .map(|i| i * 5)
+            .chain((0..20).map(|i| 1100 + i * 5))
+            .collect();
+        let run = replay(&arrivals, true);
+        assert_paced(&arrivals, &run.draws);
+        let stalled: Vec<&u64> = run.wakes.iter().filter(|&&w| w > 100 && w < 1100).collect();
+        assert!(
+            stalled.len() <= 1,
+            "woke during the silence at {stalled:?} ms"
         );
     }
 
     #[test]
     fn a_lone_change_draws_at_once_and_a_burst_ends_on_screen_by_a_timer() {
         let arrivals = [0, 100, 103, 106];
-        let (draws, timer_draws) = replay(&arrivals);
-        assert_paced(&arrivals, &draws);
-        assert_eq!(draws, vec![0, 100, 119]);
-        assert_eq!(timer_draws, vec![119]);
+        let run = replay(&arrivals, false);
+        assert_paced(&arrivals, &run.draws);
+        assert_eq!(run.draws, vec![0, 100, 119]);
+        assert_eq!(run.timer_draws, vec![119]);
     }
 
     #[test]

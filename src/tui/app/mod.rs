@@ -84,6 +84,7 @@ enum Msg {
 pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(super::pacer::before_park)
         .build()?;
     runtime.block_on(async move {
         let theme = theme.or_else(|| presenter.then(|| "presenter".to_string()));
@@ -234,19 +235,24 @@ impl App {
         terminal::install_panic_hook();
         let mut term = terminal::enter()?;
         let _restore = Restore;
-        self.draw(&mut term)?;
+        self.draw(&mut term, Instant::now())?;
         report_first_frame();
         // Everything the first frame did not need starts now.
         self.after_first_frame();
         let mut input = input::TermInput::start(self.tx.clone());
         while !self.state.should_quit {
             let deadline = self.next_deadline();
+            let mut streamed = false;
             tokio::select! {
-                Some(msg) = self.rx.recv() => self.on_msg(msg),
+                Some(msg) = self.rx.recv() => {
+                    streamed |= matches!(msg, Msg::Stream(..));
+                    self.on_msg(msg);
+                }
                 _ = tokio::time::sleep_until(deadline.into()) => {}
             }
             // Coalesce: apply everything already waiting before drawing once.
             while let Ok(msg) = self.rx.try_recv() {
+                streamed |= matches!(msg, Msg::Stream(..));
                 self.on_msg(msg);
             }
             self.timers();
@@ -262,8 +268,10 @@ impl App {
                 self.pacer.changed(now);
             }
             if self.pacer.due(now) {
-                self.draw(&mut term)?;
+                self.draw(&mut term, now)?;
             }
+            // An answer is flowing: sleep through the tokens until the next frame.
+            super::pacer::hold(self.pacer.sleep_until(streamed));
         }
         self.shutdown();
         Ok(())
@@ -301,7 +309,8 @@ impl App {
         }
     }
 
-    fn draw(&mut self, term: &mut Screen<terminal::Out>) -> anyhow::Result<()> {
+    /// `now`: when the frame started.
+    fn draw(&mut self, term: &mut Screen<terminal::Out>, now: Instant) -> anyhow::Result<()> {
         if let Some((width, height)) = self.resized.take() {
             term.resize(ratatui::layout::Rect::new(0, 0, width, height))?;
         }
@@ -317,7 +326,7 @@ impl App {
         }
         self.flush_journal();
         term.draw(|f, ids| views::frame(f, ids, &self.state, &mut self.cache))?;
-        self.pacer.drawn(Instant::now());
+        self.pacer.drawn(now);
         self.dirty = false;
         let code_open = self
             .state
