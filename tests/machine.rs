@@ -61,14 +61,23 @@ fn send_streams_and_finishes_with_numbers_and_a_ledger_row() {
         ),
         [Effect::Journal {
             node: m.conv.last(),
+            at: 0,
             text: "Hel".into()
         }]
     );
-    at(
-        &mut m,
-        t0,
-        400,
-        Input::Stream(id, StreamEvent::TextDelta("lo".into())),
+    assert_eq!(
+        at(
+            &mut m,
+            t0,
+            400,
+            Input::Stream(id, StreamEvent::TextDelta("lo".into()))
+        ),
+        [Effect::Journal {
+            node: m.conv.last(),
+            at: 3,
+            text: "lo".into()
+        }],
+        "each delta says where in the answer it starts"
     );
     at(
         &mut m,

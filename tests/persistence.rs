@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::Utc;
 use llmdeck::chat::conversation::AnswerStatus;
 use llmdeck::chat::export;
+use llmdeck::chat::journal::Journal;
 use llmdeck::chat::machine::{Effect, Input, Machine};
 use llmdeck::chat::store::Store;
 use llmdeck::provider::event::StreamEvent;
@@ -17,13 +18,18 @@ fn machine() -> Machine {
     support::machine("gpt-4o")
 }
 
-/// Runs effects the way the app does, against a store.
-fn run(store: &Store, m: &Machine, effects: &[Effect]) {
+/// Runs effects the way the app does, against a store (the writer thread's
+/// snapshots done at once).
+fn run(store: &Store, journal: &mut Journal, m: &Machine, effects: &[Effect]) {
     for e in effects {
         match e {
-            Effect::Save => store.save(&m.conv).unwrap(),
-            Effect::Journal { node, text } => {
-                store.append_journal(&m.conv.id, *node, text).unwrap()
+            Effect::Save => {
+                let retire = journal.finished(&m.conv);
+                store.save(&m.conv).unwrap();
+                store.retire_journals(&m.conv.id, &retire);
+            }
+            Effect::Journal { node, at, text } => {
+                journal.append(&m.conv.id, *node, *at, text).unwrap()
             }
             _ => {}
         }
@@ -34,27 +40,33 @@ fn run(store: &Store, m: &Machine, effects: &[Effect]) {
 fn a_conversation_with_branches_round_trips_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().to_path_buf());
+    let mut journal = Journal::new(store.clone());
     let mut m = machine();
     m.conv.system = "sys — ünïcödé 日本".into();
     m.conv.params.seed = Some(42);
     let t0 = Instant::now();
     for q in ["a", "b"] {
         let fx = m.handle(Input::Send(q.into()), t0, Utc::now());
-        let Some(Effect::Start { request_id, .. }) = fx
-            .iter()
-            .find(|e| matches!(e, Effect::Start { .. }))
-            .cloned()
-        else {
-            panic!()
-        };
-        m.handle(
+        run(&store, &mut journal, &m, &fx);
+        let request_id = started(&fx);
+        let fx = m.handle(
             Input::Stream(request_id, StreamEvent::TextDelta(format!("re {q}"))),
             t0,
             Utc::now(),
         );
+        run(&store, &mut journal, &m, &fx);
         let fx = m.handle(Input::Stream(request_id, StreamEvent::End), t0, Utc::now());
-        run(&store, &m, &fx);
+        run(&store, &mut journal, &m, &fx);
     }
+    let journals: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".journal"))
+        .collect();
+    assert!(
+        journals.is_empty(),
+        "finished answers leave no journal: {journals:?}"
+    );
     m.handle(Input::Regenerate, t0, Utc::now());
     m.handle(Input::Cancel, t0, Utc::now());
     store.save(&m.conv).unwrap();
@@ -65,10 +77,11 @@ fn a_conversation_with_branches_round_trips_exactly() {
 fn a_killed_stream_is_restored_from_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().to_path_buf());
+    let mut journal = Journal::new(store.clone());
     let mut m = machine();
     let t0 = Instant::now();
     let fx = m.handle(Input::Send("long answer please".into()), t0, Utc::now());
-    run(&store, &m, &fx);
+    run(&store, &mut journal, &m, &fx);
     let id = started(&fx);
     for piece in ["It ", "was ", "a ", "dark "] {
         let fx = m.handle(
@@ -76,10 +89,16 @@ fn a_killed_stream_is_restored_from_the_journal() {
             t0,
             Utc::now(),
         );
-        run(&store, &m, &fx);
+        run(&store, &mut journal, &m, &fx);
+        if piece == "was " {
+            // A snapshot mid-stream (a rename, say) already holds "It was ".
+            run(&store, &mut journal, &m, &[Effect::Save]);
+        }
     }
     // The process dies here: no final save. A torn last journal line is tolerated.
-    let journal = dir.path().join(format!("{}.journal", m.conv.id));
+    let journal = dir
+        .path()
+        .join(format!("{}.{}.journal", m.conv.id, m.conv.last()));
     let mut torn = std::fs::read(&journal).unwrap();
     torn.extend_from_slice(b"{\"node\":2,\"te");
     std::fs::write(&journal, torn).unwrap();

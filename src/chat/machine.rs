@@ -72,9 +72,11 @@ pub enum Effect {
     },
     /// Write the whole conversation (atomically).
     Save,
-    /// Append a delta of the answer being streamed, so a killed process loses at most it.
+    /// Append a delta of the answer being streamed (starting at byte `at` of
+    /// it), so a killed process loses nothing that was shown.
     Journal {
         node: NodeId,
+        at: usize,
         text: String,
     },
     Record(Box<LedgerRow>),
@@ -327,8 +329,9 @@ impl Machine {
             }
             StreamEvent::TextDelta(text) => {
                 stream.first_token.get_or_insert(now);
+                let at = self.conv.nodes[node].content.len();
                 self.conv.nodes[node].content.push_str(&text);
-                vec![Effect::Journal { node, text }]
+                vec![Effect::Journal { node, at, text }]
             }
             StreamEvent::ReasoningDelta(text) => {
                 stream.first_token.get_or_insert(now);

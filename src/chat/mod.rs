@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod compare;
 pub mod conversation;
 pub mod export;
+pub mod journal;
 pub mod machine;
 pub mod params;
 pub mod request;

@@ -1,6 +1,6 @@
 //! Conversations on disk: one JSON file each, written atomically, plus a
-//! journal of the answer being streamed (appended delta by delta) so a killed
-//! process loses at most the chunk in flight. Loading replays the journal.
+//! journal of each answer being streamed (`super::journal`) so a killed
+//! process loses nothing that was on screen. Loading replays the journals.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,10 @@ pub struct Store {
 #[derive(Serialize, Deserialize)]
 struct JournalLine {
     node: NodeId,
+    /// Where in the answer `text` starts: replaying over a snapshot that
+    /// already holds it adds nothing twice. (Absent in journals of 0.1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<usize>,
     text: String,
 }
 
@@ -53,27 +57,34 @@ impl Store {
         self.dir.join(format!("{id}.json"))
     }
 
-    fn journal(&self, id: &str) -> PathBuf {
+    /// The journal of one conversation written by llmdeck 0.1, before each
+    /// answer had its own.
+    fn shared_journal(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.journal"))
+    }
+
+    fn journal(&self, id: &str, node: NodeId) -> PathBuf {
+        self.dir.join(format!("{id}.{node}.journal"))
     }
 
     pub fn save(&self, conv: &Conversation) -> Result<(), StoreError> {
         let path = self.file(&conv.id);
         let json = serde_json::to_vec_pretty(conv).expect("conversations serialize");
         write_atomic(&path, &json).map_err(|e| StoreError::Io(path.clone(), e))?;
-        // The snapshot now holds everything the journal did.
-        let _ = std::fs::remove_file(self.journal(&conv.id));
+        let _ = std::fs::remove_file(self.shared_journal(&conv.id));
         Ok(())
     }
 
-    pub fn append_journal(&self, id: &str, node: NodeId, text: &str) -> Result<(), StoreError> {
-        let mut file = self.open_journal(id)?;
-        Self::write_journal(&mut file, node, text)
+    /// Removes the journals of answers a saved snapshot holds whole.
+    pub fn retire_journals(&self, id: &str, nodes: &[NodeId]) {
+        for &node in nodes {
+            let _ = std::fs::remove_file(self.journal(id, node));
+        }
     }
 
-    /// The journal of `id`, opened for appending (a writer keeps it open while streaming).
-    pub fn open_journal(&self, id: &str) -> Result<std::fs::File, StoreError> {
-        let path = self.journal(id);
+    /// The journal of answer `node`, opened for appending.
+    pub fn open_journal(&self, id: &str, node: NodeId) -> Result<std::fs::File, StoreError> {
+        let path = self.journal(id, node);
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -81,14 +92,17 @@ impl Store {
             .map_err(|e| StoreError::Io(path, e))
     }
 
-    /// Appends one delta; a single write, so a kill leaves at most a torn last line.
+    /// Appends `text`, which starts at byte `at` of the answer; a single
+    /// write, so a kill leaves at most a torn last line.
     pub fn write_journal(
         file: &mut std::fs::File,
         node: NodeId,
+        at: usize,
         text: &str,
     ) -> Result<(), StoreError> {
         let mut line = serde_json::to_vec(&JournalLine {
             node,
+            at: Some(at),
             text: text.to_string(),
         })
         .expect("journal lines serialize");
@@ -119,16 +133,37 @@ impl Store {
         Ok(conv)
     }
 
+    /// Answers still streaming in the snapshot get back what their journals hold.
     fn replay_journal(&self, conv: &mut Conversation) {
-        let Ok(text) = std::fs::read_to_string(self.journal(&conv.id)) else {
-            return;
-        };
-        // A torn last line (killed mid-write) simply fails to parse and is skipped.
-        for line in text.lines() {
-            if let Ok(j) = serde_json::from_str::<JournalLine>(line)
-                && let Some(node) = conv.nodes.get_mut(j.node)
+        let mut texts: Vec<String> = std::fs::read_to_string(self.shared_journal(&conv.id))
+            .into_iter()
+            .collect();
+        for (node, n) in conv.nodes.iter().enumerate() {
+            if n.meta
+                .as_ref()
+                .is_some_and(|m| m.status == AnswerStatus::Streaming)
             {
-                node.content.push_str(&j.text);
+                texts.extend(std::fs::read_to_string(self.journal(&conv.id, node)));
+            }
+        }
+        // A torn last line (killed mid-write) simply fails to parse and is skipped.
+        for line in texts.iter().flat_map(|t| t.lines()) {
+            let Ok(j) = serde_json::from_str::<JournalLine>(line) else {
+                continue;
+            };
+            let Some(node) = conv.nodes.get_mut(j.node) else {
+                continue;
+            };
+            let have = node.content.len();
+            match j.at {
+                None => node.content.push_str(&j.text),
+                // What the snapshot lacks of this line, if it joins up.
+                Some(at) if at <= have && have < at + j.text.len() => {
+                    if let Some(rest) = j.text.get(have - at..) {
+                        node.content.push_str(rest);
+                    }
+                }
+                Some(_) => {}
             }
         }
     }
@@ -170,7 +205,15 @@ impl Store {
 
     pub fn delete(&self, id: &str) -> Result<(), StoreError> {
         let path = self.file(id);
-        let _ = std::fs::remove_file(self.journal(id));
+        let _ = std::fs::remove_file(self.shared_journal(id));
+        let prefix = format!("{id}.");
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".journal") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         std::fs::remove_file(&path).map_err(|e| StoreError::Io(path, e))
     }
 }

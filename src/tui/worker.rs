@@ -1,19 +1,19 @@
-//! Disk writes off the render path: conversation snapshots, stream journals and
-//! ledger rows go to one background thread, in order. Failures come back as messages.
+//! Disk writes off the render path: conversation snapshots and ledger rows go
+//! to one background thread, in order. Failures come back as messages. (Stream
+//! journals are small appends made before each frame: `crate::chat::journal`.)
 
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use crate::chat::conversation::Conversation;
+use crate::chat::conversation::{Conversation, NodeId};
 use crate::chat::store::Store;
 use crate::usage::{Ledger, LedgerRow};
 
 pub enum Job {
-    Save(Box<Conversation>),
-    Journal {
-        id: String,
-        node: usize,
-        text: String,
+    /// A snapshot, then the journals of the answers it holds whole.
+    Save {
+        conv: Box<Conversation>,
+        retire: Vec<NodeId>,
     },
     Record(Box<LedgerRow>),
     Delete(String),
@@ -46,29 +46,15 @@ impl Worker {
             .spawn(move || {
                 // Opened on first use: nothing of SQLite's is loaded before the first frame.
                 let mut ledger: Option<Ledger> = None;
-                // The journal of the answer being streamed stays open between deltas.
-                let mut journal: Option<(String, std::fs::File)> = None;
                 let mut ledger_failed = false;
                 for job in rx {
                     match job {
-                        Job::Save(conv) => {
-                            journal = None;
-                            if let Err(e) = store.save(&conv) {
-                                problem(&report, format!("could not save the conversation: {e}"));
+                        Job::Save { conv, retire } => match store.save(&conv) {
+                            Ok(()) => store.retire_journals(&conv.id, &retire),
+                            Err(e) => {
+                                problem(&report, format!("could not save the conversation: {e}"))
                             }
-                        }
-                        Job::Journal { id, node, text } => {
-                            if journal.as_ref().is_none_or(|(open, _)| *open != id) {
-                                journal = store.open_journal(&id).ok().map(|f| (id.clone(), f));
-                            }
-                            let result = match journal.as_mut() {
-                                Some((_, file)) => Store::write_journal(file, node, &text),
-                                None => store.append_journal(&id, node, &text),
-                            };
-                            if let Err(e) = result {
-                                problem(&report, format!("could not journal the answer: {e}"));
-                            }
-                        }
+                        },
                         Job::Record(row) => {
                             if ledger.is_none() && !ledger_failed {
                                 match Ledger::open(&ledger_path) {

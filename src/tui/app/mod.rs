@@ -21,6 +21,7 @@ use super::widgets::highlight;
 use super::worker::{Job, Worker};
 use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
+use crate::chat::journal::Journal;
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
@@ -143,8 +144,10 @@ struct App {
     others: crate::context::Providers,
     /// Wakes the team pusher when a row was written (with a team database).
     team_wake: Option<Arc<tokio::sync::Notify>>,
-    /// Stream deltas not yet journaled (written before each frame and each save).
-    journal: Vec<(crate::chat::conversation::NodeId, String)>,
+    /// Stream deltas not yet journaled (written before each frame and each
+    /// save): answer, where the text starts in it, the text.
+    pending: Vec<(crate::chat::conversation::NodeId, usize, String)>,
+    journal: Journal,
     /// The terminal's new size, applied before the next frame.
     resized: Option<(u16, u16)>,
 }
@@ -214,7 +217,7 @@ impl App {
             tx,
             rx,
             worker,
-            store,
+            store: store.clone(),
             tasks: HashMap::new(),
             token_generation: 0,
             count_due: None,
@@ -226,7 +229,8 @@ impl App {
             reader: Default::default(),
             others: Default::default(),
             team_wake: None,
-            journal: Vec::new(),
+            pending: Vec::new(),
+            journal: Journal::new(store),
             resized: None,
         }
     }
@@ -493,19 +497,22 @@ impl App {
                     }
                 }
                 Effect::Save => {
-                    // Deltas before the save that holds them: a journal line after it would replay twice.
+                    // Deltas before the snapshot that holds them.
                     self.flush_journal();
                     let conv = &self.state.machine.conv;
                     if !conv.path().is_empty() {
-                        self.worker.send(Job::Save(Box::new(conv.clone())));
+                        let retire = self.journal.finished(conv);
+                        self.worker.send(Job::Save {
+                            conv: Box::new(conv.clone()),
+                            retire,
+                        });
                     }
                 }
-                // Gathered and written once a frame, before the frame shows them:
-                // a kill loses only what was never on screen, and the writer
-                // wakes 60 times a second at most instead of once per token.
-                Effect::Journal { node, text } => match self.journal.last_mut() {
-                    Some((n, pending)) if *n == node => pending.push_str(&text),
-                    _ => self.journal.push((node, text)),
+                // Gathered and written once a frame, before the frame shows
+                // them: one append a frame instead of one per token.
+                Effect::Journal { node, at, text } => match self.pending.last_mut() {
+                    Some((n, _, pending)) if *n == node => pending.push_str(&text),
+                    _ => self.pending.push((node, at, text)),
                 },
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
@@ -587,7 +594,10 @@ impl App {
                     conv.title = format!("copy of {}", conv.display_title());
                     conv.id = uuid::Uuid::now_v7().to_string();
                     conv.updated = Utc::now();
-                    self.worker.send(Job::Save(Box::new(conv)));
+                    self.worker.send(Job::Save {
+                        conv: Box::new(conv),
+                        retire: Vec::new(),
+                    });
                     self.worker.flush();
                     self.command(Command::RefreshConversations);
                 }
@@ -599,7 +609,10 @@ impl App {
                     self.effects(vec![Effect::Save]);
                 } else if let Ok(mut conv) = self.store.load(&id) {
                     conv.title = title;
-                    self.worker.send(Job::Save(Box::new(conv)));
+                    self.worker.send(Job::Save {
+                        conv: Box::new(conv),
+                        retire: Vec::new(),
+                    });
                 }
                 self.worker.flush();
                 self.command(Command::RefreshConversations);
@@ -759,12 +772,14 @@ impl App {
 
     fn flush_journal(&mut self) {
         let id = &self.state.machine.conv.id;
-        for (node, text) in self.journal.drain(..) {
-            self.worker.send(Job::Journal {
-                id: id.clone(),
-                node,
-                text,
-            });
+        let failed = self
+            .pending
+            .drain(..)
+            .filter_map(|(node, at, text)| self.journal.append(id, node, at, &text).err())
+            .last();
+        if let Some(e) = failed {
+            self.state
+                .toast(Level::Error, format!("could not journal the answer: {e}"));
         }
     }
 
