@@ -108,10 +108,12 @@ impl Harness {
             })
             .unwrap();
         let area = screen.backend().buffer().area;
-        assert_eq!(
-            screen.backend().to_string(),
-            self.screen(area.width, area.height)
-        );
+        let mut whole = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
+        whole
+            .draw(|f| views::draw(f, &self.state, &mut self.cache))
+            .unwrap();
+        // Cells, styles included: a kept row with a stale colour is caught too.
+        assert_eq!(screen.backend().buffer(), whole.backend().buffer());
         hints
     }
 
@@ -197,11 +199,16 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
     h.send(prompt);
     h.stream(StreamEvent::Started { model: None });
     let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
-    let (mut scrolled, mut kept, mut frames) = (0, 0, 0);
+    let (mut scrolled, mut kept, mut frames, mut bars_kept) = (0, 0, 0, 0);
     let pieces = demo_answer(prompt);
     let third = pieces.len() / 3;
     for (n, p) in pieces.into_iter().enumerate() {
         let key = match n {
+            // Typing while it streams changes the input box and the status bar's count.
+            5 => Some(KeyCode::Char('x')),
+            7 => Some(KeyCode::Backspace),
+            // To the transcript and back: only the input box's border colour changes.
+            9 | 11 => Some(KeyCode::Tab),
             _ if n == third => Some(KeyCode::PageUp),
             _ if n == third + 4 => Some(KeyCode::PageDown),
             _ if n == 2 * third => Some(KeyCode::Esc),
@@ -227,9 +234,15 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
         let hints = h.frame(&mut screen);
         scrolled += usize::from(hints.scroll.is_some_and(|s| s.by > 0));
         kept += hints.keep.iter().map(|r| r.len()).sum::<usize>();
+        bars_kept += usize::from(hints.keep.contains(&(0..1)) && hints.keep.contains(&(15..16)));
         frames += 1;
     }
     assert!(scrolled >= 5, "scrolled {scrolled} times");
+    // The title and status bars are not drawn again while only the answer grows.
+    assert!(
+        bars_kept > frames / 2,
+        "bars kept in {bars_kept} of {frames} frames"
+    );
     // Most of the transcript's 13 rows are kept on most frames.
     assert!(kept > frames * 6, "{kept} rows kept in {frames} frames");
     // With a popup over the transcript the frame is repainted, not scrolled.

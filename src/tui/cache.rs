@@ -53,6 +53,8 @@ pub struct RenderCache {
     pub anchor: Option<crate::tui::views::transcript::Anchor>,
     /// What each row of the transcript showed in the frame last drawn.
     pub shown: Option<crate::tui::views::transcript::Shown>,
+    /// What the bars and the input box showed in it.
+    pub chrome: crate::tui::views::chrome::Chrome,
     epochs: u64,
 }
 

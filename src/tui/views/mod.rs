@@ -1,6 +1,7 @@
 //! Drawing is a function of state: every view takes `&State` and changes
 //! nothing (the render cache is a memo of pure functions, not state).
 
+pub mod chrome;
 pub mod extras;
 pub mod library;
 pub mod overlays;
@@ -35,10 +36,14 @@ fn paint(
     cache: &mut RenderCache,
 ) -> Hints {
     let areas = playground::layout(frame.area(), state);
+    let popup = !state.overlays.is_empty();
+    cache.chrome.begin(ids, popup, &state.theme.name);
     let hints = if state.pane == super::state::Pane::Playground {
         playground::draw(frame, &areas, ids, state, cache)
     } else {
-        playground::title_bar(frame, areas.title, state);
+        let mut hints = Hints::default();
+        let chrome = &mut cache.chrome;
+        playground::title_bar(frame, areas.title, state, chrome, &mut hints.keep);
         let body = ratatui::layout::Rect {
             height: areas.keys.y.saturating_sub(areas.transcript.y),
             ..areas.transcript
@@ -48,9 +53,10 @@ fn paint(
         } else {
             library::draw(frame, body, state);
         }
-        status::draw(frame, areas.status, state);
-        Hints::default()
+        status::draw(frame, areas.status, state, chrome, &mut hints.keep);
+        hints
     };
+    cache.chrome.end();
     playground::keys_strip(frame, areas.keys, state);
     overlays::draw(frame, state);
     hints

@@ -1,11 +1,14 @@
 //! The playground screen: title bar, transcript, input box, status bar.
 
+use std::ops::Range;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
+use super::chrome::{Chrome, Key};
 use super::{status, transcript};
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
@@ -64,14 +67,38 @@ pub fn draw(
     state: &State,
     cache: &mut RenderCache,
 ) -> Hints {
-    title_bar(frame, areas.title, state);
-    let hints = transcript::draw(frame, areas.transcript, ids, state, cache);
-    input_box(frame, areas.input, state);
-    status::draw(frame, areas.status, state);
+    let mut hints = transcript::draw(frame, areas.transcript, ids, state, cache);
+    title_bar(
+        frame,
+        areas.title,
+        state,
+        &mut cache.chrome,
+        &mut hints.keep,
+    );
+    input_box(
+        frame,
+        areas.input,
+        state,
+        &mut cache.chrome,
+        &mut hints.keep,
+    );
+    status::draw(
+        frame,
+        areas.status,
+        state,
+        &mut cache.chrome,
+        &mut hints.keep,
+    );
     hints
 }
 
-pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
+pub fn title_bar(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    chrome: &mut Chrome,
+    keep: &mut Vec<Range<u16>>,
+) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
     let tab = |name: &str, on: bool| {
@@ -116,10 +143,20 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));
     left.extend(right);
-    frame.render_widget(Bar(Line::from(left), bar), area);
+    chrome.draw(frame, area, Key::Bar(Line::from(left)), keep, |f, key| {
+        if let Key::Bar(line) = key {
+            f.render_widget(Bar(line, bar), area);
+        }
+    });
 }
 
-fn input_box(frame: &mut Frame, area: Rect, state: &State) {
+fn input_box(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    chrome: &mut Chrome,
+    keep: &mut Vec<Range<u16>>,
+) {
     let t = &state.theme;
     let focused = state.focus == Focus::Input && state.overlays.is_empty();
     let pending = state.machine.conv.pending_calls();
@@ -146,18 +183,31 @@ fn input_box(frame: &mut Frame, area: Rect, state: &State) {
         }
         (false, false) => " Prompt ".to_string(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.style(if focused {
-            Look::BorderFocus
-        } else {
-            Look::Border
-        }))
-        .title(Span::styled(
-            title,
-            t.style(if focused { Look::Title } else { Look::Muted }),
-        ));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    frame.render_widget(&state.input, inner);
+    let input = &state.input;
+    let key = Key::Input {
+        title,
+        focused,
+        lines: input.lines().to_vec(),
+        cursor: (input.cursor().0, input.cursor().1),
+        selection: input.selection_range(),
+    };
+    chrome.draw(frame, area, key, keep, |f, key| {
+        let Key::Input { title, .. } = key else {
+            return;
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.style(if focused {
+                Look::BorderFocus
+            } else {
+                Look::Border
+            }))
+            .title(Span::styled(
+                title.as_str(),
+                t.style(if focused { Look::Title } else { Look::Muted }),
+            ));
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        f.render_widget(input, inner);
+    });
 }

@@ -1,6 +1,8 @@
 //! The status bar: model, profile and host, the live token count and cost of
 //! what would be sent now, the session's spend, and transient messages.
 
+use std::ops::Range;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,10 +10,17 @@ use ratatui::text::{Line, Span};
 use crate::config::theme::Role as Look;
 use crate::provider::event::Usage;
 use crate::tui::state::{Level, State};
+use crate::tui::views::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;
 use crate::usage::format_usd;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    chrome: &mut Chrome,
+    keep: &mut Vec<Range<u16>>,
+) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
     let sep = Span::styled(" │ ", bar);
@@ -70,7 +79,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(" ".repeat(room - used), bar));
         spans.push(help);
     }
-    frame.render_widget(Bar(Line::from(spans), bar), area);
+    chrome.draw(frame, area, Key::Bar(Line::from(spans)), keep, |f, key| {
+        if let Key::Bar(line) = key {
+            f.render_widget(Bar(line, bar), area);
+        }
+    });
 }
 
 /// Today's spend against the daily budget (or the month's), coloured at the warning level.

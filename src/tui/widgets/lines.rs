@@ -40,12 +40,12 @@ impl Widget for Lines<'_> {
 }
 
 /// One line on a background the width of the area: a title or status bar.
-pub struct Bar<'a>(pub Line<'a>, pub Style);
+pub struct Bar<'a>(pub &'a Line<'a>, pub Style);
 
 impl Widget for Bar<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         buf.set_style(area, self.1);
-        Lines(&[&self.0]).render(area, buf);
+        Lines(&[self.0]).render(area, buf);
     }
 }
 
@@ -90,7 +90,7 @@ mod tests {
         let area = Rect::new(0, 1, 30, 1);
         let mut ours = Buffer::empty(Rect::new(0, 0, 32, 3));
         let mut theirs = ours.clone();
-        Bar(line.clone(), bar).render(area, &mut ours);
+        Bar(&line, bar).render(area, &mut ours);
         Paragraph::new(line).style(bar).render(area, &mut theirs);
         assert_eq!(ours, theirs);
     }
