@@ -201,6 +201,23 @@ mod tests {
     }
 
     #[test]
+    fn after_an_answer_nothing_wakes_the_loop_again() {
+        // The replay ends when the pacer asks for neither a hold nor a
+        // deadline: an idle hour (or day) after it costs no wake-up at all.
+        let arrivals = steady();
+        let run = replay(&arrivals, true);
+        let last = *run.draws.last().unwrap();
+        let after: Vec<&u64> = run.wakes.iter().filter(|&&w| w > last).collect();
+        // One held wake-up finds nothing and ends the holding; then none.
+        assert!(after.len() <= 1, "woke after the answer at {after:?} ms");
+        let mut pacer = Pacer::new(FRAME);
+        let t = Instant::now();
+        pacer.changed(t);
+        pacer.drawn(t);
+        assert_eq!((pacer.deadline(), pacer.sleep_until(false)), (None, None));
+    }
+
+    #[test]
     fn a_stalled_stream_is_waited_for_not_polled() {
         // Deltas, a second of silence, deltas again.
         let arrivals: Vec<u64> = (0..20)
