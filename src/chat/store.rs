@@ -39,7 +39,7 @@ struct JournalLine {
     node: NodeId,
     /// Where in the answer `text` starts: replaying over a snapshot that
     /// already holds it adds nothing twice. (Absent in journals of 0.1.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     at: Option<usize>,
     text: String,
 }
