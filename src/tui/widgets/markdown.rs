@@ -2,6 +2,8 @@
 //! inline code, links, tables and fenced code highlighted by language.
 //! Lines come out already wrapped to the width so heights are exact and cacheable.
 
+use std::borrow::Cow;
+
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -445,26 +447,38 @@ impl Renderer<'_> {
                 .collect()
         };
         for spans in highlighted.unwrap_or_else(plain) {
-            let spans: Vec<Span<'static>> = spans
-                .into_iter()
-                .map(|s| Span::styled(inert(&s.content).into_owned(), code_style.patch(s.style)))
-                .collect();
             // Code keeps its spaces: wrap only by hard breaks at the width.
+            // A span that fits is moved, not copied: a growing code block is
+            // laid out again every frame.
             let mut line: Vec<Span<'static>> = Vec::new();
             let mut used = 0;
             for span in spans {
-                let mut rest = span.content.to_string();
+                let style = code_style.patch(span.style);
+                let cleaned = match inert(&span.content) {
+                    Cow::Owned(o) => Some(o),
+                    Cow::Borrowed(_) => None,
+                };
+                let text: Cow<'static, str> = cleaned.map_or(span.content, Cow::Owned);
+                if text.is_empty() {
+                    continue;
+                }
+                if truncate_at(&text, avail - used) == text.len() {
+                    used += text.width();
+                    line.push(Span::styled(text, style));
+                    continue;
+                }
+                let mut rest: &str = &text;
                 while !rest.is_empty() {
-                    let room = avail - used;
-                    let take = truncate_at(&rest, room);
+                    let take = truncate_at(rest, avail - used);
                     if take == 0 {
                         self.code_line(std::mem::take(&mut line), used, avail, code_style);
                         used = 0;
                         continue;
                     }
-                    let piece: String = rest.drain(..take).collect();
+                    let (piece, tail) = rest.split_at(take);
                     used += piece.width();
-                    line.push(Span::styled(piece, span.style));
+                    line.push(Span::styled(piece.to_string(), style));
+                    rest = tail;
                 }
             }
             self.code_line(line, used, avail, code_style);
