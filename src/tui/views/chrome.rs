@@ -37,6 +37,8 @@ pub struct Chrome {
     frame: u64,
     shown: Vec<(Rect, Key)>,
     drawn: Vec<(Rect, Key)>,
+    /// Rows this frame left undrawn because they show the same already.
+    kept: Vec<Range<u16>>,
 }
 
 impl Chrome {
@@ -49,16 +51,16 @@ impl Chrome {
         }
         self.now = ids.filter(|_| !popup);
         self.drawn.clear();
+        self.kept.clear();
     }
 
     /// Draws `key` into `area` with `draw`, unless the terminal shows it there
-    /// already: then its rows join `keep`, left undrawn.
+    /// already: then its rows are left undrawn (see `end`).
     pub fn draw(
         &mut self,
         frame: &mut Frame,
         area: Rect,
         key: Key,
-        keep: &mut Vec<Range<u16>>,
         draw: impl FnOnce(&mut Frame, &Key),
     ) {
         let Some(ids) = self.now else {
@@ -66,18 +68,20 @@ impl Chrome {
         };
         let entry = (area, key);
         if ids.shown == Some(self.frame) && self.shown.contains(&entry) {
-            keep.push(area.top()..area.bottom());
+            self.kept.push(area.top()..area.bottom());
         } else {
             draw(frame, &entry.1);
         }
         self.drawn.push(entry);
     }
 
-    /// Ends the frame begun: what it drew is what the terminal will show.
-    pub fn end(&mut self) {
+    /// Ends the frame begun (what it drew is what the terminal will show) and
+    /// adds the rows it kept to `keep`.
+    pub fn end(&mut self, keep: &mut Vec<Range<u16>>) {
         if let Some(ids) = self.now.take() {
             self.frame = ids.now;
             std::mem::swap(&mut self.shown, &mut self.drawn);
         }
+        keep.append(&mut self.kept);
     }
 }

@@ -38,12 +38,10 @@ fn paint(
     let areas = playground::layout(frame.area(), state);
     let popup = !state.overlays.is_empty();
     cache.chrome.begin(ids, popup, &state.theme.name);
-    let hints = if state.pane == super::state::Pane::Playground {
+    let mut hints = if state.pane == super::state::Pane::Playground {
         playground::draw(frame, &areas, ids, state, cache)
     } else {
-        let mut hints = Hints::default();
-        let chrome = &mut cache.chrome;
-        playground::title_bar(frame, areas.title, state, chrome, &mut hints.keep);
+        playground::title_bar(frame, areas.title, state, &mut cache.chrome);
         let body = ratatui::layout::Rect {
             height: areas.keys.y.saturating_sub(areas.transcript.y),
             ..areas.transcript
@@ -53,10 +51,10 @@ fn paint(
         } else {
             library::draw(frame, body, state);
         }
-        status::draw(frame, areas.status, state, chrome, &mut hints.keep);
-        hints
+        status::draw(frame, areas.status, state, &mut cache.chrome);
+        Hints::default()
     };
-    cache.chrome.end();
+    cache.chrome.end(&mut hints.keep);
     playground::keys_strip(frame, areas.keys, state);
     overlays::draw(frame, state);
     hints

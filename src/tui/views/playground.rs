@@ -1,7 +1,5 @@
 //! The playground screen: title bar, transcript, input box, status bar.
 
-use std::ops::Range;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -67,38 +65,14 @@ pub fn draw(
     state: &State,
     cache: &mut RenderCache,
 ) -> Hints {
-    let mut hints = transcript::draw(frame, areas.transcript, ids, state, cache);
-    title_bar(
-        frame,
-        areas.title,
-        state,
-        &mut cache.chrome,
-        &mut hints.keep,
-    );
-    input_box(
-        frame,
-        areas.input,
-        state,
-        &mut cache.chrome,
-        &mut hints.keep,
-    );
-    status::draw(
-        frame,
-        areas.status,
-        state,
-        &mut cache.chrome,
-        &mut hints.keep,
-    );
+    let hints = transcript::draw(frame, areas.transcript, ids, state, cache);
+    title_bar(frame, areas.title, state, &mut cache.chrome);
+    input_box(frame, areas.input, state, &mut cache.chrome);
+    status::draw(frame, areas.status, state, &mut cache.chrome);
     hints
 }
 
-pub fn title_bar(
-    frame: &mut Frame,
-    area: Rect,
-    state: &State,
-    chrome: &mut Chrome,
-    keep: &mut Vec<Range<u16>>,
-) {
+pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
     let tab = |name: &str, on: bool| {
@@ -143,20 +117,14 @@ pub fn title_bar(
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));
     left.extend(right);
-    chrome.draw(frame, area, Key::Bar(Line::from(left)), keep, |f, key| {
+    chrome.draw(frame, area, Key::Bar(Line::from(left)), |f, key| {
         if let Key::Bar(line) = key {
             f.render_widget(Bar(line, bar), area);
         }
     });
 }
 
-fn input_box(
-    frame: &mut Frame,
-    area: Rect,
-    state: &State,
-    chrome: &mut Chrome,
-    keep: &mut Vec<Range<u16>>,
-) {
+fn input_box(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
     let t = &state.theme;
     let focused = state.focus == Focus::Input && state.overlays.is_empty();
     let pending = state.machine.conv.pending_calls();
@@ -191,7 +159,7 @@ fn input_box(
         cursor: (input.cursor().0, input.cursor().1),
         selection: input.selection_range(),
     };
-    chrome.draw(frame, area, key, keep, |f, key| {
+    chrome.draw(frame, area, key, |f, key| {
         let Key::Input { title, .. } = key else {
             return;
         };

@@ -1,8 +1,6 @@
 //! The status bar: model, profile and host, the live token count and cost of
 //! what would be sent now, the session's spend, and transient messages.
 
-use std::ops::Range;
-
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -14,13 +12,7 @@ use crate::tui::views::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;
 use crate::usage::format_usd;
 
-pub fn draw(
-    frame: &mut Frame,
-    area: Rect,
-    state: &State,
-    chrome: &mut Chrome,
-    keep: &mut Vec<Range<u16>>,
-) {
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
     let sep = Span::styled(" │ ", bar);
@@ -79,7 +71,7 @@ pub fn draw(
         spans.push(Span::styled(" ".repeat(room - used), bar));
         spans.push(help);
     }
-    chrome.draw(frame, area, Key::Bar(Line::from(spans)), keep, |f, key| {
+    chrome.draw(frame, area, Key::Bar(Line::from(spans)), |f, key| {
         if let Key::Bar(line) = key {
             f.render_widget(Bar(line, bar), area);
         }
