@@ -28,8 +28,10 @@ fn run(store: &Store, journal: &mut Journal, m: &Machine, effects: &[Effect]) {
                 store.save(&m.conv).unwrap();
                 store.retire_journals(&m.conv.id, &retire);
             }
+            // A frame after each delta: written before it shows.
             Effect::Journal { node, at, text } => {
-                journal.append(&m.conv.id, *node, *at, text).unwrap()
+                journal.add(*node, *at, text);
+                journal.flush(&m.conv.id).unwrap();
             }
             _ => {}
         }

@@ -117,6 +117,13 @@ impl Node {
             call_id: None,
         }
     }
+
+    /// An answer still being streamed (on disk: cut off by a kill).
+    pub fn is_streaming(&self) -> bool {
+        self.meta
+            .as_ref()
+            .is_some_and(|m| m.status == AnswerStatus::Streaming)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,12 +12,15 @@
 
 use std::fs::File;
 
-use super::conversation::{AnswerStatus, Conversation, NodeId};
+use super::conversation::{Conversation, NodeId};
 use super::store::{Store, StoreError};
 
 pub struct Journal {
     store: Store,
     open: Vec<(String, NodeId, File)>,
+    /// Deltas gathered since the last `flush`: answer, where the text
+    /// starts in it, the text. One append a frame instead of one per token.
+    pending: Vec<(NodeId, usize, String)>,
 }
 
 impl Journal {
@@ -25,17 +28,31 @@ impl Journal {
         Self {
             store,
             open: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
+    /// Gathers a delta of answer `node` starting at byte `at`, for the next `flush`.
+    pub fn add(&mut self, node: NodeId, at: usize, text: &str) {
+        match self.pending.last_mut() {
+            Some((n, _, pending)) if *n == node => pending.push_str(text),
+            _ => self.pending.push((node, at, text.to_string())),
+        }
+    }
+
+    /// Appends what was gathered to the journals of conversation `id`; the
+    /// last failure, if any.
+    pub fn flush(&mut self, id: &str) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let failed = pending
+            .into_iter()
+            .filter_map(|(node, at, text)| self.append(id, node, at, &text).err())
+            .last();
+        failed.map_or(Ok(()), Err)
+    }
+
     /// Appends `text`, which starts at byte `at` of answer `node` of conversation `id`.
-    pub fn append(
-        &mut self,
-        id: &str,
-        node: NodeId,
-        at: usize,
-        text: &str,
-    ) -> Result<(), StoreError> {
+    fn append(&mut self, id: &str, node: NodeId, at: usize, text: &str) -> Result<(), StoreError> {
         let i = match self.open.iter().position(|(c, n, _)| c == id && *n == node) {
             Some(i) => i,
             None => {
@@ -50,12 +67,7 @@ impl Journal {
     /// Closes the journals of `conv`'s answers that no longer stream: a
     /// snapshot of `conv` taken now holds them whole, and retires them once written.
     pub fn finished(&mut self, conv: &Conversation) -> Vec<NodeId> {
-        let streaming = |node: NodeId| {
-            conv.nodes
-                .get(node)
-                .and_then(|n| n.meta.as_ref())
-                .is_some_and(|m| m.status == AnswerStatus::Streaming)
-        };
+        let streaming = |node: NodeId| conv.nodes.get(node).is_some_and(|n| n.is_streaming());
         let mut done = Vec::new();
         self.open.retain(|(id, node, _)| {
             let finished = *id == conv.id && !streaming(*node);

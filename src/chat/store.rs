@@ -139,10 +139,7 @@ impl Store {
             .into_iter()
             .collect();
         for (node, n) in conv.nodes.iter().enumerate() {
-            if n.meta
-                .as_ref()
-                .is_some_and(|m| m.status == AnswerStatus::Streaming)
-            {
+            if n.is_streaming() {
                 texts.extend(std::fs::read_to_string(self.journal(&conv.id, node)));
             }
         }

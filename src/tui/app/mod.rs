@@ -144,9 +144,7 @@ struct App {
     others: crate::context::Providers,
     /// Wakes the team pusher when a row was written (with a team database).
     team_wake: Option<Arc<tokio::sync::Notify>>,
-    /// Stream deltas not yet journaled (written before each frame and each
-    /// save): answer, where the text starts in it, the text.
-    pending: Vec<(crate::chat::conversation::NodeId, usize, String)>,
+    /// Stream deltas, written before each frame and each save.
     journal: Journal,
     /// The terminal's new size, applied before the next frame.
     resized: Option<(u16, u16)>,
@@ -229,7 +227,6 @@ impl App {
             reader: Default::default(),
             others: Default::default(),
             team_wake: None,
-            pending: Vec::new(),
             journal: Journal::new(store),
             resized: None,
         }
@@ -508,12 +505,8 @@ impl App {
                         });
                     }
                 }
-                // Gathered and written once a frame, before the frame shows
-                // them: one append a frame instead of one per token.
-                Effect::Journal { node, at, text } => match self.pending.last_mut() {
-                    Some((n, _, pending)) if *n == node => pending.push_str(&text),
-                    _ => self.pending.push((node, at, text)),
-                },
+                // Written before the frame that shows them.
+                Effect::Journal { node, at, text } => self.journal.add(node, at, &text),
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
                     self.worker.send(Job::Record(row));
@@ -771,13 +764,7 @@ impl App {
     }
 
     fn flush_journal(&mut self) {
-        let id = &self.state.machine.conv.id;
-        let failed = self
-            .pending
-            .drain(..)
-            .filter_map(|(node, at, text)| self.journal.append(id, node, at, &text).err())
-            .last();
-        if let Some(e) = failed {
+        if let Err(e) = self.journal.flush(&self.state.machine.conv.id) {
             self.state
                 .toast(Level::Error, format!("could not journal the answer: {e}"));
         }
