@@ -552,3 +552,80 @@ fn no_accepted_snapshot_holds_a_word_cut_at_a_border() {
         1
     );
 }
+
+/// The terminal resized while an answer streams (larger, then smaller): the
+/// screen's kept and scrolled rows start over, and every frame still shows
+/// what a whole redraw of the new size shows.
+#[test]
+fn a_resize_mid_stream_starts_the_kept_rows_over_and_matches_a_full_redraw() {
+    let mut h = Harness::new();
+    let prompt = "show me some rust code";
+    h.send(prompt);
+    h.stream(StreamEvent::Started { model: None });
+    let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+    let pieces = demo_answer(prompt);
+    let third = pieces.len() / 3;
+    let mut kept_after = 0;
+    for (n, p) in pieces.into_iter().enumerate() {
+        let size = match n {
+            _ if n == third => Some((90, 24)),
+            _ if n == 2 * third => Some((44, 12)),
+            _ => None,
+        };
+        if let Some((w, height)) = size {
+            // As the console does on a resize event: the terminal has the new
+            // size and a blank screen, and the next frame is sent whole.
+            screen.backend_mut().resize(w, height);
+            screen
+                .resize(ratatui::layout::Rect::new(0, 0, w, height))
+                .unwrap();
+            h.stream(StreamEvent::TextDelta(p));
+            let hints = h.frame(&mut screen);
+            assert!(hints.keep.is_empty(), "nothing is kept across a resize");
+            assert!(
+                hints.scroll.is_none(),
+                "nothing is scrolled across a resize"
+            );
+            continue;
+        }
+        h.stream(StreamEvent::TextDelta(p));
+        let hints = h.frame(&mut screen);
+        if n > 2 * third {
+            kept_after += hints.keep.len();
+        }
+    }
+    assert!(kept_after > 0, "rows are kept again after the resize");
+}
+
+#[test]
+fn more_than_four_compare_targets_are_refused_with_a_message() {
+    let mut h = Harness::new();
+    h.type_text("same question");
+    let targets = |h: &mut Harness, text: &str| {
+        h.key(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        // The form offers the last comparison's models: start from empty.
+        h.key(KeyCode::End, KeyModifiers::NONE);
+        for _ in 0..80 {
+            h.key(KeyCode::Backspace, KeyModifiers::NONE);
+        }
+        h.type_text(text);
+    };
+    targets(&mut h, "gpt-4o, o4-mini, gpt-4.1 gpt-5");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(h.request.is_none(), "nothing was sent");
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("compare at most 4 models at once"),
+        "{screen}"
+    );
+    // Three others are fine.
+    assert!(screen.contains("named 4"), "the message is whole: {screen}");
+    h.key(KeyCode::Esc, KeyModifiers::NONE);
+    targets(&mut h, "gpt-4o, o4-mini, gpt-4.1");
+    h.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(
+        h.request.is_some(),
+        "the comparison started: {}",
+        h.screen(100, 30)
+    );
+}

@@ -3,6 +3,9 @@
 
 use super::params::{Params, ReasoningEffort};
 
+/// How many targets one question may go to: side by side, more would not be readable.
+pub const MAX_TARGETS: usize = 4;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub model: String,

@@ -43,8 +43,11 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         true => Some(read_prompt(&args)?),
         false => args.prompt.clone(),
     };
-    if models.len() > 4 {
-        return Err("compare at most four models at once".into());
+    if models.len() > crate::chat::compare::MAX_TARGETS {
+        return Err(format!(
+            "compare at most {} models at once",
+            crate::chat::compare::MAX_TARGETS
+        ));
     }
     let provider = ctx.provider(&ctx.profile, 0)?;
     let mut setup = super::chat_setup::setup(ctx, &args, prompt, models)?;

@@ -83,6 +83,11 @@ impl<B: Backend> Screen<B> {
         self.term.backend()
     }
 
+    /// The terminal itself (a test resizes its backend as a real terminal would).
+    pub fn backend_mut(&mut self) -> &mut B {
+        self.term.backend_mut()
+    }
+
     pub fn area(&mut self) -> Rect {
         self.term.get_frame().area()
     }

@@ -219,9 +219,19 @@ pub(super) fn submit_prompt(state: &mut State) -> Vec<Command> {
                 .map(str::trim)
                 .filter(|m| !m.is_empty())
             {
-                if !models.iter().any(|x| x == m) && models.len() < 4 {
+                if !models.iter().any(|x| x == m) {
                     models.push(m.to_string());
                 }
+            }
+            use crate::chat::compare::MAX_TARGETS;
+            // Named, not dropped: a fifth target silently left out would look like a failure.
+            if models.len() > MAX_TARGETS {
+                prompt.error = Some(format!(
+                    "compare at most {MAX_TARGETS} models at once (the current one and {} more); you named {}",
+                    MAX_TARGETS - 1,
+                    models.len() - 1
+                ));
+                return Vec::new();
             }
             if models.len() < 2 {
                 prompt.error = Some("name at least one other model".into());

@@ -58,12 +58,19 @@ pub fn draw(frame: &mut Frame, state: &State) {
             Overlay::Prompt(p) => {
                 let area = centered(frame.area(), 70, 10);
                 let inner = popup(frame, state, area, &format!(" {} ", p.title));
+                // The error gets the rows it needs, wrapped, never cut.
+                let error_rows = p.error.as_ref().map_or(0, |e| {
+                    wrap(&[Span::raw(e.clone())], usize::from(inner.width)).len() as u16
+                });
                 let [input, error] =
-                    Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+                    Layout::vertical([Constraint::Min(1), Constraint::Length(error_rows)])
+                        .areas(inner);
                 frame.render_widget(&p.input, input);
                 if let Some(e) = &p.error {
                     frame.render_widget(
-                        Line::styled(e.clone(), state.theme.style(Look::Error)),
+                        Paragraph::new(e.clone())
+                            .style(state.theme.style(Look::Error))
+                            .wrap(Wrap { trim: true }),
                         error,
                     );
                 }

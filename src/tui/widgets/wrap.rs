@@ -107,7 +107,9 @@ pub fn fit_title(title: &str, width: usize) -> String {
     {
         end = cut;
         let fitted = format!(" {} ", &body[..end]);
-        if fitted.width() <= width {
+        // A parenthesis goes whole or not at all.
+        let open = fitted.matches('(').count() > fitted.matches(')').count();
+        if fitted.width() <= width && !open {
             return fitted;
         }
     }
@@ -168,6 +170,10 @@ mod tests {
             " Result for f (c) — Enter sends it "
         );
         assert_eq!(fit_title(" Conversations ", 8), " Conver…");
+        assert_eq!(
+            fit_title(" Compare m with (up to 3: model, model@profile) ", 40),
+            " Compare m with "
+        );
     }
 
     #[test]
