@@ -5,41 +5,11 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::postgres::Pg;
-
-fn home(member: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!("[demo]\ntokens_per_second = 0\n\n[team]\ndatabase_url_env = \"LLMDECK_TEAM_DATABASE_URL\"\nmember = \"{member}\"\n"),
-    )
-    .unwrap();
-    home
-}
-
-fn run(home: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmdeck"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home)
-        .env("LLMDECK_TEAM_DATABASE_URL", url)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::team::{home, run, text};
 
 /// The README's two SQL blocks of the Roles section, as written.
 fn readme_roles() -> (String, String) {
@@ -334,7 +304,7 @@ fn wrong_passwords_unreachable_hosts_and_newer_schemas_are_clear() {
 #[test]
 fn tls_is_used_when_the_url_requires_it() {
     let Some(pg) = team_db() else { return };
-    if !pg.enable_tls() {
+    if pg.enable_tls().is_none() {
         eprintln!("skipped: openssl is not installed");
         return;
     }
@@ -379,6 +349,10 @@ fn the_console_queues_while_offline_drains_when_back_and_shows_the_team_view() {
     t.type_text("hello");
     t.keys(&["Enter"]);
     let screen = t.wait_for("team: offline, 1 queued");
+    assert!(
+        screen.contains("team: offline, 1 queued │ unverified: no TLS"),
+        "sslmode=disable is shown: {screen}"
+    );
     assert!(
         screen.contains("· stop"),
         "the answer came all the same: {screen}"
@@ -468,7 +442,7 @@ fn assert_the_team_is_intact(pg: &Pg, ada_rows: i64) {
     assert!(err.contains("permission denied"), "{err}");
     assert_eq!(
         count(
-            &pg,
+            pg,
             &format!("SELECT COUNT(*) FROM llmdeck_requests WHERE id = '{FORGED}'")
         ),
         0,
@@ -476,7 +450,7 @@ fn assert_the_team_is_intact(pg: &Pg, ada_rows: i64) {
     );
     assert_eq!(
         count(
-            &pg,
+            pg,
             "SELECT COALESCE(SUM(requests), 0) FROM llmdeck_daily WHERE member = 'ada'"
         ),
         ada_rows,

@@ -164,46 +164,24 @@ impl Pg {
         }
     }
 
-    /// Turns TLS on with a self-signed certificate (restarts the server); false without openssl.
-    pub fn enable_tls(&self) -> bool {
-        let (crt, key) = (
-            self.dir.path().join("server.crt"),
-            self.dir.path().join("server.key"),
-        );
-        let ok = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-            ])
-            .arg(&key)
-            .arg("-out")
-            .arg(&crt)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            return false;
+    /// Turns TLS on with a certificate for 127.0.0.1 signed by a private CA
+    /// (restarts the server); the CA's PEM file, or None without openssl.
+    pub fn enable_tls(&self) -> Option<PathBuf> {
+        let ca = private_ca(self.dir.path())?;
+        if !issue(self.dir.path(), "server", "IP:127.0.0.1,DNS:localhost") {
+            return None;
         }
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         if let Some(u) = &self.as_user {
             Command::new("chown")
                 .arg(u)
-                .arg(&key)
-                .arg(&crt)
+                .arg(self.dir.path().join("server.key"))
+                .arg(self.dir.path().join("server.crt"))
                 .status()
                 .unwrap();
         }
         self.stop_server();
         self.start_server();
-        true
+        Some(ca)
     }
 
     pub fn url(&self, user: &str, password: &str) -> String {
@@ -253,6 +231,93 @@ impl Pg {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+fn openssl(args: &[&str]) -> bool {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A private CA in `dir` (ca.crt, ca.key); its certificate's path, or None without openssl.
+pub fn private_ca(dir: &Path) -> Option<PathBuf> {
+    let (crt, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=llmdeck test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout",
+        key.to_str()?,
+        "-out",
+        crt.to_str()?,
+    ])
+    .then_some(crt)
+}
+
+/// `{name}.crt` and `{name}.key` in `dir`, for the names in `san` (openssl's
+/// subjectAltName syntax), signed by the CA of [`private_ca`]; key mode 0600.
+pub fn issue(dir: &Path, name: &str, san: &str) -> bool {
+    let path = |ext: &str| {
+        dir.join(format!("{name}.{ext}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let ok = openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        &format!("/CN={name}"),
+        "-keyout",
+        &path("key"),
+        "-out",
+        &path("csr"),
+    ]) && {
+        std::fs::write(
+            path("ext"),
+            format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\n"),
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &path("csr"),
+            "-days",
+            "2",
+            "-CA",
+            dir.join("ca.crt").to_str().unwrap(),
+            "-CAkey",
+            dir.join("ca.key").to_str().unwrap(),
+            "-CAcreateserial",
+            "-extfile",
+            &path("ext"),
+            "-out",
+            &path("crt"),
+        ])
+    };
+    if ok {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path("key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    ok
 }
 
 impl Drop for Pg {
