@@ -233,86 +233,50 @@ impl Pg {
     }
 }
 
-fn openssl(args: &[&str]) -> bool {
+/// Runs openssl with `args` split at spaces (the temp paths it is given have none).
+fn openssl(args: &str) -> bool {
     Command::new("openssl")
-        .args(args)
+        .args(args.split_whitespace())
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
+const EC_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+
 /// A private CA in `dir` (ca.crt, ca.key); its certificate's path, or None without openssl.
 pub fn private_ca(dir: &Path) -> Option<PathBuf> {
     let (crt, key) = (dir.join("ca.crt"), dir.join("ca.key"));
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=llmdeck test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-keyout",
-        key.to_str()?,
-        "-out",
-        crt.to_str()?,
-    ])
+    openssl(&format!(
+        "req -x509 {EC_KEY} -days 2 -subj /CN=llmdeck-test-CA \
+         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+         -keyout {} -out {}",
+        key.display(),
+        crt.display()
+    ))
     .then_some(crt)
 }
 
 /// `{name}.crt` and `{name}.key` in `dir`, for the names in `san` (openssl's
 /// subjectAltName syntax), signed by the CA of [`private_ca`]; key mode 0600.
 pub fn issue(dir: &Path, name: &str, san: &str) -> bool {
-    let path = |ext: &str| {
-        dir.join(format!("{name}.{ext}"))
-            .to_str()
-            .unwrap()
-            .to_string()
-    };
-    let ok = openssl(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        &format!("/CN={name}"),
-        "-keyout",
-        &path("key"),
-        "-out",
-        &path("csr"),
-    ]) && {
-        std::fs::write(
-            path("ext"),
-            format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\n"),
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &path("csr"),
-            "-days",
-            "2",
-            "-CA",
-            dir.join("ca.crt").to_str().unwrap(),
-            "-CAkey",
-            dir.join("ca.key").to_str().unwrap(),
-            "-CAcreateserial",
-            "-extfile",
-            &path("ext"),
-            "-out",
-            &path("crt"),
-        ])
-    };
+    let path = |ext: &str| dir.join(format!("{name}.{ext}")).display().to_string();
+    std::fs::write(
+        path("ext"),
+        format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\n"),
+    )
+    .unwrap();
+    let ok = openssl(&format!(
+        "req {EC_KEY} -subj /CN={name} -keyout {} -out {}",
+        path("key"),
+        path("csr")
+    )) && openssl(&format!(
+        "x509 -req -in {} -days 2 -CA {} -CAkey {} -CAcreateserial -extfile {} -out {}",
+        path("csr"),
+        dir.join("ca.crt").display(),
+        dir.join("ca.key").display(),
+        path("ext"),
+        path("crt")
+    ));
     if ok {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path("key"), std::fs::Permissions::from_mode(0o600)).unwrap();
