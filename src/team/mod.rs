@@ -169,8 +169,17 @@ impl Team {
     pub async fn connect(&self) -> Result<tokio_postgres::Client, String> {
         let mut config = self.config.clone();
         config.connect_timeout(CONNECT_TIMEOUT);
+        let shown = &self.shown;
+        let unverifiable = |why: String| {
+            format!(
+                "team database {shown}: its certificate could not be verified ({why}), so the \
+                 password was not sent; for a team's own CA add sslrootcert=PATH to the URL"
+            )
+        };
         let tls = match self.transport {
-            Transport::Verified => Some(tls::verified(self.roots.as_deref())?),
+            Transport::Verified => {
+                Some(tls::verified(self.roots.as_deref()).map_err(unverifiable)?)
+            }
             Transport::Unverified => Some(tls::unverified()),
             Transport::Plain | Transport::Local => None,
         };
@@ -189,14 +198,10 @@ impl Team {
             };
             Ok::<_, tokio_postgres::Error>(client)
         };
-        let shown = &self.shown;
         match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
             Ok(Ok(client)) => Ok(client),
             Ok(Err(e)) => Err(match tls::certificate_problem(&e) {
-                Some(why) => format!(
-                    "team database {shown}: its certificate could not be verified ({why}), so \
-                     the password was not sent; for a team's own CA add sslrootcert=PATH to the URL"
-                ),
+                Some(why) => unverifiable(why),
                 None => format!("team database {shown}: {}", describe(&e)),
             }),
             Err(_) => Err(format!(

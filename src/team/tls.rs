@@ -31,7 +31,7 @@ pub fn verified(roots: Option<&[CertificateDer<'static>]>) -> Result<MakeRustlsC
             for cert in roots {
                 store
                     .add(cert.clone())
-                    .map_err(|e| format!("team: sslrootcert: {e}"))?;
+                    .map_err(|e| format!("sslrootcert: {e}"))?;
             }
             builder.with_root_certificates(store).with_no_client_auth()
         }
@@ -39,7 +39,7 @@ pub fn verified(roots: Option<&[CertificateDer<'static>]>) -> Result<MakeRustlsC
             use rustls_platform_verifier::BuilderVerifierExt;
             builder
                 .with_platform_verifier()
-                .map_err(|e| format!("team: the system's certificates: {e}"))?
+                .map_err(|e| format!("the system's CA certificates: {e}"))?
                 .with_no_client_auth()
         }
     };
