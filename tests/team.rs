@@ -5,41 +5,11 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::postgres::Pg;
-
-fn home(member: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!("[demo]\ntokens_per_second = 0\n\n[team]\ndatabase_url_env = \"LLMDECK_TEAM_DATABASE_URL\"\nmember = \"{member}\"\n"),
-    )
-    .unwrap();
-    home
-}
-
-fn run(home: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmdeck"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home)
-        .env("LLMDECK_TEAM_DATABASE_URL", url)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::team::{home, run, text};
 
 /// The README's two SQL blocks of the Roles section, as written.
 fn readme_roles() -> (String, String) {
@@ -334,7 +304,7 @@ fn wrong_passwords_unreachable_hosts_and_newer_schemas_are_clear() {
 #[test]
 fn tls_is_used_when_the_url_requires_it() {
     let Some(pg) = team_db() else { return };
-    if !pg.enable_tls() {
+    if pg.enable_tls().is_none() {
         support::skip("openssl is not installed (.ci/run installs it)");
         return;
     }
@@ -380,6 +350,10 @@ fn the_console_queues_while_offline_drains_when_back_and_shows_the_team_view() {
     t.keys(&["Enter"]);
     let screen = t.wait_for("team: offline, 1 queued");
     assert!(
+        screen.contains("team: offline, 1 queued │ unverified: no TLS"),
+        "sslmode=disable is shown: {screen}"
+    );
+    assert!(
         screen.contains("· stop"),
         "the answer came all the same: {screen}"
     );
@@ -414,4 +388,178 @@ fn the_console_queues_while_offline_drains_when_back_and_shows_the_team_view() {
     t.wait_for("team · by member");
     let screen = t.wait_for("bob  ");
     assert!(screen.contains("ada  "), "{screen}");
+}
+
+/// A row of `member`'s own, as inserted in their SQL session.
+fn own_row(member: &str) -> String {
+    format!(
+        "INSERT INTO public.llmdeck_requests (id, member, ts, day, source, profile, host, api,
+             model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens)
+         VALUES (gen_random_uuid(), '{member}', now(), current_date, 'sql', 'p', 'h', 'chat',
+                 'm', 'ok', 1, 0, 1, 0);"
+    )
+}
+
+/// The id of the row the attack forges under bob's name.
+const FORGED: &str = "00000000-0000-0000-0000-00000000b0b0";
+
+/// ada, in her own session: a temporary `llmdeck_daily` whose trigger (run with
+/// the rights of whoever writes to it) grants her everyone's rows and writes a
+/// row as bob, then a row of her own so that the rollup trigger writes to it.
+fn shadow_the_rollup(pg: &Pg) -> Result<Vec<String>, String> {
+    let sql = format!(
+        "CREATE TEMP TABLE llmdeck_daily (LIKE public.llmdeck_daily INCLUDING ALL);
+         GRANT ALL ON pg_temp.llmdeck_daily TO PUBLIC;
+         CREATE FUNCTION pg_temp.steal() RETURNS trigger LANGUAGE plpgsql AS $f$
+         BEGIN
+             IF NEW.member <> 'ada' THEN RETURN NULL; END IF;
+             GRANT SELECT ON public.llmdeck_requests TO ada;
+             CREATE POLICY steal ON public.llmdeck_requests FOR SELECT TO ada USING (true);
+             INSERT INTO public.llmdeck_requests (id, member, ts, day, source, profile, host, api,
+                 model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens)
+             VALUES ('{FORGED}', 'bob', now(), current_date, 'forged', 'p', 'h', 'chat', 'm',
+                     'ok', 1000000, 0, 0, 0)
+             ON CONFLICT DO NOTHING;
+             RETURN NULL;
+         END $f$;
+         CREATE TRIGGER steal AFTER INSERT ON pg_temp.llmdeck_daily
+             FOR EACH ROW EXECUTE FUNCTION pg_temp.steal();
+         {}",
+        own_row("ada")
+    );
+    pg.sql_as("ada", "change-me-too", &sql)
+}
+
+/// ada reads no one's rows, nothing was written as bob, and her row was counted.
+fn assert_the_team_is_intact(pg: &Pg, ada_rows: i64) {
+    let err = pg
+        .sql_as(
+            "ada",
+            "change-me-too",
+            "SELECT COUNT(*) FROM public.llmdeck_requests",
+        )
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    assert_eq!(
+        count(
+            pg,
+            &format!("SELECT COUNT(*) FROM llmdeck_requests WHERE id = '{FORGED}'")
+        ),
+        0,
+        "no row forged under bob's name"
+    );
+    assert_eq!(
+        count(
+            pg,
+            "SELECT COALESCE(SUM(requests), 0) FROM llmdeck_daily WHERE member = 'ada'"
+        ),
+        ada_rows,
+        "ada's spend is counted in the team's rollup"
+    );
+}
+
+#[test]
+fn a_member_cannot_turn_the_rollup_trigger_against_the_team() {
+    let Some(pg) = team_db() else { return };
+    pg.sql_as("bob", "change-me-three", &own_row("bob"))
+        .unwrap();
+    // With the README's roles a member has no temporary tables...
+    let err = shadow_the_rollup(&pg).unwrap_err();
+    assert!(
+        err.contains("permission denied to create temporary"),
+        "{err}"
+    );
+    // ...and cannot put a function, an operator or a schema where the trigger looks.
+    for sql in [
+        "CREATE FUNCTION public.sum(bigint) RETURNS bigint LANGUAGE sql AS 'SELECT 0::int8'",
+        "CREATE OPERATOR public.+ (FUNCTION = int8mi, LEFTARG = int8, RIGHTARG = int8)",
+        "CREATE TABLE public.llmdeck_x (a int)",
+        "CREATE SCHEMA llmdeck_admin",
+    ] {
+        let err = pg.sql_as("ada", "change-me-too", sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    pg.sql_as("ada", "change-me-too", &own_row("ada")).unwrap();
+    assert_the_team_is_intact(&pg, 1);
+    // A database whose members kept TEMP (set up before the README revoked it):
+    // the trigger itself ignores the member's table.
+    pg.sql("GRANT TEMPORARY ON DATABASE postgres TO ada");
+    shadow_the_rollup(&pg).unwrap();
+    assert_the_team_is_intact(&pg, 2);
+}
+
+#[test]
+fn a_version_1_database_is_migrated_and_the_attack_fails_after() {
+    let Some(pg) = Pg::start() else { return };
+    let (as_superuser, as_admin) = readme_roles();
+    pg.sql(&as_superuser);
+    // Set up as llmdeck's first schema and the earlier README had it: members keep TEMP.
+    pg.sql("GRANT TEMPORARY ON DATABASE postgres TO PUBLIC");
+    pg.sql_as(
+        "llmdeck_admin",
+        "change-me",
+        &format!(
+            "CREATE TABLE llmdeck_schema (version INT NOT NULL);
+             INSERT INTO llmdeck_schema VALUES (1);
+             {}",
+            llmdeck::team::schema::MIGRATIONS[0]
+        ),
+    )
+    .unwrap();
+    pg.sql_as("llmdeck_admin", "change-me", &as_admin).unwrap();
+    pg.sql_as("bob", "change-me-three", &own_row("bob"))
+        .unwrap();
+    // On version 1 the attack works: that is what this test is about.
+    shadow_the_rollup(&pg).unwrap();
+    assert_eq!(
+        pg.sql_as(
+            "ada",
+            "change-me-too",
+            "SELECT COUNT(*) FROM llmdeck_requests"
+        ),
+        Ok(vec!["3".to_string()]),
+        "on version 1 ada granted herself everyone's rows, bob's and the forged one included"
+    );
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT COALESCE(SUM(requests), 0) FROM llmdeck_daily WHERE member = 'ada'"
+        ),
+        0
+    );
+    pg.sql(&format!(
+        "REVOKE SELECT ON llmdeck_requests FROM ada; DROP POLICY steal ON llmdeck_requests;
+         DELETE FROM llmdeck_requests WHERE id = '{FORGED}'"
+    ));
+    // A member cannot migrate; their rows wait, with a message saying who can.
+    let ada = home("ada");
+    let out = run(
+        ada.path(),
+        &pg.url("ada", "change-me-too"),
+        &["--demo", "chat", "hello"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("team: offline, 1 queued") && text(&out).contains("as the admin role"),
+        "{}",
+        text(&out)
+    );
+    let admin = home("llmdeck_admin");
+    let out = run(
+        admin.path(),
+        &pg.url("llmdeck_admin", "change-me"),
+        &["team", "push"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(pg.sql("SELECT version FROM llmdeck_schema"), ["2"]);
+    shadow_the_rollup(&pg).unwrap();
+    assert_the_team_is_intact(&pg, 1);
+    // And ada's queued row now arrives, counted.
+    let out = run(
+        ada.path(),
+        &pg.url("ada", "change-me-too"),
+        &["team", "push"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_the_team_is_intact(&pg, 2);
 }

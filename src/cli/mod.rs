@@ -126,8 +126,10 @@ fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
             let team = team?;
             let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
             println!(
-                "team database {} as member {}; {queued} queued",
-                team.shown, team.settings.member
+                "team database {} as member {}; connection: {}; {queued} queued",
+                team.shown,
+                team.settings.member,
+                team.transport.described()
             );
             Ok(())
         }

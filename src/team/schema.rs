@@ -5,7 +5,8 @@
 use tokio_postgres::Client;
 
 /// Each entry moves the schema one version up.
-pub const MIGRATIONS: [&str; 1] = [r#"
+pub const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE llmdeck_requests (
     id                UUID PRIMARY KEY,
     member            TEXT NOT NULL,
@@ -70,7 +71,38 @@ BEGIN
 END $$;
 CREATE TRIGGER llmdeck_rollup AFTER INSERT ON llmdeck_requests
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION llmdeck_rollup();
-"#];
+"#,
+    ROLLUP_PINNED,
+];
+
+/// Version 2. The rollup runs with its owner's rights in a member's session, so
+/// nothing in it may resolve to an object the member chose: with `pg_temp` left
+/// out of `search_path` it is searched first, and a member's temporary table
+/// named `llmdeck_daily` (with a trigger of theirs) received the rows, and the
+/// trigger ran as the owner. Every name is now qualified and `pg_temp` is last.
+const ROLLUP_PINNED: &str = r#"
+CREATE OR REPLACE FUNCTION public.llmdeck_rollup() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    INSERT INTO public.llmdeck_daily AS d
+    SELECT n.day, n.member, n.model, n.profile, n.prompt, n.tags, n.status,
+           pg_catalog.count(*), pg_catalog.sum(n.input_tokens), pg_catalog.sum(n.cached_tokens),
+           pg_catalog.sum(n.output_tokens), pg_catalog.sum(n.reasoning_tokens),
+           COALESCE(pg_catalog.sum(n.cost_micros), 0),
+           pg_catalog.count(*) FILTER (WHERE n.cost_micros IS NULL)
+    FROM new_rows n
+    GROUP BY n.day, n.member, n.model, n.profile, n.prompt, n.tags, n.status
+    ON CONFLICT (day, member, model, profile, prompt, tags, status) DO UPDATE SET
+        requests = d.requests OPERATOR(pg_catalog.+) EXCLUDED.requests,
+        input_tokens = d.input_tokens OPERATOR(pg_catalog.+) EXCLUDED.input_tokens,
+        cached_tokens = d.cached_tokens OPERATOR(pg_catalog.+) EXCLUDED.cached_tokens,
+        output_tokens = d.output_tokens OPERATOR(pg_catalog.+) EXCLUDED.output_tokens,
+        reasoning_tokens = d.reasoning_tokens OPERATOR(pg_catalog.+) EXCLUDED.reasoning_tokens,
+        cost_micros = d.cost_micros OPERATOR(pg_catalog.+) EXCLUDED.cost_micros,
+        unpriced = d.unpriced OPERATOR(pg_catalog.+) EXCLUDED.unpriced;
+    RETURN NULL;
+END $$;
+"#;
 
 pub const VERSION: i32 = MIGRATIONS.len() as i32;
 
@@ -87,7 +119,7 @@ pub async fn migrate(client: &mut Client) -> Result<(), String> {
     }
     let err = |e: tokio_postgres::Error| {
         format!(
-            "cannot create or migrate the team schema ({}); the first run needs the admin role (see README)",
+            "cannot create or migrate the team schema to version {VERSION} ({}); run `llmdeck team push` once as the admin role (see README)",
             super::describe(&e)
         )
     };

@@ -162,6 +162,8 @@ pub struct State {
     /// The team database's state, when one is configured.
     pub team: Option<super::app::TeamStatus>,
     pub team_budgets: (Option<f64>, Option<f64>),
+    /// Said next to the team's status when the server is not verified (sslmode).
+    pub team_unverified: Option<&'static str>,
     /// Functions found in the tools folder (and the files that did not parse).
     pub tool_library: (Vec<crate::chat::tools::ToolDef>, Vec<String>),
 }
@@ -209,6 +211,7 @@ impl State {
             library: Default::default(),
             team: None,
             team_budgets: (None, None),
+            team_unverified: None,
         }
     }
 

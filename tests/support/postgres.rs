@@ -164,46 +164,24 @@ impl Pg {
         }
     }
 
-    /// Turns TLS on with a self-signed certificate (restarts the server); false without openssl.
-    pub fn enable_tls(&self) -> bool {
-        let (crt, key) = (
-            self.dir.path().join("server.crt"),
-            self.dir.path().join("server.key"),
-        );
-        let ok = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-            ])
-            .arg(&key)
-            .arg("-out")
-            .arg(&crt)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            return false;
+    /// Turns TLS on with a certificate for 127.0.0.1 signed by a private CA
+    /// (restarts the server); the CA's PEM file, or None without openssl.
+    pub fn enable_tls(&self) -> Option<PathBuf> {
+        let ca = private_ca(self.dir.path())?;
+        if !issue(self.dir.path(), "server", "IP:127.0.0.1,DNS:localhost") {
+            return None;
         }
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         if let Some(u) = &self.as_user {
             Command::new("chown")
                 .arg(u)
-                .arg(&key)
-                .arg(&crt)
+                .arg(self.dir.path().join("server.key"))
+                .arg(self.dir.path().join("server.crt"))
                 .status()
                 .unwrap();
         }
         self.stop_server();
         self.start_server();
-        true
+        Some(ca)
     }
 
     pub fn url(&self, user: &str, password: &str) -> String {
@@ -253,6 +231,57 @@ impl Pg {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// Runs openssl with `args` split at spaces (the temp paths it is given have none).
+fn openssl(args: &str) -> bool {
+    Command::new("openssl")
+        .args(args.split_whitespace())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+const EC_KEY: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+
+/// A private CA in `dir` (ca.crt, ca.key); its certificate's path, or None without openssl.
+pub fn private_ca(dir: &Path) -> Option<PathBuf> {
+    let (crt, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    openssl(&format!(
+        "req -x509 {EC_KEY} -days 2 -subj /CN=llmdeck-test-CA \
+         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+         -keyout {} -out {}",
+        key.display(),
+        crt.display()
+    ))
+    .then_some(crt)
+}
+
+/// `{name}.crt` and `{name}.key` in `dir`, for the names in `san` (openssl's
+/// subjectAltName syntax), signed by the CA of [`private_ca`]; key mode 0600.
+pub fn issue(dir: &Path, name: &str, san: &str) -> bool {
+    let path = |ext: &str| dir.join(format!("{name}.{ext}")).display().to_string();
+    std::fs::write(
+        path("ext"),
+        format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\n"),
+    )
+    .unwrap();
+    let ok = openssl(&format!(
+        "req {EC_KEY} -subj /CN={name} -keyout {} -out {}",
+        path("key"),
+        path("csr")
+    )) && openssl(&format!(
+        "x509 -req -in {} -days 2 -CA {} -CAkey {} -CAcreateserial -extfile {} -out {}",
+        path("csr"),
+        dir.join("ca.crt").display(),
+        dir.join("ca.key").display(),
+        path("ext"),
+        path("crt")
+    ));
+    if ok {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path("key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    ok
 }
 
 impl Drop for Pg {

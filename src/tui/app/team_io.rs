@@ -29,6 +29,7 @@ impl App {
                 return None;
             }
         };
+        self.state.team_unverified = team.transport.warning();
         let wake = Arc::new(Notify::new());
         let (path, tx, w) = (
             self.ctx.paths.ledger_file(),

@@ -32,6 +32,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
     if let Some(span) = team(state) {
         spans.push(sep.clone());
         spans.push(span);
+        if let Some(warning) = state.team_unverified {
+            spans.push(sep.clone());
+            spans.push(Span::styled(warning, bar.patch(t.style(Look::Warning))));
+        }
     }
     if let Some(tokens) = state.draft_tokens {
         spans.push(sep.clone());
