@@ -482,22 +482,27 @@ fn backoff(attempt: u32) -> Duration {
 /// http; a key, a gateway header or the admin key must reach neither.
 pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        let Some(from) = attempt.previous().last().map(|u| u.origin()) else {
-            return attempt.follow();
+        let refused = match attempt.previous().last() {
+            _ if attempt.previous().len() > 5 => Some("too many redirects".to_string()),
+            Some(from) => cross_origin(from, attempt.url()),
+            None => None,
         };
-        let to = attempt.url().origin();
-        if attempt.previous().len() > 5 {
-            attempt.error("too many redirects")
-        } else if from == to {
-            attempt.follow()
-        } else {
-            let msg = format!(
-                "{} sent us on to {}, another origin: credentials go only where the profile says",
-                from.ascii_serialization(),
-                to.ascii_serialization()
-            );
-            attempt.error(msg)
+        match refused {
+            Some(why) => attempt.error(why),
+            None => attempt.follow(),
         }
+    })
+}
+
+/// Why a redirect from `from` to `to` is refused, if it is.
+fn cross_origin(from: &reqwest::Url, to: &reqwest::Url) -> Option<String> {
+    let (from, to) = (from.origin(), to.origin());
+    (from != to).then(|| {
+        format!(
+            "{} sent us on to {}, another origin: credentials go only where the profile says",
+            from.ascii_serialization(),
+            to.ascii_serialization()
+        )
     })
 }
 
@@ -539,6 +544,23 @@ mod tests {
             HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn redirects_stay_within_their_origin() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let from = url("https://api.openai.com/v1/models");
+        assert_eq!(
+            cross_origin(&from, &url("https://api.openai.com/v1/models/")),
+            None
+        );
+        for to in [
+            "http://api.openai.com/v1/models",
+            "https://api.openai.com:8443/v1/models",
+            "https://evil.example/v1/models",
+        ] {
+            assert!(cross_origin(&from, &url(to)).is_some(), "{to}");
+        }
     }
 
     #[test]
