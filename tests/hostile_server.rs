@@ -209,3 +209,28 @@ async fn an_error_body_that_stalls_ends_within_the_idle_timeout() {
         "HTTP 503: the error body did not arrive within 1 s"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_usage_page_is_refused_without_reading_it_all() {
+    let mock = Mock::start().await;
+    mock.misbehave(flood(
+        200,
+        "application/json",
+        r#"{"data":["#,
+        r#"{"results":[]},"#,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let err = llmdeck::usage::sync::sync(
+        &mock.base_url,
+        Secret::new("sk-admin-test").unwrap(),
+        &dir.path().join("ledger.sqlite3"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "usage API: a page of /organization/usage/completions is larger than 8 MiB — refused"
+    );
+    assert!(flooded(&mock).await < FLOOD, "the client read it all");
+}

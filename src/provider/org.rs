@@ -77,7 +77,8 @@ impl OrgClient {
                 .send()
                 .await
                 .map_err(|e| ProviderError::Connect(super::http::describe(&e)))?;
-            let body = limits::body_of(resp, limits::MAX_ORG_PAGE_BYTES, TIMEOUT, path).await?;
+            let what = format!("a page of {path}");
+            let body = limits::body_of(resp, limits::MAX_ORG_PAGE_BYTES, TIMEOUT, &what).await?;
             read += body.len();
             if read > limits::MAX_ORG_TOTAL_BYTES {
                 return Err(limits::too_large(path, limits::MAX_ORG_TOTAL_BYTES));
