@@ -255,11 +255,20 @@ fn pricing_import_refreshes_prices_offline_and_user_overrides_win() {
 fn usage_sync_follows_pages_and_a_resync_does_not_double_count() {
     let mock = Mock::start_in_background();
     let home = tempfile::tempdir().unwrap();
+    // The admin key goes only to an admin endpoint the profile names.
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        format!(
+            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{0}\"\nadmin_base_url = \"{0}\"\n",
+            mock.base_url
+        ),
+    )
+    .unwrap();
     let sync = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
         cmd.env_clear()
             .env("LLMDECK_HOME", home.path())
-            .env("OPENAI_BASE_URL", &mock.base_url)
             .env("OPENAI_API_KEY", "sk-x")
             .env("OPENAI_ADMIN_KEY", "sk-admin-test")
             .args(["usage", "sync", "--since", "7d"]);

@@ -1,16 +1,24 @@
 //! Property tests: hostile or random input never panics the stream parser or
-//! the markdown renderer, and where a stream is cut makes no difference.
+//! the markdown renderer, and where a stream is cut makes no difference. A
+//! hostile stream never makes the parser hold more than its caps, nor yields a
+//! tool call index past the cap, nor aborts the conversation machine.
 
+mod support;
+
+use std::time::Instant;
+
+use llmdeck::chat::machine::Input;
 use llmdeck::config::theme::Theme;
 use llmdeck::provider::chat_completions::parse_chunk;
 use llmdeck::provider::event::StreamEvent;
 use llmdeck::provider::sse::SseParser;
+use llmdeck::provider::{chat_completions, limits, responses};
 use llmdeck::tui::widgets::markdown;
 use proptest::prelude::*;
 
 /// Feeds `bytes` in the given pieces; returns the text of the chunks it parsed.
 fn run(pieces: &[&[u8]]) -> Result<String, String> {
-    let mut parser = SseParser::new(1 << 16);
+    let mut parser = SseParser::new(1 << 16, 1 << 20);
     let mut text = String::new();
     let mut events = Vec::new();
     let mut handle = |data: &str, text: &mut String| -> Result<(), String> {
@@ -97,4 +105,162 @@ proptest! {
             prop_assert_eq!(&run(&[a, b]).unwrap(), &whole, "cut at {}", cut);
         }
     }
+}
+
+/// One piece of a hostile stream.
+fn hostile_piece() -> impl Strategy<Value = Vec<u8>> {
+    let text = "[a-z ]{0,8}".prop_map(|t| {
+        format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{t}\"}}}}]}}\n\n").into_bytes()
+    });
+    let index = prop_oneof![
+        0u64..200,
+        Just(u64::from(u32::MAX)),
+        Just(u64::MAX),
+        any::<u64>()
+    ];
+    let call = index.prop_map(|i| {
+        format!("data: {{\"choices\":[{{\"delta\":{{\"tool_calls\":[{{\"index\":{i},\"function\":{{\"name\":\"f\",\"arguments\":\"{{}}\"}}}}]}}}}]}}\n\n").into_bytes()
+    });
+    // Responses: every function call item is a new call.
+    let item = (0u64..1000).prop_map(|i| {
+        format!("event: response.output_item.added\ndata: {{\"type\":\"response.output_item.added\",\"output_index\":{i},\"item\":{{\"type\":\"function_call\",\"call_id\":\"c\",\"name\":\"f\"}}}}\n\n").into_bytes()
+    });
+    let many_calls = (1usize..300).prop_map(|n| {
+        let calls: Vec<String> = (0..n)
+            .map(|i| format!("{{\"index\":{i},\"function\":{{\"name\":\"f\"}}}}"))
+            .collect();
+        format!(
+            "data: {{\"choices\":[{{\"delta\":{{\"tool_calls\":[{}]}}}}]}}\n\n",
+            calls.join(",")
+        )
+        .into_bytes()
+    });
+    let giant_line = (0usize..3 * CAP).prop_map(|n| {
+        let mut l = b"data: ".to_vec();
+        l.extend(std::iter::repeat_n(b'x', n));
+        l.push(b'\n');
+        l
+    });
+    let endless = (0usize..3 * CAP).prop_map(|n| vec![b'y'; n]);
+    let data_lines = (0usize..400).prop_map(|n| b"data: 0123456789\n".repeat(n));
+    let bad_utf8 = proptest::collection::vec(128u8..=255, 1..8).prop_map(|b| {
+        let mut l = b"data: ".to_vec();
+        l.extend(b);
+        l.extend(b"\n\n");
+        l
+    });
+    prop_oneof![
+        3 => text,
+        3 => call,
+        2 => item,
+        1 => many_calls,
+        1 => giant_line,
+        1 => endless,
+        1 => data_lines,
+        1 => bad_utf8,
+        1 => Just(b"\r\n".to_vec()),
+    ]
+}
+
+/// The parser's event cap in these tests: small, so a case stays quick.
+const CAP: usize = 2048;
+
+/// Feeds `stream` cut at `cuts` through the parser and one decoder, then the
+/// events through the conversation machine, stopping at the first fault as
+/// the client does. Checks the caps at every step.
+fn feed_hostile(stream: &[u8], cuts: &[usize], responses_api: bool) -> Result<(), TestCaseError> {
+    let mut parser = SseParser::new(CAP, 16 * CAP);
+    let mut chat = chat_completions::Decoder::default();
+    let mut resp = responses::Decoder::default();
+    let mut machine = support::machine("m");
+    let fx = machine.handle(Input::Send("go".into()), Instant::now(), chrono::Utc::now());
+    let id = support::started(&fx);
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
+    points.sort_unstable();
+    points.push(stream.len());
+    let mut last = 0;
+    for p in points {
+        let sse = match parser.push(&stream[last..p]) {
+            Ok(sse) => sse,
+            Err(_) => return Ok(()),
+        };
+        last = p;
+        prop_assert!(
+            parser.held() <= 2 * CAP,
+            "the parser holds {} bytes",
+            parser.held()
+        );
+        for ev in sse {
+            let mut out = Vec::new();
+            let fed = if responses_api {
+                resp.event(ev.event.as_deref(), &ev.data, &mut out)
+                    .map(|_| ())
+            } else {
+                chat.chunk(&ev.data, &mut out)
+            };
+            for e in out {
+                if let StreamEvent::ToolCallDelta { index, .. } = &e {
+                    prop_assert!(*index < limits::MAX_TOOL_CALLS);
+                }
+                machine.handle(Input::Stream(id, e), Instant::now(), chrono::Utc::now());
+            }
+            if fed.is_err() {
+                return Ok(());
+            }
+        }
+        if parser.take_error().is_some() {
+            return Ok(());
+        }
+    }
+    let calls = machine
+        .conv
+        .nodes
+        .iter()
+        .map(|n| n.tool_calls.len())
+        .max()
+        .unwrap_or(0);
+    prop_assert!(calls <= limits::MAX_TOOL_CALLS as usize);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn a_hostile_stream_never_panics_nor_grows_past_the_caps(
+        pieces in proptest::collection::vec(hostile_piece(), 1..12),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+        responses_api in any::<bool>(),
+    ) {
+        feed_hostile(&pieces.concat(), &cuts, responses_api)?;
+    }
+}
+
+#[test]
+fn a_recorded_huge_tool_call_index_ends_the_answer_as_malformed() {
+    let mut machine = support::machine("m");
+    let now = Instant::now();
+    let fx = machine.handle(Input::Send("go".into()), now, chrono::Utc::now());
+    let id = support::started(&fx);
+    machine.handle(
+        Input::Stream(id, StreamEvent::TextDelta("kept".into())),
+        now,
+        chrono::Utc::now(),
+    );
+    let huge = StreamEvent::ToolCallDelta {
+        index: u32::MAX,
+        id: None,
+        name: Some("f".into()),
+        arguments: String::new(),
+    };
+    machine.handle(Input::Stream(id, huge), now, chrono::Utc::now());
+    let answer = machine.conv.nodes.last().unwrap();
+    assert_eq!(answer.content, "kept");
+    let meta = answer.meta.as_ref().unwrap();
+    assert_eq!(
+        meta.status,
+        llmdeck::chat::conversation::AnswerStatus::Interrupted
+    );
+    assert!(meta.error.as_deref().unwrap().contains("out of range"));
+    assert!(!machine.is_streaming());
 }

@@ -39,7 +39,7 @@ fn no_key_reaches_a_file_a_log_an_export_or_the_output() {
     std::fs::write(
         home.path().join("config/config.toml"),
         format!(
-            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{}\"\napi_key_command = \"printf '%s\\\\n' \\\"$CANARY\\\"\"\nmodel = \"gpt-4o\"\n",
+            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{0}\"\nadmin_base_url = \"{0}\"\napi_key_command = \"printf '%s\\\\n' \\\"$CANARY\\\"\"\nmodel = \"gpt-4o\"\n",
             mock.base_url
         ),
     )

@@ -340,19 +340,24 @@ impl Machine {
             }
             StreamEvent::ToolCallDelta {
                 index,
-                id,
+                id: call_id,
                 name,
                 arguments,
             } => {
+                // The index sizes the list: a recording or a provider that let a
+                // huge one through must not make us allocate it.
+                let at = match crate::provider::limits::tool_call_index(index.into()) {
+                    Ok(at) => at as usize,
+                    Err(e) => return self.on_event(id, StreamEvent::Error(e), now, wall),
+                };
                 stream.first_token.get_or_insert(now);
                 let calls = &mut self.conv.nodes[node].tool_calls;
-                let at = index as usize;
                 if calls.len() <= at {
                     calls.resize(at + 1, Default::default());
                 }
                 let call = &mut calls[at];
-                if let Some(id) = id.filter(|i| !i.is_empty()) {
-                    call.id = id;
+                if let Some(call_id) = call_id.filter(|i| !i.is_empty()) {
+                    call.id = call_id;
                 }
                 if let Some(name) = name.filter(|n| !n.is_empty()) {
                     call.name = name;

@@ -176,10 +176,7 @@ fn sync(ctx: &Context, since: chrono::DateTime<Utc>) -> Result<(), String> {
         .ok_or(
             "set OPENAI_ADMIN_KEY (an organization admin key) to sync the Usage and Costs API",
         )?;
-    let base = match &ctx.profile.endpoint {
-        crate::config::Endpoint::Http(h) => h.base_url.clone(),
-        crate::config::Endpoint::Demo => crate::config::profile::OPENAI_BASE_URL.to_string(),
-    };
+    let base = crate::usage::sync::admin_base_url(&ctx.settings, &ctx.profile)?;
     let done = super::runtime()?.block_on(crate::usage::sync::sync(
         &base,
         key,

@@ -42,6 +42,9 @@ pub struct ProfileConfig {
     pub store: bool,
     /// This profile's prompt library folder (a team's repository, say).
     pub library: Option<std::path::PathBuf>,
+    /// Where `usage sync` sends the organization admin key; without it, only
+    /// to api.openai.com and only from a profile that talks to it.
+    pub admin_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -16,6 +16,7 @@ use async_openai::types::chat::{
 use serde::Deserialize;
 
 use super::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
+use super::limits;
 use crate::chat::params::{ReasoningEffort, ResponseFormat};
 use crate::chat::request::{ChatRequest, WireMessage, WireRole};
 use crate::chat::tools::ToolChoice;
@@ -226,7 +227,7 @@ struct Delta {
 #[derive(Debug, Deserialize)]
 struct ToolCallDelta {
     /// Absent in a whole (non-streamed) message: the position counts then.
-    index: Option<u32>,
+    index: Option<u64>,
     id: Option<String>,
     function: Option<FunctionDelta>,
 }
@@ -326,12 +327,13 @@ pub fn parse_chunk(data: &str, out: &mut Vec<StreamEvent>) -> Result<(), Provide
                 out.push(StreamEvent::TextDelta(refusal));
             }
             for (i, call) in delta.tool_calls.into_iter().enumerate() {
+                let index = limits::tool_call_index(call.index.unwrap_or(i as u64))?;
                 let (name, arguments) = call
                     .function
                     .map(|f| (f.name, f.arguments.unwrap_or_default()))
                     .unwrap_or_default();
                 out.push(StreamEvent::ToolCallDelta {
-                    index: call.index.unwrap_or(i as u32),
+                    index,
                     id: call.id,
                     name,
                     arguments,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::chat_completions::{self, MaxTokensField};
 use super::event::{ProviderError, StreamEvent};
+use super::limits;
 use super::responses;
 use super::sse::{SseError, SseEvent, SseParser};
 use crate::chat::params::Api;
@@ -71,6 +72,7 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(self.timeouts.connect_secs))
             .user_agent(concat!("llmdeck/", env!("CARGO_PKG_VERSION")))
+            .redirect(same_origin_redirects())
             .build()
             .map_err(|e| ProviderError::Other(format!("cannot start the HTTP client: {e}")))?;
         Ok(self.client.get_or_init(|| client))
@@ -132,17 +134,16 @@ impl HttpClient {
         response: reqwest::Response,
         emit: &mut (dyn FnMut(StreamEvent) + Send),
     ) {
-        let read = response.text();
-        let text =
-            match tokio::time::timeout(Duration::from_secs(self.timeouts.idle_secs), read).await {
-                Ok(Ok(text)) => text,
-                Ok(Err(_)) => return emit(StreamEvent::Error(ProviderError::Interrupted)),
-                Err(_) => {
-                    return emit(StreamEvent::Error(ProviderError::Stalled(
-                        self.timeouts.idle_secs,
-                    )));
-                }
-            };
+        let wait = Duration::from_secs(self.timeouts.idle_secs);
+        let read = limits::read_body(response, limits::MAX_RESPONSE_BYTES, wait, "the response");
+        let text = match read.await.map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                let e = ProviderError::Malformed("invalid UTF-8 in the response".into());
+                return emit(StreamEvent::Error(e));
+            }
+            Err(e) => return emit(StreamEvent::Error(e)),
+        };
         let mut events = Vec::new();
         let parsed = match api {
             Api::Chat => chat_completions::parse_chunk(&text, &mut events),
@@ -187,34 +188,29 @@ impl HttpClient {
                 .header("accept", "text/event-stream")
                 .body(body.to_vec())
                 .send();
-            let outcome =
-                match tokio::time::timeout(Duration::from_secs(t.first_byte_secs), send).await {
-                    Err(_) => Err((
-                        ProviderError::FirstByteTimeout(t.first_byte_secs),
-                        None,
-                        false,
-                    )),
-                    Ok(Err(e)) => Err((ProviderError::Connect(describe(&e)), None, true)),
-                    Ok(Ok(resp)) if resp.status().is_success() => Ok(resp),
-                    Ok(Ok(resp)) => {
-                        let status = resp.status().as_u16();
-                        let wait = retry_after(resp.headers());
-                        let text = resp.text().await.unwrap_or_default();
-                        let (message, code) = chat_completions::error_message(&text)
-                            .unwrap_or_else(|| (text.chars().take(300).collect(), None));
-                        let retryable = matches!(status, 408 | 409 | 429 | 500..=599)
-                            && code.as_deref() != Some("insufficient_quota");
-                        Err((
-                            ProviderError::Http {
-                                status,
-                                message,
-                                code,
-                            },
-                            wait,
-                            retryable,
-                        ))
-                    }
-                };
+            let outcome = match tokio::time::timeout(Duration::from_secs(t.first_byte_secs), send)
+                .await
+            {
+                Err(_) => Err((
+                    ProviderError::FirstByteTimeout(t.first_byte_secs),
+                    None,
+                    false,
+                )),
+                // A refused redirect would be refused again.
+                Ok(Err(e)) => Err((ProviderError::Connect(describe(&e)), None, !e.is_redirect())),
+                Ok(Ok(resp)) if resp.status().is_success() => Ok(resp),
+                Ok(Ok(resp)) => {
+                    let wait = retry_after(resp.headers());
+                    let error = limits::http_error(resp, Duration::from_secs(t.idle_secs)).await;
+                    let retryable = matches!(
+                        &error,
+                        ProviderError::Http { status, code, .. }
+                            if matches!(status, 408 | 409 | 429 | 500..=599)
+                                && code.as_deref() != Some("insufficient_quota")
+                    );
+                    Err((error, wait, retryable))
+                }
+            };
             let (error, asked_wait, retryable) = match outcome {
                 Ok(resp) => {
                     crate::log::line(
@@ -326,16 +322,18 @@ impl HttpClient {
         struct Model {
             id: String,
         }
+        // The request's timeout bounds the body too.
+        let wait = Duration::from_secs(self.timeouts.connect_secs + 20);
         let resp = self
             .client()?
             .get(self.url("/models"))
             .headers(self.headers.clone())
-            .timeout(Duration::from_secs(self.timeouts.connect_secs + 20))
+            .timeout(wait)
             .send()
             .await
             .map_err(|e| ProviderError::Connect(describe(&e)))?;
-        let text = body_of(resp).await?;
-        let list: List = serde_json::from_str(&text)
+        let body = limits::body_of(resp, limits::MAX_MODELS_BYTES, wait, "the model list").await?;
+        let list: List = serde_json::from_slice(&body)
             .map_err(|e| ProviderError::Malformed(format!("model list: {e}")))?;
         let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
         ids.sort();
@@ -369,22 +367,6 @@ impl Decoder {
 
 fn sse_error(e: SseError) -> ProviderError {
     ProviderError::Malformed(e.to_string())
-}
-
-/// A response's body, or the server's error (its own message when it sent one).
-pub async fn body_of(resp: reqwest::Response) -> Result<String, ProviderError> {
-    let status = resp.status().as_u16();
-    let text = resp.text().await.map_err(|_| ProviderError::Interrupted)?;
-    if (200..300).contains(&status) {
-        return Ok(text);
-    }
-    let (message, code) = chat_completions::error_message(&text)
-        .unwrap_or_else(|| (text.chars().take(300).collect(), None));
-    Err(ProviderError::Http {
-        status,
-        message,
-        code,
-    })
 }
 
 /// `path` under the endpoint, with the profile's query parameters.
@@ -494,11 +476,44 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((base as i64 + base as i64 * jitter / 1000) as u64)
 }
 
-/// Connection errors without reqwest's nesting, which hides the cause.
-fn describe(e: &reqwest::Error) -> String {
+/// Redirects are followed only within the origin (scheme, host, port) they
+/// come from. reqwest's default drops `Authorization` on the way to another
+/// host but keeps `api-key` and a profile's own headers, and lets https go to
+/// http; a key, a gateway header or the admin key must reach neither.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let refused = match attempt.previous().last() {
+            _ if attempt.previous().len() > 5 => Some("too many redirects".to_string()),
+            Some(from) => cross_origin(from, attempt.url()),
+            None => None,
+        };
+        match refused {
+            Some(why) => attempt.error(why),
+            None => attempt.follow(),
+        }
+    })
+}
+
+/// Why a redirect from `from` to `to` is refused, if it is.
+fn cross_origin(from: &reqwest::Url, to: &reqwest::Url) -> Option<String> {
+    let (from, to) = (from.origin(), to.origin());
+    (from != to).then(|| {
+        format!(
+            "{} sent us on to {}, another origin: credentials go only where the profile says",
+            from.ascii_serialization(),
+            to.ascii_serialization()
+        )
+    })
+}
+
+/// Connection errors without reqwest's nesting, which hides the cause (and
+/// without the URL, whose query may hold a secret).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error;
     let mut msg = if e.is_connect() {
         "connection failed".to_string()
+    } else if e.is_redirect() {
+        "redirect not followed".to_string()
     } else if e.is_timeout() {
         "timed out".to_string()
     } else {
@@ -529,6 +544,23 @@ mod tests {
             HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn redirects_stay_within_their_origin() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let from = url("https://api.openai.com/v1/models");
+        assert_eq!(
+            cross_origin(&from, &url("https://api.openai.com/v1/models/")),
+            None
+        );
+        for to in [
+            "http://api.openai.com/v1/models",
+            "https://api.openai.com:8443/v1/models",
+            "https://evil.example/v1/models",
+        ] {
+            assert!(cross_origin(&from, &url(to)).is_some(), "{to}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod code;
 pub mod demo;
 pub mod event;
 pub mod http;
+pub mod limits;
 pub mod org;
 pub mod replay;
 pub mod responses;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::event::ProviderError;
+use super::limits;
 use crate::config::Secret;
 
 #[derive(Debug, Deserialize)]
@@ -26,12 +27,16 @@ pub struct OrgClient {
 /// A runaway server (a `next_page` that never ends) must not loop forever.
 const MAX_PAGES: usize = 1000;
 
+/// Per request, body included.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
 impl OrgClient {
     pub fn new(base_url: &str, admin_key: Secret) -> Result<Self, ProviderError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(TIMEOUT)
+            .redirect(super::http::same_origin_redirects())
             .build()
             .map_err(|e| ProviderError::Other(format!("cannot start the HTTP client: {e}")))?;
         Ok(Self {
@@ -50,6 +55,7 @@ impl OrgClient {
     ) -> Result<Vec<serde_json::Value>, ProviderError> {
         let mut out = Vec::new();
         let mut page: Option<String> = None;
+        let mut read = 0;
         for _ in 0..MAX_PAGES {
             let mut query: Vec<(&str, String)> = vec![
                 ("start_time", start_time.to_string()),
@@ -70,9 +76,14 @@ impl OrgClient {
                 .bearer_auth(self.admin_key.expose())
                 .send()
                 .await
-                .map_err(|e| ProviderError::Connect(e.to_string()))?;
-            let text = super::http::body_of(resp).await?;
-            let p: Page = serde_json::from_str(&text)
+                .map_err(|e| ProviderError::Connect(super::http::describe(&e)))?;
+            let what = format!("a page of {path}");
+            let body = limits::body_of(resp, limits::MAX_ORG_PAGE_BYTES, TIMEOUT, &what).await?;
+            read += body.len();
+            if read > limits::MAX_ORG_TOTAL_BYTES {
+                return Err(limits::too_large(path, limits::MAX_ORG_TOTAL_BYTES));
+            }
+            let p: Page = serde_json::from_slice(&body)
                 .map_err(|e| ProviderError::Malformed(format!("{path}: {e}")))?;
             out.extend(p.data);
             match (p.has_more, p.next_page) {

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::chat_completions::effort;
 use super::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
+use super::limits;
 use crate::chat::params::{ReasoningSummary, ResponseFormat};
 use crate::chat::request::{ChatRequest, WireMessage, WireRole};
 use crate::chat::tools::ToolChoice;
@@ -244,9 +245,10 @@ impl Decoder {
             }
             "response.output_item.added" => {
                 if let Some(item) = ev.item.filter(|i| i["type"] == "function_call") {
+                    let index = limits::tool_call_index(self.calls.len() as u64)?;
                     self.calls.push(ev.output_index.unwrap_or(0));
                     out.push(StreamEvent::ToolCallDelta {
-                        index: self.calls.len() as u32 - 1,
+                        index,
                         id: item["call_id"].as_str().map(str::to_string),
                         name: item["name"].as_str().map(str::to_string),
                         arguments: item["arguments"].as_str().unwrap_or("").to_string(),
@@ -354,7 +356,7 @@ pub fn parse_response(text: &str, out: &mut Vec<StreamEvent>) -> Result<(), Prov
             }
             Some("function_call") => {
                 out.push(StreamEvent::ToolCallDelta {
-                    index: calls,
+                    index: limits::tool_call_index(calls.into())?,
                     id: item["call_id"].as_str().map(str::to_string),
                     name: item["name"].as_str().map(str::to_string),
                     arguments: item["arguments"].as_str().unwrap_or("").to_string(),

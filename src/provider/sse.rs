@@ -1,6 +1,9 @@
 //! A server-sent events parser fed with arbitrary byte chunks. Our own rather
 //! than a crate's so that every fault is reported: invalid UTF-8 and oversized
-//! lines are errors, comments and keep-alives are skipped, nothing is dropped silently.
+//! lines or events are errors, comments and keep-alives are skipped, nothing
+//! is dropped silently. What it holds never passes its two caps.
+
+use super::limits::{MAX_EVENT_BYTES, MAX_STREAM_BYTES};
 
 /// One dispatched event: the `event:` name (if any) and its joined `data:` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +18,12 @@ pub enum SseError {
     InvalidUtf8,
     #[error("stream line longer than {0} bytes")]
     LineTooLong(usize),
+    /// `data:` lines joined without the blank line that ends an event.
+    #[error("stream event longer than {0} bytes")]
+    EventTooLong(usize),
+    #[error("stream longer than {0} bytes")]
+    StreamTooLong(usize),
 }
-
-pub const DEFAULT_MAX_LINE: usize = 16 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct SseParser {
@@ -27,7 +33,11 @@ pub struct SseParser {
     event: Option<String>,
     data: String,
     has_data: bool,
-    max_line: usize,
+    /// Cap of one line and of one event's joined data.
+    max_event: usize,
+    /// Cap of everything pushed.
+    max_total: usize,
+    total: usize,
     /// A lone CR ended the last line; a following LF belongs to it.
     pending_cr: bool,
     /// A fault found after some events of the same push: reported once they are handled.
@@ -36,22 +46,29 @@ pub struct SseParser {
 
 impl Default for SseParser {
     fn default() -> Self {
-        Self::new(DEFAULT_MAX_LINE)
+        Self::new(MAX_EVENT_BYTES, MAX_STREAM_BYTES)
     }
 }
 
 impl SseParser {
-    pub fn new(max_line: usize) -> Self {
+    pub fn new(max_event: usize, max_total: usize) -> Self {
         Self {
             buf: Vec::new(),
             scanned: 0,
             event: None,
             data: String::new(),
             has_data: false,
-            max_line,
+            max_event,
+            max_total,
+            total: 0,
             pending_cr: false,
             error: None,
         }
+    }
+
+    /// Bytes held between pushes: never more than twice the event cap.
+    pub fn held(&self) -> usize {
+        self.buf.len() + self.data.len()
     }
 
     /// The fault that ended the last push after it had yielded events, if any.
@@ -64,7 +81,12 @@ impl SseParser {
     /// before it is an `Err`; one after some events waits in `take_error`.
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
         let mut out = Vec::new();
-        match self.scan(bytes, &mut out) {
+        let scanned = self.scan(bytes, &mut out);
+        if scanned.is_err() {
+            // The stream is over: hold nothing more of it.
+            (self.buf, self.data, self.scanned) = (Vec::new(), String::new(), 0);
+        }
+        match scanned {
             Err(e) if out.is_empty() => Err(e),
             Err(e) => {
                 self.error = Some(e);
@@ -75,6 +97,10 @@ impl SseParser {
     }
 
     fn scan(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        self.total = self.total.saturating_add(bytes.len());
+        if self.total > self.max_total {
+            return Err(SseError::StreamTooLong(self.max_total));
+        }
         if self.pending_cr && bytes.first() == Some(&b'\n') {
             bytes = &bytes[1..];
         }
@@ -99,7 +125,7 @@ impl SseParser {
                 let line = std::str::from_utf8(&self.buf[start..line_end])
                     .map_err(|_| SseError::InvalidUtf8)?
                     .to_string();
-                if let Some(ev) = self.line(&line) {
+                if let Some(ev) = self.line(&line)? {
                     out.push(ev);
                 }
                 start = next;
@@ -110,8 +136,8 @@ impl SseParser {
         }
         self.buf.drain(..start);
         self.scanned = self.buf.len();
-        if self.buf.len() > self.max_line {
-            return Err(SseError::LineTooLong(self.max_line));
+        if self.buf.len() > self.max_event {
+            return Err(SseError::LineTooLong(self.max_event));
         }
         Ok(())
     }
@@ -124,19 +150,19 @@ impl SseParser {
                 .to_string();
             self.buf.clear();
             self.scanned = 0;
-            if let Some(ev) = self.line(&line) {
+            if let Some(ev) = self.line(&line)? {
                 return Ok(Some(ev));
             }
         }
         Ok(self.dispatch())
     }
 
-    fn line(&mut self, line: &str) -> Option<SseEvent> {
+    fn line(&mut self, line: &str) -> Result<Option<SseEvent>, SseError> {
         if line.is_empty() {
-            return self.dispatch();
+            return Ok(self.dispatch());
         }
         if line.starts_with(':') {
-            return None; // comment / keep-alive
+            return Ok(None); // comment / keep-alive
         }
         let (field, value) = match line.split_once(':') {
             Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
@@ -144,6 +170,9 @@ impl SseParser {
         };
         match field {
             "data" => {
+                if self.data.len() + value.len() + 1 > self.max_event {
+                    return Err(SseError::EventTooLong(self.max_event));
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -153,7 +182,7 @@ impl SseParser {
             "event" => self.event = Some(value.to_string()),
             _ => {} // id, retry and unknown fields carry nothing we use
         }
-        None
+        Ok(None)
     }
 
     fn dispatch(&mut self) -> Option<SseEvent> {
@@ -213,7 +242,20 @@ mod tests {
     fn invalid_utf8_and_long_lines_are_errors() {
         let mut p = SseParser::default();
         assert_eq!(p.push(b"data: \xff\xfe\n"), Err(SseError::InvalidUtf8));
-        let mut p = SseParser::new(8);
+        let mut p = SseParser::new(8, 100);
         assert_eq!(p.push(b"data: 0123456789"), Err(SseError::LineTooLong(8)));
+    }
+
+    #[test]
+    fn an_event_and_a_stream_stop_at_their_caps() {
+        let mut p = SseParser::new(12, 1000);
+        assert_eq!(p.push(b"data: 12345\ndata: 67890\n").unwrap(), []);
+        assert_eq!(p.push(b"data: x\n"), Err(SseError::EventTooLong(12)));
+        let mut p = SseParser::new(16, 20);
+        assert_eq!(p.push(b"data: 1\n\n").unwrap().len(), 1);
+        assert_eq!(
+            p.push(b"data: 2\n\ndata: 3\n\n"),
+            Err(SseError::StreamTooLong(20))
+        );
     }
 }

@@ -78,6 +78,27 @@ pub struct Mock {
     failing_model: Arc<Mutex<Option<String>>>,
     /// Answer with the whole object even when a stream was asked for.
     whole: Arc<Mutex<bool>>,
+    /// Misbehaviour on every path, instead of the normal answers.
+    hostile: Arc<Mutex<Option<Hostile>>>,
+    /// Bytes of the last flood written before the client hung up (or all of them).
+    pub flooded: Arc<Mutex<Option<usize>>>,
+}
+
+/// A server out to hurt the client, on every path while it is set.
+#[derive(Debug, Clone)]
+pub enum Hostile {
+    /// `status`, then `prefix` and `unit` repeated up to `total` bytes, no length.
+    Flood {
+        status: u16,
+        content_type: String,
+        prefix: Vec<u8>,
+        unit: Vec<u8>,
+        total: usize,
+    },
+    /// `status` promising a long body, the first bytes of it, then silence.
+    StallBody { status: u16, start: String },
+    /// A 307 to the same path at another origin (`http://host:port`).
+    Redirect(String),
 }
 
 pub const USAGE: &str = r#"{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":1000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":120,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#;
@@ -93,6 +114,8 @@ impl Mock {
             closed_early: Arc::default(),
             failing_model: Arc::default(),
             whole: Arc::default(),
+            hostile: Arc::default(),
+            flooded: Arc::default(),
         };
         let m = mock.clone();
         tokio::spawn(async move {
@@ -128,6 +151,10 @@ impl Mock {
         *self.failing_model.lock().unwrap() = Some(model.to_string());
     }
 
+    pub fn misbehave(&self, hostile: Hostile) {
+        *self.hostile.lock().unwrap() = Some(hostile);
+    }
+
     pub fn push(&self, reply: Reply) {
         self.replies.lock().unwrap().push(reply);
     }
@@ -158,6 +185,10 @@ impl Mock {
                 return;
             };
             self.received.lock().unwrap().push(req.clone());
+            let hostile = self.hostile.lock().unwrap().clone();
+            if let Some(h) = hostile {
+                return self.hurt(sock, h, &req.path).await;
+            }
             let path = req.path.split('?').next().unwrap_or("").to_string();
             if path == "/v1/models" {
                 let body = r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},{"id":"o4-mini","object":"model","created":1744225351,"owned_by":"system"}]}"#;
@@ -307,6 +338,57 @@ impl Mock {
                     };
                     respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
                 }
+            }
+        }
+    }
+}
+
+impl Mock {
+    async fn hurt(&self, mut sock: TcpStream, hostile: Hostile, path: &str) {
+        match hostile {
+            Hostile::Flood {
+                status,
+                content_type,
+                prefix,
+                unit,
+                total,
+            } => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n"
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let filler = unit.repeat(64 * 1024 / unit.len() + 1);
+                let mut block = prefix;
+                let mut sent = 0;
+                while sent < total {
+                    block.truncate(total - sent);
+                    if sock.write_all(&block).await.is_err() {
+                        break;
+                    }
+                    sent += block.len();
+                    block.clone_from(&filler);
+                }
+                *self.flooded.lock().unwrap() = Some(sent);
+            }
+            Hostile::StallBody { status, start } => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{start}"
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let mut buf = [0u8; 1];
+                let _ = sock.read(&mut buf).await;
+                *self.closed_early.lock().unwrap() += 1;
+            }
+            Hostile::Redirect(origin) => {
+                let location = format!("{origin}{path}");
+                respond(
+                    &mut sock,
+                    307,
+                    "text/plain",
+                    b"",
+                    &[("location", &location)],
+                )
+                .await;
             }
         }
     }

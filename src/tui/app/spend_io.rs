@@ -90,9 +90,10 @@ impl App {
             );
             return;
         };
-        let base = match &self.state.profile.endpoint {
-            crate::config::Endpoint::Http(h) => h.base_url.clone(),
-            crate::config::Endpoint::Demo => crate::config::profile::OPENAI_BASE_URL.to_string(),
+        let base = match crate::usage::sync::admin_base_url(&self.ctx.settings, &self.state.profile)
+        {
+            Ok(base) => base,
+            Err(e) => return self.state.toast(Level::Warning, e),
         };
         let since = report::days_back(Utc::now(), 30);
         let (path, tx) = (self.ctx.paths.ledger_file(), self.tx.clone());

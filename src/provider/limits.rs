@@ -1,0 +1,133 @@
+//! How much a server may make us hold. Everything a server can grow (an SSE
+//! event, a whole answer, an error body, a model list, the organization's
+//! pages, the number of tool calls) stops at one of these; going over ends the
+//! request with a message, and what had arrived before is kept. The reads of
+//! whole bodies that keep to them are here too.
+
+use std::time::Duration;
+
+use super::event::ProviderError;
+
+const MIB: usize = 1024 * 1024;
+
+/// One SSE line, or one event's `data:` lines joined. The largest legitimate
+/// event is `response.completed`, which repeats the whole answer (well under 1 MiB).
+pub const MAX_EVENT_BYTES: usize = 16 * MIB;
+
+/// A whole streamed answer. 128k output tokens at ~250 bytes of SSE framing each
+/// are about 32 MiB, so this leaves four times that.
+pub const MAX_STREAM_BYTES: usize = 128 * MIB;
+
+/// A whole (non-streamed) response: one answer as a single JSON object, the
+/// same size class as one event.
+pub const MAX_RESPONSE_BYTES: usize = MAX_EVENT_BYTES;
+
+/// An HTTP error body: only its message is shown, and only its first 300 characters.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// `GET /models`: OpenRouter's list, the largest known, is about 1 MiB.
+pub const MAX_MODELS_BYTES: usize = 8 * MIB;
+
+/// One page of the organization's Usage or Costs API (31 daily buckets).
+pub const MAX_ORG_PAGE_BYTES: usize = 8 * MIB;
+
+/// All pages of one `usage sync` request together.
+pub const MAX_ORG_TOTAL_BYTES: usize = 64 * MIB;
+
+/// Tool calls in one answer. Parallel calls are a handful in practice; the
+/// index a server sends sizes a list, so it is checked against this.
+pub const MAX_TOOL_CALLS: u32 = 128;
+
+/// A tool call's index, or a malformed stream when it is out of range.
+pub fn tool_call_index(index: u64) -> Result<u32, ProviderError> {
+    if index < u64::from(MAX_TOOL_CALLS) {
+        return Ok(index as u32);
+    }
+    Err(ProviderError::Malformed(format!(
+        "tool call index {index} is out of range (at most {MAX_TOOL_CALLS} calls per answer)"
+    )))
+}
+
+/// The message for a body that went over its cap.
+pub fn too_large(what: &str, cap: usize) -> ProviderError {
+    ProviderError::Other(format!("{what} is larger than {} — refused", human(cap)))
+}
+
+fn human(bytes: usize) -> String {
+    if bytes >= MIB {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}
+
+/// At most `cap` bytes of a body, and whether that was all of it. The rest is
+/// left unread: dropping the response then closes the connection.
+async fn read_capped(
+    resp: &mut reqwest::Response,
+    cap: usize,
+) -> Result<(Vec<u8>, bool), ProviderError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|_| ProviderError::Interrupted)? {
+        if out.len() + chunk.len() > cap {
+            out.extend_from_slice(&chunk[..cap - out.len()]);
+            return Ok((out, false));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok((out, true))
+}
+
+/// A whole body of at most `cap` bytes, arrived within `wait`; `what` names
+/// it in the messages.
+pub async fn read_body(
+    mut resp: reqwest::Response,
+    cap: usize,
+    wait: Duration,
+    what: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    match tokio::time::timeout(wait, read_capped(&mut resp, cap)).await {
+        Err(_) => Err(ProviderError::Stalled(wait.as_secs())),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok((_, false))) => Err(too_large(what, cap)),
+        Ok(Ok((body, true))) => Ok(body),
+    }
+}
+
+/// A response's body, or the server's error (its own message when it sent one).
+pub async fn body_of(
+    resp: reqwest::Response,
+    cap: usize,
+    wait: Duration,
+    what: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    if !resp.status().is_success() {
+        return Err(http_error(resp, wait).await);
+    }
+    read_body(resp, cap, wait, what).await
+}
+
+/// The error a non-success status stands for: the server's own message when
+/// its body has one, else the body's start. An error body that is endless or
+/// never ends is cut at its cap or at `wait`, with the status still reported.
+pub async fn http_error(mut resp: reqwest::Response, wait: Duration) -> ProviderError {
+    let status = resp.status().as_u16();
+    let read = tokio::time::timeout(wait, read_capped(&mut resp, MAX_ERROR_BODY_BYTES)).await;
+    let (message, code) = match read {
+        Err(_) => (
+            format!("the error body did not arrive within {} s", wait.as_secs()),
+            None,
+        ),
+        Ok(read) => {
+            let body = read.map(|(body, _)| body).unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            super::chat_completions::error_message(&text)
+                .unwrap_or_else(|| (text.chars().take(300).collect(), None))
+        }
+    };
+    ProviderError::Http {
+        status,
+        message,
+        code,
+    }
+}
