@@ -153,11 +153,8 @@ fn api_openai_com_gets_max_completion_tokens_and_others_max_tokens() {
     assert_eq!(body["max_completion_tokens"], 256);
     assert!(body.get("max_tokens").is_none(), "{body}");
     let local = endpoint("http://127.0.0.1:8080/v1");
-    let body = serde_json::to_value(chat_completions::body(
-        &req,
-        http::max_tokens_field(&local),
-    ))
-    .unwrap();
+    let body =
+        serde_json::to_value(chat_completions::body(&req, http::max_tokens_field(&local))).unwrap();
     assert_eq!(body["max_tokens"], 256);
     assert!(body.get("max_completion_tokens").is_none(), "{body}");
 }
@@ -235,4 +232,88 @@ fn more_than_four_models_on_the_command_line_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(mock.chat_requests().is_empty());
+}
+
+fn home_with_config(config: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(home.path().join("config/config.toml"), config).unwrap();
+    home
+}
+
+#[test]
+fn the_external_editor_suspends_the_console_and_its_text_comes_back() {
+    let home = home_with_config("[demo]\ntokens_per_second = 400\n");
+    // An "editor" that replaces the draft, as a user saving in vi would.
+    let editor = home.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'written in the editor' > \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let editor = editor.display().to_string();
+    let Some(t) =
+        support::tmux::Tmux::start(home.path(), &[("EDITOR", &editor), ("VISUAL", "")], &[])
+    else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.type_text("typed first");
+    t.keys(&["C-e"]);
+    // Back in the console, whole (title bar and all), with the editor's text.
+    let screen = t.wait_for("written in the editor");
+    assert!(
+        screen.contains("Playground") && screen.contains("DEMO"),
+        "{screen}"
+    );
+    assert!(!screen.contains("typed first"), "{screen}");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("tok/s");
+    assert!(screen.contains("written in the editor"), "{screen}");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn f6_switches_profile_and_the_next_request_goes_to_its_endpoint() {
+    let one = Mock::start_in_background();
+    let two = Mock::start_in_background();
+    let home = home_with_config(&format!(
+        "default_profile = \"one\"\n\
+         [profiles.one]\nbase_url = \"{}\"\napi_key_env = \"KEY_ONE\"\nmodel = \"gpt-4o-mini\"\n\
+         [profiles.two]\nbase_url = \"{}\"\napi_key_env = \"KEY_TWO\"\nmodel = \"gpt-4o\"\n",
+        one.base_url, two.base_url
+    ));
+    let Some(t) = support::tmux::Tmux::start(
+        home.path(),
+        &[("KEY_ONE", "sk-one-key"), ("KEY_TWO", "sk-two-key")],
+        &[],
+    ) else {
+        return;
+    };
+    t.wait_for("one @");
+    t.keys(&["F6"]);
+    t.wait_for("Profile");
+    t.type_text("two");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("two @");
+    assert!(screen.contains("gpt-4o "), "the profile's model: {screen}");
+    t.type_text("which endpoint?");
+    t.keys(&["Enter"]);
+    t.wait_for("Hello from the mock.");
+    assert!(
+        one.chat_requests().is_empty(),
+        "nothing went to the first profile"
+    );
+    let sent = two.chat_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("authorization"), Some("Bearer sk-two-key"));
+    assert_eq!(sent[0].json()["model"], "gpt-4o");
+    t.keys(&["C-q"]);
+    t.wait_exit();
 }
