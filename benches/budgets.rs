@@ -356,9 +356,7 @@ fn main() {
         last.as_secs_f64() * 1e3
     );
     let (cpu, _) = stream_cpu(1, Duration::ZERO);
-    println!(
-        "stream 2,000 tokens, a frame each, in process: {cpu:>8.3} s CPU (stress case)"
-    );
+    println!("stream 2,000 tokens, a frame each, in process: {cpu:>8.3} s CPU (stress case)");
     // At 200 tok/s a frame takes three deltas and the process sleeps between
     // frames; work after an idle stretch costs more (see the README).
     let paced = || stream_cpu(3, Duration::from_millis(16)).0;
