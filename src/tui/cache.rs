@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use ratatui::text::Line;
 
 use super::widgets::markdown::{self, Rendered};
-use super::widgets::{highlight, sanitize::inert, wrap::wrap};
+use super::widgets::{highlight, wrap::wrap};
+use crate::inert::inert;
 use crate::chat::conversation::{NodeId, Role};
 use crate::config::theme::{Role as Look, Theme};
 

@@ -13,7 +13,7 @@ use crate::library::Entry;
 use crate::tui::library::Form;
 use crate::tui::state::State;
 use crate::tui::widgets::markdown;
-use crate::tui::widgets::sanitize::inert;
+use crate::inert::inert;
 use crate::tui::widgets::wrap::{truncate, wrap};
 use crate::usage::format_usd;
 

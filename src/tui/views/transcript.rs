@@ -18,7 +18,7 @@ use crate::tui::cache::RenderCache;
 use crate::tui::screen::{FrameIds, Hints, Scroll};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Lines;
-use crate::tui::widgets::sanitize::inert;
+use crate::inert::inert;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
 

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::highlight;
-use super::sanitize::inert;
+use crate::inert::inert;
 use super::wrap::{truncate, wrap};
 use crate::config::theme::{Role, Theme};
 
