@@ -2,6 +2,9 @@
 //! statuses, retries and stream endings, one line each. Secrets never reach
 //! it: `Authorization` and `api-key` values are redacted, and every key the
 //! program holds is scrubbed from every line.
+//!
+//! The scrubber here is the one every face uses: what the servers send, what
+//! is stored and what is shown passes [`scrub`].
 
 use std::io::Write;
 use std::path::Path;
@@ -29,24 +32,69 @@ pub fn enabled() -> bool {
     FILE.get().is_some()
 }
 
-/// Remembers a secret so that no log line can carry it.
-pub fn register_secret(secret: &str) {
-    if secret.len() >= 8
-        && let Ok(mut s) = SECRETS.lock()
+/// Secrets shorter than this cannot be told apart from ordinary words and
+/// numbers ("1", "eu", "dev"): scrubbing them would wreck every text.
+pub const SHORTEST_SECRET: usize = 4;
+/// From this length a secret is scrubbed wherever it occurs; shorter ones
+/// only where they stand alone, as a whole token.
+const ANYWHERE: usize = 8;
+
+/// Remembers a secret so that no text can carry it. `false` when it is too
+/// short to be scrubbed (the caller warns).
+pub fn register_secret(secret: &str) -> bool {
+    let n = secret.chars().count();
+    if n < SHORTEST_SECRET {
+        return n == 0;
+    }
+    if let Ok(mut s) = SECRETS.lock()
         && !s.iter().any(|x| x == secret)
     {
         s.push(secret.to_string());
-    }
-}
-
-/// `line` with every known secret replaced.
-pub fn scrub(line: &str) -> String {
-    let mut out = line.to_string();
-    if let Ok(secrets) = SECRETS.lock() {
-        for s in secrets.iter() {
-            out = out.replace(s.as_str(), REDACTED);
+        // As it appears inside a JSON string, too (a `"` or `\` escaped).
+        let quoted = serde_json::to_string(secret).unwrap_or_default();
+        if let Some(inner) = quoted.get(1..quoted.len() - 1)
+            && inner != secret
+        {
+            s.push(inner.to_string());
         }
     }
+    true
+}
+
+/// `text` with every known secret replaced by `[redacted]`: a secret of 8
+/// characters or more wherever it occurs, a shorter one where it is a whole
+/// token (no letter or digit on either side), so that `code=pw42&` loses its
+/// value but "pw42x" in prose is left alone.
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Ok(secrets) = SECRETS.lock() {
+        for s in secrets.iter() {
+            if !out.contains(s.as_str()) {
+                continue;
+            }
+            out = match s.chars().count() >= ANYWHERE {
+                true => out.replace(s.as_str(), REDACTED),
+                false => replace_tokens(&out, s),
+            };
+        }
+    }
+    out
+}
+
+fn replace_tokens(text: &str, secret: &str) -> String {
+    let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(secret) {
+        let end = at + secret.len();
+        if at < last || alnum(text[..at].chars().next_back()) || alnum(text[end..].chars().next()) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -99,5 +147,18 @@ mod tests {
             scrub("url?key=sk-very-secret-123&x=1"),
             "url?key=[redacted]&x=1"
         );
+    }
+
+    #[test]
+    fn short_secrets_are_scrubbed_as_whole_tokens() {
+        assert!(register_secret("pw42"));
+        assert!(!register_secret("abc"), "too short: the caller warns");
+        assert_eq!(
+            scrub("?code=pw42&x=pw42x, said \"pw42\"; pw42"),
+            "?code=[redacted]&x=pw42x, said \"[redacted]\"; [redacted]"
+        );
+        assert_eq!(scrub("abc stays"), "abc stays");
+        register_secret("q\"uote-secret");
+        assert_eq!(scrub(r#"{"m":"q\"uote-secret"}"#), r#"{"m":"[redacted]"}"#);
     }
 }

@@ -176,16 +176,8 @@ fn model_ids_tool_calls_finish_reasons_and_errors_reach_a_terminal_inert() {
                 chunk("gpt-4o", "{}", r#""tool_calls""#),
             ]),
             // chat compare: a hostile reported model and finish reason, twice.
-            sse(&[chunk(
-                &format!("m{HOSTILE}"),
-                r#"{"content":"ok"}"#,
-                &evil,
-            )]),
-            sse(&[chunk(
-                &format!("m{HOSTILE}"),
-                r#"{"content":"ok"}"#,
-                &evil,
-            )]),
+            sse(&[chunk(&format!("m{HOSTILE}"), r#"{"content":"ok"}"#, &evil)]),
+            sse(&[chunk(&format!("m{HOSTILE}"), r#"{"content":"ok"}"#, &evil)]),
             // chat: an HTTP error with the message in JSON.
             (
                 401,
@@ -264,7 +256,10 @@ fn usage_keys_written_by_others_reach_a_terminal_inert() {
             &["usage", "--by", by, "--since", "3d", "--json"],
         );
         let text = String::from_utf8(out).unwrap();
-        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+        {
             problems.push(format!("usage --by {by} --json: controls in\n{text}"));
         }
         let rows: serde_json::Value = serde_json::from_str(&text).unwrap();

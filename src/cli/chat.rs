@@ -9,12 +9,12 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::args::ChatArgs;
+use super::out::{errln, outln};
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
 use crate::chat::machine::{Input, Machine};
 use crate::chat::params::ResponseFormat;
 use crate::context::Context;
 use crate::provider::event::FinishReason;
-use super::out::{errln, outln};
 use crate::usage::format_usd;
 
 fn read_prompt(args: &ChatArgs) -> Result<String, String> {
@@ -119,7 +119,11 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         for (id, meta) in &metas {
             let target = meta.target.as_deref().or(meta.model.as_deref());
             let text = conv.nodes[*id].content.trim_end();
-            let block = format!("## {}\n\n{text}\n\n_{}_\n", target.unwrap_or("?"), summary(meta));
+            let block = format!(
+                "## {}\n\n{text}\n\n_{}_\n",
+                target.unwrap_or("?"),
+                summary(meta)
+            );
             println!("{}", super::out::shown(&block, sanitize));
         }
     } else if let Some((id, _)) = metas.first() {

@@ -129,7 +129,8 @@ fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
             let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
             outln!(
                 "team database {} as member {}; {queued} queued",
-                team.shown, team.settings.member
+                team.shown,
+                team.settings.member
             );
             Ok(())
         }

@@ -2,8 +2,8 @@
 //! run, test (a matrix that can gate CI), import and export.
 
 use super::args::{ChatArgs, PromptsAction};
-use crate::chat::conversation::Role;
 use super::out::{errln, outln};
+use crate::chat::conversation::Role;
 use crate::context::Context;
 use crate::library::testing::{self, CaseResult};
 use crate::library::{Library, import, search::Search};

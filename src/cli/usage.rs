@@ -78,7 +78,11 @@ fn table(rows: &[Row]) {
         .max(3);
     outln!(
         "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
-        "", "requests", "input tok", "output tok", "cost"
+        "",
+        "requests",
+        "input tok",
+        "output tok",
+        "cost"
     );
     let mut total = 0;
     for r in rows {
@@ -92,7 +96,11 @@ fn table(rows: &[Row]) {
         total += r.cost_micros;
         outln!(
             "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
-            r.key, r.requests, r.input_tokens, r.output_tokens, cost
+            r.key,
+            r.requests,
+            r.input_tokens,
+            r.output_tokens,
+            cost
         );
     }
     outln!(

@@ -8,9 +8,9 @@ use ratatui::text::Line;
 
 use super::widgets::markdown::{self, Rendered};
 use super::widgets::{highlight, wrap::wrap};
-use crate::inert::inert;
 use crate::chat::conversation::{NodeId, Role};
 use crate::config::theme::{Role as Look, Theme};
+use crate::inert::inert;
 
 struct Entry {
     /// The frame it was last drawn in, for eviction.

@@ -14,11 +14,11 @@ use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
 use crate::chat::params::ResponseFormat;
 use crate::chat::schema;
 use crate::config::theme::Role as Look;
+use crate::inert::inert;
 use crate::tui::cache::RenderCache;
 use crate::tui::screen::{FrameIds, Hints, Scroll};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Lines;
-use crate::inert::inert;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
 
