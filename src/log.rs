@@ -110,18 +110,41 @@ pub fn line(what: &str, detail: &str) {
     }
 }
 
-/// Headers as `name: value` pairs, with credentials redacted.
+/// Headers as `name: value` pairs, every value redacted but those of the
+/// built-in public headers and the organization and project: a header value
+/// too short for [`scrub`] stays out of the log too.
 pub fn headers<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let public = crate::config::secret::Public {
+        headers: [
+            "openai-organization",
+            "openai-project",
+            "content-type",
+            "accept",
+        ]
+        .map(String::from)
+        .to_vec(),
+        query: Vec::new(),
+    };
     pairs
-        .map(|(k, v)| {
-            let secret = matches!(
-                k.to_ascii_lowercase().as_str(),
-                "authorization" | "api-key" | "x-api-key"
-            );
-            format!("{k}: {}", if secret { REDACTED } else { v })
-        })
+        .map(|(k, v)| format!("{k}: {}", if public.header(k) { v } else { REDACTED }))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A URL with the values of its query parameters redacted, but `api-version`'s.
+pub fn url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let public = crate::config::secret::Public::default();
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if !public.query(k) => format!("{k}={REDACTED}"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
 }
 
 #[cfg(test)]
@@ -141,6 +164,12 @@ mod tests {
         assert_eq!(
             h,
             "Authorization: [redacted], api-key: [redacted], x-title: t"
+        );
+        let h = headers([("X-Pin", "42"), ("OpenAI-Project", "proj_1")].into_iter());
+        assert_eq!(h, "X-Pin: [redacted], OpenAI-Project: proj_1");
+        assert_eq!(
+            url("http://h/v1/chat?api-version=1&code=ab"),
+            "http://h/v1/chat?api-version=1&code=[redacted]"
         );
         register_secret("sk-very-secret-123");
         assert_eq!(

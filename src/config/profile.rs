@@ -52,6 +52,16 @@ pub struct ProfileConfig {
     pub library: Option<std::path::PathBuf>,
 }
 
+impl ProfileConfig {
+    /// Which of its header and query values are not secrets.
+    pub fn public(&self) -> Public {
+        Public {
+            headers: self.public_headers.clone(),
+            query: self.public_query.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthStyle {
@@ -90,8 +100,8 @@ pub struct HttpEndpoint {
     pub project: Option<String>,
     pub headers: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
-    /// Which header and query values are not secrets.
-    pub public: Public,
+    /// Which header and query values are not secrets (boxed: rarely read, kept small).
+    pub public: Box<Public>,
     /// The wire API requests use unless a conversation asks for the other.
     pub api: Api,
     pub store: bool,
@@ -139,6 +149,20 @@ impl Profile {
             Endpoint::Demo => "offline demo".into(),
             Endpoint::Http(h) => h.host(),
         }
+    }
+
+    /// What presenter mode keeps off the screen wherever it appears (a server's
+    /// error naming the URL or the organization, say): the host unless it is
+    /// OpenAI's, the organization and the project ids.
+    pub fn presenter_secrets(&self) -> Vec<String> {
+        let Endpoint::Http(h) = &self.endpoint else {
+            return Vec::new();
+        };
+        let host = (h.base_url != OPENAI_BASE_URL).then(|| h.host());
+        [host, h.organization.clone(), h.project.clone()]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     pub fn demo() -> Self {
@@ -275,10 +299,7 @@ fn from_config(
         project: config.project.clone().or_else(|| env("OPENAI_PROJECT_ID")),
         headers: config.headers.clone(),
         query: config.query.clone(),
-        public: Public {
-            headers: config.public_headers.clone(),
-            query: config.public_query.clone(),
-        },
+        public: Box::new(config.public()),
         api,
         store: config.store,
     };
