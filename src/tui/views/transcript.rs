@@ -69,7 +69,8 @@ fn block(
                 .as_ref()
                 .and_then(|m| m.model.clone())
                 .unwrap_or_else(|| conv.model.clone());
-            (format!("Assistant · {model}"), Look::Assistant)
+            // The model the server reports: its text, so inert.
+            (format!("Assistant · {}", inert(&model)), Look::Assistant)
         }
     };
     let mut header = vec![
@@ -228,7 +229,7 @@ fn compare_block(
         let mut header = Line::from(vec![
             Span::styled(mark, theme.style(Look::Accent)),
             Span::styled(
-                truncate(&model, col.saturating_sub(2)),
+                truncate(&inert(&model), col.saturating_sub(2)),
                 theme.style(Look::Assistant),
             ),
         ]);
