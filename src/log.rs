@@ -17,13 +17,10 @@ const REDACTED: &str = "[redacted]";
 
 /// Starts logging to `path` (appending). Called once, at start-up.
 pub fn init(path: &Path) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::config::files::create_private_dir(dir)?;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let file = crate::config::files::open_private_append(path)?;
     let _ = FILE.set(Mutex::new(file));
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! (PyPI), started as a real server on 127.0.0.1, with faults scripted over
 //! its HTTP API. `.ci/run` installs it into target/llmock-venv.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -45,9 +47,7 @@ fn binary() -> Option<PathBuf> {
 impl Llmock {
     fn start() -> Option<Self> {
         let Some(bin) = binary() else {
-            eprintln!(
-                "skipped: llmock is not installed (.ci/run installs it into target/llmock-venv)"
-            );
+            support::skip("llmock is not installed (.ci/run installs it into target/llmock-venv)");
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -98,22 +98,27 @@ impl Llmock {
         );
     }
 
-    /// Codes of the verdict's findings, e.g. `error:retry_after_ignored`.
+    /// Codes of the verdict's findings, e.g. `error:retry_after_ignored`. A
+    /// verdict that cannot be had or read fails the test: it is never "no findings".
     fn findings(&self) -> Vec<String> {
-        let body = self.http("GET", "/_llmock/verdict", "").unwrap_or_default();
-        let json = body.find('{').map(|i| &body[i..]).unwrap_or("{}");
-        let v: serde_json::Value =
-            serde_json::from_str(json.trim_end_matches(|c: char| c != '}')).unwrap_or_default();
-        v["findings"]
+        let body = self
+            .http("GET", "/_llmock/verdict", "")
+            .expect("llmock answered the verdict request");
+        // The body may come chunked: the JSON object is from the first '{' to the last '}'.
+        let json = match (body.find('{'), body.rfind('}')) {
+            (Some(a), Some(b)) if a < b => &body[a..=b],
+            _ => panic!("llmock's verdict is not a JSON object: {body:?}"),
+        };
+        let v: serde_json::Value = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("llmock's verdict does not parse ({e}): {json}"));
+        let findings = v["findings"]
             .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                format!(
-                    "{}:{}",
-                    f["severity"].as_str().unwrap_or(""),
-                    f["code"].as_str().unwrap_or("")
-                )
+            .unwrap_or_else(|| panic!("llmock's verdict has no findings list: {v}"));
+        findings
+            .iter()
+            .map(|f| match (f["severity"].as_str(), f["code"].as_str()) {
+                (Some(severity), Some(code)) => format!("{severity}:{code}"),
+                _ => panic!("a finding without severity and code: {f}"),
             })
             .collect()
     }

@@ -347,9 +347,13 @@ async fn cancelling_closes_the_connection() {
         let req = request(Params::default());
         client.stream_chat(&req, &mut |_| {}).await;
     });
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Cancel once the request is under way, however slow the machine.
+    while mock.chat_requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     task.abort();
-    for _ in 0..50 {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
         if *mock.closed_early.lock().unwrap() == 1 {
             return;
         }

@@ -108,9 +108,11 @@ impl Harness {
             })
             .unwrap();
         let area = screen.backend().buffer().area;
+        // The reference is drawn with a cache of its own: a stale line in the
+        // console's cache would otherwise be in both and pass unseen.
         let mut whole = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
         whole
-            .draw(|f| views::draw(f, &self.state, &mut self.cache))
+            .draw(|f| views::draw(f, &self.state, &mut RenderCache::default()))
             .unwrap();
         // Cells, styles included: a kept row with a stale colour is caught too.
         assert_eq!(screen.backend().buffer(), whole.backend().buffer());
@@ -501,4 +503,52 @@ fn library_pane_with_a_broken_file_versions_and_a_test_matrix() {
         ],
     ));
     insta::assert_snapshot!("library_selected_with_tests", h.screen(100, 34));
+}
+
+/// Where a box's right border stands right after a letter, digit or closing
+/// mark, the text inside was cut mid-word (`the function calle│`). A `│` with
+/// no border before it on the line is a left border over other text, which a
+/// popup may cover; an ellipsis is a deliberate, visible cut.
+fn cut_words(screen: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in screen.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut seen_border = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if !matches!(c, '│' | '┐' | '┘' | '┤') {
+                if matches!(c, '│' | '┌' | '└' | '├') {
+                    seen_border = true;
+                }
+                continue;
+            }
+            // The character before the border ends a word that the line before
+            // it (not another border: `│W│` is text a popup covers) started.
+            let word_end = i > 1
+                && (chars[i - 1].is_alphanumeric() || ").,;:'\"".contains(chars[i - 1]))
+                && !matches!(chars[i - 2], '│' | '┌' | '└' | '├');
+            if seen_border && word_end {
+                out.push(line.to_string());
+            }
+            seen_border = true;
+        }
+    }
+    out
+}
+
+#[test]
+fn no_accepted_snapshot_holds_a_word_cut_at_a_border() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut cut = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        for line in cut_words(&text) {
+            cut.push(format!("{}: {line}", entry.file_name().to_string_lossy()));
+        }
+    }
+    assert!(cut.is_empty(), "words cut at a border:\n{}", cut.join("\n"));
+    // The scan itself finds what it is for.
+    assert_eq!(
+        cut_words("   │ the function calle│   \n   │ fits exactly │\n  DEMO MO│ x │").len(),
+        1
+    );
 }

@@ -107,7 +107,8 @@ fn a_real_endpoint_streams_and_the_key_never_shows() {
         Some(&*format!("Bearer {key}"))
     );
     t.keys(&["C-q"]);
-    std::thread::sleep(Duration::from_millis(500));
+    // Once it has exited, everything it wrote is there.
+    t.wait_exit();
     // Nothing llmdeck wrote holds the key.
     for entry in walk(home.path()) {
         let bytes = std::fs::read(&entry).unwrap();
@@ -134,7 +135,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Pane flags after the program ended: (dead, still in the alternate screen).
 fn pane_state(session: &str) -> (bool, bool) {
-    let out = Command::new("tmux")
+    let out = support::tmux::tmux()
         .args([
             "display",
             "-p",
@@ -156,7 +157,7 @@ fn sigterm_sighup_and_sigint_mid_stream_restore_the_terminal_and_keep_the_partia
         let Some(t) = Tmux::start(home.path(), &[], &[]) else {
             return;
         };
-        Command::new("tmux")
+        support::tmux::tmux()
             .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
             .status()
             .unwrap();
@@ -216,7 +217,7 @@ fn chat_on_a_terminal_shows_escape_sequences_inert() {
         env!("CARGO_BIN_EXE_llmdeck")
     );
     if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed");
+        support::skip("tmux is not installed (.ci/run installs it)");
         return;
     }
     let t = Tmux::run(session, &cmd);
@@ -288,9 +289,24 @@ fn an_idle_console_uses_no_cpu_and_does_not_grow() {
         // utime + stime (fields 14 and 15 of stat; 11 and 12 after the state letter is dropped)
         (fields[10] + fields[11], rss)
     };
-    // Let the toast and the background work after the answer settle first.
-    std::thread::sleep(Duration::from_secs(5));
-    let (cpu_before, rss_before) = sample();
+    // Wait for the toast and the background work after the answer to settle:
+    // until a whole second passes with no CPU used and no memory moved (on a
+    // loaded machine that may take a while; it must come within 30 s).
+    let start = Instant::now();
+    let mut last = sample();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = sample();
+        if now == last {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the console never settled: {last:?} then {now:?}"
+        );
+        last = now;
+    }
+    let (cpu_before, rss_before) = last;
     std::thread::sleep(Duration::from_secs(3));
     let (cpu_after, rss_after) = sample();
     assert_eq!(cpu_after, cpu_before, "an idle console runs no timer");
@@ -449,11 +465,17 @@ fn kill_9_mid_stream_keeps_everything_that_was_on_screen() {
     t.type_text("hello");
     t.keys(&["Enter"]);
     t.wait_for("built-in demo");
-    Command::new("kill")
-        .args(["-KILL", &t.pid()])
-        .status()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let pid = t.pid();
+    Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    // Gone once its /proc entry is: nothing more can be written after that.
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "kill -9 did not end it"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // Reopened, the answer holds at least what the screen showed.
     let store = llmdeck::chat::store::Store::new(home.path().join("data/conversations"));
     let list = store.list();

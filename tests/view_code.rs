@@ -138,24 +138,28 @@ fn python_node_and_rust_carry_the_same_body_and_parse() {
         .args(["-m", "py_compile"])
         .arg(dir.path().join("s.py"))
         .output();
-    if let Ok(py) = py {
-        assert!(
+    match py {
+        Ok(py) => assert!(
             py.status.success(),
             "{}",
             String::from_utf8_lossy(&py.stderr)
-        );
+        ),
+        Err(_) => support::skip("python3 is not installed: the Python snippet is not compiled"),
     }
     std::fs::write(dir.path().join("s.mjs"), &all[2].code).unwrap();
-    if let Ok(node) = Command::new("node")
+    match Command::new("node")
         .arg("--check")
         .arg(dir.path().join("s.mjs"))
         .output()
     {
-        assert!(
+        Ok(node) => assert!(
             node.status.success(),
             "{}",
             String::from_utf8_lossy(&node.stderr)
-        );
+        ),
+        Err(_) => support::skip(
+            "node is not installed (.ci/run installs it): the Node snippet is not checked",
+        ),
     }
     assert!(all[3].code.contains("r#\"") || all[3].code.contains("r##\""));
     assert!(all[3].code.contains("create_stream(request)"));

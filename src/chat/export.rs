@@ -5,6 +5,35 @@ use super::request::ChatRequest;
 use crate::provider::chat_completions::{self, MaxTokensField};
 use crate::usage::format_usd;
 
+/// `title-slug-1234abcd.md`: the title's first 40 letters and digits, then
+/// the start of the id (all of it when shorter), so exports sort and never collide.
+pub fn file_name(conv: &Conversation, ext: &str) -> String {
+    let slug = conv
+        .display_title()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    // The id is only a suffix here, and only its safe characters: a file's id is not trusted.
+    let id: String = conv
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(8)
+        .collect();
+    let slug: String = slug.chars().take(40).collect();
+    format!("{slug}-{id}.{ext}")
+}
+
 pub fn to_markdown(conv: &Conversation) -> String {
     let mut out = format!("# {}\n\n_model: {}_\n\n", conv.display_title(), conv.model);
     if !conv.system.trim().is_empty() {
@@ -65,4 +94,31 @@ pub fn to_request_json(conv: &Conversation) -> String {
     body.stream = None;
     body.stream_options = None;
     serde_json::to_string_pretty(&body).expect("request bodies serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn export_names_take_what_the_id_has_however_short() {
+        let mut conv = Conversation::new("gpt-4o", Utc::now());
+        conv.title = "Rust vs Python: a CLI?".into();
+        for (id, tail) in [
+            ("019a2b3c-1234-7abc", "019a2b3c"),
+            ("ab", "ab"),
+            ("", ""),
+            // Multi-byte characters used to be cut mid-character.
+            ("ééééé", ""),
+            ("../../x", "x"),
+        ] {
+            conv.id = id.into();
+            assert_eq!(
+                file_name(&conv, "md"),
+                format!("rust-vs-python-a-cli-{tail}.md"),
+                "{id:?}"
+            );
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod conversation;
 pub mod export;
 pub mod journal;
+pub mod lock;
 pub mod machine;
 pub mod params;
 pub mod request;

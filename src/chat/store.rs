@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::conversation::{AnswerStatus, Conversation, NodeId};
-use crate::config::files::write_atomic;
+use super::lock::{ConversationLock, Held};
+use crate::config::files::{is_plain_name, open_private_append, write_atomic};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -17,6 +18,8 @@ pub enum StoreError {
     Io(PathBuf, std::io::Error),
     #[error("{0}:{1}: {2}")]
     Parse(PathBuf, usize, String),
+    #[error("{0:?} is not a conversation id (letters, digits, - and _ only)")]
+    BadId(String),
 }
 
 #[derive(Debug, Clone)]
@@ -67,8 +70,17 @@ impl Store {
         self.dir.join(format!("{id}.{node}.journal"))
     }
 
+    /// Every path is made from a checked id: an id is never a path.
+    fn checked(id: &str) -> Result<&str, StoreError> {
+        if is_plain_name(id) {
+            Ok(id)
+        } else {
+            Err(StoreError::BadId(id.to_string()))
+        }
+    }
+
     pub fn save(&self, conv: &Conversation) -> Result<(), StoreError> {
-        let path = self.file(&conv.id);
+        let path = self.file(Self::checked(&conv.id)?);
         let json = serde_json::to_vec_pretty(conv).expect("conversations serialize");
         write_atomic(&path, &json).map_err(|e| StoreError::Io(path.clone(), e))?;
         let _ = std::fs::remove_file(self.shared_journal(&conv.id));
@@ -77,6 +89,9 @@ impl Store {
 
     /// Removes the journals of answers a saved snapshot holds whole.
     pub fn retire_journals(&self, id: &str, nodes: &[NodeId]) {
+        if Self::checked(id).is_err() {
+            return;
+        }
         for &node in nodes {
             let _ = std::fs::remove_file(self.journal(id, node));
         }
@@ -84,12 +99,8 @@ impl Store {
 
     /// The journal of answer `node`, opened for appending.
     pub fn open_journal(&self, id: &str, node: NodeId) -> Result<std::fs::File, StoreError> {
-        let path = self.journal(id, node);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| StoreError::Io(path, e))
+        let path = self.journal(Self::checked(id)?, node);
+        open_private_append(&path).map_err(|e| StoreError::Io(path, e))
     }
 
     /// Appends `text`, which starts at byte `at` of the answer; a single
@@ -112,12 +123,23 @@ impl Store {
     }
 
     pub fn load(&self, id: &str) -> Result<Conversation, StoreError> {
-        let path = self.file(id);
+        let path = self.file(Self::checked(id)?);
         let text = std::fs::read_to_string(&path).map_err(|e| StoreError::Io(path.clone(), e))?;
         let mut conv: Conversation = serde_json::from_str(&text)
             .map_err(|e| StoreError::Parse(path.clone(), e.line(), e.to_string()))?;
         if conv.nodes.is_empty() {
             return Err(StoreError::Parse(path, 1, "no root message".into()));
+        }
+        // The file's name is its id, whatever the content says: an `id` of
+        // "../../x" in a file someone sent must not decide where it is saved.
+        conv.id = id.to_string();
+        // A function's name becomes a file name when it is edited.
+        if let Some(t) = conv.tools.iter().find(|t| !is_plain_name(&t.name)) {
+            return Err(StoreError::Parse(
+                path,
+                1,
+                format!("function name {:?} must be letters, digits, _ or -", t.name),
+            ));
         }
         self.replay_journal(&mut conv);
         // An answer still "streaming" on disk was cut off by a crash or a kill.
@@ -200,8 +222,26 @@ impl Store {
         out
     }
 
+    /// The lock of conversation `id`: `Ok(Err(held))` when another process has it.
+    pub fn lock(&self, id: &str) -> Result<Result<ConversationLock, Held>, String> {
+        let id = Self::checked(id).map_err(|e| e.to_string())?;
+        ConversationLock::try_acquire(&self.dir, id)
+            .map_err(|e| format!("cannot lock conversation {id}: {e}"))
+    }
+
+    /// The lock of `id`, waiting up to `patience` for another process to let go.
+    pub fn lock_waiting(
+        &self,
+        id: &str,
+        patience: std::time::Duration,
+        waiting: impl FnOnce(&Held),
+    ) -> Result<ConversationLock, String> {
+        let id = Self::checked(id).map_err(|e| e.to_string())?;
+        ConversationLock::acquire_waiting(&self.dir, id, patience, waiting)
+    }
+
     pub fn delete(&self, id: &str) -> Result<(), StoreError> {
-        let path = self.file(id);
+        let path = self.file(Self::checked(id)?);
         let _ = std::fs::remove_file(self.shared_journal(id));
         let prefix = format!("{id}.");
         for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {

@@ -118,12 +118,7 @@ fn one(mut item: Value) -> Result<ToolDef, String> {
         obj.remove("type");
     }
     let tool: ToolDef = serde_json::from_value(item).map_err(|e| e.to_string())?;
-    if tool.name.is_empty()
-        || !tool
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
-    {
+    if !crate::config::files::is_plain_name(&tool.name) {
         return Err(format!(
             "name {:?} must be letters, digits, _ or - (as the API requires)",
             tool.name

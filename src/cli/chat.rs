@@ -47,7 +47,9 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         return Err("compare at most four models at once".into());
     }
     let provider = ctx.provider(&ctx.profile, 0)?;
-    let setup = super::chat_setup::setup(ctx, &args, prompt, models)?;
+    let mut setup = super::chat_setup::setup(ctx, &args, prompt, models)?;
+    // Held to the end of the run, past the save.
+    let _lock = setup.lock.take();
     let origin = crate::context::origin(&ctx.profile, "cli");
     let mut machine = Machine::new(setup.conv, origin, Arc::clone(&ctx.prices));
     let comparing = models.len() > 1;

@@ -7,8 +7,10 @@ use std::path::Path;
 use chrono::Utc;
 
 use super::args::ChatArgs;
+use super::out::errln;
 use crate::chat::attachment::Attachment;
 use crate::chat::conversation::Conversation;
+use crate::chat::lock::ConversationLock;
 use crate::chat::machine::Input;
 use crate::chat::params::{ReasoningEffort, ReasoningSummary, ResponseFormat};
 use crate::chat::store::Store;
@@ -21,7 +23,13 @@ pub struct Setup {
     pub conv: Conversation,
     pub inputs: Vec<Input>,
     pub continued: bool,
+    /// Held until the run has saved: another llmdeck continuing the same
+    /// conversation waits for it instead of saving over this exchange.
+    pub lock: Option<ConversationLock>,
 }
+
+/// How long `chat --continue` waits for another llmdeck to finish with the conversation.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub fn setup(
     ctx: &Context,
@@ -30,8 +38,13 @@ pub fn setup(
     models: &[String],
 ) -> Result<Setup, String> {
     let store = Store::new(ctx.paths.conversations_dir());
+    let mut lock = None;
     let (mut conv, continued) = match (&args.continue_id, &args.library_prompt) {
-        (Some(id), _) => (load(&store, id)?, true),
+        (Some(id), _) => {
+            let (conv, held) = load(&store, id)?;
+            lock = Some(held);
+            (conv, true)
+        }
         (None, Some(name)) => {
             let lib = crate::library::Library::load(&ctx.library_dir(&ctx.profile));
             let p = lib.get(name)?;
@@ -116,10 +129,13 @@ pub fn setup(
         conv,
         inputs,
         continued,
+        lock,
     })
 }
 
-fn load(store: &Store, id: &str) -> Result<Conversation, String> {
+/// The conversation to continue, read after its lock is taken so that an
+/// exchange another process saved meanwhile is part of it.
+fn load(store: &Store, id: &str) -> Result<(Conversation, ConversationLock), String> {
     let id = if id == "last" {
         store
             .list()
@@ -130,7 +146,11 @@ fn load(store: &Store, id: &str) -> Result<Conversation, String> {
     } else {
         id.to_string()
     };
-    store.load(&id).map_err(|e| e.to_string())
+    let lock = store.lock_waiting(&id, LOCK_PATIENCE, |held| {
+        errln!("llmdeck: {held}: waiting for it to finish…");
+    })?;
+    let conv = store.load(&id).map_err(|e| e.to_string())?;
+    Ok((conv, lock))
 }
 
 fn schema_format(path: &Path, strict: bool) -> Result<ResponseFormat, String> {

@@ -136,12 +136,18 @@ impl Library {
 
     /// Writes a new prompt file `group/name.md`; never replaces one.
     pub fn create(&self, file_name: &str, text: &str) -> Result<PathBuf, String> {
-        let path = self.dir.join(file_name);
-        if path.exists() {
-            return Err(format!("{} already exists", path.display()));
+        // Names come from imported files too: a file lands inside the library or nowhere.
+        let inside = std::path::Path::new(file_name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(format!(
+                "{file_name:?}: a prompt's file name must stay inside the library"
+            ));
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        let path = self.dir.join(file_name);
+        if path.symlink_metadata().is_ok() {
+            return Err(format!("{} already exists", path.display()));
         }
         crate::config::files::write_atomic(&path, text.as_bytes())
             .map_err(|e| format!("{}: {e}", path.display()))?;

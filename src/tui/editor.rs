@@ -5,9 +5,10 @@ use std::process::Command;
 
 /// Opens `text` in the user's editor and returns what they saved.
 pub fn edit(scratch_dir: &Path, text: &str) -> Result<String, String> {
-    std::fs::create_dir_all(scratch_dir).map_err(|e| format!("{}: {e}", scratch_dir.display()))?;
     let path = scratch_dir.join(format!("draft-{}.md", std::process::id()));
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    // The draft is private, as the conversation it becomes part of.
+    crate::config::files::write_atomic(&path, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let status = edit_file(&path);
     let result = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));
     let _ = std::fs::remove_file(&path);

@@ -462,7 +462,8 @@ pub fn estimate_micros(state: &State) -> i64 {
         .unwrap_or(0)
 }
 
-pub const PLACEHOLDER: &str = "Type a prompt — Enter sends, Alt-Enter adds a line, F1 lists keys";
+/// Short enough for the input box of a 40-column terminal.
+pub const PLACEHOLDER: &str = "Type a prompt — Enter sends, F1 keys";
 
 fn page(state: &State) -> usize {
     (state.viewport_rows() / 2).max(1)

@@ -88,8 +88,11 @@ impl Ledger {
             source,
         };
         if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::config::files::create_private_dir(dir);
         }
+        // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm
+        // files the database's mode, so every request's record stays private.
+        let _ = crate::config::files::open_private_append(path);
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         let found: i64 = conn

@@ -79,9 +79,71 @@ struct LongContextFile {
     output: f64,
 }
 
+/// The most a price file may ask per 1M tokens: no model costs near this, so
+/// a larger figure is a typo or a hostile file, not a price.
+pub const MAX_USD_PER_MILLION: f64 = 10_000.0;
+
+/// The most one request can cost, in micro-dollars ($1M). A real request stays far
+/// below it (10M tokens at the largest price is $100,000), and millions of rows
+/// at the cap still sum inside an i64, so aggregates never overflow.
+pub const MAX_REQUEST_MICROS: i64 = 1_000_000_000_000;
+
+impl RateFile {
+    fn check(&self, model: &str) -> Result<(), String> {
+        let mut rates = vec![
+            ("input", Some(self.input)),
+            ("cached_input", self.cached_input),
+            ("cache_write", self.cache_write),
+            ("output", Some(self.output)),
+        ];
+        if let Some(l) = &self.long_context {
+            rates.extend([
+                ("long_context.input", Some(l.input)),
+                ("long_context.cached_input", l.cached_input),
+                ("long_context.output", Some(l.output)),
+            ]);
+        }
+        for (tier, t) in [
+            ("batch", &self.batch),
+            ("flex", &self.flex),
+            ("priority", &self.priority),
+        ] {
+            if let Some(t) = t {
+                rates.extend([
+                    (tier, Some(t.input)),
+                    (tier, t.cached_input),
+                    (tier, Some(t.output)),
+                ]);
+            }
+        }
+        rates
+            .into_iter()
+            .filter_map(|(what, v)| Some((what, v?)))
+            .try_for_each(|(what, v)| check_rate(model, what, v))
+    }
+}
+
 /// USD per 1M tokens → nano-dollars per token, rounded once at load.
 fn nanos(usd_per_million: f64) -> i64 {
     (usd_per_million * 1000.0).round() as i64
+}
+
+/// A rate a file gives, checked before it can price anything.
+fn check_rate(model: &str, what: &str, usd_per_million: f64) -> Result<(), String> {
+    if !usd_per_million.is_finite() {
+        return Err(format!("model {model:?}: {what} price is not a number"));
+    }
+    if usd_per_million < 0.0 {
+        return Err(format!(
+            "model {model:?}: {what} price {usd_per_million} is negative"
+        ));
+    }
+    if usd_per_million > MAX_USD_PER_MILLION {
+        return Err(format!(
+            "model {model:?}: {what} price {usd_per_million} per 1M tokens is above ${MAX_USD_PER_MILLION} and cannot be right"
+        ));
+    }
+    Ok(())
 }
 
 impl PriceTable {
@@ -110,6 +172,14 @@ impl PriceTable {
 
     fn merge(&mut self, text: &str, origin: &str) -> Result<(), FileError> {
         let file: TableFile = files::parse_toml(Path::new(origin), text)?;
+        // Every rate is checked before any is used: a file is taken whole or not at all.
+        for (model, r) in &file.models {
+            r.check(model).map_err(|message| FileError::Parse {
+                path: origin.into(),
+                line: String::new(),
+                message,
+            })?;
+        }
         let date = file.date.unwrap_or_default();
         let source = file.source.unwrap_or_else(|| origin.to_string());
         for (model, r) in file.models {
@@ -208,16 +278,21 @@ pub fn cost_micros(price: &Price, usage: &Usage) -> i64 {
 /// at the rates of `service_tier`. Reasoning tokens are part of output.
 pub fn cost_micros_in(price: &Price, usage: &Usage, service_tier: Option<&str>) -> i64 {
     let rates = price.rates_for(usage.input, service_tier);
-    let uncached = usage
-        .input
-        .saturating_sub(usage.cached_input)
-        .saturating_sub(usage.cache_write) as i64;
-    let nanos = uncached * rates.input
-        + usage.cached_input as i64 * rates.cached_input
-        + usage.cache_write as i64 * rates.cache_write
-        + usage.output as i64 * rates.output;
+    // Cached and written tokens are part of the input: a server that counts
+    // more of them than it was sent is held to what it was sent.
+    let cached = usage.cached_input.min(usage.input);
+    let written = usage.cache_write.min(usage.input - cached);
+    let uncached = usage.input - cached - written;
+    // In i128: token counts come from the server, and no u64 count times a
+    // checked rate overflows it; the result is then held to the cap.
+    let term = |tokens: u64, rate: i64| tokens as i128 * rate as i128;
+    let nanos = term(uncached, rates.input)
+        + term(cached, rates.cached_input)
+        + term(written, rates.cache_write)
+        + term(usage.output, rates.output);
     // Round half up to whole micro-dollars.
-    (nanos + 500).div_euclid(1000)
+    let micros = (nanos + 500).div_euclid(1000);
+    micros.clamp(0, MAX_REQUEST_MICROS as i128) as i64
 }
 
 /// `gpt-4o-2024-08-06` → `gpt-4o`; `o3-mini-20250131` → `o3-mini`.
@@ -260,12 +335,23 @@ pub fn import_litellm(json: &str, date: &str) -> Result<(String, usize), String>
         if provider != "openai" || !matches!(mode, "chat" | "responses") || model.contains('/') {
             continue;
         }
+        let cached = v["cache_read_input_token_cost"].as_f64();
+        // An absurd figure refuses the whole import, naming the model, rather than price anything.
+        for (what, rate) in [
+            ("input", Some(input)),
+            ("output", Some(output)),
+            ("cached_input", cached),
+        ] {
+            if let Some(rate) = rate {
+                check_rate(&model, what, rate * 1e6)?;
+            }
+        }
         out.push_str(&format!(
             "\n[models.{model:?}]\ninput = {}\noutput = {}\n",
             input * 1e6,
             output * 1e6
         ));
-        if let Some(cached) = v["cache_read_input_token_cost"].as_f64() {
+        if let Some(cached) = cached {
             out.push_str(&format!("cached_input = {}\n", cached * 1e6));
         }
         n += 1;
@@ -381,5 +467,74 @@ mod tests {
         assert_eq!(format_usd(100_000), "$0.10");
         assert_eq!(format_usd(12_345_678), "$12.34");
         assert_eq!(format_usd(0), "$0.00");
+    }
+
+    #[test]
+    fn absurd_prices_are_refused_with_file_and_model_named() {
+        for (rate, why) in [
+            ("-1.0", "negative"),
+            ("nan", "not a number"),
+            ("inf", "not a number"),
+            ("10000.5", "cannot be right"),
+        ] {
+            for field in ["input", "output", "cached_input", "batch"] {
+                let text = match field {
+                    "batch" => format!(
+                        "[models.evil]\ninput = 1.0\noutput = 1.0\nbatch = {{ input = {rate}, output = 1.0 }}\n"
+                    ),
+                    "input" => format!("[models.evil]\ninput = {rate}\noutput = 1.0\n"),
+                    "output" => format!("[models.evil]\ninput = 1.0\noutput = {rate}\n"),
+                    _ => {
+                        format!("[models.evil]\ninput = 1.0\noutput = 1.0\ncached_input = {rate}\n")
+                    }
+                };
+                let text = format!("[models.fine]\ninput = 1.0\noutput = 2.0\n\n{text}");
+                let mut t = PriceTable::default();
+                let err = t
+                    .merge(&text, "/home/u/prices.toml")
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains("/home/u/prices.toml"), "{field}={rate}: {err}");
+                assert!(
+                    err.contains("\"evil\"") && err.contains(why),
+                    "{field}={rate}: {err}"
+                );
+                // Refused whole: not even the good model of that file is taken.
+                assert!(t.lookup("fine").is_none() && t.lookup("evil").is_none());
+            }
+        }
+        // The largest sane price is still accepted.
+        let mut t = PriceTable::default();
+        t.merge("[models.big]\ninput = 10000.0\noutput = 0.0\n", "p")
+            .unwrap();
+        assert_eq!(t.lookup("big").unwrap().rates.input, 10_000_000);
+    }
+
+    #[test]
+    fn an_imported_file_with_an_absurd_price_is_refused() {
+        let json = r#"{"gpt-evil": {"input_cost_per_token": -0.5, "output_cost_per_token": 1e-05,
+                       "litellm_provider": "openai", "mode": "chat"}}"#;
+        let err = import_litellm(json, "2026-12-02").unwrap_err();
+        assert!(
+            err.contains("gpt-evil") && err.contains("negative"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cost_never_wraps_whatever_the_server_counts() {
+        let mut t = PriceTable::default();
+        t.merge("[models.big]\ninput = 10000.0\noutput = 10000.0\n", "p")
+            .unwrap();
+        let p = t.lookup("big").unwrap();
+        let huge = usage(u64::MAX, 0, u64::MAX);
+        assert_eq!(cost_micros(p, &huge), MAX_REQUEST_MICROS);
+        // More cached than sent is held to what was sent.
+        assert_eq!(
+            cost_micros(p, &usage(1, u64::MAX, 0)),
+            cost_micros(p, &usage(1, 1, 0))
+        );
+        // A million requests at the cap still sum inside an i64.
+        assert!(MAX_REQUEST_MICROS.checked_mul(1_000_000).is_some());
     }
 }

@@ -15,6 +15,18 @@ use llmdeck::chat::conversation::Conversation;
 use llmdeck::chat::machine::{Effect, Machine, Origin};
 use llmdeck::usage::PriceTable;
 
+/// A test that cannot run on this machine. Under `LLMDECK_REQUIRE_ALL=1`
+/// (what `.ci/run` sets) that fails it with the reason; elsewhere the reason goes
+/// straight to the terminal's stderr, which `cargo test` does not capture, so a
+/// developer sees every skip.
+pub fn skip(reason: &str) {
+    if std::env::var_os("LLMDECK_REQUIRE_ALL").is_some_and(|v| v == "1") {
+        panic!("LLMDECK_REQUIRE_ALL=1, but this test cannot run here: {reason}");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+}
+
 /// A state machine over a new conversation with `model`, priced with the embedded table.
 pub fn machine(model: &str) -> Machine {
     let origin = Origin {

@@ -36,7 +36,7 @@ impl Pg {
     /// `.ci/run` installs it, so CI never skips.
     pub fn start() -> Option<Self> {
         let Some(bin) = bin_dir() else {
-            eprintln!("skipped: PostgreSQL (initdb, pg_ctl) is not installed; .ci/run installs it");
+            super::skip("PostgreSQL (initdb, pg_ctl) is not installed; .ci/run installs it");
             return None;
         };
         let root = unsafe { libc::geteuid() } == 0;

@@ -5,6 +5,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// tmux on a server of this test process's own (its own socket, no config
+/// file): a developer's tmux, its settings and its sessions take no part.
+pub fn tmux() -> Command {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-L", &format!("llmdeck-tests-{}", std::process::id())])
+        .args(["-f", "/dev/null"]);
+    cmd
+}
+
 pub struct Tmux {
     pub session: String,
 }
@@ -13,7 +22,7 @@ impl Tmux {
     /// Starts `llmdeck` with `env` in a 100x30 pane; `None` when tmux is missing.
     pub fn start(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("skipped: tmux is not installed (.ci/run installs it)");
+            super::skip("tmux is not installed (.ci/run installs it)");
             return None;
         }
         // tmux session names cannot hold '.' or ':'.
@@ -40,7 +49,7 @@ impl Tmux {
 
     /// Runs a shell command line in a new 100x30 session.
     pub fn run(session: String, cmd: &str) -> Self {
-        let ok = Command::new("tmux")
+        let ok = tmux()
             .args([
                 "new-session",
                 "-d",
@@ -61,7 +70,7 @@ impl Tmux {
 
     /// The process running in the pane (`env` execs, so it is llmdeck itself).
     pub fn pid(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux()
             .args(["display", "-p", "-t", &self.session, "#{pane_pid}"])
             .output()
             .unwrap();
@@ -71,12 +80,12 @@ impl Tmux {
     pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.session];
         args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+        assert!(tmux().args(&args).status().unwrap().success());
     }
 
     pub fn type_text(&self, text: &str) {
         assert!(
-            Command::new("tmux")
+            tmux()
                 .args(["send-keys", "-t", &self.session, "-l", text])
                 .status()
                 .unwrap()
@@ -85,7 +94,7 @@ impl Tmux {
     }
 
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux()
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .unwrap();
@@ -93,12 +102,26 @@ impl Tmux {
     }
 
     pub fn alive(&self) -> bool {
-        Command::new("tmux")
+        tmux()
             .args(["has-session", "-t", &self.session])
             .output()
             .unwrap()
             .status
             .success()
+    }
+
+    /// Waits for the program to exit (its session ends with it); panics if it
+    /// is still running after 20 s.
+    pub fn wait_exit(&self) {
+        let start = Instant::now();
+        while self.alive() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the program never exited; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Waits until the screen shows `text`; panics with the screen if it never does.
@@ -119,8 +142,6 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .output();
+        let _ = tmux().args(["kill-session", "-t", &self.session]).output();
     }
 }

@@ -15,17 +15,18 @@ use super::keymap::Keymap;
 use super::pacer::Pacer;
 use super::screen::Screen;
 use super::state::{Focus, Level, Overlay, State, new_input};
-use super::update::{self, Command, EditorTarget, ExportKind, PLACEHOLDER};
+use super::update::{self, Command, EditorTarget, PLACEHOLDER};
 use super::views::{self, playground, transcript};
 use super::widgets::highlight;
 use super::worker::{Job, Worker};
 use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
 use crate::chat::journal::Journal;
+use crate::chat::lock::ConversationLock;
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
-use crate::chat::{export, tokens};
+use crate::chat::tokens;
 use crate::config::keymap;
 use crate::config::theme::Theme;
 use crate::context::Context;
@@ -37,6 +38,7 @@ const FRAME: Duration = Duration::from_millis(16);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
+mod conversations_io;
 mod input;
 mod library_io;
 mod spend_io;
@@ -151,6 +153,8 @@ struct App {
     team_wake: Option<Arc<tokio::sync::Notify>>,
     /// Stream deltas, written before each frame and each save.
     journal: Journal,
+    /// The lock of the conversation shown, taken when it is opened or first saved.
+    conv_lock: Option<ConversationLock>,
     /// The terminal's new size, applied before the next frame.
     resized: Option<(u16, u16)>,
 }
@@ -233,6 +237,7 @@ impl App {
             others: Default::default(),
             team_wake: None,
             journal: Journal::new(store),
+            conv_lock: None,
             resized: None,
         }
     }
@@ -501,6 +506,7 @@ impl App {
                 Effect::Save => {
                     // Deltas before the snapshot that holds them.
                     self.flush_journal();
+                    self.hold_conversation();
                     let conv = &self.state.machine.conv;
                     if !conv.path().is_empty() {
                         let retire = self.journal.finished(conv);
@@ -580,49 +586,10 @@ impl App {
                 let conv = Conversation::new(&self.state.profile.model, Utc::now());
                 self.replace_conversation(conv);
             }
-            Command::OpenConversation(id) => match self.store.load(&id) {
-                Ok(conv) => {
-                    self.machine(Input::Cancel);
-                    self.replace_conversation(conv);
-                }
-                Err(e) => self.state.toast(Level::Error, e.to_string()),
-            },
-            Command::DuplicateConversation(id) => match self.store.load(&id) {
-                Ok(mut conv) => {
-                    conv.title = format!("copy of {}", conv.display_title());
-                    conv.id = uuid::Uuid::now_v7().to_string();
-                    conv.updated = Utc::now();
-                    self.worker.send(Job::Save {
-                        conv: Box::new(conv),
-                        retire: Vec::new(),
-                    });
-                    self.worker.flush();
-                    self.command(Command::RefreshConversations);
-                }
-                Err(e) => self.state.toast(Level::Error, e.to_string()),
-            },
-            Command::RenameConversation { id, title } => {
-                if id == self.state.machine.conv.id {
-                    self.state.machine.conv.title = title;
-                    self.effects(vec![Effect::Save]);
-                } else if let Ok(mut conv) = self.store.load(&id) {
-                    conv.title = title;
-                    self.worker.send(Job::Save {
-                        conv: Box::new(conv),
-                        retire: Vec::new(),
-                    });
-                }
-                self.worker.flush();
-                self.command(Command::RefreshConversations);
-            }
-            Command::DeleteConversation(id) => {
-                if id == self.state.machine.conv.id {
-                    self.command(Command::NewConversation);
-                }
-                self.worker.send(Job::Delete(id));
-                self.worker.flush();
-                self.command(Command::RefreshConversations);
-            }
+            Command::OpenConversation(id) => self.open_conversation(&id),
+            Command::DuplicateConversation(id) => self.duplicate_conversation(&id),
+            Command::RenameConversation { id, title } => self.rename_conversation(&id, title),
+            Command::DeleteConversation(id) => self.delete_conversation(id),
             Command::RefreshConversations => {
                 let store = self.store.clone();
                 let tx = self.tx.clone();
@@ -661,19 +628,6 @@ impl App {
         }
     }
 
-    fn replace_conversation(&mut self, conv: Conversation) {
-        self.flush_journal();
-        self.state.machine.conv = conv;
-        self.state.machine.notice = None;
-        self.cache.clear();
-        self.state.scroll = 0;
-        self.state.selected = None;
-        self.state.editing = None;
-        self.state.focus = Focus::Input;
-        self.state.input = new_input(PLACEHOLDER);
-        self.count_due = Some(Instant::now());
-    }
-
     /// Counts what would be sent now on a blocking thread (the tokenizer loads on first use).
     fn count_tokens(&mut self) {
         self.token_generation += 1;
@@ -688,43 +642,6 @@ impl App {
             let tokens = tokens::count_request(&request);
             let _ = tx.send(Msg::Tokens { generation, tokens });
         });
-    }
-
-    fn export(&mut self, kind: ExportKind) {
-        let conv = &self.state.machine.conv;
-        let (text, ext) = match kind {
-            ExportKind::Markdown => (export::to_markdown(conv), "md"),
-            ExportKind::Json => (export::to_request_json(conv), "json"),
-        };
-        let slug: String = conv
-            .display_title()
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect::<String>()
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
-        let path = self.ctx.paths.data_dir.join("exports").join(format!(
-            "{}-{}.{ext}",
-            slug.chars().take(40).collect::<String>(),
-            &conv.id[..8]
-        ));
-        match crate::config::files::write_atomic(&path, text.as_bytes()) {
-            Ok(()) => self
-                .state
-                .toast(Level::Info, format!("exported to {}", path.display())),
-            Err(e) => self.state.toast(
-                Level::Error,
-                format!("export failed: {}: {e}", path.display()),
-            ),
-        }
     }
 
     fn edit_in_editor(&mut self, target: EditorTarget) {

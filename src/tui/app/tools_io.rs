@@ -44,9 +44,17 @@ impl App {
                 .find(|n| !taken(n))
                 .expect("a free name")
         });
+        // The name may come from a conversation file; it names a file only when plain.
+        if !crate::config::files::is_plain_name(&name) {
+            return self.state.toast(
+                Level::Error,
+                format!("function name {name:?} must be letters, digits, _ or -"),
+            );
+        }
         let path = dir.join(format!("{name}.json"));
         terminal::restore();
-        let ready = std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()));
+        let ready = crate::config::files::create_private_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()));
         let ready = ready.and_then(|()| {
             if path.exists() {
                 return Ok(());

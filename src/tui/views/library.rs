@@ -14,7 +14,7 @@ use crate::library::Entry;
 use crate::tui::library::Form;
 use crate::tui::state::State;
 use crate::tui::widgets::markdown;
-use crate::tui::widgets::wrap::{truncate, wrap};
+use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
 use crate::usage::format_usd;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
@@ -43,7 +43,10 @@ fn bordered(frame: &mut Frame, state: &State, area: Rect, title: String) -> Rect
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(state.theme.style(Look::Border))
-        .title(Span::styled(title, state.theme.style(Look::Title)));
+        .title(Span::styled(
+            fit_title(&title, usize::from(area.width.saturating_sub(2))),
+            state.theme.style(Look::Title),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner

@@ -10,7 +10,7 @@ use crate::config::theme::Role as Look;
 use crate::inert::inert;
 use crate::tui::params::{self, Field};
 use crate::tui::state::{Overlay, PickerKind, State};
-use crate::tui::widgets::wrap::truncate;
+use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
 
 pub fn draw(frame: &mut Frame, state: &State) {
     for overlay in &state.overlays {
@@ -102,7 +102,7 @@ pub fn popup(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Rect 
         .border_style(state.theme.style(Look::BorderFocus))
         .style(state.theme.style(Look::Text))
         .title(Span::styled(
-            title.to_string(),
+            fit_title(title, usize::from(area.width.saturating_sub(2))),
             state.theme.style(Look::Title),
         ));
     let inner = block.inner(area);
@@ -123,25 +123,41 @@ fn help(frame: &mut Frame, state: &State, scroll: u16) {
     let area = centered(frame.area(), 72, frame.area().height.saturating_sub(2));
     let title = format!(" Keys — {} (Esc closes) ", place.section());
     let inner = popup(frame, state, area, &title);
-    let mut lines: Vec<Line> = state
-        .keymap
-        .bindings(place)
-        .into_iter()
-        .map(|(keys, action)| {
-            Line::from(vec![
+    // Keys in a column of their own, descriptions beside them; both wrap at
+    // word boundaries, so nothing is ever cut at the border.
+    const KEYS: usize = 22;
+    // One column is left before the border, so a full line does not read as cut.
+    let text_width = usize::from(inner.width).saturating_sub(KEYS + 3).max(10);
+    let words = |text: &str, width: usize| -> Vec<String> {
+        wrap(&[Span::raw(text.to_string())], width)
+            .into_iter()
+            .map(|spans| spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    for (keys, action) in state.keymap.bindings(place) {
+        let keys = words(&keys, KEYS);
+        let text = words(action.describe(), text_width);
+        for i in 0..keys.len().max(text.len()) {
+            lines.push(Line::from(vec![
                 Span::styled(
-                    format!("{:>22}  ", truncate(&keys, 22)),
+                    format!("{:>KEYS$}  ", keys.get(i).map_or("", String::as_str)),
                     t.style(Look::Accent),
                 ),
-                Span::styled(action.describe(), t.style(Look::Text)),
-            ])
-        })
-        .collect();
+                Span::styled(
+                    text.get(i).cloned().unwrap_or_default(),
+                    t.style(Look::Text),
+                ),
+            ]));
+        }
+    }
     lines.push(Line::default());
-    lines.push(Line::styled(
+    for line in words(
         "Keys come from the built-in keymap and <config dir>/keymap.toml (see README).",
-        t.style(Look::Muted),
-    ));
+        usize::from(inner.width.saturating_sub(1)).max(10),
+    ) {
+        lines.push(Line::styled(line, t.style(Look::Muted)));
+    }
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
@@ -286,6 +302,9 @@ fn code(frame: &mut Frame, state: &State, tab: usize, scroll: u16) {
     frame.render_widget(Line::from(spans), tabs);
     let s = &snippets[tab % snippets.len()];
     let source = format!("```{}\n{}```\n", s.lang, s.code);
-    let rendered = crate::tui::widgets::markdown::render(&source, body.width, &state.theme);
+    // A column short of the border: a long line is hard-wrapped there and
+    // continues below, and does not read as cut off at the edge.
+    let rendered =
+        crate::tui::widgets::markdown::render(&source, body.width.saturating_sub(1), &state.theme);
     frame.render_widget(Paragraph::new(rendered.lines).scroll((scroll, 0)), body);
 }

@@ -13,6 +13,7 @@ use crate::tui::cache::RenderCache;
 use crate::tui::screen::{FrameIds, Hints};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Bar;
+use crate::tui::widgets::wrap::fit_title;
 
 pub struct Areas {
     pub title: Rect,
@@ -171,7 +172,7 @@ fn input_box(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) 
                 Look::Border
             }))
             .title(Span::styled(
-                title.as_str(),
+                fit_title(title, usize::from(area.width.saturating_sub(2))),
                 t.style(if focused { Look::Title } else { Look::Muted }),
             ));
         let inner = block.inner(area);

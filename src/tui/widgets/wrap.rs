@@ -91,6 +91,29 @@ fn pieces(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// A box title of hints (" a — b, c · d ") made to fit `width` columns: whole
+/// hints are dropped from the end, so no word is cut at the border; only a
+/// title whose first part alone is too wide is cut, and then with `…`.
+pub fn fit_title(title: &str, width: usize) -> String {
+    if title.width() <= width {
+        return title.to_string();
+    }
+    let body = title.trim();
+    let mut end = body.len();
+    while let Some(cut) = [" · ", ", ", " — ", " ("]
+        .iter()
+        .filter_map(|sep| body[..end].rfind(sep))
+        .max()
+    {
+        end = cut;
+        let fitted = format!(" {} ", &body[..end]);
+        if fitted.width() <= width {
+            return fitted;
+        }
+    }
+    truncate(&format!(" {body}"), width)
+}
+
 /// Truncates to `width` columns, ending with `…` when cut.
 pub fn truncate(text: &str, width: usize) -> String {
     if text.width() <= width {
@@ -133,6 +156,18 @@ mod tests {
             texts(&wrap(&spans, 10)),
             ["the quick", "brown fox", "jumps", "abcdefghij", "kl"]
         );
+    }
+
+    #[test]
+    fn titles_drop_whole_hints_to_fit() {
+        let t = " Enter run · Ctrl-E edit · Alt-D duplicate · Del ";
+        assert_eq!(fit_title(t, 60), t);
+        assert_eq!(fit_title(t, 30), " Enter run · Ctrl-E edit ");
+        assert_eq!(
+            fit_title(" Result for f (c) — Enter sends it, Alt-C saved ", 36),
+            " Result for f (c) — Enter sends it "
+        );
+        assert_eq!(fit_title(" Conversations ", 8), " Conver…");
     }
 
     #[test]

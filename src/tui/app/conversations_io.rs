@@ -1,0 +1,147 @@
+//! The app's work on saved conversations: opening, copying, renaming,
+//! deleting and exporting them, and holding the lock of the one shown so that
+//! another llmdeck never saves over its exchanges (`crate::chat::lock`).
+
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::App;
+use crate::chat::conversation::Conversation;
+use crate::chat::export;
+use crate::chat::machine::{Effect, Input};
+use crate::tui::state::{Focus, Level, new_input};
+use crate::tui::update::{Command, ExportKind, PLACEHOLDER};
+use crate::tui::worker::Job;
+
+impl App {
+    pub(super) fn open_conversation(&mut self, id: &str) {
+        match self.store.load(id) {
+            Ok(conv) => {
+                self.machine(Input::Cancel);
+                self.replace_conversation(conv);
+                self.hold_conversation();
+            }
+            Err(e) => self.state.toast(Level::Error, e.to_string()),
+        }
+    }
+
+    /// Takes the lock of the conversation shown, if this process does not hold
+    /// it yet. One that another llmdeck holds is continued here in a copy.
+    pub(super) fn hold_conversation(&mut self) {
+        let id = self.state.machine.conv.id.clone();
+        if self.conv_lock.as_ref().is_some_and(|l| l.id() == id) {
+            return;
+        }
+        self.conv_lock = None;
+        match self.store.lock(&id) {
+            Ok(Ok(lock)) => self.conv_lock = Some(lock),
+            Ok(Err(held)) => {
+                let conv = &mut self.state.machine.conv;
+                conv.title = format!("copy of {}", conv.display_title());
+                conv.id = uuid::Uuid::now_v7().to_string();
+                self.conv_lock = self.store.lock(&conv.id).ok().and_then(Result::ok);
+                self.state
+                    .toast(Level::Info, format!("{held}: continuing it here in a copy"));
+            }
+            Err(e) => self.state.toast(Level::Error, e),
+        }
+    }
+
+    /// Runs `change` on a conversation that is not shown, under its lock.
+    fn with_other(&mut self, id: &str, change: impl FnOnce(&mut Self, Conversation)) {
+        match self.store.lock(id) {
+            Ok(Ok(_lock)) => match self.store.load(id) {
+                Ok(conv) => {
+                    change(self, conv);
+                    // Written before the lock goes.
+                    self.worker.flush();
+                }
+                Err(e) => self.state.toast(Level::Error, e.to_string()),
+            },
+            Ok(Err(held)) => self.state.toast(Level::Error, held.to_string()),
+            Err(e) => self.state.toast(Level::Error, e),
+        }
+    }
+
+    pub(super) fn duplicate_conversation(&mut self, id: &str) {
+        match self.store.load(id) {
+            Ok(mut conv) => {
+                conv.title = format!("copy of {}", conv.display_title());
+                conv.id = uuid::Uuid::now_v7().to_string();
+                conv.updated = Utc::now();
+                self.worker.send(Job::Save {
+                    conv: Box::new(conv),
+                    retire: Vec::new(),
+                });
+                self.worker.flush();
+                self.command(Command::RefreshConversations);
+            }
+            Err(e) => self.state.toast(Level::Error, e.to_string()),
+        }
+    }
+
+    pub(super) fn rename_conversation(&mut self, id: &str, title: String) {
+        if id == self.state.machine.conv.id {
+            self.state.machine.conv.title = title;
+            self.effects(vec![Effect::Save]);
+            self.worker.flush();
+        } else {
+            self.with_other(id, |app, mut conv| {
+                conv.title = title;
+                app.worker.send(Job::Save {
+                    conv: Box::new(conv),
+                    retire: Vec::new(),
+                });
+            });
+        }
+        self.command(Command::RefreshConversations);
+    }
+
+    pub(super) fn delete_conversation(&mut self, id: String) {
+        if id == self.state.machine.conv.id {
+            self.command(Command::NewConversation);
+            self.worker.send(Job::Delete(id));
+            self.worker.flush();
+        } else {
+            self.with_other(&id, |app, _| app.worker.send(Job::Delete(id.clone())));
+        }
+        self.command(Command::RefreshConversations);
+    }
+
+    pub(super) fn replace_conversation(&mut self, conv: Conversation) {
+        self.flush_journal();
+        self.state.machine.conv = conv;
+        self.state.machine.notice = None;
+        self.cache.clear();
+        self.state.scroll = 0;
+        self.state.selected = None;
+        self.state.editing = None;
+        self.state.focus = Focus::Input;
+        self.state.input = new_input(PLACEHOLDER);
+        self.count_due = Some(Instant::now());
+    }
+
+    pub(super) fn export(&mut self, kind: ExportKind) {
+        let conv = &self.state.machine.conv;
+        let (text, ext) = match kind {
+            ExportKind::Markdown => (export::to_markdown(conv), "md"),
+            ExportKind::Json => (export::to_request_json(conv), "json"),
+        };
+        let path = self
+            .ctx
+            .paths
+            .data_dir
+            .join("exports")
+            .join(export::file_name(conv, ext));
+        match crate::config::files::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => self
+                .state
+                .toast(Level::Info, format!("exported to {}", path.display())),
+            Err(e) => self.state.toast(
+                Level::Error,
+                format!("export failed: {}: {e}", path.display()),
+            ),
+        }
+    }
+}

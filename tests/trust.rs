@@ -1,0 +1,280 @@
+//! Files others wrote and files we write: a conversation file cannot name a
+//! path outside its folder, what llmdeck writes is readable by the user alone,
+//! a price file cannot lie, and two processes on one conversation lose no
+//! exchange. Each test performs the attack or the race on the real binary.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use chrono::Utc;
+use llmdeck::chat::conversation::Conversation;
+use llmdeck::chat::store::Store;
+use support::mock_server::{Mock, Reply};
+
+/// The real binary under a shell with the usual `umask 022`, as a user runs it.
+fn run(home: &Path, mock: &Mock, args: &[&str]) -> Output {
+    spawn(home, mock, args).wait_with_output().unwrap()
+}
+
+fn spawn(home: &Path, mock: &Mock, args: &[&str]) -> std::process::Child {
+    Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_llmdeck"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LLMDECK_HOME", home)
+        .env("OPENAI_BASE_URL", &mock.base_url)
+        .env("OPENAI_API_KEY", "sk-trust-test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn conversations(home: &Path) -> PathBuf {
+    home.join("data/conversations")
+}
+
+/// A saved conversation of one exchange, as llmdeck writes it.
+fn saved(home: &Path, id: &str) -> Conversation {
+    let mut conv = Conversation::new("gpt-4o", Utc::now());
+    conv.id = id.into();
+    let user = conv.append(0, llmdeck::chat::conversation::Role::User, "first question");
+    conv.append(
+        user,
+        llmdeck::chat::conversation::Role::Assistant,
+        "first answer",
+    );
+    Store::new(conversations(home)).save(&conv).unwrap();
+    conv
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_conversation_file_cannot_choose_where_it_is_saved() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let outside = h.join("victim");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("precious.json"), "keep me").unwrap();
+    // Someone sends two conversation files whose ids are paths: one relative,
+    // one absolute. Their own names are plain.
+    let template = saved(h, "template");
+    for (name, id) in [
+        ("evil", "../../victim/precious".to_string()),
+        ("evil-abs", outside.join("precious").display().to_string()),
+    ] {
+        let mut conv = template.clone();
+        conv.id = id;
+        let json = serde_json::to_string_pretty(&conv).unwrap();
+        std::fs::write(conversations(h).join(format!("{name}.json")), json).unwrap();
+        let out = run(h, &mock, &["chat", "--continue", name, "second question"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(outside.join("precious.json")).unwrap(),
+            "keep me",
+            "{name}: a file outside the conversations folder was overwritten"
+        );
+        // The exchange went where the file is, under its own name.
+        let kept = Store::new(conversations(h)).load(name).unwrap();
+        assert_eq!(kept.id, name);
+        assert!(
+            kept.nodes.iter().any(|n| n.content == "second question"),
+            "{name}: the exchange was saved in the file it came from"
+        );
+    }
+    assert_eq!(
+        files_under(&outside),
+        vec![outside.join("precious.json")],
+        "nothing new outside"
+    );
+}
+
+#[test]
+fn a_function_name_that_is_a_path_is_refused_with_a_message() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let mut conv = saved(h, "template");
+    let mut json = serde_json::to_value(&conv).unwrap();
+    json["tools"] = serde_json::json!([{
+        "name": "../../../victim",
+        "description": "edit me",
+        "parameters": {"type": "object", "properties": {}}
+    }]);
+    conv.id = "evil".into();
+    std::fs::write(
+        conversations(h).join("evil.json"),
+        serde_json::to_string(&json).unwrap(),
+    )
+    .unwrap();
+    let out = run(h, &mock, &["chat", "--continue", "evil", "hi"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("evil.json") && err.contains("function name"),
+        "{err}"
+    );
+    assert!(mock.chat_requests().is_empty(), "nothing was sent");
+    // An id given on the command line is a name, never a path.
+    let out = run(h, &mock, &["chat", "--continue", "../template", "hi"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a conversation id"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn what_llmdeck_writes_is_readable_by_the_user_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    saved(h, "chat-1");
+    // The test's own file is made 0644, as a user's editor would: a save keeps it.
+    let conv_file = conversations(h).join("chat-1.json");
+    std::fs::set_permissions(&conv_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let f = fresh.path();
+    let log = f.join("state/llmdeck.log");
+    let rec = f.join("data/rec/answers.json");
+    for (home, args) in [
+        (h, vec!["chat", "--continue", "chat-1", "hello"]),
+        (
+            f,
+            vec![
+                "--log",
+                log.to_str().unwrap(),
+                "--record",
+                rec.to_str().unwrap(),
+                "chat",
+                "--model",
+                "gpt-4o",
+                "hello",
+            ],
+        ),
+    ] {
+        let out = run(home, &mock, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&conv_file),
+        0o644,
+        "an atomic save keeps the file's mode"
+    );
+    assert!(log.exists() && rec.exists());
+    let mut seen = 0;
+    for p in files_under(h).into_iter().chain(files_under(f)) {
+        if p == conv_file {
+            continue;
+        }
+        let want = if p.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&p), want, "{} is {:o}", p.display(), mode(&p));
+        seen += 1;
+    }
+    // The ledger, its WAL, the conversation, the log and the recording at least.
+    let names: Vec<String> = files_under(f)
+        .iter()
+        .chain(files_under(h).iter())
+        .filter_map(|p| p.file_name()?.to_str().map(String::from))
+        .collect();
+    for name in ["ledger.sqlite3", "llmdeck.log", "answers.json"] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+    assert!(seen >= 8, "{names:?}");
+}
+
+#[test]
+fn a_price_file_that_lies_is_refused_naming_the_file_and_the_model() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::create_dir_all(h.join("config")).unwrap();
+    std::fs::write(
+        h.join("config/prices.toml"),
+        "[models.\"gpt-4o\"]\ninput = -2.5\noutput = 10.0\n",
+    )
+    .unwrap();
+    let out = run(h, &mock, &["chat", "--model", "gpt-4o", "--json", "hi"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("prices.toml") && err.contains("\"gpt-4o\"") && err.contains("negative"),
+        "{err}"
+    );
+    // The embedded price still applies: the answer is not credited money.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cost_micros"], 4750, "{v}");
+}
+
+#[test]
+fn two_processes_continuing_one_conversation_both_keep_their_exchange() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    saved(h, "shared");
+    // Each answer streams for about a second, so the two runs overlap.
+    for who in ["one", "two"] {
+        mock.push(Reply::Stream {
+            pieces: (0..10).map(|i| format!("{who}-{i} ")).collect(),
+            finish: "stop".into(),
+            gap_ms: 100,
+        });
+    }
+    let a = spawn(h, &mock, &["chat", "--continue", "shared", "question A"]);
+    let b = spawn(h, &mock, &["chat", "--continue", "shared", "question B"]);
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    for out in [&a, &b] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let conv = Store::new(conversations(h)).load("shared").unwrap();
+    let texts: Vec<&str> = conv.nodes.iter().map(|n| n.content.as_str()).collect();
+    for q in ["question A", "question B"] {
+        assert!(texts.contains(&q), "{q} was lost: {texts:?}");
+    }
+    let answers = texts.iter().filter(|t| t.contains("-9")).count();
+    assert_eq!(answers, 2, "both answers kept: {texts:?}");
+    // The second waited for the first, and said so.
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    assert!(said.contains("open in another llmdeck"), "{said}");
+    // The second continued after the first: its question follows the first answer.
+    assert_eq!(conv.path().len(), 6, "{texts:?}");
+}
