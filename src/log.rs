@@ -1,7 +1,7 @@
 //! Opt-in log to a file (`--log FILE` or `LLMDECK_LOG=FILE`): requests,
 //! statuses, retries and stream endings, one line each. Secrets never reach
-//! it: `Authorization` and `api-key` values are redacted, and every key the
-//! program holds is scrubbed from every line.
+//! it: header and query values are redacted but for the public ones, and
+//! every secret the program holds is scrubbed from every line.
 //!
 //! The scrubber here is the one every face uses: what the servers send, what
 //! is stored and what is shown passes [`scrub`].

@@ -4,26 +4,21 @@
 //! scrubbed. Piped output is left as it came (scripts want the bytes), except
 //! for the secrets.
 
-use std::borrow::Cow;
 use std::io::IsTerminal;
 
 /// `text` as it may be written to a stream that is (or is not) a terminal.
-pub fn shown(text: &str, terminal: bool) -> Cow<'_, str> {
+pub fn shown(text: &str, terminal: bool) -> String {
     let scrubbed = crate::log::scrub(text);
     if terminal {
-        Cow::Owned(crate::inert::inert(&scrubbed).into_owned())
+        crate::inert::inert(&scrubbed).into_owned()
     } else {
-        Cow::Owned(scrubbed)
+        scrubbed
     }
-}
-
-pub fn stdout_is_terminal() -> bool {
-    std::io::stdout().is_terminal()
 }
 
 /// One line on standard output.
 pub fn say(text: &str) {
-    println!("{}", shown(text, stdout_is_terminal()));
+    println!("{}", shown(text, std::io::stdout().is_terminal()));
 }
 
 /// One line on standard error (a terminal too, most of the time).
