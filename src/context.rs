@@ -28,6 +28,11 @@ impl Context {
             warnings.push(format!("{e} — using defaults"));
         }
         let profile = profile::resolve(&settings, overrides, &|name| std::env::var(name).ok())?;
+        if let crate::config::Endpoint::Http(h) = &profile.endpoint {
+            for w in h.register_secrets() {
+                warnings.push(format!("profile {:?}: {w}", profile.name));
+            }
+        }
         let (prices, errors) =
             PriceTable::load(&[&paths.imported_prices_file(), &paths.prices_file()]);
         for e in errors {

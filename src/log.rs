@@ -1,7 +1,10 @@
 //! Opt-in log to a file (`--log FILE` or `LLMDECK_LOG=FILE`): requests,
 //! statuses, retries and stream endings, one line each. Secrets never reach
-//! it: `Authorization` and `api-key` values are redacted, and every key the
-//! program holds is scrubbed from every line.
+//! it: header and query values are redacted but for the public ones, and
+//! every secret the program holds is scrubbed from every line.
+//!
+//! The scrubber here is the one every face uses: what the servers send, what
+//! is stored and what is shown passes [`scrub`].
 
 use std::io::Write;
 use std::path::Path;
@@ -26,24 +29,69 @@ pub fn enabled() -> bool {
     FILE.get().is_some()
 }
 
-/// Remembers a secret so that no log line can carry it.
-pub fn register_secret(secret: &str) {
-    if secret.len() >= 8
-        && let Ok(mut s) = SECRETS.lock()
+/// Secrets shorter than this cannot be told apart from ordinary words and
+/// numbers ("1", "eu", "dev"): scrubbing them would wreck every text.
+pub const SHORTEST_SECRET: usize = 4;
+/// From this length a secret is scrubbed wherever it occurs; shorter ones
+/// only where they stand alone, as a whole token.
+const ANYWHERE: usize = 8;
+
+/// Remembers a secret so that no text can carry it. `false` when it is too
+/// short to be scrubbed (the caller warns).
+pub fn register_secret(secret: &str) -> bool {
+    let n = secret.chars().count();
+    if n < SHORTEST_SECRET {
+        return n == 0;
+    }
+    if let Ok(mut s) = SECRETS.lock()
         && !s.iter().any(|x| x == secret)
     {
         s.push(secret.to_string());
-    }
-}
-
-/// `line` with every known secret replaced.
-pub fn scrub(line: &str) -> String {
-    let mut out = line.to_string();
-    if let Ok(secrets) = SECRETS.lock() {
-        for s in secrets.iter() {
-            out = out.replace(s.as_str(), REDACTED);
+        // As it appears inside a JSON string, too (a `"` or `\` escaped).
+        let quoted = serde_json::to_string(secret).unwrap_or_default();
+        if let Some(inner) = quoted.get(1..quoted.len() - 1)
+            && inner != secret
+        {
+            s.push(inner.to_string());
         }
     }
+    true
+}
+
+/// `text` with every known secret replaced by `[redacted]`: a secret of 8
+/// characters or more wherever it occurs, a shorter one where it is a whole
+/// token (no letter or digit on either side), so that `code=pw42&` loses its
+/// value but "pw42x" in prose is left alone.
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Ok(secrets) = SECRETS.lock() {
+        for s in secrets.iter() {
+            if !out.contains(s.as_str()) {
+                continue;
+            }
+            out = match s.chars().count() >= ANYWHERE {
+                true => out.replace(s.as_str(), REDACTED),
+                false => replace_tokens(&out, s),
+            };
+        }
+    }
+    out
+}
+
+fn replace_tokens(text: &str, secret: &str) -> String {
+    let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(secret) {
+        let end = at + secret.len();
+        if at < last || alnum(text[..at].chars().next_back()) || alnum(text[end..].chars().next()) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -59,18 +107,41 @@ pub fn line(what: &str, detail: &str) {
     }
 }
 
-/// Headers as `name: value` pairs, with credentials redacted.
+/// Headers as `name: value` pairs, every value redacted but those of the
+/// built-in public headers and the organization and project: a header value
+/// too short for [`scrub`] stays out of the log too.
 pub fn headers<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let public = crate::config::secret::Public {
+        headers: [
+            "openai-organization",
+            "openai-project",
+            "content-type",
+            "accept",
+        ]
+        .map(String::from)
+        .to_vec(),
+        query: Vec::new(),
+    };
     pairs
-        .map(|(k, v)| {
-            let secret = matches!(
-                k.to_ascii_lowercase().as_str(),
-                "authorization" | "api-key" | "x-api-key"
-            );
-            format!("{k}: {}", if secret { REDACTED } else { v })
-        })
+        .map(|(k, v)| format!("{k}: {}", if public.header(k) { v } else { REDACTED }))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A URL with the values of its query parameters redacted, but `api-version`'s.
+pub fn url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let public = crate::config::secret::Public::default();
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if !public.query(k) => format!("{k}={REDACTED}"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
 }
 
 #[cfg(test)]
@@ -91,10 +162,29 @@ mod tests {
             h,
             "Authorization: [redacted], api-key: [redacted], x-title: t"
         );
+        let h = headers([("X-Pin", "42"), ("OpenAI-Project", "proj_1")].into_iter());
+        assert_eq!(h, "X-Pin: [redacted], OpenAI-Project: proj_1");
+        assert_eq!(
+            url("http://h/v1/chat?api-version=1&code=ab"),
+            "http://h/v1/chat?api-version=1&code=[redacted]"
+        );
         register_secret("sk-very-secret-123");
         assert_eq!(
             scrub("url?key=sk-very-secret-123&x=1"),
             "url?key=[redacted]&x=1"
         );
+    }
+
+    #[test]
+    fn short_secrets_are_scrubbed_as_whole_tokens() {
+        assert!(register_secret("pw42"));
+        assert!(!register_secret("abc"), "too short: the caller warns");
+        assert_eq!(
+            scrub("?code=pw42&x=pw42x, said \"pw42\"; pw42"),
+            "?code=[redacted]&x=pw42x, said \"[redacted]\"; [redacted]"
+        );
+        assert_eq!(scrub("abc stays"), "abc stays");
+        register_secret("q\"uote-secret");
+        assert_eq!(scrub(r#"{"m":"q\"uote-secret"}"#), r#"{"m":"[redacted]"}"#);
     }
 }

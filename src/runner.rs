@@ -7,6 +7,7 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::chat::machine::{Effect, Input, Machine};
+use crate::cli::out::errln;
 use crate::context::Context;
 use crate::provider::Provider;
 use crate::provider::event::StreamEvent;
@@ -78,18 +79,18 @@ pub async fn stream_all(
 pub fn record(ctx: &Context, rows: &[LedgerRow]) {
     let mut ledger = match ctx.ledger() {
         Ok(l) => l,
-        Err(e) => return eprintln!("llmdeck: warning: {e}"),
+        Err(e) => return errln!("llmdeck: warning: {e}"),
     };
     for row in rows {
         if let Err(e) = ledger.insert(row) {
-            eprintln!("llmdeck: warning: {e}");
+            errln!("llmdeck: warning: {e}");
         }
     }
     if let Some(team) = ctx.team()
         && let Err(e) = push_now(team, &mut ledger)
     {
         let queued = crate::team::push::queued(&ledger).unwrap_or(0);
-        eprintln!("llmdeck: warning: team: offline, {queued} queued ({e})");
+        errln!("llmdeck: warning: team: offline, {queued} queued ({e})");
     }
 }
 

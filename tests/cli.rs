@@ -146,7 +146,8 @@ fn a_broken_config_is_named_and_the_defaults_used() {
 
 #[test]
 fn hostile_output_is_inert_on_a_terminal_but_raw_when_piped() {
-    // Piped output keeps the bytes; the TUI and a terminal get them inert (unit-tested in sanitize).
+    // Piped output keeps the bytes; the TUI and a terminal get them inert
+    // (unit-tested in src/inert.rs; tests/inert_cli.rs on a real terminal).
     let mock = Mock::start_in_background();
     mock.push(Reply::Stream {
         pieces: vec!["red\u{1b}[31m!".into()],

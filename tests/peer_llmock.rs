@@ -133,6 +133,7 @@ impl Llmock {
             project: None,
             headers: BTreeMap::new(),
             query: BTreeMap::new(),
+            public: Default::default(),
             api: llmdeck::chat::params::Api::Chat,
             store: false,
         };

@@ -25,6 +25,7 @@ fn endpoint(mock: &Mock) -> HttpEndpoint {
         project: None,
         headers: BTreeMap::new(),
         query: BTreeMap::new(),
+        public: Default::default(),
         api: llmdeck::chat::params::Api::Chat,
         store: false,
     }

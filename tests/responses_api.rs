@@ -34,6 +34,7 @@ fn client(mock: &Mock, api: Api) -> HttpClient {
         project: None,
         headers: BTreeMap::new(),
         query: BTreeMap::new(),
+        public: Default::default(),
         api,
         store: false,
     };

@@ -284,3 +284,60 @@ fn a_hard_stop_asks_before_going_over_budget_and_keeps_the_draft_on_no() {
     assert_eq!(commands[0], Command::Machine(Input::Send("hi".into())));
     assert_eq!(s.draft(), "");
 }
+
+#[test]
+fn presenter_mode_hides_hosts_and_project_ids_on_the_spend_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = ledger(dir.path());
+    let usage = vec![org::UsageRow {
+        day: "2026-11-19".into(),
+        project_id: "proj_secret42".into(),
+        model: "gpt-4o".into(),
+        requests: 1,
+        input_tokens: 10,
+        cached_tokens: 0,
+        output_tokens: 10,
+    }];
+    org::store(&mut l, &usage, &[]).unwrap();
+    let costs = vec![org::CostRow {
+        day: "2026-11-19".into(),
+        project_id: "proj_secret42".into(),
+        line_item: "gpt-4o, input".into(),
+        amount_micros: 500,
+        currency: "usd".into(),
+    }];
+    org::store(&mut l, &usage, &costs).unwrap();
+    let mut s = state();
+    s.presenter = true;
+    s.spend.by = GroupBy::Profile;
+    load(&mut s, &l);
+    let keys: Vec<_> = s
+        .spend
+        .data
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.key.clone())
+        .collect();
+    assert!(
+        keys.iter().any(|k| k.contains("api.openai.com")),
+        "{keys:?}"
+    );
+    let shown = screen(&s, 110, 30);
+    assert!(!shown.contains("api.openai.com"), "{shown}");
+    assert!(shown.contains("work @ ●●●"), "{shown}");
+    // The drill-down names the key too.
+    s.spend.drill = Some(llmdeck::tui::spend::Drill {
+        key: keys[0].clone(),
+        rows: Vec::new(),
+        selected: 0,
+    });
+    let shown = screen(&s, 110, 30);
+    assert!(!shown.contains("api.openai.com"), "{shown}");
+    s.spend.drill = None;
+    key(&mut s, KeyCode::Char('o'));
+    let shown = screen(&s, 110, 30);
+    assert!(!shown.contains("proj_secret42"), "{shown}");
+    assert!(shown.contains("project 1"), "{shown}");
+}

@@ -30,6 +30,7 @@ fn profile(mock: &Mock) -> Profile {
             project: None,
             headers,
             query: BTreeMap::new(),
+            public: Default::default(),
             api: llmdeck::chat::params::Api::Chat,
             store: false,
         }),
@@ -209,4 +210,107 @@ fn presenter_mode_shows_ids_and_hosts_as_variables() {
         mock.chat_requests()[0].header("openai-organization"),
         Some("org-from-env")
     );
+}
+
+/// A gateway's subscription key and an Azure Functions `code` are secrets:
+/// never in a snippet (presenter mode or not), read from the environment,
+/// and the curl snippet still sends them. Public values stay literal.
+#[test]
+fn secret_headers_and_query_values_are_environment_variables() {
+    let mock = Mock::start_in_background();
+    let mut p = profile(&mock);
+    let Endpoint::Http(ep) = &mut p.endpoint else {
+        unreachable!()
+    };
+    ep.headers.insert(
+        "Ocp-Apim-Subscription-Key".into(),
+        "apim-SECRET-1234".into(),
+    );
+    ep.headers.insert("X-Team".into(), "platform".into());
+    ep.public.headers.push("x-team".into());
+    ep.query.insert("code".into(), "fn-SECRET-code".into());
+    ep.query.insert("api-version".into(), "2024-10-21".into());
+    for presenter in [false, true] {
+        for s in snippets(&p, &request(), presenter) {
+            assert!(
+                !s.code.contains("apim-SECRET-1234"),
+                "{}: {}",
+                s.label,
+                s.code
+            );
+            assert!(
+                !s.code.contains("fn-SECRET-code"),
+                "{}: {}",
+                s.label,
+                s.code
+            );
+        }
+    }
+    let all = snippets(&p, &request(), false);
+    assert!(all[1].code.contains(
+        r#""Ocp-Apim-Subscription-Key": os.environ["LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY"]"#
+    ));
+    assert!(
+        all[1]
+            .code
+            .contains(r#""code": os.environ["LLMDECK_QUERY_CODE"]"#)
+    );
+    assert!(all[1].code.contains(r#""api-version": "2024-10-21""#));
+    assert!(
+        all[2]
+            .code
+            .contains(r#""code": process.env.LLMDECK_QUERY_CODE"#)
+    );
+    assert!(all[2].code.contains(r#""X-Team": "platform""#));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&all[0].code)
+        .env("MOCK_KEY", "sk-x")
+        .env("LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY", "apim-from-env")
+        .env("LLMDECK_QUERY_CODE", "code-from-env")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = &mock.chat_requests()[0];
+    assert_eq!(
+        sent.header("ocp-apim-subscription-key"),
+        Some("apim-from-env")
+    );
+    assert_eq!(sent.header("x-team"), Some("platform"));
+    assert!(
+        sent.path
+            .ends_with("?api-version=2024-10-21&code=code-from-env"),
+        "{}",
+        sent.path
+    );
+    // Python and Node still parse.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.py"), &all[1].code).unwrap();
+    if let Ok(py) = Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(dir.path().join("s.py"))
+        .output()
+    {
+        assert!(
+            py.status.success(),
+            "{}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+    }
+    std::fs::write(dir.path().join("s.mjs"), &all[2].code).unwrap();
+    if let Ok(node) = Command::new("node")
+        .arg("--check")
+        .arg(dir.path().join("s.mjs"))
+        .output()
+    {
+        assert!(
+            node.status.success(),
+            "{}",
+            String::from_utf8_lossy(&node.stderr)
+        );
+    }
 }

@@ -9,12 +9,12 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::args::ChatArgs;
+use super::out::{errln, outln};
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
 use crate::chat::machine::{Input, Machine};
 use crate::chat::params::ResponseFormat;
 use crate::context::Context;
 use crate::provider::event::FinishReason;
-use crate::tui::widgets::sanitize::inert;
 use crate::usage::format_usd;
 
 fn read_prompt(args: &ChatArgs) -> Result<String, String> {
@@ -78,7 +78,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     let sanitize = std::io::stdout().is_terminal() && !args.raw;
     let mut print = |t: &str| {
         if live {
-            let text = if sanitize { inert(t) } else { t.into() };
+            let text = super::out::shown(t, sanitize);
             let mut out = std::io::stdout();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
@@ -115,39 +115,34 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             .map(|(id, meta)| answer_json(ctx, conv, *id, meta))
             .collect();
         if comparing {
-            println!("{}", serde_json::json!({ "answers": objects }));
+            super::out::say_json(&serde_json::json!({ "answers": objects }), false);
         } else {
-            println!("{}", objects[0]);
+            super::out::say_json(&objects[0], false);
         }
     } else if comparing {
+        // Model names, answers and finish reasons all come from the servers.
         for (id, meta) in &metas {
-            let text = &conv.nodes[*id].content;
-            println!(
-                "## {}\n",
-                meta.target
-                    .as_deref()
-                    .or(meta.model.as_deref())
-                    .unwrap_or("?")
+            let target = meta.target.as_deref().or(meta.model.as_deref());
+            let text = conv.nodes[*id].content.trim_end();
+            let block = format!(
+                "## {}\n\n{text}\n\n_{}_\n",
+                target.unwrap_or("?"),
+                summary(meta)
             );
-            let shown = if sanitize { inert(text) } else { text.into() };
-            println!("{}\n\n_{}_\n", shown.trim_end(), summary(meta));
+            println!("{}", super::out::shown(&block, sanitize));
         }
     } else if let Some((id, _)) = metas.first() {
         let node = &conv.nodes[*id];
         if !node.content.ends_with('\n') && !node.content.is_empty() {
-            println!();
+            outln!();
         }
         for call in &node.tool_calls {
             let args =
                 crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
-            let shown = if sanitize {
-                inert(&args).into_owned()
-            } else {
-                args
-            };
-            println!("→ {} [{}] {shown}", call.name, call.id);
+            let line = format!("→ {} [{}] {args}", call.name, call.id);
+            println!("{}", super::out::shown(&line, sanitize));
             if let Some(v) = call.check(&conv.tools).filter(|v| !v.is_valid()) {
-                eprintln!("llmdeck: warning: arguments of {}: {}", call.id, v.label());
+                errln!("llmdeck: warning: arguments of {}: {}", call.id, v.label());
             }
         }
         if !node.tool_calls.is_empty() {
@@ -156,7 +151,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
                 .iter()
                 .map(|c| format!("--tool-result {}=...", c.id))
                 .collect();
-            eprintln!(
+            errln!(
                 "llmdeck: the model called {} function(s); continue with: llmdeck chat --continue {} {}",
                 node.tool_calls.len(),
                 conv.id,

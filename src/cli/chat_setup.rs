@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::Utc;
 
 use super::args::ChatArgs;
+use super::out::errln;
 use crate::chat::attachment::Attachment;
 use crate::chat::conversation::Conversation;
 use crate::chat::lock::ConversationLock;
@@ -146,7 +147,7 @@ fn load(store: &Store, id: &str) -> Result<(Conversation, ConversationLock), Str
         id.to_string()
     };
     let lock = store.lock_waiting(&id, LOCK_PATIENCE, |held| {
-        eprintln!("llmdeck: {held}: waiting for it to finish…");
+        errln!("llmdeck: {held}: waiting for it to finish…");
     })?;
     let conv = store.load(&id).map_err(|e| e.to_string())?;
     Ok((conv, lock))

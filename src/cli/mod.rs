@@ -4,6 +4,7 @@ pub mod args;
 pub mod chat;
 mod chat_setup;
 pub mod models;
+pub mod out;
 pub mod prompts;
 pub mod usage;
 
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use crate::config::profile::Overrides;
 use crate::context::Context;
 use args::{Cli, Cmd};
+use out::{errln, outln};
 
 /// Headless output piped into `head` should end quietly when the reader goes,
 /// as other command-line tools do, not panic on a broken pipe.
@@ -85,13 +87,13 @@ pub fn run(cli: Cli) -> ExitCode {
 fn warn_all(ctx: &Context) {
     for w in &ctx.warnings {
         crate::log::line("warning", w);
-        eprintln!("llmdeck: warning: {w}");
+        errln!("llmdeck: warning: {w}");
     }
 }
 
 fn fail(message: &str) -> ExitCode {
     let line = message.lines().next().unwrap_or(message);
-    eprintln!("llmdeck: {line}");
+    errln!("llmdeck: {line}");
     ExitCode::FAILURE
 }
 
@@ -116,7 +118,7 @@ fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
             let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
             match pushed {
                 Ok(n) => {
-                    println!("pushed {n} rows to {shown}; {queued} queued");
+                    outln!("pushed {n} rows to {shown}; {queued} queued");
                     Ok(())
                 }
                 Err(e) => Err(format!("team: offline, {queued} queued ({e})")),
@@ -125,7 +127,7 @@ fn team(ctx: &Context, action: args::TeamAction) -> Result<(), String> {
         args::TeamAction::Status => {
             let team = team?;
             let queued = crate::team::push::queued(&ledger).map_err(|e| e.to_string())?;
-            println!(
+            outln!(
                 "team database {} as member {}; connection: {}; {queued} queued",
                 team.shown,
                 team.settings.member,

@@ -1,5 +1,6 @@
 //! `llmdeck models`: what the endpoint offers.
 
+use super::out::outln;
 use crate::context::Context;
 
 pub fn run(ctx: &Context, json: bool) -> Result<(), String> {
@@ -8,13 +9,13 @@ pub fn run(ctx: &Context, json: bool) -> Result<(), String> {
         .block_on(provider.models())
         .map_err(|e| format!("could not list models: {e}"))?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({ "profile": ctx.profile.name, "models": models })
+        super::out::say_json(
+            &serde_json::json!({ "profile": ctx.profile.name, "models": models }),
+            false,
         );
     } else {
         for m in models {
-            println!("{m}");
+            outln!("{m}");
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! run, test (a matrix that can gate CI), import and export.
 
 use super::args::{ChatArgs, PromptsAction};
+use super::out::{errln, outln};
 use crate::chat::conversation::Role;
 use crate::context::Context;
 use crate::library::testing::{self, CaseResult};
@@ -23,7 +24,7 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
                 &format!("{group}{}.md", crate::library::file_stem(&base)),
                 &template(&base),
             )?;
-            println!("{}", path.display());
+            outln!("{}", path.display());
             Ok(())
         }
         PromptsAction::Run { name, vars, json } => {
@@ -39,8 +40,8 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
         PromptsAction::Import { path } => {
             for found in import::scan(&path)? {
                 match lib.create(&found.file, &found.text) {
-                    Ok(p) => println!("imported {}", p.display()),
-                    Err(e) => eprintln!("llmdeck: skipped: {e}"),
+                    Ok(p) => outln!("imported {}", p.display()),
+                    Err(e) => errln!("llmdeck: skipped: {e}"),
                 }
             }
             Ok(())
@@ -52,7 +53,7 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
             let (mut conv, last) = testing::conversation(p, &vars.collect()?, &model)?;
             let at = conv.last();
             conv.append(at, Role::User, &last);
-            println!("{}", crate::chat::export::to_request_json(&conv));
+            outln!("{}", crate::chat::export::to_request_json(&conv));
             Ok(())
         }
     }
@@ -79,11 +80,11 @@ fn list(lib: &Library, query: Option<&str>, json: bool) -> Result<(), String> {
                 }
             })
             .collect();
-        println!("{}", serde_json::Value::Array(items));
+        super::out::say_json(&items, false);
         return Ok(());
     }
     if lib.entries.is_empty() {
-        println!(
+        outln!(
             "no prompts in {} (llmdeck prompts new NAME starts one)",
             lib.dir.display()
         );
@@ -91,14 +92,14 @@ fn list(lib: &Library, query: Option<&str>, json: bool) -> Result<(), String> {
     for i in order {
         let e = &lib.entries[i];
         match &e.prompt {
-            Ok(p) => println!(
+            Ok(p) => outln!(
                 "{:<28} {}  {:<24} {}",
                 e.path.trim_end_matches(".md"),
                 p.version,
                 p.meta.tags.join(","),
                 p.meta.description
             ),
-            Err(err) => println!(
+            Err(err) => outln!(
                 "{:<28} ERROR    {}:{}: {}",
                 e.path.trim_end_matches(".md"),
                 e.path,
@@ -113,13 +114,13 @@ fn list(lib: &Library, query: Option<&str>, json: bool) -> Result<(), String> {
 fn show(lib: &Library, name: &str) -> Result<(), String> {
     let p = lib.get(name)?;
     let entry = lib.find(name).expect("found above");
-    println!("{}  version {}", p.meta.name, p.version);
-    println!("file: {}", lib.path_of(entry).display());
+    outln!("{}  version {}", p.meta.name, p.version);
+    outln!("file: {}", lib.path_of(entry).display());
     if !p.meta.description.is_empty() {
-        println!("{}", p.meta.description);
+        outln!("{}", p.meta.description);
     }
     if let Some(m) = &p.meta.model {
-        println!("model: {m}");
+        outln!("model: {m}");
     }
     for v in &p.meta.variables {
         let mut facts = Vec::new();
@@ -129,16 +130,16 @@ fn show(lib: &Library, name: &str) -> Result<(), String> {
         if let Some(d) = &v.default {
             facts.push(format!("default {d:?}"));
         }
-        println!(
+        outln!(
             "  {{{{{}}}}}  {}  {}",
             v.name,
             facts.join(", "),
             v.description
         );
     }
-    println!("tests: {}", p.meta.tests.len());
+    outln!("tests: {}", p.meta.tests.len());
     for (role, text) in &p.messages {
-        println!("\n# {}\n\n{}", role.as_str(), text);
+        outln!("\n# {}\n\n{}", role.as_str(), text);
     }
     Ok(())
 }
@@ -155,12 +156,12 @@ fn test(
     crate::runner::record(ctx, &rows);
     let failed = results.iter().filter(|r| !r.pass).count();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"prompt": p.meta.name, "version": p.version, "passed": results.len() - failed, "failed": failed, "results": results})
+        super::out::say_json(
+            &serde_json::json!({"prompt": p.meta.name, "version": p.version, "passed": results.len() - failed, "failed": failed, "results": results}),
+            false,
         );
     } else {
-        print!("{}", matrix(&results));
+        outln!("{}", matrix(&results).trim_end_matches('\n'));
     }
     match failed {
         0 => Ok(()),

@@ -3,6 +3,7 @@
 use chrono::Utc;
 
 use super::args::{Format, PricingAction, PricingArgs, UsageAction, UsageArgs};
+use super::out::outln;
 use crate::context::Context;
 use crate::usage::report::{self, Row};
 use crate::usage::{Ledger, format_usd};
@@ -32,16 +33,13 @@ pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
         report::group(&ledger, args.by, &filter).map_err(|e| e.to_string())?
     };
     match args.format() {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("rows serialize")
-        ),
+        Format::Json => super::out::say_json(&rows, true),
         Format::Csv => {
-            println!(
+            outln!(
                 "key,requests,input_tokens,cached_tokens,output_tokens,reasoning_tokens,cost_usd,unpriced"
             );
             for r in &rows {
-                println!(
+                outln!(
                     "{},{},{},{},{},{},{},{}",
                     csv(&r.key),
                     r.requests,
@@ -69,7 +67,7 @@ fn csv(s: &str) -> String {
 
 fn table(rows: &[Row]) {
     if rows.is_empty() {
-        println!("no requests in this period");
+        outln!("no requests in this period");
         return;
     }
     let w = rows
@@ -78,9 +76,13 @@ fn table(rows: &[Row]) {
         .max()
         .unwrap_or(3)
         .max(3);
-    println!(
+    outln!(
         "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
-        "", "requests", "input tok", "output tok", "cost"
+        "",
+        "requests",
+        "input tok",
+        "output tok",
+        "cost"
     );
     let mut total = 0;
     for r in rows {
@@ -92,12 +94,16 @@ fn table(rows: &[Row]) {
             format_usd(r.cost_micros)
         };
         total += r.cost_micros;
-        println!(
+        outln!(
             "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
-            r.key, r.requests, r.input_tokens, r.output_tokens, cost
+            r.key,
+            r.requests,
+            r.input_tokens,
+            r.output_tokens,
+            cost
         );
     }
-    println!(
+    outln!(
         "{:<w$}  {:>8}  {:>12}  {:>12}  {:>12}",
         "total",
         "",
@@ -116,7 +122,7 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         let target = ctx.paths.imported_prices_file();
         crate::config::files::write_atomic(&target, text.as_bytes())
             .map_err(|e| format!("{}: {e}", target.display()))?;
-        println!("imported {n} model prices into {}", target.display());
+        outln!("imported {n} model prices into {}", target.display());
         return Ok(());
     }
     let models: Vec<_> = ctx.prices.models().collect();
@@ -144,18 +150,15 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).expect("prices serialize")
-        );
+        super::out::say_json(&list, true);
         return Ok(());
     }
-    println!(
+    outln!(
         "USD per 1M tokens        input   cached   output   tiers                  source (date)"
     );
     for (name, p) in models {
         let tiers: Vec<&str> = p.tiers.keys().map(String::as_str).collect();
-        println!(
+        outln!(
             "{:<22} {:>7.3}  {:>7.3}  {:>7.3}   {:<22} {} ({})",
             name,
             p.rates.input as f64 / 1000.0,
@@ -183,7 +186,7 @@ fn sync(ctx: &Context, since: chrono::DateTime<Utc>) -> Result<(), String> {
         &ctx.paths.ledger_file(),
         since,
     ))?;
-    println!(
+    outln!(
         "synced {} usage rows and {} cost rows since {} ({} in costs)",
         done.usage_rows,
         done.cost_rows,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::secret::Public;
 use super::{Secret, Settings};
 pub use crate::chat::params::Api;
 
@@ -33,6 +34,13 @@ pub struct ProfileConfig {
     /// Extra query parameters (Azure's `api-version`).
     #[serde(default)]
     pub query: BTreeMap<String, String>,
+    /// Headers whose values may be shown (besides `HTTP-Referer`, `X-Title`...);
+    /// every other header value is a secret.
+    #[serde(default)]
+    pub public_headers: Vec<String>,
+    /// Query parameters whose values may be shown (besides `api-version`).
+    #[serde(default)]
+    pub public_query: Vec<String>,
     /// This profile's own spend limits (instead of the global ones).
     pub budgets: Option<crate::usage::budget::Budgets>,
     /// `chat` or `responses`; by default Responses on api.openai.com, Chat elsewhere.
@@ -45,6 +53,16 @@ pub struct ProfileConfig {
     /// Where `usage sync` sends the organization admin key; without it, only
     /// to api.openai.com and only from a profile that talks to it.
     pub admin_base_url: Option<String>,
+}
+
+impl ProfileConfig {
+    /// Which of its header and query values are not secrets.
+    pub fn public(&self) -> Public {
+        Public {
+            headers: self.public_headers.clone(),
+            query: self.public_query.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -85,6 +103,8 @@ pub struct HttpEndpoint {
     pub project: Option<String>,
     pub headers: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
+    /// Which header and query values are not secrets (boxed: rarely read, kept small).
+    pub public: Box<Public>,
     /// The wire API requests use unless a conversation asks for the other.
     pub api: Api,
     pub store: bool,
@@ -93,6 +113,31 @@ pub struct HttpEndpoint {
 impl HttpEndpoint {
     pub fn host(&self) -> String {
         host_of(&self.base_url)
+    }
+
+    /// The secret header and query values: `("header" | "query", name, value)`.
+    pub fn secrets(&self) -> impl Iterator<Item = (&'static str, &str, &str)> {
+        let headers = self.headers.iter().filter(|(k, _)| !self.public.header(k));
+        let query = self.query.iter().filter(|(k, _)| !self.public.query(k));
+        headers
+            .map(|(k, v)| ("header", k.as_str(), v.as_str()))
+            .chain(query.map(|(k, v)| ("query", k.as_str(), v.as_str())))
+    }
+
+    /// Registers the secret values with the scrubber; warns (in the list
+    /// returned) of those too short to be told apart from ordinary words.
+    pub fn register_secrets(&self) -> Vec<String> {
+        let mut short = Vec::new();
+        for (kind, name, value) in self.secrets() {
+            if !crate::log::register_secret(value) {
+                short.push(format!(
+                    "the value of {kind} {name:?} is shorter than {} characters: it is hidden in view code but cannot be scrubbed from text (list it in public_{} if it is not a secret)",
+                    crate::log::SHORTEST_SECRET,
+                    if kind == "header" { "headers" } else { "query" },
+                ));
+            }
+        }
+        short
     }
 }
 
@@ -107,6 +152,20 @@ impl Profile {
             Endpoint::Demo => "offline demo".into(),
             Endpoint::Http(h) => h.host(),
         }
+    }
+
+    /// What presenter mode keeps off the screen wherever it appears (a server's
+    /// error naming the URL or the organization, say): the host unless it is
+    /// OpenAI's, the organization and the project ids.
+    pub fn presenter_secrets(&self) -> Vec<String> {
+        let Endpoint::Http(h) = &self.endpoint else {
+            return Vec::new();
+        };
+        let host = (h.base_url != OPENAI_BASE_URL).then(|| h.host());
+        [host, h.organization.clone(), h.project.clone()]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     pub fn demo() -> Self {
@@ -231,24 +290,27 @@ fn from_config(
     } else {
         Api::Chat
     });
+    let endpoint = HttpEndpoint {
+        base_url,
+        key,
+        key_env: config
+            .api_key_env
+            .clone()
+            .unwrap_or_else(|| "OPENAI_API_KEY".into()),
+        auth: config.auth,
+        organization: config.organization.clone().or_else(|| env("OPENAI_ORG_ID")),
+        project: config.project.clone().or_else(|| env("OPENAI_PROJECT_ID")),
+        headers: config.headers.clone(),
+        query: config.query.clone(),
+        public: Box::new(config.public()),
+        api,
+        store: config.store,
+    };
+    endpoint.register_secrets();
     Ok(Profile {
         name: name.into(),
         budgets: config.budgets,
-        endpoint: Endpoint::Http(HttpEndpoint {
-            base_url,
-            key,
-            key_env: config
-                .api_key_env
-                .clone()
-                .unwrap_or_else(|| "OPENAI_API_KEY".into()),
-            auth: config.auth,
-            organization: config.organization.clone().or_else(|| env("OPENAI_ORG_ID")),
-            project: config.project.clone().or_else(|| env("OPENAI_PROJECT_ID")),
-            headers: config.headers.clone(),
-            query: config.query.clone(),
-            api,
-            store: config.store,
-        }),
+        endpoint: Endpoint::Http(endpoint),
         model,
         models: config.models.clone(),
         library: config.library.clone(),

@@ -33,3 +33,54 @@ impl fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
+
+/// Header and query parameter names whose values are not secrets: the
+/// built-in ones below and those a profile lists in `public_headers` and
+/// `public_query`. Every other value of a profile's `headers` and `query` is
+/// a secret (a gateway's subscription key, an Azure Functions `code`): it is
+/// scrubbed from every text and shown in view code as an environment variable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Public {
+    pub headers: Vec<String>,
+    pub query: Vec<String>,
+}
+
+/// Identify a client, never a person: OpenRouter's attribution headers and the like.
+pub const PUBLIC_HEADERS: &[&str] = &[
+    "HTTP-Referer",
+    "Referer",
+    "X-Title",
+    "User-Agent",
+    "OpenAI-Beta",
+];
+/// Azure OpenAI's API version.
+pub const PUBLIC_QUERY: &[&str] = &["api-version"];
+
+impl Public {
+    pub fn header(&self, name: &str) -> bool {
+        listed(PUBLIC_HEADERS.iter().copied(), name)
+            || listed(self.headers.iter().map(String::as_str), name)
+    }
+
+    pub fn query(&self, name: &str) -> bool {
+        listed(PUBLIC_QUERY.iter().copied(), name)
+            || listed(self.query.iter().map(String::as_str), name)
+    }
+}
+
+fn listed<'a>(mut names: impl Iterator<Item = &'a str>, name: &str) -> bool {
+    names.any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The environment variable view code reads a secret header or query value
+/// from: `LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY`, `LLMDECK_QUERY_CODE`.
+pub fn env_var(kind: &str, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() {
+            true => c.to_ascii_uppercase(),
+            false => '_',
+        })
+        .collect();
+    format!("LLMDECK_{}_{name}", kind.to_ascii_uppercase())
+}

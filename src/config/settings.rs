@@ -69,23 +69,22 @@ pub fn load(path: &Path) -> (Settings, Option<FileError>) {
     }
 }
 
-/// The config never needs a key, but a user may paste one into a header.
+/// The config never needs a key, but a user may paste one into a header or
+/// a query parameter: every value not marked public is a secret.
 fn readable_by_others_warning(path: &Path, settings: &Settings) -> Option<FileError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let looks_secret = settings.profiles.values().any(|p| {
-            p.headers.keys().any(|h| {
-                let h = h.to_ascii_lowercase();
-                h == "authorization" || h == "api-key" || h.contains("key")
-            })
+            let public = p.public();
+            p.headers.keys().any(|h| !public.header(h)) || p.query.keys().any(|q| !public.query(q))
         });
         let mode = std::fs::metadata(path).ok()?.permissions().mode();
         if looks_secret && mode & 0o044 != 0 {
             return Some(FileError::Parse {
                 path: path.to_path_buf(),
                 line: String::new(),
-                message: "holds a key header and is readable by others (chmod 600 it, or use api_key_env)".into(),
+                message: "holds secret header or query values and is readable by others (chmod 600 it, or use api_key_env)".into(),
             });
         }
     }

@@ -1,11 +1,13 @@
 //! "View code": the request that would be sent now, as curl, Python, Node and
-//! Rust, each with the same body and the key read from an environment variable.
-//! The curl body is the exact bytes llmdeck sends.
+//! Rust, each with the same body and the key read from an environment variable,
+//! as every secret header or query value is (`$LLMDECK_HEADER_...`,
+//! `$LLMDECK_QUERY_...`). The curl body is the exact bytes llmdeck sends.
 
 use super::http::{api_of, body as wire_body, url};
 use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
+use crate::config::secret::env_var;
 use crate::config::{Endpoint, Profile};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +31,7 @@ fn endpoint(profile: &Profile) -> HttpEndpoint {
             project: None,
             headers: Default::default(),
             query: Default::default(),
+            public: Default::default(),
             api: Api::Responses,
             store: false,
         },
@@ -39,6 +42,16 @@ fn endpoint(profile: &Profile) -> HttpEndpoint {
 /// environment variables, so a projector never displays them.
 pub fn snippets(profile: &Profile, req: &ChatRequest, presenter: bool) -> Vec<Snippet> {
     let mut ep = endpoint(profile);
+    for (k, v) in ep.headers.iter_mut() {
+        if !ep.public.header(k) {
+            *v = format!("${}", env_var("header", k));
+        }
+    }
+    for (k, v) in ep.query.iter_mut() {
+        if !ep.public.query(k) {
+            *v = format!("${}", env_var("query", k));
+        }
+    }
     if presenter {
         ep.organization = ep.organization.map(|_| "$OPENAI_ORG_ID".into());
         ep.project = ep.project.map(|_| "$OPENAI_PROJECT_ID".into());
@@ -80,39 +93,53 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// A URL or header: double-quoted when presenter mode put an `$OPENAI_...`
-/// variable in it (so the shell fills it in), single-quoted otherwise.
+/// A URL or header: double-quoted when it holds an `$OPENAI_...` or
+/// `$LLMDECK_...` variable (so the shell fills it in), single-quoted otherwise.
 fn shell_arg(s: &str) -> String {
-    if s.contains("$OPENAI_") && !s.contains(['"', '`', '\\']) {
+    if (s.contains("$OPENAI_") || s.contains("$LLMDECK_")) && !s.contains(['"', '`', '\\']) {
         return format!("\"{s}\"");
     }
     shell_quote(s)
 }
 
-/// `"key": "value"` entries of a map, quoted as both Python and JavaScript read them.
-fn entries(map: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+/// `"key": value` entries of a map, each value written by `value`.
+fn entries(
+    map: &std::collections::BTreeMap<String, String>,
+    value: fn(&str) -> String,
+) -> Vec<String> {
     map.iter()
-        .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
+        .map(|(k, v)| format!("{}: {}", py_str(k), value(v)))
         .collect()
+}
+
+/// The variable a value stands for: `$OPENAI_...` or `$LLMDECK_...`, put
+/// there above (a literal value that merely starts with `$` stays literal).
+fn variable(s: &str) -> Option<&str> {
+    let var = s.strip_prefix('$')?;
+    let ours = var.starts_with("OPENAI_") || var.starts_with("LLMDECK_");
+    let name = var
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    (ours && name).then_some(var)
 }
 
 /// A value that may be `$NAME` (read from the environment) in each language.
 fn py_value(s: &str) -> String {
-    match s.strip_prefix('$') {
+    match variable(s) {
         Some(var) => format!("os.environ[{}]", py_str(var)),
         None => py_str(s),
     }
 }
 
 fn js_value(s: &str) -> String {
-    match s.strip_prefix('$') {
+    match variable(s) {
         Some(var) => format!("process.env.{var}"),
         None => py_str(s),
     }
 }
 
 fn rs_value(s: &str) -> String {
-    match s.strip_prefix('$') {
+    match variable(s) {
         Some(var) => format!("std::env::var({})?", py_str(var)),
         None => py_str(s),
     }
@@ -165,7 +192,7 @@ fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     if let Some(p) = &ep.project {
         args.push(format!("    project={},", py_value(p)));
     }
-    let mut headers = entries(&ep.headers);
+    let mut headers = entries(&ep.headers, py_value);
     if ep.auth == AuthStyle::ApiKey {
         headers.push(format!("\"api-key\": os.environ[{}]", py_str(&ep.key_env)));
     }
@@ -175,7 +202,7 @@ fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     if !ep.query.is_empty() {
         args.push(format!(
             "    default_query={{{}}},",
-            entries(&ep.query).join(", ")
+            entries(&ep.query, py_value).join(", ")
         ));
     }
     // JSON's true/false/null are read by json.loads, so the body is pasted as JSON.
@@ -203,7 +230,7 @@ fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     if let Some(p) = &ep.project {
         args.push(format!("  project: {},", js_value(p)));
     }
-    let mut headers = entries(&ep.headers);
+    let mut headers = entries(&ep.headers, js_value);
     if ep.auth == AuthStyle::ApiKey {
         headers.push(format!("\"api-key\": process.env.{}", ep.key_env));
     }
@@ -213,7 +240,7 @@ fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     if !ep.query.is_empty() {
         args.push(format!(
             "  defaultQuery: {{ {} }},",
-            entries(&ep.query).join(", ")
+            entries(&ep.query, js_value).join(", ")
         ));
     }
     format!(

@@ -112,7 +112,53 @@ pub enum ProviderError {
     Other(String),
 }
 
+impl StreamEvent {
+    /// The event with every known secret scrubbed from what the server wrote:
+    /// a server may echo a key back (in a 401 body, an error event, the text).
+    pub fn scrubbed(self) -> Self {
+        use crate::log::scrub;
+        match self {
+            Self::TextDelta(t) => Self::TextDelta(scrub(&t)),
+            Self::ReasoningDelta(t) => Self::ReasoningDelta(scrub(&t)),
+            Self::Retrying {
+                attempt,
+                of,
+                wait_ms,
+                reason,
+            } => Self::Retrying {
+                attempt,
+                of,
+                wait_ms,
+                reason: scrub(&reason),
+            },
+            Self::Error(e) => Self::Error(e.scrubbed()),
+            other => other,
+        }
+    }
+}
+
 impl ProviderError {
+    /// The error with every known secret scrubbed from its text.
+    pub fn scrubbed(self) -> Self {
+        use crate::log::scrub;
+        match self {
+            Self::Http {
+                status,
+                message,
+                code,
+            } => Self::Http {
+                status,
+                message: scrub(&message),
+                code: code.map(|c| scrub(&c)),
+            },
+            Self::Connect(m) => Self::Connect(scrub(&m)),
+            Self::Malformed(m) => Self::Malformed(scrub(&m)),
+            Self::Server(m) => Self::Server(scrub(&m)),
+            Self::Other(m) => Self::Other(scrub(&m)),
+            other => other,
+        }
+    }
+
     /// A short machine-readable kind for the ledger.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -174,7 +174,7 @@ impl HttpClient {
                 "request",
                 &format!(
                     "POST {} [{headers}] {} bytes",
-                    self.url(api.path()),
+                    crate::log::url(&self.url(api.path())),
                     body.len()
                 ),
             );

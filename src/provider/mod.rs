@@ -67,7 +67,10 @@ impl Provider {
     }
 
     /// Streams the answer to `req`; the last event is always `End` or `Error`.
+    /// Whatever the server wrote is scrubbed of secrets before anything
+    /// (the conversation, its journal, a recording, the screen) sees it.
     pub async fn stream(&self, req: &ChatRequest, emit: &mut (dyn FnMut(StreamEvent) + Send)) {
+        let emit = &mut |ev: StreamEvent| emit(ev.scrubbed());
         match self {
             Self::Demo { tokens_per_second } => demo::stream(req, *tokens_per_second, emit).await,
             Self::Http(client) => client.stream_chat(req, emit).await,
@@ -87,11 +90,15 @@ impl Provider {
 
     /// The models the endpoint offers (`GET /models`), or the demo's.
     pub async fn models(&self) -> Result<Vec<String>, ProviderError> {
-        match self {
+        let listed = match self {
             Self::Demo { .. } => Ok(demo::MODELS.iter().map(|m| m.to_string()).collect()),
             Self::Http(client) => client.list_models().await,
             Self::Replay(player) => Ok(player.models()),
             Self::Record(inner, _) => Box::pin(inner.models()).await,
+        };
+        match listed {
+            Ok(models) => Ok(models.iter().map(|m| crate::log::scrub(m)).collect()),
+            Err(e) => Err(e.scrubbed()),
         }
     }
 

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use ratatui::text::Line;
 
 use super::widgets::markdown::{self, Rendered};
-use super::widgets::{highlight, sanitize::inert, wrap::wrap};
+use super::widgets::{highlight, wrap::wrap};
 use crate::chat::conversation::{NodeId, Role};
 use crate::config::theme::{Role as Look, Theme};
+use crate::inert::inert;
 
 struct Entry {
     /// The frame it was last drawn in, for eviction.

@@ -273,9 +273,10 @@ impl State {
         self.input.lines().join("\n")
     }
 
+    /// Shows a message; toasts carry errors from servers and syncs, so they are scrubbed.
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
         self.toast = Some(Toast {
-            text: text.into(),
+            text: crate::log::scrub(&text.into()),
             level,
             at: Instant::now(),
         });

@@ -93,6 +93,11 @@ pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Resu
         let theme = theme.or_else(|| presenter.then(|| "presenter".to_string()));
         let mut app = App::new(ctx, theme);
         app.state.presenter = presenter;
+        if presenter {
+            for s in app.state.profile.presenter_secrets() {
+                crate::log::register_secret(&s);
+            }
+        }
         app.team_wake = app.start_team();
         app.run().await
     })

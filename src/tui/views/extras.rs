@@ -10,8 +10,8 @@ use crate::chat::conversation::{Conversation, NodeId};
 use crate::chat::schema::{self, Verdict};
 use crate::chat::tools::{ToolCall, ToolDef};
 use crate::config::theme::{Role as Look, Theme};
+use crate::inert::inert;
 use crate::tui::cache::RenderCache;
-use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::wrap;
 
 pub fn attachments(list: &[Attachment], theme: &Theme) -> Vec<Line<'static>> {

@@ -9,11 +9,11 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::overlays::{centered, popup};
 use crate::config::theme::Role as Look;
+use crate::inert::inert;
 use crate::library::Entry;
 use crate::tui::library::Form;
 use crate::tui::state::State;
 use crate::tui::widgets::markdown;
-use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
 use crate::usage::format_usd;
 

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::config::theme::Role as Look;
+use crate::inert::inert;
 use crate::tui::params::{self, Field};
 use crate::tui::state::{Overlay, PickerKind, State};
 use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
@@ -43,7 +44,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
                     } else {
                         t.style(Look::Text)
                     };
-                    lines.push(Line::styled(format!("  {}", p.items[*idx]), style));
+                    // Model ids come from the server's /models.
+                    lines.push(Line::styled(format!("  {}", inert(&p.items[*idx])), style));
                 }
                 if p.matches.is_empty() {
                     let hint = if p.items.is_empty() {

@@ -8,10 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
 use crate::config::theme::Role as Look;
+use crate::inert::inert;
 use crate::tui::state::State;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::budget::Level as Budget;
 use crate::usage::format_usd;
+use crate::usage::report::GroupBy;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
@@ -166,11 +168,24 @@ fn draw_chart(frame: &mut Frame, area: Rect, state: &State, data: &crate::usage:
     );
 }
 
+/// A breakdown key as it may be shown: presenter mode hides the host of a
+/// `profile @ host` key, so a projector shows where requests went by name only.
+fn shown_key(state: &State, key: &str) -> String {
+    match key.split_once(" @ ") {
+        Some((profile, _)) if state.presenter && state.spend.by == GroupBy::Profile => {
+            format!("{profile} @ ●●●")
+        }
+        _ => key.to_string(),
+    }
+}
+
+/// Cells are keys, models and projects from the ledger (team rows others
+/// wrote among them): shown inert.
 fn row_line(cells: &[(String, usize, bool)], style: Style) -> Line<'static> {
     let text: String = cells
         .iter()
         .map(|(c, w, right)| {
-            let c = truncate(c, *w);
+            let c = truncate(&inert(c), *w);
             if *right {
                 format!("{c:>w$} ")
             } else {
@@ -233,7 +248,7 @@ fn draw_breakdown(frame: &mut Frame, area: Rect, state: &State, data: &crate::us
         }
         lines.push(row_line(
             &[
-                (r.key.clone(), key_w, false),
+                (shown_key(state, &r.key), key_w, false),
                 (r.requests.to_string(), 6, true),
                 (r.input_tokens.to_string(), 9, true),
                 (r.output_tokens.to_string(), 9, true),
@@ -294,9 +309,14 @@ fn draw_org(frame: &mut Frame, area: Rect, state: &State, data: &crate::usage::s
         &[("project".into(), w, false), ("cost".into(), 12, true)],
         t.style(Look::Muted),
     )];
-    for (project, cost) in &data.org_projects {
+    for (i, (project, cost)) in data.org_projects.iter().enumerate() {
+        // Project ids name an organization's projects: numbered on a projector.
+        let project = match state.presenter {
+            true => format!("project {}", i + 1),
+            false => project.clone(),
+        };
         lines.push(row_line(
-            &[(project.clone(), w, false), (format_usd(*cost), 12, true)],
+            &[(project, w, false), (format_usd(*cost), 12, true)],
             t.style(Look::Text),
         ));
     }
@@ -326,7 +346,11 @@ fn draw_drill(frame: &mut Frame, area: Rect, state: &State, drill: &crate::tui::
     let t = &state.theme;
     let block = boxed(
         state,
-        format!(" requests: {} ({}) ", drill.key, drill.rows.len()),
+        format!(
+            " requests: {} ({}) ",
+            inert(&shown_key(state, &drill.key)),
+            drill.rows.len()
+        ),
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -7,9 +7,9 @@ use ratatui::widgets::Paragraph;
 
 use super::overlays::{centered, popup};
 use crate::config::theme::Role as Look;
+use crate::inert::inert;
 use crate::tui::state::State;
 use crate::tui::update_tools::rows;
-use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::truncate;
 
 pub fn draw(frame: &mut Frame, state: &State, selected: usize) {

@@ -14,11 +14,11 @@ use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
 use crate::chat::params::ResponseFormat;
 use crate::chat::schema;
 use crate::config::theme::Role as Look;
+use crate::inert::inert;
 use crate::tui::cache::RenderCache;
 use crate::tui::screen::{FrameIds, Hints, Scroll};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Lines;
-use crate::tui::widgets::sanitize::inert;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
 
@@ -69,7 +69,8 @@ fn block(
                 .as_ref()
                 .and_then(|m| m.model.clone())
                 .unwrap_or_else(|| conv.model.clone());
-            (format!("Assistant · {model}"), Look::Assistant)
+            // The model the server reports: its text, so inert.
+            (format!("Assistant · {}", inert(&model)), Look::Assistant)
         }
     };
     let mut header = vec![
@@ -228,7 +229,7 @@ fn compare_block(
         let mut header = Line::from(vec![
             Span::styled(mark, theme.style(Look::Accent)),
             Span::styled(
-                truncate(&model, col.saturating_sub(2)),
+                truncate(&inert(&model), col.saturating_sub(2)),
                 theme.style(Look::Assistant),
             ),
         ]);

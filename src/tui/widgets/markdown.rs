@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::highlight;
-use super::sanitize::inert;
 use super::wrap::{truncate, wrap};
 use crate::config::theme::{Role, Theme};
+use crate::inert::inert;
 
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {

@@ -1,7 +1,6 @@
-//! Widgets: markdown with highlighted code, wrapping, and making output inert.
+//! Widgets: markdown with highlighted code, and wrapping (`crate::inert` makes output inert).
 
 pub mod highlight;
 pub mod lines;
 pub mod markdown;
-pub mod sanitize;
 pub mod wrap;

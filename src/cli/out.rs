@@ -1,0 +1,52 @@
+//! Everything the command line prints passes here: text that came from
+//! outside (model ids, server messages, tool calls, team keys, prompt files)
+//! is made inert when the stream is a terminal, and every known secret is
+//! scrubbed. Piped output is left as it came (scripts want the bytes), except
+//! for the secrets.
+
+use std::io::IsTerminal;
+
+/// `text` as it may be written to a stream that is (or is not) a terminal.
+pub fn shown(text: &str, terminal: bool) -> String {
+    let scrubbed = crate::log::scrub(text);
+    if terminal {
+        crate::inert::inert(&scrubbed).into_owned()
+    } else {
+        scrubbed
+    }
+}
+
+/// One line on standard output.
+pub fn say(text: &str) {
+    println!("{}", shown(text, std::io::stdout().is_terminal()));
+}
+
+/// One line on standard error (a terminal too, most of the time).
+pub fn warn(text: &str) {
+    eprintln!("{}", shown(text, std::io::stderr().is_terminal()));
+}
+
+/// A JSON document on standard output: C1 and bidi characters escaped (the
+/// same value, always), secrets scrubbed.
+pub fn say_json(value: &impl serde::Serialize, pretty: bool) {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .expect("output serializes");
+    println!("{}", crate::inert::json(&crate::log::scrub(&text)));
+}
+
+/// `println!` through [`say`].
+macro_rules! outln {
+    () => { println!() };
+    ($($arg:tt)*) => { $crate::cli::out::say(&format!($($arg)*)) };
+}
+
+/// `eprintln!` through [`warn`].
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::cli::out::warn(&format!($($arg)*)) };
+}
+
+pub(crate) use {errln, outln};
