@@ -30,6 +30,7 @@ fn client(mock: &Mock, api: Api) -> HttpClient {
         query: BTreeMap::new(),
         api,
         store: false,
+        public: Default::default(),
     };
     let timeouts = Timeouts {
         connect_secs: 2,

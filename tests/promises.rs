@@ -30,6 +30,7 @@ fn endpoint(base_url: &str) -> HttpEndpoint {
         query: BTreeMap::new(),
         api: llmdeck::chat::params::Api::Chat,
         store: false,
+        public: Default::default(),
     }
 }
 
