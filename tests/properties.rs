@@ -107,6 +107,133 @@ proptest! {
     }
 }
 
+/// How a server may write a valid event stream: the SSE spec allows every one
+/// of these, and real servers use several (proxies turn `\n` into `\r\n`).
+#[derive(Debug, Clone)]
+struct Style {
+    eol: &'static str,
+    /// `data:x` instead of `data: x`.
+    no_space: bool,
+    /// The JSON split over two `data:` lines (joined with a newline, still JSON).
+    split_data: bool,
+    comments: bool,
+    /// `event:`, `id:`, `retry:` and unknown fields, which carry no data.
+    other_fields: bool,
+    bom: bool,
+    /// The last event's blank line missing: the stream just ends.
+    no_last_blank: bool,
+}
+
+fn style() -> impl Strategy<Value = Style> {
+    (
+        prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(eol, no_space, split_data, comments, other_fields, bom, no_last_blank)| Style {
+                eol,
+                no_space,
+                split_data,
+                comments,
+                other_fields,
+                bom,
+                no_last_blank,
+            },
+        )
+}
+
+fn styled_stream(words: &[String], s: &Style) -> Vec<u8> {
+    let eol = s.eol;
+    let field = |name: &str, value: &str| {
+        if s.no_space {
+            format!("{name}:{value}{eol}")
+        } else {
+            format!("{name}: {value}{eol}")
+        }
+    };
+    let mut out = String::new();
+    if s.bom {
+        out.push('\u{feff}');
+    }
+    for (i, w) in words.iter().enumerate() {
+        if s.comments {
+            out.push_str(&format!(": ping {i}{eol}"));
+        }
+        if s.other_fields {
+            out.push_str(&field("event", "message"));
+            out.push_str(&field("id", &i.to_string()));
+            out.push_str(&field("retry", "1000"));
+            out.push_str(&field("x-unknown", "ignored"));
+        }
+        let chunk = serde_json::json!({
+            "id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": null}]
+        })
+        .to_string();
+        match chunk.find(",\"created\"") {
+            Some(at) if s.split_data => {
+                out.push_str(&field("data", &chunk[..=at]));
+                out.push_str(&field("data", &chunk[at + 1..]));
+            }
+            _ => out.push_str(&field("data", &chunk)),
+        }
+        out.push_str(eol);
+    }
+    out.push_str(&field("data", "[DONE]"));
+    if !s.no_last_blank {
+        out.push_str(eol);
+    }
+    out.into_bytes()
+}
+
+proptest! {
+    // Each case tries every cut of a stream, and bytes one at a time.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn every_valid_way_of_writing_a_stream_gives_the_same_text_however_it_is_split(
+        words in proptest::collection::vec("[a-zé日 \\n\"\\\\{}:]{0,10}", 1..12),
+        style in style(),
+    ) {
+        let stream = styled_stream(&words, &style);
+        let expected = words.concat();
+        prop_assert_eq!(&run(&[&stream]).unwrap(), &expected, "{:?}", style);
+        for cut in 0..=stream.len() {
+            let (a, b) = stream.split_at(cut);
+            prop_assert_eq!(&run(&[a, b]).unwrap(), &expected, "cut at {} {:?}", cut, style);
+        }
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        prop_assert_eq!(&run(&bytes).unwrap(), &expected, "byte by byte {:?}", style);
+    }
+
+    /// Near-valid: one byte of a valid stream dropped, doubled or flipped. The
+    /// parser answers with text or a clean error, never a panic, however split.
+    #[test]
+    fn a_near_valid_stream_gives_text_or_an_error_however_it_is_split(
+        words in proptest::collection::vec("[a-z ]{0,8}", 1..8),
+        style in style(),
+        at in any::<usize>(),
+        how in 0u8..3,
+    ) {
+        let mut stream = styled_stream(&words, &style);
+        let at = at % stream.len();
+        match how {
+            0 => { stream.remove(at); }
+            1 => { let b = stream[at]; stream.insert(at, b); }
+            _ => stream[at] ^= 0x20,
+        }
+        for cut in 0..=stream.len() {
+            let (a, b) = stream.split_at(cut);
+            let _ = run(&[a, b]);
+        }
+    }
+}
+
 /// One piece of a hostile stream.
 fn hostile_piece() -> impl Strategy<Value = Vec<u8>> {
     let text = "[a-z ]{0,8}".prop_map(|t| {

@@ -565,8 +565,39 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert!(backoff(1) <= Duration::from_millis(625));
-        assert!(backoff(3) >= Duration::from_millis(1500));
-        assert!(backoff(10) <= Duration::from_millis(10_000));
+        // Many samples an attempt: every one within ±25 % of its base, the
+        // middle of them near the base, the spread real, doubling to the cap.
+        let mut medians = Vec::new();
+        for attempt in 1..=7u32 {
+            let base = (500u64 << (attempt - 1)).min(8000) as f64;
+            let mut ms: Vec<f64> = (0..2000)
+                .map(|_| backoff(attempt).as_secs_f64() * 1000.0)
+                .collect();
+            ms.sort_by(f64::total_cmp);
+            assert!(
+                ms[0] >= base * 0.75 && ms[ms.len() - 1] <= base * 1.25,
+                "attempt {attempt}: {} .. {}",
+                ms[0],
+                ms[ms.len() - 1]
+            );
+            let median = ms[ms.len() / 2];
+            assert!(
+                (median - base).abs() <= base * 0.1,
+                "attempt {attempt}: median {median} for {base}"
+            );
+            // Jittered, not one value: retries of many clients do not line up.
+            assert!(
+                ms[ms.len() * 9 / 10] - ms[ms.len() / 10] >= base * 0.2,
+                "attempt {attempt}: too little spread"
+            );
+            medians.push(median);
+        }
+        for w in medians.windows(2) {
+            assert!(
+                w[1] >= w[0] * 1.6 || w[1] >= 8000.0 * 0.9,
+                "grows: {medians:?}"
+            );
+        }
+        assert!(backoff(30) <= Duration::from_millis(10_000));
     }
 }

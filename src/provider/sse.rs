@@ -42,6 +42,8 @@ pub struct SseParser {
     pending_cr: bool,
     /// A fault found after some events of the same push: reported once they are handled.
     error: Option<SseError>,
+    /// No line read yet: the stream's first line may start with a byte-order mark.
+    at_start: bool,
 }
 
 impl Default for SseParser {
@@ -63,6 +65,7 @@ impl SseParser {
             total: 0,
             pending_cr: false,
             error: None,
+            at_start: true,
         }
     }
 
@@ -158,6 +161,13 @@ impl SseParser {
     }
 
     fn line(&mut self, line: &str) -> Result<Option<SseEvent>, SseError> {
+        // The spec strips one UTF-8 BOM at the start of the stream; kept, it
+        // would hide the first field's name and lose the first event.
+        let line = if std::mem::take(&mut self.at_start) {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
         if line.is_empty() {
             return Ok(self.dispatch());
         }
