@@ -88,11 +88,21 @@ fn no_key_reaches_a_file_a_log_an_export_or_the_output() {
         t.keys(&["Enter"]);
         let screen = t.wait_for("Hello from the mock.");
         assert!(!screen.contains(KEY));
-        for key in ["Escape", "m", "x", "C-q"] {
+        t.keys(&["Escape"]);
+        // Each export is waited for on disk, however slow the machine.
+        for (n, key) in [(1, "m"), (2, "x")] {
             t.keys(&[key]);
-            std::thread::sleep(std::time::Duration::from_millis(200));
+            let start = std::time::Instant::now();
+            while files(&home.path().join("data/exports")).len() < n {
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(20),
+                    "export {key} never written"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
-        drop(t);
+        t.keys(&["C-q"]);
+        t.wait_exit();
         let exports: Vec<_> = files(&home.path().join("data/exports"));
         assert_eq!(exports.len(), 2, "both exports were written: {exports:?}");
     }
@@ -225,7 +235,6 @@ query = {{ code = "{QUERY}", "api-version" = "2024-10-21" }}
         t.type_text("and again");
         t.keys(&["Enter"]);
         outputs.push(t.wait_for("partial, and the pin").into_bytes());
-        std::thread::sleep(std::time::Duration::from_millis(500));
         outputs.push(t.screen().into_bytes());
         t.keys(&["C-g"]);
         outputs.push(
@@ -233,9 +242,9 @@ query = {{ code = "{QUERY}", "api-version" = "2024-10-21" }}
                 .into_bytes(),
         );
         t.keys(&["Escape"]);
-        std::thread::sleep(std::time::Duration::from_millis(200));
         t.keys(&["C-q"]);
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Everything is saved once it has exited.
+        t.wait_exit();
         // The echoes were stored, scrubbed.
         let stored: String = files(&home.path().join("data/conversations"))
             .iter()

@@ -204,6 +204,15 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
             ledger.insert(&r).unwrap();
         }
     }
+    // Each batch made to take a second on the server, so the kill comes
+    // between batches however fast or loaded the machine is (a whole push
+    // used to take about half a second, and was caught mid-way by luck).
+    pg.sql(
+        "CREATE FUNCTION slow_batch() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$; \
+         CREATE TRIGGER slow_batch AFTER INSERT ON llmdeck_requests \
+         FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();",
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -212,13 +221,10 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
         .args(["team", "push"])
         .spawn()
         .unwrap();
-    // Kill it once some batches have landed, before all have.
+    // Kill it once the first batch has landed: the next takes a second more.
     let start = Instant::now();
-    loop {
-        let n = count(&pg, "SELECT COUNT(*) FROM llmdeck_requests");
-        if n >= 5_000 || start.elapsed() > Duration::from_secs(20) {
-            break;
-        }
+    while count(&pg, "SELECT COUNT(*) FROM llmdeck_requests") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no batch landed");
         std::thread::sleep(Duration::from_millis(5));
     }
     let _ = child.kill();
@@ -228,6 +234,7 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
         landed > 0 && landed < 60_000,
         "the kill came mid-push ({landed} rows had landed)"
     );
+    pg.sql("DROP TRIGGER slow_batch ON llmdeck_requests");
     let out = run(ada.path(), &url, &["team", "push"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
