@@ -33,8 +33,33 @@ fn section_{n}(input: &str) -> usize {{
 """
 
 
-def reply_tokens():
-    text = "".join(SECTION.format(n=n) for n in range(1, 40))
+# The shape `link/record` records the hot functions on. It is not the reply
+# `benches/peers/run` measures, so the memory figure is not fitted to its own test.
+RECORD_SECTION = """### Part {n}. Notes on a deployment
+
+We moved the *ingest* service to the new cluster; three things **changed**:
+
+1. the queue is now partitioned by tenant,
+2. retries back off exponentially,
+3. the dashboard reads from a replica.
+
+> A quote from the incident review, part {n}: keep the runbook short.
+
+```python
+def backoff(attempt: int) -> float:
+    return min(0.5 * 2 ** attempt, 8.0)  # part {n}
+```
+
+```json
+{{"part": {n}, "ok": true, "latency_ms": [12, 15, 9]}}
+```
+
+"""
+
+
+def reply_tokens(shape="mixed"):
+    section = RECORD_SECTION if shape == "record" else SECTION
+    text = "".join(section.format(n=n) for n in range(1, 60))
     pieces, word = [], ""
     for ch in text:
         word += ch
@@ -46,7 +71,6 @@ def reply_tokens():
     return pieces[:1995] + ["\n\nLLMDECK-BENCH-END\n"]
 
 
-TOKENS = reply_tokens()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -86,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
 
         base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": model}
-        for i, tok in enumerate(TOKENS):
+        tokens = self.server.tokens
+        for i, tok in enumerate(tokens):
             if gap:
                 delay = start + i * gap - time.monotonic()
                 if delay > 0:
@@ -94,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
             send({**base, "choices": [{"index": 0, "delta": {"content": tok}, "finish_reason": None}]})
         send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (request.get("stream_options") or {}).get("include_usage"):
-            send({**base, "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": len(TOKENS), "total_tokens": 20 + len(TOKENS)}})
+            send({**base, "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": len(tokens), "total_tokens": 20 + len(tokens)}})
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True
@@ -105,9 +130,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--rate", type=float, default=0)
+    ap.add_argument("--shape", choices=["mixed", "record"], default="mixed")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.rate = args.rate
+    server.tokens = reply_tokens(args.shape)
     server.completed = 0
     server.serve_forever()
 
