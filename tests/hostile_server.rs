@@ -4,13 +4,11 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use llmdeck::chat::params::{Api, Params};
 use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
 use llmdeck::config::Secret;
-use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
 use llmdeck::provider::event::StreamEvent;
 use llmdeck::provider::http::{HttpClient, Timeouts};
 use support::mock_server::{Hostile, Mock, Reply, chunk};
@@ -19,19 +17,7 @@ use support::{llmdeck, text};
 const FLOOD: usize = 64 * 1024 * 1024;
 
 fn client(mock: &Mock, api: Api) -> HttpClient {
-    let endpoint = HttpEndpoint {
-        base_url: mock.base_url.clone(),
-        key: Secret::new("sk-test-123"),
-        key_env: "OPENAI_API_KEY".into(),
-        auth: AuthStyle::Bearer,
-        organization: None,
-        project: None,
-        headers: BTreeMap::new(),
-        query: BTreeMap::new(),
-        api,
-        store: false,
-        public: Default::default(),
-    };
+    let endpoint = support::endpoint(&mock.base_url, "sk-test-123", api);
     let timeouts = Timeouts {
         connect_secs: 2,
         first_byte_secs: 5,

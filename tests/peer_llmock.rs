@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -12,8 +11,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
-use llmdeck::config::Secret;
-use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
 use llmdeck::provider::event::{FinishReason, ProviderError, StreamEvent};
 use llmdeck::provider::http::{HttpClient, Timeouts};
 
@@ -124,19 +121,11 @@ impl Llmock {
     }
 
     fn client(&self, timeouts: Timeouts) -> HttpClient {
-        let endpoint = HttpEndpoint {
-            base_url: format!("http://127.0.0.1:{}/v1", self.port),
-            key: Secret::new("sk-llmock"),
-            key_env: "OPENAI_API_KEY".into(),
-            auth: AuthStyle::Bearer,
-            organization: None,
-            project: None,
-            headers: BTreeMap::new(),
-            query: BTreeMap::new(),
-            public: Default::default(),
-            api: llmdeck::chat::params::Api::Chat,
-            store: false,
-        };
+        let endpoint = support::endpoint(
+            &format!("http://127.0.0.1:{}/v1", self.port),
+            "sk-llmock",
+            llmdeck::chat::params::Api::Chat,
+        );
         HttpClient::new(endpoint, timeouts).unwrap()
     }
 }

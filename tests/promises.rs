@@ -4,34 +4,19 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 use llmdeck::chat::attachment::{self, Attachment};
 use llmdeck::chat::params::Params;
 use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
-use llmdeck::config::Secret;
-use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
 use llmdeck::provider::chat_completions::{self, MaxTokensField};
 use llmdeck::provider::event::StreamEvent;
 use llmdeck::provider::http::{self, HttpClient, Timeouts};
 use support::mock_server::{Mock, Reply};
 use support::text;
 
-fn endpoint(base_url: &str) -> HttpEndpoint {
-    HttpEndpoint {
-        base_url: base_url.into(),
-        key: Secret::new("sk-promises"),
-        key_env: "OPENAI_API_KEY".into(),
-        auth: AuthStyle::Bearer,
-        organization: None,
-        project: None,
-        headers: BTreeMap::new(),
-        query: BTreeMap::new(),
-        api: llmdeck::chat::params::Api::Chat,
-        store: false,
-        public: Default::default(),
-    }
+fn endpoint(base_url: &str) -> llmdeck::config::profile::HttpEndpoint {
+    support::endpoint(base_url, "sk-promises", llmdeck::chat::params::Api::Chat)
 }
 
 fn request(params: Params) -> ChatRequest {
@@ -235,16 +220,9 @@ fn more_than_four_models_on_the_command_line_are_refused() {
     assert!(mock.chat_requests().is_empty());
 }
 
-fn home_with_config(config: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(home.path().join("config/config.toml"), config).unwrap();
-    home
-}
-
 #[test]
 fn the_external_editor_suspends_the_console_and_its_text_comes_back() {
-    let home = home_with_config("[demo]\ntokens_per_second = 400\n");
+    let home = support::home_with_config("[demo]\ntokens_per_second = 400\n");
     // An "editor" that replaces the draft, as a user saving in vi would.
     let editor = home.path().join("editor.sh");
     std::fs::write(
@@ -284,7 +262,7 @@ fn the_external_editor_suspends_the_console_and_its_text_comes_back() {
 fn f6_switches_profile_and_the_next_request_goes_to_its_endpoint() {
     let one = Mock::start_in_background();
     let two = Mock::start_in_background();
-    let home = home_with_config(&format!(
+    let home = support::home_with_config(&format!(
         "default_profile = \"one\"\n\
          [profiles.one]\nbase_url = \"{}\"\napi_key_env = \"KEY_ONE\"\nmodel = \"gpt-4o-mini\"\n\
          [profiles.two]\nbase_url = \"{}\"\napi_key_env = \"KEY_TWO\"\nmodel = \"gpt-4o\"\n",

@@ -5,30 +5,19 @@ mod support;
 
 use support::text;
 
-use std::collections::BTreeMap;
-
 use llmdeck::chat::params::{Params, ResponseFormat};
 use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
-use llmdeck::config::Secret;
 use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
 use llmdeck::provider::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
 use llmdeck::provider::http::{HttpClient, Timeouts};
 use support::mock_server::{Mock, Reply};
 
 fn endpoint(mock: &Mock) -> HttpEndpoint {
-    HttpEndpoint {
-        base_url: mock.base_url.clone(),
-        key: Secret::new("sk-test-123\n"),
-        key_env: "OPENAI_API_KEY".into(),
-        auth: AuthStyle::Bearer,
-        organization: None,
-        project: None,
-        headers: BTreeMap::new(),
-        query: BTreeMap::new(),
-        public: Default::default(),
-        api: llmdeck::chat::params::Api::Chat,
-        store: false,
-    }
+    support::endpoint(
+        &mock.base_url,
+        "sk-test-123\n",
+        llmdeck::chat::params::Api::Chat,
+    )
 }
 
 fn request(params: Params) -> ChatRequest {

@@ -6,7 +6,6 @@ mod support;
 
 use support::text;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -16,8 +15,6 @@ use llmdeck::chat::machine::{Effect, Input, Machine};
 use llmdeck::chat::params::{Api, ReasoningEffort, ReasoningSummary};
 use llmdeck::chat::request::ChatRequest;
 use llmdeck::chat::tools::{self, ToolChoice};
-use llmdeck::config::Secret;
-use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
 use llmdeck::provider::event::{FinishReason, ProviderError, StreamEvent};
 use llmdeck::provider::http::{HttpClient, Timeouts};
 use serde_json::{Value, json};
@@ -25,19 +22,7 @@ use support::mock_server::{Mock, Reply};
 use support::openapi::validate;
 
 fn client(mock: &Mock, api: Api) -> HttpClient {
-    let endpoint = HttpEndpoint {
-        base_url: mock.base_url.clone(),
-        key: Secret::new("test-key-responses"),
-        key_env: "OPENAI_API_KEY".into(),
-        auth: AuthStyle::Bearer,
-        organization: None,
-        project: None,
-        headers: BTreeMap::new(),
-        query: BTreeMap::new(),
-        public: Default::default(),
-        api,
-        store: false,
-    };
+    let endpoint = support::endpoint(&mock.base_url, "test-key-responses", api);
     let t = Timeouts {
         connect_secs: 2,
         first_byte_secs: 5,

@@ -7,15 +7,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::home_with_config;
 use support::mock_server::Mock;
 use support::tmux::Tmux;
-
-fn home_with_config(config: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(home.path().join("config/config.toml"), config).unwrap();
-    home
-}
 
 #[test]
 fn demo_mode_answers_a_typed_prompt_and_quits_cleanly() {

@@ -28,6 +28,36 @@ pub fn skip(reason: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
 }
 
+/// A plain HTTP endpoint at `base_url` with `key`, speaking `api`: what the
+/// client tests talk to (a bearer key, no organization, no extra headers).
+pub fn endpoint(
+    base_url: &str,
+    key: &str,
+    api: llmdeck::chat::params::Api,
+) -> llmdeck::config::profile::HttpEndpoint {
+    llmdeck::config::profile::HttpEndpoint {
+        base_url: base_url.into(),
+        key: llmdeck::config::Secret::new(key),
+        key_env: "OPENAI_API_KEY".into(),
+        auth: llmdeck::config::profile::AuthStyle::Bearer,
+        organization: None,
+        project: None,
+        headers: Default::default(),
+        query: Default::default(),
+        public: Default::default(),
+        api,
+        store: false,
+    }
+}
+
+/// A fresh LLMDECK_HOME holding `config` as its config.toml.
+pub fn home_with_config(config: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(home.path().join("config/config.toml"), config).unwrap();
+    home
+}
+
 /// A state machine over a new conversation with `model`, priced with the embedded table.
 pub fn machine(model: &str) -> Machine {
     let origin = Origin {
