@@ -278,3 +278,21 @@ fn two_processes_continuing_one_conversation_both_keep_their_exchange() {
     // The second continued after the first: its question follows the first answer.
     assert_eq!(conv.path().len(), 6, "{texts:?}");
 }
+
+#[test]
+fn a_prompt_file_name_cannot_climb_out_of_the_library() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lib = llmdeck::library::Library::load(&dir);
+    for name in ["../outside.md", "group/../../outside.md", "/tmp/abs.md"] {
+        let err = lib.create(name, "x").unwrap_err();
+        assert!(err.contains("inside the library"), "{name}: {err}");
+    }
+    assert!(!home.path().join("outside.md").exists());
+    // A group folder inside is fine.
+    let made = lib
+        .create("team/review.md", "+++\nname = \"review\"\n+++\n")
+        .unwrap();
+    assert!(made.starts_with(&dir));
+}
