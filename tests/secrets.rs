@@ -88,7 +88,9 @@ fn no_key_reaches_a_file_a_log_an_export_or_the_output() {
         t.keys(&["Enter"]);
         let screen = t.wait_for("Hello from the mock.");
         assert!(!screen.contains(KEY));
-        t.keys(&["Escape"]);
+        // To the transcript, where m and x export (Tab, not Escape: an ESC
+        // arriving with the next key would read as Alt-m).
+        t.keys(&["Tab"]);
         // Each export is waited for on disk, however slow the machine.
         for (n, key) in [(1, "m"), (2, "x")] {
             t.keys(&[key]);
@@ -242,6 +244,7 @@ query = {{ code = "{QUERY}", "api-version" = "2024-10-21" }}
                 .into_bytes(),
         );
         t.keys(&["Escape"]);
+        t.wait_gone("LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY");
         t.keys(&["C-q"]);
         // Everything is saved once it has exited.
         t.wait_exit();

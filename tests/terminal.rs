@@ -332,6 +332,7 @@ fn demo_function_call_round_trip_with_a_saved_result_and_an_attachment() {
     t.keys(&["Enter"]);
     t.wait_for("[x] get_weather");
     t.keys(&["Escape"]);
+    t.wait_gone("[x] get_weather");
     t.type_text(&format!("/attach {}", img.display()));
     t.keys(&["Enter"]);
     let screen = t.wait_for("⊕ shot.png");

@@ -124,6 +124,21 @@ impl Tmux {
         }
     }
 
+    /// Waits until the screen no longer shows `text` (a popup closed). After
+    /// Escape, wait for its effect before the next key: an ESC that reaches the
+    /// program together with the next key reads as Alt plus that key.
+    pub fn wait_gone(&self, text: &str) {
+        let start = Instant::now();
+        while self.screen().contains(text) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{text:?} never went; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until the screen shows `text`; panics with the screen if it never does.
     pub fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
