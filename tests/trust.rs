@@ -296,3 +296,79 @@ fn a_prompt_file_name_cannot_climb_out_of_the_library() {
         .unwrap();
     assert!(made.starts_with(&dir));
 }
+
+/// The console opens a conversation a script is continuing: it continues it
+/// in a copy and says so, and each keeps its own exchange.
+#[test]
+fn the_console_continues_a_conversation_held_elsewhere_in_a_copy() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    saved(h, "shared");
+    mock.push(Reply::Stream {
+        pieces: (0..30).map(|i| format!("script-{i} ")).collect(),
+        finish: "stop".into(),
+        gap_ms: 200,
+    });
+    let script = spawn(
+        h,
+        &mock,
+        &["chat", "--continue", "shared", "from the script"],
+    );
+    let lock = conversations(h).join(".shared.lock");
+    let start = std::time::Instant::now();
+    while !lock.exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the script never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-trust-test"),
+    ];
+    if let Some(t) = support::tmux::Tmux::start(h, &env, &[]) {
+        t.wait_for("Prompt");
+        t.keys(&["C-o"]);
+        t.wait_for("first question");
+        t.keys(&["Enter"]);
+        t.wait_for("copy of first question");
+        t.type_text("from the console");
+        t.keys(&["Enter"]);
+        t.wait_for("Hello from the mock.");
+        t.keys(&["C-q"]);
+        t.wait_exit();
+    }
+    let out = script.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::new(conversations(h));
+    let texts = |id: &str| -> Vec<String> {
+        store
+            .load(id)
+            .unwrap()
+            .nodes
+            .iter()
+            .map(|n| n.content.clone())
+            .collect()
+    };
+    let shared = texts("shared");
+    assert!(shared.iter().any(|t| t == "from the script"), "{shared:?}");
+    assert!(
+        !shared.iter().any(|t| t == "from the console"),
+        "{shared:?}"
+    );
+    let copy = store
+        .list()
+        .into_iter()
+        .find(|s| s.id != "shared" && s.id != "template")
+        .expect("the console saved a copy");
+    let copy = texts(&copy.id);
+    assert!(copy.iter().any(|t| t == "first question"), "{copy:?}");
+    assert!(copy.iter().any(|t| t == "from the console"), "{copy:?}");
+    assert!(!lock.exists(), "no lock is left behind");
+}
