@@ -156,9 +156,14 @@ fn what_llmdeck_writes_is_readable_by_the_user_alone() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     saved(h, "chat-1");
-    // The test's own file is made 0644, as a user's editor would: a save keeps it.
+    // As an older llmdeck left them: the conversation, its folder and the
+    // ledger readable by others. They are closed again when next written.
     let conv_file = conversations(h).join("chat-1.json");
     std::fs::set_permissions(&conv_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(conversations(h), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let old_ledger = h.join("data/ledger.sqlite3");
+    std::fs::write(&old_ledger, "").unwrap();
+    std::fs::set_permissions(&old_ledger, std::fs::Permissions::from_mode(0o644)).unwrap();
     let fresh = tempfile::tempdir().unwrap();
     let f = fresh.path();
     let log = f.join("state/llmdeck.log");
@@ -187,17 +192,9 @@ fn what_llmdeck_writes_is_readable_by_the_user_alone() {
         );
     }
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(
-        mode(&conv_file),
-        0o644,
-        "an atomic save keeps the file's mode"
-    );
     assert!(log.exists() && rec.exists());
     let mut seen = 0;
     for p in files_under(h).into_iter().chain(files_under(f)) {
-        if p == conv_file {
-            continue;
-        }
         let want = if p.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode(&p), want, "{} is {:o}", p.display(), mode(&p));
         seen += 1;
@@ -371,4 +368,96 @@ fn the_console_continues_a_conversation_held_elsewhere_in_a_copy() {
     assert!(copy.iter().any(|t| t == "first question"), "{copy:?}");
     assert!(copy.iter().any(|t| t == "from the console"), "{copy:?}");
     assert!(!lock.exists(), "no lock is left behind");
+}
+
+/// A server that reports absurd token counts (near i64::MAX, twice, so a sum
+/// would overflow) is held to what one request can have: the reports still
+/// add up instead of failing with an integer overflow.
+#[test]
+fn absurd_token_counts_from_a_server_are_held_and_reports_still_add_up() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let huge = r#"{"prompt_tokens":9223372036854775807,"completion_tokens":18446744073709551615,"total_tokens":1}"#;
+    for _ in 0..2 {
+        let text = support::mock_server::chunk("gpt-4o", r#"{"content":"hi"}"#, "\"stop\"");
+        let usage = format!(
+            r#"{{"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[],"usage":{huge}}}"#
+        );
+        mock.push(Reply::Raw(
+            format!("data: {text}\n\ndata: {usage}\n\ndata: [DONE]\n\n").into_bytes(),
+        ));
+    }
+    for _ in 0..2 {
+        let out = run(home.path(), &mock, &["chat", "--model", "gpt-4o", "hi"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(home.path(), &mock, &["usage", "--by", "model", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = v.to_string();
+    let max = llmdeck::provider::event::MAX_TOKENS;
+    assert!(
+        text.contains(&(2 * max).to_string()),
+        "two held counts summed: {text}"
+    );
+}
+
+/// The console lets go of a conversation it no longer shows, and reopening
+/// the one it shows is not "held elsewhere".
+#[test]
+fn the_console_holds_only_the_conversation_it_shows() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-trust-test"),
+    ];
+    let Some(t) = support::tmux::Tmux::start(h, &env, &["--model", "gpt-4o"]) else {
+        return;
+    };
+    t.wait_for("Prompt");
+    t.type_text("kept question");
+    t.keys(&["Enter"]);
+    t.wait_for("Hello from the mock.");
+    // Reopening the conversation shown is not a copy.
+    t.keys(&["C-o"]);
+    t.wait_for("kept question");
+    t.keys(&["Enter"]);
+    t.wait_gone("Conversations");
+    assert!(!t.screen().contains("copy of"), "{}", t.screen());
+    let id = Store::new(conversations(h)).list()[0].id.clone();
+    assert!(conversations(h).join(format!(".{id}.lock")).exists());
+    // A new conversation: the old one is free for a script at once.
+    t.keys(&["C-n"]);
+    let start = std::time::Instant::now();
+    while conversations(h).join(format!(".{id}.lock")).exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the console still holds the conversation it left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = run(h, &mock, &["chat", "--continue", &id, "from a script"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("waiting"));
+    t.keys(&["C-q"]);
+    t.wait_exit();
+    assert_eq!(
+        Store::new(conversations(h)).list().len(),
+        1,
+        "no copy was made"
+    );
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conversation::{AnswerStatus, Conversation, NodeId};
 use super::lock::{ConversationLock, Held};
-use crate::config::files::{is_plain_name, open_private_append, write_atomic};
+use crate::config::files::{is_plain_name, open_private_append, write_private};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,7 +82,7 @@ impl Store {
     pub fn save(&self, conv: &Conversation) -> Result<(), StoreError> {
         let path = self.file(Self::checked(&conv.id)?);
         let json = serde_json::to_vec_pretty(conv).expect("conversations serialize");
-        write_atomic(&path, &json).map_err(|e| StoreError::Io(path.clone(), e))?;
+        write_private(&path, &json).map_err(|e| StoreError::Io(path.clone(), e))?;
         let _ = std::fs::remove_file(self.shared_journal(&conv.id));
         Ok(())
     }

@@ -99,20 +99,51 @@ pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Removes what group and others may do with a file or folder of llmdeck's
+/// own that an older llmdeck (or a loose umask) left open. Best effort.
+pub fn tighten(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.file_type().is_symlink()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            let mode = meta.permissions().mode() & 0o700;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+        }
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, synced
 /// and renamed over the old one: readers see the old file or the new, never half.
-/// A new file is readable by the user alone (0600); a replaced one keeps its mode.
-/// The rename replaces a symbolic link at `path` rather than writing through it.
+/// A new file is readable by the user alone (0600); a replaced one keeps its mode
+/// (a prompt the user shared in a team repo). The rename replaces a symbolic
+/// link at `path` rather than writing through it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with(path, bytes, false)
+}
+
+/// `write_atomic` for a file of llmdeck's own (a conversation, an export, a
+/// recording, a draft): 0600 in a 0700 folder, even over one an older llmdeck
+/// left readable by others.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with(path, bytes, true)
+}
+
+fn write_with(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
+    if private {
+        tighten(dir);
+    }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     // A temporary file left by a killed run of this pid is ours to replace.
     let _ = std::fs::remove_file(&tmp);
     let kept = std::fs::symlink_metadata(path)
         .ok()
-        .filter(|m| m.is_file())
+        .filter(|m| m.is_file() && !private)
         .map(|m| m.permissions());
     let result = (|| {
         let mut options = std::fs::OpenOptions::new();
@@ -156,6 +187,15 @@ mod tests {
         write_atomic(&file, b"2").unwrap();
         assert_eq!(mode(&file), 0o644);
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "2");
+        // One of llmdeck's own, left open by an older llmdeck, is closed again.
+        std::fs::set_permissions(
+            home.path().join("a/b"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        write_private(&file, b"3").unwrap();
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&home.path().join("a/b")), 0o700);
     }
 
     #[test]

@@ -113,11 +113,30 @@ pub enum ProviderError {
 }
 
 impl StreamEvent {
-    /// The event with every known secret scrubbed from what the server wrote:
-    /// a server may echo a key back (in a 401 body, an error event, the text).
+    /// The event with every known secret scrubbed from what the server wrote
+    /// (a server may echo a key back: in a 401 body, an error event, the text,
+    /// the model or tier it reports), and its token counts held to what one
+    /// request can have.
     pub fn scrubbed(self) -> Self {
         use crate::log::scrub;
         match self {
+            Self::Started { model } => Self::Started {
+                model: model.map(|m| scrub(&m)),
+            },
+            Self::ServiceTier(t) => Self::ServiceTier(scrub(&t)),
+            Self::ToolCallDelta {
+                index,
+                id,
+                name,
+                arguments,
+            } => Self::ToolCallDelta {
+                index,
+                id: id.map(|i| scrub(&i)),
+                name: name.map(|n| scrub(&n)),
+                arguments: scrub(&arguments),
+            },
+            Self::Finish(FinishReason::Other(r)) => Self::Finish(FinishReason::Other(scrub(&r))),
+            Self::Usage(u) => Self::Usage(u.held()),
             Self::TextDelta(t) => Self::TextDelta(scrub(&t)),
             Self::ReasoningDelta(t) => Self::ReasoningDelta(scrub(&t)),
             Self::Retrying {
@@ -132,7 +151,27 @@ impl StreamEvent {
                 reason: scrub(&reason),
             },
             Self::Error(e) => Self::Error(e.scrubbed()),
-            other => other,
+            Self::Finish(f) => Self::Finish(f),
+            Self::End => Self::End,
+        }
+    }
+}
+
+/// The most tokens one count of one request may say: far above any model's
+/// context (millions), far below what would overflow the ledger's sums.
+pub const MAX_TOKENS: u64 = 1_000_000_000;
+
+impl Usage {
+    /// Every count held to `MAX_TOKENS`: a server's figures are not trusted to
+    /// be sane, and the ledger and the team database add them up.
+    pub fn held(self) -> Self {
+        Self {
+            input: self.input.min(MAX_TOKENS),
+            cached_input: self.cached_input.min(MAX_TOKENS),
+            cache_write: self.cache_write.min(MAX_TOKENS),
+            output: self.output.min(MAX_TOKENS),
+            reasoning: self.reasoning.min(MAX_TOKENS),
+            source: self.source,
         }
     }
 }

@@ -76,7 +76,7 @@ impl Recorder {
             events,
         });
         let json = serde_json::to_vec_pretty(&*rec).expect("recordings serialize");
-        if let Err(e) = crate::config::files::write_atomic(&self.path, &json) {
+        if let Err(e) = crate::config::files::write_private(&self.path, &json) {
             crate::log::line(
                 "record",
                 &format!("could not write {}: {e}", self.path.display()),

@@ -7,7 +7,7 @@ use std::process::Command;
 pub fn edit(scratch_dir: &Path, text: &str) -> Result<String, String> {
     let path = scratch_dir.join(format!("draft-{}.md", std::process::id()));
     // The draft is private, as the conversation it becomes part of.
-    crate::config::files::write_atomic(&path, text.as_bytes())
+    crate::config::files::write_private(&path, text.as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let status = edit_file(&path);
     let result = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));

@@ -93,6 +93,15 @@ impl Ledger {
         // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm
         // files the database's mode, so every request's record stays private.
         let _ = crate::config::files::open_private_append(path);
+        // One an older llmdeck made readable by others is closed again, with its folder.
+        for file in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(file);
+            crate::config::files::tighten(Path::new(&p));
+        }
+        if let Some(dir) = path.parent() {
+            crate::config::files::tighten(dir);
+        }
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         let found: i64 = conn
@@ -146,7 +155,8 @@ impl Ledger {
 
     pub fn insert(&mut self, row: &LedgerRow) -> Result<(), LedgerError> {
         let outbox = self.outbox;
-        let u = &row.usage;
+        // Held again here: a row may come from a recording or an older build.
+        let u = row.usage.held();
         let (ri, rc, ro, date) = match &row.rates {
             Some((i, c, o, d)) => (Some(*i), Some(*c), Some(*o), Some(d.clone())),
             None => (None, None, None, None),

@@ -15,25 +15,76 @@ use crate::tui::update::{Command, ExportKind, PLACEHOLDER};
 use crate::tui::worker::Job;
 
 impl App {
+    pub(super) fn new_conversation(&mut self) {
+        self.machine(Input::Cancel);
+        let conv = Conversation::new(&self.state.profile.model, Utc::now());
+        self.replace_conversation(conv);
+        // The one left is no longer shown: another llmdeck may continue it now.
+        self.release_conversation();
+    }
+
     pub(super) fn open_conversation(&mut self, id: &str) {
-        match self.store.load(id) {
-            Ok(conv) => {
-                self.machine(Input::Cancel);
-                self.replace_conversation(conv);
-                self.hold_conversation();
+        // Locked before it is read, so an exchange another llmdeck saved just
+        // before letting go is in what is read.
+        let shown = self.conv_lock.as_ref().is_some_and(|l| l.id() == id);
+        let lock = if shown {
+            // The one shown, read again: this process holds its lock already.
+            // A running answer stops and is saved under it first.
+            self.machine(Input::Cancel);
+            self.worker.flush();
+            Ok(self
+                .conv_lock
+                .take()
+                .expect("the lock of the conversation shown"))
+        } else {
+            match self.store.lock(id) {
+                Ok(lock) => lock,
+                Err(e) => return self.state.toast(Level::Error, e),
             }
-            Err(e) => self.state.toast(Level::Error, e.to_string()),
+        };
+        let mut conv = match self.store.load(id) {
+            Ok(conv) => conv,
+            Err(e) => {
+                if shown {
+                    self.conv_lock = lock.ok();
+                }
+                return self.state.toast(Level::Error, e.to_string());
+            }
+        };
+        let lock = match lock {
+            Ok(lock) => Some(lock),
+            Err(held) => {
+                conv.title = format!("copy of {}", conv.display_title());
+                conv.id = uuid::Uuid::now_v7().to_string();
+                self.state
+                    .toast(Level::Info, format!("{held}: continuing it here in a copy"));
+                self.store.lock(&conv.id).ok().and_then(Result::ok)
+            }
+        };
+        self.machine(Input::Cancel);
+        self.replace_conversation(conv);
+        self.release_conversation();
+        self.conv_lock = lock;
+    }
+
+    /// Lets go of the lock held, once everything queued for its conversation
+    /// is written: whoever takes it next reads the last exchange too.
+    fn release_conversation(&mut self) {
+        if self.conv_lock.is_some() {
+            self.worker.flush();
+            self.conv_lock = None;
         }
     }
 
     /// Takes the lock of the conversation shown, if this process does not hold
-    /// it yet. One that another llmdeck holds is continued here in a copy.
+    /// it yet (a new conversation, on its first save). One that another
+    /// llmdeck holds is continued here in a copy.
     pub(super) fn hold_conversation(&mut self) {
         let id = self.state.machine.conv.id.clone();
         if self.conv_lock.as_ref().is_some_and(|l| l.id() == id) {
             return;
         }
-        self.conv_lock = None;
+        self.release_conversation();
         match self.store.lock(&id) {
             Ok(Ok(lock)) => self.conv_lock = Some(lock),
             Ok(Err(held)) => {
@@ -134,7 +185,7 @@ impl App {
             .data_dir
             .join("exports")
             .join(export::file_name(conv, ext));
-        match crate::config::files::write_atomic(&path, text.as_bytes()) {
+        match crate::config::files::write_private(&path, text.as_bytes()) {
             Ok(()) => self
                 .state
                 .toast(Level::Info, format!("exported to {}", path.display())),

@@ -581,11 +581,7 @@ impl App {
             Command::EditInEditor(target) => self.editor = Some(target),
             Command::Attach(path) => self.attach(path),
             Command::LoadTools => self.load_tools(),
-            Command::NewConversation => {
-                self.machine(Input::Cancel);
-                let conv = Conversation::new(&self.state.profile.model, Utc::now());
-                self.replace_conversation(conv);
-            }
+            Command::NewConversation => self.new_conversation(),
             Command::OpenConversation(id) => self.open_conversation(&id),
             Command::DuplicateConversation(id) => self.duplicate_conversation(&id),
             Command::RenameConversation { id, title } => self.rename_conversation(&id, title),
