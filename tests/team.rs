@@ -558,7 +558,10 @@ fn a_version_1_database_is_migrated_and_the_attack_fails_after() {
         &["team", "push"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(pg.sql("SELECT version FROM llmdeck_schema"), ["2"]);
+    assert_eq!(
+        pg.sql("SELECT version FROM llmdeck_schema"),
+        [llmdeck::team::schema::VERSION.to_string()]
+    );
     shadow_the_rollup(&pg).unwrap();
     assert_the_team_is_intact(&pg, 1);
     // And ada's queued row now arrives, counted.
@@ -569,4 +572,88 @@ fn a_version_1_database_is_migrated_and_the_attack_fails_after() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert_the_team_is_intact(&pg, 2);
+}
+
+/// A member's own rows with figures that lie: a negative cost (spend hidden
+/// from the team's budget) or one near i64::MAX (every team view failing with
+/// "bigint out of range") are refused by the database; sane ones still go in.
+#[test]
+fn a_member_cannot_insert_figures_that_lie() {
+    let Some(pg) = team_db() else { return };
+    let row = |cost: &str, tokens: &str| {
+        format!(
+            "INSERT INTO public.llmdeck_requests (id, member, ts, day, source, profile, host, api,
+                 model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens, cost_micros)
+             VALUES (gen_random_uuid(), 'ada', now(), current_date, 'sql', 'p', 'h', 'chat',
+                     'm', 'ok', {tokens}, 0, 1, 0, {cost});"
+        )
+    };
+    for (cost, tokens) in [
+        ("-1000000000000", "1"),
+        ("5000000000000000000", "1"),
+        ("10", "9000000000000000000"),
+        ("10", "-5"),
+    ] {
+        let refused = pg.sql_as("ada", "change-me-too", &row(cost, tokens));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("llmdeck_requests_sane")),
+            "cost {cost}, tokens {tokens}: {refused:?}"
+        );
+    }
+    pg.sql_as("ada", "change-me-too", &row("1000000", "100"))
+        .unwrap();
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT SUM(cost_micros) FROM llmdeck_daily WHERE member = 'ada'"
+        ),
+        1_000_000
+    );
+}
+
+/// A team database that takes the login and then answers nothing (here a
+/// long lock someone holds on the rollup; a machine in the middle does the
+/// same): `usage --team` gives up with a message instead of hanging.
+#[test]
+fn a_team_database_that_goes_silent_after_login_is_given_up_on() {
+    let Some(pg) = team_db() else { return };
+    let url = pg.url("admin", "adminpw");
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute("BEGIN; LOCK TABLE llmdeck_daily IN ACCESS EXCLUSIVE MODE;")
+                .await
+                .unwrap();
+            locked_tx.send(()).unwrap();
+            tokio::time::sleep(Duration::from_secs(40)).await;
+        })
+    });
+    locked_rx.recv().unwrap();
+    let ada = home("ada");
+    let start = Instant::now();
+    let out = run(
+        ada.path(),
+        &pg.url("ada", "change-me-too"),
+        &["usage", "--team", "--by", "member"],
+    );
+    let took = start.elapsed();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("did not answer within 15 s"),
+        "{}",
+        text(&out)
+    );
+    assert!(took < Duration::from_secs(35), "gave up after {took:?}");
+    drop(holder);
 }

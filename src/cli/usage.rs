@@ -25,8 +25,11 @@ pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
             .ok_or("--team needs a [team] section in config.toml (see README)")??;
         super::runtime()?.block_on(async {
             let mut client = team.connect().await?;
-            crate::team::schema::migrate(&mut client).await?;
-            crate::team::query::group(&client, args.by, &filter).await
+            crate::team::within(&team.shown, async {
+                crate::team::schema::migrate(&mut client).await?;
+                crate::team::query::group(&client, args.by, &filter).await
+            })
+            .await
         })?
     } else {
         let ledger = Ledger::open(&ctx.paths.ledger_file()).map_err(|e| e.to_string())?;

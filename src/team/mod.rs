@@ -215,6 +215,26 @@ impl Team {
 /// Connecting, TLS and login included: a team database never holds anything up long.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How long one exchange with the team database (a query, a migration, one
+/// batch of a push) may take once connected: a server, or a machine in the
+/// middle, that logs in and then goes silent holds nothing up for longer.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `work` if it ends within `ANSWER_WITHIN`, else a message naming the server.
+pub async fn within<T>(
+    shown: &str,
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(ANSWER_WITHIN, work)
+        .await
+        .map_err(|_| {
+            format!(
+                "team database {shown} did not answer within {} s",
+                ANSWER_WITHIN.as_secs()
+            )
+        })?
+}
+
 /// The error and its causes, with the server's own message when it sent one.
 pub fn describe(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {

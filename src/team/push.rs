@@ -59,8 +59,13 @@ fn waiting(ledger: &Ledger, limit: usize) -> Result<Vec<Waiting>, LedgerError> {
                 prompt: r.get(9)?,
                 tags: r.get(10)?,
                 status: r.get(11)?,
-                tokens: [r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
-                cost_micros: r.get(16)?,
+                // Held to the team table's checks: a row an older llmdeck
+                // wrote with wild figures must not block the queue forever.
+                tokens: [r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?]
+                    .map(|t: i64| t.clamp(0, crate::provider::event::MAX_TOKENS as i64)),
+                cost_micros: r
+                    .get::<_, Option<i64>>(16)?
+                    .map(|c| c.clamp(0, crate::usage::prices::MAX_REQUEST_MICROS)),
                 ttft_ms: r.get(17)?,
                 duration_ms: r.get(18)?,
                 conversation_id: r.get(19)?,
@@ -146,7 +151,14 @@ pub async fn push_batch(
 pub async fn push_all(client: &Client, ledger: &mut Ledger, member: &str) -> Result<usize, String> {
     let mut total = 0;
     loop {
-        match push_batch(client, ledger, member).await? {
+        let batch = tokio::time::timeout(super::ANSWER_WITHIN, push_batch(client, ledger, member));
+        let pushed = batch.await.map_err(|_| {
+            format!(
+                "the team database did not take a batch within {} s",
+                super::ANSWER_WITHIN.as_secs()
+            )
+        })??;
+        match pushed {
             0 => return Ok(total),
             n => total += n,
         }

@@ -70,9 +70,12 @@ pub async fn group(client: &Client, by: GroupBy, filter: &Filter) -> Result<Vec<
 
 async fn total(client: &Client, filter: &Filter) -> Result<(i64, i64), String> {
     let rows = group(client, GroupBy::Status, filter).await?;
-    Ok(rows
-        .iter()
-        .fold((0, 0), |(c, n), r| (c + r.cost_micros, n + r.requests)))
+    Ok(rows.iter().fold((0i64, 0i64), |(c, n), r| {
+        (
+            c.saturating_add(r.cost_micros),
+            n.saturating_add(r.requests),
+        )
+    }))
 }
 
 /// Today, 7 days and month to date for the whole team.

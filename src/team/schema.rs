@@ -5,7 +5,7 @@
 use tokio_postgres::Client;
 
 /// Each entry moves the schema one version up.
-pub const MIGRATIONS: [&str; 2] = [
+pub const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE llmdeck_requests (
     id                UUID PRIMARY KEY,
@@ -73,6 +73,7 @@ CREATE TRIGGER llmdeck_rollup AFTER INSERT ON llmdeck_requests
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION llmdeck_rollup();
 "#,
     ROLLUP_PINNED,
+    SANE_ROWS,
 ];
 
 /// Version 2. The rollup runs with its owner's rights in a member's session, so
@@ -102,6 +103,23 @@ BEGIN
         unpriced = d.unpriced OPERATOR(pg_catalog.+) EXCLUDED.unpriced;
     RETURN NULL;
 END $$;
+"#;
+
+/// Version 3. A member may insert only their own rows, but any figures in
+/// them: a negative cost hid spend from the team's budget, and rows near
+/// i64::MAX made every team view fail with "bigint out of range". Each figure
+/// is held to what one request can be (llmdeck holds its own to the same
+/// caps); rows from before are not checked (`NOT VALID`), new ones are.
+const SANE_ROWS: &str = r#"
+ALTER TABLE public.llmdeck_requests ADD CONSTRAINT llmdeck_requests_sane CHECK (
+    (cost_micros IS NULL OR cost_micros BETWEEN 0 AND 1000000000000)
+    AND input_tokens BETWEEN 0 AND 1000000000
+    AND cached_tokens BETWEEN 0 AND 1000000000
+    AND output_tokens BETWEEN 0 AND 1000000000
+    AND reasoning_tokens BETWEEN 0 AND 1000000000
+    AND (ttft_ms IS NULL OR ttft_ms >= 0)
+    AND (duration_ms IS NULL OR duration_ms >= 0)
+) NOT VALID;
 "#;
 
 pub const VERSION: i32 = MIGRATIONS.len() as i32;

@@ -54,7 +54,8 @@ impl App {
         tokio::spawn(async move {
             let result = async {
                 let client = team.connect().await?;
-                query::spend(&client, by, &filter, Utc::now()).await
+                crate::team::within(&team.shown, query::spend(&client, by, &filter, Utc::now()))
+                    .await
             }
             .await;
             let _ = tx.send(Msg::Spend { generation, result });
@@ -82,12 +83,13 @@ async fn pusher(
             let ledger = ledger.as_mut().expect("opened above");
             if client.is_none() {
                 let mut c = team.connect().await?;
-                schema::migrate(&mut c).await?;
+                crate::team::within(&team.shown, schema::migrate(&mut c)).await?;
                 client = Some(c);
             }
             let c = client.as_ref().expect("connected above");
+            // Each batch bounded on its own: a long backlog may take a while.
             push::push_all(c, ledger, &team.settings.member).await?;
-            query::totals(c, Utc::now()).await
+            crate::team::within(&team.shown, query::totals(c, Utc::now())).await
         }
         .await;
         let wait = match outcome {

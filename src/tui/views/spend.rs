@@ -206,7 +206,10 @@ fn draw_breakdown(frame: &mut Frame, area: Rect, state: &State, data: &crate::us
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let total: i64 = data.rows.iter().map(|r| r.cost_micros).sum();
+    let total = data
+        .rows
+        .iter()
+        .fold(0i64, |t, r| t.saturating_add(r.cost_micros));
     let key_w = usize::from(inner.width).saturating_sub(44).max(8);
     let mut lines = vec![row_line(
         &[
@@ -234,7 +237,7 @@ fn draw_breakdown(frame: &mut Frame, area: Rect, state: &State, data: &crate::us
             _ => format!("{}+?", format_usd(r.cost_micros)),
         };
         let share = if total > 0 {
-            r.cost_micros * 100 / total
+            (i128::from(r.cost_micros) * 100 / i128::from(total)) as i64
         } else {
             0
         };
