@@ -17,6 +17,8 @@ pub struct Context {
     pub warnings: Vec<String>,
     /// Recording or replaying this session's answers.
     pub session: crate::provider::Session,
+    /// `--allow-over-budget`: requests over a budget go anyway, for this run.
+    pub allow_over_budget: bool,
 }
 
 impl Context {
@@ -45,6 +47,7 @@ impl Context {
             prices: Arc::new(prices),
             warnings,
             session: Default::default(),
+            allow_over_budget: false,
         })
     }
 

@@ -57,6 +57,9 @@ pub struct Global {
     /// Append a log of requests, statuses and retries to FILE (keys are redacted)
     #[arg(long, global = true, env = "LLMDECK_LOG", value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,
+    /// Send even when a hard-stop budget or the cost threshold says to ask (this run only)
+    #[arg(long, global = true)]
+    pub allow_over_budget: bool,
 }
 
 #[derive(Debug, Subcommand)]

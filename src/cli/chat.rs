@@ -74,6 +74,17 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             .take()
             .unwrap_or_else(|| "nothing to send".into()));
     }
+    let mut gate = super::budget::open(ctx);
+    let estimate = first
+        .iter()
+        .filter_map(|e| match e {
+            crate::chat::machine::Effect::Start { request, .. } => {
+                Some(crate::usage::gate::estimate(&ctx.prices, request))
+            }
+            _ => None,
+        })
+        .sum();
+    super::budget::confirm(&mut gate, estimate)?;
     let live = !comparing && !args.json;
     let sanitize = std::io::stdout().is_terminal() && !args.raw;
     let mut print = |t: &str| {

@@ -384,11 +384,12 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
                 Some(node) => Input::Edit { node, text },
                 None => Input::Send(text),
             };
-            let (today, month) = state.spent();
-            if let Some(why) = state
-                .budgets
-                .ask_before(today, month, estimate_micros(state))
-            {
+            if let Some(why) = crate::usage::gate::ask_before(
+                &state.budgets,
+                state.spent(),
+                team_spend(state).as_ref(),
+                estimate_micros(state),
+            ) {
                 state.overlays.push(Overlay::Confirm {
                     question: format!("{why} Send anyway? (y/n)"),
                     then: Confirmed::Send(input),
@@ -460,6 +461,19 @@ pub fn estimate_micros(state: &State) -> i64 {
         .prices()
         .cost_micros(&conv.model, &usage)
         .unwrap_or(0)
+}
+
+/// The team's budgets and spend, when the team database answered.
+fn team_spend(state: &State) -> Option<crate::usage::gate::TeamSpend> {
+    let Some(crate::tui::app::TeamStatus::Online { totals }) = &state.team else {
+        return None;
+    };
+    Some(crate::usage::gate::TeamSpend {
+        daily_usd: state.team_budgets.0,
+        monthly_usd: state.team_budgets.1,
+        today: totals.today.0,
+        month: totals.month.0,
+    })
 }
 
 /// Short enough for the input box of a 40-column terminal.

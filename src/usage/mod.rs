@@ -1,6 +1,7 @@
 //! Spend: the price table, cost arithmetic and the SQLite ledger.
 
 pub mod budget;
+pub mod gate;
 pub mod ledger;
 pub mod migrations;
 pub mod org;
