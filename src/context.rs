@@ -75,6 +75,36 @@ impl Context {
         profile.budgets.unwrap_or(self.settings.budgets)
     }
 
+    /// Where `profile` sends requests, as pricing sees it (`local = true` in its config: free).
+    pub fn price_endpoint(&self, profile: &Profile) -> crate::usage::cost::Endpoint {
+        match &profile.endpoint {
+            crate::config::Endpoint::Demo => Default::default(),
+            crate::config::Endpoint::Http(h) => crate::usage::cost::Endpoint::new(
+                &h.base_url,
+                self.settings
+                    .profiles
+                    .get(&profile.name)
+                    .is_some_and(|c| c.local),
+            ),
+        }
+    }
+
+    /// A conversation's state machine, pricing for `profile`'s endpoint.
+    pub fn machine(
+        &self,
+        conv: crate::chat::conversation::Conversation,
+        profile: &Profile,
+        source: &str,
+    ) -> crate::chat::machine::Machine {
+        let mut m = crate::chat::machine::Machine::new(
+            conv,
+            origin(profile, source),
+            Arc::clone(&self.prices),
+        );
+        m.endpoint = self.price_endpoint(profile);
+        m
+    }
+
     /// Compare targets from specs like `gpt-4o`, `llama3.2@ollama`, `gpt-4o?temperature=0.2`.
     pub fn compare_targets(
         &self,

@@ -53,6 +53,9 @@ pub struct ProfileConfig {
     /// Where `usage sync` sends the organization admin key; without it, only
     /// to api.openai.com and only from a profile that talks to it.
     pub admin_base_url: Option<String>,
+    /// Models served on your own machine or network: free, shown as "local".
+    #[serde(default)]
+    pub local: bool,
 }
 
 impl ProfileConfig {

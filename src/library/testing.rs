@@ -131,6 +131,7 @@ pub async fn run_tests(
                 async move {
                     let label = target.label.clone();
                     let mut m = Machine::new(conv, origin, Arc::clone(&ctx.prices));
+                    m.endpoint = ctx.price_endpoint(&ctx.profile);
                     let first = m.handle(
                         Input::Compare {
                             text,
@@ -143,7 +144,7 @@ pub async fn run_tests(
                         .iter()
                         .filter_map(|e| match e {
                             Effect::Start { request, .. } => {
-                                Some(crate::usage::gate::estimate(&ctx.prices, request))
+                                Some(crate::usage::gate::estimate(&m, request))
                             }
                             _ => None,
                         })

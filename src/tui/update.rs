@@ -456,11 +456,7 @@ pub fn estimate_micros(state: &State) -> i64 {
         output: conv.params.max_output_tokens.unwrap_or(0) as u64,
         ..Default::default()
     };
-    state
-        .machine
-        .prices()
-        .cost_micros(&conv.model, &usage)
-        .unwrap_or(0)
+    state.machine.price_of(&conv.model, &usage).unwrap_or(0)
 }
 
 /// The team's budgets and spend, when the team database answered.

@@ -86,13 +86,16 @@ impl Gate {
 
 /// What a request will cost at least: its input as counted, plus the output cap
 /// when one is set (0 when the model is unpriced or local).
-pub fn estimate(prices: &super::PriceTable, request: &crate::chat::request::ChatRequest) -> i64 {
+pub fn estimate(
+    machine: &crate::chat::machine::Machine,
+    request: &crate::chat::request::ChatRequest,
+) -> i64 {
     let usage = crate::provider::event::Usage {
         input: crate::chat::tokens::count_request(request),
         output: request.params.max_output_tokens.unwrap_or(0) as u64,
         ..Default::default()
     };
-    prices.cost_micros(&request.model, &usage).unwrap_or(0)
+    machine.price_of(&request.model, &usage).unwrap_or(0)
 }
 
 /// Your spend today and this month from the ledger, as the status bar counts it.

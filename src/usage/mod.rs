@@ -1,6 +1,8 @@
 //! Spend: the price table, cost arithmetic and the SQLite ledger.
 
 pub mod budget;
+pub mod catalog;
+pub mod cost;
 pub mod gate;
 pub mod ledger;
 pub mod migrations;

@@ -1,0 +1,179 @@
+//! Spend that adds up: the server's own figure wins (OpenRouter's `usage.cost`,
+//! LiteLLM's `x-litellm-response-cost`), the endpoint picks the price list, a
+//! local model is free and says so, and the ledger keeps where each cost came from.
+
+mod support;
+
+use std::time::Instant;
+
+use chrono::Utc;
+use llmdeck::chat::machine::{Effect, Input};
+use llmdeck::provider::event::{StreamEvent, Usage};
+use llmdeck::usage::cost::{CostSource, Endpoint};
+use support::llmdeck;
+use support::mock_server::{Mock, Reply};
+
+fn ledger_costs(home: &std::path::Path) -> Vec<(Option<i64>, Option<String>)> {
+    let ledger = rusqlite::Connection::open(home.join("data/ledger.sqlite3")).unwrap();
+    ledger
+        .prepare("SELECT cost_micros, cost_source FROM requests ORDER BY ts")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn chat_json(home: &std::path::Path, mock: &Mock, model: &str) -> serde_json::Value {
+    let out = llmdeck(
+        home,
+        Some(mock),
+        &["chat", "--model", model, "--json", "Hi"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn openrouters_usage_cost_is_the_cost_recorded() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    // As OpenRouter streams it: the last chunk's usage carries the cost in USD.
+    let sse = concat!(
+        "data: {\"id\":\"gen-1\",\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n",
+        "data: {\"id\":\"gen-1\",\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],",
+        "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2,\"total_tokens\":12,\"cost\":0.0123}}\n\n",
+        "data: [DONE]\n\n"
+    );
+    mock.push(Reply::Raw(sse.as_bytes().to_vec()));
+    let v = chat_json(home.path(), &mock, "openai/gpt-4o");
+    assert_eq!(v["cost_micros"], 12_300, "{v}");
+    assert_eq!(v["cost_source"], "server");
+    assert_eq!(
+        ledger_costs(home.path()),
+        [(Some(12_300), Some("server".into()))]
+    );
+}
+
+#[test]
+fn a_litellm_proxys_cost_header_prices_a_model_no_list_knows() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let body = r#"{"id":"c1","object":"chat.completion","model":"team-gpt","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":20,"completion_tokens":5,"total_tokens":25}}"#;
+    mock.push(Reply::Status {
+        status: 200,
+        body: body.into(),
+        headers: vec![("x-litellm-response-cost".into(), "0.0042".into())],
+    });
+    let v = chat_json(home.path(), &mock, "team-gpt");
+    assert_eq!(v["cost_micros"], 4_200, "{v}");
+    assert_eq!(v["cost_source"], "server");
+    // LiteLLM sends 0 when it could not price a request: that is not a price.
+    mock.push(Reply::Status {
+        status: 200,
+        body: body.replace("team-gpt", "gpt-4o"),
+        headers: vec![("x-litellm-response-cost".into(), "0.0".into())],
+    });
+    let v = chat_json(home.path(), &mock, "gpt-4o");
+    // gpt-4o: 20 × 2.50 + 5 × 10.00 per 1M = $0.0001
+    assert_eq!(
+        (v["cost_micros"].as_i64(), v["cost_source"].as_str()),
+        (Some(100), Some("catalog"))
+    );
+    assert_eq!(
+        ledger_costs(home.path()),
+        [
+            (Some(4_200), Some("server".into())),
+            (Some(100), Some("catalog".into()))
+        ]
+    );
+}
+
+#[test]
+fn a_model_on_localhost_is_local_not_unpriced() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    // The mock listens on 127.0.0.1, as Ollama or llama.cpp would.
+    let v = chat_json(home.path(), &mock, "llama3.2:3b");
+    assert_eq!(
+        (v["cost_micros"].as_i64(), v["cost_source"].as_str()),
+        (Some(0), Some("local"))
+    );
+    // Compared side by side, the summary line says "local".
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "chat",
+            "--model",
+            "llama3.2:3b",
+            "--model",
+            "qwen3:8b",
+            "Hi",
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" · local · "), "{text}");
+    assert!(!text.contains("unpriced"), "{text}");
+    assert_eq!(
+        ledger_costs(home.path())[0],
+        (Some(0), Some("local".into()))
+    );
+}
+
+/// A finished answer of `model` on `base_url`: the ledger row it writes.
+fn answer(base_url: &str, model: &str, usage: Usage) -> llmdeck::usage::LedgerRow {
+    let mut m = support::machine(model);
+    m.endpoint = Endpoint::new(base_url, false);
+    let now = Instant::now();
+    let id = support::started(&m.handle(Input::Send("Hi".into()), now, Utc::now()));
+    m.handle(
+        Input::Stream(id, StreamEvent::Usage(usage)),
+        now,
+        Utc::now(),
+    );
+    m.handle(Input::Stream(id, StreamEvent::End), now, Utc::now())
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Record(r) => Some(*r),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_base_url_picks_the_providers_price_list() {
+    let usage = Usage {
+        input: 1_000_000,
+        output: 1_000_000,
+        ..Usage::default()
+    };
+    // Groq's own list: $0.05 in, $0.08 out per 1M.
+    let row = answer(
+        "https://api.groq.com/openai/v1",
+        "llama-3.1-8b-instant",
+        usage,
+    );
+    assert_eq!(row.cost_micros, Some(130_000));
+    assert_eq!(row.cost_source, Some(CostSource::Catalog));
+    // The same name elsewhere, on no list, stays unpriced (never $0).
+    let row = answer(
+        "https://llm.internal.example/v1",
+        "llama-3.1-8b-instant-ft",
+        usage,
+    );
+    assert_eq!((row.cost_micros, row.cost_source), (None, None));
+    // OpenRouter's `openai/gpt-4o` is OpenRouter's price, from its list.
+    let row = answer("https://openrouter.ai/api/v1", "openai/gpt-4o", usage);
+    assert_eq!(row.cost_micros, Some(12_500_000));
+    assert!(
+        row.rates.unwrap().3 != "2026-08-01",
+        "not the OpenAI table's date"
+    );
+}
