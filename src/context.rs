@@ -37,6 +37,7 @@ impl Context {
         }
         let (prices, errors) =
             PriceTable::load(&[&paths.imported_prices_file(), &paths.prices_file()]);
+        let prices = prices.with_catalog_file(paths.imported_catalog_file());
         for e in errors {
             warnings.push(format!("{e} — its prices are not used"));
         }
@@ -79,13 +80,14 @@ impl Context {
     pub fn price_endpoint(&self, profile: &Profile) -> crate::usage::cost::Endpoint {
         match &profile.endpoint {
             crate::config::Endpoint::Demo => Default::default(),
-            crate::config::Endpoint::Http(h) => crate::usage::cost::Endpoint::new(
-                &h.base_url,
-                self.settings
+            crate::config::Endpoint::Http(h) => crate::usage::cost::Endpoint {
+                base_url: h.base_url.clone(),
+                local: self
+                    .settings
                     .profiles
                     .get(&profile.name)
-                    .is_some_and(|c| c.local),
-            ),
+                    .and_then(|c| c.local),
+            },
         }
     }
 

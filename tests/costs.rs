@@ -177,3 +177,74 @@ fn the_base_url_picks_the_providers_price_list() {
         "not the OpenAI table's date"
     );
 }
+
+#[test]
+fn reprice_prices_the_ledgers_unpriced_rows_of_a_model_and_says_how_many() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    // `local = false`: a proxy on loopback, so an unknown model is unpriced, not free.
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        format!(
+            "default_profile = \"proxy\"\n[profiles.proxy]\nbase_url = \"{}\"\nlocal = false\n",
+            mock.base_url
+        ),
+    )
+    .unwrap();
+    for model in ["team-llm", "team-llm", "gpt-4o"] {
+        chat_json(home.path(), &mock, model);
+    }
+    assert_eq!(ledger_costs(home.path())[0], (None, None));
+    let reprice = || {
+        let out = llmdeck(
+            home.path(),
+            None,
+            &["pricing", "reprice", "--model", "team-llm"],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // No price yet: nothing changes, and it says what to do.
+    assert!(reprice().contains("repriced 0 of 2 unpriced rows of team-llm; 2 still have no price"));
+    std::fs::write(
+        home.path().join("config/prices.toml"),
+        "[models.\"team-llm\"]\ninput = 1.0\noutput = 2.0\n",
+    )
+    .unwrap();
+    assert!(reprice().starts_with("repriced 2 of 2 unpriced rows of team-llm"));
+    // The mock's usage: 1200 in × $1 + 300 out × $2 per 1M = $0.0018 each.
+    let costs = ledger_costs(home.path());
+    assert_eq!(costs[0], (Some(1_800), Some("override".into())));
+    assert_eq!(costs[1], (Some(1_800), Some("override".into())));
+    assert_eq!(
+        costs[2].1.as_deref(),
+        Some("catalog"),
+        "other rows untouched"
+    );
+    // The totals agree: nothing of team-llm is left unpriced.
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["usage", "--by", "model", "--json"],
+        None,
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let team = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "team-llm")
+        .unwrap();
+    assert_eq!(
+        (team["cost_micros"].as_i64(), team["unpriced"].as_i64()),
+        (Some(3_600), Some(0))
+    );
+    // Again: nothing left to do.
+    assert!(reprice().starts_with("repriced 0 of 0"));
+}

@@ -137,6 +137,41 @@ impl Machine {
         &self.prices
     }
 
+    /// New prices (the price form wrote prices.toml), for answers from now on.
+    pub fn set_prices(&mut self, prices: Arc<PriceTable>) {
+        self.prices = prices;
+    }
+
+    /// Prices this conversation's unpriced answers of `model`; how many were.
+    pub fn reprice(&mut self, model: &str) -> usize {
+        let mut n = 0;
+        for i in 0..self.conv.nodes.len() {
+            let Some(meta) = &self.conv.nodes[i].meta else {
+                continue;
+            };
+            let shown = meta.model.as_deref().unwrap_or(&self.conv.model);
+            let (Some(usage), None, true) = (meta.usage, meta.cost_micros, shown == model) else {
+                continue;
+            };
+            let tier = meta.service_tier.clone();
+            let c = crate::usage::cost::cost(
+                &self.prices,
+                &self.endpoint,
+                model,
+                &usage,
+                tier.as_deref(),
+                None,
+            );
+            if c.micros.is_some() {
+                let meta = self.conv.nodes[i].meta.as_mut().expect("checked above");
+                meta.cost_micros = c.micros;
+                meta.cost_source = c.source;
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// What `usage` of `model` costs on this conversation's endpoint (`None`: unpriced).
     pub fn price_of(&self, model: &str, usage: &Usage) -> Option<i64> {
         crate::usage::cost::cost(&self.prices, &self.endpoint, model, usage, None, None).micros

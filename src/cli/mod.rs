@@ -6,6 +6,7 @@ pub mod chat;
 mod chat_setup;
 pub mod models;
 pub mod out;
+mod pricing;
 pub mod prompts;
 pub mod usage;
 

@@ -53,9 +53,10 @@ pub struct ProfileConfig {
     /// Where `usage sync` sends the organization admin key; without it, only
     /// to api.openai.com and only from a profile that talks to it.
     pub admin_base_url: Option<String>,
-    /// Models served on your own machine or network: free, shown as "local".
-    #[serde(default)]
-    pub local: bool,
+    /// `true`: models served on your own machine or network, free, shown as
+    /// "local". `false`: never local, even on loopback (a proxy to paid APIs).
+    /// Unset: a loopback endpoint's models no price list knows are local.
+    pub local: Option<bool>,
 }
 
 impl ProfileConfig {

@@ -43,6 +43,11 @@ pub enum Command {
         name: String,
         targets: Vec<String>,
     },
+    /// Add a model's price to prices.toml (input, cached, output per 1M).
+    SavePrice {
+        model: String,
+        rates: (f64, Option<f64>, f64),
+    },
     /// Library file work, each answered by a reload.
     CreatePrompt(String),
     RenamePrompt {
@@ -552,6 +557,7 @@ fn transcript_action(state: &mut State, action: Action) -> Vec<Command> {
             return vec![Command::Export(super::update::ExportKind::Markdown)];
         }
         Action::ExportJson => return vec![Command::Export(super::update::ExportKind::Json)],
+        Action::PriceModel => return super::price_form::open(state),
         _ => {}
     }
     state.next_code_block = if state.selected == Some(sel) {

@@ -13,15 +13,17 @@ use crate::provider::event::{Usage, UsageSource};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoint {
     pub base_url: String,
-    /// The profile says `local = true`: its models cost nothing.
-    pub local: bool,
+    /// The profile's `local`: `true`, its models cost nothing; `false`, never
+    /// taken for local even on loopback (a LiteLLM proxy there); unset, loopback is.
+    pub local: Option<bool>,
 }
 
 impl Endpoint {
+    /// `local`: the profile says `local = true`.
     pub fn new(base_url: &str, local: bool) -> Self {
         Self {
             base_url: base_url.to_string(),
-            local,
+            local: local.then_some(true),
         }
     }
 
@@ -95,7 +97,7 @@ pub enum Found<'a> {
 /// provider list, then the checked OpenAI table, then the model's vendor; a
 /// model no list knows is free on a local endpoint and unpriced elsewhere.
 pub fn find<'a>(prices: &'a PriceTable, endpoint: &Endpoint, model: &str) -> Found<'a> {
-    if endpoint.local {
+    if endpoint.local == Some(true) {
         return Found::Local;
     }
     let table = prices.lookup(model);
@@ -118,7 +120,7 @@ pub fn find<'a>(prices: &'a PriceTable, endpoint: &Endpoint, model: &str) -> Fou
         return Found::Price(&m.price, CostSource::Catalog);
     }
     // A LiteLLM proxy on localhost forwards to paid APIs: only a model no list knows is local.
-    if endpoint.is_loopback() {
+    if endpoint.local.is_none() && endpoint.is_loopback() {
         return Found::Local;
     }
     Found::Unpriced
@@ -181,10 +183,33 @@ pub fn cost(
 impl PriceTable {
     /// The catalog this table lays over: an imported genai-prices file, else the embedded one.
     pub fn catalog(&self) -> &Catalog {
-        match &self.imported_catalog {
-            Some(c) => c,
-            None => Catalog::embedded(),
+        match self.imported_catalog() {
+            Some(Ok(c)) => c,
+            _ => Catalog::embedded(),
         }
+    }
+
+    /// The imported catalog, when there is one: parsed, or why it cannot be.
+    pub fn imported_catalog(&self) -> Option<&Result<Catalog, String>> {
+        let path = self.catalog_file.as_ref()?;
+        self.imported
+            .get_or_init(|| {
+                let text = crate::config::files::read_optional(path);
+                match text {
+                    Ok(None) => None,
+                    Ok(Some(t)) => {
+                        Some(Catalog::parse(&t, "").map_err(|e| format!("{}: {e}", path.display())))
+                    }
+                    Err(e) => Some(Err(e.to_string())),
+                }
+            })
+            .as_ref()
+    }
+
+    /// Uses the genai-prices file at `path` (if it exists) instead of the embedded catalog.
+    pub fn with_catalog_file(mut self, path: std::path::PathBuf) -> Self {
+        self.catalog_file = Some(path);
+        self
     }
 }
 
@@ -245,6 +270,12 @@ mod tests {
         // `local = true` makes even a known name free (a local copy of an open model).
         let marked = Endpoint::new("http://gpu-box:8000/v1", true);
         assert!(matches!(find(&t, &marked, "gpt-4o"), Found::Local));
+        // `local = false`: a proxy on loopback with its own model names is not free.
+        let proxy = Endpoint {
+            local: Some(false),
+            ..ollama.clone()
+        };
+        assert!(matches!(find(&t, &proxy, "team-alias"), Found::Unpriced));
         // A proxy on loopback forwarding a paid model is priced.
         let c = cost(&t, &ollama, "gpt-4o", &usage(0, 1_000_000), None, None);
         assert_eq!(c.micros, Some(10_000_000));

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod ledger;
 pub mod migrations;
 pub mod org;
+pub mod price_form;
 pub mod prices;
 pub mod report;
 pub mod spend;

@@ -41,8 +41,11 @@ pub struct Price {
 #[derive(Clone, Default)]
 pub struct PriceTable {
     models: BTreeMap<String, Price>,
-    /// A genai-prices file from `llmdeck pricing import`, instead of the embedded catalog.
-    pub(super) imported_catalog: Option<std::sync::Arc<super::catalog::Catalog>>,
+    /// A genai-prices file from `llmdeck pricing import`, used instead of the
+    /// embedded catalog; read and parsed on first use, like the embedded one.
+    pub(super) catalog_file: Option<std::path::PathBuf>,
+    pub(super) imported:
+        std::sync::Arc<std::sync::OnceLock<Option<Result<super::catalog::Catalog, String>>>>,
 }
 
 impl std::fmt::Debug for PriceTable {
@@ -251,6 +254,16 @@ impl PriceTable {
             );
         }
         Ok(())
+    }
+
+    /// Lays the user's price file `text` over the table (checked whole first).
+    pub fn merge_user(&mut self, text: &str, origin: &str) -> Result<(), FileError> {
+        self.merge(text, origin, true)
+    }
+
+    /// Whether `model` has a price of its own here (not through a family or prefix).
+    pub fn has_own(&self, model: &str) -> bool {
+        self.models.contains_key(model)
     }
 
     pub fn models(&self) -> impl Iterator<Item = (&String, &Price)> {

@@ -41,6 +41,7 @@ const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 mod conversations_io;
 mod input;
 mod library_io;
+mod price_io;
 mod spend_io;
 mod team_io;
 
@@ -629,6 +630,7 @@ impl App {
             Command::LoadDrill(key) => self.load_drill(key),
             Command::SyncOrg => self.sync_org(),
             Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
+            Command::SavePrice { model, rates } => self.save_price(&model, rates),
             other => self.library_command(other),
         }
     }
