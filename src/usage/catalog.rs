@@ -116,13 +116,18 @@ pub struct Model {
     pub price: Price,
 }
 
+/// A lookup: the endpoint's provider (if known) and the model, lower-cased.
+type MemoKey = (Option<usize>, String);
+
 pub struct Catalog {
     pub source: String,
     pub date: String,
     pub providers: Vec<Provider>,
     /// (provider index, or none, and the model lower-cased) → (provider, model) found:
     /// a scan is done once per model, every later lookup is one hash probe.
-    memo: Mutex<HashMap<(Option<usize>, String), Option<(usize, usize)>>>,
+    memo: Mutex<HashMap<MemoKey, Option<(usize, usize)>>>,
+    /// Base URL → provider: a profile has one, so the patterns run once.
+    by_url: Mutex<HashMap<String, Option<usize>>>,
 }
 
 #[derive(Deserialize)]
@@ -333,12 +338,21 @@ impl Catalog {
             date,
             providers,
             memo: Mutex::default(),
+            by_url: Mutex::default(),
         })
     }
 
     /// The provider whose API pattern matches `base_url` (OpenRouter, Groq...).
     pub fn provider_for_url(&self, base_url: &str) -> Option<usize> {
-        self.providers.iter().position(|p| p.api.is_match(base_url))
+        let mut memo = self.by_url.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = memo.get(base_url) {
+            return *found;
+        }
+        let found = self.providers.iter().position(|p| p.api.is_match(base_url));
+        if memo.len() < 256 {
+            memo.insert(base_url.to_string(), found);
+        }
+        found
     }
 
     pub fn provider_id(&self, id: &str) -> Option<usize> {
@@ -399,5 +413,65 @@ impl Catalog {
             .enumerate()
             .filter(|(_, p)| p.model_match.as_ref().is_some_and(|c| c.matches(bare)))
             .find_map(|(i, _)| in_list(i, bare))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookahead_becomes_a_negative_clause() {
+        assert_eq!(lookahead("^(?!.*-tts(?:$|-))"), Some((".*-tts(?:$|-)", "")));
+        assert_eq!(
+            lookahead("^(?![^/]+/)(?:a|b)x"),
+            Some(("[^/]+/", "(?:a|b)x"))
+        );
+        assert_eq!(lookahead("^gpt-4o"), None);
+        let c = Clause::parse(&serde_json::json!({"regex": "^(?![^/]+/)mi(?:s|x)tral"})).unwrap();
+        assert!(c.matches("mistral-large") && !c.matches("mistralai/mistral-large"));
+    }
+
+    #[test]
+    fn a_genai_prices_file_with_an_absurd_price_is_refused_whole() {
+        let file = |price: &str| {
+            format!(
+                r#"[{{"id":"p","name":"P","api_pattern":"https://p\\.example","models":[
+                {{"id":"ok","match":{{"equals":"ok"}},"prices":{{"input_mtok":1,"output_mtok":2}}}},
+                {{"id":"evil","match":{{"equals":"evil"}},"prices":{{"input_mtok":{price},"output_mtok":1}}}}]}}]"#
+            )
+        };
+        let c = Catalog::parse(&file("3"), "2026-12-02").unwrap();
+        let p = c.provider_for_url("https://p.example/v1");
+        assert_eq!(c.lookup(p, "OK").unwrap().1.price.rates.output, 2000);
+        for bad in [
+            "-1",
+            "20000",
+            "{\"base\": 1, \"tiers\": [{\"start\": 10, \"price\": -3}]}",
+        ] {
+            let err = Catalog::parse(&file(bad), "2026-12-02").err().unwrap();
+            assert!(err.contains("\"evil\""), "{bad}: {err}");
+        }
+        assert!(Catalog::parse("{\"x\": 1}", "").is_err());
+    }
+
+    #[test]
+    fn the_embedded_catalog_parses_with_its_providers() {
+        let c = Catalog::embedded();
+        assert!(c.providers.len() >= 40, "{}", c.providers.len());
+        let models: usize = c.providers.iter().map(|p| p.models.len()).sum();
+        assert!(models > 2000, "{models}");
+        for id in [
+            "openai",
+            "openrouter",
+            "groq",
+            "together",
+            "fireworks",
+            "mistral",
+            "deepseek",
+            "azure",
+        ] {
+            assert!(c.provider_id(id).is_some(), "{id}");
+        }
     }
 }
