@@ -23,7 +23,11 @@ pub fn open(state: &mut State) -> Vec<Command> {
         return Vec::new();
     };
     let model = meta.model.clone().unwrap_or_else(|| conv.model.clone());
-    let title = format!("Price of {model}: input cached output, USD per 1M tokens");
+    // The name is the server's text: shown inert, written escaped (as a TOML string).
+    let title = format!(
+        "Price of {}: input cached output, USD per 1M tokens",
+        crate::inert::inert(&model)
+    );
     super::update_overlays::open_prompt(state, &title, PromptPurpose::Price(model), "");
     Vec::new()
 }
