@@ -248,3 +248,55 @@ fn reprice_prices_the_ledgers_unpriced_rows_of_a_model_and_says_how_many() {
     // Again: nothing left to do.
     assert!(reprice().starts_with("repriced 0 of 0"));
 }
+
+#[test]
+fn pricing_lists_the_catalog_and_imports_a_genai_prices_file() {
+    let home = tempfile::tempdir().unwrap();
+    let out = llmdeck(home.path(), None, &["pricing"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("catalog: genai-prices 0.2.3 ("), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("groq ") && l.ends_with(" models")),
+        "{text}"
+    );
+    // genai-prices' own data.json layout: a list of providers.
+    let file = home.path().join("data.json");
+    let json = r#"[{"id":"acme","name":"Acme AI","api_pattern":"https://api\\.acme\\.test","models":[
+        {"id":"acme-1","match":{"starts_with":"acme-1"},"prices":{"input_mtok":1,"output_mtok":3}}]}]"#;
+    std::fs::write(&file, json).unwrap();
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["pricing", "import", file.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("imported 1 model prices of 1 providers (genai-prices)")
+    );
+    let out = llmdeck(home.path(), None, &["pricing"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("acme") && text.contains("Acme AI"), "{text}");
+    // One absurd price refuses the whole file and keeps the last good one.
+    std::fs::write(
+        &file,
+        json.replace("\"output_mtok\":3", "\"output_mtok\":-3"),
+    )
+    .unwrap();
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["pricing", "import", file.to_str().unwrap()],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("negative"));
+    let out = llmdeck(home.path(), None, &["pricing"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Acme AI"));
+}
