@@ -123,3 +123,40 @@ fn count_tokens_of_a_50_message_conversation(bencher: divan::Bencher) {
     llmdeck::chat::tokens::count_request(&request);
     bencher.bench(|| llmdeck::chat::tokens::count_request(divan::black_box(&request)));
 }
+
+/// One price lookup through the one cost function, after the catalog is parsed
+/// and the model seen once (as every answer after the first): OpenRouter's
+/// `openai/gpt-4o` by its base URL, and a Groq model. Budget: under 1 µs.
+#[divan::bench(args = ["https://openrouter.ai/api/v1|openai/gpt-4o", "https://api.groq.com/openai/v1|llama-3.1-8b-instant"])]
+fn lookup_price(bencher: divan::Bencher, case: &str) {
+    use llmdeck::usage::cost::{Endpoint, cost};
+    let (url, model) = case.split_once('|').unwrap();
+    let prices = llmdeck::usage::PriceTable::embedded();
+    let endpoint = Endpoint::new(url, false);
+    let usage = llmdeck::provider::event::Usage {
+        input: 1200,
+        output: 300,
+        ..Default::default()
+    };
+    assert!(
+        cost(&prices, &endpoint, model, &usage, None, None)
+            .micros
+            .is_some()
+    );
+    bencher.bench(|| {
+        cost(
+            divan::black_box(&prices),
+            &endpoint,
+            divan::black_box(model),
+            &usage,
+            None,
+            None,
+        )
+    });
+}
+
+/// Parsing the embedded catalog: done once, on a background thread, never before the first frame.
+#[divan::bench(sample_count = 10)]
+fn lookup_catalog_parse() -> llmdeck::usage::catalog::Catalog {
+    llmdeck::usage::catalog::Catalog::parse(include_str!("../src/usage/catalog.json"), "").unwrap()
+}

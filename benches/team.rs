@@ -63,6 +63,7 @@ fn main() {
                 ..Default::default()
             },
             cost_micros: Some(450),
+            cost_source: None,
             rates: None,
             ttft_ms: Some(300),
             duration_ms: Some(2000),

@@ -17,6 +17,8 @@ pub struct Context {
     pub warnings: Vec<String>,
     /// Recording or replaying this session's answers.
     pub session: crate::provider::Session,
+    /// `--allow-over-budget`: requests over a budget go anyway, for this run.
+    pub allow_over_budget: bool,
 }
 
 impl Context {
@@ -35,6 +37,7 @@ impl Context {
         }
         let (prices, errors) =
             PriceTable::load(&[&paths.imported_prices_file(), &paths.prices_file()]);
+        let prices = prices.with_catalog_file(paths.imported_catalog_file());
         for e in errors {
             warnings.push(format!("{e} — its prices are not used"));
         }
@@ -45,6 +48,7 @@ impl Context {
             prices: Arc::new(prices),
             warnings,
             session: Default::default(),
+            allow_over_budget: false,
         })
     }
 
@@ -70,6 +74,37 @@ impl Context {
     /// The budgets in force for `profile`: its own, else the global ones.
     pub fn budgets(&self, profile: &Profile) -> crate::usage::budget::Budgets {
         profile.budgets.unwrap_or(self.settings.budgets)
+    }
+
+    /// Where `profile` sends requests, as pricing sees it (`local = true` in its config: free).
+    pub fn price_endpoint(&self, profile: &Profile) -> crate::usage::cost::Endpoint {
+        match &profile.endpoint {
+            crate::config::Endpoint::Demo => Default::default(),
+            crate::config::Endpoint::Http(h) => crate::usage::cost::Endpoint {
+                base_url: h.base_url.clone(),
+                local: self
+                    .settings
+                    .profiles
+                    .get(&profile.name)
+                    .and_then(|c| c.local),
+            },
+        }
+    }
+
+    /// A conversation's state machine, pricing for `profile`'s endpoint.
+    pub fn machine(
+        &self,
+        conv: crate::chat::conversation::Conversation,
+        profile: &Profile,
+        source: &str,
+    ) -> crate::chat::machine::Machine {
+        let mut m = crate::chat::machine::Machine::new(
+            conv,
+            origin(profile, source),
+            Arc::clone(&self.prices),
+        );
+        m.endpoint = self.price_endpoint(profile);
+        m
     }
 
     /// Compare targets from specs like `gpt-4o`, `llama3.2@ollama`, `gpt-4o?temperature=0.2`.

@@ -168,6 +168,17 @@ fn hostile_output_is_inert_on_a_terminal_but_raw_when_piped() {
 fn usage_groups_the_ledger_by_model_with_unpriced_kept_apart() {
     let mock = Mock::start_in_background();
     let home = tempfile::tempdir().unwrap();
+    // `local = false`: the mock on loopback stands for a proxy to paid APIs, so a
+    // model no price list knows is unpriced there, not free.
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        format!(
+            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{}\"\nlocal = false\n",
+            mock.base_url
+        ),
+    )
+    .unwrap();
     for model in ["gpt-4o", "gpt-4o", "my-local-model"] {
         let out = llmdeck(
             home.path(),

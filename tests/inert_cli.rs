@@ -230,6 +230,7 @@ fn usage_keys_written_by_others_reach_a_terminal_inert() {
             service_tier: None,
             usage: Default::default(),
             cost_micros: Some(5),
+            cost_source: None,
             rates: None,
             ttft_ms: None,
             duration_ms: None,

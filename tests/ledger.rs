@@ -21,6 +21,7 @@ fn row(i: usize) -> LedgerRow {
             ..Usage::default()
         },
         cost_micros: Some(5),
+        cost_source: None,
         rates: None,
         ttft_ms: Some(100),
         duration_ms: Some(200),

@@ -494,6 +494,7 @@ fn library_pane_with_a_broken_file_versions_and_a_test_matrix() {
         latency_ms: Some(340),
         tokens: 30,
         error: None,
+        skipped: false,
     };
     h.state.library.tests = Some((
         "capital".into(),

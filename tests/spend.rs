@@ -54,6 +54,7 @@ fn row(
             ..Usage::default()
         },
         cost_micros: cost,
+        cost_source: None,
         rates: None,
         ttft_ms: Some(ttft),
         duration_ms: Some(ttft + 2000),

@@ -188,6 +188,7 @@ fn kill_9_during_a_push_loses_and_doubles_nothing() {
             service_tier: None,
             usage: Default::default(),
             cost_micros: Some(10),
+            cost_source: None,
             rates: None,
             ttft_ms: None,
             duration_ms: None,

@@ -53,6 +53,9 @@ pub struct AnswerMeta {
     /// Micro-dollars; `None` when the model has no known price.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_micros: Option<i64>,
+    /// Where the cost came from (server, catalog, override, estimated, local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_source: Option<crate::usage::cost::CostSource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttft_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -91,6 +91,8 @@ pub struct ActiveStream {
     pub request: ChatRequest,
     started: Instant,
     first_token: Option<Instant>,
+    /// What the server said it cost, if it did.
+    server_cost: Option<i64>,
 }
 
 pub struct Machine {
@@ -103,6 +105,8 @@ pub struct Machine {
     /// Files that go with the next message sent.
     pub attachments: Vec<super::attachment::Attachment>,
     prices: Arc<PriceTable>,
+    /// Where the conversation's requests go, for their price.
+    pub endpoint: crate::usage::cost::Endpoint,
     next_request: u64,
 }
 
@@ -115,6 +119,7 @@ impl Machine {
             origin,
             attachments: Vec::new(),
             prices,
+            endpoint: Default::default(),
             next_request: 1,
         }
     }
@@ -130,6 +135,46 @@ impl Machine {
 
     pub fn prices(&self) -> &PriceTable {
         &self.prices
+    }
+
+    /// New prices (the price form wrote prices.toml), for answers from now on.
+    pub fn set_prices(&mut self, prices: Arc<PriceTable>) {
+        self.prices = prices;
+    }
+
+    /// Prices this conversation's unpriced answers of `model`; how many were.
+    pub fn reprice(&mut self, model: &str) -> usize {
+        let mut n = 0;
+        for i in 0..self.conv.nodes.len() {
+            let Some(meta) = &self.conv.nodes[i].meta else {
+                continue;
+            };
+            let shown = meta.model.as_deref().unwrap_or(&self.conv.model);
+            let (Some(usage), None, true) = (meta.usage, meta.cost_micros, shown == model) else {
+                continue;
+            };
+            let tier = meta.service_tier.clone();
+            let c = crate::usage::cost::cost(
+                &self.prices,
+                &self.endpoint,
+                model,
+                &usage,
+                tier.as_deref(),
+                None,
+            );
+            if c.micros.is_some() {
+                let meta = self.conv.nodes[i].meta.as_mut().expect("checked above");
+                meta.cost_micros = c.micros;
+                meta.cost_source = c.source;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// What `usage` of `model` costs on this conversation's endpoint (`None`: unpriced).
+    pub fn price_of(&self, model: &str, usage: &Usage) -> Option<i64> {
+        crate::usage::cost::cost(&self.prices, &self.endpoint, model, usage, None, None).micros
     }
 
     pub fn handle(&mut self, input: Input, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
@@ -280,6 +325,7 @@ impl Machine {
             request: request.clone(),
             started: now,
             first_token: None,
+            server_cost: None,
         });
         self.notice = None;
         self.conv.updated = wall;
@@ -373,6 +419,10 @@ impl Machine {
                 meta.usage = Some(usage);
                 Vec::new()
             }
+            StreamEvent::ServerCost(micros) => {
+                stream.server_cost = Some(micros);
+                Vec::new()
+            }
             StreamEvent::Finish(reason) => {
                 meta.finish = Some(reason);
                 Vec::new()
@@ -435,13 +485,28 @@ impl Machine {
             .model
             .clone()
             .unwrap_or_else(|| stream.request.model.clone());
-        let price = self
-            .prices
-            .lookup(&model)
-            .or_else(|| self.prices.lookup(&stream.request.model));
+        let endpoint = match &stream.via {
+            Some((_, host)) => crate::usage::cost::Endpoint::new(&format!("https://{host}"), false),
+            None => self.endpoint.clone(),
+        };
         let tier = meta.service_tier.clone();
-        meta.cost_micros =
-            price.map(|p| crate::usage::prices::cost_micros_in(p, &usage, tier.as_deref()));
+        let price = |model: &str| {
+            crate::usage::cost::cost(
+                &self.prices,
+                &endpoint,
+                model,
+                &usage,
+                tier.as_deref(),
+                stream.server_cost,
+            )
+        };
+        // The model the server reports, else the one asked for.
+        let mut cost = price(&model);
+        if cost.micros.is_none() && model != stream.request.model {
+            cost = price(&stream.request.model);
+        }
+        meta.cost_micros = cost.micros;
+        meta.cost_source = cost.source;
         let row = LedgerRow {
             id: uuid::Uuid::now_v7().to_string(),
             ts: wall,
@@ -466,14 +531,8 @@ impl Machine {
             service_tier: tier.clone(),
             usage,
             cost_micros: meta.cost_micros,
-            rates: price.map(|p| {
-                (
-                    p.rates.input,
-                    p.rates.cached_input,
-                    p.rates.output,
-                    p.date.clone(),
-                )
-            }),
+            cost_source: cost.source,
+            rates: cost.rates,
             ttft_ms: meta.ttft_ms,
             duration_ms: meta.duration_ms,
             status: match status {

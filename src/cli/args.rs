@@ -57,6 +57,9 @@ pub struct Global {
     /// Append a log of requests, statuses and retries to FILE (keys are redacted)
     #[arg(long, global = true, env = "LLMDECK_LOG", value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,
+    /// Send even when a hard-stop budget or the cost threshold says to ask (this run only)
+    #[arg(long, global = true)]
+    pub allow_over_budget: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,10 +235,17 @@ pub struct PricingArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PricingAction {
-    /// Read litellm's model_prices_and_context_window.json (offline refresh of OpenAI prices)
+    /// Read genai-prices' data.json (replaces the built-in catalog) or litellm's
+    /// model_prices_and_context_window.json (OpenAI prices): an offline refresh
     Import {
         /// Path to the JSON file
         file: std::path::PathBuf,
+    },
+    /// Price the ledger's unpriced rows of a model with today's prices (after adding
+    /// its price to prices.toml); says how many rows changed
+    Reprice {
+        #[arg(long)]
+        model: String,
     },
 }
 

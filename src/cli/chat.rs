@@ -3,7 +3,6 @@
 //! and printed side by side. Every call lands in the ledger.
 
 use std::io::{IsTerminal, Read, Write};
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -11,7 +10,7 @@ use chrono::Utc;
 use super::args::ChatArgs;
 use super::out::{errln, outln};
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
-use crate::chat::machine::{Input, Machine};
+use crate::chat::machine::Input;
 use crate::chat::params::ResponseFormat;
 use crate::context::Context;
 use crate::provider::event::FinishReason;
@@ -53,8 +52,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     let mut setup = super::chat_setup::setup(ctx, &args, prompt, models)?;
     // Held to the end of the run, past the save.
     let _lock = setup.lock.take();
-    let origin = crate::context::origin(&ctx.profile, "cli");
-    let mut machine = Machine::new(setup.conv, origin, Arc::clone(&ctx.prices));
+    let mut machine = ctx.machine(setup.conv, &ctx.profile, "cli");
     let comparing = models.len() > 1;
     let before = machine.conv.nodes.len();
     let mut first = Vec::new();
@@ -74,6 +72,17 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             .take()
             .unwrap_or_else(|| "nothing to send".into()));
     }
+    let mut gate = super::budget::open(ctx);
+    let estimate = first
+        .iter()
+        .filter_map(|e| match e {
+            crate::chat::machine::Effect::Start { request, .. } => {
+                Some(crate::usage::gate::estimate(&machine, request))
+            }
+            _ => None,
+        })
+        .sum();
+    super::budget::confirm(&mut gate, estimate)?;
     let live = !comparing && !args.json;
     let sanitize = std::io::stdout().is_terminal() && !args.raw;
     let mut print = |t: &str| {
@@ -237,6 +246,7 @@ fn answer_json(
         "usage": meta.usage,
         "cost_micros": meta.cost_micros,
         "cost_usd": meta.cost_micros.map(|c| c as f64 / 1e6),
+        "cost_source": meta.cost_source.map(|s| s.label()),
         "ttft_ms": meta.ttft_ms,
         "duration_ms": meta.duration_ms,
         "error": meta.error,
@@ -252,11 +262,11 @@ fn summary(meta: &AnswerMeta) -> String {
     if let Some(u) = meta.usage {
         parts.push(format!("{} in · {} out", u.input, u.output));
     }
-    parts.push(
-        meta.cost_micros
-            .map(format_usd)
-            .unwrap_or_else(|| "unpriced".into()),
-    );
+    parts.push(match (meta.cost_micros, meta.cost_source) {
+        (Some(_), Some(crate::usage::cost::CostSource::Local)) => "local".into(),
+        (Some(c), _) => format_usd(c),
+        (None, _) => "unpriced".into(),
+    });
     if let Some(t) = meta.ttft_ms {
         parts.push(format!("TTFT {t} ms"));
     }

@@ -1,10 +1,12 @@
 //! The headless commands: the same domain code as the console, for scripts and CI.
 
 pub mod args;
+mod budget;
 pub mod chat;
 mod chat_setup;
 pub mod models;
 pub mod out;
+mod pricing;
 pub mod prompts;
 pub mod usage;
 
@@ -50,6 +52,7 @@ pub fn run(cli: Cli) -> ExitCode {
         replay: cli.global.replay.clone(),
         replay_speed: cli.global.replay_speed.max(0.0),
     };
+    ctx.allow_over_budget = cli.global.allow_over_budget;
     let result = match cli.command {
         None => crate::tui::app::run(ctx, cli.global.theme, cli.global.presenter)
             .map_err(|e| e.to_string()),

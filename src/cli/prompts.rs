@@ -152,9 +152,14 @@ fn test(
     json: bool,
 ) -> Result<(), String> {
     let p = lib.get(name)?;
-    let (results, rows) = super::runtime()?.block_on(testing::run_tests(ctx, p, models))?;
+    // Asked once, up front, when already over; then the run stops at the budget.
+    let mut gate = super::budget::open(ctx);
+    super::budget::confirm(&mut gate, 0)?;
+    let gate = std::sync::Mutex::new(gate);
+    let (results, rows) = super::runtime()?.block_on(testing::run_tests(ctx, p, models, &gate))?;
     crate::runner::record(ctx, &rows);
     let failed = results.iter().filter(|r| !r.pass).count();
+    let skipped = results.iter().filter(|r| r.skipped).count();
     if json {
         super::out::say_json(
             &serde_json::json!({"prompt": p.meta.name, "version": p.version, "passed": results.len() - failed, "failed": failed, "results": results}),
@@ -163,9 +168,13 @@ fn test(
     } else {
         outln!("{}", matrix(&results).trim_end_matches('\n'));
     }
-    match failed {
-        0 => Ok(()),
-        n => Err(format!("{n} of {} test runs failed", results.len())),
+    match (failed, skipped) {
+        (0, _) => Ok(()),
+        (n, 0) => Err(format!("{n} of {} test runs failed", results.len())),
+        (n, s) => Err(format!(
+            "{n} of {} test runs failed, {s} of them skipped: budget reached (--allow-over-budget runs them)",
+            results.len()
+        )),
     }
 }
 
@@ -188,6 +197,9 @@ pub fn matrix(results: &[CaseResult]) -> String {
         .unwrap_or(4)
         .max(4);
     let cell = |r: &CaseResult| {
+        if r.skipped {
+            return "- skipped (budget)".to_string();
+        }
         format!(
             "{} {} {} {}t",
             if r.pass { "✓" } else { "✗" },

@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use super::args::{Format, PricingAction, PricingArgs, UsageAction, UsageArgs};
-use super::out::outln;
+use super::out::{errln, outln};
 use crate::context::Context;
 use crate::usage::report::{self, Row};
 use crate::usage::{Ledger, format_usd};
@@ -117,16 +117,10 @@ fn table(rows: &[Row]) {
 }
 
 pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
-    if let Some(PricingAction::Import { file }) = &args.action {
-        let json = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let date = Utc::now().format("%Y-%m-%d").to_string();
-        let (text, n) = crate::usage::prices::import_litellm(&json, &date)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-        let target = ctx.paths.imported_prices_file();
-        crate::config::files::write_atomic(&target, text.as_bytes())
-            .map_err(|e| format!("{}: {e}", target.display()))?;
-        outln!("imported {n} model prices into {}", target.display());
-        return Ok(());
+    match &args.action {
+        Some(PricingAction::Import { file }) => return import(ctx, file),
+        Some(PricingAction::Reprice { model }) => return super::pricing::reprice(ctx, model),
+        None => {}
     }
     let models: Vec<_> = ctx.prices.models().collect();
     if args.json {
@@ -156,6 +150,21 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         super::out::say_json(&list, true);
         return Ok(());
     }
+    let catalog = ctx.prices.catalog();
+    if let Some(Err(e)) = ctx.prices.imported_catalog() {
+        errln!("llmdeck: warning: {e} — the built-in catalog is used");
+    }
+    let total: usize = catalog.providers.iter().map(|p| p.models.len()).sum();
+    outln!(
+        "catalog: {} ({}), {} providers, {total} models (provider chosen by the profile's base URL)",
+        catalog.source,
+        catalog.date,
+        catalog.providers.len()
+    );
+    for p in &catalog.providers {
+        outln!("  {:<28} {:<28} {:>5} models", p.id, p.name, p.models.len());
+    }
+    outln!("\nprice table (checked OpenAI prices, then yours: prices.toml and imports win)");
     outln!(
         "USD per 1M tokens        input   cached   output   tiers                  source (date)"
     );
@@ -172,6 +181,34 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
             p.date
         );
     }
+    Ok(())
+}
+
+/// `pricing import FILE`: genai-prices' JSON (their list of providers) becomes the
+/// catalog; litellm's becomes the imported price table. Checked whole before it is kept.
+fn import(ctx: &Context, file: &std::path::Path) -> Result<(), String> {
+    let json = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let date = Utc::now().format("%Y-%m-%d").to_string();
+    let shown = |e: String| format!("{}: {e}", file.display());
+    let (target, text, what) = if json.trim_start().starts_with('[') {
+        let catalog = crate::usage::catalog::Catalog::parse(&json, &date).map_err(shown)?;
+        let n: usize = catalog.providers.iter().map(|p| p.models.len()).sum();
+        let what = format!(
+            "{n} model prices of {} providers (genai-prices)",
+            catalog.providers.len()
+        );
+        (ctx.paths.imported_catalog_file(), json, what)
+    } else {
+        let (text, n) = crate::usage::prices::import_litellm(&json, &date).map_err(shown)?;
+        (
+            ctx.paths.imported_prices_file(),
+            text,
+            format!("{n} model prices"),
+        )
+    };
+    crate::config::files::write_atomic(&target, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", target.display()))?;
+    outln!("imported {what} into {}", target.display());
     Ok(())
 }
 

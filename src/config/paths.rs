@@ -53,6 +53,10 @@ impl Paths {
     pub fn imported_prices_file(&self) -> PathBuf {
         self.config_dir.join("prices.imported.toml")
     }
+    /// A genai-prices file written by `llmdeck pricing import`; it replaces the embedded catalog.
+    pub fn imported_catalog_file(&self) -> PathBuf {
+        self.config_dir.join("prices.catalog.json")
+    }
     pub fn ledger_file(&self) -> PathBuf {
         self.data_dir.join("ledger.sqlite3")
     }

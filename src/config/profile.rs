@@ -53,6 +53,10 @@ pub struct ProfileConfig {
     /// Where `usage sync` sends the organization admin key; without it, only
     /// to api.openai.com and only from a profile that talks to it.
     pub admin_base_url: Option<String>,
+    /// `true`: models served on your own machine or network, free, shown as
+    /// "local". `false`: never local, even on loopback (a proxy to paid APIs).
+    /// Unset: a loopback endpoint's models no price list knows are local.
+    pub local: Option<bool>,
 }
 
 impl ProfileConfig {

@@ -3,7 +3,7 @@
 //! tagged as a test with its verdict.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::Utc;
@@ -13,10 +13,11 @@ use serde::Serialize;
 use super::Prompt;
 use super::assertions::Outcome;
 use crate::chat::conversation::{AnswerStatus, Conversation, PromptRef, Role};
-use crate::chat::machine::{Input, Machine};
+use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::request::WireRole;
 use crate::context::Context;
 use crate::usage::LedgerRow;
+use crate::usage::gate::Gate;
 
 /// Requests in flight at once during a test run.
 pub const CONCURRENCY: usize = 4;
@@ -83,6 +84,8 @@ pub struct CaseResult {
     pub latency_ms: Option<u64>,
     pub tokens: u64,
     pub error: Option<String>,
+    /// Not sent: a budget was reached before it started.
+    pub skipped: bool,
 }
 
 /// A finished test run: the matrix and the ledger rows to write.
@@ -90,11 +93,13 @@ pub type TestRun = (Vec<CaseResult>, Vec<LedgerRow>);
 
 /// Every test case of `prompt` on every target (`model`, `model@profile`...),
 /// at most `CONCURRENCY` at a time. Returns the matrix (cases × targets, in
-/// order) and the ledger rows, tagged `test` and `pass` or `fail`.
+/// order) and the ledger rows, tagged `test` and `pass` or `fail`. Once `gate`
+/// refuses, no new request starts: the cases left are reported as skipped.
 pub async fn run_tests(
     ctx: &Context,
     prompt: &Prompt,
     targets: &[String],
+    gate: &Mutex<Gate>,
 ) -> Result<TestRun, String> {
     if prompt.meta.tests.is_empty() {
         return Err(format!(
@@ -126,6 +131,7 @@ pub async fn run_tests(
                 async move {
                     let label = target.label.clone();
                     let mut m = Machine::new(conv, origin, Arc::clone(&ctx.prices));
+                    m.endpoint = ctx.price_endpoint(&ctx.profile);
                     let first = m.handle(
                         Input::Compare {
                             text,
@@ -134,6 +140,22 @@ pub async fn run_tests(
                         Instant::now(),
                         Utc::now(),
                     );
+                    let estimate: i64 = first
+                        .iter()
+                        .filter_map(|e| match e {
+                            Effect::Start { request, .. } => {
+                                Some(crate::usage::gate::estimate(&m, request))
+                            }
+                            _ => None,
+                        })
+                        .sum();
+                    let admitted = {
+                        let mut g = gate.lock().unwrap_or_else(|e| e.into_inner());
+                        g.check(estimate).inspect(|()| g.add(estimate))
+                    };
+                    if let Err(why) = admitted {
+                        return (i, skipped(case.name.clone(), label, why), Vec::new());
+                    }
                     let mut rows =
                         crate::runner::stream_all(ctx, provider, &mut m, first, &mut |_| {}).await;
                     let node = &m.conv.nodes[m.conv.last()];
@@ -158,6 +180,10 @@ pub async fn run_tests(
                                 .unwrap_or_else(|| "the answer did not finish".into()),
                         );
                     }
+                    let spent: i64 = rows.iter().filter_map(|r| r.cost_micros).sum();
+                    gate.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .add(spent - estimate);
                     let pass = failures.is_empty();
                     for row in &mut rows {
                         row.tags = vec!["test".into(), if pass { "pass" } else { "fail" }.into()];
@@ -172,6 +198,7 @@ pub async fn run_tests(
                         latency_ms: meta.duration_ms,
                         tokens: meta.usage.map(|u| u.input + u.output).unwrap_or(0),
                         error: meta.error.clone(),
+                        skipped: false,
                     };
                     (i, result, rows)
                 }
@@ -183,4 +210,20 @@ pub async fn run_tests(
     results.sort_by_key(|(i, _, _)| *i);
     let rows = results.iter().flat_map(|(_, _, r)| r.clone()).collect();
     Ok((results.into_iter().map(|(_, r, _)| r).collect(), rows))
+}
+
+/// A case not run because a budget was reached: it fails, saying why.
+fn skipped(case: String, target: String, why: String) -> CaseResult {
+    CaseResult {
+        case,
+        target,
+        pass: false,
+        failures: vec![format!("skipped, not sent: {why}")],
+        answer: String::new(),
+        cost_micros: None,
+        latency_ms: None,
+        tokens: 0,
+        error: None,
+        skipped: true,
+    }
 }

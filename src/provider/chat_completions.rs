@@ -246,6 +246,8 @@ pub(crate) struct WireUsage {
     completion_tokens: u64,
     prompt_tokens_details: Option<PromptDetails>,
     completion_tokens_details: Option<CompletionDetails>,
+    /// OpenRouter: what the request cost, in USD.
+    cost: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -345,7 +347,9 @@ pub fn parse_chunk(data: &str, out: &mut Vec<StreamEvent>) -> Result<(), Provide
         }
     }
     if let Some(usage) = chunk.usage {
+        let cost = usage.cost.and_then(crate::provider::event::server_cost);
         out.push(StreamEvent::Usage(usage.into()));
+        out.extend(cost);
     }
     Ok(())
 }

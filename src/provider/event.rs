@@ -28,11 +28,25 @@ pub enum StreamEvent {
         arguments: String,
     },
     Usage(Usage),
+    /// What the server says the request cost, in micro-dollars (OpenRouter's
+    /// `usage.cost`, LiteLLM's `x-litellm-response-cost`): it wins over a price list.
+    ServerCost(i64),
     Finish(FinishReason),
     /// The stream ended normally. Always the last event unless `Error` is.
     End,
     /// The stream failed; partial text already delivered stays valid.
     Error(ProviderError),
+}
+
+/// A cost in USD as a server reports it → micro-dollars; only a positive, finite
+/// figure counts (LiteLLM sends 0 when it could not price a request).
+pub fn server_cost(usd: f64) -> Option<StreamEvent> {
+    (usd.is_finite() && usd > 0.0).then(|| {
+        let micros = (usd * 1e6)
+            .round()
+            .min(crate::usage::prices::MAX_REQUEST_MICROS as f64);
+        StreamEvent::ServerCost(micros as i64)
+    })
 }
 
 /// Token counts of one request. `source` says whether the server reported them.

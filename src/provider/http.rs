@@ -115,6 +115,20 @@ impl HttpClient {
             Err(e) => return emit(StreamEvent::Error(e)),
         };
         emit(StreamEvent::Started { model: None });
+        // A LiteLLM proxy says what the request cost in a header.
+        let cost = response
+            .headers()
+            .get("x-litellm-response-cost")
+            .and_then(|v| v.to_str().ok()?.trim().parse::<f64>().ok())
+            .and_then(crate::provider::event::server_cost);
+        let mut emit = |ev: StreamEvent| match (&ev, cost.clone()) {
+            // Given just before the end, so it follows any usage the body reports.
+            (StreamEvent::End, Some(c)) => {
+                emit(c);
+                emit(ev)
+            }
+            _ => emit(ev),
+        };
         let is_json = response
             .headers()
             .get("content-type")

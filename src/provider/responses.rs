@@ -315,6 +315,11 @@ fn finish(r: &Value, called: bool, out: &mut Vec<StreamEvent>) {
             reasoning: n(&u["output_tokens_details"]["reasoning_tokens"]),
             source: UsageSource::Reported,
         }));
+        out.extend(
+            u["cost"]
+                .as_f64()
+                .and_then(crate::provider::event::server_cost),
+        );
     }
     let reason = match r["incomplete_details"]["reason"].as_str() {
         Some(reason) => FinishReason::parse(reason),

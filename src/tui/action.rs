@@ -35,6 +35,8 @@ pub enum Action {
     CopyCode,
     ExportMarkdown,
     ExportJson,
+    /// Give an unpriced answer's model a price (written to prices.toml).
+    PriceModel,
     Open,
     Close,
     Confirm,
@@ -174,6 +176,7 @@ impl Action {
             Action::CopyCode => "copy a code block (again: the next one)",
             Action::ExportMarkdown => "export the conversation as Markdown",
             Action::ExportJson => "export as a Chat Completions JSON body",
+            Action::PriceModel => "price an unpriced answer's model",
             Action::Open => "open / choose",
             Action::Close => "close",
             Action::Confirm => "yes",

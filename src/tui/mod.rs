@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod library;
 mod pacer;
 pub mod params;
+pub mod price_form;
 pub mod screen;
 pub mod spend;
 pub mod spend_update;

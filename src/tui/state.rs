@@ -50,6 +50,8 @@ pub enum PromptPurpose {
     DuplicatePrompt(String),
     SaveAsPrompt,
     TestPrompt(String),
+    /// The price form of an unpriced model.
+    Price(String),
 }
 
 pub struct TextPrompt {

@@ -43,6 +43,11 @@ pub enum Command {
         name: String,
         targets: Vec<String>,
     },
+    /// Add a model's price to prices.toml (input, cached, output per 1M).
+    SavePrice {
+        model: String,
+        rates: (f64, Option<f64>, f64),
+    },
     /// Library file work, each answered by a reload.
     CreatePrompt(String),
     RenamePrompt {
@@ -384,11 +389,12 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
                 Some(node) => Input::Edit { node, text },
                 None => Input::Send(text),
             };
-            let (today, month) = state.spent();
-            if let Some(why) = state
-                .budgets
-                .ask_before(today, month, estimate_micros(state))
-            {
+            if let Some(why) = crate::usage::gate::ask_before(
+                &state.budgets,
+                state.spent(),
+                team_spend(state).as_ref(),
+                estimate_micros(state),
+            ) {
                 state.overlays.push(Overlay::Confirm {
                     question: format!("{why} Send anyway? (y/n)"),
                     then: Confirmed::Send(input),
@@ -455,11 +461,20 @@ pub fn estimate_micros(state: &State) -> i64 {
         output: conv.params.max_output_tokens.unwrap_or(0) as u64,
         ..Default::default()
     };
-    state
-        .machine
-        .prices()
-        .cost_micros(&conv.model, &usage)
-        .unwrap_or(0)
+    state.machine.price_of(&conv.model, &usage).unwrap_or(0)
+}
+
+/// The team's budgets and spend, when the team database answered.
+fn team_spend(state: &State) -> Option<crate::usage::gate::TeamSpend> {
+    let Some(crate::tui::app::TeamStatus::Online { totals }) = &state.team else {
+        return None;
+    };
+    Some(crate::usage::gate::TeamSpend {
+        daily_usd: state.team_budgets.0,
+        monthly_usd: state.team_budgets.1,
+        today: totals.today.0,
+        month: totals.month.0,
+    })
 }
 
 /// Short enough for the input box of a 40-column terminal.
@@ -542,6 +557,7 @@ fn transcript_action(state: &mut State, action: Action) -> Vec<Command> {
             return vec![Command::Export(super::update::ExportKind::Markdown)];
         }
         Action::ExportJson => return vec![Command::Export(super::update::ExportKind::Json)],
+        Action::PriceModel => return super::price_form::open(state),
         _ => {}
     }
     state.next_code_block = if state.selected == Some(sel) {

@@ -282,6 +282,13 @@ pub(super) fn submit_prompt(state: &mut State) -> Vec<Command> {
             from,
             to: text.trim().to_string(),
         }],
+        PromptPurpose::Price(model) => match super::price_form::submit(model, &text) {
+            Ok(commands) => commands,
+            Err(e) => {
+                prompt.error = Some(e);
+                return Vec::new();
+            }
+        },
         PromptPurpose::Param(field) => {
             match params::set(field, &mut state.machine.conv.params, &text) {
                 Ok(()) => vec![Command::Effects(vec![Effect::Save])],

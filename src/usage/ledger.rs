@@ -62,6 +62,8 @@ pub struct LedgerRow {
     pub service_tier: Option<String>,
     pub usage: Usage,
     pub cost_micros: Option<i64>,
+    /// Where the cost came from (`None`: unpriced).
+    pub cost_source: Option<super::cost::CostSource>,
     /// input, cached input, output rates in nano-dollars per token, and the table's date.
     pub rates: Option<(i64, i64, i64, String)>,
     pub ttft_ms: Option<u64>,
@@ -167,9 +169,9 @@ impl Ledger {
                     model_reported, service_tier, input_tokens, cached_tokens, cache_write_tokens,
                     output_tokens, reasoning_tokens, usage_source, cost_micros, rate_input_nanos,
                     rate_cached_nanos, rate_output_nanos, price_date, ttft_ms, duration_ms, status,
-                    error_kind, conversation_id, prompt_name, prompt_version, tags)
+                    error_kind, conversation_id, prompt_name, prompt_version, tags, cost_source)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
                 params![
                     row.id,
                     row.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -203,6 +205,7 @@ impl Ledger {
                     row.prompt.as_ref().map(|p| p.0.clone()),
                     row.prompt.as_ref().map(|p| p.1.clone()),
                     row.tags.join(","),
+                    row.cost_source.map(|s| s.label()),
                 ],
             )?;
             // In the same transaction: a row is never in the ledger without its place in the queue.

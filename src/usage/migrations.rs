@@ -3,7 +3,7 @@
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub const MIGRATIONS: [&str; 3] = [
+pub const MIGRATIONS: [&str; 4] = [
     // 1: one row per request.
     r#"
 CREATE TABLE requests (
@@ -106,5 +106,10 @@ CREATE TABLE org_costs (
     // v3: rows waiting to reach the team database (when one is configured).
     r#"
 CREATE TABLE outbox (id TEXT PRIMARY KEY REFERENCES requests(id)) WITHOUT ROWID;
+"#,
+    // v4: where each cost came from: server, catalog, override, estimated or local
+    // (NULL: unpriced, or recorded before v4).
+    r#"
+ALTER TABLE requests ADD COLUMN cost_source TEXT;
 "#,
 ];

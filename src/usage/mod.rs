@@ -1,9 +1,13 @@
 //! Spend: the price table, cost arithmetic and the SQLite ledger.
 
 pub mod budget;
+pub mod catalog;
+pub mod cost;
+pub mod gate;
 pub mod ledger;
 pub mod migrations;
 pub mod org;
+pub mod price_form;
 pub mod prices;
 pub mod report;
 pub mod spend;

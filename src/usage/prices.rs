@@ -30,11 +30,30 @@ pub struct Price {
     pub long_context: Option<(u64, Rates)>,
     pub source: String,
     pub date: String,
+    /// Other prices the catalog gives (audio and image tokens per 1M, tool calls
+    /// per 1000), by genai-prices' names: shown, not yet used in costs.
+    pub extras: BTreeMap<String, f64>,
+    /// From the user's files (prices.toml, an import): it overrides the catalog.
+    #[serde(skip)]
+    pub user: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PriceTable {
     models: BTreeMap<String, Price>,
+    /// A genai-prices file from `llmdeck pricing import`, used instead of the
+    /// embedded catalog; read and parsed on first use, like the embedded one.
+    pub(super) catalog_file: Option<std::path::PathBuf>,
+    pub(super) imported:
+        std::sync::Arc<std::sync::OnceLock<Option<Result<super::catalog::Catalog, String>>>>,
+}
+
+impl std::fmt::Debug for PriceTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PriceTable")
+            .field("models", &self.models.len())
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,12 +143,12 @@ impl RateFile {
 }
 
 /// USD per 1M tokens → nano-dollars per token, rounded once at load.
-fn nanos(usd_per_million: f64) -> i64 {
+pub(super) fn nanos(usd_per_million: f64) -> i64 {
     (usd_per_million * 1000.0).round() as i64
 }
 
 /// A rate a file gives, checked before it can price anything.
-fn check_rate(model: &str, what: &str, usd_per_million: f64) -> Result<(), String> {
+pub(super) fn check_rate(model: &str, what: &str, usd_per_million: f64) -> Result<(), String> {
     if !usd_per_million.is_finite() {
         return Err(format!("model {model:?}: {what} price is not a number"));
     }
@@ -149,7 +168,7 @@ fn check_rate(model: &str, what: &str, usd_per_million: f64) -> Result<(), Strin
 impl PriceTable {
     pub fn embedded() -> Self {
         let mut t = Self::default();
-        t.merge(EMBEDDED, "embedded")
+        t.merge(EMBEDDED, "embedded", false)
             .expect("embedded price table parses");
         t
     }
@@ -161,7 +180,9 @@ impl PriceTable {
         let mut errors = Vec::new();
         for file in files {
             let result = files::read_optional(file).and_then(|text| {
-                text.map_or(Ok(()), |t| table.merge(&t, &file.display().to_string()))
+                text.map_or(Ok(()), |t| {
+                    table.merge(&t, &file.display().to_string(), true)
+                })
             });
             if let Err(e) = result {
                 errors.push(e);
@@ -170,7 +191,7 @@ impl PriceTable {
         (table, errors)
     }
 
-    fn merge(&mut self, text: &str, origin: &str) -> Result<(), FileError> {
+    fn merge(&mut self, text: &str, origin: &str, user: bool) -> Result<(), FileError> {
         let file: TableFile = files::parse_toml(Path::new(origin), text)?;
         // Every rate is checked before any is used: a file is taken whole or not at all.
         for (model, r) in &file.models {
@@ -227,10 +248,22 @@ impl PriceTable {
                     long_context,
                     source: source.clone(),
                     date: date.clone(),
+                    extras: BTreeMap::new(),
+                    user,
                 },
             );
         }
         Ok(())
+    }
+
+    /// Lays the user's price file `text` over the table (checked whole first).
+    pub fn merge_user(&mut self, text: &str, origin: &str) -> Result<(), FileError> {
+        self.merge(text, origin, true)
+    }
+
+    /// Whether `model` has a price of its own here (not through a family or prefix).
+    pub fn has_own(&self, model: &str) -> bool {
+        self.models.contains_key(model)
     }
 
     pub fn models(&self) -> impl Iterator<Item = (&String, &Price)> {
@@ -438,7 +471,7 @@ mod tests {
         let (text, n) = import_litellm(json, "2026-11-23").unwrap();
         assert_eq!(n, 2);
         let mut t = PriceTable::default();
-        t.merge(&text, "imported").unwrap();
+        t.merge(&text, "imported", true).unwrap();
         let p = t.lookup("gpt-9").unwrap();
         assert_eq!(
             (p.rates.input, p.rates.output, p.rates.cached_input),
@@ -491,7 +524,7 @@ mod tests {
                 let text = format!("[models.fine]\ninput = 1.0\noutput = 2.0\n\n{text}");
                 let mut t = PriceTable::default();
                 let err = t
-                    .merge(&text, "/home/u/prices.toml")
+                    .merge(&text, "/home/u/prices.toml", true)
                     .unwrap_err()
                     .to_string();
                 assert!(err.contains("/home/u/prices.toml"), "{field}={rate}: {err}");
@@ -505,7 +538,7 @@ mod tests {
         }
         // The largest sane price is still accepted.
         let mut t = PriceTable::default();
-        t.merge("[models.big]\ninput = 10000.0\noutput = 0.0\n", "p")
+        t.merge("[models.big]\ninput = 10000.0\noutput = 0.0\n", "p", true)
             .unwrap();
         assert_eq!(t.lookup("big").unwrap().rates.input, 10_000_000);
     }
@@ -524,8 +557,12 @@ mod tests {
     #[test]
     fn cost_never_wraps_whatever_the_server_counts() {
         let mut t = PriceTable::default();
-        t.merge("[models.big]\ninput = 10000.0\noutput = 10000.0\n", "p")
-            .unwrap();
+        t.merge(
+            "[models.big]\ninput = 10000.0\noutput = 10000.0\n",
+            "p",
+            true,
+        )
+        .unwrap();
         let p = t.lookup("big").unwrap();
         let huge = usage(u64::MAX, 0, u64::MAX);
         assert_eq!(cost_micros(p, &huge), MAX_REQUEST_MICROS);

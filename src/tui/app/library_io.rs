@@ -152,13 +152,20 @@ impl App {
             Err(e) => return self.state.toast(Level::Error, e),
         };
         let (ctx, tx) = (Arc::clone(&self.ctx), self.tx.clone());
+        // The console's test run stops at a hard-stop budget, as the command line's does.
+        let gate = std::sync::Mutex::new(crate::usage::gate::Gate {
+            budgets: self.state.budgets,
+            spent: self.state.spent(),
+            team: None,
+            over: crate::usage::gate::OverBudget::Refuse,
+        });
         // The test run has its own runtime so the console keeps drawing.
         std::thread::spawn(move || {
             let result = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())
-                .and_then(|rt| rt.block_on(testing::run_tests(&ctx, &prompt, &targets)));
+                .and_then(|rt| rt.block_on(testing::run_tests(&ctx, &prompt, &targets, &gate)));
             let _ = tx.send(Msg::Tests(name, result.map(Box::new)));
         });
     }

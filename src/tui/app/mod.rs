@@ -23,7 +23,7 @@ use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
 use crate::chat::journal::Journal;
 use crate::chat::lock::ConversationLock;
-use crate::chat::machine::{Effect, Input, Machine};
+use crate::chat::machine::{Effect, Input};
 use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
 use crate::chat::tokens;
@@ -41,6 +41,7 @@ const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 mod conversations_io;
 mod input;
 mod library_io;
+mod price_io;
 mod spend_io;
 mod team_io;
 
@@ -199,7 +200,11 @@ impl App {
             });
         });
         let conv = Conversation::new(&ctx.profile.model, Utc::now());
-        let machine = Machine::new(conv, origin(&ctx.profile, "tui"), Arc::clone(&ctx.prices));
+        let machine = ctx.machine(conv, &ctx.profile, "tui");
+        // Parsed off the UI thread, before the first answer needs a price.
+        std::thread::spawn(|| {
+            crate::usage::catalog::Catalog::embedded();
+        });
         let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
         state.profiles = ctx.profile_names();
         state.budgets = ctx.budgets(&ctx.profile);
@@ -597,6 +602,7 @@ impl App {
                 Ok(profile) => {
                     self.machine(Input::Cancel);
                     self.state.machine.origin = origin(&profile, "tui");
+                    self.state.machine.endpoint = self.ctx.price_endpoint(&profile);
                     self.state.budgets = self.ctx.budgets(&profile);
                     self.state.machine.conv.model = profile.model.clone();
                     self.state.profile = profile;
@@ -620,6 +626,7 @@ impl App {
             Command::LoadDrill(key) => self.load_drill(key),
             Command::SyncOrg => self.sync_org(),
             Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
+            Command::SavePrice { model, rates } => self.save_price(&model, rates),
             other => self.library_command(other),
         }
     }

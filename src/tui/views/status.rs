@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
             input: tokens,
             ..Usage::default()
         };
-        let cost = state.machine.prices().cost_micros(&conv.model, &usage);
+        let cost = state.machine.price_of(&conv.model, &usage);
         let cost = cost.map(format_usd).unwrap_or_else(|| "unpriced".into());
         spans.push(Span::styled(format!("next: {tokens} tok ≈ {cost} in"), bar));
     }

@@ -327,10 +327,17 @@ fn meta_line(state: &State, meta: &AnswerMeta, streaming: bool) -> Option<Line<'
         }
         push(t, muted);
     }
-    match meta.cost_micros {
-        Some(c) => push(format_usd(c), theme.style(Look::Cost)),
-        None if meta.usage.is_some() => push("unpriced".into(), muted),
-        None => {}
+    use crate::usage::cost::CostSource;
+    match (meta.cost_micros, meta.cost_source) {
+        (Some(_), Some(CostSource::Local)) => push("local".into(), muted),
+        // Not from a price list: the server's own figure, or the user's price.
+        (Some(c), Some(s @ (CostSource::Server | CostSource::Override))) => push(
+            format!("{} ({})", format_usd(c), s.label()),
+            theme.style(Look::Cost),
+        ),
+        (Some(c), _) => push(format_usd(c), theme.style(Look::Cost)),
+        (None, _) if meta.usage.is_some() => push("unpriced".into(), muted),
+        (None, _) => {}
     }
     if let Some(t) = meta.ttft_ms {
         push(format!("TTFT {t} ms"), muted);

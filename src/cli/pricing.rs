@@ -1,0 +1,130 @@
+//! `llmdeck pricing reprice --model M`: the ledger's unpriced rows of a model,
+//! priced now that it has a price (the console's price form, or prices.toml).
+
+use super::out::outln;
+use crate::context::Context;
+use crate::provider::event::{Usage, UsageSource};
+use crate::usage::cost::{self, Endpoint};
+
+/// One unpriced row: its id, where it went, its usage, and its key in the daily totals.
+struct Unpriced {
+    id: String,
+    profile: String,
+    host: String,
+    model: String,
+    tier: Option<String>,
+    usage: Usage,
+    daily_key: [String; 6],
+}
+
+pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
+    let mut ledger = ctx.ledger()?;
+    let rows = ledger
+        .rows(
+            "SELECT id, profile, host, COALESCE(model_reported, model_requested), service_tier,
+                    input_tokens, cached_tokens, cache_write_tokens, output_tokens,
+                    reasoning_tokens, usage_source, day, model_requested,
+                    COALESCE(prompt_name || '@' || prompt_version, ''), tags, status
+             FROM requests
+             WHERE cost_micros IS NULL AND (model_requested = ?1 OR model_reported = ?1)",
+            &[&model],
+            |r| {
+                let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                Ok(Unpriced {
+                    id: r.get(0)?,
+                    profile: r.get(1)?,
+                    host: r.get(2)?,
+                    model: r.get(3)?,
+                    tier: r.get(4)?,
+                    usage: Usage {
+                        input: n(5)?,
+                        cached_input: n(6)?,
+                        cache_write: n(7)?,
+                        output: n(8)?,
+                        reasoning: n(9)?,
+                        source: match r.get::<_, String>(10)?.as_str() {
+                            "estimated" => UsageSource::Estimated,
+                            _ => UsageSource::Reported,
+                        },
+                    },
+                    daily_key: [
+                        r.get(11)?,
+                        r.get(12)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(13)?,
+                        r.get(14)?,
+                    ],
+                })
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let unpriced = rows.len();
+    let mut changed = Vec::new();
+    for row in rows {
+        // The ledger keeps the host, not the whole base URL: enough to tell the provider.
+        let endpoint = Endpoint {
+            base_url: format!("https://{}", row.host),
+            local: ctx
+                .settings
+                .profiles
+                .get(&row.profile)
+                .and_then(|p| p.local),
+        };
+        let c = cost::cost(
+            &ctx.prices,
+            &endpoint,
+            &row.model,
+            &row.usage,
+            row.tier.as_deref(),
+            None,
+        );
+        if let Some(micros) = c.micros {
+            changed.push((row, micros, c));
+        }
+    }
+    ledger
+        .write(|tx| {
+            for (row, micros, c) in &changed {
+                let (ri, rc, ro, date) = match &c.rates {
+                    Some((i, ca, o, d)) => (Some(*i), Some(*ca), Some(*o), Some(d.clone())),
+                    None => (None, None, None, None),
+                };
+                tx.execute(
+                    "UPDATE requests SET cost_micros = ?2, cost_source = ?3, rate_input_nanos = ?4,
+                        rate_cached_nanos = ?5, rate_output_nanos = ?6, price_date = ?7
+                     WHERE id = ?1 AND cost_micros IS NULL",
+                    rusqlite::params![
+                        row.id,
+                        micros,
+                        c.source.map(|s| s.label()),
+                        ri,
+                        rc,
+                        ro,
+                        date
+                    ],
+                )?;
+                // The daily totals were summed as rows came in: move this one to priced.
+                let k = &row.daily_key;
+                tx.execute(
+                    "UPDATE daily SET cost_micros = cost_micros + ?1, unpriced = unpriced - 1
+                     WHERE day = ?2 AND model = ?3 AND profile = ?4 AND host = ?5 AND prompt = ?6
+                       AND tags = ?7 AND status = (SELECT status FROM requests WHERE id = ?8)",
+                    rusqlite::params![micros, k[0], k[1], k[2], k[3], k[4], k[5], row.id],
+                )?;
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    let left = unpriced - changed.len();
+    outln!(
+        "repriced {} of {unpriced} unpriced rows of {model}{}",
+        changed.len(),
+        if left > 0 {
+            format!("; {left} still have no price (add one to prices.toml)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}

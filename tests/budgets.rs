@@ -1,0 +1,129 @@
+//! Budgets hold on every path: a headless `chat`, `prompts run` or `prompts test`
+//! over a hard-stop budget is refused (naming the budget) unless
+//! `--allow-over-budget` is given, and a test suite stops starting requests.
+
+mod support;
+
+use support::llmdeck;
+use support::mock_server::Mock;
+
+fn config(home: &std::path::Path, budgets: &str) {
+    std::fs::create_dir_all(home.join("config")).unwrap();
+    std::fs::write(home.join("config/config.toml"), budgets).unwrap();
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_headless_chat_over_a_hard_stop_budget_is_refused_unless_allowed() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    // The mock's answer costs $0.00475 on gpt-4o: the first one takes today over $0.004.
+    config(
+        home.path(),
+        "[budgets]\ndaily_usd = 0.004\nhard_stop = true\n",
+    );
+    let chat = |extra: &[&str]| {
+        let mut args = vec!["chat", "--model", "gpt-4o", "Say hi"];
+        args.extend_from_slice(extra);
+        llmdeck(home.path(), Some(&mock), &args, None)
+    };
+    let first = chat(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let refused = chat(&[]);
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert!(
+        err.contains("daily spend to $0.0047") && err.contains("of the $0.004 budget"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-over-budget"), "{err}");
+    assert_eq!(mock.chat_requests().len(), 1, "nothing was sent");
+    // `prompts run` goes through the same gate.
+    let dir = home.path().join("data/prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hi.md"), PROMPT).unwrap();
+    let run = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["prompts", "run", "hi", "--model", "gpt-4o"],
+        None,
+    );
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("daily spend"), "{}", stderr(&run));
+    assert_eq!(mock.chat_requests().len(), 1);
+    // One run let through.
+    let allowed = chat(&["--allow-over-budget"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert_eq!(mock.chat_requests().len(), 2);
+    // A soft budget only warns, as before.
+    config(home.path(), "[budgets]\ndaily_usd = 0.004\n");
+    assert!(chat(&[]).status.success());
+}
+
+const PROMPT: &str = "+++
+name = \"hi\"
+model = \"gpt-4o\"
+
+[params]
+max_output_tokens = 1000
+
+[[tests]]
+name = \"one\"
+assert = [{ contains = \"mock\" }]
+
+[[tests]]
+name = \"two\"
+assert = [{ contains = \"mock\" }]
+
+[[tests]]
+name = \"three\"
+assert = [{ contains = \"mock\" }]
++++
+
+# User
+
+Say hi
+";
+
+#[test]
+fn a_test_suite_stops_starting_requests_at_the_budget_and_says_what_it_skipped() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("data/prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hi.md"), PROMPT).unwrap();
+    // Each case may cost up to 1000 output tokens of gpt-4o ($0.01): two fit in $0.025.
+    config(
+        home.path(),
+        "[budgets]\ndaily_usd = 0.025\nhard_stop = true\n",
+    );
+    let out = llmdeck(home.path(), Some(&mock), &["prompts", "test", "hi"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("skipped (budget)"), "{table}");
+    assert!(table.contains("2/3 passed"), "{table}");
+    assert!(
+        table.contains(
+            "✗ three × gpt-4o: skipped, not sent: This request would take the daily spend"
+        ),
+        "{table}"
+    );
+    assert!(
+        stderr(&out).contains("1 of them skipped"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(mock.chat_requests().len(), 2);
+    // --allow-over-budget runs them all.
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["prompts", "test", "hi", "--allow-over-budget"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mock.chat_requests().len(), 5);
+}
