@@ -165,6 +165,8 @@ impl StreamEvent {
                 reason: scrub(&reason),
             },
             Self::Error(e) => Self::Error(e.scrubbed()),
+            // Held to the cap where it is read (`usage::cost`).
+            Self::ServerCost(c) => Self::ServerCost(c),
             Self::Finish(f) => Self::Finish(f),
             Self::End => Self::End,
         }
