@@ -11,6 +11,7 @@ pub mod library;
 mod pacer;
 pub mod params;
 pub mod screen;
+pub mod send_check;
 pub mod spend;
 pub mod spend_update;
 pub mod state;

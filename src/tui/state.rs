@@ -255,15 +255,23 @@ impl State {
         }
     }
 
-    /// What sending now would ask: the shown branch, plus the draft when there is one.
+    /// What sending the draft now would ask: the shown branch (only up to the
+    /// message being edited, which the draft replaces), plus the draft and the
+    /// files attached to it.
     pub fn pending_request(&self) -> crate::chat::request::ChatRequest {
         use crate::chat::request::{ChatRequest, WireMessage, WireRole};
         let conv = &self.machine.conv;
-        let mut request = ChatRequest::for_node(conv, conv.last());
+        let editing = self.editing.and_then(|n| conv.nodes.get(n)?.parent);
+        let mut request = ChatRequest::for_node(conv, editing.unwrap_or(conv.last()));
         let draft = self.draft();
-        if !draft.trim().is_empty() {
+        // An edit is sent without the pending attachments (they wait for a new message).
+        let attachments = match editing {
+            Some(_) => Vec::new(),
+            None => self.machine.attachments.clone(),
+        };
+        if !draft.trim().is_empty() || !attachments.is_empty() {
             let mut message = WireMessage::text(WireRole::User, &draft);
-            message.attachments = self.machine.attachments.clone();
+            message.attachments = attachments;
             request.messages.push(message);
         }
         request

@@ -6,7 +6,7 @@ use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKi
 
 use super::action::{Action, Place};
 
-use super::state::{Confirmed, Focus, Level, Overlay, PickerKind, PromptPurpose, State, new_input};
+use super::state::{Focus, Level, Overlay, PickerKind, PromptPurpose, State, new_input};
 use crate::chat::conversation::Role;
 use crate::chat::machine::{Effect, Input};
 
@@ -384,18 +384,7 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
                 Some(node) => Input::Edit { node, text },
                 None => Input::Send(text),
             };
-            let (today, month) = state.spent();
-            if let Some(why) = state
-                .budgets
-                .ask_before(today, month, estimate_micros(state))
-            {
-                state.overlays.push(Overlay::Confirm {
-                    question: format!("{why} Send anyway? (y/n)"),
-                    then: Confirmed::Send(input),
-                });
-                return Vec::new();
-            }
-            send(state, input)
+            super::send_check::send_checked(state, input)
         }
         Action::Newline => {
             state.input.insert_newline();
@@ -444,22 +433,6 @@ pub(super) fn send(state: &mut State, input: Input) -> Vec<Command> {
     state.scroll = 0;
     state.selected = None;
     vec![Command::Machine(input), Command::CountTokens]
-}
-
-/// What sending now would cost at least: the counted input, plus the output
-/// cap when one is set.
-pub fn estimate_micros(state: &State) -> i64 {
-    let conv = &state.machine.conv;
-    let usage = crate::provider::event::Usage {
-        input: state.draft_tokens.unwrap_or(0),
-        output: conv.params.max_output_tokens.unwrap_or(0) as u64,
-        ..Default::default()
-    };
-    state
-        .machine
-        .prices()
-        .cost_micros(&conv.model, &usage)
-        .unwrap_or(0)
 }
 
 /// Short enough for the input box of a 40-column terminal.

@@ -14,6 +14,7 @@ use crate::tui::screen::{FrameIds, Hints};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::fit_title;
+use unicode_width::UnicodeWidthStr;
 
 pub struct Areas {
     pub title: Rect,
@@ -25,14 +26,14 @@ pub struct Areas {
 }
 
 pub fn layout(area: Rect, state: &State) -> Areas {
-    let draft_lines = state.input.lines().len() as u16;
-    let input_height = (draft_lines + 2).clamp(3, (area.height / 3).max(3));
+    let rows = draft_rows(state, area.width.saturating_sub(2));
+    let input_height = (rows + 2).clamp(3, (area.height / 3).max(3));
     let [title, transcript, input, keys, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(input_height),
         Constraint::Length(u16::from(state.presenter)),
-        Constraint::Length(1),
+        Constraint::Length(status::height(state, area.width)),
     ])
     .areas(area);
     Areas {
@@ -42,6 +43,24 @@ pub fn layout(area: Rect, state: &State) -> Areas {
         keys,
         status,
     }
+}
+
+/// Rows the draft takes in an input box `width` columns wide inside: a
+/// soft-wrapped line grows the box as a typed newline does.
+fn draft_rows(state: &State, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = state
+        .input
+        .lines()
+        .iter()
+        .map(|line| {
+            let words = [Span::raw(line.clone())];
+            let wrapped = crate::tui::widgets::wrap::wrap(&words, width).len();
+            // The text area keeps the spaces at a row's end: never fewer than by width.
+            wrapped.max(line.width().div_ceil(width)).max(1)
+        })
+        .sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
 /// Presenter mode: the last keys pressed, for the audience to follow.

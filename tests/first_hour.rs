@@ -1,0 +1,335 @@
+//! What a new user trips over in the first hour with the console (issue 24):
+//! each test drives the console as the user did and checks what they see.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use llmdeck::chat::conversation::Conversation;
+use llmdeck::chat::machine::{Effect, Input, Machine, Origin};
+use llmdeck::config::Profile;
+use llmdeck::config::keymap;
+use llmdeck::config::theme::Theme;
+use llmdeck::provider::event::{FinishReason, StreamEvent};
+use llmdeck::tui::cache::RenderCache;
+use llmdeck::tui::keymap::Keymap;
+use llmdeck::tui::state::{Level, Overlay, PickerKind, State};
+use llmdeck::tui::update::{self, Command};
+use llmdeck::tui::views;
+use llmdeck::usage::PriceTable;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use support::tmux::Tmux;
+
+/// The console's state driven by keys, as the app drives it (no I/O).
+struct Console {
+    state: State,
+    request: Option<u64>,
+    /// Commands the last key returned.
+    commands: Vec<Command>,
+}
+
+impl Console {
+    fn new(model: &str) -> Self {
+        let (keymap, _) = Keymap::from_tables(&keymap::defaults(), None);
+        let origin = Origin {
+            source: "test".into(),
+            profile: "demo".into(),
+            host: "offline demo".into(),
+            api: "demo".into(),
+        };
+        let mut conv = Conversation::new(model, Utc::now());
+        conv.id = "first-hour".into();
+        let machine = Machine::new(conv, origin, Arc::new(PriceTable::embedded()));
+        let mut profile = Profile::demo();
+        profile.model = model.into();
+        let theme = Theme::built_in("dark").unwrap();
+        let state = State::new(machine, profile, theme, keymap, Vec::new());
+        Self {
+            state,
+            request: None,
+            commands: Vec::new(),
+        }
+    }
+
+    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
+        let event = Event::Key(KeyEvent::new(code, mods));
+        self.commands = update::on_event(&mut self.state, &event);
+        for c in self.commands.clone() {
+            if let Command::Machine(input) = c {
+                self.machine(input);
+            }
+        }
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        self.key(code, KeyModifiers::NONE);
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    fn machine(&mut self, input: Input) {
+        for e in self.state.machine.handle(input, Instant::now(), Utc::now()) {
+            if let Effect::Start { request_id, .. } = e {
+                self.request = Some(request_id);
+            }
+        }
+    }
+
+    /// Sends `prompt` and streams `answer` to its end.
+    fn exchange(&mut self, prompt: &str, answer: &str) {
+        self.type_text(prompt);
+        self.press(KeyCode::Enter);
+        let id = self.request.expect("a request started");
+        for e in [
+            StreamEvent::TextDelta(answer.into()),
+            StreamEvent::Finish(FinishReason::Stop),
+            StreamEvent::End,
+        ] {
+            self.machine(Input::Stream(id, e));
+        }
+    }
+
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        let mut term = Terminal::new(TestBackend::new(width, height)).unwrap();
+        term.draw(|f| views::draw(f, &self.state, &mut RenderCache::default()))
+            .unwrap();
+        term.backend().to_string()
+    }
+
+    fn sent(&self) -> Option<&Input> {
+        self.commands.iter().find_map(|c| match c {
+            Command::Machine(i @ (Input::Send(_) | Input::Edit { .. })) => Some(i),
+            _ => None,
+        })
+    }
+}
+
+/// The screen's text with its rows joined and runs of spaces made one.
+fn flat(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches('"'))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The screen's text with no whitespace and no row quotes.
+fn bare(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_matches('"'))
+        .collect::<String>()
+        .split_whitespace()
+        .collect()
+}
+
+fn home_with_config(config: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(home.path().join("config/config.toml"), config).unwrap();
+    home
+}
+
+fn poll<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(t) = found() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// 1. Never send an empty model.
+
+#[test]
+fn enter_with_no_model_opens_the_model_picker_and_keeps_the_draft() {
+    let mut c = Console::new("");
+    c.type_text("hi");
+    c.press(KeyCode::Enter);
+    assert_eq!(c.sent(), None, "nothing is sent to an empty model");
+    assert!(matches!(
+        c.state.overlays.last(),
+        Some(Overlay::Picker(p)) if p.kind == PickerKind::Model
+    ));
+    assert!(c.commands.contains(&Command::LoadModels));
+    assert_eq!(c.state.draft(), "hi");
+    let toast = c.state.toast.as_ref().unwrap();
+    assert!(toast.text.contains("no model chosen yet"), "{}", toast.text);
+    assert!(flat(&c.screen(100, 24)).contains("no model (Ctrl-K)"));
+}
+
+#[test]
+fn with_no_model_the_first_model_the_endpoint_lists_is_used_and_named() {
+    let mut c = Console::new("");
+    llmdeck::tui::send_check::models_listed(
+        &mut c.state,
+        Ok(vec!["llama3.2".into(), "qwen2.5".into()]),
+    );
+    assert_eq!(c.state.machine.conv.model, "llama3.2");
+    assert_eq!(c.state.profile.model, "llama3.2", "new conversations too");
+    let toast = c.state.toast.as_ref().unwrap();
+    assert!(toast.text.contains("the first the endpoint lists"));
+    // A model already chosen is never replaced.
+    let mut c = Console::new("gpt-4o");
+    llmdeck::tui::send_check::models_listed(&mut c.state, Ok(vec!["llama3.2".into()]));
+    assert_eq!(c.state.machine.conv.model, "gpt-4o");
+}
+
+#[test]
+fn a_local_server_and_no_model_sends_the_first_listed_model() {
+    let mock = support::mock_server::Mock::start_in_background();
+    let home = home_with_config("");
+    let Some(t) = Tmux::start(
+        home.path(),
+        &[("OPENAI_BASE_URL", &mock.base_url), ("OPENAI_API_KEY", "sk-x")],
+        &[],
+    ) else {
+        return;
+    };
+    let screen = t.wait_for("the first the endpoint lists");
+    let named = screen
+        .split("model: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .unwrap()
+        .to_string();
+    t.type_text("hi there");
+    t.keys(&["Enter"]);
+    t.wait_for("Hello from the mock.");
+    let sent = mock.chat_requests();
+    assert_eq!(sent[0].json()["model"], named.as_str(), "{screen}");
+    assert!(["gpt-4o-mini", "gpt-4o", "o4-mini"].contains(&named.as_str()));
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+// 2. A hard-stop budget cannot be outrun.
+
+#[test]
+fn a_fast_enter_over_a_hard_stop_budget_still_asks() {
+    let mut c = Console::new("gpt-4o");
+    c.state.budgets = llmdeck::usage::budget::Budgets {
+        daily_usd: Some(0.01),
+        hard_stop: true,
+        ..Default::default()
+    };
+    c.state.totals = Some(llmdeck::usage::spend::Totals {
+        today: (9_995, 3),
+        ..Default::default()
+    });
+    // Typed and sent before the debounced count ran: no estimate yet.
+    assert_eq!(c.state.draft_tokens, None);
+    c.type_text("hi");
+    c.press(KeyCode::Enter);
+    assert_eq!(c.sent(), None, "sent over a hard stop without asking");
+    match c.state.overlays.last() {
+        Some(Overlay::Confirm { question, .. }) => {
+            assert!(question.contains("daily spend to"), "{question}")
+        }
+        _ => panic!("no confirmation"),
+    }
+    c.press(KeyCode::Char('y'));
+    assert_eq!(c.sent(), Some(&Input::Send("hi".into())));
+}
+
+// 3. The "next:" estimate counts what will be sent.
+
+#[test]
+fn editing_an_earlier_message_counts_only_what_the_edit_sends() {
+    let mut c = Console::new("gpt-4o");
+    c.exchange("first question", "first answer");
+    c.exchange("second question", "second answer");
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Char('g'));
+    c.press(KeyCode::Char('e'));
+    assert!(c.commands.contains(&Command::CountTokens));
+    let request = c.state.pending_request();
+    let texts: Vec<&str> = request
+        .messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
+    assert_eq!(texts, ["first question"], "the edit replaces the first message");
+}
+
+#[test]
+fn an_attachment_is_counted_before_anything_is_typed() {
+    let mut c = Console::new("gpt-4o");
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(1024u32.to_be_bytes());
+    png.extend(768u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let file = llmdeck::chat::attachment::Attachment::from_bytes("chart.png", &png).unwrap();
+    c.machine(Input::Attach(file));
+    let request = c.state.pending_request();
+    assert_eq!(request.messages.len(), 1);
+    assert_eq!(request.messages[0].attachments.len(), 1);
+    let bare = llmdeck::chat::tokens::count_request(&request);
+    assert!(bare > 500, "an image of 1024x768 is counted: {bare}");
+}
+
+/// The number in the status bar's "next: N tok", if shown.
+fn next_tokens(screen: &str) -> Option<u64> {
+    let at = screen.find("next: ")? + "next: ".len();
+    screen[at..].split(' ').next()?.parse().ok()
+}
+
+#[test]
+fn stopping_an_answer_counts_the_partial_answer_in_next() {
+    let home = home_with_config("[demo]\ntokens_per_second = 20\n");
+    let Some(t) = Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.type_text("hello");
+    t.keys(&["Enter"]);
+    // Well into the answer: more words than the question has tokens.
+    t.wait_for("so this answer comes");
+    t.keys(&["Escape"]);
+    t.wait_for("stopped");
+    // The question alone is under 20 tokens; with the partial answer it is more.
+    let n = poll("next: counts the stopped answer", || {
+        next_tokens(&t.screen()).filter(|n| *n > 30)
+    });
+    assert!(n > 30);
+}
+
+// 4. Messages are never cut.
+
+#[test]
+fn a_long_message_is_never_cut_at_any_width_down_to_60() {
+    let long = [
+        "HTTP 429: Rate limit reached for gpt-4o in organization org-x on tokens per min; retrying in 3s (attempt 2 of 5)",
+        "exported to /tmp/llmdeck-home-4f2a/data/exports/2026-12-02-first-hour.md",
+        "editing — Enter sends as a new branch, Esc discards",
+        "answer stopped — press Ctrl-C again to quit",
+    ];
+    for text in long {
+        for width in [60, 72, 80, 100, 120] {
+            let mut c = Console::new("gpt-4o");
+            c.state.toast(Level::Warning, text);
+            let screen = c.screen(width, 20);
+            // Every character is on screen in order (a path longer than a row breaks).
+            assert!(
+                bare(&screen).contains(&bare(text)),
+                "at {width} columns the message is cut:\n{screen}"
+            );
+        }
+        // A retry's notice too, which stays while the retry waits.
+        let mut c = Console::new("gpt-4o");
+        c.state.machine.notice = Some(text.to_string());
+        assert!(bare(&c.screen(60, 20)).contains(&bare(text)));
+    }
+}
