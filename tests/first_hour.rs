@@ -333,3 +333,106 @@ fn a_long_message_is_never_cut_at_any_width_down_to_60() {
         assert!(bare(&c.screen(60, 20)).contains(&bare(text)));
     }
 }
+
+// 6. Regenerate what is selected.
+
+#[test]
+fn r_on_an_earlier_answer_regenerates_that_answer_as_a_new_branch() {
+    let mut c = Console::new("gpt-4o");
+    c.exchange("first question", "first answer");
+    c.exchange("second question", "second answer");
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Char('g'));
+    c.press(KeyCode::Char('j')); // the first answer
+    c.press(KeyCode::Char('r'));
+    let conv = &c.state.machine.conv;
+    let shown: Vec<&str> = conv
+        .path()
+        .iter()
+        .map(|id| conv.nodes[*id].content.as_str())
+        .collect();
+    assert_eq!(shown, ["first question", ""], "a new answer to the first question");
+    let toast = c.state.toast.as_ref().unwrap();
+    assert!(toast.text.contains("selected answer"), "{}", toast.text);
+    // The old answer and everything after it are a branch away.
+    let first_question = conv.path()[0];
+    assert_eq!(conv.nodes[first_question].children.len(), 2);
+}
+
+// 7. Lists keep the selection where the user's eye is.
+
+#[test]
+fn after_a_copy_appears_the_highlight_stays_on_the_same_conversation() {
+    use llmdeck::chat::store::Summary;
+    let summary = |id: &str| Summary {
+        id: id.into(),
+        title: format!("conversation {id}"),
+        updated: Utc::now(),
+        messages: 2,
+        error: None,
+    };
+    let mut c = Console::new("gpt-4o");
+    c.state.conversations = vec![summary("a"), summary("b"), summary("c")];
+    c.key(KeyCode::Char('o'), KeyModifiers::CONTROL);
+    update::conversations_listed(&mut c.state, vec![summary("a"), summary("b"), summary("c")]);
+    c.press(KeyCode::Down); // on "b"
+    c.press(KeyCode::Char('d'));
+    assert_eq!(c.commands, [Command::DuplicateConversation("b".into())]);
+    // The copy is the newest: it comes first and pushes the rest down.
+    update::conversations_listed(
+        &mut c.state,
+        vec![summary("copy"), summary("a"), summary("b"), summary("c")],
+    );
+    c.press(KeyCode::Char('D'));
+    match c.state.overlays.last() {
+        Some(Overlay::Confirm { question, .. }) => {
+            assert!(question.contains("conversation b"), "{question}")
+        }
+        _ => panic!("no question"),
+    }
+}
+
+// 8. Exports are valid Markdown.
+
+#[test]
+fn an_export_closes_a_cut_code_block_and_keeps_its_own_headings_on_top() {
+    use pulldown_cmark::{Event as Md, HeadingLevel, Parser, Tag};
+    let mut c = Console::new("gpt-4o");
+    c.exchange(
+        "show code",
+        "# Result\n\nSome text\n===\n\n```rust\nfn main() {\n    let x = 1;",
+    );
+    c.exchange("and then?", "## Next steps\n\n~~~\nstill ``` code\n~~~\nDone.");
+    let md = llmdeck::chat::export::to_markdown(&c.state.machine.conv);
+    let mut headings = Vec::new();
+    let mut in_heading = None;
+    for event in Parser::new(&md) {
+        match event {
+            Md::Start(Tag::Heading { level, .. }) => in_heading = Some((level, String::new())),
+            Md::Text(t) => {
+                if let Some((_, text)) = in_heading.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Md::End(pulldown_cmark::TagEnd::Heading(_)) => headings.extend(in_heading.take()),
+            _ => {}
+        }
+    }
+    let h = |level, text: &str| (level, text.to_string());
+    assert_eq!(
+        headings[1..],
+        [
+            h(HeadingLevel::H2, "User"),
+            h(HeadingLevel::H2, "Assistant"),
+            h(HeadingLevel::H3, "Result"),
+            h(HeadingLevel::H3, "Some text"),
+            // After the answer cut inside its code block: still headings.
+            h(HeadingLevel::H2, "User"),
+            h(HeadingLevel::H2, "Assistant"),
+            h(HeadingLevel::H4, "Next steps"),
+        ],
+        "{md}"
+    );
+    assert_eq!(headings[0].0, HeadingLevel::H1);
+    assert!(md.contains("still ``` code"), "a fence of the other kind is text: {md}");
+}

@@ -167,7 +167,7 @@ impl Action {
             Action::Top => "first message",
             Action::Bottom => "last message",
             Action::EditMessage => "edit this message (new branch)",
-            Action::Regenerate => "regenerate the last answer (new branch)",
+            Action::Regenerate => "regenerate the selected answer (new branch)",
             Action::PrevBranch => "previous branch",
             Action::NextBranch => "next branch",
             Action::CopyMessage => "copy the message",

@@ -499,7 +499,22 @@ fn transcript_action(state: &mut State, action: Action) -> Vec<Command> {
             );
             return vec![Command::CountTokens];
         }
-        Action::Regenerate => return vec![Command::Machine(Input::Regenerate)],
+        Action::Regenerate => {
+            // The selected answer, not always the last: a new branch beside it.
+            let Some(&node) = path.get(sel) else {
+                return Vec::new();
+            };
+            if sel + 1 < n {
+                state.toast(
+                    Level::Info,
+                    "regenerating the selected answer as a new branch (h/l switch back)",
+                );
+            }
+            return vec![
+                Command::Machine(Input::RegenerateAt(node)),
+                Command::CountTokens,
+            ];
+        }
         Action::PrevBranch | Action::NextBranch => {
             let Some(&node) = path.get(sel) else {
                 return Vec::new();
@@ -567,4 +582,4 @@ fn copy_code(state: &mut State) -> Vec<Command> {
     }]
 }
 
-pub use super::update_overlays::refilter;
+pub use super::update_overlays::{conversations_listed, refilter};

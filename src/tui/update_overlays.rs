@@ -66,6 +66,26 @@ pub(super) fn conversations_action(state: &mut State, action: Action) -> Vec<Com
     Vec::new()
 }
 
+/// A new list of conversations (after a copy, a rename, a delete): the
+/// highlight stays on the conversation it was on, wherever that moved, so the
+/// next key acts on the one the user is looking at.
+pub fn conversations_listed(state: &mut State, list: Vec<crate::chat::store::Summary>) {
+    let old = &state.conversations;
+    if let Some(Overlay::Conversations { selected }) = state
+        .overlays
+        .iter_mut()
+        .find(|o| matches!(o, Overlay::Conversations { .. }))
+    {
+        let id = old.get(*selected).map(|s| s.id.as_str());
+        *selected = list
+            .iter()
+            .position(|s| Some(s.id.as_str()) == id)
+            .unwrap_or(*selected)
+            .min(list.len().saturating_sub(1));
+    }
+    state.conversations = list;
+}
+
 pub(super) fn parameters_action(state: &mut State, action: Action) -> Vec<Command> {
     let Some(Overlay::Parameters { selected }) = state.overlays.last_mut() else {
         return Vec::new();

@@ -433,17 +433,7 @@ impl App {
                 super::send_check::models_listed(&mut self.state, listed);
                 self.refresh_model_picker();
             }
-            Msg::Conversations(list) => {
-                if let Some(Overlay::Conversations { selected }) = self
-                    .state
-                    .overlays
-                    .iter_mut()
-                    .find(|o| matches!(o, Overlay::Conversations { .. }))
-                {
-                    *selected = (*selected).min(list.len().saturating_sub(1));
-                }
-                self.state.conversations = list;
-            }
+            Msg::Conversations(list) => update::conversations_listed(&mut self.state, list),
             Msg::Tokens { generation, tokens } => {
                 if generation == self.token_generation {
                     self.state.draft_tokens = Some(tokens);
