@@ -193,7 +193,10 @@ fn a_local_server_and_no_model_sends_the_first_listed_model() {
     let home = home_with_config("");
     let Some(t) = Tmux::start(
         home.path(),
-        &[("OPENAI_BASE_URL", &mock.base_url), ("OPENAI_API_KEY", "sk-x")],
+        &[
+            ("OPENAI_BASE_URL", &mock.base_url),
+            ("OPENAI_API_KEY", "sk-x"),
+        ],
         &[],
     ) else {
         return;
@@ -261,7 +264,11 @@ fn editing_an_earlier_message_counts_only_what_the_edit_sends() {
         .iter()
         .map(|m| m.content.as_str())
         .collect();
-    assert_eq!(texts, ["first question"], "the edit replaces the first message");
+    assert_eq!(
+        texts,
+        ["first question"],
+        "the edit replaces the first message"
+    );
 }
 
 #[test]
@@ -351,7 +358,11 @@ fn r_on_an_earlier_answer_regenerates_that_answer_as_a_new_branch() {
         .iter()
         .map(|id| conv.nodes[*id].content.as_str())
         .collect();
-    assert_eq!(shown, ["first question", ""], "a new answer to the first question");
+    assert_eq!(
+        shown,
+        ["first question", ""],
+        "a new answer to the first question"
+    );
     let toast = c.state.toast.as_ref().unwrap();
     assert!(toast.text.contains("selected answer"), "{}", toast.text);
     // The old answer and everything after it are a branch away.
@@ -402,7 +413,10 @@ fn an_export_closes_a_cut_code_block_and_keeps_its_own_headings_on_top() {
         "show code",
         "# Result\n\nSome text\n===\n\n```rust\nfn main() {\n    let x = 1;",
     );
-    c.exchange("and then?", "## Next steps\n\n~~~\nstill ``` code\n~~~\nDone.");
+    c.exchange(
+        "and then?",
+        "## Next steps\n\n~~~\nstill ``` code\n~~~\nDone.",
+    );
     let md = llmdeck::chat::export::to_markdown(&c.state.machine.conv);
     let mut headings = Vec::new();
     let mut in_heading = None;
@@ -434,5 +448,109 @@ fn an_export_closes_a_cut_code_block_and_keeps_its_own_headings_on_top() {
         "{md}"
     );
     assert_eq!(headings[0].0, HeadingLevel::H1);
-    assert!(md.contains("still ``` code"), "a fence of the other kind is text: {md}");
+    assert!(
+        md.contains("still ``` code"),
+        "a fence of the other kind is text: {md}"
+    );
+}
+
+// 9. The input box shows what is typed.
+
+#[test]
+fn a_long_line_grows_the_input_box_as_newlines_do() {
+    let words: Vec<String> = (1..=24).map(|i| format!("word{i}")).collect();
+    let draft = words.join(" ");
+    let mut c = Console::new("gpt-4o");
+    c.type_text(&draft);
+    let screen = c.screen(40, 24);
+    for word in &words {
+        assert!(
+            screen.contains(&format!("{word} ")) || screen.contains(&format!("{word}│")),
+            "{word} is not in view:\n{screen}"
+        );
+    }
+    // Past the box's limit (a third of the screen) it scrolls to the cursor.
+    let long: String = (1..=120).map(|i| format!("w{i} ")).collect();
+    let mut c = Console::new("gpt-4o");
+    c.type_text(long.trim_end());
+    let screen = c.screen(40, 12);
+    assert!(
+        screen.contains("w120"),
+        "the cursor's end is in view:\n{screen}"
+    );
+    let rows = screen.lines().filter(|l| l.starts_with("\"│")).count();
+    assert_eq!(rows, 2, "a box of a third of 12 rows:\n{screen}");
+}
+
+// 10. Keys behave as terminal users expect.
+
+#[test]
+fn ctrl_u_deletes_to_the_start_of_the_line_in_every_text_box() {
+    let mut c = Console::new("gpt-4o");
+    c.type_text("keep this");
+    c.key(KeyCode::Char('j'), KeyModifiers::CONTROL); // a new line
+    c.type_text("drop this");
+    c.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(c.state.draft(), "keep this\n");
+    c.key(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    assert_eq!(c.state.draft(), "keep this\ndrop this", "Ctrl-Z undoes");
+    // The system prompt's box and the model picker's query too.
+    c.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    c.type_text(" more");
+    c.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    match c.state.overlays.last() {
+        Some(Overlay::Prompt(p)) => assert_eq!(p.input.lines(), [""]),
+        _ => panic!("no system prompt box"),
+    }
+    c.press(KeyCode::Esc);
+    c.key(KeyCode::Char('k'), KeyModifiers::CONTROL);
+    c.type_text("gpt");
+    c.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    match c.state.overlays.last() {
+        Some(Overlay::Picker(p)) => assert_eq!(p.query, ""),
+        _ => panic!("no model picker"),
+    }
+}
+
+#[test]
+fn no_popup_opens_on_top_of_itself() {
+    // Every key bound anywhere, pressed twice from the input, then again in each popup it opens.
+    let keys: Vec<(KeyCode, KeyModifiers)> = ['k', 'p', 'o', 's', 'g', 'r']
+        .into_iter()
+        .map(|c| (KeyCode::Char(c), KeyModifiers::CONTROL))
+        .chain(
+            ['p', 't', 'a']
+                .into_iter()
+                .map(|c| (KeyCode::Char(c), KeyModifiers::ALT)),
+        )
+        .chain((1..=8).map(|n| (KeyCode::F(n), KeyModifiers::NONE)))
+        .collect();
+    for &(code, mods) in &keys {
+        for &(again, again_mods) in &keys {
+            let mut c = Console::new("gpt-4o");
+            c.type_text("a draft");
+            c.key(code, mods);
+            c.key(code, mods);
+            c.key(again, again_mods);
+            c.key(again, again_mods);
+            let kinds: Vec<String> = c
+                .state
+                .overlays
+                .iter()
+                .map(|o| match o {
+                    Overlay::Picker(p) => format!("picker {:?}", p.kind),
+                    Overlay::Prompt(p) => format!("prompt {:?}", p.purpose),
+                    other => format!("{:?}", std::mem::discriminant(other)),
+                })
+                .collect();
+            let mut unique = kinds.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                kinds.len(),
+                "{code:?}+{mods:?} then {again:?}+{again_mods:?} stacked: {kinds:?}"
+            );
+        }
+    }
 }

@@ -270,10 +270,7 @@ fn a_hard_stop_asks_before_going_over_budget_and_keeps_the_draft_on_no() {
     assert!(key(&mut s, KeyCode::Enter).is_empty());
     match s.overlays.last() {
         Some(Overlay::Confirm { question, .. }) => {
-            assert!(
-                question.contains("of the $0.01 budget"),
-                "{question}"
-            )
+            assert!(question.contains("of the $0.01 budget"), "{question}")
         }
         _ => panic!("no confirmation"),
     }

@@ -85,11 +85,7 @@ pub fn to_markdown(conv: &Conversation) -> String {
 
 /// `text` in a code block whose fence no run of backticks inside it closes.
 fn fenced(lang: &str, text: &str) -> String {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}{lang}\n{text}\n{fence}\n\n")
 }
@@ -121,11 +117,12 @@ fn embedded(text: &str) -> String {
                 let setext = !body.is_empty()
                     && (body.trim_end().chars().all(|c| c == '=')
                         || body.trim_end().chars().all(|c| c == '-'));
-                let after_text = out
-                    .last()
-                    .is_some_and(|p| is_plain(p));
+                let after_text = out.last().is_some_and(|p| is_plain(p));
                 if (1..=6).contains(&hashes)
-                    && body[hashes..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+                    && body[hashes..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == ' ' || c == '\t')
                 {
                     let level = (hashes + 2).min(6);
                     out.push(format!("{}{}", "#".repeat(level), &body[hashes..]));

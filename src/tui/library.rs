@@ -123,7 +123,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Delete => {
             if let Some(name) = selected_name {
-                state.overlays.push(Overlay::Confirm {
+                state.open(Overlay::Confirm {
                     question: format!("Delete the prompt {name} and its file? (y/n)"),
                     then: Confirmed::DeletePrompt(name),
                 });
@@ -211,7 +211,7 @@ fn open(state: &mut State) -> Vec<Command> {
             (v.clone(), t)
         })
         .collect();
-    state.overlays.push(Overlay::Form(Box::new(Form {
+    state.open(Overlay::Form(Box::new(Form {
         prompt: prompt.meta.name,
         fields,
         focused: 0,

@@ -22,7 +22,7 @@ pub(super) fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
         .budgets
         .ask_before(today, month, exact_estimate_micros(state))
     {
-        state.overlays.push(Overlay::Confirm {
+        state.open(Overlay::Confirm {
             question: format!("{why} Send anyway? (y/n)"),
             then: Confirmed::Send(input),
         });
@@ -35,8 +35,8 @@ pub(super) fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
 /// the status bar's count lags typing by a moment, a fast Enter must not.
 pub fn exact_estimate_micros(state: &State) -> i64 {
     let b = &state.budgets;
-    let may_ask =
-        b.confirm_above_usd.is_some() || (b.hard_stop && (b.daily_usd, b.monthly_usd) != (None, None));
+    let may_ask = b.confirm_above_usd.is_some()
+        || (b.hard_stop && (b.daily_usd, b.monthly_usd) != (None, None));
     if !may_ask {
         return 0;
     }

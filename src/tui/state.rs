@@ -102,6 +102,18 @@ pub enum Overlay {
     Form(Box<super::library::Form>),
 }
 
+impl Overlay {
+    /// Whether two overlays are the same popup (a picker of the same list, a
+    /// prompt for the same thing), whatever they hold now.
+    fn same_kind(&self, other: &Overlay) -> bool {
+        match (self, other) {
+            (Overlay::Picker(a), Overlay::Picker(b)) => a.kind == b.kind,
+            (Overlay::Prompt(a), Overlay::Prompt(b)) => a.purpose == b.purpose,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -213,6 +225,17 @@ impl State {
             team_budgets: (None, None),
             team_unverified: None,
         }
+    }
+
+    /// Opens a popup. Popups never stack on themselves: with the same popup
+    /// on top this does nothing (it keeps what was typed there); one further
+    /// down comes to the top anew.
+    pub fn open(&mut self, overlay: Overlay) {
+        if self.overlays.last().is_some_and(|o| o.same_kind(&overlay)) {
+            return;
+        }
+        self.overlays.retain(|o| !o.same_kind(&overlay));
+        self.overlays.push(overlay);
     }
 
     /// Where keys go now: the top overlay, else the focused area.

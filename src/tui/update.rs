@@ -129,7 +129,10 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
     match state.overlays.last_mut() {
         Some(Overlay::Picker(p)) => {
             let before = p.query.clone();
+            let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
             match key.code {
+                crossterm::event::KeyCode::Char('u') if ctrl => p.query.clear(),
+                crossterm::event::KeyCode::Char(_) if ctrl => {}
                 crossterm::event::KeyCode::Char(c) => p.query.push(c),
                 crossterm::event::KeyCode::Backspace => {
                     p.query.pop();
@@ -142,13 +145,13 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
             Vec::new()
         }
         Some(Overlay::Prompt(prompt)) => {
-            prompt.input.input(*key);
+            super::text_keys::type_key(&mut prompt.input, key);
             prompt.error = None;
             Vec::new()
         }
         Some(Overlay::Form(form)) => {
             let at = form.focused;
-            form.fields[at].1.input(*key);
+            super::text_keys::type_key(&mut form.fields[at].1, key);
             form.error = None;
             Vec::new()
         }
@@ -164,7 +167,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
             _ => Vec::new(),
         },
         _ => {
-            if state.input.input(*key) {
+            if super::text_keys::type_key(&mut state.input, key) {
                 vec![Command::CountTokens]
             } else {
                 Vec::new()
@@ -206,9 +209,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Help => {
-            if !matches!(state.overlays.last(), Some(Overlay::Help { .. })) {
-                state.overlays.push(Overlay::Help { scroll: 0 });
-            }
+            state.open(Overlay::Help { scroll: 0 });
             return Vec::new();
         }
         Action::NewConversation if !matches!(state.place(), Place::Picker) => {
@@ -223,17 +224,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Conversations => {
-            state
-                .overlays
-                .retain(|o| !matches!(o, Overlay::Conversations { .. }));
-            state.overlays.push(Overlay::Conversations { selected: 0 });
+            state.open(Overlay::Conversations { selected: 0 });
             return vec![Command::RefreshConversations];
         }
         Action::Parameters => {
-            state
-                .overlays
-                .retain(|o| !matches!(o, Overlay::Parameters { .. }));
-            state.overlays.push(Overlay::Parameters { selected: 0 });
+            state.open(Overlay::Parameters { selected: 0 });
             return Vec::new();
         }
         Action::ModelPicker => {
@@ -283,7 +278,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Tools if state.place() != Place::Tools => {
-            state.overlays.push(Overlay::Tools { selected: 0 });
+            state.open(Overlay::Tools { selected: 0 });
             return vec![Command::LoadTools];
         }
         Action::Attach => {
@@ -294,7 +289,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::ViewCode if state.place() != Place::Code => {
-            state.overlays.push(Overlay::Code { tab: 0, scroll: 0 });
+            state.open(Overlay::Code { tab: 0, scroll: 0 });
             return Vec::new();
         }
         Action::ShowPlayground => {

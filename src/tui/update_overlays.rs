@@ -55,7 +55,7 @@ pub(super) fn conversations_action(state: &mut State, action: Action) -> Vec<Com
         }
         Action::Delete => {
             if let Some((id, title, _)) = current {
-                state.overlays.push(Overlay::Confirm {
+                state.open(Overlay::Confirm {
                     question: format!("Delete “{title}”? This cannot be undone. (y/n)"),
                     then: Confirmed::DeleteConversation(id),
                 });
@@ -399,7 +399,7 @@ pub(super) fn open_picker(state: &mut State, kind: PickerKind) -> Vec<Command> {
             .position(|i| &picker.items[*i] == current)
             .unwrap_or(0);
     }
-    state.overlays.push(Overlay::Picker(picker));
+    state.open(Overlay::Picker(picker));
     if kind == PickerKind::Model && state.models.is_empty() {
         vec![Command::LoadModels]
     } else {
@@ -434,7 +434,7 @@ pub fn refilter(p: &mut Picker) {
 pub(super) fn open_prompt(state: &mut State, title: &str, purpose: PromptPurpose, text: &str) {
     let mut input = new_input("");
     input.insert_str(text);
-    state.overlays.push(Overlay::Prompt(Box::new(TextPrompt {
+    state.open(Overlay::Prompt(Box::new(TextPrompt {
         title: title.to_string(),
         purpose,
         input,

@@ -159,6 +159,15 @@ fn help(frame: &mut Frame, state: &State, scroll: u16) {
         }
     }
     lines.push(Line::default());
+    use crate::tui::action::Place;
+    if matches!(place, Place::Input | Place::Picker | Place::Form) {
+        for line in words(
+            "Typing: Ctrl-U deletes to the start of the line, Ctrl-W the word before the cursor, Ctrl-A / Ctrl-E go to its start / end, Ctrl-Z undoes.",
+            usize::from(inner.width.saturating_sub(1)).max(10),
+        ) {
+            lines.push(Line::styled(line, t.style(Look::Text)));
+        }
+    }
     for line in words(
         "Keys come from the built-in keymap and <config dir>/keymap.toml (see README).",
         usize::from(inner.width.saturating_sub(1)).max(10),

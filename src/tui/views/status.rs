@@ -11,8 +11,8 @@ use crate::tui::state::{Level, State};
 use crate::tui::views::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::wrap;
-use unicode_width::UnicodeWidthStr;
 use crate::usage::format_usd;
+use unicode_width::UnicodeWidthStr;
 
 /// Rows a message too long for the status bar takes above it; a message is
 /// never cut, so a retry's countdown at its end stays in view.
