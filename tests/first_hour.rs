@@ -554,3 +554,121 @@ fn no_popup_opens_on_top_of_itself() {
         }
     }
 }
+
+// 11. Small terminals: every popup scrolls to its selection and keeps its header.
+
+const SIZES: [(u16, u16); 5] = [(40, 12), (50, 14), (60, 20), (80, 24), (120, 30)];
+
+/// Opens a popup with `open`, presses Down `downs` times, and checks at
+/// every size that `header` and the last item (`last`) are on screen.
+fn scrolls_to_the_end(
+    what: &str,
+    setup: impl Fn(&mut Console),
+    open: (KeyCode, KeyModifiers),
+    downs: usize,
+    header: &str,
+    last: &str,
+) {
+    for (w, h) in SIZES {
+        let mut c = Console::new("gpt-4o");
+        setup(&mut c);
+        c.key(open.0, open.1);
+        for _ in 0..downs {
+            c.press(KeyCode::Down);
+        }
+        let screen = c.screen(w, h);
+        assert!(
+            screen.contains(header),
+            "{what} at {w}x{h} lost its header:\n{screen}"
+        );
+        assert!(
+            screen.contains(last),
+            "{what} at {w}x{h} hides the selection:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn every_popup_scrolls_to_its_selection_and_keeps_its_header_down_to_40x12() {
+    use llmdeck::chat::store::Summary;
+    scrolls_to_the_end(
+        "the parameters panel",
+        |_| {},
+        (KeyCode::Char('p'), KeyModifiers::CONTROL),
+        20,
+        "Parameters",
+        "wire API",
+    );
+    scrolls_to_the_end(
+        "the conversation list",
+        |c| {
+            c.state.conversations = (0..30)
+                .map(|i| Summary {
+                    id: format!("c{i}"),
+                    title: format!("talk {i:02}"),
+                    updated: "2026-11-30T09:15:00Z".parse().unwrap(),
+                    messages: 4,
+                    error: None,
+                })
+                .collect();
+        },
+        (KeyCode::Char('o'), KeyModifiers::CONTROL),
+        40,
+        "updated",
+        "talk 29",
+    );
+    scrolls_to_the_end(
+        "the model picker",
+        |c| c.state.models = (0..40).map(|i| format!("model-{i:02}")).collect(),
+        (KeyCode::Char('k'), KeyModifiers::CONTROL),
+        50,
+        "›",
+        "model-39",
+    );
+    scrolls_to_the_end(
+        "the tools panel",
+        |c| {
+            c.state.tool_library.0 = (0..30)
+                .map(|i| {
+                    serde_json::from_value(serde_json::json!({"name": format!("fn_{i:02}")}))
+                        .unwrap()
+                })
+                .collect();
+        },
+        (KeyCode::F(7), KeyModifiers::NONE),
+        40,
+        "tool choice",
+        "fn_29",
+    );
+}
+
+#[test]
+fn the_conversation_list_shows_whole_dates_and_its_hints_at_120_columns() {
+    use llmdeck::chat::store::Summary;
+    let mut c = Console::new("gpt-4o");
+    c.state.conversations = vec![Summary {
+        id: "x".into(),
+        title: "a conversation with a title longer than forty columns, as they are".into(),
+        updated: "2026-11-30T09:15:00Z".parse().unwrap(),
+        messages: 12,
+        error: None,
+    }];
+    c.key(KeyCode::Char('o'), KeyModifiers::CONTROL);
+    let screen = c.screen(120, 30);
+    assert!(screen.contains("2026-11-30 09:15"), "{screen}");
+    assert!(screen.contains("D delete"), "{screen}");
+    let screen = c.screen(40, 12);
+    assert!(screen.contains("11-30 09:15"), "{screen}");
+}
+
+#[test]
+fn the_title_bar_keeps_the_conversation_title_at_60_columns() {
+    let mut c = Console::new("gpt-4o");
+    c.exchange("tell me about models", "They differ.");
+    for width in [40, 60, 80] {
+        let screen = c.screen(width, 16);
+        let top = screen.lines().next().unwrap();
+        assert!(top.contains("tell me"), "at {width}: {top}");
+        assert!(top.contains("DEMO"), "at {width}: {top}");
+    }
+}

@@ -357,14 +357,18 @@ pub fn form(frame: &mut Frame, state: &State, form: &Form) {
             form.prompt
         ),
     );
-    let mut constraints: Vec<Constraint> = form
-        .fields
+    // As many fields as fit, scrolled to the focused one; the error row stays.
+    let fit = usize::from(inner.height.saturating_sub(1) / 3).max(1);
+    let start = super::overlays::first_shown(form.focused, form.fields.len(), fit);
+    let shown = &form.fields[start..(start + fit).min(form.fields.len())];
+    let mut constraints: Vec<Constraint> = shown
         .iter()
         .flat_map(|_| [Constraint::Length(1), Constraint::Length(2)])
         .collect();
     constraints.push(Constraint::Length(1));
     let rows = Layout::vertical(constraints).split(inner);
-    for (i, (v, input)) in form.fields.iter().enumerate() {
+    for (j, (v, input)) in shown.iter().enumerate() {
+        let i = start + j;
         let mut label = v.name.clone();
         if v.required {
             label.push_str(" (required)");
@@ -379,9 +383,9 @@ pub fn form(frame: &mut Frame, state: &State, form: &Form) {
         };
         frame.render_widget(
             Line::styled(truncate(&label, usize::from(inner.width)), t.style(look)),
-            rows[2 * i],
+            rows[2 * j],
         );
-        frame.render_widget(input, rows[2 * i + 1]);
+        frame.render_widget(input, rows[2 * j + 1]);
     }
     if let Some(e) = &form.error {
         frame.render_widget(
