@@ -672,3 +672,86 @@ fn the_title_bar_keeps_the_conversation_title_at_60_columns() {
         assert!(top.contains("DEMO"), "at {width}: {top}");
     }
 }
+
+// 12. Small things.
+
+#[test]
+fn keymap_warnings_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keymap.toml");
+    std::fs::write(
+        &file,
+        "[input]\n\"ctrl-x\" = \"explode\"\n\"hyper-q\" = \"send\"\n[nowhere]\n\"a\" = \"send\"\n",
+    )
+    .unwrap();
+    let (_, warnings) = Keymap::load(&file);
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    for w in &warnings {
+        assert!(w.contains(&file.display().to_string()), "{w}");
+    }
+    std::fs::write(&file, "[input\n").unwrap();
+    let (_, warnings) = Keymap::load(&file);
+    assert!(
+        warnings[0].contains(&file.display().to_string()),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn the_latency_table_shows_a_dash_where_there_is_no_rate() {
+    use llmdeck::usage::report::Latency;
+    let mut c = Console::new("gpt-4o");
+    c.state.pane = llmdeck::tui::state::Pane::Spend;
+    c.state.spend.data = Some(llmdeck::usage::spend::Spend {
+        latency: vec![Latency {
+            model: "tool-only-model".into(),
+            samples: 3,
+            ttft_p50_ms: 420,
+            ttft_p95_ms: 900,
+            tps_p50: 0.0,
+            tps_p95: 0.0,
+        }],
+        ..Default::default()
+    });
+    let screen = c.screen(120, 30);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("tool-only-model"))
+        .unwrap_or_else(|| panic!("no latency row:\n{screen}"));
+    assert!(row.contains("420/900"), "{row}");
+    assert!(!row.contains("0/0"), "{row}");
+    assert!(row.contains('–'), "{row}");
+}
+
+#[test]
+fn the_test_matrix_shows_answers_rendered() {
+    use llmdeck::library::testing::CaseResult;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("capital.md"),
+        "+++\nname = \"capital\"\n\n[[variables]]\nname = \"country\"\n+++\n\nCapital of {{country}}?\n",
+    )
+    .unwrap();
+    let mut c = Console::new("gpt-4o");
+    c.state
+        .library
+        .set_library(llmdeck::library::Library::load(dir.path()));
+    c.state.pane = llmdeck::tui::state::Pane::Library;
+    c.state.library.tests = Some((
+        "capital".into(),
+        vec![CaseResult {
+            case: "france".into(),
+            target: "gpt-4o".into(),
+            pass: true,
+            failures: vec![],
+            answer: "## Answer\n\nThe capital is **Paris**, see `fr`.".into(),
+            cost_micros: Some(21),
+            latency_ms: Some(340),
+            tokens: 30,
+            error: None,
+        }],
+    ));
+    let screen = c.screen(100, 34);
+    assert!(screen.contains("The capital is Paris, see fr."), "{screen}");
+    assert!(!screen.contains("**Paris**"), "{screen}");
+}

@@ -27,7 +27,6 @@ use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
 use crate::chat::tokens;
-use crate::config::keymap;
 use crate::config::theme::Theme;
 use crate::context::Context;
 use crate::provider::Provider;
@@ -178,11 +177,7 @@ impl App {
         if let Some(e) = err {
             warnings.push(format!("{e} — using the dark theme"));
         }
-        let (user_keys, err) = keymap::load_user(&ctx.paths.keymap_file());
-        if let Some(e) = err {
-            warnings.push(format!("{e} — using the default keys"));
-        }
-        let (keymap, problems) = Keymap::from_tables(&keymap::defaults(), user_keys.as_ref());
+        let (keymap, problems) = Keymap::load(&ctx.paths.keymap_file());
         warnings.extend(problems);
         for w in &warnings {
             crate::log::line("warning", w);

@@ -329,16 +329,9 @@ fn tests(frame: &mut Frame, area: Rect, state: &State) {
             .iter()
             .map(|f| Line::styled(truncate(&format!("✗ {f}"), w), t.style(Look::Error)))
             .collect();
-        for l in r.answer.lines() {
-            lines.extend(
-                wrap(
-                    &[Span::styled(inert(l).into_owned(), t.style(Look::Text))],
-                    w,
-                )
-                .into_iter()
-                .map(Line::from),
-            );
-        }
+        // Rendered as the transcript renders answers, not as raw Markdown.
+        let answer = crate::tui::widgets::markdown::render(&inert(&r.answer), w as u16, t);
+        lines.extend(answer.lines);
         frame.render_widget(Paragraph::new(lines), columns[i]);
     }
 }
