@@ -337,6 +337,11 @@ impl State {
 pub fn new_input(placeholder: &str) -> TextArea<'static> {
     let mut t = TextArea::default();
     t.set_placeholder_text(placeholder.to_string());
+    // In the terminal's own text colour (the default dark grey is unreadable
+    // on dark backgrounds), told apart from typed text by italics.
+    t.set_placeholder_style(
+        ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::ITALIC),
+    );
     t.set_cursor_line_style(ratatui::style::Style::default());
     t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     t

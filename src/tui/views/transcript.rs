@@ -87,10 +87,15 @@ fn block(
     if state.editing == Some(id) {
         header.push(Span::styled("  (editing)", theme.style(Look::Warning)));
     }
-    let mut header = Line::from(header);
     if selected {
-        header = header.patch_style(theme.style(Look::Selection));
+        // Onto each span: a theme whose selection sets a colour of its own
+        // (black on yellow) must not keep the roles' colours on its background.
+        let sel = theme.style(Look::Selection);
+        for span in &mut header {
+            span.style = span.style.patch(sel);
+        }
     }
+    let header = Line::from(header);
     lines.push(header);
     lines.extend(extras::attachments(&node.attachments, theme));
 
