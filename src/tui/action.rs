@@ -76,6 +76,7 @@ pub enum Action {
     RunTests,
     /// Save the conversation as a new prompt in the library.
     SaveAsPrompt,
+    StarterPrompts,
     /// The Spend pane: this machine's ledger, or the team database.
     ToggleTeam,
     /// An explicit "do nothing", to unbind a default key.
@@ -214,6 +215,7 @@ impl Action {
             Action::ShowLibrary => "the Library pane",
             Action::RunTests => "run the prompt's tests (the matrix shows below)",
             Action::SaveAsPrompt => "save this conversation as a new prompt in the library",
+            Action::StarterPrompts => "add the starter prompts (never over your files)",
             Action::ToggleTeam => "me or team: this machine's spend, or the team database's",
             Action::None => "nothing",
         }

@@ -83,6 +83,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Close => state.pane = super::state::Pane::Playground,
         Action::Refresh => return vec![Command::LoadLibrary],
+        Action::StarterPrompts => return vec![Command::StarterPrompts],
         Action::Open => return open(state),
         Action::EditItem => {
             if let Some(e) = pane.current()

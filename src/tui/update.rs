@@ -43,6 +43,8 @@ pub enum Command {
         name: String,
         targets: Vec<String>,
     },
+    /// Write the starter prompts into the library.
+    StarterPrompts,
     /// Library file work, each answered by a reload.
     CreatePrompt(String),
     RenamePrompt {

@@ -73,10 +73,12 @@ fn list(frame: &mut Frame, area: Rect, state: &State) {
         return frame.render_widget(Paragraph::new(lines), inner);
     };
     if lib.entries.is_empty() {
-        lines.push(Line::styled(
-            "No prompts yet: Ctrl-N makes one, Alt-S in the playground saves a conversation.",
-            t.style(Look::Muted),
-        ));
+        let offer = "No prompts yet. Alt-I adds a starter set (summarize, explain code, \
+                     commit message, extract JSON, compare options), each with variables and \
+                     tests; Ctrl-N makes one; Alt-S in the playground saves a conversation.";
+        for l in wrap(&[Span::raw(offer)], width.saturating_sub(1)) {
+            lines.push(Line::from(l).style(t.style(Look::Muted)));
+        }
     }
     let rows = usize::from(inner.height.saturating_sub(1));
     let start = pane.selected.saturating_sub(rows.saturating_sub(1));
