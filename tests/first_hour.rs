@@ -69,6 +69,19 @@ fn with_no_model_the_first_model_the_endpoint_lists_is_used_and_named() {
 }
 
 #[test]
+fn a_hostile_model_id_listed_first_reaches_the_screen_inert() {
+    let mut c = Console::new("");
+    let evil = "llama\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J";
+    llmdeck::tui::send_check::models_listed(&mut c.state, Ok(vec![evil.into()]));
+    let screen = c.screen(120, 20);
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "{screen:?}"
+    );
+    assert!(screen.contains("llama␛]52"), "{screen}");
+}
+
+#[test]
 fn a_local_server_and_no_model_sends_the_first_listed_model() {
     let mock = support::mock_server::Mock::start_in_background();
     let home = home_with_config("");

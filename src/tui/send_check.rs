@@ -72,9 +72,13 @@ pub fn models_listed(state: &mut State, listed: Result<Vec<String>, String>) {
             state.machine.conv.model = first.clone();
             // New conversations start on it too.
             state.profile.model = first.clone();
+            // The id is the server's text: shown inert.
             state.toast(
                 Level::Info,
-                format!("model: {first} — the first the endpoint lists (Ctrl-K to change)"),
+                format!(
+                    "model: {} — the first the endpoint lists (Ctrl-K to change)",
+                    crate::inert::inert(&first)
+                ),
             );
         }
         None if state.toast.is_none() => state.toast(

@@ -112,7 +112,11 @@ fn bar_spans(state: &State) -> Vec<Span<'static>> {
     let model = if conv.model.trim().is_empty() {
         Span::styled(" no model (Ctrl-K)", bar.patch(t.style(Look::Warning)))
     } else {
-        Span::styled(format!(" {}", conv.model), bar.patch(t.style(Look::Accent)))
+        // A model id may come from the server's list: its text, so inert.
+        Span::styled(
+            format!(" {}", crate::inert::inert(&conv.model)),
+            bar.patch(t.style(Look::Accent)),
+        )
     };
     let mut spans = vec![
         model,
