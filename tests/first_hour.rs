@@ -592,6 +592,19 @@ fn keymap_warnings_name_the_file() {
 }
 
 #[test]
+fn start_up_warnings_and_the_welcome_are_read_whole_at_60_columns() {
+    let warning = "/home/someone/.config/llmdeck/keymap.toml: keymap [input] \"ctrl-x\": unknown action \"explode\"";
+    let mut c = Console::new("gpt-4o");
+    c.state.warnings = vec![warning.into()];
+    let screen = c.screen(60, 30);
+    assert!(bare(&screen).contains(&bare(warning)), "{screen}");
+    assert!(
+        bare(&screen).contains(&bare("and restart to use a real model.")),
+        "{screen}"
+    );
+}
+
+#[test]
 fn the_latency_table_shows_a_dash_where_there_is_no_rate() {
     use llmdeck::usage::report::Latency;
     let mut c = Console::new("gpt-4o");
