@@ -54,17 +54,15 @@ pub fn to_markdown(conv: &Conversation) -> String {
             out.push_str(&format!("📎 {}\n\n", a.summary()));
         }
         if node.role == Role::Tool {
-            out.push_str(&format!("```\n{}\n```\n\n", node.content.trim_end()));
+            out.push_str(&fenced("", node.content.trim_end()));
         } else if !node.content.trim().is_empty() {
-            out.push_str(node.content.trim_end());
+            out.push_str(&embedded(node.content.trim_end()));
             out.push_str("\n\n");
         }
         for call in &node.tool_calls {
             let args = super::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
-            out.push_str(&format!(
-                "Called `{}` (`{}`):\n\n```json\n{}\n```\n\n",
-                call.name, call.id, args
-            ));
+            out.push_str(&format!("Called `{}` (`{}`):\n\n", call.name, call.id));
+            out.push_str(&fenced("json", &args));
         }
         if let Some(meta) = &node.meta {
             let mut facts = Vec::new();
@@ -83,6 +81,82 @@ pub fn to_markdown(conv: &Conversation) -> String {
         }
     }
     out
+}
+
+/// `text` in a code block whose fence no run of backticks inside it closes.
+fn fenced(lang: &str, text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}{lang}\n{text}\n{fence}\n\n")
+}
+
+/// A message as part of the export: its headings moved two levels down (the
+/// export's own are `#` and `##`), and a code block it left open (an answer
+/// stopped mid-code) closed, so what follows is not swallowed into it.
+fn embedded(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    // The open fence's character and length, per CommonMark.
+    let mut open: Option<(char, usize)> = None;
+    for line in text.lines() {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        let run = |c: char| body.chars().take_while(|x| *x == c).count();
+        let fence = ['`', '~']
+            .into_iter()
+            .map(|c| (c, run(c)))
+            .find(|(_, n)| *n >= 3 && indent < 4);
+        match (open, fence) {
+            (None, Some(f)) => open = Some(f),
+            (Some((c, n)), Some((fc, fln)))
+                if c == fc && fln >= n && body[fln..].trim().is_empty() =>
+            {
+                open = None
+            }
+            (None, None) if indent < 4 => {
+                let hashes = run('#');
+                let setext = !body.is_empty()
+                    && (body.trim_end().chars().all(|c| c == '=')
+                        || body.trim_end().chars().all(|c| c == '-'));
+                let after_text = out.last().is_some_and(|p| is_plain(p));
+                if (1..=6).contains(&hashes)
+                    && body[hashes..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == ' ' || c == '\t')
+                {
+                    let level = (hashes + 2).min(6);
+                    out.push(format!("{}{}", "#".repeat(level), &body[hashes..]));
+                    continue;
+                }
+                if setext && after_text {
+                    let level = if body.starts_with('=') { 3 } else { 4 };
+                    let title = out.pop().unwrap_or_default();
+                    out.push(format!("{} {}", "#".repeat(level), title.trim()));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(line.to_string());
+    }
+    if let Some((c, n)) = open {
+        out.push(c.to_string().repeat(n));
+    }
+    out.join("\n")
+}
+
+/// A line of paragraph text (what a setext underline turns into a heading).
+fn is_plain(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.is_empty()
+        && line.len() - t.len() < 4
+        && !t.starts_with(['#', '>', '|', '-', '*', '+', '`', '~'])
+        && !is_ordered_item(t)
+}
+
+fn is_ordered_item(t: &str) -> bool {
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && t[digits..].starts_with(['.', ')'])
 }
 
 /// The conversation as the body of a (non-streamed) Chat Completions request.

@@ -37,6 +37,9 @@ pub enum Input {
     },
     /// Ask again for the last answer: a new branch beside it.
     Regenerate,
+    /// Ask again for an earlier answer (or answer a message again): a new
+    /// branch beside it, which becomes the branch shown.
+    RegenerateAt(NodeId),
     /// Send the draft to several models at once: their answers are sibling
     /// branches of one question, shown side by side; the first one is active.
     Compare {
@@ -232,13 +235,19 @@ impl Machine {
                 self.start_answer(user, now, wall)
             }
             Input::Regenerate => {
+                let last = self.conv.last();
+                self.handle(Input::RegenerateAt(last), now, wall)
+            }
+            Input::RegenerateAt(node) => {
+                let Some(at) = self.conv.nodes.get(node) else {
+                    return Vec::new();
+                };
                 if self.is_streaming() {
                     return Vec::new();
                 }
-                let last = self.conv.last();
-                let user = match self.conv.nodes[last].role {
-                    Role::Assistant => self.conv.nodes[last].parent.unwrap_or(last),
-                    Role::User | Role::Tool => last,
+                let user = match at.role {
+                    Role::Assistant => at.parent.unwrap_or(node),
+                    Role::User | Role::Tool => node,
                     Role::Root => return Vec::new(),
                 };
                 self.start_answer(user, now, wall)

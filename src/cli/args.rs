@@ -108,6 +108,9 @@ pub enum PromptsAction {
     },
     /// A prompt's file, version, variables and tests
     Show { name: String },
+    /// Add the starter prompts (summarize, explain-code, commit-message,
+    /// extract-json, compare-options) to the library; files already there are kept
+    Init,
     /// Write a new prompt file from a template (GROUP/NAME makes a group)
     New { name: String },
     /// Fill a prompt's variables and send it (like `chat --prompt NAME`)

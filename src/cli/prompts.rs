@@ -15,6 +15,17 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
     match action {
         PromptsAction::List { query, json } => list(&lib, query.as_deref(), json),
         PromptsAction::Show { name } => show(&lib, &name),
+        PromptsAction::Init => {
+            let done = crate::library::starter::install(&lib)?;
+            for p in &done.written {
+                outln!("{}", p.display());
+            }
+            for p in &done.kept {
+                errln!("llmdeck: kept {} (already there)", p.display());
+            }
+            errln!("llmdeck: {}", done.summary(&dir));
+            Ok(())
+        }
         PromptsAction::New { name } => {
             let (group, base) = match name.rsplit_once('/') {
                 Some((g, n)) => (format!("{g}/"), n.to_string()),

@@ -5,6 +5,7 @@ pub mod assertions;
 pub mod import;
 pub mod prompt;
 pub mod search;
+pub mod starter;
 pub mod testing;
 
 use std::path::{Path, PathBuf};

@@ -97,6 +97,7 @@ const JSON_ANSWER: &str = r#"```json
   "kind": "terminal developer console",
   "panes": ["Playground", "Spend", "Library"],
   "offline_demo": true,
+  "demo_scenario": "JSON",
   "cost_usd": 0.0,
   "tags": ["openai", "tui", "rust"]
 }
@@ -126,21 +127,49 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// The kind of answer the prompt asks for. What is asked for (a table,
+    /// code, JSON, an essay) wins over what it is about: "compare Python and
+    /// Rust in a table" is a table, though it names two languages.
     pub fn for_prompt(prompt: &str) -> Self {
         let p = prompt.to_lowercase();
-        let has = |words: &[&str]| words.iter().any(|w| p.contains(w));
-        if has(&["json", "schema", "structured"]) {
-            Self::Json
-        } else if has(&["essay", "story", "long", "article"]) {
-            Self::Essay
-        } else if has(&["hack", "weapon", "steal", "malware", "refuse"]) {
+        let words: Vec<&str> = p.split(|c: char| !c.is_alphanumeric()).collect();
+        let has = |list: &[&str]| list.iter().any(|w| words.contains(w));
+        if has(&["hack", "weapon", "steal", "malware", "refuse", "refusal"]) {
             Self::Refusal
-        } else if has(&["code", "rust", "function", "python", "program", "file"]) {
+        } else if has(&["table", "compare", "comparison", "versus", "vs", "tabulate"]) {
+            Self::Table
+        } else if has(&["json", "schema", "structured"]) {
+            Self::Json
+        } else if has(&["essay", "story", "article", "long"]) {
+            Self::Essay
+        } else if has(&[
+            "code",
+            "function",
+            "program",
+            "script",
+            "snippet",
+            "implement",
+        ]) {
             Self::Code
-        } else if has(&["table", "compare", "model", "price", "cost"]) {
+        } else if has(&["rust", "python", "javascript", "file"]) {
+            // Only a topic: a language asked about, with nothing said of the form.
+            Self::Code
+        } else if has(&["model", "models", "price", "prices", "cost"]) {
             Self::Table
         } else {
             Self::General
+        }
+    }
+
+    /// How the answer says which scenario gave it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Table => "table",
+            Self::Json => "JSON",
+            Self::Essay => "essay",
+            Self::Refusal => "refusal",
+            Self::General => "welcome",
         }
     }
 
@@ -188,7 +217,19 @@ pub fn answer_for(req: &ChatRequest) -> std::borrow::Cow<'static, str> {
         .find(|m| m.role == crate::chat::request::WireRole::User)
         .map(|m| m.content.to_lowercase())
         .unwrap_or_default();
-    Scenario::for_prompt(&last).answer()
+    let scenario = Scenario::for_prompt(&last);
+    if scenario == Scenario::Json {
+        // Stays pure JSON (it names its scenario inside), as a script would parse it.
+        return scenario.answer();
+    }
+    // Said at the end, so a workshop knows what else to ask for.
+    format!(
+        "{}\n\n---\n\n_Offline demo, scenario: **{}**. Ask for code, a table, JSON, an essay \
+         or something to refuse to see the others._\n",
+        scenario.answer().trim_end(),
+        scenario.label()
+    )
+    .into()
 }
 
 /// The call the demo makes when the request offers functions: the chosen one,

@@ -78,6 +78,7 @@ pub enum Action {
     RunTests,
     /// Save the conversation as a new prompt in the library.
     SaveAsPrompt,
+    StarterPrompts,
     /// The Spend pane: this machine's ledger, or the team database.
     ToggleTeam,
     /// An explicit "do nothing", to unbind a default key.
@@ -169,7 +170,7 @@ impl Action {
             Action::Top => "first message",
             Action::Bottom => "last message",
             Action::EditMessage => "edit this message (new branch)",
-            Action::Regenerate => "regenerate the last answer (new branch)",
+            Action::Regenerate => "regenerate the selected answer (new branch)",
             Action::PrevBranch => "previous branch",
             Action::NextBranch => "next branch",
             Action::CopyMessage => "copy the message",
@@ -217,6 +218,7 @@ impl Action {
             Action::ShowLibrary => "the Library pane",
             Action::RunTests => "run the prompt's tests (the matrix shows below)",
             Action::SaveAsPrompt => "save this conversation as a new prompt in the library",
+            Action::StarterPrompts => "add the starter prompts (never over your files)",
             Action::ToggleTeam => "me or team: this machine's spend, or the team database's",
             Action::None => "nothing",
         }

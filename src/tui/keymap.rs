@@ -125,6 +125,24 @@ pub struct Keymap {
 }
 
 impl Keymap {
+    /// The defaults with `user_file` laid over them, and what was wrong in
+    /// that file: every problem names the file, so the user knows where to look.
+    pub fn load(user_file: &std::path::Path) -> (Self, Vec<String>) {
+        let (user, err) = crate::config::keymap::load_user(user_file);
+        let mut warnings: Vec<String> = err
+            .map(|e| format!("{e} — using the default keys"))
+            .into_iter()
+            .collect();
+        let (keymap, problems) =
+            Keymap::from_tables(&crate::config::keymap::defaults(), user.as_ref());
+        warnings.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("{}: {p}", user_file.display())),
+        );
+        (keymap, warnings)
+    }
+
     /// The embedded defaults with the user's entries laid over them. A user entry
     /// that does not parse is reported and the default for that key kept.
     pub fn from_tables(defaults: &KeyTables, user: Option<&KeyTables>) -> (Self, Vec<String>) {

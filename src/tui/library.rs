@@ -83,6 +83,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Close => state.pane = super::state::Pane::Playground,
         Action::Refresh => return vec![Command::LoadLibrary],
+        Action::StarterPrompts => return vec![Command::StarterPrompts],
         Action::Open => return open(state),
         Action::EditItem => {
             if let Some(e) = pane.current()
@@ -123,7 +124,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Delete => {
             if let Some(name) = selected_name {
-                state.overlays.push(Overlay::Confirm {
+                state.open(Overlay::Confirm {
                     question: format!("Delete the prompt {name} and its file? (y/n)"),
                     then: Confirmed::DeletePrompt(name),
                 });
@@ -211,7 +212,7 @@ fn open(state: &mut State) -> Vec<Command> {
             (v.clone(), t)
         })
         .collect();
-    state.overlays.push(Overlay::Form(Box::new(Form {
+    state.open(Overlay::Form(Box::new(Form {
         prompt: prompt.meta.name,
         fields,
         focused: 0,

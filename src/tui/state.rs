@@ -104,6 +104,18 @@ pub enum Overlay {
     Form(Box<super::library::Form>),
 }
 
+impl Overlay {
+    /// Whether two overlays are the same popup (a picker of the same list, a
+    /// prompt for the same thing), whatever they hold now.
+    fn same_kind(&self, other: &Overlay) -> bool {
+        match (self, other) {
+            (Overlay::Picker(a), Overlay::Picker(b)) => a.kind == b.kind,
+            (Overlay::Prompt(a), Overlay::Prompt(b)) => a.purpose == b.purpose,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -217,6 +229,17 @@ impl State {
         }
     }
 
+    /// Opens a popup. Popups never stack on themselves: with the same popup
+    /// on top this does nothing (it keeps what was typed there); one further
+    /// down comes to the top anew.
+    pub fn open(&mut self, overlay: Overlay) {
+        if self.overlays.last().is_some_and(|o| o.same_kind(&overlay)) {
+            return;
+        }
+        self.overlays.retain(|o| !o.same_kind(&overlay));
+        self.overlays.push(overlay);
+    }
+
     /// Where keys go now: the top overlay, else the focused area.
     pub fn place(&self) -> Place {
         match self.overlays.last() {
@@ -257,15 +280,23 @@ impl State {
         }
     }
 
-    /// What sending now would ask: the shown branch, plus the draft when there is one.
+    /// What sending the draft now would ask: the shown branch (only up to the
+    /// message being edited, which the draft replaces), plus the draft and the
+    /// files attached to it.
     pub fn pending_request(&self) -> crate::chat::request::ChatRequest {
         use crate::chat::request::{ChatRequest, WireMessage, WireRole};
         let conv = &self.machine.conv;
-        let mut request = ChatRequest::for_node(conv, conv.last());
+        let editing = self.editing.and_then(|n| conv.nodes.get(n)?.parent);
+        let mut request = ChatRequest::for_node(conv, editing.unwrap_or(conv.last()));
         let draft = self.draft();
-        if !draft.trim().is_empty() {
+        // An edit is sent without the pending attachments (they wait for a new message).
+        let attachments = match editing {
+            Some(_) => Vec::new(),
+            None => self.machine.attachments.clone(),
+        };
+        if !draft.trim().is_empty() || !attachments.is_empty() {
             let mut message = WireMessage::text(WireRole::User, &draft);
-            message.attachments = self.machine.attachments.clone();
+            message.attachments = attachments;
             request.messages.push(message);
         }
         request
@@ -308,6 +339,11 @@ impl State {
 pub fn new_input(placeholder: &str) -> TextArea<'static> {
     let mut t = TextArea::default();
     t.set_placeholder_text(placeholder.to_string());
+    // In the terminal's own text colour (the default dark grey is unreadable
+    // on dark backgrounds), told apart from typed text by italics.
+    t.set_placeholder_style(
+        ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::ITALIC),
+    );
     t.set_cursor_line_style(ratatui::style::Style::default());
     t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     t

@@ -6,7 +6,7 @@ use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKi
 
 use super::action::{Action, Place};
 
-use super::state::{Confirmed, Focus, Level, Overlay, PickerKind, PromptPurpose, State, new_input};
+use super::state::{Focus, Level, Overlay, PickerKind, PromptPurpose, State, new_input};
 use crate::chat::conversation::Role;
 use crate::chat::machine::{Effect, Input};
 
@@ -48,6 +48,8 @@ pub enum Command {
         model: String,
         rates: (f64, Option<f64>, f64),
     },
+    /// Write the starter prompts into the library.
+    StarterPrompts,
     /// Library file work, each answered by a reload.
     CreatePrompt(String),
     RenamePrompt {
@@ -134,7 +136,10 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
     match state.overlays.last_mut() {
         Some(Overlay::Picker(p)) => {
             let before = p.query.clone();
+            let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
             match key.code {
+                crossterm::event::KeyCode::Char('u') if ctrl => p.query.clear(),
+                crossterm::event::KeyCode::Char(_) if ctrl => {}
                 crossterm::event::KeyCode::Char(c) => p.query.push(c),
                 crossterm::event::KeyCode::Backspace => {
                     p.query.pop();
@@ -147,13 +152,13 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
             Vec::new()
         }
         Some(Overlay::Prompt(prompt)) => {
-            prompt.input.input(*key);
+            super::text_keys::type_key(&mut prompt.input, key);
             prompt.error = None;
             Vec::new()
         }
         Some(Overlay::Form(form)) => {
             let at = form.focused;
-            form.fields[at].1.input(*key);
+            super::text_keys::type_key(&mut form.fields[at].1, key);
             form.error = None;
             Vec::new()
         }
@@ -169,7 +174,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
             _ => Vec::new(),
         },
         _ => {
-            if state.input.input(*key) {
+            if super::text_keys::type_key(&mut state.input, key) {
                 vec![Command::CountTokens]
             } else {
                 Vec::new()
@@ -211,9 +216,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Help => {
-            if !matches!(state.overlays.last(), Some(Overlay::Help { .. })) {
-                state.overlays.push(Overlay::Help { scroll: 0 });
-            }
+            state.open(Overlay::Help { scroll: 0 });
             return Vec::new();
         }
         Action::NewConversation if !matches!(state.place(), Place::Picker) => {
@@ -228,17 +231,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Conversations => {
-            state
-                .overlays
-                .retain(|o| !matches!(o, Overlay::Conversations { .. }));
-            state.overlays.push(Overlay::Conversations { selected: 0 });
+            state.open(Overlay::Conversations { selected: 0 });
             return vec![Command::RefreshConversations];
         }
         Action::Parameters => {
-            state
-                .overlays
-                .retain(|o| !matches!(o, Overlay::Parameters { .. }));
-            state.overlays.push(Overlay::Parameters { selected: 0 });
+            state.open(Overlay::Parameters { selected: 0 });
             return Vec::new();
         }
         Action::ModelPicker => {
@@ -288,7 +285,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Tools if state.place() != Place::Tools => {
-            state.overlays.push(Overlay::Tools { selected: 0 });
+            state.open(Overlay::Tools { selected: 0 });
             return vec![Command::LoadTools];
         }
         Action::Attach => {
@@ -299,7 +296,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::ViewCode if state.place() != Place::Code => {
-            state.overlays.push(Overlay::Code { tab: 0, scroll: 0 });
+            state.open(Overlay::Code { tab: 0, scroll: 0 });
             return Vec::new();
         }
         Action::ShowPlayground => {
@@ -389,19 +386,7 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
                 Some(node) => Input::Edit { node, text },
                 None => Input::Send(text),
             };
-            if let Some(why) = crate::usage::gate::ask_before(
-                &state.budgets,
-                state.spent(),
-                team_spend(state).as_ref(),
-                estimate_micros(state),
-            ) {
-                state.overlays.push(Overlay::Confirm {
-                    question: format!("{why} Send anyway? (y/n)"),
-                    then: Confirmed::Send(input),
-                });
-                return Vec::new();
-            }
-            send(state, input)
+            super::send_check::send_checked(state, input)
         }
         Action::Newline => {
             state.input.insert_newline();
@@ -450,31 +435,6 @@ pub(super) fn send(state: &mut State, input: Input) -> Vec<Command> {
     state.scroll = 0;
     state.selected = None;
     vec![Command::Machine(input), Command::CountTokens]
-}
-
-/// What sending now would cost at least: the counted input, plus the output
-/// cap when one is set.
-pub fn estimate_micros(state: &State) -> i64 {
-    let conv = &state.machine.conv;
-    let usage = crate::provider::event::Usage {
-        input: state.draft_tokens.unwrap_or(0),
-        output: conv.params.max_output_tokens.unwrap_or(0) as u64,
-        ..Default::default()
-    };
-    state.machine.price_of(&conv.model, &usage).unwrap_or(0)
-}
-
-/// The team's budgets and spend, when the team database answered.
-fn team_spend(state: &State) -> Option<crate::usage::gate::TeamSpend> {
-    let Some(crate::tui::app::TeamStatus::Online { totals }) = &state.team else {
-        return None;
-    };
-    Some(crate::usage::gate::TeamSpend {
-        daily_usd: state.team_budgets.0,
-        monthly_usd: state.team_budgets.1,
-        today: totals.today.0,
-        month: totals.month.0,
-    })
 }
 
 /// Short enough for the input box of a 40-column terminal.
@@ -541,7 +501,22 @@ fn transcript_action(state: &mut State, action: Action) -> Vec<Command> {
             );
             return vec![Command::CountTokens];
         }
-        Action::Regenerate => return vec![Command::Machine(Input::Regenerate)],
+        Action::Regenerate => {
+            // The selected answer, not always the last: a new branch beside it.
+            let Some(&node) = path.get(sel) else {
+                return Vec::new();
+            };
+            if sel + 1 < n {
+                state.toast(
+                    Level::Info,
+                    "regenerating the selected answer as a new branch (h/l switch back)",
+                );
+            }
+            return vec![
+                Command::Machine(Input::RegenerateAt(node)),
+                Command::CountTokens,
+            ];
+        }
         Action::PrevBranch | Action::NextBranch => {
             let Some(&node) = path.get(sel) else {
                 return Vec::new();
@@ -610,4 +585,4 @@ fn copy_code(state: &mut State) -> Vec<Command> {
     }]
 }
 
-pub use super::update_overlays::refilter;
+pub use super::update_overlays::{conversations_listed, refilter};

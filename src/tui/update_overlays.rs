@@ -55,7 +55,7 @@ pub(super) fn conversations_action(state: &mut State, action: Action) -> Vec<Com
         }
         Action::Delete => {
             if let Some((id, title, _)) = current {
-                state.overlays.push(Overlay::Confirm {
+                state.open(Overlay::Confirm {
                     question: format!("Delete “{title}”? This cannot be undone. (y/n)"),
                     then: Confirmed::DeleteConversation(id),
                 });
@@ -64,6 +64,26 @@ pub(super) fn conversations_action(state: &mut State, action: Action) -> Vec<Com
         _ => {}
     }
     Vec::new()
+}
+
+/// A new list of conversations (after a copy, a rename, a delete): the
+/// highlight stays on the conversation it was on, wherever that moved, so the
+/// next key acts on the one the user is looking at.
+pub fn conversations_listed(state: &mut State, list: Vec<crate::chat::store::Summary>) {
+    let old = &state.conversations;
+    if let Some(Overlay::Conversations { selected }) = state
+        .overlays
+        .iter_mut()
+        .find(|o| matches!(o, Overlay::Conversations { .. }))
+    {
+        let id = old.get(*selected).map(|s| s.id.as_str());
+        *selected = list
+            .iter()
+            .position(|s| Some(s.id.as_str()) == id)
+            .unwrap_or(*selected)
+            .min(list.len().saturating_sub(1));
+    }
+    state.conversations = list;
 }
 
 pub(super) fn parameters_action(state: &mut State, action: Action) -> Vec<Command> {
@@ -386,7 +406,7 @@ pub(super) fn open_picker(state: &mut State, kind: PickerKind) -> Vec<Command> {
             .position(|i| &picker.items[*i] == current)
             .unwrap_or(0);
     }
-    state.overlays.push(Overlay::Picker(picker));
+    state.open(Overlay::Picker(picker));
     if kind == PickerKind::Model && state.models.is_empty() {
         vec![Command::LoadModels]
     } else {
@@ -421,7 +441,7 @@ pub fn refilter(p: &mut Picker) {
 pub(super) fn open_prompt(state: &mut State, title: &str, purpose: PromptPurpose, text: &str) {
     let mut input = new_input("");
     input.insert_str(text);
-    state.overlays.push(Overlay::Prompt(Box::new(TextPrompt {
+    state.open(Overlay::Prompt(Box::new(TextPrompt {
         title: title.to_string(),
         purpose,
         input,

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod console;
 pub mod mock_responses;
 pub mod mock_server;
 pub mod openapi;

@@ -121,6 +121,8 @@ impl App {
                 conv.title = format!("copy of {}", conv.display_title());
                 conv.id = uuid::Uuid::now_v7().to_string();
                 conv.updated = Utc::now();
+                self.state
+                    .toast(Level::Info, format!("duplicated as “{}”", conv.title));
                 self.worker.send(Job::Save {
                     conv: Box::new(conv),
                     retire: Vec::new(),

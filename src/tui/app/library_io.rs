@@ -34,6 +34,12 @@ impl App {
             }
             Command::RunPrompt { name, vars } => self.run_prompt(&name, &vars),
             Command::TestPrompt { name, targets } => self.test_prompt(name, targets),
+            Command::StarterPrompts => {
+                let dir = self.ctx.library_dir(&self.state.profile);
+                self.file_op(|lib| {
+                    crate::library::starter::install(lib).map(|done| done.summary(&dir))
+                });
+            }
             Command::CreatePrompt(name) => {
                 let (group, base) = match name.rsplit_once('/') {
                     Some((g, n)) => (format!("{g}/"), n.to_string()),

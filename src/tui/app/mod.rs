@@ -27,7 +27,6 @@ use crate::chat::machine::{Effect, Input};
 use crate::chat::request::ChatRequest;
 use crate::chat::store::{Store, Summary};
 use crate::chat::tokens;
-use crate::config::keymap;
 use crate::config::theme::Theme;
 use crate::context::Context;
 use crate::provider::Provider;
@@ -179,11 +178,7 @@ impl App {
         if let Some(e) = err {
             warnings.push(format!("{e} — using the dark theme"));
         }
-        let (user_keys, err) = keymap::load_user(&ctx.paths.keymap_file());
-        if let Some(e) = err {
-            warnings.push(format!("{e} — using the default keys"));
-        }
-        let (keymap, problems) = Keymap::from_tables(&keymap::defaults(), user_keys.as_ref());
+        let (keymap, problems) = Keymap::load(&ctx.paths.keymap_file());
         warnings.extend(problems);
         for w in &warnings {
             crate::log::line("warning", w);
@@ -388,8 +383,14 @@ impl App {
             .ctx
             .provider(&self.state.profile, self.ctx.demo_speed())
         {
-            // The model list is asked for when the picker opens, not at start-up.
-            Ok(p) => self.provider = Some(p),
+            // The model list is asked for when the picker opens, not at
+            // start-up, unless there is no model to send to without it.
+            Ok(p) => {
+                self.provider = Some(p);
+                if self.state.profile.model.trim().is_empty() {
+                    self.command(Command::LoadModels);
+                }
+            }
             Err(e) => {
                 self.provider = None;
                 self.state.toast(Level::Error, e);
@@ -428,27 +429,11 @@ impl App {
             Msg::PromptStats(name, Ok(rows)) => self.state.library.versions = Some((name, rows)),
             Msg::PromptStats(_, Err(e)) => self.state.toast(Level::Warning, e),
             Msg::Tests(name, result) => self.on_tests(name, result),
-            Msg::Models(Ok(models)) => {
-                self.state.models = models;
+            Msg::Models(listed) => {
+                super::send_check::models_listed(&mut self.state, listed);
                 self.refresh_model_picker();
             }
-            Msg::Models(Err(e)) => {
-                self.state.models = self.state.profile.models.clone();
-                self.refresh_model_picker();
-                self.state
-                    .toast(Level::Warning, format!("could not list models: {e}"));
-            }
-            Msg::Conversations(list) => {
-                if let Some(Overlay::Conversations { selected }) = self
-                    .state
-                    .overlays
-                    .iter_mut()
-                    .find(|o| matches!(o, Overlay::Conversations { .. }))
-                {
-                    *selected = (*selected).min(list.len().saturating_sub(1));
-                }
-                self.state.conversations = list;
-            }
+            Msg::Conversations(list) => update::conversations_listed(&mut self.state, list),
             Msg::Tokens { generation, tokens } => {
                 if generation == self.token_generation {
                     self.state.draft_tokens = Some(tokens);
@@ -490,8 +475,15 @@ impl App {
     }
 
     fn machine(&mut self, input: Input) {
+        // What would be sent next changes with every message, answer ended or
+        // stopped, branch switched: counted again once the stream settles.
+        let settled = !matches!(&input, Input::Stream(_, e)
+            if !matches!(e, StreamEvent::End | StreamEvent::Error(_)));
         let effects = self.state.machine.handle(input, Instant::now(), Utc::now());
         self.effects(effects);
+        if settled {
+            self.count_due = Some(Instant::now() + COUNT_DEBOUNCE);
+        }
     }
 
     fn effects(&mut self, effects: Vec<Effect>) {

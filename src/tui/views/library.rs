@@ -73,10 +73,12 @@ fn list(frame: &mut Frame, area: Rect, state: &State) {
         return frame.render_widget(Paragraph::new(lines), inner);
     };
     if lib.entries.is_empty() {
-        lines.push(Line::styled(
-            "No prompts yet: Ctrl-N makes one, Alt-S in the playground saves a conversation.",
-            t.style(Look::Muted),
-        ));
+        let offer = "No prompts yet. Alt-I adds a starter set (summarize, explain code, \
+                     commit message, extract JSON, compare options), each with variables and \
+                     tests; Ctrl-N makes one; Alt-S in the playground saves a conversation.";
+        for l in wrap(&[Span::raw(offer)], width.saturating_sub(1)) {
+            lines.push(Line::from(l).style(t.style(Look::Muted)));
+        }
     }
     let rows = usize::from(inner.height.saturating_sub(1));
     let start = pane.selected.saturating_sub(rows.saturating_sub(1));
@@ -329,16 +331,9 @@ fn tests(frame: &mut Frame, area: Rect, state: &State) {
             .iter()
             .map(|f| Line::styled(truncate(&format!("✗ {f}"), w), t.style(Look::Error)))
             .collect();
-        for l in r.answer.lines() {
-            lines.extend(
-                wrap(
-                    &[Span::styled(inert(l).into_owned(), t.style(Look::Text))],
-                    w,
-                )
-                .into_iter()
-                .map(Line::from),
-            );
-        }
+        // Rendered as the transcript renders answers, not as raw Markdown.
+        let answer = crate::tui::widgets::markdown::render(&inert(&r.answer), w as u16, t);
+        lines.extend(answer.lines);
         frame.render_widget(Paragraph::new(lines), columns[i]);
     }
 }
@@ -357,14 +352,18 @@ pub fn form(frame: &mut Frame, state: &State, form: &Form) {
             form.prompt
         ),
     );
-    let mut constraints: Vec<Constraint> = form
-        .fields
+    // As many fields as fit, scrolled to the focused one; the error row stays.
+    let fit = usize::from(inner.height.saturating_sub(1) / 3).max(1);
+    let start = super::overlays::first_shown(form.focused, form.fields.len(), fit);
+    let shown = &form.fields[start..(start + fit).min(form.fields.len())];
+    let mut constraints: Vec<Constraint> = shown
         .iter()
         .flat_map(|_| [Constraint::Length(1), Constraint::Length(2)])
         .collect();
     constraints.push(Constraint::Length(1));
     let rows = Layout::vertical(constraints).split(inner);
-    for (i, (v, input)) in form.fields.iter().enumerate() {
+    for (j, (v, input)) in shown.iter().enumerate() {
+        let i = start + j;
         let mut label = v.name.clone();
         if v.required {
             label.push_str(" (required)");
@@ -379,9 +378,9 @@ pub fn form(frame: &mut Frame, state: &State, form: &Form) {
         };
         frame.render_widget(
             Line::styled(truncate(&label, usize::from(inner.width)), t.style(look)),
-            rows[2 * i],
+            rows[2 * j],
         );
-        frame.render_widget(input, rows[2 * i + 1]);
+        frame.render_widget(input, rows[2 * j + 1]);
     }
     if let Some(e) = &form.error {
         frame.render_widget(

@@ -11,6 +11,7 @@ use crate::inert::inert;
 use crate::tui::params::{self, Field};
 use crate::tui::state::{Overlay, PickerKind, State};
 use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame, state: &State) {
     for overlay in &state.overlays {
@@ -37,7 +38,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
                     Span::styled("█", t.style(Look::Muted)),
                 ])];
                 let rows = usize::from(inner.height.saturating_sub(1));
-                let start = p.selected.saturating_sub(rows.saturating_sub(1));
+                let start = first_shown(p.selected, p.matches.len(), rows);
                 for (i, idx) in p.matches.iter().enumerate().skip(start).take(rows) {
                     let style = if i == p.selected {
                         t.style(Look::Selection)
@@ -89,6 +90,17 @@ pub fn draw(frame: &mut Frame, state: &State) {
             }
         }
     }
+}
+
+/// The first of `len` rows to show in `rows` rows, so that `selected` is in
+/// view: every list in a popup scrolls to its selection at any size.
+pub fn first_shown(selected: usize, len: usize, rows: usize) -> usize {
+    if rows == 0 {
+        return selected;
+    }
+    selected
+        .saturating_sub(rows - 1)
+        .min(len.saturating_sub(rows))
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -159,6 +171,15 @@ fn help(frame: &mut Frame, state: &State, scroll: u16) {
         }
     }
     lines.push(Line::default());
+    use crate::tui::action::Place;
+    if matches!(place, Place::Input | Place::Picker | Place::Form) {
+        for line in words(
+            "Typing: Ctrl-U deletes to the start of the line, Ctrl-W the word before the cursor, Ctrl-A / Ctrl-E go to its start / end, Ctrl-Z undoes.",
+            usize::from(inner.width.saturating_sub(1)).max(10),
+        ) {
+            lines.push(Line::styled(line, t.style(Look::Text)));
+        }
+    }
     for line in words(
         "Keys come from the built-in keymap and <config dir>/keymap.toml (see README).",
         usize::from(inner.width.saturating_sub(1)).max(10),
@@ -172,7 +193,7 @@ fn conversations(frame: &mut Frame, state: &State, selected: usize) {
     let t = &state.theme;
     let area = centered(
         frame.area(),
-        70,
+        90.min(frame.area().width.saturating_sub(2)),
         frame.area().height.saturating_sub(4).max(6),
     );
     let inner = popup(
@@ -188,39 +209,67 @@ fn conversations(frame: &mut Frame, state: &State, selected: usize) {
         );
         return;
     }
-    let rows = usize::from(inner.height);
-    let start = selected.saturating_sub(rows.saturating_sub(1));
     let width = usize::from(inner.width);
-    let lines: Vec<Line> = state
-        .conversations
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(rows)
-        .map(|(i, c)| {
-            let current = c.id == state.machine.conv.id;
-            let mark = if current { "● " } else { "  " };
-            let text = match &c.error {
-                Some(e) => format!("{mark}⚠ {} — {e}", c.title),
-                None => format!(
-                    "{mark}{:<40} {:>3} msgs  {}",
-                    truncate(&c.title, 40),
-                    c.messages,
-                    c.updated.format("%Y-%m-%d %H:%M")
-                ),
-            };
-            let look = if c.error.is_some() {
-                Look::Error
-            } else {
-                Look::Text
-            };
-            let mut style = t.style(look);
-            if i == selected {
-                style = style.patch(t.style(Look::Selection));
-            }
-            Line::styled(truncate(&text, width), style)
-        })
-        .collect();
+    // The date and count keep their columns; the title takes what is left.
+    let (date, count) = if width >= 60 {
+        ("%Y-%m-%d %H:%M", true)
+    } else {
+        ("%m-%d %H:%M", false)
+    };
+    let right = |count_text: String, when: String| {
+        if count {
+            format!(" {count_text:>9}  {when}")
+        } else {
+            format!(" {when}")
+        }
+    };
+    let header_right = right(
+        "messages".into(),
+        format!("{:<w$}", "updated", w = if count { 16 } else { 11 }),
+    );
+    let title_width = width.saturating_sub(2 + header_right.width());
+    let row = |mark: &str, title: &str, right: &str| {
+        format!(
+            "{mark}{:<title_width$}{right}",
+            truncate(title, title_width)
+        )
+    };
+    let mut lines = vec![Line::styled(
+        row("  ", "title", &header_right),
+        t.style(Look::Muted),
+    )];
+    let rows = usize::from(inner.height.saturating_sub(1));
+    let start = first_shown(selected, state.conversations.len(), rows);
+    lines.extend(
+        state
+            .conversations
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(rows)
+            .map(|(i, c)| {
+                let current = c.id == state.machine.conv.id;
+                let mark = if current { "● " } else { "  " };
+                let text = match &c.error {
+                    Some(e) => truncate(&format!("{mark}⚠ {} — {e}", c.title), width),
+                    None => row(
+                        mark,
+                        &c.title,
+                        &right(c.messages.to_string(), c.updated.format(date).to_string()),
+                    ),
+                };
+                let look = if c.error.is_some() {
+                    Look::Error
+                } else {
+                    Look::Text
+                };
+                let mut style = t.style(look);
+                if i == selected {
+                    style = style.patch(t.style(Look::Selection));
+                }
+                Line::styled(text, style)
+            }),
+    );
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -239,7 +288,7 @@ fn parameters(frame: &mut Frame, state: &State, selected: usize) {
     };
     let inner = popup(frame, state, panel, " Parameters ");
     let conv = &state.machine.conv;
-    let mut lines: Vec<Line> = Field::ALL
+    let lines: Vec<Line> = Field::ALL
         .iter()
         .enumerate()
         .map(|(i, f)| {
@@ -264,15 +313,26 @@ fn parameters(frame: &mut Frame, state: &State, selected: usize) {
             ])
         })
         .collect();
-    lines.push(Line::default());
-    lines.push(Line::styled(
+    // The hints below the fields go first when rows are short; the fields scroll.
+    let room = usize::from(inner.height);
+    let hints = [
         " ←/→ adjust · Enter type · Del default",
-        t.style(Look::Muted),
-    ));
-    lines.push(Line::styled(
         " \"default\" is not sent: the server decides",
-        t.style(Look::Muted),
-    ));
+    ];
+    let footer = if room >= lines.len() + 3 {
+        2
+    } else {
+        usize::from(room >= 8)
+    };
+    let rows = room.saturating_sub(footer + usize::from(footer > 0));
+    let start = first_shown(selected, lines.len(), rows);
+    let mut lines: Vec<Line> = lines.into_iter().skip(start).take(rows).collect();
+    if footer > 0 {
+        lines.push(Line::default());
+    }
+    for hint in &hints[..footer] {
+        lines.push(Line::styled(*hint, t.style(Look::Muted)));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

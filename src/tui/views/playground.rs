@@ -13,7 +13,8 @@ use crate::tui::cache::RenderCache;
 use crate::tui::screen::{FrameIds, Hints};
 use crate::tui::state::{Focus, State};
 use crate::tui::widgets::lines::Bar;
-use crate::tui::widgets::wrap::fit_title;
+use crate::tui::widgets::wrap::{fit_title, truncate};
+use unicode_width::UnicodeWidthStr;
 
 pub struct Areas {
     pub title: Rect,
@@ -25,14 +26,14 @@ pub struct Areas {
 }
 
 pub fn layout(area: Rect, state: &State) -> Areas {
-    let draft_lines = state.input.lines().len() as u16;
-    let input_height = (draft_lines + 2).clamp(3, (area.height / 3).max(3));
+    let rows = draft_rows(state, area.width.saturating_sub(2));
+    let input_height = (rows + 2).clamp(3, (area.height / 3).max(3));
     let [title, transcript, input, keys, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(input_height),
         Constraint::Length(u16::from(state.presenter)),
-        Constraint::Length(1),
+        Constraint::Length(status::height(state, area.width)),
     ])
     .areas(area);
     Areas {
@@ -42,6 +43,24 @@ pub fn layout(area: Rect, state: &State) -> Areas {
         keys,
         status,
     }
+}
+
+/// Rows the draft takes in an input box `width` columns wide inside: a
+/// soft-wrapped line grows the box as a typed newline does.
+fn draft_rows(state: &State, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = state
+        .input
+        .lines()
+        .iter()
+        .map(|line| {
+            let words = [Span::raw(line.clone())];
+            let wrapped = crate::tui::widgets::wrap::wrap(&words, width).len();
+            // The text area keeps the spaces at a row's end: never fewer than by width.
+            wrapped.max(line.width().div_ceil(width)).max(1)
+        })
+        .sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
 /// Presenter mode: the last keys pressed, for the audience to follow.
@@ -87,12 +106,10 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
         }
     };
     use crate::tui::state::Pane;
-    let mut left = vec![
-        Span::styled(" llmdeck ", t.style(Look::Title).patch(bar)),
-        tab("1 Playground", state.pane == Pane::Playground),
-        tab("2 Spend", state.pane == Pane::Spend),
-        tab("3 Library", state.pane == Pane::Library),
-        Span::styled(format!(" {} ", state.machine.conv.display_title()), bar),
+    let tabs = [
+        ("1", "Playground", Pane::Playground),
+        ("2", "Spend", Pane::Spend),
+        ("3", "Library", Pane::Library),
     ];
     let mut right = Vec::new();
     if state.presenter {
@@ -103,17 +120,79 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
         right.push(Span::styled(badge, t.style(Look::Badge)));
         right.push(Span::styled(" ", bar));
     }
+    let demo = |full: bool| {
+        let text = if full {
+            " DEMO · offline, no key "
+        } else {
+            " DEMO "
+        };
+        Span::styled(text, t.style(Look::Badge))
+    };
+    let title = state.machine.conv.display_title();
+    let logo = Span::styled(" llmdeck ", t.style(Look::Title).patch(bar));
+    // Narrow: the badge shortens, then the other tabs show their number
+    // only, then the name goes; the conversation's title is shortened, never
+    // dropped while it can show.
+    let width = usize::from(area.width);
+    let layouts = [
+        (true, true, true),
+        (true, false, true),
+        (false, false, true),
+        (false, false, false),
+    ];
+    let fits = |(names, full, named): (bool, bool, bool)| {
+        let tabs: usize = tabs
+            .iter()
+            .map(|(n, name, pane)| {
+                n.len()
+                    + 2
+                    + if names || state.pane == *pane {
+                        name.len() + 1
+                    } else {
+                        0
+                    }
+            })
+            .sum();
+        let badge = if state.profile.is_demo() {
+            demo(full).width()
+        } else {
+            0
+        };
+        let logo = if named { logo.width() } else { 0 };
+        let used = logo + tabs + right.iter().map(|s| s.width()).sum::<usize>() + badge;
+        // The full badge only beside the whole title.
+        let want = if full {
+            title.width()
+        } else {
+            title.width().min(16)
+        };
+        width.saturating_sub(used + 2) >= want
+    };
+    let (names, full, named) = layouts
+        .into_iter()
+        .find(|l| fits(*l))
+        .unwrap_or((false, false, false));
+    let mut left = if named { vec![logo] } else { Vec::new() };
+    for (n, name, pane) in tabs {
+        let on = state.pane == pane;
+        left.push(if names || on {
+            tab(&format!("{n} {name}"), on)
+        } else {
+            tab(n, on)
+        });
+    }
     if state.profile.is_demo() {
-        right.push(Span::styled(
-            " DEMO · offline, no key ",
-            t.style(Look::Badge),
-        ));
+        right.push(demo(full));
     }
     let right_width: usize = right.iter().map(|s| s.width()).sum();
-    let left_width: usize = left.iter().map(|s| s.width()).sum();
-    let room = usize::from(area.width).saturating_sub(right_width);
-    if left_width > room {
-        left.truncate(4);
+    let room = width.saturating_sub(right_width);
+    let used: usize = left.iter().map(|s| s.width()).sum();
+    let title_room = room.saturating_sub(used + 2);
+    if title_room >= 4 {
+        left.push(Span::styled(
+            format!(" {} ", truncate(&title, title_room)),
+            bar,
+        ));
     }
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));

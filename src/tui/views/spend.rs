@@ -282,13 +282,28 @@ fn draw_latency(frame: &mut Frame, area: Rect, state: &State, data: &crate::usag
         lines.push(row_line(
             &[
                 (l.model.clone(), model_w, false),
-                (format!("{}/{}", l.ttft_p50_ms, l.ttft_p95_ms), 12, true),
-                (format!("{:.0}/{:.0}", l.tps_p50, l.tps_p95), 14, true),
+                (pair(l.ttft_p50_ms as f64, l.ttft_p95_ms as f64), 12, true),
+                (pair(l.tps_p50, l.tps_p95), 14, true),
             ],
             t.style(Look::Text),
         ));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "p50/p95", or "–" where nothing was measured (a zero is no rate, not a fast one).
+fn pair(p50: f64, p95: f64) -> String {
+    let one = |v: f64| {
+        if v > 0.0 {
+            format!("{v:.0}")
+        } else {
+            "–".to_string()
+        }
+    };
+    if p50 <= 0.0 && p95 <= 0.0 {
+        return "–".into();
+    }
+    format!("{}/{}", one(p50), one(p95))
 }
 
 fn draw_org(frame: &mut Frame, area: Rect, state: &State, data: &crate::usage::spend::Spend) {

@@ -54,7 +54,10 @@ pub fn draw(frame: &mut Frame, state: &State, selected: usize) {
             t.style(Look::Muted),
         ));
     }
-    for (i, (tool, on)) in all.iter().enumerate() {
+    // The choice line stays; the functions scroll to the selected one.
+    let rows = usize::from(inner.height).saturating_sub(lines.len() + state.tool_library.1.len());
+    let start = super::overlays::first_shown(selected, all.len(), rows.max(1));
+    for (i, (tool, on)) in all.iter().enumerate().skip(start).take(rows.max(1)) {
         let mark = if *on { "[x] " } else { "[ ] " };
         let text = format!("{mark}{} — {}", tool.name, inert(&tool.description));
         let style = if i == selected {

@@ -87,10 +87,15 @@ fn block(
     if state.editing == Some(id) {
         header.push(Span::styled("  (editing)", theme.style(Look::Warning)));
     }
-    let mut header = Line::from(header);
     if selected {
-        header = header.patch_style(theme.style(Look::Selection));
+        // Onto each span: a theme whose selection sets a colour of its own
+        // (black on yellow) must not keep the roles' colours on its background.
+        let sel = theme.style(Look::Selection);
+        for span in &mut header {
+            span.style = span.style.patch(sel);
+        }
     }
+    let header = Line::from(header);
     lines.push(header);
     lines.extend(extras::attachments(&node.attachments, theme));
 
@@ -453,7 +458,7 @@ pub fn draw(
         None => (None, None),
     };
     if state.machine.conv.path().is_empty() {
-        frame.render_widget(Paragraph::new(welcome(state)), area);
+        frame.render_widget(Paragraph::new(welcome(state, area.width)), area);
         return Hints::default();
     }
     let (rows, scroll, last) = visible(state, cache, area);
@@ -544,35 +549,50 @@ impl Shown {
     }
 }
 
-fn welcome(state: &State) -> Vec<Line<'static>> {
+/// The first screen, wrapped to `width` under a two-column indent: start-up
+/// warnings (a keymap's, naming its file) are read whole, at any width.
+fn welcome(state: &State, width: u16) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let mut lines = vec![
-        Line::default(),
-        Line::styled("  llmdeck playground", t.style(Look::Title)),
-        Line::default(),
-        Line::styled(
-            "  Type a prompt below and press Enter. Esc stops an answer, F1 lists every key.",
+    let mut items: Vec<(String, ratatui::style::Style)> = vec![
+        (String::new(), t.style(Look::Text)),
+        ("llmdeck playground".into(), t.style(Look::Title)),
+        (String::new(), t.style(Look::Text)),
+        (
+            "Type a prompt below and press Enter. Esc stops an answer, F1 lists every key.".into(),
             t.style(Look::Text),
         ),
-        Line::styled(
-            "  Ctrl-P parameters · Ctrl-K model · Ctrl-S system prompt · Ctrl-O conversations",
+        (
+            "Ctrl-P parameters · Ctrl-K model · Ctrl-S system prompt · Ctrl-O conversations".into(),
             t.style(Look::Muted),
         ),
     ];
     if state.profile.is_demo() {
-        lines.push(Line::default());
-        lines.push(Line::styled(
-            "  DEMO MODE — no API key or endpoint is configured, so answers come from the offline demo.",
+        items.push((String::new(), t.style(Look::Text)));
+        items.push((
+            "DEMO MODE — no API key or endpoint is configured, so answers come from the offline demo.".into(),
             t.style(Look::Warning).add_modifier(Modifier::BOLD),
         ));
-        lines.push(Line::styled(
-            "  Set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) and restart to use a real model.",
+        items.push((
+            "Set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) and restart to use a real model.".into(),
             t.style(Look::Muted),
         ));
     }
     for w in &state.warnings {
-        lines.push(Line::default());
-        lines.push(Line::styled(format!("  ⚠ {w}"), t.style(Look::Error)));
+        items.push((String::new(), t.style(Look::Text)));
+        items.push((format!("⚠ {w}"), t.style(Look::Error)));
+    }
+    let room = usize::from(width.saturating_sub(3)).max(10);
+    let mut lines = Vec::new();
+    for (text, style) in items {
+        if text.is_empty() {
+            lines.push(Line::default());
+            continue;
+        }
+        for row in crate::tui::widgets::wrap::wrap(&[Span::styled(text, style)], room) {
+            let mut spans = vec![Span::raw("  ")];
+            spans.extend(row);
+            lines.push(Line::from(spans));
+        }
     }
     lines
 }
