@@ -302,8 +302,9 @@ fn the_console_continues_a_conversation_held_elsewhere_in_a_copy() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     saved(h, "shared");
+    // The script's answer streams for 12 s: it holds the conversation meanwhile.
     mock.push(Reply::Stream {
-        pieces: (0..30).map(|i| format!("script-{i} ")).collect(),
+        pieces: (0..60).map(|i| format!("script-{i} ")).collect(),
         finish: "stop".into(),
         gap_ms: 200,
     });
@@ -313,11 +314,13 @@ fn the_console_continues_a_conversation_held_elsewhere_in_a_copy() {
         &["chat", "--continue", "shared", "from the script"],
     );
     let lock = conversations(h).join(".shared.lock");
+    // It holds the lock and its request has arrived, so the console's request
+    // is the next one, answered at once.
     let start = std::time::Instant::now();
-    while !lock.exists() {
+    while !lock.exists() || mock.chat_requests().is_empty() {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(20),
-            "the script never took the lock"
+            "the script never took the lock and sent its request"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
