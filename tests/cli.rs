@@ -167,18 +167,12 @@ fn hostile_output_is_inert_on_a_terminal_but_raw_when_piped() {
 #[test]
 fn usage_groups_the_ledger_by_model_with_unpriced_kept_apart() {
     let mock = Mock::start_in_background();
-    let home = tempfile::tempdir().unwrap();
     // `local = false`: the mock on loopback stands for a proxy to paid APIs, so a
     // model no price list knows is unpriced there, not free.
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!(
-            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{}\"\nlocal = false\n",
-            mock.base_url
-        ),
-    )
-    .unwrap();
+    let home = support::home_with_config(&format!(
+        "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{}\"\nlocal = false\n",
+        mock.base_url
+    ));
     for model in ["gpt-4o", "gpt-4o", "my-local-model"] {
         let out = llmdeck(
             home.path(),
@@ -266,17 +260,11 @@ fn pricing_import_refreshes_prices_offline_and_user_overrides_win() {
 #[test]
 fn usage_sync_follows_pages_and_a_resync_does_not_double_count() {
     let mock = Mock::start_in_background();
-    let home = tempfile::tempdir().unwrap();
     // The admin key goes only to an admin endpoint the profile names.
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!(
-            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{0}\"\nadmin_base_url = \"{0}\"\n",
-            mock.base_url
-        ),
-    )
-    .unwrap();
+    let home = support::home_with_config(&format!(
+        "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{0}\"\nadmin_base_url = \"{0}\"\n",
+        mock.base_url
+    ));
     let sync = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
         cmd.env_clear()
@@ -681,16 +669,10 @@ fn a_recorded_session_replays_offline_at_its_pace() {
 fn compare_targets_can_be_other_endpoints_or_other_parameters() {
     let here = Mock::start_in_background();
     let there = Mock::start_in_background();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!(
-            "[profiles.other]\nbase_url = \"{}\"\napi_key_env = \"OTHER_KEY\"\n",
-            there.base_url
-        ),
-    )
-    .unwrap();
+    let home = support::home_with_config(&format!(
+        "[profiles.other]\nbase_url = \"{}\"\napi_key_env = \"OTHER_KEY\"\n",
+        there.base_url
+    ));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmdeck"));
     cmd.env_clear()
         .env("LLMDECK_HOME", home.path())

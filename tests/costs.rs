@@ -181,17 +181,11 @@ fn the_base_url_picks_the_providers_price_list() {
 #[test]
 fn reprice_prices_the_ledgers_unpriced_rows_of_a_model_and_says_how_many() {
     let mock = Mock::start_in_background();
-    let home = tempfile::tempdir().unwrap();
     // `local = false`: a proxy on loopback, so an unknown model is unpriced, not free.
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!(
-            "default_profile = \"proxy\"\n[profiles.proxy]\nbase_url = \"{}\"\nlocal = false\n",
-            mock.base_url
-        ),
-    )
-    .unwrap();
+    let home = support::home_with_config(&format!(
+        "default_profile = \"proxy\"\n[profiles.proxy]\nbase_url = \"{}\"\nlocal = false\n",
+        mock.base_url
+    ));
     for model in ["team-llm", "team-llm", "gpt-4o"] {
         chat_json(home.path(), &mock, model);
     }

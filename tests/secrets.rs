@@ -184,12 +184,8 @@ fn header_query_short_and_echoed_secrets_reach_no_file_log_or_screen() {
             message: echo.clone(),
         });
     }
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!(
-            r#"default_profile = "gateway"
+    let home = support::home_with_config(&format!(
+        r#"default_profile = "gateway"
 [profiles.gateway]
 base_url = "{}"
 api_key_command = "printf '%s' \"$CANARY\""
@@ -197,10 +193,8 @@ model = "gpt-4o"
 headers = {{ "Ocp-Apim-Subscription-Key" = "{HEADER}", "X-Pin" = "{SHORT}", "X-Title" = "llmdeck canary" }}
 query = {{ code = "{QUERY}", "api-version" = "2024-10-21" }}
 "#,
-            mock.base_url
-        ),
-    )
-    .unwrap();
+        mock.base_url
+    ));
     let log = home.path().join("llmdeck.log");
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
@@ -317,16 +311,10 @@ fn presenter_mode_shows_no_host_or_project_id_even_in_server_errors() {
         .to_string(),
         headers: vec![],
     });
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/config.toml"),
-        format!(
-            "default_profile = \"p\"\n[profiles.p]\nbase_url = \"{}\"\napi_key_env = \"K\"\nmodel = \"gpt-4o\"\nproject = \"proj_canary42\"\norganization = \"org-canary42\"\n",
-            mock.base_url
-        ),
-    )
-    .unwrap();
+    let home = support::home_with_config(&format!(
+        "default_profile = \"p\"\n[profiles.p]\nbase_url = \"{}\"\napi_key_env = \"K\"\nmodel = \"gpt-4o\"\nproject = \"proj_canary42\"\norganization = \"org-canary42\"\n",
+        mock.base_url
+    ));
     let Some(t) = Tmux::start(home.path(), &[("K", "sk-presenter-test")], &["--presenter"]) else {
         return;
     };
