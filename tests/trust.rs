@@ -464,3 +464,35 @@ fn the_console_holds_only_the_conversation_it_shows() {
         "no copy was made"
     );
 }
+
+/// A server that echoes the key back a few characters at a time, as a model
+/// streams: each piece alone holds no secret, the answer kept does not either.
+#[test]
+fn a_key_echoed_across_streamed_pieces_is_scrubbed_from_the_answer_kept() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    saved(h, "echo");
+    mock.push(Reply::Stream {
+        pieces: ["your key is sk-t", "rust-", "te", "st, ", "right?"]
+            .map(String::from)
+            .to_vec(),
+        finish: "stop".into(),
+        gap_ms: 0,
+    });
+    let out = run(
+        h,
+        &mock,
+        &["chat", "--continue", "echo", "--json", "what is my key?"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("sk-trust-test"), "{stdout}");
+    let saved = std::fs::read_to_string(conversations(h).join("echo.json")).unwrap();
+    assert!(!saved.contains("sk-trust-test"), "{saved}");
+    assert!(saved.contains("your key is [redacted], right?"), "{saved}");
+}

@@ -461,6 +461,16 @@ impl Machine {
         };
         let stream = self.streams.remove(at);
         let node = &mut self.conv.nodes[stream.node];
+        // Each delta was scrubbed as it came, but a secret the server echoed
+        // over several deltas is whole only now: the answer kept is scrubbed whole.
+        let scrub = crate::log::scrub;
+        node.content = scrub(&node.content);
+        for call in &mut node.tool_calls {
+            call.arguments = scrub(&call.arguments);
+        }
+        if let Some(meta) = node.meta.as_mut() {
+            meta.reasoning = scrub(&meta.reasoning);
+        }
         // A result must name its call: servers that send no id get one.
         for (i, call) in node.tool_calls.iter_mut().enumerate() {
             if call.id.is_empty() {
