@@ -663,3 +663,78 @@ fn the_test_matrix_shows_answers_rendered() {
     assert!(screen.contains("The capital is Paris, see fr."), "{screen}");
     assert!(!screen.contains("**Paris**"), "{screen}");
 }
+
+// 2, as a class: every way the console starts a paid request asks first.
+
+#[test]
+fn regenerate_and_compare_over_a_hard_stop_budget_ask_first() {
+    let mut c = Console::new("gpt-4o");
+    c.exchange("first question", "first answer");
+    c.state.budgets = llmdeck::usage::budget::Budgets {
+        daily_usd: Some(0.01),
+        hard_stop: true,
+        ..Default::default()
+    };
+    c.state.totals = Some(llmdeck::usage::spend::Totals {
+        today: (9_995, 3),
+        ..Default::default()
+    });
+    // r on the answer: asks, and a yes regenerates it.
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Char('r'));
+    assert!(
+        !c.commands
+            .iter()
+            .any(|x| matches!(x, Command::Machine(Input::RegenerateAt(_)))),
+        "regenerated over a hard stop without asking"
+    );
+    assert!(matches!(
+        c.state.overlays.last(),
+        Some(Overlay::Confirm { .. })
+    ));
+    c.press(KeyCode::Char('y'));
+    assert!(
+        c.commands
+            .iter()
+            .any(|x| matches!(x, Command::Machine(Input::RegenerateAt(_)))),
+        "{:?}",
+        c.commands
+    );
+    // A comparison counts every target: asks, and a yes compares.
+    let mut c = Console::new("gpt-4o");
+    c.state.budgets = llmdeck::usage::budget::Budgets {
+        daily_usd: Some(0.01),
+        hard_stop: true,
+        ..Default::default()
+    };
+    c.state.totals = Some(llmdeck::usage::spend::Totals {
+        today: (9_995, 3),
+        ..Default::default()
+    });
+    c.type_text("same question for two");
+    c.key(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    c.press(KeyCode::End);
+    for _ in 0..80 {
+        c.press(KeyCode::Backspace);
+    }
+    c.type_text("gpt-4o-mini");
+    c.press(KeyCode::Enter);
+    assert!(
+        !c.commands
+            .iter()
+            .any(|x| matches!(x, Command::Compare { .. })),
+        "compared over a hard stop without asking"
+    );
+    assert!(matches!(
+        c.state.overlays.last(),
+        Some(Overlay::Confirm { .. })
+    ));
+    c.press(KeyCode::Char('y'));
+    assert!(
+        c.commands
+            .iter()
+            .any(|x| matches!(x, Command::Compare { specs, .. } if specs.len() == 2)),
+        "{:?}",
+        c.commands
+    );
+}

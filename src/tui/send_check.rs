@@ -1,5 +1,6 @@
-//! What Enter checks before a draft leaves: that there is a model to send it
-//! to, and that the budgets allow what this exact request would cost.
+//! What the console checks before a request leaves (Enter, regenerate,
+//! compare): that there is a model to send it to, and that the budgets allow
+//! what this exact request would cost.
 
 use super::state::{Confirmed, Level, Overlay, PickerKind, State};
 use super::update::{Command, send};
@@ -17,19 +18,30 @@ pub(super) fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
         );
         return commands;
     }
-    if let Some(why) = crate::usage::gate::ask_before(
-        &state.budgets,
-        state.spent(),
-        team_spend(state).as_ref(),
-        exact_estimate_micros(state),
-    ) {
-        state.open(Overlay::Confirm {
-            question: format!("{why} Send anyway? (y/n)"),
-            then: Confirmed::Send(input),
-        });
+    if ask_first(state, 1, Confirmed::Send(input.clone())) {
         return Vec::new();
     }
     send(state, input)
+}
+
+/// Asks before `requests` requests like the one pending when a budget or the
+/// confirmation threshold says so (a comparison sends one per target); `then`
+/// runs on a yes. True when it asked.
+pub(super) fn ask_first(state: &mut State, requests: i64, then: Confirmed) -> bool {
+    let estimate = exact_estimate_micros(state).saturating_mul(requests);
+    let Some(why) = crate::usage::gate::ask_before(
+        &state.budgets,
+        state.spent(),
+        team_spend(state).as_ref(),
+        estimate,
+    ) else {
+        return false;
+    };
+    state.open(Overlay::Confirm {
+        question: format!("{why} Send anyway? (y/n)"),
+        then,
+    });
+    true
 }
 
 /// What sending the draft now costs at least, counted on the request itself:

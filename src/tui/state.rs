@@ -67,6 +67,10 @@ pub enum Confirmed {
     DeletePrompt(String),
     /// Send although a budget or the cost threshold says to ask first.
     Send(crate::chat::machine::Input),
+    /// Regenerate that answer, likewise.
+    Regenerate(crate::chat::conversation::NodeId),
+    /// Send the draft to these models side by side, likewise.
+    Compare(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -428,6 +428,13 @@ fn input_action(state: &mut State, action: Action) -> Vec<Command> {
     }
 }
 
+pub(super) fn regenerate(node: crate::chat::conversation::NodeId) -> Vec<Command> {
+    vec![
+        Command::Machine(Input::RegenerateAt(node)),
+        Command::CountTokens,
+    ]
+}
+
 /// Sends: the draft leaves the input box and the transcript follows the answer.
 pub(super) fn send(state: &mut State, input: Input) -> Vec<Command> {
     state.editing = None;
@@ -512,10 +519,10 @@ fn transcript_action(state: &mut State, action: Action) -> Vec<Command> {
                     "regenerating the selected answer as a new branch (h/l switch back)",
                 );
             }
-            return vec![
-                Command::Machine(Input::RegenerateAt(node)),
-                Command::CountTokens,
-            ];
+            if super::send_check::ask_first(state, 1, super::state::Confirmed::Regenerate(node)) {
+                return Vec::new();
+            }
+            return regenerate(node);
         }
         Action::PrevBranch | Action::NextBranch => {
             let Some(&node) = path.get(sel) else {

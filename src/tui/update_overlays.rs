@@ -259,18 +259,11 @@ pub(super) fn submit_prompt(state: &mut State) -> Vec<Command> {
             }
             state.compare_with = models[1..].join(", ");
             state.overlays.pop();
-            let text = state.draft();
-            state.editing = None;
-            state.input = new_input(PLACEHOLDER);
-            state.scroll = 0;
-            state.selected = None;
-            return vec![
-                Command::Compare {
-                    text,
-                    specs: models,
-                },
-                Command::CountTokens,
-            ];
+            let n = models.len() as i64;
+            if super::send_check::ask_first(state, n, Confirmed::Compare(models.clone())) {
+                return Vec::new();
+            }
+            return compare(state, models);
         }
         PromptPurpose::NewPrompt
         | PromptPurpose::SaveAsPrompt
@@ -323,6 +316,22 @@ pub(super) fn submit_prompt(state: &mut State) -> Vec<Command> {
     commands
 }
 
+/// Sends the draft to `models` side by side: it leaves the input box.
+fn compare(state: &mut State, models: Vec<String>) -> Vec<Command> {
+    let text = state.draft();
+    state.editing = None;
+    state.input = new_input(PLACEHOLDER);
+    state.scroll = 0;
+    state.selected = None;
+    vec![
+        Command::Compare {
+            text,
+            specs: models,
+        },
+        Command::CountTokens,
+    ]
+}
+
 pub(super) fn confirm_action(state: &mut State, action: Action) -> Vec<Command> {
     match action {
         Action::Confirm => match state.overlays.pop() {
@@ -338,6 +347,14 @@ pub(super) fn confirm_action(state: &mut State, action: Action) -> Vec<Command> 
                 then: Confirmed::DeletePrompt(name),
                 ..
             }) => vec![Command::DeletePrompt(name)],
+            Some(Overlay::Confirm {
+                then: Confirmed::Regenerate(node),
+                ..
+            }) => super::update::regenerate(node),
+            Some(Overlay::Confirm {
+                then: Confirmed::Compare(models),
+                ..
+            }) => compare(state, models),
             _ => Vec::new(),
         },
         Action::Close => {
