@@ -114,9 +114,8 @@ fn a_local_server_and_no_model_sends_the_first_listed_model() {
 
 // 2. A hard-stop budget cannot be outrun.
 
-#[test]
-fn a_fast_enter_over_a_hard_stop_budget_still_asks() {
-    let mut c = Console::new("gpt-4o");
+/// A $0.01 daily hard stop with $0.009995 spent: any request goes over it.
+fn over_a_hard_stop(c: &mut Console) {
     c.state.budgets = llmdeck::usage::budget::Budgets {
         daily_usd: Some(0.01),
         hard_stop: true,
@@ -126,6 +125,12 @@ fn a_fast_enter_over_a_hard_stop_budget_still_asks() {
         today: (9_995, 3),
         ..Default::default()
     });
+}
+
+#[test]
+fn a_fast_enter_over_a_hard_stop_budget_still_asks() {
+    let mut c = Console::new("gpt-4o");
+    over_a_hard_stop(&mut c);
     // Typed and sent before the debounced count ran: no estimate yet.
     assert_eq!(c.state.draft_tokens, None);
     c.type_text("hi");
@@ -670,15 +675,7 @@ fn the_test_matrix_shows_answers_rendered() {
 fn regenerate_and_compare_over_a_hard_stop_budget_ask_first() {
     let mut c = Console::new("gpt-4o");
     c.exchange("first question", "first answer");
-    c.state.budgets = llmdeck::usage::budget::Budgets {
-        daily_usd: Some(0.01),
-        hard_stop: true,
-        ..Default::default()
-    };
-    c.state.totals = Some(llmdeck::usage::spend::Totals {
-        today: (9_995, 3),
-        ..Default::default()
-    });
+    over_a_hard_stop(&mut c);
     // r on the answer: asks, and a yes regenerates it.
     c.press(KeyCode::Esc);
     c.press(KeyCode::Char('r'));
@@ -702,15 +699,7 @@ fn regenerate_and_compare_over_a_hard_stop_budget_ask_first() {
     );
     // A comparison counts every target: asks, and a yes compares.
     let mut c = Console::new("gpt-4o");
-    c.state.budgets = llmdeck::usage::budget::Budgets {
-        daily_usd: Some(0.01),
-        hard_stop: true,
-        ..Default::default()
-    };
-    c.state.totals = Some(llmdeck::usage::spend::Totals {
-        today: (9_995, 3),
-        ..Default::default()
-    });
+    over_a_hard_stop(&mut c);
     c.type_text("same question for two");
     c.key(KeyCode::Char('r'), KeyModifiers::CONTROL);
     c.press(KeyCode::End);

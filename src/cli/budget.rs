@@ -85,6 +85,6 @@ pub fn confirm(gate: &mut Gate, estimate: i64) -> Result<(), String> {
         return Err("not sent: over budget".into());
     }
     Err(format!(
-        "{why} Not sent (hard_stop); --allow-over-budget sends anyway for this run."
+        "{why} Not sent; --allow-over-budget sends anyway for this run."
     ))
 }

@@ -54,14 +54,7 @@ pub fn exact_estimate_micros(state: &State) -> i64 {
     if !may_ask {
         return 0;
     }
-    let conv = &state.machine.conv;
-    let usage = crate::provider::event::Usage {
-        input: crate::chat::tokens::count_request(&state.pending_request()),
-        output: conv.params.max_output_tokens.unwrap_or(0) as u64,
-        ..Default::default()
-    };
-    // Priced as the answer will be: by the endpoint's own price list.
-    state.machine.price_of(&conv.model, &usage).unwrap_or(0)
+    crate::usage::gate::estimate(&state.machine, &state.pending_request())
 }
 
 /// The team's budgets and spend, when the team database answered.
