@@ -155,8 +155,13 @@ fn lookup_price(bencher: divan::Bencher, case: &str) {
     });
 }
 
-/// Parsing the embedded catalog: done once, on a background thread, never before the first frame.
-#[divan::bench(sample_count = 10)]
-fn lookup_catalog_parse() -> llmdeck::usage::catalog::Catalog {
-    llmdeck::usage::catalog::Catalog::parse(include_str!("../src/usage/catalog.json"), "").unwrap()
+/// The first price of a session: reading the embedded catalog's providers and
+/// then one provider's models (OpenAI's 113, OpenRouter's 923). Done on the first
+/// lookup (the first draft typed or answer priced), never before the first frame.
+#[divan::bench(args = ["https://api.openai.com/v1|gpt-4o", "https://openrouter.ai/api/v1|openai/gpt-4o"], sample_count = 20)]
+fn lookup_catalog_first(case: &str) -> bool {
+    let (url, model) = case.split_once('|').unwrap();
+    let c = llmdeck::usage::catalog::Catalog::read_embedded();
+    let p = c.provider_for_url(url);
+    c.lookup(p, model).is_some()
 }

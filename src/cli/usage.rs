@@ -154,7 +154,7 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
     if let Some(Err(e)) = ctx.prices.imported_catalog() {
         errln!("llmdeck: warning: {e} — the built-in catalog is used");
     }
-    let total: usize = catalog.providers.iter().map(|p| p.models.len()).sum();
+    let total: usize = catalog.providers.iter().map(|p| p.models().len()).sum();
     outln!(
         "catalog: {} ({}), {} providers, {total} models (provider chosen by the profile's base URL)",
         catalog.source,
@@ -162,7 +162,7 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         catalog.providers.len()
     );
     for p in &catalog.providers {
-        outln!("  {:<28} {:<28} {:>5} models", p.id, p.name, p.models.len());
+        outln!("  {:<28} {:<28} {:>5} models", p.id, p.name, p.models().len());
     }
     outln!("\nprice table (checked OpenAI prices, then yours: prices.toml and imports win)");
     outln!(
@@ -192,7 +192,7 @@ fn import(ctx: &Context, file: &std::path::Path) -> Result<(), String> {
     let shown = |e: String| format!("{}: {e}", file.display());
     let (target, text, what) = if json.trim_start().starts_with('[') {
         let catalog = crate::usage::catalog::Catalog::parse(&json, &date).map_err(shown)?;
-        let n: usize = catalog.providers.iter().map(|p| p.models.len()).sum();
+        let n: usize = catalog.providers.iter().map(|p| p.models().len()).sum();
         let what = format!(
             "{n} model prices of {} providers (genai-prices)",
             catalog.providers.len()

@@ -1,14 +1,18 @@
 //! The price catalog: pydantic's genai-prices data (MIT), about 2,300 models of
 //! about 50 providers, each provider with the URL pattern of its API. Embedded
 //! as `catalog.json` (made by `tools/genai_prices.py`, in genai-prices' own
-//! layout) and parsed on the first lookup, never before the first frame.
-//! `llmdeck pricing import` reads the same layout (their `prices/data.json`).
+//! layout) and read on the first lookup, never before the first frame: then
+//! only the providers' heads; a provider's models when it is first asked, its
+//! patterns when first matched (an idle console holds none of it).
+//! `llmdeck pricing import` reads the same layout (their `prices/data.json`),
+//! checked whole when it is imported.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::prices::{Price, Rates, check_rate, nanos};
 
@@ -21,9 +25,9 @@ enum Clause {
     StartsWith(String),
     EndsWith(String),
     Contains(String),
-    Regex(regex::Regex),
+    Regex(Lazy),
     /// genai-prices' `^(?!X)`: the regex crate has no lookahead.
-    NotRegex(regex::Regex),
+    NotRegex(Lazy),
     Any(Vec<Clause>),
     All(Vec<Clause>),
 }
@@ -42,24 +46,20 @@ impl Clause {
         }
     }
 
-    fn parse(v: &Value) -> Result<Self, String> {
-        let text = |k: &str| v[k].as_str().map(str::to_lowercase);
-        let list = |k: &str| -> Result<Vec<Clause>, String> {
-            v[k].as_array()
-                .ok_or("a clause list is not a list")?
-                .iter()
-                .map(Self::parse)
-                .collect()
+    fn parse(v: &FileClause, check: bool) -> Result<Self, String> {
+        let list = |l: &[FileClause]| {
+            l.iter()
+                .map(|c| Self::parse(c, check))
+                .collect::<Result<Vec<_>, _>>()
         };
-        if v.get("or").is_some() {
-            return Ok(Self::Any(list("or")?));
+        if let Some(l) = &v.or {
+            return Ok(Self::Any(list(l)?));
         }
-        if v.get("and").is_some() {
-            return Ok(Self::All(list("and")?));
+        if let Some(l) = &v.and {
+            return Ok(Self::All(list(l)?));
         }
-        if let Some(re) = v["regex"].as_str() {
-            let compile =
-                |re: &str| regex::Regex::new(re).map_err(|e| format!("regex {re:?}: {e}"));
+        if let Some(re) = &v.regex {
+            let compile = |re: &str| Lazy::new(re.to_string(), check);
             // `^(?!X)Y`: not `^X`, and `^Y`.
             return Ok(match lookahead(re) {
                 Some((not, "")) => Self::NotRegex(compile(&format!("^{not}"))?),
@@ -70,12 +70,80 @@ impl Clause {
                 None => Self::Regex(compile(re)?),
             });
         }
-        None.or_else(|| text("equals").map(Self::Equals))
-            .or_else(|| text("starts_with").map(Self::StartsWith))
-            .or_else(|| text("ends_with").map(Self::EndsWith))
-            .or_else(|| text("contains").map(Self::Contains))
-            .ok_or_else(|| format!("unknown match clause {v}"))
+        let text = |t: &Option<String>| t.as_deref().map(str::to_lowercase);
+        None.or_else(|| text(&v.equals).map(Self::Equals))
+            .or_else(|| text(&v.starts_with).map(Self::StartsWith))
+            .or_else(|| text(&v.ends_with).map(Self::EndsWith))
+            .or_else(|| text(&v.contains).map(Self::Contains))
+            .ok_or_else(|| {
+                "a match clause with none of or, and, regex, equals, starts_with, ends_with, contains"
+                    .to_string()
+            })
     }
+}
+
+/// A regex compiled on its first use: compiled, the catalog's 120 patterns held
+/// megabytes, nearly all of them for providers and models never asked about.
+/// An imported file's are checked when it is read (one bad pattern refuses the
+/// file whole); the embedded file's are checked by a test.
+#[derive(Debug)]
+struct Lazy {
+    pattern: String,
+    /// What the pattern matches when it is a plain anchored string, as most
+    /// providers' URL patterns are: no regex at all.
+    prefix: Option<String>,
+    compiled: OnceLock<regex_lite::Regex>,
+}
+
+impl Lazy {
+    fn new(pattern: String, check: bool) -> Result<Self, String> {
+        if check {
+            regex_lite::Regex::new(&pattern).map_err(|e| format!("regex {pattern:?}: {e}"))?;
+        }
+        Ok(Self {
+            prefix: plain_prefix(&pattern),
+            pattern,
+            compiled: OnceLock::new(),
+        })
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        match &self.prefix {
+            Some(p) => text.starts_with(p.as_str()),
+            None => self.get().is_match(text),
+        }
+    }
+
+    fn get(&self) -> &regex_lite::Regex {
+        self.compiled.get_or_init(|| {
+            // Unchecked only in the embedded file, whose patterns a test compiles.
+            regex_lite::Regex::new(&self.pattern)
+                .unwrap_or_else(|_| regex_lite::Regex::new("$^").expect("a valid pattern"))
+        })
+    }
+}
+
+/// `^abc` or `^(?:abc)` with only escaped punctuation inside: the string it
+/// starts with.
+fn plain_prefix(pattern: &str) -> Option<String> {
+    let body = pattern.strip_prefix('^')?;
+    let body = match body.strip_prefix("(?:") {
+        Some(b) => b.strip_suffix(')')?,
+        None => body,
+    };
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => out.push(e),
+                _ => return None,
+            },
+            c if c.is_alphanumeric() || "-_/:@%=,;~'\"<>!&#".contains(c) => out.push(c),
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// `^(?!X)Y` split into X and Y (escapes and classes skipped when finding the end of X).
@@ -104,10 +172,49 @@ fn lookahead(re: &str) -> Option<(&str, &str)> {
 pub struct Provider {
     pub id: String,
     pub name: String,
-    api: regex::Regex,
+    api: Lazy,
     model_match: Option<Clause>,
     fallback: Vec<String>,
-    pub models: Vec<Model>,
+    /// The models as the file writes them, read on the provider's first lookup:
+    /// most sessions ask one or two of about 50 providers.
+    raw: Raw,
+    models: OnceLock<Vec<Model>>,
+    source: String,
+    date: String,
+}
+
+/// A provider's models unread: in place in the embedded file, else a copy.
+enum Raw {
+    Embedded(&'static RawValue),
+    Copied(Box<RawValue>),
+}
+
+impl Raw {
+    fn get(&self) -> &str {
+        match self {
+            Self::Embedded(r) => r.get(),
+            Self::Copied(r) => r.get(),
+        }
+    }
+}
+
+impl Provider {
+    pub fn models(&self) -> &[Model] {
+        // The embedded file is read here unchecked (a test reads it all); an
+        // imported one was read whole, and refused on any error, by `parse`.
+        self.models
+            .get_or_init(|| self.read_models(false).unwrap_or_default())
+    }
+
+    fn read_models(&self, check: bool) -> Result<Vec<Model>, String> {
+        let files: Vec<FileModel> = serde_json::from_str(self.raw.get())
+            .map_err(|e| format!("provider {:?}: {e}", self.id))?;
+        files
+            .into_iter()
+            .map(|m| model(m, &self.source, &self.date, check))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("provider {:?}: {e}", self.id))
+    }
 }
 
 pub struct Model {
@@ -130,33 +237,95 @@ pub struct Catalog {
     by_url: Mutex<HashMap<String, Option<usize>>>,
 }
 
+// The file's shapes, read straight into types: read through `serde_json::Value`
+// first, the 441 KB catalog took about 12 MB that malloc kept after it was freed.
 #[derive(Deserialize)]
-struct FileProvider {
+struct FileDoc<'a> {
+    source: Option<String>,
+    date: Option<String>,
+    #[serde(borrow)]
+    providers: Vec<FileProvider<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FileProvider<'a> {
     id: String,
     name: String,
     api_pattern: String,
-    model_match: Option<Value>,
+    model_match: Option<FileClause>,
     #[serde(default)]
     fallback_model_providers: Vec<String>,
-    models: Vec<FileModel>,
+    #[serde(borrow)]
+    models: &'a RawValue,
 }
 
 #[derive(Deserialize)]
 struct FileModel {
     id: String,
     #[serde(rename = "match")]
-    matcher: Value,
-    prices: Value,
+    matcher: FileClause,
+    prices: FilePrices,
     #[serde(default)]
     price_variants: Vec<FileVariant>,
+}
+
+#[derive(Deserialize, Default)]
+struct FileClause {
+    or: Option<Vec<FileClause>>,
+    and: Option<Vec<FileClause>>,
+    regex: Option<String>,
+    equals: Option<String>,
+    starts_with: Option<String>,
+    ends_with: Option<String>,
+    contains: Option<String>,
+}
+
+type FileRates = BTreeMap<String, Amount>;
+
+/// One set of prices, or a dated list of which the last started one applies.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FilePrices {
+    One(FileRates),
+    Dated(Vec<FileDated>),
+}
+
+#[derive(Deserialize)]
+struct FileDated {
+    constraint: Option<FileConstraint>,
+    prices: FileRates,
+}
+
+#[derive(Deserialize)]
+struct FileConstraint {
+    start_date: Option<String>,
+    start_time: Option<serde::de::IgnoredAny>,
+}
+
+/// A price: a number, or `{base, tiers: [{start, price}]}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Amount {
+    Flat(f64),
+    Tiered {
+        base: f64,
+        #[serde(default)]
+        tiers: Vec<Tier>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Tier {
+    start: Option<u64>,
+    price: f64,
 }
 
 #[derive(Deserialize)]
 struct FileVariant {
     #[serde(default)]
     when: BTreeMap<String, Value>,
-    prices: BTreeMap<String, Value>,
-    constraint: Option<Value>,
+    prices: FileRates,
+    constraint: Option<FileConstraint>,
 }
 
 /// The token prices llmdeck costs with; other prices (audio, images, tool
@@ -168,50 +337,46 @@ const TEXT: [&str; 4] = [
     "output_mtok",
 ];
 
-/// A price of the file: a number, or `{base, tiers: [{start, price}]}`.
-fn amount(model: &str, what: &str, v: &Value) -> Result<(f64, Option<(u64, f64)>), String> {
-    let checked = |x: Option<f64>| -> Result<f64, String> {
-        let x = x.ok_or_else(|| format!("model {model:?}: {what} is not a number"))?;
-        check_rate(model, what, x)?;
-        Ok(x)
-    };
-    if v.is_number() {
-        return Ok((checked(v.as_f64())?, None));
-    }
-    let base = checked(v["base"].as_f64())?;
-    let tier = match v["tiers"].as_array().and_then(|t| t.first()) {
-        Some(t) => Some((
-            t["start"].as_u64().unwrap_or(u64::MAX),
-            checked(t["price"].as_f64())?,
-        )),
-        None => None,
-    };
-    Ok((base, tier))
+/// A price's base and its first tier (start, price), each checked.
+fn amount(model: &str, what: &str, v: &Amount) -> Result<(f64, Option<(u64, f64)>), String> {
+    let checked = |x: f64| check_rate(model, what, x).map(|()| x);
+    Ok(match v {
+        Amount::Flat(x) => (checked(*x)?, None),
+        Amount::Tiered { base, tiers } => (
+            checked(*base)?,
+            match tiers.first() {
+                Some(t) => Some((t.start.unwrap_or(u64::MAX), checked(t.price)?)),
+                None => None,
+            },
+        ),
+    })
 }
 
-/// The prices in force today of a model's `prices`: one set, or a dated list
-/// of which the last started one applies (time-of-day prices are not used).
-fn in_force<'a>(prices: &'a Value, today: &str) -> &'a Value {
-    let Some(list) = prices.as_array() else {
-        return prices;
-    };
-    let active = |c: &Value| {
-        c.is_null()
-            || c["start_date"]
-                .as_str()
-                .is_some_and(|d| d <= today && c.get("start_time").is_none())
-    };
-    list.iter()
-        .rev()
-        .find(|cp| active(&cp["constraint"]))
-        .or(list.first())
-        .map(|cp| &cp["prices"])
-        .unwrap_or(&Value::Null)
+fn started(c: &Option<FileConstraint>, today: &str) -> bool {
+    c.as_ref().is_none_or(|c| {
+        c.start_date.as_deref().is_some_and(|d| d <= today) && c.start_time.is_none()
+    })
+}
+
+/// The prices in force today: the last started of a dated list (time-of-day
+/// prices are not used).
+fn in_force(prices: FilePrices, today: &str) -> FileRates {
+    match prices {
+        FilePrices::One(p) => p,
+        FilePrices::Dated(mut list) => {
+            let pick = list.iter().rposition(|d| started(&d.constraint, today));
+            match pick {
+                Some(i) => list.swap_remove(i).prices,
+                None if !list.is_empty() => list.swap_remove(0).prices,
+                None => FileRates::new(),
+            }
+        }
+    }
 }
 
 fn rates(
     model: &str,
-    prices: &BTreeMap<String, Value>,
+    prices: &FileRates,
     base: Option<&Rates>,
 ) -> Result<(Rates, Option<(u64, Rates)>), String> {
     let mut std = [0i64; 4];
@@ -248,9 +413,8 @@ fn rates(
     Ok((r(std), above.map(|a| (a, r(long)))))
 }
 
-fn model(m: FileModel, source: &str, date: &str) -> Result<Model, String> {
-    let prices: BTreeMap<String, Value> =
-        serde_json::from_value(in_force(&m.prices, date).clone()).unwrap_or_default();
+fn model(m: FileModel, source: &str, date: &str, check: bool) -> Result<Model, String> {
+    let prices = in_force(m.prices, date);
     let (standard, long_context) = rates(&m.id, &prices, None)?;
     let mut tiers = BTreeMap::new();
     for v in m.price_variants {
@@ -258,11 +422,7 @@ fn model(m: FileModel, source: &str, date: &str) -> Result<Model, String> {
             (Some(t), None) | (None, Some(t)) if v.when.len() == 1 => t.as_str(),
             _ => None,
         };
-        let started = v
-            .constraint
-            .as_ref()
-            .is_none_or(|c| c["start_date"].as_str().is_some_and(|d| d <= date));
-        if let Some(tier) = tier.filter(|_| started) {
+        if let Some(tier) = tier.filter(|_| started(&v.constraint, date)) {
             tiers.insert(
                 tier.to_string(),
                 rates(&m.id, &v.prices, Some(&standard))?.0,
@@ -276,7 +436,7 @@ fn model(m: FileModel, source: &str, date: &str) -> Result<Model, String> {
         }
     }
     Ok(Model {
-        matcher: Clause::parse(&m.matcher).map_err(|e| format!("model {:?}: {e}", m.id))?,
+        matcher: Clause::parse(&m.matcher, check).map_err(|e| format!("model {:?}: {e}", m.id))?,
         id: m.id,
         price: Price {
             rates: standard,
@@ -294,43 +454,68 @@ impl Catalog {
     /// The embedded catalog, parsed on first use.
     pub fn embedded() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| Self::parse(EMBEDDED, "").expect("the embedded catalog parses"))
+        CATALOG.get_or_init(Self::read_embedded)
+    }
+
+    /// The embedded file read afresh: the providers now, each one's models on
+    /// its first lookup, in place (`embedded` keeps one for the process).
+    pub fn read_embedded() -> Self {
+        Self::read(EMBEDDED, "", false, Raw::Embedded).expect("the embedded catalog parses")
     }
 
     /// genai-prices' layout: their list of providers, or our `{source, date, providers}`.
     /// Every price is checked first: a file with one absurd price is refused whole.
     pub fn parse(json: &str, today: &str) -> Result<Self, String> {
-        let doc: Value =
-            serde_json::from_str(json).map_err(|e| format!("not genai-prices' JSON: {e}"))?;
-        let (source, date, list) = match &doc {
-            Value::Array(_) => ("genai-prices data.json".to_string(), today.to_string(), doc),
-            _ => (
-                doc["source"].as_str().unwrap_or("genai-prices").to_string(),
-                doc["date"].as_str().unwrap_or(today).to_string(),
-                doc["providers"].clone(),
-            ),
+        Self::read(json, today, true, |r| Raw::Copied(r.to_owned()))
+    }
+
+    /// Read with `check`, every model and pattern now; without, each provider's
+    /// models on first use.
+    fn read<'a>(
+        json: &'a str,
+        today: &str,
+        check: bool,
+        keep: impl Fn(&'a RawValue) -> Raw,
+    ) -> Result<Self, String> {
+        let bad = |e: serde_json::Error| format!("not genai-prices' JSON: {e}");
+        let (source, date, files): (_, _, Vec<FileProvider>) = if json.trim_start().starts_with('[')
+        {
+            let list = serde_json::from_str(json).map_err(bad)?;
+            ("genai-prices data.json".to_string(), today.to_string(), list)
+        } else {
+            let doc: FileDoc = serde_json::from_str(json).map_err(bad)?;
+            (
+                doc.source.unwrap_or_else(|| "genai-prices".into()),
+                doc.date.unwrap_or_else(|| today.into()),
+                doc.providers,
+            )
         };
-        let files: Vec<FileProvider> =
-            serde_json::from_value(list).map_err(|e| format!("not genai-prices' JSON: {e}"))?;
         let mut providers = Vec::with_capacity(files.len());
         for p in files {
-            let models = p
-                .models
-                .into_iter()
-                .map(|m| model(m, &source, &date))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("provider {:?}: {e}", p.id))?;
-            providers.push(Provider {
-                api: regex::Regex::new(&format!("^(?:{})", p.api_pattern))
+            let provider = Provider {
+                api: Lazy::new(format!("^(?:{})", p.api_pattern), check)
                     .map_err(|e| format!("provider {:?}: api_pattern: {e}", p.id))?,
-                model_match: p.model_match.as_ref().map(Clause::parse).transpose()?,
+                model_match: p
+                    .model_match
+                    .as_ref()
+                    .map(|c| Clause::parse(c, check))
+                    .transpose()?,
                 fallback: p.fallback_model_providers,
                 id: p.id,
                 name: p.name,
-                models,
-            });
+                raw: keep(p.models),
+                models: OnceLock::new(),
+                source: source.clone(),
+                date: date.clone(),
+            };
+            if check {
+                let models = provider.read_models(true)?;
+                let _ = provider.models.set(models);
+            }
+            providers.push(provider);
         }
-        if providers.iter().all(|p| p.models.is_empty()) {
+        // Cheap without reading the models: an empty list is two bytes.
+        if providers.iter().all(|p| p.raw.get().trim() == "[]") {
             return Err("no models with prices in the file".into());
         }
         Ok(Self {
@@ -380,13 +565,13 @@ impl Catalog {
                 f
             }
         };
-        found.map(|(p, m)| (&self.providers[p], &self.providers[p].models[m]))
+        found.map(|(p, m)| (&self.providers[p], &self.providers[p].models()[m]))
     }
 
     fn scan(&self, provider: Option<usize>, model: &str) -> Option<(usize, usize)> {
         let in_list = |p: usize, name: &str| {
             let m = self.providers[p]
-                .models
+                .models()
                 .iter()
                 .position(|m| m.matcher.matches(name))?;
             Some((p, m))
@@ -428,7 +613,14 @@ mod tests {
             Some(("[^/]+/", "(?:a|b)x"))
         );
         assert_eq!(lookahead("^gpt-4o"), None);
-        let c = Clause::parse(&serde_json::json!({"regex": "^(?![^/]+/)mi(?:s|x)tral"})).unwrap();
+        let c = Clause::parse(
+            &FileClause {
+                regex: Some("^(?![^/]+/)mi(?:s|x)tral".into()),
+                ..Default::default()
+            },
+            true,
+        )
+        .unwrap();
         assert!(c.matches("mistral-large") && !c.matches("mistralai/mistral-large"));
     }
 
@@ -456,10 +648,35 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_pattern_needs_no_regex() {
+        assert_eq!(
+            plain_prefix("^(?:https://api\\.groq\\.com)").as_deref(),
+            Some("https://api.groq.com")
+        );
+        for not_plain in ["^(?:https://[^/]+\\.modal\\.run)", "https://x", "^a.b", "^a\\d"] {
+            assert_eq!(plain_prefix(not_plain), None, "{not_plain}");
+        }
+    }
+
+    #[test]
+    fn a_lookup_reads_only_the_provider_it_asks() {
+        let c = Catalog::read_embedded();
+        let read = |c: &Catalog| c.providers.iter().filter(|p| p.models.get().is_some()).count();
+        assert_eq!(read(&c), 0, "nothing is read before a lookup");
+        let openai = c.provider_for_url("https://api.openai.com/v1");
+        assert_eq!(c.lookup(openai, "gpt-4o").unwrap().1.id, "gpt-4o");
+        assert_eq!(read(&c), 1);
+        let azure = c.provider_for_url("https://myco.openai.azure.com/openai");
+        assert_eq!(c.providers[azure.unwrap()].id, "azure");
+    }
+
+    #[test]
     fn the_embedded_catalog_parses_with_its_providers() {
+        // Checked whole, as an imported file is: every price and every pattern.
+        Catalog::parse(EMBEDDED, "").unwrap();
         let c = Catalog::embedded();
         assert!(c.providers.len() >= 40, "{}", c.providers.len());
-        let models: usize = c.providers.iter().map(|p| p.models.len()).sum();
+        let models: usize = c.providers.iter().map(|p| p.models().len()).sum();
         assert!(models > 2000, "{models}");
         for id in [
             "openai",

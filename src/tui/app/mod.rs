@@ -196,10 +196,6 @@ impl App {
         });
         let conv = Conversation::new(&ctx.profile.model, Utc::now());
         let machine = ctx.machine(conv, &ctx.profile, "tui");
-        // Parsed off the UI thread, before the first answer needs a price.
-        std::thread::spawn(|| {
-            crate::usage::catalog::Catalog::embedded();
-        });
         let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
         state.profiles = ctx.profile_names();
         state.budgets = ctx.budgets(&ctx.profile);
