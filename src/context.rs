@@ -120,7 +120,11 @@ impl Context {
                 let profile = match profile {
                     Some(name) => {
                         let p = self.switch(&name).map_err(|e| e.to_string())?;
-                        Some((p.name.clone(), p.host()))
+                        Some(crate::chat::compare::Via {
+                            name: p.name.clone(),
+                            host: p.host(),
+                            endpoint: self.price_endpoint(&p),
+                        })
                     }
                     None => None,
                 };

@@ -294,3 +294,62 @@ fn pricing_lists_the_catalog_and_imports_a_genai_prices_file() {
     let out = llmdeck(home.path(), None, &["pricing"], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Acme AI"));
 }
+
+#[test]
+fn a_compared_target_is_priced_on_its_own_profiles_whole_endpoint() {
+    use llmdeck::chat::compare::{Target, Via};
+    let usage = Usage {
+        input: 1_000_000,
+        output: 1_000_000,
+        ..Usage::default()
+    };
+    let via = |base_url: &str, local: bool| Via {
+        name: "other".into(),
+        host: "unused-for-pricing".into(),
+        endpoint: Endpoint::new(base_url, local),
+    };
+    // The conversation is on OpenAI; each target goes through another profile.
+    let rows = |target: Target| {
+        let mut m = support::machine("gpt-4o");
+        m.endpoint = Endpoint::new("https://api.openai.com/v1", false);
+        let now = Instant::now();
+        let effects = m.handle(
+            Input::Compare {
+                text: "Hi".into(),
+                targets: vec![target],
+            },
+            now,
+            Utc::now(),
+        );
+        let id = support::started(&effects);
+        m.handle(
+            Input::Stream(id, StreamEvent::Usage(usage)),
+            now,
+            Utc::now(),
+        );
+        m.handle(Input::Stream(id, StreamEvent::End), now, Utc::now())
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::Record(r) => Some(*r),
+                _ => None,
+            })
+            .unwrap()
+    };
+    // A profile marked `local = true` on a LAN address: free, said so.
+    let mut t = Target::from("llama3.2:3b");
+    t.profile = Some(via("http://gpu-box.lan:11434/v1", true));
+    let row = rows(t);
+    assert_eq!(
+        (row.cost_micros, row.cost_source, row.profile.as_str()),
+        (Some(0), Some(CostSource::Local), "other")
+    );
+    // A provider told by the path, not the host: Hugging Face's router to Groq
+    // has its own list ($0.59 in, $0.79 out per 1M); by the host alone it is unpriced.
+    let mut t = Target::from("meta-llama/Llama-3.3-70B-Instruct");
+    t.profile = Some(via("https://router.huggingface.co/groq/v1", false));
+    let row = rows(t);
+    assert_eq!(
+        (row.cost_micros, row.cost_source),
+        (Some(1_380_000), Some(CostSource::Catalog))
+    );
+}

@@ -9,12 +9,21 @@ pub const MAX_TARGETS: usize = 4;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub model: String,
-    /// Another profile's endpoint (its name and host), when not the conversation's.
-    pub profile: Option<(String, String)>,
+    /// Another profile's endpoint, when not the conversation's.
+    pub profile: Option<Via>,
     /// Parameters for this target, when they differ from the conversation's.
     pub params: Option<Params>,
     /// How the target is named on screen and in output.
     pub label: String,
+}
+
+/// Another profile a request goes through: its name and host (for the ledger)
+/// and its endpoint as pricing sees it (the whole base URL, its `local`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Via {
+    pub name: String,
+    pub host: String,
+    pub endpoint: crate::usage::cost::Endpoint,
 }
 
 impl From<&str> for Target {

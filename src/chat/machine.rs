@@ -88,8 +88,8 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct ActiveStream {
     pub request_id: u64,
-    /// The profile and host it goes through, when not the conversation's.
-    pub via: Option<(String, String)>,
+    /// The profile it goes through, when not the conversation's.
+    pub via: Option<super::compare::Via>,
     pub node: NodeId,
     pub request: ChatRequest,
     started: Instant,
@@ -326,7 +326,7 @@ impl Machine {
         }
         let request_id = self.next_request;
         self.next_request += 1;
-        let profile = via.as_ref().map(|(name, _)| name.clone());
+        let profile = via.as_ref().map(|v| v.name.clone());
         self.streams.push(ActiveStream {
             request_id,
             via,
@@ -505,7 +505,7 @@ impl Machine {
             .clone()
             .unwrap_or_else(|| stream.request.model.clone());
         let endpoint = match &stream.via {
-            Some((_, host)) => crate::usage::cost::Endpoint::new(&format!("https://{host}"), false),
+            Some(via) => via.endpoint.clone(),
             None => self.endpoint.clone(),
         };
         let tier = meta.service_tier.clone();
@@ -533,12 +533,12 @@ impl Machine {
             profile: stream
                 .via
                 .as_ref()
-                .map(|v| v.0.clone())
+                .map(|v| v.name.clone())
                 .unwrap_or_else(|| self.origin.profile.clone()),
             host: stream
                 .via
                 .as_ref()
-                .map(|v| v.1.clone())
+                .map(|v| v.host.clone())
                 .unwrap_or_else(|| self.origin.host.clone()),
             // A conversation may ask for the other wire API than its profile's.
             api: match stream.request.params.api {

@@ -62,14 +62,14 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
     let unpriced = rows.len();
     let mut changed = Vec::new();
     for row in rows {
-        // The ledger keeps the host, not the whole base URL: enough to tell the provider.
-        let endpoint = Endpoint {
-            base_url: format!("https://{}", row.host),
-            local: ctx
-                .settings
-                .profiles
-                .get(&row.profile)
-                .and_then(|p| p.local),
+        // The ledger keeps the host: the row's profile, while it still points
+        // there, gives the whole base URL (a provider told by its path) and `local`.
+        let endpoint = match ctx.switch(&row.profile) {
+            Ok(p) if p.host() == row.host => ctx.price_endpoint(&p),
+            _ => Endpoint {
+                base_url: format!("https://{}", row.host),
+                local: None,
+            },
         };
         let c = cost::cost(
             &ctx.prices,

@@ -162,7 +162,12 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         catalog.providers.len()
     );
     for p in &catalog.providers {
-        outln!("  {:<28} {:<28} {:>5} models", p.id, p.name, p.models().len());
+        outln!(
+            "  {:<28} {:<28} {:>5} models",
+            p.id,
+            p.name,
+            p.models().len()
+        );
     }
     outln!("\nprice table (checked OpenAI prices, then yours: prices.toml and imports win)");
     outln!(

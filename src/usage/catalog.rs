@@ -481,7 +481,11 @@ impl Catalog {
         let (source, date, files): (_, _, Vec<FileProvider>) = if json.trim_start().starts_with('[')
         {
             let list = serde_json::from_str(json).map_err(bad)?;
-            ("genai-prices data.json".to_string(), today.to_string(), list)
+            (
+                "genai-prices data.json".to_string(),
+                today.to_string(),
+                list,
+            )
         } else {
             let doc: FileDoc = serde_json::from_str(json).map_err(bad)?;
             (
@@ -653,7 +657,12 @@ mod tests {
             plain_prefix("^(?:https://api\\.groq\\.com)").as_deref(),
             Some("https://api.groq.com")
         );
-        for not_plain in ["^(?:https://[^/]+\\.modal\\.run)", "https://x", "^a.b", "^a\\d"] {
+        for not_plain in [
+            "^(?:https://[^/]+\\.modal\\.run)",
+            "https://x",
+            "^a.b",
+            "^a\\d",
+        ] {
             assert_eq!(plain_prefix(not_plain), None, "{not_plain}");
         }
     }
@@ -661,7 +670,12 @@ mod tests {
     #[test]
     fn a_lookup_reads_only_the_provider_it_asks() {
         let c = Catalog::read_embedded();
-        let read = |c: &Catalog| c.providers.iter().filter(|p| p.models.get().is_some()).count();
+        let read = |c: &Catalog| {
+            c.providers
+                .iter()
+                .filter(|p| p.models.get().is_some())
+                .count()
+        };
         assert_eq!(read(&c), 0, "nothing is read before a lookup");
         let openai = c.provider_for_url("https://api.openai.com/v1");
         assert_eq!(c.lookup(openai, "gpt-4o").unwrap().1.id, "gpt-4o");
