@@ -132,11 +132,11 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
                     "input_per_million_usd": p.rates.input as f64 / 1000.0,
                     "cached_input_per_million_usd": p.rates.cached_input as f64 / 1000.0,
                     "output_per_million_usd": p.rates.output as f64 / 1000.0,
-                    "long_context": p.long_context.map(|(above, r)| serde_json::json!({
+                    "long_context": p.long_context.iter().map(|(above, r)| serde_json::json!({
                         "above_input_tokens": above,
                         "input_per_million_usd": r.input as f64 / 1000.0,
                         "output_per_million_usd": r.output as f64 / 1000.0,
-                    })),
+                    })).collect::<Vec<_>>(),
                     "tiers": p.tiers.iter().map(|(name, r)| (name.clone(), serde_json::json!({
                     "input_per_million_usd": r.input as f64 / 1000.0,
                     "cached_input_per_million_usd": r.cached_input as f64 / 1000.0,

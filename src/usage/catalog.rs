@@ -337,18 +337,19 @@ const TEXT: [&str; 4] = [
     "output_mtok",
 ];
 
-/// A price's base and its first tier (start, price), each checked.
-fn amount(model: &str, what: &str, v: &Amount) -> Result<(f64, Option<(u64, f64)>), String> {
+/// A price's base and its tiers (start, price), each checked.
+fn amount(model: &str, what: &str, v: &Amount) -> Result<(f64, Vec<(u64, f64)>), String> {
     let checked = |x: f64| check_rate(model, what, x).map(|()| x);
     Ok(match v {
-        Amount::Flat(x) => (checked(*x)?, None),
-        Amount::Tiered { base, tiers } => (
-            checked(*base)?,
-            match tiers.first() {
-                Some(t) => Some((t.start.unwrap_or(u64::MAX), checked(t.price)?)),
-                None => None,
-            },
-        ),
+        Amount::Flat(x) => (checked(*x)?, Vec::new()),
+        Amount::Tiered { base, tiers } => {
+            let mut t = Vec::with_capacity(tiers.len());
+            for tier in tiers {
+                t.push((tier.start.unwrap_or(u64::MAX), checked(tier.price)?));
+            }
+            t.sort_by_key(|t| t.0);
+            (checked(*base)?, t)
+        }
     })
 }
 
@@ -374,43 +375,53 @@ fn in_force(prices: FilePrices, today: &str) -> FileRates {
     }
 }
 
+/// The standard rates and the long-context ones, each applying to the whole
+/// request above its input-token threshold (ascending). A price unset is the
+/// base rates' (for a service tier), else the input's (cache rates), else free.
 fn rates(
     model: &str,
     prices: &FileRates,
     base: Option<&Rates>,
-) -> Result<(Rates, Option<(u64, Rates)>), String> {
-    let mut std = [0i64; 4];
-    let mut long = [0i64; 4];
-    let mut above = None;
-    for (i, key) in TEXT.iter().enumerate() {
-        let (b, t) = match prices.get(*key) {
-            Some(v) => amount(model, key, v)?,
-            None => {
-                // Unset: the base rates' (a tier), the input's (cache rates), else free.
-                let fallback = match (base, i) {
-                    (Some(r), _) => [r.input, r.cached_input, r.cache_write, r.output][i],
-                    (None, 1 | 2) => std[0],
-                    _ => 0,
-                };
-                std[i] = fallback;
-                long[i] = fallback;
-                continue;
-            }
-        };
-        std[i] = nanos(b);
-        long[i] = std[i];
-        if let Some((start, p)) = t {
-            above = Some(start);
-            long[i] = nanos(p);
-        }
+) -> Result<(Rates, Vec<(u64, Rates)>), String> {
+    let mut read = Vec::with_capacity(TEXT.len());
+    for key in TEXT {
+        read.push(match prices.get(key) {
+            Some(v) => Some(amount(model, key, v)?),
+            None => None,
+        });
     }
-    let r = |a: [i64; 4]| Rates {
-        input: a[0],
-        cached_input: a[1],
-        cache_write: a[2],
-        output: a[3],
+    let mut starts: Vec<u64> = read
+        .iter()
+        .flatten()
+        .flat_map(|(_, tiers)| tiers.iter().map(|t| t.0))
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    // The rates at `above` input tokens (none: the standard ones).
+    let at = |above: Option<u64>| {
+        let mut r = [0i64; 4];
+        for (i, price) in read.iter().enumerate() {
+            r[i] = match (price, base, i) {
+                (Some((b, tiers)), ..) => {
+                    let tier = tiers.iter().rev().find(|t| above.is_some_and(|a| t.0 <= a));
+                    nanos(tier.map_or(*b, |t| t.1))
+                }
+                (None, Some(base), _) => {
+                    [base.input, base.cached_input, base.cache_write, base.output][i]
+                }
+                (None, None, 1 | 2) => r[0],
+                _ => 0,
+            };
+        }
+        Rates {
+            input: r[0],
+            cached_input: r[1],
+            cache_write: r[2],
+            output: r[3],
+        }
     };
-    Ok((r(std), above.map(|a| (a, r(long)))))
+    let long = starts.iter().map(|&s| (s, at(Some(s)))).collect();
+    Ok((at(None), long))
 }
 
 fn model(m: FileModel, source: &str, date: &str, check: bool) -> Result<Model, String> {
@@ -649,6 +660,30 @@ mod tests {
             assert!(err.contains("\"evil\""), "{bad}: {err}");
         }
         assert!(Catalog::parse("{\"x\": 1}", "").is_err());
+    }
+
+    #[test]
+    fn every_long_context_tier_applies_above_its_threshold() {
+        // As OpenRouter's qwen3.7-flash: two tiers on input and output alike,
+        // cache reads unset (the tier's input rate).
+        let c = Catalog::parse(
+            r#"[{"id":"p","name":"P","api_pattern":"https://p\\.example","models":[
+            {"id":"m","match":{"equals":"m"},"prices":{
+              "input_mtok":{"base":0.03,"tiers":[{"start":256000,"price":0.2},{"start":32000,"price":0.1}]},
+              "output_mtok":{"base":0.13,"tiers":[{"start":32000,"price":0.4},{"start":256000,"price":0.8}]}}}]}]"#,
+            "2026-12-02",
+        )
+        .unwrap();
+        let p = c.provider_for_url("https://p.example/v1");
+        let price = &c.lookup(p, "m").unwrap().1.price;
+        let at = |input| {
+            let r = price.rates_for(input, None);
+            (r.input, r.cached_input, r.output)
+        };
+        assert_eq!(at(32_000), (30, 30, 130));
+        assert_eq!(at(32_001), (100, 100, 400));
+        assert_eq!(at(256_000), (100, 100, 400));
+        assert_eq!(at(256_001), (200, 200, 800));
     }
 
     #[test]

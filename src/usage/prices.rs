@@ -26,8 +26,8 @@ pub struct Price {
     pub rates: Rates,
     /// Rates of other processing tiers (batch, flex, priority), where known.
     pub tiers: BTreeMap<String, Rates>,
-    /// Higher rates for the whole request above this many input tokens.
-    pub long_context: Option<(u64, Rates)>,
+    /// Higher rates for the whole request above each many input tokens (ascending).
+    pub long_context: Vec<(u64, Rates)>,
     pub source: String,
     pub date: String,
     /// Other prices the catalog gives (audio and image tokens per 1M, tool calls
@@ -210,17 +210,21 @@ impl PriceTable {
                 cache_write: nanos(r.cache_write.unwrap_or(r.input)),
                 output: nanos(r.output),
             };
-            let long_context = r.long_context.map(|l| {
-                (
-                    l.above_input_tokens,
-                    Rates {
-                        input: nanos(l.input),
-                        cached_input: nanos(l.cached_input.unwrap_or(l.input)),
-                        cache_write: nanos(l.input),
-                        output: nanos(l.output),
-                    },
-                )
-            });
+            let long_context = r
+                .long_context
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.above_input_tokens,
+                        Rates {
+                            input: nanos(l.input),
+                            cached_input: nanos(l.cached_input.unwrap_or(l.input)),
+                            cache_write: nanos(l.input),
+                            output: nanos(l.output),
+                        },
+                    )
+                })
+                .collect();
             let tiers = [
                 ("batch", &r.batch),
                 ("flex", &r.flex),
@@ -295,10 +299,11 @@ impl Price {
         if let Some(r) = service_tier.and_then(|t| self.tiers.get(t)) {
             return *r;
         }
-        match self.long_context {
-            Some((above, long)) if input_tokens > above => long,
-            _ => self.rates,
-        }
+        self.long_context
+            .iter()
+            .rev()
+            .find(|(threshold, _)| input_tokens > *threshold)
+            .map_or(self.rates, |(_, long)| *long)
     }
 }
 
