@@ -353,3 +353,36 @@ fn a_compared_target_is_priced_on_its_own_profiles_whole_endpoint() {
         (Some(1_380_000), Some(CostSource::Catalog))
     );
 }
+
+#[test]
+fn audio_tokens_are_priced_at_the_audio_rates() {
+    // gpt-audio: text $2.5 in / $10 out, audio $32 in / $64 out per 1M.
+    let usage = Usage {
+        input: 1_000_000,
+        input_audio: 500_000,
+        output: 1_000_000,
+        output_audio: 250_000,
+        ..Usage::default()
+    };
+    let row = answer("https://api.openai.com/v1", "gpt-audio", usage);
+    // 0.5M×2.5 + 0.5M×32 + 0.75M×10 + 0.25M×64 = $40.75
+    assert_eq!(row.cost_micros, Some(40_750_000));
+    // A model with no audio rates: its audio at the text rates.
+    let row = answer("https://api.openai.com/v1", "gpt-4o-audio-preview", usage);
+    assert_eq!(row.cost_micros, Some(12_500_000));
+    // The ledger keeps the audio counts, so a reprice can price them again.
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("ledger.sqlite3");
+    let mut ledger = llmdeck::usage::Ledger::open(&path).unwrap();
+    let row = answer("https://api.openai.com/v1", "gpt-audio", usage);
+    ledger.insert(&row).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let counts: (i64, i64) = conn
+        .query_row(
+            "SELECT audio_input_tokens, audio_output_tokens FROM requests",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(counts, (500_000, 250_000));
+}

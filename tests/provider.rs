@@ -163,6 +163,8 @@ async fn a_stream_becomes_text_usage_and_finish() {
         cache_write: 0,
         output: 300,
         reasoning: 120,
+        input_audio: 0,
+        output_audio: 0,
         source: UsageSource::Reported,
     })));
     assert_eq!(events.last(), Some(&StreamEvent::End));

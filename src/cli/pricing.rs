@@ -24,7 +24,8 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
             "SELECT id, profile, host, COALESCE(model_reported, model_requested), service_tier,
                     input_tokens, cached_tokens, cache_write_tokens, output_tokens,
                     reasoning_tokens, usage_source, day, model_requested,
-                    COALESCE(prompt_name || '@' || prompt_version, ''), tags, status
+                    COALESCE(prompt_name || '@' || prompt_version, ''), tags, status,
+                    audio_input_tokens, audio_output_tokens
              FROM requests
              WHERE cost_micros IS NULL AND (model_requested = ?1 OR model_reported = ?1)",
             &[&model],
@@ -42,6 +43,8 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
                         cache_write: n(7)?,
                         output: n(8)?,
                         reasoning: n(9)?,
+                        input_audio: n(16)?,
+                        output_audio: n(17)?,
                         source: match r.get::<_, String>(10)?.as_str() {
                             "estimated" => UsageSource::Estimated,
                             _ => UsageSource::Reported,

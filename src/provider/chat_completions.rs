@@ -257,12 +257,16 @@ struct PromptDetails {
     /// Some proxies (LiteLLM for Anthropic) report cache writes here.
     #[serde(default)]
     cache_creation_tokens: u64,
+    #[serde(default)]
+    audio_tokens: u64,
 }
 
 #[derive(Debug, Deserialize)]
 struct CompletionDetails {
     #[serde(default)]
     reasoning_tokens: u64,
+    #[serde(default)]
+    audio_tokens: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,19 +280,22 @@ pub(crate) struct WireError {
 
 impl From<WireUsage> for Usage {
     fn from(u: WireUsage) -> Self {
-        let (cached, write) = u
+        let (cached, write, input_audio) = u
             .prompt_tokens_details
-            .map(|d| (d.cached_tokens, d.cache_creation_tokens))
+            .map(|d| (d.cached_tokens, d.cache_creation_tokens, d.audio_tokens))
+            .unwrap_or_default();
+        let (reasoning, output_audio) = u
+            .completion_tokens_details
+            .map(|d| (d.reasoning_tokens, d.audio_tokens))
             .unwrap_or_default();
         Usage {
             input: u.prompt_tokens,
             cached_input: cached,
             cache_write: write,
             output: u.completion_tokens,
-            reasoning: u
-                .completion_tokens_details
-                .map(|d| d.reasoning_tokens)
-                .unwrap_or(0),
+            reasoning,
+            input_audio,
+            output_audio,
             source: UsageSource::Reported,
         }
     }
@@ -403,6 +410,27 @@ pub fn error_message(body: &str) -> Option<(String, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audio_tokens_are_read_from_the_usage_details() {
+        let mut out = Vec::new();
+        parse_chunk(
+            r#"{"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":50,
+               "prompt_tokens_details":{"cached_tokens":10,"audio_tokens":40},
+               "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":30}}}"#,
+            &mut out,
+        )
+        .unwrap();
+        let usage = out.iter().find_map(|e| match e {
+            StreamEvent::Usage(u) => Some(*u),
+            _ => None,
+        });
+        let u = usage.expect("usage is reported");
+        assert_eq!(
+            (u.input_audio, u.output_audio, u.cached_input),
+            (40, 30, 10)
+        );
+    }
 
     #[test]
     fn the_model_and_tier_are_reported_when_they_first_appear_or_change() {

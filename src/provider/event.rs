@@ -58,6 +58,11 @@ pub struct Usage {
     /// Includes reasoning tokens, as the API counts them.
     pub output: u64,
     pub reasoning: u64,
+    /// Audio tokens among the input and the output (audio models price them apart).
+    #[serde(default)]
+    pub input_audio: u64,
+    #[serde(default)]
+    pub output_audio: u64,
     pub source: UsageSource,
 }
 
@@ -187,6 +192,8 @@ impl Usage {
             cache_write: self.cache_write.min(MAX_TOKENS),
             output: self.output.min(MAX_TOKENS),
             reasoning: self.reasoning.min(MAX_TOKENS),
+            input_audio: self.input_audio.min(MAX_TOKENS),
+            output_audio: self.output_audio.min(MAX_TOKENS),
             source: self.source,
         }
     }

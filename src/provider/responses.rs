@@ -313,6 +313,8 @@ fn finish(r: &Value, called: bool, out: &mut Vec<StreamEvent>) {
             cache_write: 0,
             output: n(&u["output_tokens"]),
             reasoning: n(&u["output_tokens_details"]["reasoning_tokens"]),
+            input_audio: n(&u["input_tokens_details"]["audio_tokens"]),
+            output_audio: n(&u["output_tokens_details"]["audio_tokens"]),
             source: UsageSource::Reported,
         }));
         out.extend(

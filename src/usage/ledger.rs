@@ -169,9 +169,10 @@ impl Ledger {
                     model_reported, service_tier, input_tokens, cached_tokens, cache_write_tokens,
                     output_tokens, reasoning_tokens, usage_source, cost_micros, rate_input_nanos,
                     rate_cached_nanos, rate_output_nanos, price_date, ttft_ms, duration_ms, status,
-                    error_kind, conversation_id, prompt_name, prompt_version, tags, cost_source)
+                    error_kind, conversation_id, prompt_name, prompt_version, tags, cost_source,
+                    audio_input_tokens, audio_output_tokens)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
                 params![
                     row.id,
                     row.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -206,6 +207,8 @@ impl Ledger {
                     row.prompt.as_ref().map(|p| p.1.clone()),
                     row.tags.join(","),
                     row.cost_source.map(|s| s.label()),
+                    u.input_audio as i64,
+                    u.output_audio as i64,
                 ],
             )?;
             // In the same transaction: a row is never in the ledger without its place in the queue.

@@ -3,7 +3,7 @@
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub const MIGRATIONS: [&str; 4] = [
+pub const MIGRATIONS: [&str; 5] = [
     // 1: one row per request.
     r#"
 CREATE TABLE requests (
@@ -111,5 +111,10 @@ CREATE TABLE outbox (id TEXT PRIMARY KEY REFERENCES requests(id)) WITHOUT ROWID;
     // (NULL: unpriced, or recorded before v4).
     r#"
 ALTER TABLE requests ADD COLUMN cost_source TEXT;
+"#,
+    // v5: the audio tokens among the input and output (priced at audio rates).
+    r#"
+ALTER TABLE requests ADD COLUMN audio_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN audio_output_tokens INTEGER NOT NULL DEFAULT 0;
 "#,
 ];

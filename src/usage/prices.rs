@@ -31,7 +31,8 @@ pub struct Price {
     pub source: String,
     pub date: String,
     /// Other prices the catalog gives (audio and image tokens per 1M, tool calls
-    /// per 1000), by genai-prices' names: shown, not yet used in costs.
+    /// per 1000), by genai-prices' names: audio tokens are costed with them;
+    /// the others are shown.
     pub extras: BTreeMap<String, f64>,
     /// From the user's files (prices.toml, an import): it overrides the catalog.
     #[serde(skip)]
@@ -313,21 +314,27 @@ pub fn cost_micros(price: &Price, usage: &Usage) -> i64 {
 }
 
 /// (input − cached − cache_write)·input + cached·cached_rate + cache_write·write_rate + output·output_rate,
-/// at the rates of `service_tier`. Reasoning tokens are part of output.
+/// at the rates of `service_tier`; audio tokens among the uncached input and the
+/// output at the audio rates when the price has them. Reasoning tokens are part of output.
 pub fn cost_micros_in(price: &Price, usage: &Usage, service_tier: Option<&str>) -> i64 {
     let rates = price.rates_for(usage.input, service_tier);
-    // Cached and written tokens are part of the input: a server that counts
-    // more of them than it was sent is held to what it was sent.
+    // Cached, written and audio tokens are part of the input (audio of the output):
+    // a server that counts more of them than it was sent is held to what it was sent.
     let cached = usage.cached_input.min(usage.input);
     let written = usage.cache_write.min(usage.input - cached);
-    let uncached = usage.input - cached - written;
+    let audio_in = usage.input_audio.min(usage.input - cached - written);
+    let uncached = usage.input - cached - written - audio_in;
+    let audio_out = usage.output_audio.min(usage.output);
+    let audio = |key: &str, text: i64| price.extras.get(key).map_or(text, |r| nanos(*r));
     // In i128: token counts come from the server, and no u64 count times a
     // checked rate overflows it; the result is then held to the cap.
     let term = |tokens: u64, rate: i64| tokens as i128 * rate as i128;
     let nanos = term(uncached, rates.input)
         + term(cached, rates.cached_input)
         + term(written, rates.cache_write)
-        + term(usage.output, rates.output);
+        + term(audio_in, audio("input_audio_mtok", rates.input))
+        + term(usage.output - audio_out, rates.output)
+        + term(audio_out, audio("output_audio_mtok", rates.output));
     // Round half up to whole micro-dollars.
     let micros = (nanos + 500).div_euclid(1000);
     micros.clamp(0, MAX_REQUEST_MICROS as i128) as i64
