@@ -183,6 +183,8 @@ fn a_stream_draws_as_it_arrives() {
         cached_input: 1000,
         output: 246,
         reasoning: 0,
+        input_audio: 0,
+        output_audio: 0,
         cache_write: 0,
         source: UsageSource::Reported,
     }));
@@ -424,6 +426,8 @@ fn tool_cards_reasoning_and_results() {
         input: 80,
         output: 40,
         reasoning: 12,
+        input_audio: 0,
+        output_audio: 0,
         source: UsageSource::Reported,
         ..Usage::default()
     }));
