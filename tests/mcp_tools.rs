@@ -166,6 +166,24 @@ fn the_time_server_from_pypi_answers_and_its_result_reaches_the_model() {
             "{v}"
         );
         assert_eq!(steps[1]["tool_runs"], json!([]));
+        let total =
+            steps[0]["cost_micros"].as_i64().unwrap() + steps[1]["cost_micros"].as_i64().unwrap();
+        assert_eq!(v["total_cost_micros"], total);
+        // Each model call is its own ledger row, numbered and linked to the answer.
+        let ledger =
+            llmdeck::usage::Ledger::open(&home.path().join("data/ledger.sqlite3")).unwrap();
+        let answer = v["answer_id"].as_str().unwrap();
+        let rows = llmdeck::usage::steps::steps_of(&ledger, answer).unwrap();
+        assert_eq!(rows.len(), 2, "{api}: {rows:?}");
+        assert_eq!((rows[0].0, rows[1].0), (1, 2));
+        assert_eq!(rows[0].2, steps[0]["cost_micros"].as_i64());
+        let runs = llmdeck::usage::steps::tool_runs_of(&ledger, answer).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(
+            (runs[0].0, runs[0].1.as_str(), runs[0].2.as_str()),
+            (1, "get_current_time", "ok")
+        );
+        assert_eq!(runs[0].3, run["duration_ms"].as_u64().unwrap());
     }
 }
 

@@ -135,6 +135,9 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         )),
     };
     crate::runner::record(ctx, &rows);
+    let answer_id = looped
+        .as_ref()
+        .and_then(|(runs, _)| super::agent::record_steps(ctx, &rows, runs));
     // The servers stop (inside the runtime, which their clean-up needs) before anything is printed.
     rt.block_on(async move { drop(tools_run) });
     drop(rt);
@@ -165,6 +168,9 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         } else if let Some((runs, _)) = &looped {
             let mut last = objects.last().cloned().unwrap_or_default();
             last["steps"] = super::agent::steps_json(&metas, runs);
+            last["answer_id"] = serde_json::json!(answer_id);
+            last["total_cost_micros"] =
+                serde_json::json!(metas.iter().filter_map(|(_, m)| m.cost_micros).sum::<i64>());
             super::out::say_json(&last, false);
         } else {
             super::out::say_json(&objects[0], false);

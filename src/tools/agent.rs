@@ -182,3 +182,73 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
 fn millis(d: Duration) -> u64 {
     d.as_millis().min(u64::MAX as u128) as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str) -> ToolCall {
+        ToolCall {
+            id: format!("id_{name}"),
+            name: name.into(),
+            arguments: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn always_is_remembered_for_this_conversation_and_this_tool_only() {
+        let mut agent = Agent::new(Policy::Ask, 10);
+        assert_eq!(agent.decide(&call("time")), Decision::Ask);
+        assert_eq!(agent.answer(&call("time"), Answer::Always), Decision::Run);
+        assert_eq!(agent.decide(&call("time")), Decision::Run);
+        assert_eq!(agent.decide(&call("echo")), Decision::Ask);
+        agent.answer(&call("echo"), Answer::Once);
+        assert_eq!(agent.decide(&call("echo")), Decision::Ask, "once is once");
+        // Another conversation starts with a new agent: nothing carried over.
+        assert_eq!(
+            Agent::new(Policy::Ask, 10).decide(&call("time")),
+            Decision::Ask
+        );
+    }
+
+    #[test]
+    fn a_refusal_carries_its_reason_to_the_model() {
+        let mut agent = Agent::new(Policy::Ask, 10);
+        let d = agent.answer(&call("rm"), Answer::Refuse(" not on a Friday\n".into()));
+        assert_eq!(d, Decision::Refuse(format!("{REFUSED}: not on a Friday")));
+        let d = agent.answer(&call("rm"), Answer::Refuse("".into()));
+        assert_eq!(d, Decision::Refuse(REFUSED.into()));
+        let never = Agent::new(Policy::Never, 10);
+        assert!(matches!(never.decide(&call("rm")), Decision::Refuse(r) if r.starts_with(REFUSED)));
+        assert_eq!(
+            Agent::new(Policy::Always, 10).decide(&call("rm")),
+            Decision::Run
+        );
+    }
+
+    #[test]
+    fn the_loop_ends_on_an_answer_without_calls_at_the_step_limit_or_for_hand_typed_results() {
+        let runs = |name: &str| name != "manual";
+        let mut agent = Agent::new(Policy::Always, 3);
+        assert_eq!(
+            agent.after_answer(vec![call("a")], &runs),
+            Next::Run(vec![call("a")])
+        );
+        assert_eq!(
+            agent.after_answer(vec![call("a")], &runs),
+            Next::Run(vec![call("a")])
+        );
+        assert_eq!(
+            agent.after_answer(vec![call("a")], &runs),
+            Next::StepLimit(vec![call("a")]),
+            "the third model call is the last"
+        );
+        agent.new_turn();
+        assert_eq!(agent.after_answer(vec![], &runs), Next::Done);
+        let mixed = vec![call("a"), call("manual")];
+        assert_eq!(
+            agent.after_answer(mixed.clone(), &runs),
+            Next::Manual(mixed)
+        );
+    }
+}
