@@ -199,6 +199,10 @@ impl Server {
 
     /// A failure message naming the server, with the tail of its stderr (scrubbed).
     fn failed(&self, what: &str) -> String {
+        // rmcp names its transport's Rust type in some errors: noise to a user.
+        let what = regex::Regex::new(r" ?\[rmcp::[^\]]*\]")
+            .map(|re| re.replace_all(what, "").into_owned())
+            .unwrap_or_else(|_| what.to_string());
         let tail = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
         let tail = tail.trim();
         let msg = match tail.is_empty() {
