@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use crate::chat::conversation::AnswerStatus;
+use crate::chat::conversation::{AnswerStatus, Conversation};
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::tools::ToolCall;
 use crate::context::Context;
@@ -163,16 +163,17 @@ fn ask(call: &ToolCall) -> Answer {
 }
 
 /// `--json`'s `steps`: one per model call, numbered from 1, with its usage,
-/// cost and time and the tool runs it asked for (tool, arguments, result,
-/// outcome, duration).
+/// cost and time, the tool runs it asked for (tool, arguments, result,
+/// outcome, duration) and the hosted tools OpenAI ran during it.
 pub fn steps_json(
+    conv: &Conversation,
     answers: &[(usize, crate::chat::conversation::AnswerMeta)],
     runs: &[(u32, ToolRun)],
 ) -> serde_json::Value {
     let steps: Vec<serde_json::Value> = answers
         .iter()
         .enumerate()
-        .map(|(i, (_, meta))| {
+        .map(|(i, (id, meta))| {
             let n = i as u32 + 1;
             let tools: Vec<&ToolRun> = runs
                 .iter()
@@ -187,10 +188,66 @@ pub fn steps_json(
                 "cost_micros": meta.cost_micros,
                 "duration_ms": meta.duration_ms,
                 "tool_runs": tools,
+                "hosted_calls": conv.nodes[*id].hosted,
             })
         })
         .collect();
     serde_json::Value::Array(steps)
+}
+
+/// The hosted tool calls of `answers` (one step each) as tool runs for the
+/// ledger: run by OpenAI, so no duration of ours, and unpriced (the price
+/// catalog has no per-call fees).
+pub fn hosted_runs(conv: &Conversation, answers: &[usize]) -> Vec<(u32, ToolRun)> {
+    let mut out = Vec::new();
+    for (i, id) in answers.iter().enumerate() {
+        for call in &conv.nodes[*id].hosted {
+            let what = match call.code.is_empty() {
+                true => call.queries.join("; "),
+                false => call.code.clone(),
+            };
+            out.push((
+                i as u32 + 1,
+                ToolRun {
+                    call_id: call.id.clone(),
+                    tool: call.tool.clone(),
+                    server: Some("openai".into()),
+                    arguments: what,
+                    result: call.results.join("\n"),
+                    outcome: match call.status.as_str() {
+                        "completed" => "ok",
+                        "failed" => "error",
+                        _ => "incomplete",
+                    },
+                    duration_ms: 0,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Under the answer: each hosted call with its queries or code, then the
+/// sources and outputs numbered. Server text: always inert.
+pub fn print_hosted(conv: &Conversation, answers: &[usize]) {
+    let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
+    let mut n = 0;
+    for id in answers {
+        for call in &conv.nodes[*id].hosted {
+            let mut line = format!("[{} {}]", inert(&call.tool), inert(&call.status));
+            for q in &call.queries {
+                line.push_str(&format!(" \"{}\"", inert(q)));
+            }
+            println!("{line}");
+            for code_line in call.code.lines() {
+                println!("    {}", inert(code_line));
+            }
+            for r in &call.results {
+                n += 1;
+                println!("  {n}. {}", inert(r));
+            }
+        }
+    }
 }
 
 /// Numbers the answer's model calls in the ledger and records its tool runs

@@ -135,9 +135,19 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         )),
     };
     crate::runner::record(ctx, &rows);
-    let answer_id = looped
-        .as_ref()
-        .and_then(|(runs, _)| super::agent::record_steps(ctx, &rows, runs));
+    let answer_nodes: Vec<NodeId> = (before..machine.conv.nodes.len())
+        .filter(|id| machine.conv.nodes[*id].role == Role::Assistant)
+        .collect();
+    let hosted = super::agent::hosted_runs(&machine.conv, &answer_nodes);
+    let answer_id = match &looped {
+        Some((runs, _)) => {
+            let mut all = runs.clone();
+            all.extend(hosted);
+            super::agent::record_steps(ctx, &rows, &all)
+        }
+        None if !hosted.is_empty() && !comparing => super::agent::record_steps(ctx, &rows, &hosted),
+        None => None,
+    };
     // The servers stop (inside the runtime, which their clean-up needs) before anything is printed.
     rt.block_on(async move { drop(tools_run) });
     drop(rt);
@@ -167,7 +177,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             super::out::say_json(&serde_json::json!({ "answers": objects }), false);
         } else if let Some((runs, _)) = &looped {
             let mut last = objects.last().cloned().unwrap_or_default();
-            last["steps"] = super::agent::steps_json(&metas, runs);
+            last["steps"] = super::agent::steps_json(conv, &metas, runs);
             last["answer_id"] = serde_json::json!(answer_id);
             last["total_cost_micros"] =
                 serde_json::json!(metas.iter().filter_map(|(_, m)| m.cost_micros).sum::<i64>());
@@ -192,6 +202,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         if !node.content.ends_with('\n') && !node.content.is_empty() {
             outln!();
         }
+        super::agent::print_hosted(conv, &answers);
         for call in &node.tool_calls {
             let args =
                 crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
@@ -290,6 +301,7 @@ fn answer_json(
         "text": node.content,
         "conversation_id": conv.id,
         "tool_calls": calls,
+        "hosted_calls": node.hosted,
         "schema": schema,
         "reasoning": meta.reasoning,
         "model": meta.model.clone().unwrap_or_else(|| conv.model.clone()),

@@ -178,7 +178,13 @@ impl Server {
             }
             Ok(Err(e)) => {
                 self.forget().await;
-                Err(self.failed(&format!("{tool} failed: {e}")))
+                let why = match e {
+                    rmcp::ServiceError::TransportClosed => {
+                        "the server exited or closed its output".to_string()
+                    }
+                    other => other.to_string(),
+                };
+                Err(self.failed(&format!("{tool} failed: {why}")))
             }
             Err(_) => {
                 self.forget().await;
