@@ -217,11 +217,6 @@ impl Server {
         };
         crate::log::scrub(&msg)
     }
-
-    /// The last lines the server wrote to stderr.
-    pub fn stderr_tail(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
 }
 
 fn str_of(v: &Value, key: &str) -> String {

@@ -73,10 +73,6 @@ impl Toolbox {
             .map(|(_, s, t)| (s.clone(), t.name.clone()))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The tools as functions for the request.
     pub fn defs(&self) -> Vec<ToolDef> {
         self.entries
