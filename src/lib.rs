@@ -12,6 +12,7 @@ pub mod log;
 pub mod provider;
 pub mod runner;
 pub mod team;
+pub mod tools;
 pub mod tui;
 pub mod usage;
 

@@ -6,46 +6,19 @@
 //! errors and usage keys. The binary runs on a pseudo-terminal (its stdout
 //! and stderr), and nothing hostile may come out on it.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::os::fd::FromRawFd;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 /// Everything a terminal obeys or reorders text for, in one string.
 const HOSTILE: &str = "\u{1b}]52;c;cHduZWQ=\u{7}|\u{1b}]0;t\u{1b}\\|\u{1b}[2J|\u{1b}P1$qm\u{1b}\\|\u{9b}31m|\u{9d}0;t\u{9c}|\u{90}q\u{9c}|\u{202e}rev\u{202c}|\u{2066}iso\u{2069}|\u{7}\u{8}";
 
-/// A pseudo-terminal: the child gets the slave as stdout and stderr.
-struct Pty {
-    master: std::fs::File,
-    slave: std::fs::File,
-}
-
-fn pty() -> Pty {
-    // SAFETY: plain POSIX calls on descriptors this function owns.
-    unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(m >= 0, "posix_openpt");
-        assert_eq!(libc::grantpt(m), 0);
-        assert_eq!(libc::unlockpt(m), 0);
-        let name = std::ffi::CStr::from_ptr(libc::ptsname(m))
-            .to_string_lossy()
-            .into_owned();
-        let slave = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(name)
-            .unwrap();
-        Pty {
-            master: std::fs::File::from_raw_fd(m),
-            slave,
-        }
-    }
-}
-
 /// Runs llmdeck with stdout and stderr on a terminal; what the terminal received.
 fn on_tty(home: &std::path::Path, base_url: &str, args: &[&str]) -> Vec<u8> {
-    let Pty { mut master, slave } = pty();
+    let support::pty::Pty { mut master, slave } = support::pty::pty();
     let mut child = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

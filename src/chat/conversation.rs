@@ -100,6 +100,9 @@ pub struct Node {
     /// Functions an answer asked to call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
+    /// Calls of tools OpenAI ran itself for this answer (Responses API).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted: Vec<super::tools::HostedCall>,
     /// The call a `Tool` message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
@@ -117,6 +120,7 @@ impl Node {
             compare: false,
             attachments: Vec::new(),
             tool_calls: Vec::new(),
+            hosted: Vec::new(),
             call_id: None,
         }
     }

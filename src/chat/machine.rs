@@ -428,6 +428,15 @@ impl Machine {
                 meta.usage = Some(usage);
                 Vec::new()
             }
+            StreamEvent::Hosted(call) => {
+                stream.first_token.get_or_insert(now);
+                // As many as tool calls at most: a server cannot grow the answer without end.
+                let hosted = &mut self.conv.nodes[node].hosted;
+                if hosted.len() < crate::provider::limits::MAX_TOOL_CALLS as usize {
+                    hosted.push(call);
+                }
+                Vec::new()
+            }
             StreamEvent::ServerCost(micros) => {
                 stream.server_cost = Some(micros);
                 Vec::new()

@@ -37,6 +37,9 @@ pub struct Params {
     pub tool_choice: Option<ToolChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
+    /// Tools OpenAI runs itself (Responses API only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosted: Vec<super::tools::HostedTool>,
 }
 
 /// The two wire APIs of OpenAI's text generation.

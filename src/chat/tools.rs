@@ -192,3 +192,128 @@ pub fn load_dir(dir: &Path) -> (Vec<ToolDef>, Vec<String>) {
     tools.dedup_by(|a, b| a.name == b.name);
     (tools, problems)
 }
+
+/// A tool the Responses API runs on OpenAI's side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HostedTool {
+    WebSearch,
+    /// Searches these vector stores.
+    FileSearch {
+        vector_store_ids: Vec<String>,
+    },
+    CodeInterpreter,
+}
+
+impl HostedTool {
+    /// `web_search`, `file_search:VS_ID[,VS_ID…]` or `code_interpreter`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (name, ids) = s.split_once(':').unwrap_or((s, ""));
+        let ids: Vec<String> = ids
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(String::from)
+            .collect();
+        match (name.trim(), ids.is_empty()) {
+            ("web_search", true) => Ok(Self::WebSearch),
+            ("code_interpreter", true) => Ok(Self::CodeInterpreter),
+            ("file_search", false) => Ok(Self::FileSearch {
+                vector_store_ids: ids,
+            }),
+            ("file_search", true) => {
+                Err("file_search needs its vector stores: file_search:VS_ID[,VS_ID…]".into())
+            }
+            _ => Err(format!(
+                "{s:?}: expected web_search, file_search:VS_ID[,…] or code_interpreter"
+            )),
+        }
+    }
+}
+
+/// One call of a hosted tool, as the response reported it: what the tool card
+/// shows (server text, untrusted: shown inert).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedCall {
+    pub id: String,
+    /// web_search, file_search or code_interpreter.
+    pub tool: String,
+    pub status: String,
+    /// The searches' queries, or the code run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub code: String,
+    /// Sources found (URLs or file names), and what the code printed or made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<String>,
+}
+
+impl HostedCall {
+    /// Reads a `web_search_call`, `file_search_call` or `code_interpreter_call`
+    /// output item; `None` for any other item.
+    pub fn from_item(item: &Value) -> Option<Self> {
+        let s = |v: &Value| v.as_str().map(String::from);
+        let list = |v: &Value, key: &str| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| s(&x[key]))
+                .collect()
+        };
+        let tool = item["type"].as_str()?.strip_suffix("_call")?.to_string();
+        let mut call = Self {
+            id: s(&item["id"]).unwrap_or_default(),
+            status: s(&item["status"]).unwrap_or_default(),
+            ..Default::default()
+        };
+        match tool.as_str() {
+            "web_search" => {
+                let action = &item["action"];
+                call.queries.extend(s(&action["query"]));
+                call.queries.extend(
+                    action["queries"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(s),
+                );
+                call.results = list(&action["sources"], "url");
+                call.results.extend(s(&action["url"]));
+            }
+            "file_search" => {
+                call.queries = item["queries"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(s)
+                    .collect();
+                call.results = list(&item["results"], "filename");
+            }
+            "code_interpreter" => {
+                call.code = s(&item["code"]).unwrap_or_default();
+                for out in item["outputs"].as_array().into_iter().flatten() {
+                    call.results
+                        .extend(s(&out["logs"]).or_else(|| s(&out["url"])));
+                }
+            }
+            _ => return None,
+        }
+        call.tool = tool;
+        Some(call)
+    }
+
+    /// Every string scrubbed of known secrets.
+    pub fn scrubbed(self) -> Self {
+        let scrub = crate::log::scrub;
+        let all = |v: Vec<String>| v.iter().map(|x| scrub(x)).collect();
+        Self {
+            id: scrub(&self.id),
+            tool: scrub(&self.tool),
+            status: scrub(&self.status),
+            queries: all(self.queries),
+            code: scrub(&self.code),
+            results: all(self.results),
+        }
+    }
+}

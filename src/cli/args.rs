@@ -309,6 +309,20 @@ pub struct ChatArgs {
     /// The result of a function call of the continued conversation: ID=TEXT (repeatable)
     #[arg(long, value_name = "ID=TEXT", action = clap::ArgAction::Append, requires = "continue_id")]
     pub tool_result: Vec<String>,
+    /// Let the model run the tools of this MCP server, a [mcp.NAME] in config.toml (repeatable)
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub mcp: Vec<String>,
+    /// Tool runs: ask (y/n on the terminal for each call), always, or never (the model is told)
+    #[arg(long, value_parser = ["ask", "always", "never"], default_value = "ask")]
+    pub approve: String,
+    /// A tool OpenAI runs itself (Responses API): web_search, file_search:VS_ID[,VS_ID…] or
+    /// code_interpreter (repeatable)
+    #[arg(long, value_name = "TOOL", action = clap::ArgAction::Append)]
+    pub hosted: Vec<String>,
+    /// The most model calls one answer may take while it runs tools
+    #[arg(long, value_name = "N", default_value_t = crate::tools::agent::DEFAULT_MAX_STEPS,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_steps: u32,
 }
 
 fn parse_api(s: &str) -> Result<crate::chat::params::Api, String> {

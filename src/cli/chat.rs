@@ -50,6 +50,23 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     }
     let provider = ctx.provider(&ctx.profile, 0)?;
     let mut setup = super::chat_setup::setup(ctx, &args, prompt, models)?;
+    let rt = super::runtime()?;
+    // Tools that run: their servers start now (first use) and their tools join the request.
+    let mut tools_run = None;
+    if !args.mcp.is_empty() {
+        if models.len() > 1 {
+            return Err("--mcp runs one model at a time: give one --model".into());
+        }
+        let policy = super::agent::check_policy(&args.approve)?;
+        let servers = crate::tools::mcp::Servers::new(&ctx.settings.mcp);
+        let toolbox = rt.block_on(crate::tools::toolbox::Toolbox::load(&servers, &args.mcp))?;
+        for def in toolbox.defs() {
+            setup.conv.tools.retain(|t| t.name != def.name);
+            setup.conv.tools.push(def);
+        }
+        let agent = crate::tools::agent::Agent::new(policy, args.max_steps);
+        tools_run = Some((servers, toolbox, agent));
+    }
     // Held to the end of the run, past the save.
     let _lock = setup.lock.take();
     let mut machine = ctx.machine(setup.conv, &ctx.profile, "cli");
@@ -93,14 +110,47 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             let _ = out.flush();
         }
     };
-    let rows = super::runtime()?.block_on(crate::runner::stream_all(
-        ctx,
-        provider,
-        &mut machine,
-        first,
-        &mut print,
-    ));
+    let mut looped = None;
+    let rows = match &mut tools_run {
+        Some((_servers, toolbox, agent)) => {
+            let run = super::agent::run(
+                ctx,
+                provider,
+                &mut machine,
+                first,
+                &mut print,
+                toolbox,
+                agent,
+            );
+            let outcome = rt.block_on(run);
+            looped = Some((outcome.runs, outcome.end));
+            outcome.rows
+        }
+        None => rt.block_on(crate::runner::stream_all(
+            ctx,
+            provider,
+            &mut machine,
+            first,
+            &mut print,
+        )),
+    };
     crate::runner::record(ctx, &rows);
+    let answer_nodes: Vec<NodeId> = (before..machine.conv.nodes.len())
+        .filter(|id| machine.conv.nodes[*id].role == Role::Assistant)
+        .collect();
+    let hosted = super::agent::hosted_runs(&machine.conv, &answer_nodes);
+    let answer_id = match &looped {
+        Some((runs, _)) => {
+            let mut all = runs.clone();
+            all.extend(hosted);
+            super::agent::record_steps(ctx, &rows, &all)
+        }
+        None if !hosted.is_empty() && !comparing => super::agent::record_steps(ctx, &rows, &hosted),
+        None => None,
+    };
+    // The servers stop (inside the runtime, which their clean-up needs) before anything is printed.
+    rt.block_on(async move { drop(tools_run) });
+    drop(rt);
 
     let conv = &machine.conv;
     let answers: Vec<NodeId> = (before..conv.nodes.len())
@@ -125,6 +175,13 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             .collect();
         if comparing {
             super::out::say_json(&serde_json::json!({ "answers": objects }), false);
+        } else if let Some((runs, _)) = &looped {
+            let mut last = objects.last().cloned().unwrap_or_default();
+            last["steps"] = super::agent::steps_json(conv, &metas, runs);
+            last["answer_id"] = serde_json::json!(answer_id);
+            last["total_cost_micros"] =
+                serde_json::json!(metas.iter().filter_map(|(_, m)| m.cost_micros).sum::<i64>());
+            super::out::say_json(&last, false);
         } else {
             super::out::say_json(&objects[0], false);
         }
@@ -140,11 +197,12 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             );
             println!("{}", super::out::shown(&block, sanitize));
         }
-    } else if let Some((id, _)) = metas.first() {
+    } else if let Some((id, _)) = metas.last() {
         let node = &conv.nodes[*id];
         if !node.content.ends_with('\n') && !node.content.is_empty() {
             outln!();
         }
+        super::agent::print_hosted(conv, &answers);
         for call in &node.tool_calls {
             let args =
                 crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
@@ -193,6 +251,13 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
                 }
             }),
     );
+    if let Some((_, super::agent::End::StepLimit(wanted))) = &looped {
+        failed.push(format!(
+            "the step limit ({}) was reached; the model still wanted to call {} (raise it with --max-steps)",
+            args.max_steps,
+            wanted.join(", ")
+        ));
+    }
     if failed.is_empty() {
         Ok(())
     } else {
@@ -236,6 +301,7 @@ fn answer_json(
         "text": node.content,
         "conversation_id": conv.id,
         "tool_calls": calls,
+        "hosted_calls": node.hosted,
         "schema": schema,
         "reasoning": meta.reasoning,
         "model": meta.model.clone().unwrap_or_else(|| conv.model.clone()),

@@ -90,6 +90,16 @@ pub fn setup(
             conv.tools.push(tool);
         }
     }
+    if !args.hosted.is_empty() {
+        for name in &args.hosted {
+            let tool = tools::HostedTool::parse(name).map_err(|e| format!("--hosted {e}"))?;
+            if !conv.params.hosted.contains(&tool) {
+                conv.params.hosted.push(tool);
+            }
+        }
+        // Only the Responses API has them.
+        conv.params.api = Some(crate::chat::params::Api::Responses);
+    }
     if let Some(choice) = &args.tool_choice {
         let choice = ToolChoice::parse(choice);
         if let ToolChoice::Function(name) = &choice

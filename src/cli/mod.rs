@@ -1,5 +1,6 @@
 //! The headless commands: the same domain code as the console, for scripts and CI.
 
+mod agent;
 pub mod args;
 mod budget;
 pub mod chat;

@@ -29,6 +29,9 @@ pub struct Settings {
     pub library: Option<std::path::PathBuf>,
     /// A shared PostgreSQL for the team's spend (absent: everything stays local).
     pub team: Option<crate::team::TeamSettings>,
+    /// MCP servers by name (`[mcp.NAME]`), started on first use.
+    #[serde(default)]
+    pub mcp: BTreeMap<String, crate::tools::config::McpConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,12 +4,13 @@
 //! events, normalised into the same `StreamEvent`s as Chat Completions.
 
 use async_openai::types::responses::{
-    CreateResponse, EasyInputContent, EasyInputMessage, FunctionCallOutput,
-    FunctionCallOutputItemParam, FunctionTool, FunctionToolCall, ImageDetail, InputContent,
-    InputFileContent, InputImageContent, InputItem, InputParam, InputTextContent, Item,
-    MessageType, Reasoning, ReasoningSummary as WireSummary, ResponseFormatJsonSchema,
-    ResponseTextParam, Role, TextResponseFormatConfiguration, Tool, ToolChoiceFunction,
-    ToolChoiceOptions, ToolChoiceParam,
+    CodeInterpreterTool, CodeInterpreterToolContainer, CreateResponse, EasyInputContent,
+    EasyInputMessage, FileSearchTool, FunctionCallOutput, FunctionCallOutputItemParam,
+    FunctionTool, FunctionToolCall, ImageDetail, InputContent, InputFileContent, InputImageContent,
+    InputItem, InputParam, InputTextContent, Item, MessageType, Reasoning,
+    ReasoningSummary as WireSummary, ResponseFormatJsonSchema, ResponseTextParam, Role,
+    TextResponseFormatConfiguration, Tool, ToolChoiceFunction, ToolChoiceOptions, ToolChoiceParam,
+    WebSearchTool,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,12 +20,12 @@ use super::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource}
 use super::limits;
 use crate::chat::params::{ReasoningSummary, ResponseFormat};
 use crate::chat::request::{ChatRequest, WireMessage, WireRole};
-use crate::chat::tools::ToolChoice;
+use crate::chat::tools::{HostedCall, HostedTool, ToolChoice};
 
 /// The JSON body for a streamed, stateless request.
 pub fn body(req: &ChatRequest, store: bool) -> CreateResponse {
     let p = &req.params;
-    let has_tools = !req.tools.is_empty();
+    let has_tools = !req.tools.is_empty() || !p.hosted.is_empty();
     let instructions = req
         .messages
         .iter()
@@ -90,6 +91,7 @@ pub fn body(req: &ChatRequest, store: bool) -> CreateResponse {
                         ..Default::default()
                     })
                 })
+                .chain(p.hosted.iter().map(hosted))
                 .collect()
         }),
         tool_choice: p
@@ -108,6 +110,21 @@ pub fn body(req: &ChatRequest, store: bool) -> CreateResponse {
         store: Some(store),
         stream: Some(true),
         ..Default::default()
+    }
+}
+
+/// A tool OpenAI runs, as the request names it.
+fn hosted(t: &HostedTool) -> Tool {
+    match t {
+        HostedTool::WebSearch => Tool::WebSearch(WebSearchTool::default()),
+        HostedTool::FileSearch { vector_store_ids } => Tool::FileSearch(FileSearchTool {
+            vector_store_ids: vector_store_ids.clone(),
+            ..Default::default()
+        }),
+        HostedTool::CodeInterpreter => Tool::CodeInterpreter(CodeInterpreterTool {
+            container: CodeInterpreterToolContainer::Auto(Default::default()),
+            ..Default::default()
+        }),
     }
 }
 
@@ -255,6 +272,14 @@ impl Decoder {
                     });
                 }
             }
+            "response.output_item.done" => {
+                out.extend(
+                    ev.item
+                        .as_ref()
+                        .and_then(HostedCall::from_item)
+                        .map(StreamEvent::Hosted),
+                );
+            }
             "response.function_call_arguments.delta" => {
                 let at = ev.output_index.unwrap_or(0);
                 if let Some(index) = self.calls.iter().position(|o| *o == at) {
@@ -360,6 +385,9 @@ pub fn parse_response(text: &str, out: &mut Vec<StreamEvent>) -> Result<(), Prov
                         out.push(StreamEvent::TextDelta(t.to_string()));
                     }
                 }
+            }
+            Some(_) if HostedCall::from_item(item).is_some() => {
+                out.extend(HostedCall::from_item(item).map(StreamEvent::Hosted));
             }
             Some("function_call") => {
                 out.push(StreamEvent::ToolCallDelta {

@@ -3,7 +3,7 @@
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub const MIGRATIONS: [&str; 5] = [
+pub const MIGRATIONS: [&str; 6] = [
     // 1: one row per request.
     r#"
 CREATE TABLE requests (
@@ -112,7 +112,30 @@ CREATE TABLE outbox (id TEXT PRIMARY KEY REFERENCES requests(id)) WITHOUT ROWID;
     r#"
 ALTER TABLE requests ADD COLUMN cost_source TEXT;
 "#,
-    // v5: the audio tokens among the input and output (priced at audio rates).
+    // v5: an answer that ran tools took several model calls: each is numbered and
+    // linked to the answer (the id of its first request); the tool runs between
+    // them, with their duration, outcome and cost (hosted tools' fees).
+    r#"
+CREATE TABLE steps (
+    request_id TEXT PRIMARY KEY REFERENCES requests(id),
+    answer_id  TEXT NOT NULL,
+    step       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX steps_answer ON steps(answer_id);
+CREATE TABLE tool_runs (
+    id          TEXT PRIMARY KEY,
+    ts          TEXT NOT NULL,
+    answer_id   TEXT NOT NULL,
+    step        INTEGER NOT NULL,
+    server      TEXT,
+    tool        TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    outcome     TEXT NOT NULL,
+    cost_micros INTEGER
+) WITHOUT ROWID;
+CREATE INDEX tool_runs_answer ON tool_runs(answer_id);
+"#,
+    // v6: the audio tokens among the input and output (priced at audio rates).
     r#"
 ALTER TABLE requests ADD COLUMN audio_input_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE requests ADD COLUMN audio_output_tokens INTEGER NOT NULL DEFAULT 0;

@@ -11,6 +11,7 @@ pub mod price_form;
 pub mod prices;
 pub mod report;
 pub mod spend;
+pub mod steps;
 pub mod sync;
 
 pub use ledger::{Ledger, LedgerRow};

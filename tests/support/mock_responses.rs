@@ -20,6 +20,8 @@ pub struct Parts {
     pub incomplete: Option<String>,
     /// The response fails after the pieces, with this message.
     pub failed: Option<String>,
+    /// Hosted tool calls, as finished output items (Responses only).
+    pub hosted: Vec<Value>,
 }
 
 impl Parts {
@@ -30,10 +32,15 @@ impl Parts {
             calls: Vec::new(),
             incomplete: None,
             failed: None,
+            hosted: Vec::new(),
         };
         match reply {
             Reply::Stream { pieces, .. } => p.pieces = pieces.clone(),
             Reply::Calls(calls) => p.calls = calls.clone(),
+            Reply::Hosted { items, pieces } => {
+                p.hosted = items.clone();
+                p.pieces = pieces.clone();
+            }
             Reply::Think { summary, pieces } => {
                 p.summary = summary.clone();
                 p.pieces = pieces.clone();
@@ -77,7 +84,7 @@ fn response(model: &str, status: &str, output: Vec<Value>, extra: Value) -> Valu
 
 /// The finished output items.
 fn output(p: &Parts) -> Vec<Value> {
-    let mut out = Vec::new();
+    let mut out = p.hosted.clone();
     if !p.summary.is_empty() {
         let summary: Vec<Value> = p
             .summary
@@ -128,6 +135,32 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
     // A type this client has never heard of: it must be skipped.
     out.push(json!({"type": "response.future_feature.delta", "delta": "ignore me"}));
     let mut index = 0;
+    for item in &p.hosted {
+        // In progress, the tool's own progress events, then the finished item.
+        let mut started = item.clone();
+        started["status"] = json!("in_progress");
+        for key in ["results", "outputs"] {
+            if started.get(key).is_some() {
+                started[key] = Value::Null;
+            }
+        }
+        out.push(
+            json!({"type": "response.output_item.added", "output_index": index, "item": started}),
+        );
+        let kind = item["type"].as_str().unwrap_or("");
+        let id = &item["id"];
+        let phases: &[&str] = match kind {
+            "web_search_call" => &["in_progress", "searching", "completed"],
+            "file_search_call" => &["in_progress", "searching", "completed"],
+            "code_interpreter_call" => &["in_progress", "interpreting", "completed"],
+            _ => &[],
+        };
+        for phase in phases {
+            out.push(json!({"type": format!("response.{kind}.{phase}"), "output_index": index, "item_id": id}));
+        }
+        out.push(json!({"type": "response.output_item.done", "output_index": index, "item": item}));
+        index += 1;
+    }
     if !p.summary.is_empty() {
         let item = json!({"id": "rs_mock", "type": "reasoning", "summary": []});
         out.push(
@@ -142,7 +175,7 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
             out.push(json!({"type": "response.reasoning_summary_text.done", "item_id": "rs_mock", "output_index": index, "summary_index": si, "text": s}));
             out.push(json!({"type": "response.reasoning_summary_part.done", "item_id": "rs_mock", "output_index": index, "summary_index": si, "part": {"type": "summary_text", "text": s}}));
         }
-        out.push(json!({"type": "response.output_item.done", "output_index": index, "item": output(p)[0]}));
+        out.push(json!({"type": "response.output_item.done", "output_index": index, "item": output(p)[p.hosted.len()]}));
         index += 1;
     }
     if !p.pieces.is_empty() {

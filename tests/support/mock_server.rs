@@ -60,6 +60,12 @@ pub enum Reply {
     },
     /// Some text, then the answer is cut (`response.incomplete` / `finish_reason: length`).
     Incomplete { pieces: Vec<String>, reason: String },
+    /// Responses only: hosted tool calls (finished output items such as a
+    /// `web_search_call`), each streamed in progress then done, then the answer.
+    Hosted {
+        items: Vec<serde_json::Value>,
+        pieces: Vec<String>,
+    },
     /// Some text, then the server reports a failure (`response.failed` / an error chunk).
     Failed {
         pieces: Vec<String>,

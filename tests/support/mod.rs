@@ -7,6 +7,7 @@ pub mod mock_responses;
 pub mod mock_server;
 pub mod openapi;
 pub mod postgres;
+pub mod pty;
 pub mod team;
 pub mod tmux;
 

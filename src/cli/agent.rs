@@ -1,0 +1,279 @@
+//! `llmdeck chat --mcp NAME`: the agent loop on the command line. After each
+//! answer the calls it made are approved (asked on the terminal, or by
+//! `--approve`), run together, and their results sent back, until the model
+//! answers without calls or the step limit is reached. Tool output is
+//! untrusted: every line of it printed here is inert.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Instant;
+
+use chrono::Utc;
+
+use crate::chat::conversation::{AnswerStatus, Conversation};
+use crate::chat::machine::{Effect, Input, Machine};
+use crate::chat::tools::ToolCall;
+use crate::context::Context;
+use crate::provider::Provider;
+use crate::tools::agent::{Agent, Answer, Decision, Next, Policy, ToolRun, run_calls};
+use crate::tools::toolbox::Toolbox;
+use crate::usage::LedgerRow;
+
+/// How the loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// A final answer, or an answer that did not finish (its status says).
+    Answered,
+    /// Calls no server provides: the user continues with `--tool-result`.
+    Manual,
+    /// The model still wanted tools at the step limit.
+    StepLimit(Vec<String>),
+}
+
+pub struct Outcome {
+    pub rows: Vec<LedgerRow>,
+    pub runs: Vec<(u32, ToolRun)>,
+    pub end: End,
+}
+
+/// Refuses `--approve ask` without a terminal to ask on.
+pub fn check_policy(approve: &str) -> Result<Policy, String> {
+    let policy = Policy::parse(approve).ok_or("--approve: expected ask, always or never")?;
+    if policy == Policy::Ask && !std::io::stdin().is_terminal() {
+        return Err(
+            "--approve ask reads y/n on a terminal, and standard input is not one: pass --approve always or --approve never"
+                .into(),
+        );
+    }
+    Ok(policy)
+}
+
+pub async fn run(
+    ctx: &Context,
+    provider: Provider,
+    machine: &mut Machine,
+    first: Vec<Effect>,
+    print: &mut dyn FnMut(&str),
+    toolbox: &Toolbox,
+    agent: &mut Agent,
+) -> Outcome {
+    let mut rows = Vec::new();
+    let mut runs = Vec::new();
+    let mut effects = first;
+    let end = loop {
+        rows.extend(
+            crate::runner::stream_all(ctx, provider.clone(), machine, effects, print).await,
+        );
+        let last = machine.conv.last();
+        let done = machine.conv.nodes[last]
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.status == AnswerStatus::Done);
+        if !done {
+            break End::Answered;
+        }
+        let pending = machine.conv.pending_calls();
+        let calls = match agent.after_answer(pending, &|name| toolbox.find(name).is_some()) {
+            Next::Done => break End::Answered,
+            Next::Manual(_) => break End::Manual,
+            Next::StepLimit(calls) => {
+                break End::StepLimit(calls.into_iter().map(|c| c.name).collect());
+            }
+            Next::Run(calls) => calls,
+        };
+        let step = agent.steps;
+        let mut decided = Vec::new();
+        for call in calls {
+            let decision = match agent.decide(&call) {
+                Decision::Ask => {
+                    let answer = ask(&call);
+                    agent.answer(&call, answer)
+                }
+                d => d,
+            };
+            decided.push((call, decision));
+        }
+        let done_runs = run_calls(toolbox, decided).await;
+        effects = Vec::new();
+        for run in done_runs {
+            show(&run);
+            effects.extend(machine.handle(
+                Input::ToolResult {
+                    call_id: run.call_id.clone(),
+                    output: run.result.clone(),
+                },
+                Instant::now(),
+                Utc::now(),
+            ));
+            runs.push((step, run));
+        }
+        if !machine.is_streaming() {
+            break End::Answered;
+        }
+    };
+    Outcome { rows, runs, end }
+}
+
+/// One line per run on stderr, the result's first lines with it: all inert.
+fn show(run: &ToolRun) {
+    let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
+    let mut lines = run.result.lines();
+    let head: Vec<&str> = lines.by_ref().take(8).collect();
+    let more = lines.count();
+    let mut text = format!(
+        "→ {}({}) {} in {} ms\n",
+        inert(&run.tool),
+        inert(&run.arguments),
+        run.outcome,
+        run.duration_ms
+    );
+    for line in head {
+        text.push_str(&format!("  {}\n", inert(line)));
+    }
+    if more > 0 {
+        text.push_str(&format!("  … {more} more lines\n"));
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Asks on the terminal whether to run `call`.
+fn ask(call: &ToolCall) -> Answer {
+    let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "Run {}({})? [y]es once, [a]lways for this tool, [n]o: ",
+        inert(&call.name),
+        inert(&call.arguments)
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    let stdin = std::io::stdin();
+    let _ = stdin.lock().read_line(&mut line);
+    match line.trim().to_lowercase().as_str() {
+        "y" | "yes" => Answer::Once,
+        "a" | "always" => Answer::Always,
+        _ => {
+            let _ = write!(err, "Reason for the model (Enter for none): ");
+            let _ = err.flush();
+            let mut reason = String::new();
+            let _ = stdin.lock().read_line(&mut reason);
+            Answer::Refuse(reason)
+        }
+    }
+}
+
+/// `--json`'s `steps`: one per model call, numbered from 1, with its usage,
+/// cost and time, the tool runs it asked for (tool, arguments, result,
+/// outcome, duration) and the hosted tools OpenAI ran during it.
+pub fn steps_json(
+    conv: &Conversation,
+    answers: &[(usize, crate::chat::conversation::AnswerMeta)],
+    runs: &[(u32, ToolRun)],
+) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = answers
+        .iter()
+        .enumerate()
+        .map(|(i, (id, meta))| {
+            let n = i as u32 + 1;
+            let tools: Vec<&ToolRun> = runs
+                .iter()
+                .filter(|(s, _)| *s == n)
+                .map(|(_, r)| r)
+                .collect();
+            serde_json::json!({
+                "step": n,
+                "model": meta.model,
+                "status": format!("{:?}", meta.status).to_lowercase(),
+                "usage": meta.usage,
+                "cost_micros": meta.cost_micros,
+                "duration_ms": meta.duration_ms,
+                "tool_runs": tools,
+                "hosted_calls": conv.nodes[*id].hosted,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(steps)
+}
+
+/// The hosted tool calls of `answers` (one step each) as tool runs for the
+/// ledger: run by OpenAI, so no duration of ours, and unpriced (the price
+/// catalog has no per-call fees).
+pub fn hosted_runs(conv: &Conversation, answers: &[usize]) -> Vec<(u32, ToolRun)> {
+    let mut out = Vec::new();
+    for (i, id) in answers.iter().enumerate() {
+        for call in &conv.nodes[*id].hosted {
+            let what = match call.code.is_empty() {
+                true => call.queries.join("; "),
+                false => call.code.clone(),
+            };
+            out.push((
+                i as u32 + 1,
+                ToolRun {
+                    call_id: call.id.clone(),
+                    tool: call.tool.clone(),
+                    server: Some("openai".into()),
+                    arguments: what,
+                    result: call.results.join("\n"),
+                    outcome: match call.status.as_str() {
+                        "completed" => "ok",
+                        "failed" => "error",
+                        _ => "incomplete",
+                    },
+                    duration_ms: 0,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Under the answer: each hosted call with its queries or code, then the
+/// sources and outputs numbered. Server text: always inert.
+pub fn print_hosted(conv: &Conversation, answers: &[usize]) {
+    let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
+    let mut n = 0;
+    for id in answers {
+        for call in &conv.nodes[*id].hosted {
+            let mut line = format!("[{} {}]", inert(&call.tool), inert(&call.status));
+            for q in &call.queries {
+                line.push_str(&format!(" \"{}\"", inert(q)));
+            }
+            println!("{line}");
+            for code_line in call.code.lines() {
+                println!("    {}", inert(code_line));
+            }
+            for r in &call.results {
+                n += 1;
+                println!("  {n}. {}", inert(r));
+            }
+        }
+    }
+}
+
+/// Numbers the answer's model calls in the ledger and records its tool runs
+/// (a ledger that cannot be written is a warning, as for the rows themselves).
+pub fn record_steps(ctx: &Context, rows: &[LedgerRow], runs: &[(u32, ToolRun)]) -> Option<String> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let runs: Vec<crate::usage::steps::ToolRunRow> = runs
+        .iter()
+        .map(|(step, r)| crate::usage::steps::ToolRunRow {
+            ts: Utc::now(),
+            step: *step,
+            server: r.server.clone(),
+            tool: r.tool.clone(),
+            duration_ms: r.duration_ms,
+            outcome: r.outcome.to_string(),
+            cost_micros: None,
+        })
+        .collect();
+    let recorded = ctx.ledger().and_then(|mut l| {
+        crate::usage::steps::record(&mut l, &ids, &runs).map_err(|e| e.to_string())
+    });
+    match recorded {
+        Ok(answer) => answer,
+        Err(e) => {
+            crate::cli::out::errln!("llmdeck: warning: {e}");
+            None
+        }
+    }
+}

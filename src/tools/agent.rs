@@ -1,0 +1,254 @@
+//! The agent loop's decisions, with no I/O: after each answer, whether the
+//! conversation is done, needs results typed by hand, hit its step limit, or
+//! has calls to approve and run; and approval, remembered for the conversation
+//! only ("always" lives in this value, which lives as long as the conversation
+//! is open). The executor (`run_calls`) runs the approved calls together.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::toolbox::Toolbox;
+use crate::chat::tools::ToolCall;
+
+pub const DEFAULT_MAX_STEPS: u32 = 10;
+
+/// How calls are approved: asked each time, always run, or never run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    Ask,
+    Always,
+    Never,
+}
+
+impl Policy {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ask" => Some(Self::Ask),
+            "always" => Some(Self::Always),
+            "never" => Some(Self::Never),
+            _ => None,
+        }
+    }
+}
+
+/// The user's answer to "run this call?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Once,
+    /// This tool, for the rest of the conversation.
+    Always,
+    /// Not run; the reason goes back to the model.
+    Refuse(String),
+}
+
+/// What happens to one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Run,
+    Refuse(String),
+    /// The user must be asked.
+    Ask,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// The model answered without calls.
+    Done,
+    /// Calls no server provides: their results come from the user.
+    Manual(Vec<ToolCall>),
+    /// The model still wants tools but the step limit is reached.
+    StepLimit(Vec<ToolCall>),
+    /// Calls to approve and run.
+    Run(Vec<ToolCall>),
+}
+
+/// What the model was told when a call is refused with no reason given.
+pub const REFUSED: &str = "the user refused to run this tool";
+
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub policy: Policy,
+    pub max_steps: u32,
+    /// Model calls made so far in this answer.
+    pub steps: u32,
+    always: HashSet<String>,
+}
+
+impl Agent {
+    pub fn new(policy: Policy, max_steps: u32) -> Self {
+        Self {
+            policy,
+            max_steps: max_steps.max(1),
+            steps: 0,
+            always: HashSet::new(),
+        }
+    }
+
+    /// A new user message: the step count starts again (approvals stay).
+    pub fn new_turn(&mut self) {
+        self.steps = 0;
+    }
+
+    /// After one model call ended with `pending` calls unanswered.
+    pub fn after_answer(&mut self, pending: Vec<ToolCall>, runs: &dyn Fn(&str) -> bool) -> Next {
+        self.steps += 1;
+        if pending.is_empty() {
+            Next::Done
+        } else if !pending.iter().all(|c| runs(&c.name)) {
+            Next::Manual(pending)
+        } else if self.steps >= self.max_steps {
+            Next::StepLimit(pending)
+        } else {
+            Next::Run(pending)
+        }
+    }
+
+    pub fn decide(&self, call: &ToolCall) -> Decision {
+        match self.policy {
+            Policy::Always => Decision::Run,
+            Policy::Never => Decision::Refuse(format!("{REFUSED} (tool runs are turned off)")),
+            Policy::Ask if self.always.contains(&call.name) => Decision::Run,
+            Policy::Ask => Decision::Ask,
+        }
+    }
+
+    /// Records the user's answer for `call`; what to do with it.
+    pub fn answer(&mut self, call: &ToolCall, answer: Answer) -> Decision {
+        match answer {
+            Answer::Once => Decision::Run,
+            Answer::Always => {
+                self.always.insert(call.name.clone());
+                Decision::Run
+            }
+            Answer::Refuse(reason) if reason.trim().is_empty() => Decision::Refuse(REFUSED.into()),
+            Answer::Refuse(reason) => Decision::Refuse(format!("{REFUSED}: {}", reason.trim())),
+        }
+    }
+}
+
+/// One call carried out (or refused), for the output and the ledger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolRun {
+    pub call_id: String,
+    pub tool: String,
+    /// The server that ran it (`None`: refused before reaching one).
+    pub server: Option<String>,
+    pub arguments: String,
+    /// What was sent back to the model.
+    pub result: String,
+    /// ok, error (the tool or its server failed) or refused.
+    pub outcome: &'static str,
+    pub duration_ms: u64,
+}
+
+/// Runs the approved calls together (a model asking for several calls in one
+/// answer asked for them in parallel) and gives one result per call, in order.
+pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> Vec<ToolRun> {
+    let runs = calls.into_iter().map(|(call, decision)| async move {
+        let refused = |reason: String| ToolRun {
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            server: None,
+            arguments: call.arguments.clone(),
+            result: reason,
+            outcome: "refused",
+            duration_ms: 0,
+        };
+        match decision {
+            Decision::Refuse(reason) => refused(reason),
+            Decision::Ask => refused(REFUSED.into()),
+            Decision::Run => match toolbox.find(&call.name) {
+                None => refused(format!("no server provides {}", call.name)),
+                Some((server, name)) => {
+                    let out = server.call(&name, &call.arguments).await;
+                    ToolRun {
+                        call_id: call.id.clone(),
+                        tool: call.name.clone(),
+                        server: Some(server.name.clone()),
+                        arguments: call.arguments.clone(),
+                        result: out.text,
+                        outcome: if out.is_error { "error" } else { "ok" },
+                        duration_ms: millis(out.duration),
+                    }
+                }
+            },
+        }
+    });
+    futures_util::future::join_all(runs).await
+}
+
+fn millis(d: Duration) -> u64 {
+    d.as_millis().min(u64::MAX as u128) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str) -> ToolCall {
+        ToolCall {
+            id: format!("id_{name}"),
+            name: name.into(),
+            arguments: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn always_is_remembered_for_this_conversation_and_this_tool_only() {
+        let mut agent = Agent::new(Policy::Ask, 10);
+        assert_eq!(agent.decide(&call("time")), Decision::Ask);
+        assert_eq!(agent.answer(&call("time"), Answer::Always), Decision::Run);
+        assert_eq!(agent.decide(&call("time")), Decision::Run);
+        assert_eq!(agent.decide(&call("echo")), Decision::Ask);
+        agent.answer(&call("echo"), Answer::Once);
+        assert_eq!(agent.decide(&call("echo")), Decision::Ask, "once is once");
+        // Another conversation starts with a new agent: nothing carried over.
+        assert_eq!(
+            Agent::new(Policy::Ask, 10).decide(&call("time")),
+            Decision::Ask
+        );
+    }
+
+    #[test]
+    fn a_refusal_carries_its_reason_to_the_model() {
+        let mut agent = Agent::new(Policy::Ask, 10);
+        let d = agent.answer(&call("rm"), Answer::Refuse(" not on a Friday\n".into()));
+        assert_eq!(d, Decision::Refuse(format!("{REFUSED}: not on a Friday")));
+        let d = agent.answer(&call("rm"), Answer::Refuse("".into()));
+        assert_eq!(d, Decision::Refuse(REFUSED.into()));
+        let never = Agent::new(Policy::Never, 10);
+        assert!(matches!(never.decide(&call("rm")), Decision::Refuse(r) if r.starts_with(REFUSED)));
+        assert_eq!(
+            Agent::new(Policy::Always, 10).decide(&call("rm")),
+            Decision::Run
+        );
+    }
+
+    #[test]
+    fn the_loop_ends_on_an_answer_without_calls_at_the_step_limit_or_for_hand_typed_results() {
+        let runs = |name: &str| name != "manual";
+        let mut agent = Agent::new(Policy::Always, 3);
+        assert_eq!(
+            agent.after_answer(vec![call("a")], &runs),
+            Next::Run(vec![call("a")])
+        );
+        assert_eq!(
+            agent.after_answer(vec![call("a")], &runs),
+            Next::Run(vec![call("a")])
+        );
+        assert_eq!(
+            agent.after_answer(vec![call("a")], &runs),
+            Next::StepLimit(vec![call("a")]),
+            "the third model call is the last"
+        );
+        agent.new_turn();
+        assert_eq!(agent.after_answer(vec![], &runs), Next::Done);
+        let mixed = vec![call("a"), call("manual")];
+        assert_eq!(
+            agent.after_answer(mixed.clone(), &runs),
+            Next::Manual(mixed)
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! `[mcp.NAME]` in config.toml: a local server started as a child process
+//! (`command`, `args`, `env`) or a remote one over streamable HTTP (`url`, `headers`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// The program to run (found on llmdeck's PATH); talks JSON-RPC on stdio.
+    pub command: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The server's whole environment: nothing of llmdeck's own is passed on
+    /// (name PATH here if the server needs one).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A streamable HTTP server instead of a command.
+    pub url: Option<String>,
+    /// Sent with every request to `url`; the values are secrets.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// How long the server may take to start and list its tools (default 30 s).
+    pub start_secs: Option<u64>,
+    /// How long one tool call may take (default 60 s).
+    pub call_secs: Option<u64>,
+}
+
+/// Header and env values may be secrets: Debug shows their names only.
+impl std::fmt::Debug for McpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpConfig")
+            .field("command", &self.command)
+            .field("args", &self.args.len())
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .field("url", &self.url.as_ref().map(|_| "…"))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl McpConfig {
+    pub fn start_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.start_secs.unwrap_or(30).max(1))
+    }
+
+    pub fn call_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.call_secs.unwrap_or(60).max(1))
+    }
+
+    /// Checks that exactly one way to reach the server is given.
+    pub fn check(&self, name: &str) -> Result<(), String> {
+        match (&self.command, &self.url) {
+            (Some(_), Some(_)) => Err(format!(
+                "[mcp.{name}]: give either command (a local server) or url (a remote one), not both"
+            )),
+            (None, None) => Err(format!(
+                "[mcp.{name}]: give command (a local server) or url (a remote one)"
+            )),
+            (None, Some(_)) if !self.args.is_empty() || !self.env.is_empty() => Err(format!(
+                "[mcp.{name}]: args and env are for a command, not a url"
+            )),
+            (Some(_), None) if !self.headers.is_empty() => Err(format!(
+                "[mcp.{name}]: headers are for a url, not a command"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Registers the header values with the scrubber, so that no error, log
+    /// or export can show one.
+    pub fn register_secrets(&self) {
+        for value in self.headers.values() {
+            crate::log::register_secret(value);
+        }
+    }
+}
