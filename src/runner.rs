@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use crate::chat::event::StreamEvent;
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::cli::out::errln;
 use crate::context::Context;
 use crate::provider::Provider;
-use crate::provider::event::StreamEvent;
 use crate::usage::{Ledger, LedgerRow};
 
 /// Runs every started request concurrently and feeds their events to the
@@ -43,7 +43,7 @@ pub async fn stream_all(
                         Ok(p) => p,
                         Err(e) => {
                             let error =
-                                StreamEvent::Error(crate::provider::event::ProviderError::Other(e));
+                                StreamEvent::Error(crate::chat::event::ProviderError::Other(e));
                             let _ = tx.send((request_id, error));
                             continue;
                         }

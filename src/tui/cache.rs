@@ -2,6 +2,7 @@
 //! and theme; a growing one re-renders only what follows its last stable
 //! paragraph break. Drawing stays flat in the length of the history.
 
+use crate::tui::theme::Styled;
 use std::collections::HashMap;
 
 use ratatui::text::Line;

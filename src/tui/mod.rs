@@ -18,6 +18,7 @@ pub mod spend_update;
 pub mod state;
 pub mod terminal;
 mod text_keys;
+pub mod theme;
 pub mod update;
 mod update_overlays;
 pub mod update_tools;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::provider::event::{Usage, UsageSource};
+use crate::chat::event::{Usage, UsageSource};
 
 use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
 

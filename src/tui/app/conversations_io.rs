@@ -179,7 +179,10 @@ impl App {
         let conv = &self.state.machine.conv;
         let (text, ext) = match kind {
             ExportKind::Markdown => (export::to_markdown(conv), "md"),
-            ExportKind::Json => (export::to_request_json(conv), "json"),
+            ExportKind::Json => (
+                crate::provider::chat_completions::to_request_json(conv),
+                "json",
+            ),
         };
         let path = self
             .ctx

@@ -5,10 +5,7 @@
 use std::sync::Arc;
 
 use super::{App, Msg};
-use crate::chat::conversation::Role;
 use crate::chat::machine::Input;
-use crate::chat::request::WireRole;
-use crate::library::prompt::{self, Meta};
 use crate::library::{Library, testing};
 use crate::tui::state::{Level, Pane};
 use crate::tui::update::Command;
@@ -41,12 +38,7 @@ impl App {
                 });
             }
             Command::CreatePrompt(name) => {
-                let (group, base) = match name.rsplit_once('/') {
-                    Some((g, n)) => (format!("{g}/"), n.to_string()),
-                    None => (String::new(), name.clone()),
-                };
-                let file = format!("{group}{}.md", crate::library::file_stem(&base));
-                let text = crate::cli::prompts::template(&base);
+                let (file, text) = crate::library::compose::new_prompt(&name);
                 self.file_op(|lib| {
                     lib.create(&file, &text)
                         .map(|p| format!("created {}", p.display()))
@@ -71,8 +63,8 @@ impl App {
                 lib.delete(e).map(|()| format!("deleted {name}"))
             }),
             Command::SaveAsPrompt(name) => {
-                let text = self.conversation_as_prompt(&name);
-                let file = format!("{}.md", crate::library::file_stem(&name));
+                let (file, text) =
+                    crate::library::compose::from_conversation(&self.state.machine.conv, &name);
                 self.file_op(|lib| {
                     lib.create(&file, &text)
                         .map(|p| format!("saved as {}", p.display()))
@@ -94,40 +86,6 @@ impl App {
         }
         self.state.library.versions = None;
         self.library_command(Command::LoadLibrary);
-    }
-
-    /// The shown conversation as a prompt file: system, the turns before the
-    /// last question as examples, that question as the user message.
-    fn conversation_as_prompt(&self, name: &str) -> String {
-        let conv = &self.state.machine.conv;
-        let path = conv.path();
-        let mut messages = Vec::new();
-        if !conv.system.trim().is_empty() {
-            messages.push((WireRole::System, prompt::escape(&conv.system)));
-        }
-        let last_user = path
-            .iter()
-            .rposition(|id| conv.nodes[*id].role == Role::User);
-        for (i, id) in path.iter().enumerate() {
-            let node = &conv.nodes[*id];
-            let role = match node.role {
-                Role::User => WireRole::User,
-                Role::Assistant => WireRole::Assistant,
-                _ => continue,
-            };
-            if Some(i) > last_user || node.content.trim().is_empty() {
-                continue;
-            }
-            messages.push((role, prompt::escape(&node.content)));
-        }
-        let meta = Meta {
-            name: name.to_string(),
-            description: format!("Saved from the conversation \"{}\"", conv.display_title()),
-            model: Some(conv.model.clone()),
-            params: conv.params.clone(),
-            ..Meta::default()
-        };
-        prompt::to_file(&meta, &messages)
     }
 
     fn run_prompt(&mut self, name: &str, vars: &std::collections::BTreeMap<String, String>) {

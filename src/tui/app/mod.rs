@@ -21,6 +21,7 @@ use super::widgets::highlight;
 use super::worker::{Job, Worker};
 use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
+use crate::chat::event::StreamEvent;
 use crate::chat::journal::Journal;
 use crate::chat::lock::ConversationLock;
 use crate::chat::machine::{Effect, Input};
@@ -30,7 +31,6 @@ use crate::chat::tokens;
 use crate::config::theme::Theme;
 use crate::context::Context;
 use crate::provider::Provider;
-use crate::provider::event::StreamEvent;
 
 /// One frame at 60 Hz: stream deltas arriving faster are drawn together.
 const FRAME: Duration = Duration::from_millis(16);
@@ -534,7 +534,7 @@ impl App {
         let provider = match provider {
             Ok(p) => p,
             Err(e) => {
-                let error = crate::provider::event::ProviderError::Other(e);
+                let error = crate::chat::event::ProviderError::Other(e);
                 self.machine(Input::Stream(id, StreamEvent::Error(error)));
                 return;
             }

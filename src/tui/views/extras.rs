@@ -2,6 +2,7 @@
 //! summary (collapsed until expanded), function-call cards, a function's
 //! result, and whether a structured answer matches its schema.
 
+use crate::tui::theme::Styled;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 

@@ -2,6 +2,7 @@
 //! facts, versions from the ledger and its template on the right; below,
 //! the last test run as a matrix with one case's answers side by side.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

@@ -1,6 +1,7 @@
 //! Popups over the playground: help, conversation list, parameters, pickers,
 //! text prompts and yes/no questions. Only the top one takes keys.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};

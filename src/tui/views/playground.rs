@@ -1,5 +1,6 @@
 //! The playground screen: title bar, transcript, input box, status bar.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;

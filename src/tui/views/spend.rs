@@ -1,6 +1,7 @@
 //! The Spend pane: totals against budgets, cost and tokens per day, a sortable
 //! breakdown, latency per model, drill-down, and the organization's figures.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

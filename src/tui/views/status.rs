@@ -1,12 +1,13 @@
 //! The status bar: model, profile and host, the live token count and cost of
 //! what would be sent now, the session's spend, and transient messages.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use crate::chat::event::Usage;
 use crate::config::theme::Role as Look;
-use crate::provider::event::Usage;
 use crate::tui::state::{Level, State};
 use crate::tui::views::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;

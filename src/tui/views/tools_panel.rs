@@ -1,6 +1,7 @@
 //! The tools panel: every function (the tools folder's and the
 //! conversation's), which are on, the tool choice and parallel calls.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;

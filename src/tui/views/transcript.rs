@@ -1,6 +1,7 @@
 //! The transcript: messages laid out from the bottom up, only as many as the
 //! screen shows, each from the render cache.
 
+use crate::tui::theme::Styled;
 use std::ops::Range;
 
 use ratatui::Frame;
@@ -317,7 +318,7 @@ fn meta_line(state: &State, meta: &AnswerMeta, streaming: bool) -> Option<Line<'
         AnswerStatus::Done | AnswerStatus::Streaming => {}
     }
     if let Some(u) = meta.usage {
-        let est = if u.source == crate::provider::event::UsageSource::Estimated {
+        let est = if u.source == crate::chat::event::UsageSource::Estimated {
             "≈"
         } else {
             ""
@@ -352,7 +353,7 @@ fn meta_line(state: &State, meta: &AnswerMeta, streaming: bool) -> Option<Line<'
     }
     if let Some(f) = &meta.finish {
         let style = match f {
-            crate::provider::event::FinishReason::Stop => muted,
+            crate::chat::event::FinishReason::Stop => muted,
             _ => theme.style(Look::Warning),
         };
         push(f.label().to_string(), style);

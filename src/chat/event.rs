@@ -1,5 +1,6 @@
 //! The one event type every wire API (Chat Completions, Responses, the demo)
-//! is normalised into. Nothing past the provider knows which API spoke.
+//! is normalised into. Nothing past the provider knows which API spoke. It is
+//! the chat's vocabulary (the provider speaks it; `chat` never imports `provider`).
 
 use serde::{Deserialize, Serialize};
 
@@ -175,6 +176,20 @@ impl StreamEvent {
 
 /// The most tokens one count of one request may say: far above any model's
 /// context (millions), far below what would overflow the ledger's sums.
+/// Tool calls in one answer. Parallel calls are a handful in practice; the
+/// index a server sends sizes a list, so it is checked against this.
+pub const MAX_TOOL_CALLS: u32 = 128;
+
+/// A tool call's index, or a malformed stream when it is out of range.
+pub fn tool_call_index(index: u64) -> Result<u32, ProviderError> {
+    if index < u64::from(MAX_TOOL_CALLS) {
+        return Ok(index as u32);
+    }
+    Err(ProviderError::Malformed(format!(
+        "tool call index {index} is out of range (at most {MAX_TOOL_CALLS} calls per answer)"
+    )))
+}
+
 pub const MAX_TOKENS: u64 = 1_000_000_000;
 
 impl Usage {
