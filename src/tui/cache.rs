@@ -52,9 +52,9 @@ pub struct RenderCache {
     /// JSON pretty-printed for display (structured answers, call arguments).
     pub pretty: Memo<Option<String>>,
     /// Where the transcript drawn this frame put its last message.
-    pub anchor: Option<crate::tui::views::transcript::Anchor>,
+    pub anchor: Option<crate::tui::playground::transcript::Anchor>,
     /// What each row of the transcript showed in the frame last drawn.
-    pub shown: Option<crate::tui::views::transcript::Shown>,
+    pub shown: Option<crate::tui::playground::transcript::Shown>,
     /// What the bars and the input box showed in it.
     pub chrome: crate::tui::views::chrome::Chrome,
     epochs: u64,

@@ -1,21 +1,19 @@
-//! Drawing is a function of state: every view takes `&State` and changes
-//! nothing (the render cache is a memo of pure functions, not state).
+//! A frame: the pane shown (each room's `view`), the bars every pane shares
+//! (`chrome`, `status`) and the popups over it (`overlays`). Drawing is a
+//! function of state: every view takes `&State` and changes nothing (the
+//! render cache is a memo of pure functions, not state).
 
 pub mod chrome;
-pub mod extras;
-pub mod library;
-pub mod overlays;
-pub mod playground;
-pub mod spend;
 pub mod status;
-pub mod tools_panel;
-pub mod transcript;
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use super::cache::RenderCache;
+use super::core::state::{Pane, State};
+use super::playground::view as playground;
 use super::screen::{FrameIds, Hints};
-use super::state::State;
+use super::{library, overlays, spend};
 
 /// Draws a frame as the console does: says which rows scrolled since the
 /// frame the terminal shows, and which it left undrawn as they still show it.
@@ -38,21 +36,24 @@ fn paint(
     let areas = playground::layout(frame.area(), state);
     let popup = !state.overlays.is_empty();
     cache.chrome.begin(ids, popup, &state.theme.name);
-    let mut hints = if state.pane == super::state::Pane::Playground {
-        playground::draw(frame, &areas, ids, state, cache)
-    } else {
-        playground::title_bar(frame, areas.title, state, &mut cache.chrome);
-        let body = ratatui::layout::Rect {
-            height: areas.keys.y.saturating_sub(areas.transcript.y),
-            ..areas.transcript
-        };
-        if state.pane == super::state::Pane::Spend {
-            spend::draw(frame, body, state);
-        } else {
-            library::draw(frame, body, state);
+    // The other panes draw their body between the playground's title and status bars.
+    let body: Option<fn(&mut Frame, Rect, &State)> = match state.pane {
+        Pane::Playground => None,
+        Pane::Spend => Some(spend::view::draw),
+        Pane::Library => Some(library::view::draw),
+    };
+    let mut hints = match body {
+        None => playground::draw(frame, &areas, ids, state, cache),
+        Some(draw) => {
+            playground::title_bar(frame, areas.title, state, &mut cache.chrome);
+            let area = Rect {
+                height: areas.keys.y.saturating_sub(areas.transcript.y),
+                ..areas.transcript
+            };
+            draw(frame, area, state);
+            status::draw(frame, areas.status, state, &mut cache.chrome);
+            Hints::default()
         }
-        status::draw(frame, areas.status, state, &mut cache.chrome);
-        Hints::default()
     };
     cache.chrome.end(&mut hints.keep);
     playground::keys_strip(frame, areas.keys, state);

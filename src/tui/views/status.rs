@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use crate::chat::event::Usage;
 use crate::config::theme::Role as Look;
-use crate::tui::state::{Level, State};
+use crate::tui::core::state::{Level, State};
 use crate::tui::views::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::wrap;
@@ -190,7 +190,7 @@ fn budget(state: &State) -> Option<Span<'static>> {
 
 /// The team database: its spend today against the team budget, or what waits.
 fn team(state: &State) -> Option<Span<'static>> {
-    use crate::tui::app::TeamStatus;
+    use crate::tui::core::state::TeamStatus;
     let t = &state.theme;
     let bar = t.style(Look::Status);
     Some(match state.team.as_ref()? {

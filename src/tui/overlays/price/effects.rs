@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use super::App;
 use crate::chat::machine::Effect;
-use crate::tui::state::Level;
+use crate::tui::app::App;
+use crate::tui::core::state::Level;
 use crate::usage::PriceTable;
 
 impl App {
-    pub(super) fn save_price(&mut self, model: &str, rates: (f64, Option<f64>, f64)) {
+    pub(in crate::tui) fn save_price(&mut self, model: &str, rates: (f64, Option<f64>, f64)) {
         let paths = &self.ctx.paths;
         let file = paths.prices_file();
         if let Err(e) = crate::usage::price_form::add_price(&file, model, rates) {

@@ -2,9 +2,11 @@
 //! input, cached and output prices per 1M tokens and writes them to the user's
 //! prices.toml; answers from then on are priced.
 
-use super::state::{Level, PromptPurpose, State};
-use super::update::Command;
+pub mod effects;
+
 use crate::chat::conversation::Role;
+use crate::tui::core::command::Command;
+use crate::tui::core::state::{Level, PromptPurpose, State};
 
 /// Opens the form for the selected answer (else the last one), when it is unpriced.
 pub fn open(state: &mut State) -> Vec<Command> {
@@ -28,7 +30,7 @@ pub fn open(state: &mut State) -> Vec<Command> {
         "Price of {}: input cached output, USD per 1M tokens",
         crate::inert::inert(&model)
     );
-    super::update_overlays::open_prompt(state, &title, PromptPurpose::Price(model), "");
+    super::prompt::open_prompt(state, &title, PromptPurpose::Price(model), "");
     Vec::new()
 }
 

@@ -6,16 +6,16 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use super::App;
 use crate::chat::conversation::Conversation;
 use crate::chat::export;
 use crate::chat::machine::{Effect, Input};
-use crate::tui::state::{Focus, Level, new_input};
-use crate::tui::update::{Command, ExportKind, PLACEHOLDER};
+use crate::tui::app::App;
+use crate::tui::core::command::{Command, ExportKind};
+use crate::tui::core::state::{Focus, Level, PLACEHOLDER, new_input};
 use crate::tui::worker::Job;
 
 impl App {
-    pub(super) fn new_conversation(&mut self) {
+    pub(in crate::tui) fn new_conversation(&mut self) {
         self.machine(Input::Cancel);
         let conv = Conversation::new(&self.state.profile.model, Utc::now());
         self.replace_conversation(conv);
@@ -23,7 +23,7 @@ impl App {
         self.release_conversation();
     }
 
-    pub(super) fn open_conversation(&mut self, id: &str) {
+    pub(in crate::tui) fn open_conversation(&mut self, id: &str) {
         // Locked before it is read, so an exchange another llmdeck saved just
         // before letting go is in what is read.
         let shown = self.conv_lock.as_ref().is_some_and(|l| l.id() == id);
@@ -79,7 +79,7 @@ impl App {
     /// Takes the lock of the conversation shown, if this process does not hold
     /// it yet (a new conversation, on its first save). One that another
     /// llmdeck holds is continued here in a copy.
-    pub(super) fn hold_conversation(&mut self) {
+    pub(in crate::tui) fn hold_conversation(&mut self) {
         let id = self.state.machine.conv.id.clone();
         if self.conv_lock.as_ref().is_some_and(|l| l.id() == id) {
             return;
@@ -115,7 +115,7 @@ impl App {
         }
     }
 
-    pub(super) fn duplicate_conversation(&mut self, id: &str) {
+    pub(in crate::tui) fn duplicate_conversation(&mut self, id: &str) {
         match self.store.load(id) {
             Ok(mut conv) => {
                 conv.title = format!("copy of {}", conv.display_title());
@@ -134,7 +134,7 @@ impl App {
         }
     }
 
-    pub(super) fn rename_conversation(&mut self, id: &str, title: String) {
+    pub(in crate::tui) fn rename_conversation(&mut self, id: &str, title: String) {
         if id == self.state.machine.conv.id {
             self.state.machine.conv.title = title;
             self.effects(vec![Effect::Save]);
@@ -151,7 +151,7 @@ impl App {
         self.command(Command::RefreshConversations);
     }
 
-    pub(super) fn delete_conversation(&mut self, id: String) {
+    pub(in crate::tui) fn delete_conversation(&mut self, id: String) {
         if id == self.state.machine.conv.id {
             self.command(Command::NewConversation);
             self.worker.send(Job::Delete(id));
@@ -162,7 +162,7 @@ impl App {
         self.command(Command::RefreshConversations);
     }
 
-    pub(super) fn replace_conversation(&mut self, conv: Conversation) {
+    pub(in crate::tui) fn replace_conversation(&mut self, conv: Conversation) {
         self.flush_journal();
         self.state.machine.conv = conv;
         self.state.machine.notice = None;
@@ -175,7 +175,7 @@ impl App {
         self.count_due = Some(Instant::now());
     }
 
-    pub(super) fn export(&mut self, kind: ExportKind) {
+    pub(in crate::tui) fn export(&mut self, kind: ExportKind) {
         let conv = &self.state.machine.conv;
         let (text, ext) = match kind {
             ExportKind::Markdown => (export::to_markdown(conv), "md"),

@@ -6,11 +6,11 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::overlays::{centered, popup};
+use super::rows;
 use crate::config::theme::Role as Look;
 use crate::inert::inert;
-use crate::tui::state::State;
-use crate::tui::update_tools::rows;
+use crate::tui::core::state::State;
+use crate::tui::overlays::{centered, first_shown, popup};
 use crate::tui::widgets::wrap::truncate;
 
 pub fn draw(frame: &mut Frame, state: &State, selected: usize) {
@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, state: &State, selected: usize) {
     }
     // The choice line stays; the functions scroll to the selected one.
     let rows = usize::from(inner.height).saturating_sub(lines.len() + state.tool_library.1.len());
-    let start = super::overlays::first_shown(selected, all.len(), rows.max(1));
+    let start = first_shown(selected, all.len(), rows.max(1));
     for (i, (tool, on)) in all.iter().enumerate().skip(start).take(rows.max(1)) {
         let mark = if *on { "[x] " } else { "[ ] " };
         let text = format!("{mark}{} — {}", tool.name, inert(&tool.description));

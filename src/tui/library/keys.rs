@@ -1,69 +1,13 @@
-//! The Library pane's state and keys: the prompt list with instant search,
-//! the selected prompt's versions and tests, and what Enter, edit, rename,
+//! Keys of the Library pane: search, and what Enter, edit, rename,
 //! duplicate, delete and test do.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use ratatui_textarea::TextArea;
-
-use super::action::Action;
-use super::state::{Confirmed, Level, Overlay, PromptPurpose, State, new_input};
-use super::update::Command;
-use crate::library::testing::CaseResult;
-use crate::library::{Entry, Library, search::Search};
-use crate::usage::report::VersionStats;
-
-#[derive(Default)]
-pub struct LibraryPane {
-    /// Loaded off the first frame; `None` until then.
-    pub lib: Option<Arc<Library>>,
-    pub query: String,
-    pub matches: Vec<usize>,
-    pub selected: usize,
-    pub search: Search,
-    /// Versions seen in the ledger for the selected prompt: (prompt name, rows).
-    pub versions: Option<(String, Vec<VersionStats>)>,
-    /// The last test run of the selected prompt, and which case is shown.
-    pub tests: Option<(String, Vec<CaseResult>)>,
-    pub case: usize,
-}
-
-impl LibraryPane {
-    pub fn set_library(&mut self, lib: Library) {
-        self.lib = Some(Arc::new(lib));
-        self.refilter();
-    }
-
-    pub fn refilter(&mut self) {
-        if let Some(lib) = &self.lib {
-            self.matches = self.search.run(&lib.entries, &self.query);
-        }
-        self.selected = self.selected.min(self.matches.len().saturating_sub(1));
-    }
-
-    pub fn current(&self) -> Option<&Entry> {
-        let lib = self.lib.as_ref()?;
-        lib.entries.get(*self.matches.get(self.selected)?)
-    }
-}
-
-/// The form that fills a prompt's variables before it runs.
-pub struct Form {
-    pub prompt: String,
-    pub fields: Vec<(crate::library::prompt::Variable, TextArea<'static>)>,
-    pub focused: usize,
-    pub error: Option<String>,
-}
-
-impl Form {
-    pub fn values(&self) -> BTreeMap<String, String> {
-        self.fields
-            .iter()
-            .map(|(v, t)| (v.name.clone(), t.lines().join("\n")))
-            .collect()
-    }
-}
+use super::state::Form;
+use crate::tui::core::action::Action;
+use crate::tui::core::command::{Command, EditorTarget};
+use crate::tui::core::state::{Confirmed, Level, Overlay, Pane, PromptPurpose, State, new_input};
+use crate::tui::overlays::prompt::open_prompt;
 
 pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
     let pane = &mut state.library;
@@ -81,7 +25,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             pane.query.clear();
             pane.refilter();
         }
-        Action::Close => state.pane = super::state::Pane::Playground,
+        Action::Close => state.pane = Pane::Playground,
         Action::Refresh => return vec![Command::LoadLibrary],
         Action::StarterPrompts => return vec![Command::StarterPrompts],
         Action::Open => return open(state),
@@ -89,13 +33,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             if let Some(e) = pane.current()
                 && let Some(lib) = &pane.lib
             {
-                return vec![Command::EditInEditor(super::update::EditorTarget::File(
-                    lib.path_of(e),
-                ))];
+                return vec![Command::EditInEditor(EditorTarget::File(lib.path_of(e)))];
             }
         }
         Action::NewItem => {
-            super::update_overlays::open_prompt(
+            open_prompt(
                 state,
                 "New prompt name (GROUP/NAME makes a group)",
                 PromptPurpose::NewPrompt,
@@ -104,7 +46,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Rename => {
             if let Some(name) = selected_name {
-                super::update_overlays::open_prompt(
+                open_prompt(
                     state,
                     &format!("Rename {name} to"),
                     PromptPurpose::RenamePrompt(name.clone()),
@@ -114,7 +56,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Duplicate => {
             if let Some(name) = selected_name {
-                super::update_overlays::open_prompt(
+                open_prompt(
                     state,
                     &format!("Name of the copy of {name}"),
                     PromptPurpose::DuplicatePrompt(name.clone()),
@@ -141,7 +83,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
                     "" => model,
                     others => format!("{model}, {others}"),
                 };
-                super::update_overlays::open_prompt(
+                open_prompt(
                     state,
                     &format!("Test {name} on (up to 4: model, model@profile; Enter runs)"),
                     PromptPurpose::TestPrompt(name),
@@ -218,40 +160,5 @@ fn open(state: &mut State) -> Vec<Command> {
         focused: 0,
         error: None,
     })));
-    Vec::new()
-}
-
-/// Keys of the variables form: move between fields, run from the last one.
-pub fn form_action(state: &mut State, action: Action) -> Vec<Command> {
-    let Some(Overlay::Form(form)) = state.overlays.last_mut() else {
-        return Vec::new();
-    };
-    match action {
-        Action::Close => {
-            state.overlays.pop();
-        }
-        Action::Up => form.focused = form.focused.saturating_sub(1),
-        Action::Down | Action::FocusNext => {
-            form.focused = (form.focused + 1).min(form.fields.len() - 1)
-        }
-        Action::FocusPrev => form.focused = form.focused.saturating_sub(1),
-        Action::Newline => form.fields[form.focused].1.insert_newline(),
-        Action::Open if form.focused + 1 < form.fields.len() => form.focused += 1,
-        Action::Open | Action::Send => {
-            let vars = form.values();
-            if let Some((v, _)) = form
-                .fields
-                .iter()
-                .find(|(v, t)| v.required && t.lines().join("").trim().is_empty())
-            {
-                form.error = Some(format!("{} is required", v.name));
-                return Vec::new();
-            }
-            let name = form.prompt.clone();
-            state.overlays.pop();
-            return vec![Command::RunPrompt { name, vars }];
-        }
-        _ => {}
-    }
     Vec::new()
 }

@@ -8,12 +8,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::overlays::{centered, popup};
 use crate::config::theme::Role as Look;
 use crate::inert::inert;
 use crate::library::Entry;
-use crate::tui::library::Form;
-use crate::tui::state::State;
+use crate::tui::core::state::State;
 use crate::tui::widgets::markdown;
 use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
 use crate::usage::format_usd;
@@ -336,57 +334,5 @@ fn tests(frame: &mut Frame, area: Rect, state: &State) {
         let answer = crate::tui::widgets::markdown::render(&inert(&r.answer), w as u16, t);
         lines.extend(answer.lines);
         frame.render_widget(Paragraph::new(lines), columns[i]);
-    }
-}
-
-/// The variables form over the pane.
-pub fn form(frame: &mut Frame, state: &State, form: &Form) {
-    let t = &state.theme;
-    let height = (form.fields.len() as u16 * 3 + 4).min(frame.area().height);
-    let area = centered(frame.area(), 72, height);
-    let inner = popup(
-        frame,
-        state,
-        area,
-        &format!(
-            " Run {} — Enter next/run, Alt-Enter newline, Esc ",
-            form.prompt
-        ),
-    );
-    // As many fields as fit, scrolled to the focused one; the error row stays.
-    let fit = usize::from(inner.height.saturating_sub(1) / 3).max(1);
-    let start = super::overlays::first_shown(form.focused, form.fields.len(), fit);
-    let shown = &form.fields[start..(start + fit).min(form.fields.len())];
-    let mut constraints: Vec<Constraint> = shown
-        .iter()
-        .flat_map(|_| [Constraint::Length(1), Constraint::Length(2)])
-        .collect();
-    constraints.push(Constraint::Length(1));
-    let rows = Layout::vertical(constraints).split(inner);
-    for (j, (v, input)) in shown.iter().enumerate() {
-        let i = start + j;
-        let mut label = v.name.clone();
-        if v.required {
-            label.push_str(" (required)");
-        }
-        if !v.description.is_empty() {
-            label.push_str(&format!(" — {}", v.description));
-        }
-        let look = if i == form.focused {
-            Look::Accent
-        } else {
-            Look::Muted
-        };
-        frame.render_widget(
-            Line::styled(truncate(&label, usize::from(inner.width)), t.style(look)),
-            rows[2 * j],
-        );
-        frame.render_widget(input, rows[2 * j + 1]);
-    }
-    if let Some(e) = &form.error {
-        frame.render_widget(
-            Line::styled(e.clone(), t.style(Look::Error)),
-            rows[rows.len() - 1],
-        );
     }
 }

@@ -3,22 +3,22 @@
 
 use std::path::PathBuf;
 
-use super::App;
 use crate::chat::attachment::Attachment;
 use crate::chat::machine::{Effect, Input};
 use crate::chat::tools;
-use crate::tui::state::Level;
+use crate::tui::app::App;
+use crate::tui::core::state::Level;
 use crate::tui::{editor, terminal};
 
 impl App {
-    pub(super) fn load_tools(&mut self) {
+    pub(in crate::tui) fn load_tools(&mut self) {
         self.state.tool_library = tools::load_dir(&self.ctx.paths.tools_dir());
         if let Some(problem) = self.state.tool_library.1.first() {
             self.state.toast(Level::Error, problem.clone());
         }
     }
 
-    pub(super) fn attach(&mut self, path: PathBuf) {
+    pub(in crate::tui) fn attach(&mut self, path: PathBuf) {
         match Attachment::from_path(&path) {
             Ok(file) => {
                 let summary = file.summary();
@@ -35,7 +35,7 @@ impl App {
 
     /// Opens a function's file (a new one from a template) in the editor; a
     /// file that does not parse is kept as written and its error shown.
-    pub(super) fn edit_tool(&mut self, name: Option<String>) {
+    pub(in crate::tui) fn edit_tool(&mut self, name: Option<String>) {
         let dir = self.ctx.paths.tools_dir();
         let name = name.unwrap_or_else(|| {
             let taken = |n: &str| dir.join(format!("{n}.json")).exists();

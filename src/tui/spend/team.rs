@@ -8,20 +8,14 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::Notify;
 
-use super::{App, Msg};
 use crate::team::{Team, push, query, schema};
+use crate::tui::app::{App, Msg};
+use crate::tui::core::state::TeamStatus;
 use crate::usage::Ledger;
-
-/// What the status bar says about the team database.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TeamStatus {
-    Online { totals: crate::usage::spend::Totals },
-    Offline { queued: i64, why: String },
-}
 
 impl App {
     /// Starts the pusher when `[team]` is configured; returns what wakes it.
-    pub(super) fn start_team(&mut self) -> Option<Arc<Notify>> {
+    pub(in crate::tui) fn start_team(&mut self) -> Option<Arc<Notify>> {
         let team = match self.ctx.team()? {
             Ok(t) => t,
             Err(e) => {
@@ -41,7 +35,7 @@ impl App {
     }
 
     /// The Spend pane's team view: the same figures, computed by the server.
-    pub(super) fn load_team_spend(&mut self) {
+    pub(in crate::tui) fn load_team_spend(&mut self) {
         let Some(Ok(team)) = self.ctx.team() else {
             self.state.spend.error =
                 Some("no team database: add a [team] section (see README)".into());

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
 use crate::config::theme::Role as Look;
 use crate::inert::inert;
-use crate::tui::state::State;
+use crate::tui::core::state::State;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::budget::Level as Budget;
 use crate::usage::format_usd;
@@ -361,7 +361,12 @@ fn draw_org(frame: &mut Frame, area: Rect, state: &State, data: &crate::usage::s
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_drill(frame: &mut Frame, area: Rect, state: &State, drill: &crate::tui::spend::Drill) {
+fn draw_drill(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    drill: &crate::tui::spend::state::Drill,
+) {
     let t = &state.theme;
     let block = boxed(
         state,

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
-use super::{App, Msg};
-use crate::tui::state::{Level, Pane};
+use crate::tui::app::{App, Msg};
+use crate::tui::core::state::{Level, Pane};
 use crate::usage::{Ledger, report, spend};
 
 /// One read connection, shared by the blocking tasks (opened on first use).
@@ -50,7 +50,7 @@ impl App {
         });
     }
 
-    pub(super) fn load_spend(&mut self) {
+    pub(in crate::tui) fn load_spend(&mut self) {
         self.state.spend.generation += 1;
         let generation = self.state.spend.generation;
         let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
@@ -60,7 +60,7 @@ impl App {
         );
     }
 
-    pub(super) fn load_totals(&mut self) {
+    pub(in crate::tui) fn load_totals(&mut self) {
         if !self.ctx.paths.ledger_file().exists() {
             return; // nothing spent yet; opening would create the ledger before it is needed
         }
@@ -70,7 +70,7 @@ impl App {
         );
     }
 
-    pub(super) fn load_drill(&mut self, key: String) {
+    pub(in crate::tui) fn load_drill(&mut self, key: String) {
         let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
         let k = key.clone();
         self.read(
@@ -79,7 +79,7 @@ impl App {
         );
     }
 
-    pub(super) fn sync_org(&mut self) {
+    pub(in crate::tui) fn sync_org(&mut self) {
         let Some(key) = std::env::var("OPENAI_ADMIN_KEY")
             .ok()
             .and_then(|k| crate::config::Secret::new(&k))
@@ -114,43 +114,64 @@ impl App {
         });
     }
 
-    pub(super) fn on_spend_msg(&mut self, msg: Msg) {
+    /// The pane's figures arrived; a stale generation (the filters changed since) is dropped.
+    pub(in crate::tui) fn on_spend(
+        &mut self,
+        generation: u64,
+        result: Result<crate::usage::spend::Spend, String>,
+    ) {
         let pane = &mut self.state.spend;
-        match msg {
-            Msg::Spend { generation, result } if generation == pane.generation => match result {
-                Ok(data) => {
-                    self.state.totals = Some(data.totals.clone());
-                    pane.selected = pane.selected.min(data.rows.len().saturating_sub(1));
-                    pane.data = Some(data);
-                    pane.error = None;
-                    pane.apply_sort();
-                }
-                Err(e) => pane.error = Some(e),
-            },
-            Msg::Drill { key, result } => match result {
-                Ok(rows) => {
-                    pane.drill = Some(crate::tui::spend::Drill {
-                        key,
-                        rows,
-                        selected: 0,
-                    });
-                }
-                Err(e) => self.state.toast(Level::Error, e),
-            },
-            Msg::Totals(t) => self.state.totals = Some(t),
-            Msg::Synced(Ok(text)) => {
+        if generation != pane.generation {
+            return;
+        }
+        match result {
+            Ok(data) => {
+                self.state.totals = Some(data.totals.clone());
+                pane.selected = pane.selected.min(data.rows.len().saturating_sub(1));
+                pane.data = Some(data);
+                pane.error = None;
+                pane.apply_sort();
+            }
+            Err(e) => pane.error = Some(e),
+        }
+    }
+
+    pub(in crate::tui) fn on_drill(
+        &mut self,
+        key: String,
+        result: Result<Vec<crate::usage::report::RequestRow>, String>,
+    ) {
+        match result {
+            Ok(rows) => {
+                self.state.spend.drill = Some(crate::tui::spend::state::Drill {
+                    key,
+                    rows,
+                    selected: 0,
+                });
+            }
+            Err(e) => self.state.toast(Level::Error, e),
+        }
+    }
+
+    pub(in crate::tui) fn on_synced(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(text) => {
                 self.state.toast(Level::Info, text);
                 self.load_spend();
             }
-            Msg::Synced(Err(e)) => self.state.toast(Level::Error, e),
-            Msg::Recorded => {
-                if self.state.pane == Pane::Spend {
-                    self.load_spend();
-                } else {
-                    self.load_totals();
-                }
-            }
-            _ => {}
+            Err(e) => self.state.toast(Level::Error, e),
+        }
+    }
+
+    /// A ledger row was written: the figures on screen are stale.
+    pub(in crate::tui) fn on_recorded(&mut self) {
+        if let Some(wake) = &self.team_wake {
+            wake.notify_one();
+        }
+        if self.state.pane == Pane::Spend {
+            self.load_spend();
+        } else {
+            self.load_totals();
         }
     }
 }

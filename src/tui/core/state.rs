@@ -1,5 +1,7 @@
-//! Everything the screen shows, in one place. Views read it; only
-//! `update::apply` and the app's message handling change it.
+//! Everything the screen shows, in one place: the skeleton that holds each
+//! pane's state (from the rooms' plain-data `state` modules) and the popups
+//! open over them. Views read it; only `update` (through the rooms' keys) and
+//! the app's message handling change it.
 
 use std::time::Instant;
 
@@ -7,6 +9,7 @@ use ratatui_textarea::TextArea;
 
 use super::action::Place;
 use super::keymap::Keymap;
+use super::params::Field;
 use crate::chat::conversation::NodeId;
 use crate::chat::machine::Machine;
 use crate::chat::store::Summary;
@@ -44,7 +47,7 @@ pub enum PromptPurpose {
     /// The models to compare the draft on.
     Compare,
     System,
-    Param(super::params::Field),
+    Param(Field),
     NewPrompt,
     RenamePrompt(String),
     DuplicatePrompt(String),
@@ -105,7 +108,7 @@ pub enum Overlay {
         selected: usize,
     },
     /// The variables of a prompt about to run.
-    Form(Box<super::library::Form>),
+    Form(Box<crate::tui::library::state::Form>),
 }
 
 impl Overlay {
@@ -118,6 +121,13 @@ impl Overlay {
             _ => std::mem::discriminant(self) == std::mem::discriminant(other),
         }
     }
+}
+
+/// What the status bar says about the team database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamStatus {
+    Online { totals: crate::usage::spend::Totals },
+    Offline { queued: i64, why: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +172,7 @@ pub struct State {
     /// Rows of the transcript at the last layout, for paging.
     pub viewport: u16,
     pub pane: Pane,
-    pub spend: super::spend::SpendPane,
+    pub spend: crate::tui::spend::state::SpendPane,
     /// Today / 7 days / month spend from the ledger (all profiles), once read.
     pub totals: Option<crate::usage::spend::Totals>,
     pub budgets: crate::usage::budget::Budgets,
@@ -176,9 +186,9 @@ pub struct State {
     pub keys_shown: std::collections::VecDeque<String>,
     /// Answers whose reasoning summary is shown in full.
     pub expanded: std::collections::HashSet<NodeId>,
-    pub library: super::library::LibraryPane,
+    pub library: crate::tui::library::state::LibraryPane,
     /// The team database's state, when one is configured.
-    pub team: Option<super::app::TeamStatus>,
+    pub team: Option<TeamStatus>,
     pub team_budgets: (Option<f64>, Option<f64>),
     /// Said next to the team's status when the server is not verified (sslmode).
     pub team_unverified: Option<&'static str>,
@@ -203,7 +213,7 @@ impl State {
             keymap,
             focus: Focus::Input,
             overlays: Vec::new(),
-            input: new_input(super::update::PLACEHOLDER),
+            input: new_input(PLACEHOLDER),
             editing: None,
             selected: None,
             scroll: 0,
@@ -267,11 +277,11 @@ impl State {
             Some(Overlay::Code { .. }) => Place::Code,
             Some(Overlay::Tools { .. }) => Place::Tools,
             Some(Overlay::Form(_)) => Place::Form,
-            _ if state.pane == Pane::Spend => Place::Spend,
-            _ if state.pane == Pane::Library => Place::Library,
-            _ => match state.focus {
-                Focus::Input => Place::Input,
-                Focus::Transcript => Place::Transcript,
+            Some(Overlay::Help { .. }) | None => match (state.pane, state.focus) {
+                (Pane::Spend, _) => Place::Spend,
+                (Pane::Library, _) => Place::Library,
+                (Pane::Playground, Focus::Input) => Place::Input,
+                (Pane::Playground, Focus::Transcript) => Place::Transcript,
             },
         }
     }
@@ -338,6 +348,9 @@ impl State {
         self.selected.and_then(|i| path.get(i).copied())
     }
 }
+
+/// Short enough for the input box of a 40-column terminal.
+pub const PLACEHOLDER: &str = "Type a prompt — Enter sends, F1 keys";
 
 /// A fresh input box with the look we use everywhere.
 pub fn new_input(placeholder: &str) -> TextArea<'static> {

@@ -1,9 +1,9 @@
 //! Keys of the Spend pane: grouping, range, filters, sort, drill-down.
 
-use super::action::Action;
-use super::spend::SpendPane;
-use super::state::{Level, Pane, State};
-use super::update::Command;
+use super::state::SpendPane;
+use crate::tui::core::action::Action;
+use crate::tui::core::command::Command;
+use crate::tui::core::state::{Level, Pane, State};
 
 pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
     let pane = &mut state.spend;

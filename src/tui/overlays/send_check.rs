@@ -2,16 +2,16 @@
 //! compare): that there is a model to send it to, and that the budgets allow
 //! what this exact request would cost.
 
-use super::state::{Confirmed, Level, Overlay, PickerKind, State};
-use super::update::{Command, send};
 use crate::chat::machine::Input;
+use crate::tui::core::command::{Command, send};
+use crate::tui::core::state::{Confirmed, Level, Overlay, PickerKind, State, TeamStatus};
 
 /// Sends `input`, or asks first: for a model when none is set, for a yes when
 /// a budget or the confirmation threshold says so.
-pub(super) fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
+pub fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
     if state.machine.conv.model.trim().is_empty() {
         // A server answers an empty model with an error: pick one first, draft kept.
-        let commands = super::update_overlays::open_picker(state, PickerKind::Model);
+        let commands = super::picker::open_picker(state, PickerKind::Model);
         state.toast(
             Level::Warning,
             "no model chosen yet: pick one (or type its name), then press Enter again",
@@ -27,7 +27,7 @@ pub(super) fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
 /// Asks before `requests` requests like the one pending when a budget or the
 /// confirmation threshold says so (a comparison sends one per target); `then`
 /// runs on a yes. True when it asked.
-pub(super) fn ask_first(state: &mut State, requests: i64, then: Confirmed) -> bool {
+pub fn ask_first(state: &mut State, requests: i64, then: Confirmed) -> bool {
     let estimate = exact_estimate_micros(state).saturating_mul(requests);
     let Some(why) = crate::usage::gate::ask_before(
         &state.budgets,
@@ -59,7 +59,7 @@ pub fn exact_estimate_micros(state: &State) -> i64 {
 
 /// The team's budgets and spend, when the team database answered.
 fn team_spend(state: &State) -> Option<crate::usage::gate::TeamSpend> {
-    let Some(crate::tui::app::TeamStatus::Online { totals }) = &state.team else {
+    let Some(TeamStatus::Online { totals }) = &state.team else {
         return None;
     };
     Some(crate::usage::gate::TeamSpend {

@@ -4,74 +4,81 @@
 
 use std::sync::Arc;
 
-use super::{App, Msg};
 use crate::chat::machine::Input;
 use crate::library::{Library, testing};
-use crate::tui::state::{Level, Pane};
-use crate::tui::update::Command;
+use crate::tui::app::{App, Msg};
+use crate::tui::core::command::EditorTarget;
+use crate::tui::core::state::{Level, Pane};
 use crate::tui::worker::Job;
 
 impl App {
-    pub(super) fn library_command(&mut self, command: Command) {
-        match command {
-            Command::LoadLibrary => {
-                let (dir, tx) = (self.ctx.library_dir(&self.state.profile), self.tx.clone());
-                std::thread::spawn(move || {
-                    let _ = tx.send(Msg::Library(Box::new(Library::load(&dir))));
-                });
-            }
-            Command::LoadPromptStats(name) => {
-                let (path, tx) = (self.ctx.paths.ledger_file(), self.tx.clone());
-                std::thread::spawn(move || {
-                    let result = crate::usage::Ledger::open(&path)
-                        .and_then(|l| crate::usage::report::prompt_versions(&l, &name))
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::PromptStats(name, result));
-                });
-            }
-            Command::RunPrompt { name, vars } => self.run_prompt(&name, &vars),
-            Command::TestPrompt { name, targets } => self.test_prompt(name, targets),
-            Command::StarterPrompts => {
-                let dir = self.ctx.library_dir(&self.state.profile);
-                self.file_op(|lib| {
-                    crate::library::starter::install(lib).map(|done| done.summary(&dir))
-                });
-            }
-            Command::CreatePrompt(name) => {
-                let (file, text) = crate::library::compose::new_prompt(&name);
-                self.file_op(|lib| {
-                    lib.create(&file, &text)
-                        .map(|p| format!("created {}", p.display()))
-                });
-                let path = self.ctx.library_dir(&self.state.profile).join(&file);
-                if path.exists() {
-                    self.editor = Some(crate::tui::update::EditorTarget::File(path));
-                }
-            }
-            Command::RenamePrompt { from, to } => self.file_op(|lib| {
-                let e = lib.find(&from).ok_or("no such prompt")?;
-                lib.rename(e, &to)
-                    .map(|p| format!("renamed to {}", p.display()))
-            }),
-            Command::DuplicatePrompt { from, to } => self.file_op(|lib| {
-                let e = lib.find(&from).ok_or("no such prompt")?;
-                lib.duplicate(e, &to)
-                    .map(|p| format!("copied to {}", p.display()))
-            }),
-            Command::DeletePrompt(name) => self.file_op(|lib| {
-                let e = lib.find(&name).ok_or("no such prompt")?;
-                lib.delete(e).map(|()| format!("deleted {name}"))
-            }),
-            Command::SaveAsPrompt(name) => {
-                let (file, text) =
-                    crate::library::compose::from_conversation(&self.state.machine.conv, &name);
-                self.file_op(|lib| {
-                    lib.create(&file, &text)
-                        .map(|p| format!("saved as {}", p.display()))
-                });
-            }
-            _ => {}
+    /// Reads the library on a thread (never before the first frame).
+    pub(in crate::tui) fn load_library(&mut self) {
+        let (dir, tx) = (self.ctx.library_dir(&self.state.profile), self.tx.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(Msg::Library(Box::new(Library::load(&dir))));
+        });
+    }
+
+    pub(in crate::tui) fn load_prompt_stats(&mut self, name: String) {
+        let (path, tx) = (self.ctx.paths.ledger_file(), self.tx.clone());
+        std::thread::spawn(move || {
+            let result = crate::usage::Ledger::open(&path)
+                .and_then(|l| crate::usage::report::prompt_versions(&l, &name))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::PromptStats(name, result));
+        });
+    }
+
+    pub(in crate::tui) fn starter_prompts(&mut self) {
+        let dir = self.ctx.library_dir(&self.state.profile);
+        self.file_op(|lib| crate::library::starter::install(lib).map(|done| done.summary(&dir)));
+    }
+
+    /// A new prompt from the template, opened in $EDITOR.
+    pub(in crate::tui) fn create_prompt(&mut self, name: &str) {
+        let (file, text) = crate::library::compose::new_prompt(name);
+        self.file_op(|lib| {
+            lib.create(&file, &text)
+                .map(|p| format!("created {}", p.display()))
+        });
+        let path = self.ctx.library_dir(&self.state.profile).join(&file);
+        if path.exists() {
+            self.editor = Some(EditorTarget::File(path));
         }
+    }
+
+    pub(in crate::tui) fn rename_prompt(&mut self, from: &str, to: &str) {
+        self.file_op(|lib| {
+            let e = lib.find(from).ok_or("no such prompt")?;
+            lib.rename(e, to)
+                .map(|p| format!("renamed to {}", p.display()))
+        })
+    }
+
+    pub(in crate::tui) fn duplicate_prompt(&mut self, from: &str, to: &str) {
+        self.file_op(|lib| {
+            let e = lib.find(from).ok_or("no such prompt")?;
+            lib.duplicate(e, to)
+                .map(|p| format!("copied to {}", p.display()))
+        })
+    }
+
+    pub(in crate::tui) fn delete_prompt(&mut self, name: &str) {
+        self.file_op(|lib| {
+            let e = lib.find(name).ok_or("no such prompt")?;
+            lib.delete(e).map(|()| format!("deleted {name}"))
+        })
+    }
+
+    /// The shown conversation as a new prompt file.
+    pub(in crate::tui) fn save_as_prompt(&mut self, name: &str) {
+        let (file, text) =
+            crate::library::compose::from_conversation(&self.state.machine.conv, name);
+        self.file_op(|lib| {
+            lib.create(&file, &text)
+                .map(|p| format!("saved as {}", p.display()))
+        });
     }
 
     /// Runs a library file operation on the current library, then reloads it.
@@ -85,10 +92,14 @@ impl App {
             Err(e) => self.state.toast(Level::Error, e),
         }
         self.state.library.versions = None;
-        self.library_command(Command::LoadLibrary);
+        self.load_library();
     }
 
-    fn run_prompt(&mut self, name: &str, vars: &std::collections::BTreeMap<String, String>) {
+    pub(in crate::tui) fn run_prompt(
+        &mut self,
+        name: &str,
+        vars: &std::collections::BTreeMap<String, String>,
+    ) {
         let Some(lib) = self.state.library.lib.clone() else {
             return;
         };
@@ -107,7 +118,7 @@ impl App {
         }
     }
 
-    fn test_prompt(&mut self, name: String, targets: Vec<String>) {
+    pub(in crate::tui) fn test_prompt(&mut self, name: String, targets: Vec<String>) {
         let Some(lib) = self.state.library.lib.clone() else {
             return;
         };
@@ -134,7 +145,11 @@ impl App {
         });
     }
 
-    pub(super) fn on_tests(&mut self, name: String, result: Result<Box<testing::TestRun>, String>) {
+    pub(in crate::tui) fn on_tests(
+        &mut self,
+        name: String,
+        result: Result<Box<testing::TestRun>, String>,
+    ) {
         match result {
             Ok(done) => {
                 let (results, rows) = *done;
@@ -158,7 +173,7 @@ impl App {
                 self.worker.flush();
                 self.state.library.tests = Some((name.clone(), results));
                 self.state.library.case = 0;
-                self.library_command(Command::LoadPromptStats(name));
+                self.load_prompt_stats(name);
             }
             Err(e) => self.state.toast(Level::Error, e),
         }

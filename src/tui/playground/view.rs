@@ -7,12 +7,13 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
-use super::chrome::{Chrome, Key};
-use super::{status, transcript};
+use super::transcript;
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
+use crate::tui::core::state::{Focus, State};
 use crate::tui::screen::{FrameIds, Hints};
-use crate::tui::state::{Focus, State};
+use crate::tui::views::chrome::{Chrome, Key};
+use crate::tui::views::status;
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::{fit_title, truncate};
 use unicode_width::UnicodeWidthStr;
@@ -106,7 +107,7 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
             Span::styled(format!(" {name} "), bar.patch(t.style(Look::Muted)))
         }
     };
-    use crate::tui::state::Pane;
+    use crate::tui::core::state::Pane;
     let tabs = [
         ("1", "Playground", Pane::Playground),
         ("2", "Spend", Pane::Spend),
