@@ -110,7 +110,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         .iter()
         .any(|id| !conv.nodes[*id].tool_calls.is_empty());
     if setup.continued || called {
-        crate::chat::store::Store::new(ctx.paths.conversations_dir())
+        ctx.store()
             .save(conv)
             .map_err(|e| format!("cannot save the conversation: {e}"))?;
     }

@@ -13,5 +13,5 @@ pub mod report;
 pub mod spend;
 pub mod sync;
 
-pub use ledger::{Ledger, LedgerRow};
+pub use ledger::{Ledger, LedgerFile, LedgerRow};
 pub use prices::{PriceTable, format_usd};

@@ -32,7 +32,6 @@ use crate::chat::store::{Store, Summary};
 use crate::chat::tokens;
 use crate::config::theme::Theme;
 use crate::context::Context;
-use crate::provider::Provider;
 
 /// One frame at 60 Hz: stream deltas arriving faster are drawn together.
 const FRAME: Duration = Duration::from_millis(16);
@@ -125,7 +124,8 @@ pub(in crate::tui) struct App {
     pub(in crate::tui) state: State,
     pub(in crate::tui) cache: RenderCache,
     pub(in crate::tui) ctx: Arc<Context>,
-    pub(in crate::tui) provider: Option<Provider>,
+    /// The session's provider and the compare targets' (shared with the command line).
+    pub(in crate::tui) streams: crate::runner::Streams,
     pub(in crate::tui) tx: UnboundedSender<Msg>,
     pub(in crate::tui) rx: UnboundedReceiver<Msg>,
     pub(in crate::tui) worker: Worker,
@@ -141,8 +141,6 @@ pub(in crate::tui) struct App {
     pub(in crate::tui) editor: Option<EditorTarget>,
     /// A read connection to the ledger for the Spend pane, opened on first use.
     pub(in crate::tui) reader: crate::tui::spend::effects::Reader,
-    /// Providers of other profiles that compare targets named.
-    pub(in crate::tui) others: crate::context::Providers,
     /// Wakes the team pusher when a row was written (with a team database).
     pub(in crate::tui) team_wake: Option<Arc<tokio::sync::Notify>>,
     /// Stream deltas, written before each frame and each save.
@@ -179,10 +177,9 @@ impl App {
         }
 
         let (tx, rx) = unbounded_channel();
-        let store = Store::new(ctx.paths.conversations_dir());
+        let store = ctx.store();
         let report = tx.clone();
-        let outbox = ctx.settings.team.is_some();
-        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), outbox, move |r| {
+        let worker = Worker::start(store.clone(), ctx.ledger_file(), move |r| {
             let _ = report.send(match r {
                 super::worker::Report::Problem(p) => Msg::Problem(p),
                 super::worker::Report::Recorded => Msg::Recorded,
@@ -210,11 +207,12 @@ impl App {
         } else {
             None
         };
+        let streams = crate::runner::Streams::new(None, ctx.demo_speed());
         Self {
             state,
+            streams,
             cache: RenderCache::default(),
             ctx: Arc::new(ctx),
-            provider: None,
             tx,
             rx,
             worker,
@@ -228,7 +226,6 @@ impl App {
             pacer: Pacer::new(FRAME),
             editor: None,
             reader: Default::default(),
-            others: Default::default(),
             team_wake: None,
             journal: Journal::new(store),
             conv_lock: None,
@@ -384,13 +381,13 @@ impl App {
             // The model list is asked for when the picker opens, not at
             // start-up, unless there is no model to send to without it.
             Ok(p) => {
-                self.provider = Some(p);
+                self.streams.session = Some(p);
                 if self.state.profile.model.trim().is_empty() {
                     self.command(Command::LoadModels);
                 }
             }
             Err(e) => {
-                self.provider = None;
+                self.streams.session = None;
                 self.state.toast(Level::Error, e);
             }
         }
@@ -514,35 +511,24 @@ impl App {
         }
     }
 
-    /// The provider of another profile (a compare target), made on first use.
+    /// Streams a request the machine started (`runner::Streams` picks the provider).
     pub(in crate::tui) fn start_stream(
         &mut self,
         id: u64,
         request: ChatRequest,
         profile: Option<String>,
     ) {
-        let provider = match profile {
-            Some(name) => self.others.get(&self.ctx, &name, self.ctx.demo_speed()),
-            None => self.provider.clone().ok_or_else(|| {
-                "no provider: the profile could not be set up (see the message above)".to_string()
-            }),
-        };
-        let provider = match provider {
-            Ok(p) => p,
-            Err(e) => {
-                let error = crate::chat::event::ProviderError::Other(e);
-                self.machine(Input::Stream(id, StreamEvent::Error(error)));
-                return;
-            }
-        };
         let tx = self.tx.clone();
-        let task = tokio::spawn(async move {
-            let mut emit = |ev: StreamEvent| {
-                let _ = tx.send(Msg::Stream(id, ev));
-            };
-            provider.stream(&request, &mut emit).await;
-        });
-        self.tasks.insert(id, task);
+        let emit = move |ev| drop(tx.send(Msg::Stream(id, ev)));
+        match self
+            .streams
+            .start(&self.ctx, profile.as_deref(), request, emit)
+        {
+            Ok(task) => {
+                self.tasks.insert(id, task);
+            }
+            Err(error) => self.machine(Input::Stream(id, error)),
+        }
     }
 
     pub(in crate::tui) fn execute(&mut self, commands: Vec<Command>) {
@@ -601,7 +587,7 @@ impl App {
                 Err(e) => self.state.toast(Level::Error, e.to_string()),
             },
             Command::LoadModels => {
-                if let Some(p) = self.provider.clone() {
+                if let Some(p) = self.streams.session.clone() {
                     let tx = self.tx.clone();
                     tokio::spawn(async move {
                         let _ = tx.send(Msg::Models(p.models().await.map_err(|e| e.to_string())));

@@ -21,11 +21,11 @@ impl App {
     }
 
     pub(in crate::tui) fn load_prompt_stats(&mut self, name: String) {
-        let (path, tx) = (self.ctx.paths.ledger_file(), self.tx.clone());
+        let (ledger, tx) = (self.ctx.ledger_file(), self.tx.clone());
         std::thread::spawn(move || {
-            let result = crate::usage::Ledger::open(&path)
-                .and_then(|l| crate::usage::report::prompt_versions(&l, &name))
-                .map_err(|e| e.to_string());
+            let result = ledger.open().and_then(|l| {
+                crate::usage::report::prompt_versions(&l, &name).map_err(|e| e.to_string())
+            });
             let _ = tx.send(Msg::PromptStats(name, result));
         });
     }

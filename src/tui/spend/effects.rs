@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::tui::app::{App, Msg};
 use crate::tui::core::state::{Level, Pane};
-use crate::usage::{Ledger, report, spend};
+use crate::usage::{Ledger, LedgerFile, report, spend};
 
 /// One read connection, shared by the blocking tasks (opened on first use).
 #[derive(Default, Clone)]
@@ -16,7 +16,7 @@ pub struct Reader(Arc<Mutex<Option<Ledger>>>);
 impl Reader {
     fn with<T>(
         &self,
-        path: &std::path::Path,
+        ledger: &LedgerFile,
         f: impl FnOnce(&Ledger) -> Result<T, String>,
     ) -> Result<T, String> {
         let mut guard = self
@@ -24,7 +24,7 @@ impl Reader {
             .lock()
             .map_err(|_| "ledger reader poisoned".to_string())?;
         if guard.is_none() {
-            *guard = Some(Ledger::open(path).map_err(|e| e.to_string())?);
+            *guard = Some(ledger.open()?);
         }
         f(guard.as_ref().expect("opened above"))
     }
@@ -38,13 +38,10 @@ impl App {
         query: impl FnOnce(&Ledger) -> Result<T, crate::usage::ledger::LedgerError> + Send + 'static,
         reply: impl FnOnce(Result<T, String>) -> Option<Msg> + Send + 'static,
     ) {
-        let (reader, path, tx) = (
-            self.reader.clone(),
-            self.ctx.paths.ledger_file(),
-            self.tx.clone(),
-        );
+        let (reader, ledger, tx) = (self.reader.clone(), self.ctx.ledger_file(), self.tx.clone());
         tokio::task::spawn_blocking(move || {
-            if let Some(msg) = reply(reader.with(&path, |l| query(l).map_err(|e| e.to_string()))) {
+            if let Some(msg) = reply(reader.with(&ledger, |l| query(l).map_err(|e| e.to_string())))
+            {
                 let _ = tx.send(msg);
             }
         });
@@ -61,7 +58,7 @@ impl App {
     }
 
     pub(in crate::tui) fn load_totals(&mut self) {
-        if !self.ctx.paths.ledger_file().exists() {
+        if !self.ctx.ledger_file().exists() {
             return; // nothing spent yet; opening would create the ledger before it is needed
         }
         self.read(
@@ -96,11 +93,11 @@ impl App {
             Err(e) => return self.state.toast(Level::Warning, e),
         };
         let since = report::days_back(Utc::now(), 30);
-        let (path, tx) = (self.ctx.paths.ledger_file(), self.tx.clone());
+        let (ledger, tx) = (self.ctx.ledger_file(), self.tx.clone());
         self.state
             .toast(Level::Info, "syncing the organization's usage and costs…");
         tokio::spawn(async move {
-            let result = crate::usage::sync::sync(&base, key, &path, since)
+            let result = crate::usage::sync::sync(&base, key, &ledger.path, since)
                 .await
                 .map(|s| {
                     format!(

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use crate::team::{Team, push, query, schema};
 use crate::tui::app::{App, Msg};
 use crate::tui::core::state::TeamStatus;
-use crate::usage::Ledger;
+use crate::usage::{Ledger, LedgerFile};
 
 impl App {
     /// Starts the pusher when `[team]` is configured; returns what wakes it.
@@ -25,11 +25,7 @@ impl App {
         };
         self.state.team_unverified = team.transport.warning();
         let wake = Arc::new(Notify::new());
-        let (path, tx, w) = (
-            self.ctx.paths.ledger_file(),
-            self.tx.clone(),
-            Arc::clone(&wake),
-        );
+        let (path, tx, w) = (self.ctx.ledger_file(), self.tx.clone(), Arc::clone(&wake));
         tokio::spawn(pusher(team, path, tx, w));
         Some(wake)
     }
@@ -59,7 +55,7 @@ impl App {
 
 async fn pusher(
     team: Team,
-    path: std::path::PathBuf,
+    ledger_file: LedgerFile,
     tx: tokio::sync::mpsc::UnboundedSender<Msg>,
     wake: Arc<Notify>,
 ) {
@@ -72,7 +68,7 @@ async fn pusher(
     loop {
         let outcome = async {
             if ledger.is_none() {
-                ledger = Some(Ledger::open(&path).map_err(|e| e.to_string())?);
+                ledger = Some(ledger_file.open()?);
             }
             let ledger = ledger.as_mut().expect("opened above");
             if client.is_none() {
