@@ -55,8 +55,7 @@ fn absolute(rel: &str, line: &str) -> String {
     out
 }
 
-/// (file relative to src/, line number, line) for every line of code (not a
-/// comment), with relative paths made absolute.
+/// (file relative to src/, line number, line) for every line of code (not a comment).
 fn code_lines(under: &str) -> Vec<(String, usize, String)> {
     let src = Path::new(ROOT).join("src");
     let mut out = Vec::new();
@@ -65,7 +64,7 @@ fn code_lines(under: &str) -> Vec<(String, usize, String)> {
         for (i, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
             let t = line.trim_start();
             if !t.starts_with("//") {
-                out.push((rel.clone(), i + 1, absolute(&rel, line)));
+                out.push((rel.clone(), i + 1, line.to_string()));
             }
         }
     }
@@ -93,23 +92,24 @@ fn broken(rule: &str, found: Vec<String>) {
     assert!(found.is_empty(), "{rule}:\n{}", found.join("\n"));
 }
 
+/// The lines under each of `dirs` that name any of `names`, as `file:line: text`.
+fn naming(dirs: &[&str], names: &[&str]) -> Vec<String> {
+    dirs.iter()
+        .flat_map(|dir| code_lines(dir))
+        .filter(|(_, _, l)| names.iter().any(|n| l.contains(n)))
+        .map(|(f, n, l)| format!("{f}:{n}: {l}"))
+        .collect()
+}
+
 #[test]
 fn config_knows_nothing_of_the_terminal() {
-    let found = code_lines("config")
-        .into_iter()
-        .filter(|(_, _, l)| l.contains("ratatui") || l.contains("crate::tui"))
-        .map(|(f, n, l)| format!("{f}:{n}: {l}"))
-        .collect();
+    let found = naming(&["config"], &["ratatui", "crate::tui"]);
     broken("config/ names the terminal (themes are data there)", found);
 }
 
 #[test]
 fn chat_never_imports_provider() {
-    let found = code_lines("chat")
-        .into_iter()
-        .filter(|(_, _, l)| l.contains("crate::provider"))
-        .map(|(f, n, l)| format!("{f}:{n}: {l}"))
-        .collect();
+    let found = naming(&["chat"], &["crate::provider"]);
     broken(
         "chat/ names provider/ (provider depends on chat, not back)",
         found,
@@ -118,26 +118,15 @@ fn chat_never_imports_provider() {
 
 #[test]
 fn the_domain_never_imports_a_face() {
-    let mut found = Vec::new();
-    for dir in ["chat", "usage", "library", "team", "provider", "config"] {
-        found.extend(
-            code_lines(dir)
-                .into_iter()
-                .filter(|(_, _, l)| l.contains("crate::tui") || l.contains("crate::cli"))
-                .map(|(f, n, l)| format!("{f}:{n}: {l}")),
-        );
-    }
+    let domain = ["chat", "usage", "library", "team", "provider", "config"];
+    let found = naming(&domain, &["crate::tui", "crate::cli"]);
     broken("the domain names the console or the command line", found);
 }
 
 #[test]
 fn rooms_name_outside_themselves_by_full_path_only() {
     // So the scans below see every import: `super::super::x` would hide one.
-    let found = code_lines("tui")
-        .into_iter()
-        .filter(|(_, _, l)| l.contains("super::super"))
-        .map(|(f, n, l)| format!("{f}:{n}: {l}"))
-        .collect();
+    let found = naming(&["tui"], &["super::super"]);
     broken("a relative path climbs out of its room", found);
 }
 
@@ -146,7 +135,7 @@ fn the_core_names_no_room_but_their_plain_state() {
     let found = code_lines("tui/core")
         .into_iter()
         .flat_map(|(f, n, l)| {
-            tui_paths(&l)
+            tui_paths(&absolute(&f, &l))
                 .into_iter()
                 .filter(|p| !p.starts_with("core") && !p.ends_with("::state"))
                 .map(move |p| format!("{f}:{n}: crate::tui::{p}"))
@@ -161,7 +150,7 @@ fn panes_never_name_each_other() {
     let mut found = Vec::new();
     for pane in panes {
         for (f, n, l) in code_lines(&format!("tui/{pane}")) {
-            for p in tui_paths(&l) {
+            for p in tui_paths(&absolute(&f, &l)) {
                 let room = p.split("::").next().unwrap_or("");
                 if panes.contains(&room) && room != pane {
                     found.push(format!("{f}:{n}: crate::tui::{p}"));
@@ -199,7 +188,7 @@ fn views_import_no_update_code() {
         if !views.contains(&f) {
             continue;
         }
-        for p in tui_paths(&l) {
+        for p in tui_paths(&absolute(&f, &l)) {
             if p.split("::").any(|seg| forbidden.contains(&seg)) {
                 found.push(format!("{f}:{n}: crate::tui::{p}"));
             }

@@ -144,7 +144,110 @@ impl Place {
     }
 }
 
+/// What an action is for: the help screen lists keys in these groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Move,
+    Write,
+    Act,
+    Open,
+    Session,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 5] = [
+        Purpose::Move,
+        Purpose::Write,
+        Purpose::Act,
+        Purpose::Open,
+        Purpose::Session,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Purpose::Move => "Move",
+            Purpose::Write => "Write and send",
+            Purpose::Act => "Act on what is selected",
+            Purpose::Open => "Panes and popups",
+            Purpose::Session => "Session",
+        }
+    }
+}
+
 impl Action {
+    /// Which group of the help screen the action is listed in.
+    pub fn purpose(self) -> Purpose {
+        match self {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::FocusNext
+            | Action::FocusPrev
+            | Action::FocusInput
+            | Action::PrevBranch
+            | Action::NextBranch => Purpose::Move,
+            Action::Send
+            | Action::Newline
+            | Action::Cancel
+            | Action::OpenEditor
+            | Action::EditMessage
+            | Action::Regenerate
+            | Action::Compare
+            | Action::Attach
+            | Action::CannedResult
+            | Action::SystemPrompt => Purpose::Write,
+            Action::CopyMessage
+            | Action::CopyCode
+            | Action::ExportMarkdown
+            | Action::ExportJson
+            | Action::PriceModel
+            | Action::Open
+            | Action::Close
+            | Action::Confirm
+            | Action::Rename
+            | Action::Duplicate
+            | Action::Delete
+            | Action::Increase
+            | Action::Decrease
+            | Action::Reset
+            | Action::ToggleReasoning
+            | Action::CycleChoice
+            | Action::ToggleParallel
+            | Action::NewItem
+            | Action::EditItem
+            | Action::RunTests
+            | Action::SaveAsPrompt
+            | Action::StarterPrompts
+            | Action::NextGrouping
+            | Action::PrevGrouping
+            | Action::CycleRange
+            | Action::CycleModel
+            | Action::CycleProfile
+            | Action::CycleSort
+            | Action::ToggleOrg
+            | Action::SyncOrg
+            | Action::ToggleTeam
+            | Action::Refresh => Purpose::Act,
+            Action::Conversations
+            | Action::Parameters
+            | Action::ModelPicker
+            | Action::Tools
+            | Action::ViewCode
+            | Action::ShowPlayground
+            | Action::ShowSpend
+            | Action::ShowLibrary
+            | Action::SwitchPane => Purpose::Open,
+            Action::Quit
+            | Action::Help
+            | Action::NewConversation
+            | Action::Profiles
+            | Action::None => Purpose::Session,
+        }
+    }
+
     /// What the help screen says an action does.
     pub fn describe(self) -> &'static str {
         match self {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, Place};
+use super::action::{Action, Place, Purpose};
 use crate::config::keymap::KeyTables;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,30 +195,77 @@ impl Keymap {
             .filter(|a| *a != Action::None)
     }
 
-    /// (keys, action) pairs for the help screen: the place's own, then global.
-    pub fn bindings(&self, place: Place) -> Vec<(String, Action)> {
+    /// The help screen's keys for `place`, grouped by purpose: the place's
+    /// own, and the global ones it does not shadow (a chord the place binds,
+    /// even to "none", never reaches the global table: see `action`).
+    pub fn help(&self, place: Place) -> Vec<(Purpose, Vec<(String, Action)>)> {
+        let own = self.places.get(place.section());
+        let shadowed = |c: &Chord| own.is_some_and(|o| o.iter().any(|(oc, _)| oc == c));
+        let global = self.places.get("global").into_iter().flatten();
+        let reachable = own
+            .into_iter()
+            .flatten()
+            .chain(global.filter(|(c, _)| !shadowed(c)));
         let mut out: Vec<(String, Action)> = Vec::new();
-        for section in [place.section(), "global"] {
-            for (chord, action) in self.places.get(section).into_iter().flatten() {
-                if *action == Action::None {
-                    continue;
+        for (chord, action) in reachable {
+            if *action == Action::None {
+                continue;
+            }
+            match out.iter_mut().find(|(_, a)| a == action) {
+                Some((keys, _)) => {
+                    keys.push_str(", ");
+                    keys.push_str(&chord.label());
                 }
-                match out.iter_mut().find(|(_, a)| a == action) {
-                    Some((keys, _)) => {
-                        keys.push_str(", ");
-                        keys.push_str(&chord.label());
-                    }
-                    None => out.push((chord.label(), *action)),
-                }
+                None => out.push((chord.label(), *action)),
             }
         }
-        out
+        Purpose::ALL
+            .into_iter()
+            .map(|p| {
+                (
+                    p,
+                    out.iter()
+                        .filter(|(_, a)| a.purpose() == p)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, keys)| !keys.is_empty())
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_key_is_listed_twice_in_a_place_and_a_shadowed_global_is_hidden() {
+        let (km, problems) = Keymap::from_tables(&crate::config::keymap::defaults(), None);
+        assert!(problems.is_empty(), "{problems:?}");
+        for place in Place::ALL {
+            let mut seen = std::collections::HashSet::new();
+            for (_, keys) in km.help(place) {
+                for (chords, action) in keys {
+                    for chord in chords.split(", ") {
+                        assert!(
+                            seen.insert(chord.to_string()),
+                            "{chord} is listed twice in {} (again for {action:?})",
+                            place.section()
+                        );
+                    }
+                }
+            }
+        }
+        // The Library's Alt-r runs the tests; the global Alt-r (reasoning) does not act there.
+        let library: Vec<Action> = km
+            .help(Place::Library)
+            .into_iter()
+            .flat_map(|(_, keys)| keys.into_iter().map(|(_, a)| a))
+            .collect();
+        assert!(library.contains(&Action::RunTests), "{library:?}");
+        assert!(!library.contains(&Action::ToggleReasoning), "{library:?}");
+    }
 
     #[test]
     fn user_file_overrides_and_unbinds() {

@@ -52,20 +52,26 @@ pub fn draw(frame: &mut Frame, state: &State, scroll: u16) {
             .collect()
     };
     let mut lines: Vec<Line> = Vec::new();
-    for (keys, action) in state.keymap.bindings(place) {
-        let keys = words(&keys, KEYS);
-        let text = words(action.describe(), text_width);
-        for i in 0..keys.len().max(text.len()) {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("{:>KEYS$}  ", keys.get(i).map_or("", String::as_str)),
-                    t.style(Look::Accent),
-                ),
-                Span::styled(
-                    text.get(i).cloned().unwrap_or_default(),
-                    t.style(Look::Text),
-                ),
-            ]));
+    for (i, (purpose, keys)) in state.keymap.help(place).into_iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::default());
+        }
+        lines.push(Line::styled(purpose.title(), t.style(Look::Title)));
+        for (keys, action) in keys {
+            let keys = words(&keys, KEYS);
+            let text = words(action.describe(), text_width);
+            for i in 0..keys.len().max(text.len()) {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("{:>KEYS$}  ", keys.get(i).map_or("", String::as_str)),
+                        t.style(Look::Accent),
+                    ),
+                    Span::styled(
+                        text.get(i).cloned().unwrap_or_default(),
+                        t.style(Look::Text),
+                    ),
+                ]));
+            }
         }
     }
     lines.push(Line::default());
