@@ -12,6 +12,7 @@ pub mod core;
 pub mod diff;
 pub mod editor;
 pub mod library;
+pub mod memory;
 pub mod overlays;
 mod pacer;
 pub mod playground;

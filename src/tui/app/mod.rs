@@ -322,8 +322,9 @@ impl App {
         }
         let areas = playground::layout(term.area(), &self.state);
         self.state.viewport = areas.transcript.height;
+        // Fitted for `reveal`; `views::frame` prepares it for the frame.
         self.cache
-            .prepare(areas.transcript.width.saturating_sub(1), &self.state.theme);
+            .fit(areas.transcript.width.saturating_sub(1), &self.state.theme);
         if self.state.selected != self.revealed {
             if let Some(s) = transcript::reveal(&self.state, &mut self.cache, areas.transcript) {
                 self.state.scroll = s;

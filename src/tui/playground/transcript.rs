@@ -2,7 +2,6 @@
 //! screen shows, each from the render cache.
 
 use crate::tui::theme::Styled;
-use std::ops::Range;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,7 +17,8 @@ use crate::config::theme::Role as Look;
 use crate::inert::inert;
 use crate::tui::cache::RenderCache;
 use crate::tui::core::state::{Focus, State};
-use crate::tui::screen::{FrameIds, Hints, Scroll};
+use crate::tui::memory::{Anchor, FrameMemory, RowKey, Shown, moved};
+use crate::tui::screen::{FrameIds, Hints};
 use crate::tui::widgets::lines::Lines;
 use crate::tui::widgets::wrap::truncate;
 use crate::usage::format_usd;
@@ -398,25 +398,6 @@ fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Row>, usi
     (rows.into_iter().rev().collect(), scroll, last)
 }
 
-/// Where the last message begins on screen (its first row, above the top when
-/// it is taller). Everything above it moves with it, so when it moves between
-/// two frames the screen scrolls those rows instead of repainting them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Anchor {
-    node: NodeId,
-    top: i64,
-    rows: (u16, u16),
-}
-
-/// The scroll from one frame's anchor to the next, if the same message moved.
-pub fn moved(before: Option<Anchor>, now: Option<Anchor>) -> Option<Scroll> {
-    let (b, n) = (before?, now?);
-    (b.node == n.node && b.rows == n.rows && b.top != n.top).then(|| Scroll {
-        rows: n.rows.0..n.rows.1,
-        by: i32::try_from(b.top - n.top).unwrap_or(i32::MAX),
-    })
-}
-
 /// The scroll that brings the selected message into view, if it is not.
 pub fn reveal(state: &State, cache: &mut RenderCache, area: Rect) -> Option<usize> {
     stamp(state, cache);
@@ -452,10 +433,10 @@ pub fn draw(
     ids: Option<FrameIds>,
     state: &State,
     cache: &mut RenderCache,
+    memory: &mut FrameMemory,
 ) -> Hints {
-    cache.prepare(area.width.saturating_sub(1), &state.theme);
     let (before, earlier) = match ids {
-        Some(_) => (cache.anchor.take(), cache.shown.take()),
+        Some(_) => (memory.anchor.take(), memory.shown.take()),
         None => (None, None),
     };
     if state.machine.conv.path().is_empty() {
@@ -465,18 +446,18 @@ pub fn draw(
     let (rows, scroll, last) = visible(state, cache, area);
     let mut hints = Hints::default();
     if let Some(ids) = ids {
-        cache.anchor = state.machine.conv.path().last().map(|&node| Anchor {
+        memory.anchor = state.machine.conv.path().last().map(|&node| Anchor {
             node,
             top: rows.len() as i64 + scroll as i64 - last as i64,
             rows: (area.top(), area.bottom()),
         });
         if state.overlays.is_empty() {
-            hints.scroll = moved(before, cache.anchor);
+            hints.scroll = moved(before, memory.anchor);
             let keys = keys(&rows, area, cache);
             if let Some(e) = earlier.filter(|e| Some(e.frame) == ids.shown && e.area == area) {
                 hints.keep = e.same_rows(&keys, hints.scroll.as_ref().map_or(0, |s| s.by));
             }
-            cache.shown = Some(Shown {
+            memory.shown = Some(Shown {
                 frame: ids.now,
                 area,
                 keys,
@@ -497,57 +478,16 @@ pub fn draw(
     hints
 }
 
-/// What a row of the transcript shows, as far as telling two frames apart
-/// goes: equal keys, equal cells (at the same width and place).
-#[derive(Debug, Clone, PartialEq)]
-enum Key {
-    Own(Line<'static>),
-    /// A line of a message body that stays as it is for the cache epoch.
-    Body(NodeId, usize, u64),
-    Blank,
-    /// A line that may change: never the same as anything.
-    Fresh,
-}
-
-fn keys(rows: &[Row], area: Rect, cache: &RenderCache) -> Vec<Key> {
+fn keys(rows: &[Row], area: Rect, cache: &RenderCache) -> Vec<RowKey> {
     (0..usize::from(area.height))
         .map(|y| match rows.get(y) {
-            None => Key::Blank,
-            Some(Row::Own(line)) => Key::Own(line.clone()),
+            None => RowKey::Blank,
+            Some(Row::Own(line)) => RowKey::Own(line.clone()),
             Some(Row::Body(id, i)) => cache
                 .fixed_line(*id, *i)
-                .map_or(Key::Fresh, |epoch| Key::Body(*id, *i, epoch)),
+                .map_or(RowKey::Fresh, |epoch| RowKey::Body(*id, *i, epoch)),
         })
         .collect()
-}
-
-/// The transcript's rows in the frame last drawn by the console.
-#[derive(Debug)]
-pub struct Shown {
-    frame: u64,
-    area: Rect,
-    keys: Vec<Key>,
-}
-
-impl Shown {
-    /// The rows (screen rows) whose key is the one of the row that the
-    /// terminal's scroll by `by` brings there.
-    fn same_rows(&self, keys: &[Key], by: i32) -> Vec<Range<u16>> {
-        let mut out: Vec<Range<u16>> = Vec::new();
-        for (y, key) in keys.iter().enumerate() {
-            let old = usize::try_from(y as i64 + i64::from(by)).ok();
-            let same = *key != Key::Fresh && old.and_then(|o| self.keys.get(o)) == Some(key);
-            if !same {
-                continue;
-            }
-            let row = self.area.y + y as u16;
-            match out.last_mut() {
-                Some(r) if r.end == row => r.end += 1,
-                _ => out.push(row..row + 1),
-            }
-        }
-        out
-    }
 }
 
 /// The first screen, wrapped to `width` under a two-column indent: start-up

@@ -11,8 +11,9 @@ use super::transcript;
 use crate::config::theme::Role as Look;
 use crate::tui::cache::RenderCache;
 use crate::tui::core::state::{Focus, State};
+use crate::tui::memory::FrameMemory;
+use crate::tui::memory::chrome::{Chrome, Key};
 use crate::tui::screen::{FrameIds, Hints};
-use crate::tui::views::chrome::{Chrome, Key};
 use crate::tui::views::status;
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::{fit_title, truncate};
@@ -86,11 +87,12 @@ pub fn draw(
     ids: Option<FrameIds>,
     state: &State,
     cache: &mut RenderCache,
+    memory: &mut FrameMemory,
 ) -> Hints {
-    let hints = transcript::draw(frame, areas.transcript, ids, state, cache);
-    title_bar(frame, areas.title, state, &mut cache.chrome);
-    input_box(frame, areas.input, state, &mut cache.chrome);
-    status::draw(frame, areas.status, state, &mut cache.chrome);
+    let hints = transcript::draw(frame, areas.transcript, ids, state, cache, memory);
+    title_bar(frame, areas.title, state, &mut memory.chrome);
+    input_box(frame, areas.input, state, &mut memory.chrome);
+    status::draw(frame, areas.status, state, &mut memory.chrome);
     hints
 }
 

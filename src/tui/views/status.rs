@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use crate::chat::event::Usage;
 use crate::config::theme::Role as Look;
 use crate::tui::core::state::{Level, State};
-use crate::tui::views::chrome::{Chrome, Key};
+use crate::tui::memory::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::wrap;
 use crate::usage::format_usd;
