@@ -26,8 +26,8 @@ pub mod views;
 pub mod widgets;
 pub mod worker;
 
-/// The panes, in the order Tab-less switching (`SwitchPane`) visits them.
-/// A new pane is a variant here (`core::state::Pane`), a room, and its keys.
+/// The panes (a new pane is a variant of `core::state::Pane`, a room and its
+/// keys: see ARCHITECTURE.md).
 pub use self::core::state::Pane;
 
 // The paths tests and benches name.

@@ -1,5 +1,6 @@
-//! Everything a key can ask for. Keys map to these through the keymap (data),
-//! and every state change of the TUI goes through `update::apply`.
+//! Everything a key can ask for, what each is for (the help screen's groups),
+//! and the places keys are read in. Keys map to these through the keymap
+//! (data), and every key's state change goes through `update::apply`.
 
 use serde::Deserialize;
 

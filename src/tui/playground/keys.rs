@@ -1,4 +1,5 @@
-//! Keys of the playground: the input box and the transcript.
+//! Keys of the playground: the input box (and what Enter does with `/attach`,
+//! `/detach` or the result of a pending function call) and the transcript.
 
 use std::path::PathBuf;
 
