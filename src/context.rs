@@ -160,9 +160,20 @@ impl Context {
 
     /// The local ledger, queueing rows for the team database when there is one.
     pub fn ledger(&self) -> Result<crate::usage::Ledger, String> {
-        crate::usage::Ledger::open(&self.paths.ledger_file())
-            .map(|l| l.with_outbox(self.settings.team.is_some()))
-            .map_err(|e| e.to_string())
+        self.ledger_file().open()
+    }
+
+    /// Where conversations are saved: the one store both faces write through.
+    pub fn store(&self) -> crate::chat::store::Store {
+        crate::chat::store::Store::new(self.paths.conversations_dir())
+    }
+
+    /// The ledger, to open where it is needed (a thread of its own, say).
+    pub fn ledger_file(&self) -> crate::usage::LedgerFile {
+        crate::usage::LedgerFile {
+            path: self.paths.ledger_file(),
+            outbox: self.settings.team.is_some(),
+        }
     }
 
     /// Every profile a user can switch to: the configured ones, then the demo.

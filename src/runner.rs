@@ -1,17 +1,62 @@
-//! The headless loop shared by `chat`, `prompts run` and `prompts test`:
-//! carries out a machine's effects, streams every started request
-//! concurrently, and writes the ledger rows.
+//! Carrying out what the conversation machine asks for. `Streams` starts a
+//! request on the right provider (the console and the headless commands both
+//! use it); `stream_all` is the headless loop shared by `chat`, `prompts run`
+//! and `prompts test` (every started request streamed concurrently), and
+//! `record` writes the ledger rows.
 
 use std::time::Instant;
 
 use chrono::Utc;
 
+use crate::chat::event::{ProviderError, StreamEvent};
 use crate::chat::machine::{Effect, Input, Machine};
+use crate::chat::request::ChatRequest;
 use crate::cli::out::errln;
 use crate::context::Context;
 use crate::provider::Provider;
-use crate::provider::event::StreamEvent;
 use crate::usage::{Ledger, LedgerRow};
+
+/// Starts the requests a machine asks for: on the session's provider, or on
+/// another profile's (a compare target's), made on first use and kept.
+pub struct Streams {
+    /// The session's provider; `None` when the profile could not be set up.
+    pub session: Option<Provider>,
+    others: crate::context::Providers,
+    /// Answer speed of a demo profile made for a compare target.
+    demo_speed: u32,
+}
+
+impl Streams {
+    pub fn new(session: Option<Provider>, demo_speed: u32) -> Self {
+        Self {
+            session,
+            others: Default::default(),
+            demo_speed,
+        }
+    }
+
+    /// Streams `request` on a task of its own, each event to `emit`. A
+    /// provider that cannot be made is returned as the error event that ends
+    /// the request, for the caller to feed to its machine.
+    pub fn start(
+        &mut self,
+        ctx: &Context,
+        profile: Option<&str>,
+        request: ChatRequest,
+        mut emit: impl FnMut(StreamEvent) + Send + 'static,
+    ) -> Result<tokio::task::JoinHandle<()>, StreamEvent> {
+        let provider = match profile {
+            Some(name) => self.others.get(ctx, name, self.demo_speed),
+            None => self.session.clone().ok_or_else(|| {
+                "no provider: the profile could not be set up (see the message above)".to_string()
+            }),
+        };
+        let provider = provider.map_err(|e| StreamEvent::Error(ProviderError::Other(e)))?;
+        Ok(tokio::spawn(async move {
+            provider.stream(&request, &mut emit).await;
+        }))
+    }
+}
 
 /// Runs every started request concurrently and feeds their events to the
 /// machine as they arrive; returns the ledger rows.
@@ -26,7 +71,7 @@ pub async fn stream_all(
     let mut rows = Vec::new();
     // The machine ends every request with a last event, so the loop below ends
     // when it is no longer streaming (the sender stays alive for follow-ups).
-    let mut others = crate::context::Providers::default();
+    let mut streams = Streams::new(Some(provider), 0);
     let mut start = |effects: Vec<Effect>, rows: &mut Vec<_>| {
         for effect in effects {
             match effect {
@@ -35,24 +80,11 @@ pub async fn stream_all(
                     request,
                     profile,
                 } => {
-                    let made = match &profile {
-                        None => Ok(provider.clone()),
-                        Some(name) => others.get(ctx, name, 0),
-                    };
-                    let p = match made {
-                        Ok(p) => p,
-                        Err(e) => {
-                            let error =
-                                StreamEvent::Error(crate::provider::event::ProviderError::Other(e));
-                            let _ = tx.send((request_id, error));
-                            continue;
-                        }
-                    };
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        p.stream(&request, &mut |ev| drop(tx.send((request_id, ev))))
-                            .await;
-                    });
+                    let sender = tx.clone();
+                    let emit = move |ev| drop(sender.send((request_id, ev)));
+                    if let Err(error) = streams.start(ctx, profile.as_deref(), *request, emit) {
+                        let _ = tx.send((request_id, error));
+                    }
                 }
                 Effect::Record(row) => rows.push(*row),
                 Effect::Save | Effect::Journal { .. } | Effect::Abort { .. } => {}

@@ -554,8 +554,10 @@ fn function_calls_wait_for_every_result_and_survive_save_and_export() {
     let md = llmdeck::chat::export::to_markdown(&m.conv);
     assert!(md.contains("Called `lookup` (`c1`)"), "{md}");
     assert!(md.contains("## Tool result (`c1`)"), "{md}");
-    let body: serde_json::Value =
-        serde_json::from_str(&llmdeck::chat::export::to_request_json(&m.conv)).unwrap();
+    let body: serde_json::Value = serde_json::from_str(
+        &llmdeck::provider::chat_completions::to_request_json(&m.conv),
+    )
+    .unwrap();
     assert_eq!(body["tools"][0]["function"]["name"], "lookup");
     assert_eq!(
         body["messages"][1]["tool_calls"][1]["function"]["arguments"],

@@ -159,7 +159,10 @@ fn exports_are_markdown_and_a_valid_request_body() {
     assert!(md.contains("## User\n\nHello?"));
     assert!(md.contains("## Assistant\n\nHi **there**"));
 
-    let body: serde_json::Value = serde_json::from_str(&export::to_request_json(&m.conv)).unwrap();
+    let body: serde_json::Value = serde_json::from_str(
+        &llmdeck::provider::chat_completions::to_request_json(&m.conv),
+    )
+    .unwrap();
     assert_eq!(body["model"], "gpt-4o");
     assert_eq!(body["temperature"], serde_json::json!(0.5));
     assert!(body.get("stream").is_none());

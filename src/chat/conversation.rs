@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::attachment::Attachment;
+use super::event::{FinishReason, Usage};
 use super::params::Params;
 use super::tools::{ToolCall, ToolDef};
-use crate::provider::event::{FinishReason, Usage};
 
 pub type NodeId = usize;
 pub const ROOT: NodeId = 0;

@@ -1,8 +1,8 @@
-//! Exports: Markdown for people, JSON that is a valid Chat Completions request body.
+//! Exports: Markdown for people, and the export file's name. (The JSON export,
+//! a valid Chat Completions request body, is wire format:
+//! `provider::chat_completions::to_request_json`.)
 
 use super::conversation::{AnswerStatus, Conversation, Role};
-use super::request::ChatRequest;
-use crate::provider::chat_completions::{self, MaxTokensField};
 use crate::usage::format_usd;
 
 /// `title-slug-1234abcd.md`: the title's first 40 letters and digits, then
@@ -157,17 +157,6 @@ fn is_plain(line: &str) -> bool {
 fn is_ordered_item(t: &str) -> bool {
     let digits = t.chars().take_while(char::is_ascii_digit).count();
     digits > 0 && t[digits..].starts_with(['.', ')'])
-}
-
-/// The conversation as the body of a (non-streamed) Chat Completions request.
-pub fn to_request_json(conv: &Conversation) -> String {
-    let mut body = chat_completions::body(
-        &ChatRequest::for_node(conv, conv.last()),
-        MaxTokensField::MaxCompletionTokens,
-    );
-    body.stream = None;
-    body.stream_options = None;
-    serde_json::to_string_pretty(&body).expect("request bodies serialize")
 }
 
 #[cfg(test)]

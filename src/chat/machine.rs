@@ -8,9 +8,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::conversation::{AnswerStatus, Conversation, NodeId, Role};
+use super::event::{ProviderError, StreamEvent, Usage, UsageSource};
 use super::request::ChatRequest;
 use super::tokens;
-use crate::provider::event::{ProviderError, StreamEvent, Usage, UsageSource};
 use crate::usage::PriceTable;
 use crate::usage::ledger::{LedgerRow, Status};
 
@@ -401,7 +401,7 @@ impl Machine {
             } => {
                 // The index sizes the list: a recording or a provider that let a
                 // huge one through must not make us allocate it.
-                let at = match crate::provider::limits::tool_call_index(index.into()) {
+                let at = match super::event::tool_call_index(index.into()) {
                     Ok(at) => at as usize,
                     Err(e) => return self.on_event(id, StreamEvent::Error(e), now, wall),
                 };

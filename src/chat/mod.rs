@@ -4,6 +4,7 @@
 pub mod attachment;
 pub mod compare;
 pub mod conversation;
+pub mod event;
 pub mod export;
 pub mod journal;
 pub mod lock;

@@ -10,10 +10,10 @@ use chrono::Utc;
 use super::args::ChatArgs;
 use super::out::{errln, outln};
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, Conversation, NodeId, Role};
+use crate::chat::event::FinishReason;
 use crate::chat::machine::Input;
 use crate::chat::params::ResponseFormat;
 use crate::context::Context;
-use crate::provider::event::FinishReason;
 use crate::usage::format_usd;
 
 fn read_prompt(args: &ChatArgs) -> Result<String, String> {
@@ -160,7 +160,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         .iter()
         .any(|id| !conv.nodes[*id].tool_calls.is_empty());
     if setup.continued || called {
-        crate::chat::store::Store::new(ctx.paths.conversations_dir())
+        ctx.store()
             .save(conv)
             .map_err(|e| format!("cannot save the conversation: {e}"))?;
     }

@@ -37,7 +37,7 @@ pub fn setup(
     mut prompt: Option<String>,
     models: &[String],
 ) -> Result<Setup, String> {
-    let store = Store::new(ctx.paths.conversations_dir());
+    let store = ctx.store();
     let mut lock = None;
     let (mut conv, continued) = match (&args.continue_id, &args.library_prompt) {
         (Some(id), _) => {

@@ -2,8 +2,8 @@
 //! priced now that it has a price (the console's price form, or prices.toml).
 
 use super::out::outln;
+use crate::chat::event::{Usage, UsageSource};
 use crate::context::Context;
-use crate::provider::event::{Usage, UsageSource};
 use crate::usage::cost::{self, Endpoint};
 
 /// One unpriced row: its id, where it went, its usage, and its key in the daily totals.

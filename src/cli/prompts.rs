@@ -27,14 +27,8 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
             Ok(())
         }
         PromptsAction::New { name } => {
-            let (group, base) = match name.rsplit_once('/') {
-                Some((g, n)) => (format!("{g}/"), n.to_string()),
-                None => (String::new(), name.clone()),
-            };
-            let path = lib.create(
-                &format!("{group}{}.md", crate::library::file_stem(&base)),
-                &template(&base),
-            )?;
+            let (file, text) = crate::library::compose::new_prompt(&name);
+            let path = lib.create(&file, &text)?;
             outln!("{}", path.display());
             Ok(())
         }
@@ -64,7 +58,10 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
             let (mut conv, last) = testing::conversation(p, &vars.collect()?, &model)?;
             let at = conv.last();
             conv.append(at, Role::User, &last);
-            outln!("{}", crate::chat::export::to_request_json(&conv));
+            outln!(
+                "{}",
+                crate::provider::chat_completions::to_request_json(&conv)
+            );
             Ok(())
         }
     }
@@ -254,52 +251,4 @@ pub fn matrix(results: &[CaseResult]) -> String {
     let passed = results.iter().filter(|r| r.pass).count();
     out.push_str(&format!("{passed}/{} passed\n", results.len()));
     out
-}
-
-/// A new prompt's starting text: every part of the format, ready to edit.
-pub fn template(name: &str) -> String {
-    format!(
-        r#"+++
-name = {name:?}
-description = "What this prompt does"
-tags = ["draft"]
-# model = "gpt-4o-mini"
-
-[params]
-temperature = 0.2
-
-[[variables]]
-name = "text"
-description = "The text to work on"
-required = true
-
-[[variables]]
-name = "tone"
-default = "plain"
-
-[[tests]]
-name = "keeps it short"
-vars = {{ text = "llmdeck is a terminal console for the OpenAI API." }}
-assert = [{{ max_cost_usd = 0.01 }}, {{ not_contains = "As an AI" }}]
-+++
-
-# System
-
-You are a careful editor. Answer in a {{{{tone}}}} tone. Literal braces are written \{{{{like this}}}}.
-
-# User
-
-{{{{text}}}}
-"#
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_template_parses() {
-        let p = crate::library::prompt::parse(&super::template("x")).unwrap();
-        assert_eq!(p.meta.variables.len(), 2);
-        assert!(p.messages[0].1.contains("\\{{like this}}"));
-    }
 }

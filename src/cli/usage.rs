@@ -5,8 +5,8 @@ use chrono::Utc;
 use super::args::{Format, PricingAction, PricingArgs, UsageAction, UsageArgs};
 use super::out::{errln, outln};
 use crate::context::Context;
+use crate::usage::format_usd;
 use crate::usage::report::{self, Row};
-use crate::usage::{Ledger, format_usd};
 
 pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
     let now = Utc::now();
@@ -32,7 +32,7 @@ pub fn usage(ctx: &Context, args: UsageArgs) -> Result<(), String> {
             .await
         })?
     } else {
-        let ledger = Ledger::open(&ctx.paths.ledger_file()).map_err(|e| e.to_string())?;
+        let ledger = ctx.ledger()?;
         report::group(&ledger, args.by, &filter).map_err(|e| e.to_string())?
     };
     match args.format() {

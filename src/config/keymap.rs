@@ -9,7 +9,7 @@ use super::files::{self, FileError};
 /// section → key → action name.
 pub type KeyTables = BTreeMap<String, BTreeMap<String, String>>;
 
-pub const DEFAULT_KEYMAP: &str = include_str!("../tui/keymap.toml");
+pub const DEFAULT_KEYMAP: &str = include_str!("keymap.toml");
 
 pub fn defaults() -> KeyTables {
     toml::from_str(DEFAULT_KEYMAP).expect("default keymap parses")

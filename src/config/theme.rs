@@ -1,10 +1,11 @@
-//! Themes: semantic roles (title, muted, cost, error...) mapped to styles, read
-//! from TOML. Built-ins are embedded; user files in the themes dir override them.
+//! Themes: semantic roles (title, muted, cost, error...) mapped to looks (colours
+//! and emphasis as plain data), read from TOML. Built-ins are embedded; user
+//! files in the themes dir override them. The console turns a look into a
+//! terminal style (`tui::theme`); nothing here knows the terminal.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
 use super::files::{self, FileError};
@@ -69,18 +70,56 @@ struct ThemeFile {
     roles: BTreeMap<Role, StyleSpec>,
 }
 
+/// A colour as a theme names it: one of the terminal's sixteen, its default
+/// (`Reset`), a 256-colour index or RGB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Reset,
+    Black,
+    Red,
+    Green,
+    Yellow,
+    Blue,
+    Magenta,
+    Cyan,
+    Gray,
+    DarkGray,
+    LightRed,
+    LightGreen,
+    LightYellow,
+    LightBlue,
+    LightMagenta,
+    LightCyan,
+    White,
+    Indexed(u8),
+    Rgb(u8, u8, u8),
+}
+
+/// How one role looks: colours (none: the terminal's own) and emphasis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Look {
+    pub fg: Option<Colour>,
+    pub bg: Option<Colour>,
+    pub bold: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub dim: bool,
+    /// Foreground and background swapped (selection without colour).
+    pub reversed: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Theme {
     pub name: String,
     pub syntax: String,
-    styles: BTreeMap<Role, Style>,
+    looks: BTreeMap<Role, Look>,
     /// `NO_COLOR`: keep bold/italic/underline, drop every colour.
     pub monochrome: bool,
 }
 
 impl Theme {
-    pub fn style(&self, role: Role) -> Style {
-        self.styles.get(&role).copied().unwrap_or_default()
+    pub fn look(&self, role: Role) -> Look {
+        self.looks.get(&role).copied().unwrap_or_default()
     }
 
     pub fn built_in(name: &str) -> Option<Self> {
@@ -135,9 +174,9 @@ impl Theme {
         base: Option<&Theme>,
         no_color: bool,
     ) -> Result<Self, String> {
-        let mut styles = base.map(|b| b.styles.clone()).unwrap_or_default();
+        let mut looks = base.map(|b| b.looks.clone()).unwrap_or_default();
         for (role, spec) in file.roles {
-            styles.insert(role, spec.to_style()?);
+            looks.insert(role, spec.to_look()?);
         }
         let mut theme = Self {
             name: file.name.unwrap_or_else(|| name.to_string()),
@@ -145,7 +184,7 @@ impl Theme {
                 .syntax
                 .or(base.map(|b| b.syntax.clone()))
                 .unwrap_or_else(|| "base16-ocean.dark".into()),
-            styles,
+            looks,
             monochrome: false,
         };
         theme.set_monochrome(no_color);
@@ -155,43 +194,108 @@ impl Theme {
     fn set_monochrome(&mut self, on: bool) {
         if on {
             self.monochrome = true;
-            for style in self.styles.values_mut() {
-                style.fg = None;
-                style.bg = None;
+            for look in self.looks.values_mut() {
+                look.fg = None;
+                look.bg = None;
             }
             // Without colour, selection and badges still need to stand out.
             for role in [Role::Selection, Role::Badge, Role::Status] {
-                self.styles
-                    .insert(role, Style::default().add_modifier(Modifier::REVERSED));
+                let reversed = Look {
+                    reversed: true,
+                    ..Look::default()
+                };
+                self.looks.insert(role, reversed);
             }
         }
     }
 }
 
 impl StyleSpec {
-    fn to_style(&self) -> Result<Style, String> {
-        let mut style = Style::default();
-        if let Some(fg) = &self.fg {
-            style = style.fg(parse_color(fg)?);
-        }
-        if let Some(bg) = &self.bg {
-            style = style.bg(parse_color(bg)?);
-        }
-        for (on, m) in [
-            (self.bold, Modifier::BOLD),
-            (self.italic, Modifier::ITALIC),
-            (self.underline, Modifier::UNDERLINED),
-            (self.dim, Modifier::DIM),
-        ] {
-            if on {
-                style = style.add_modifier(m);
-            }
-        }
-        Ok(style)
+    fn to_look(&self) -> Result<Look, String> {
+        Ok(Look {
+            fg: self.fg.as_deref().map(parse_colour).transpose()?,
+            bg: self.bg.as_deref().map(parse_colour).transpose()?,
+            bold: self.bold,
+            italic: self.italic,
+            underline: self.underline,
+            dim: self.dim,
+            reversed: false,
+        })
     }
 }
 
-fn parse_color(s: &str) -> Result<Color, String> {
-    s.parse::<Color>()
-        .map_err(|_| format!("{s:?} is not a colour (use a name like \"cyan\" or \"#rrggbb\")"))
+/// The names terminals and themes use for colours, as ratatui reads them
+/// ("bright"/"light", "grey"/"gray", spaces, dashes and case ignored), a
+/// 256-colour index, or `#rrggbb`.
+fn parse_colour(s: &str) -> Result<Colour, String> {
+    let name = s
+        .to_lowercase()
+        .replace([' ', '-', '_'], "")
+        .replace("bright", "light")
+        .replace("grey", "gray")
+        .replace("silver", "gray")
+        .replace("lightblack", "darkgray")
+        .replace("lightwhite", "white")
+        .replace("lightgray", "white");
+    Ok(match name.as_str() {
+        "reset" => Colour::Reset,
+        "black" => Colour::Black,
+        "red" => Colour::Red,
+        "green" => Colour::Green,
+        "yellow" => Colour::Yellow,
+        "blue" => Colour::Blue,
+        "magenta" => Colour::Magenta,
+        "cyan" => Colour::Cyan,
+        "gray" => Colour::Gray,
+        "darkgray" => Colour::DarkGray,
+        "lightred" => Colour::LightRed,
+        "lightgreen" => Colour::LightGreen,
+        "lightyellow" => Colour::LightYellow,
+        "lightblue" => Colour::LightBlue,
+        "lightmagenta" => Colour::LightMagenta,
+        "lightcyan" => Colour::LightCyan,
+        "white" => Colour::White,
+        _ => match (s.parse::<u8>(), hex(s)) {
+            (Ok(index), _) => Colour::Indexed(index),
+            (_, Some((r, g, b))) => Colour::Rgb(r, g, b),
+            _ => {
+                return Err(format!(
+                    "{s:?} is not a colour (use a name like \"cyan\" or \"#rrggbb\")"
+                ));
+            }
+        },
+    })
+}
+
+fn hex(s: &str) -> Option<(u8, u8, u8)> {
+    if !s.starts_with('#') || s.len() != 7 {
+        return None;
+    }
+    let byte = |at: usize| u8::from_str_radix(s.get(at..at + 2)?, 16).ok();
+    Some((byte(1)?, byte(3)?, byte(5)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_are_read_as_terminals_name_them() {
+        for (text, colour) in [
+            ("cyan", Colour::Cyan),
+            ("Bright Blue", Colour::LightBlue),
+            ("dark-grey", Colour::DarkGray),
+            ("light gray", Colour::White),
+            ("8", Colour::Indexed(8)),
+            ("#2e3440", Colour::Rgb(0x2e, 0x34, 0x40)),
+        ] {
+            assert_eq!(parse_colour(text), Ok(colour), "{text}");
+        }
+        for bad in ["#12345", "#gg0000", "chartreuse", "256"] {
+            assert!(
+                parse_colour(bad).unwrap_err().contains("is not a colour"),
+                "{bad}"
+            );
+        }
+    }
 }

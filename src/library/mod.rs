@@ -2,6 +2,7 @@
 //! (subfolders are groups), searched instantly, run, versioned and tested.
 
 pub mod assertions;
+pub mod compose;
 pub mod import;
 pub mod prompt;
 pub mod search;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
 use super::limits;
+use crate::chat::conversation::Conversation;
 use crate::chat::params::{ReasoningEffort, ResponseFormat};
 use crate::chat::request::{ChatRequest, WireMessage, WireRole};
 use crate::chat::tools::ToolChoice;
@@ -28,6 +29,17 @@ pub enum MaxTokensField {
     MaxCompletionTokens,
     /// The older name that most compatible servers (Ollama, vLLM, llama.cpp) read.
     MaxTokens,
+}
+
+/// The conversation as the body of a (non-streamed) Chat Completions request.
+pub fn to_request_json(conv: &Conversation) -> String {
+    let mut body = body(
+        &ChatRequest::for_node(conv, conv.last()),
+        MaxTokensField::MaxCompletionTokens,
+    );
+    body.stream = None;
+    body.stream_options = None;
+    serde_json::to_string_pretty(&body).expect("request bodies serialize")
 }
 
 /// The JSON body for a streamed request. Parameters left at default are absent.

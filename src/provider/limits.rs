@@ -34,19 +34,7 @@ pub const MAX_ORG_PAGE_BYTES: usize = 8 * MIB;
 /// All pages of one `usage sync` request together.
 pub const MAX_ORG_TOTAL_BYTES: usize = 64 * MIB;
 
-/// Tool calls in one answer. Parallel calls are a handful in practice; the
-/// index a server sends sizes a list, so it is checked against this.
-pub const MAX_TOOL_CALLS: u32 = 128;
-
-/// A tool call's index, or a malformed stream when it is out of range.
-pub fn tool_call_index(index: u64) -> Result<u32, ProviderError> {
-    if index < u64::from(MAX_TOOL_CALLS) {
-        return Ok(index as u32);
-    }
-    Err(ProviderError::Malformed(format!(
-        "tool call index {index} is out of range (at most {MAX_TOOL_CALLS} calls per answer)"
-    )))
-}
+pub use crate::chat::event::{MAX_TOOL_CALLS, tool_call_index};
 
 /// The message for a body that went over its cap.
 pub fn too_large(what: &str, cap: usize) -> ProviderError {

@@ -4,7 +4,8 @@
 pub mod chat_completions;
 pub mod code;
 pub mod demo;
-pub mod event;
+/// The stream events every wire API is normalised into are the chat's vocabulary.
+pub use crate::chat::event;
 pub mod http;
 pub mod limits;
 pub mod org;

@@ -62,7 +62,7 @@ fn waiting(ledger: &Ledger, limit: usize) -> Result<Vec<Waiting>, LedgerError> {
                 // Held to the team table's checks: a row an older llmdeck
                 // wrote with wild figures must not block the queue forever.
                 tokens: [r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?]
-                    .map(|t: i64| t.clamp(0, crate::provider::event::MAX_TOKENS as i64)),
+                    .map(|t: i64| t.clamp(0, crate::chat::event::MAX_TOKENS as i64)),
                 cost_micros: r
                     .get::<_, Option<i64>>(16)?
                     .map(|c| c.clamp(0, crate::usage::prices::MAX_REQUEST_MICROS)),

@@ -2,6 +2,7 @@
 //! and theme; a growing one re-renders only what follows its last stable
 //! paragraph break. Drawing stays flat in the length of the history.
 
+use crate::tui::theme::Styled;
 use std::collections::HashMap;
 
 use ratatui::text::Line;
@@ -50,12 +51,8 @@ pub struct RenderCache {
     pub verdicts: Memo<Option<crate::chat::schema::Verdict>>,
     /// JSON pretty-printed for display (structured answers, call arguments).
     pub pretty: Memo<Option<String>>,
-    /// Where the transcript drawn this frame put its last message.
-    pub anchor: Option<crate::tui::views::transcript::Anchor>,
-    /// What each row of the transcript showed in the frame last drawn.
-    pub shown: Option<crate::tui::views::transcript::Shown>,
-    /// What the bars and the input box showed in it.
-    pub chrome: crate::tui::views::chrome::Chrome,
+    /// What the screen keeps between frames (`views` lends it to the views).
+    pub memory: crate::tui::memory::FrameMemory,
     epochs: u64,
 }
 
@@ -91,12 +88,18 @@ const KEEP_LINES: usize = 1_000;
 
 impl RenderCache {
     /// Forget everything when the width or theme changes.
-    pub fn prepare(&mut self, width: u16, theme: &Theme) {
+    pub fn fit(&mut self, width: u16, theme: &Theme) {
         if self.width != width || self.theme != theme.name {
             self.entries.clear();
             self.width = width;
             self.theme = theme.name.clone();
         }
+    }
+
+    /// Starts a frame (once a frame: `views` does it): fits the width and
+    /// theme, and forgets what has not been drawn for longest.
+    pub fn prepare(&mut self, width: u16, theme: &Theme) {
+        self.fit(width, theme);
         self.frame += 1;
         self.evict();
     }

@@ -2,12 +2,11 @@
 //! to one background thread, in order. Failures come back as messages. (Stream
 //! journals are small appends made before each frame: `crate::chat::journal`.)
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::chat::conversation::{Conversation, NodeId};
 use crate::chat::store::Store;
-use crate::usage::{Ledger, LedgerRow};
+use crate::usage::{Ledger, LedgerFile, LedgerRow};
 
 pub enum Job {
     /// A snapshot, then the journals of the answers it holds whole.
@@ -35,8 +34,7 @@ impl Worker {
     /// `report` hears of every failure and every ledger row stored.
     pub fn start(
         store: Store,
-        ledger_path: PathBuf,
-        outbox: bool,
+        ledger_file: LedgerFile,
         report: impl Fn(Report) + Send + 'static,
     ) -> Self {
         let problem = |r: &dyn Fn(Report), p: String| r(Report::Problem(p));
@@ -57,11 +55,11 @@ impl Worker {
                         },
                         Job::Record(row) => {
                             if ledger.is_none() && !ledger_failed {
-                                match Ledger::open(&ledger_path) {
-                                    Ok(l) => ledger = Some(l.with_outbox(outbox)),
+                                match ledger_file.open() {
+                                    Ok(l) => ledger = Some(l),
                                     Err(e) => {
                                         ledger_failed = true;
-                                        problem(&report, e.to_string());
+                                        problem(&report, e);
                                     }
                                 }
                             }

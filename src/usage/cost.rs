@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::Catalog;
 use super::prices::{MAX_REQUEST_MICROS, Price, PriceTable, cost_micros_in};
-use crate::provider::event::{Usage, UsageSource};
+use crate::chat::event::{Usage, UsageSource};
 
 /// Where requests go, as pricing sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -90,7 +90,7 @@ pub fn estimate(
     machine: &crate::chat::machine::Machine,
     request: &crate::chat::request::ChatRequest,
 ) -> i64 {
-    let usage = crate::provider::event::Usage {
+    let usage = crate::chat::event::Usage {
         input: crate::chat::tokens::count_request(request),
         output: request.params.max_output_tokens.unwrap_or(0) as u64,
         ..Default::default()

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::provider::event::{Usage, UsageSource};
+use crate::chat::event::{Usage, UsageSource};
 
 use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
 
@@ -82,6 +82,27 @@ pub struct Ledger {
     outbox: bool,
 }
 
+/// Where the ledger is and whether rows written to it also queue for the team
+/// database: the one way the console and the command line open it.
+#[derive(Debug, Clone)]
+pub struct LedgerFile {
+    pub path: std::path::PathBuf,
+    pub outbox: bool,
+}
+
+impl LedgerFile {
+    pub fn open(&self) -> Result<Ledger, String> {
+        Ledger::open(&self.path)
+            .map(|l| l.with_outbox(self.outbox))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whether anything was ever recorded (reading would create the file).
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+}
+
 impl Ledger {
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         let shown = path.display().to_string();
@@ -150,6 +171,7 @@ impl Ledger {
     }
 
     /// From now on, rows inserted are also queued for the team database.
+    /// (Opened through `LedgerFile`, which sets it from the config.)
     pub fn with_outbox(mut self, on: bool) -> Self {
         self.outbox = on;
         self

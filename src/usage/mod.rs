@@ -14,5 +14,5 @@ pub mod spend;
 pub mod steps;
 pub mod sync;
 
-pub use ledger::{Ledger, LedgerRow};
+pub use ledger::{Ledger, LedgerFile, LedgerRow};
 pub use prices::{PriceTable, format_usd};

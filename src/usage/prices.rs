@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chat::event::Usage;
 use crate::config::files::{self, FileError};
-use crate::provider::event::Usage;
 
 const EMBEDDED: &str = include_str!("prices.toml");
 

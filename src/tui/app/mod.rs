@@ -11,16 +11,19 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::cache::RenderCache;
-use super::keymap::Keymap;
+use super::core::command::{Command, EditorTarget};
+use super::core::keymap::Keymap;
+use super::core::state::{Focus, Level, Overlay, PLACEHOLDER, State, new_input};
 use super::pacer::Pacer;
+use super::playground::{transcript, view as playground};
 use super::screen::Screen;
-use super::state::{Focus, Level, Overlay, State, new_input};
-use super::update::{self, Command, EditorTarget, PLACEHOLDER};
-use super::views::{self, playground, transcript};
+use super::update;
+use super::views;
 use super::widgets::highlight;
 use super::worker::{Job, Worker};
 use super::{clipboard, editor, terminal};
 use crate::chat::conversation::Conversation;
+use crate::chat::event::StreamEvent;
 use crate::chat::journal::Journal;
 use crate::chat::lock::ConversationLock;
 use crate::chat::machine::{Effect, Input};
@@ -29,25 +32,15 @@ use crate::chat::store::{Store, Summary};
 use crate::chat::tokens;
 use crate::config::theme::Theme;
 use crate::context::Context;
-use crate::provider::Provider;
-use crate::provider::event::StreamEvent;
 
 /// One frame at 60 Hz: stream deltas arriving faster are drawn together.
 const FRAME: Duration = Duration::from_millis(16);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 
-mod conversations_io;
 mod input;
-mod library_io;
-mod price_io;
-mod spend_io;
-mod team_io;
 
-pub use team_io::TeamStatus;
-mod tools_io;
-
-enum Msg {
+pub(in crate::tui) enum Msg {
     /// A key, mouse or resize event from the terminal.
     Term(crossterm::event::Event),
     Stream(u64, StreamEvent),
@@ -72,7 +65,7 @@ enum Msg {
     HighlightReady,
     Problem(String),
     Library(Box<crate::library::Library>),
-    Team(TeamStatus),
+    Team(super::core::state::TeamStatus),
     PromptStats(
         String,
         Result<Vec<crate::usage::report::VersionStats>, String>,
@@ -127,36 +120,35 @@ fn report_first_frame() {
 
 pub use crate::context::origin;
 
-struct App {
-    state: State,
-    cache: RenderCache,
-    ctx: Arc<Context>,
-    provider: Option<Provider>,
-    tx: UnboundedSender<Msg>,
-    rx: UnboundedReceiver<Msg>,
-    worker: Worker,
-    store: Store,
-    tasks: HashMap<u64, JoinHandle<()>>,
-    token_generation: u64,
-    count_due: Option<Instant>,
-    highlight_requested: bool,
-    revealed: Option<usize>,
+pub(in crate::tui) struct App {
+    pub(in crate::tui) state: State,
+    pub(in crate::tui) cache: RenderCache,
+    pub(in crate::tui) ctx: Arc<Context>,
+    /// The session's provider and the compare targets' (shared with the command line).
+    pub(in crate::tui) streams: crate::runner::Streams,
+    pub(in crate::tui) tx: UnboundedSender<Msg>,
+    pub(in crate::tui) rx: UnboundedReceiver<Msg>,
+    pub(in crate::tui) worker: Worker,
+    pub(in crate::tui) store: Store,
+    pub(in crate::tui) tasks: HashMap<u64, JoinHandle<()>>,
+    pub(in crate::tui) token_generation: u64,
+    pub(in crate::tui) count_due: Option<Instant>,
+    pub(in crate::tui) highlight_requested: bool,
+    pub(in crate::tui) revealed: Option<usize>,
     /// Something on screen changed since the loop last looked.
-    dirty: bool,
-    pacer: Pacer,
-    editor: Option<EditorTarget>,
+    pub(in crate::tui) dirty: bool,
+    pub(in crate::tui) pacer: Pacer,
+    pub(in crate::tui) editor: Option<EditorTarget>,
     /// A read connection to the ledger for the Spend pane, opened on first use.
-    reader: spend_io::Reader,
-    /// Providers of other profiles that compare targets named.
-    others: crate::context::Providers,
+    pub(in crate::tui) reader: crate::tui::spend::effects::Reader,
     /// Wakes the team pusher when a row was written (with a team database).
-    team_wake: Option<Arc<tokio::sync::Notify>>,
+    pub(in crate::tui) team_wake: Option<Arc<tokio::sync::Notify>>,
     /// Stream deltas, written before each frame and each save.
-    journal: Journal,
+    pub(in crate::tui) journal: Journal,
     /// The lock of the conversation shown, taken when it is opened or first saved.
-    conv_lock: Option<ConversationLock>,
+    pub(in crate::tui) conv_lock: Option<ConversationLock>,
     /// The terminal's new size, applied before the next frame.
-    resized: Option<(u16, u16)>,
+    pub(in crate::tui) resized: Option<(u16, u16)>,
 }
 
 /// Restores the terminal however the loop ends.
@@ -185,10 +177,9 @@ impl App {
         }
 
         let (tx, rx) = unbounded_channel();
-        let store = Store::new(ctx.paths.conversations_dir());
+        let store = ctx.store();
         let report = tx.clone();
-        let outbox = ctx.settings.team.is_some();
-        let worker = Worker::start(store.clone(), ctx.paths.ledger_file(), outbox, move |r| {
+        let worker = Worker::start(store.clone(), ctx.ledger_file(), move |r| {
             let _ = report.send(match r {
                 super::worker::Report::Problem(p) => Msg::Problem(p),
                 super::worker::Report::Recorded => Msg::Recorded,
@@ -212,11 +203,12 @@ impl App {
         } else {
             None
         };
+        let streams = crate::runner::Streams::new(None, ctx.demo_speed());
         Self {
             state,
+            streams,
             cache: RenderCache::default(),
             ctx: Arc::new(ctx),
-            provider: None,
             tx,
             rx,
             worker,
@@ -230,7 +222,6 @@ impl App {
             pacer: Pacer::new(FRAME),
             editor: None,
             reader: Default::default(),
-            others: Default::default(),
             team_wake: None,
             journal: Journal::new(store),
             conv_lock: None,
@@ -284,7 +275,7 @@ impl App {
         Ok(())
     }
 
-    fn next_deadline(&self) -> Instant {
+    pub(in crate::tui) fn next_deadline(&self) -> Instant {
         let far = Instant::now() + Duration::from_secs(3600);
         let mut d = far;
         if let Some(frame) = self.pacer.deadline() {
@@ -299,7 +290,7 @@ impl App {
         d
     }
 
-    fn timers(&mut self) {
+    pub(in crate::tui) fn timers(&mut self) {
         let now = Instant::now();
         if self.count_due.is_some_and(|c| c <= now) {
             self.count_due = None;
@@ -317,14 +308,19 @@ impl App {
     }
 
     /// `now`: when the frame started.
-    fn draw(&mut self, term: &mut Screen<terminal::Out>, now: Instant) -> anyhow::Result<()> {
+    pub(in crate::tui) fn draw(
+        &mut self,
+        term: &mut Screen<terminal::Out>,
+        now: Instant,
+    ) -> anyhow::Result<()> {
         if let Some((width, height)) = self.resized.take() {
             term.resize(ratatui::layout::Rect::new(0, 0, width, height))?;
         }
         let areas = playground::layout(term.area(), &self.state);
         self.state.viewport = areas.transcript.height;
+        // Fitted for `reveal`; `views::frame` prepares it for the frame.
         self.cache
-            .prepare(areas.transcript.width.saturating_sub(1), &self.state.theme);
+            .fit(areas.transcript.width.saturating_sub(1), &self.state.theme);
         if self.state.selected != self.revealed {
             if let Some(s) = transcript::reveal(&self.state, &mut self.cache, areas.transcript) {
                 self.state.scroll = s;
@@ -351,7 +347,7 @@ impl App {
         Ok(())
     }
 
-    fn after_first_frame(&mut self) {
+    pub(in crate::tui) fn after_first_frame(&mut self) {
         self.start_provider();
         self.execute(vec![Command::RefreshConversations]);
         self.load_totals();
@@ -374,7 +370,7 @@ impl App {
         });
     }
 
-    fn start_provider(&mut self) {
+    pub(in crate::tui) fn start_provider(&mut self) {
         match self
             .ctx
             .provider(&self.state.profile, self.ctx.demo_speed())
@@ -382,19 +378,19 @@ impl App {
             // The model list is asked for when the picker opens, not at
             // start-up, unless there is no model to send to without it.
             Ok(p) => {
-                self.provider = Some(p);
+                self.streams.session = Some(p);
                 if self.state.profile.model.trim().is_empty() {
                     self.command(Command::LoadModels);
                 }
             }
             Err(e) => {
-                self.provider = None;
+                self.streams.session = None;
                 self.state.toast(Level::Error, e);
             }
         }
     }
 
-    fn on_msg(&mut self, msg: Msg) {
+    pub(in crate::tui) fn on_msg(&mut self, msg: Msg) {
         self.dirty = true;
         match msg {
             Msg::Term(ev) => {
@@ -417,10 +413,8 @@ impl App {
             Msg::Team(status) => self.state.team = Some(status),
             Msg::Library(lib) => {
                 self.state.library.set_library(*lib);
-                let commands = crate::tui::library::stats_for(&mut self.state);
-                for c in commands {
-                    self.command(c);
-                }
+                let commands = crate::tui::library::keys::stats_for(&mut self.state);
+                self.execute(commands);
             }
             Msg::PromptStats(name, Ok(rows)) => self.state.library.versions = Some((name, rows)),
             Msg::PromptStats(_, Err(e)) => self.state.toast(Level::Warning, e),
@@ -436,16 +430,11 @@ impl App {
                 }
             }
             Msg::HighlightReady => {}
-            Msg::Spend { .. }
-            | Msg::Drill { .. }
-            | Msg::Totals(_)
-            | Msg::Synced(_)
-            | Msg::Recorded => {
-                if let (Msg::Recorded, Some(wake)) = (&msg, &self.team_wake) {
-                    wake.notify_one();
-                }
-                self.on_spend_msg(msg)
-            }
+            Msg::Spend { generation, result } => self.on_spend(generation, result),
+            Msg::Drill { key, result } => self.on_drill(key, result),
+            Msg::Totals(t) => self.state.totals = Some(t),
+            Msg::Synced(result) => self.on_synced(result),
+            Msg::Recorded => self.on_recorded(),
             Msg::Problem(p) => self.state.toast(Level::Error, p),
             Msg::Quit => {
                 self.machine(Input::Cancel);
@@ -454,11 +443,11 @@ impl App {
         }
     }
 
-    fn refresh_model_picker(&mut self) {
+    pub(in crate::tui) fn refresh_model_picker(&mut self) {
         let models = self.state.models.clone();
         for o in &mut self.state.overlays {
             if let Overlay::Picker(p) = o
-                && p.kind == super::state::PickerKind::Model
+                && p.kind == super::core::state::PickerKind::Model
             {
                 for m in &models {
                     if !p.items.contains(m) {
@@ -470,7 +459,7 @@ impl App {
         }
     }
 
-    fn machine(&mut self, input: Input) {
+    pub(in crate::tui) fn machine(&mut self, input: Input) {
         // What would be sent next changes with every message, answer ended or
         // stopped, branch switched: counted again once the stream settles.
         let settled = !matches!(&input, Input::Stream(_, e)
@@ -482,7 +471,7 @@ impl App {
         }
     }
 
-    fn effects(&mut self, effects: Vec<Effect>) {
+    pub(in crate::tui) fn effects(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
                 Effect::Start {
@@ -519,39 +508,33 @@ impl App {
         }
     }
 
-    /// The provider of another profile (a compare target), made on first use.
-    fn start_stream(&mut self, id: u64, request: ChatRequest, profile: Option<String>) {
-        let provider = match profile {
-            Some(name) => self.others.get(&self.ctx, &name, self.ctx.demo_speed()),
-            None => self.provider.clone().ok_or_else(|| {
-                "no provider: the profile could not be set up (see the message above)".to_string()
-            }),
-        };
-        let provider = match provider {
-            Ok(p) => p,
-            Err(e) => {
-                let error = crate::provider::event::ProviderError::Other(e);
-                self.machine(Input::Stream(id, StreamEvent::Error(error)));
-                return;
-            }
-        };
+    /// Streams a request the machine started (`runner::Streams` picks the provider).
+    pub(in crate::tui) fn start_stream(
+        &mut self,
+        id: u64,
+        request: ChatRequest,
+        profile: Option<String>,
+    ) {
         let tx = self.tx.clone();
-        let task = tokio::spawn(async move {
-            let mut emit = |ev: StreamEvent| {
-                let _ = tx.send(Msg::Stream(id, ev));
-            };
-            provider.stream(&request, &mut emit).await;
-        });
-        self.tasks.insert(id, task);
+        let emit = move |ev| drop(tx.send(Msg::Stream(id, ev)));
+        match self
+            .streams
+            .start(&self.ctx, profile.as_deref(), request, emit)
+        {
+            Ok(task) => {
+                self.tasks.insert(id, task);
+            }
+            Err(error) => self.machine(Input::Stream(id, error)),
+        }
     }
 
-    fn execute(&mut self, commands: Vec<Command>) {
+    pub(in crate::tui) fn execute(&mut self, commands: Vec<Command>) {
         for command in commands {
             self.command(command);
         }
     }
 
-    fn command(&mut self, command: Command) {
+    pub(in crate::tui) fn command(&mut self, command: Command) {
         match command {
             Command::Machine(input) => self.machine(input),
             Command::Compare { text, specs } => {
@@ -601,7 +584,7 @@ impl App {
                 Err(e) => self.state.toast(Level::Error, e.to_string()),
             },
             Command::LoadModels => {
-                if let Some(p) = self.provider.clone() {
+                if let Some(p) = self.streams.session.clone() {
                     let tx = self.tx.clone();
                     tokio::spawn(async move {
                         let _ = tx.send(Msg::Models(p.models().await.map_err(|e| e.to_string())));
@@ -615,12 +598,21 @@ impl App {
             Command::SyncOrg => self.sync_org(),
             Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
             Command::SavePrice { model, rates } => self.save_price(&model, rates),
-            other => self.library_command(other),
+            Command::LoadLibrary => self.load_library(),
+            Command::LoadPromptStats(name) => self.load_prompt_stats(name),
+            Command::RunPrompt { name, vars } => self.run_prompt(&name, &vars),
+            Command::TestPrompt { name, targets } => self.test_prompt(name, targets),
+            Command::StarterPrompts => self.starter_prompts(),
+            Command::CreatePrompt(name) => self.create_prompt(&name),
+            Command::RenamePrompt { from, to } => self.rename_prompt(&from, &to),
+            Command::DuplicatePrompt { from, to } => self.duplicate_prompt(&from, &to),
+            Command::DeletePrompt(name) => self.delete_prompt(&name),
+            Command::SaveAsPrompt(name) => self.save_as_prompt(&name),
         }
     }
 
     /// Counts what would be sent now on a blocking thread (the tokenizer loads on first use).
-    fn count_tokens(&mut self) {
+    pub(in crate::tui) fn count_tokens(&mut self) {
         self.token_generation += 1;
         let request = self.state.pending_request();
         if request.messages.is_empty() {
@@ -635,7 +627,7 @@ impl App {
         });
     }
 
-    fn edit_in_editor(&mut self, target: EditorTarget) {
+    pub(in crate::tui) fn edit_in_editor(&mut self, target: EditorTarget) {
         if let EditorTarget::Tool(name) = target {
             return self.edit_tool(name);
         }
@@ -646,7 +638,7 @@ impl App {
                 if let Err(e) = editor::edit_file(&path) {
                     self.state.toast(Level::Error, e);
                 }
-                return self.library_command(Command::LoadLibrary);
+                return self.load_library();
             }
             EditorTarget::Draft => self.state.draft(),
             EditorTarget::System => match self.state.overlays.last() {
@@ -676,14 +668,14 @@ impl App {
         }
     }
 
-    fn flush_journal(&mut self) {
+    pub(in crate::tui) fn flush_journal(&mut self) {
         if let Err(e) = self.journal.flush(&self.state.machine.conv.id) {
             self.state
                 .toast(Level::Error, format!("could not journal the answer: {e}"));
         }
     }
 
-    fn shutdown(&mut self) {
+    pub(in crate::tui) fn shutdown(&mut self) {
         // Quitting mid-stream keeps the partial answer: cancel saves and records it.
         self.machine(Input::Cancel);
         self.worker.flush();

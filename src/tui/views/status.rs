@@ -1,14 +1,15 @@
 //! The status bar: model, profile and host, the live token count and cost of
 //! what would be sent now, the session's spend, and transient messages.
 
+use crate::tui::theme::Styled;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use crate::chat::event::Usage;
 use crate::config::theme::Role as Look;
-use crate::provider::event::Usage;
-use crate::tui::state::{Level, State};
-use crate::tui::views::chrome::{Chrome, Key};
+use crate::tui::core::state::{Level, State};
+use crate::tui::memory::chrome::{Chrome, Key};
 use crate::tui::widgets::lines::Bar;
 use crate::tui::widgets::wrap::wrap;
 use crate::usage::format_usd;
@@ -189,7 +190,7 @@ fn budget(state: &State) -> Option<Span<'static>> {
 
 /// The team database: its spend today against the team budget, or what waits.
 fn team(state: &State) -> Option<Span<'static>> {
-    use crate::tui::app::TeamStatus;
+    use crate::tui::core::state::TeamStatus;
     let t = &state.theme;
     let bar = t.style(Look::Status);
     Some(match state.team.as_ref()? {

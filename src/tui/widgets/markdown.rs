@@ -2,6 +2,7 @@
 //! inline code, links, tables and fenced code highlighted by language.
 //! Lines come out already wrapped to the width so heights are exact and cacheable.
 
+use crate::tui::theme::Styled;
 use std::borrow::Cow;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
