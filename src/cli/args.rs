@@ -122,12 +122,15 @@ pub enum PromptsAction {
         #[arg(long)]
         json: bool,
     },
-    /// Run the prompt's test cases on every --model (default: the prompt's), print the
-    /// matrix, record each call tagged `test`; exits 1 when a case fails
+    /// Run the prompt's test cases (and its dataset's rows) on every --model (default:
+    /// the prompt's), grade them, print the matrix and a summary per model, record each
+    /// call tagged `test` (graders `grader`); exits 1 when a case fails
     Test {
         name: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        eval: super::evals::EvalArgs,
     },
     /// Import fabric patterns (<name>/system.md) or simonw/llm YAML templates
     Import { path: std::path::PathBuf },
