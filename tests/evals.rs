@@ -218,10 +218,12 @@ fn a_judge_answering_malformed_json_marks_the_case_errored_not_passed() {
         why.contains("malformed JSON") && why.contains("I think it passes"),
         "{why}"
     );
-    // The table says errored (!), not failed (✗).
+    // The table says errored (!), not failed (✗). The answer comes from the
+    // cache, the unusable verdict did not: the judge is asked again.
     let out = llmdeck(home.path(), Some(&mock), &["prompts", "test", "ask"], None);
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("one   ! "), "{table}");
+    assert!(table.contains("one   ! cached"), "{table}");
+    assert_eq!(mock.chat_requests().len(), 3);
 }
 
 #[test]
@@ -397,4 +399,46 @@ fn ctrl_c_stops_the_run_and_keeps_what_finished() {
     assert_eq!(v["interrupted"], true);
     assert_eq!(result(&v, "first")["answer"], "done");
     assert_eq!(ledger(&home), [("chat".into(), "test,pass".into(), 1)]);
+}
+
+#[test]
+fn the_cache_answers_an_identical_request_free_and_no_cache_asks_again() {
+    let mock = Mock::start_in_background();
+    let home = home(
+        "[[tests]]\nname = \"hi\"\nvars = { q = \"a\" }\nassert = [{ contains = \"mock\" }]",
+        &[],
+    );
+    let (_, first, _) = test_json(&home, &mock, &[]);
+    assert_eq!(result(&first, "hi")["cached"], false);
+    assert!(result(&first, "hi")["cost_micros"].as_i64().unwrap() > 0);
+    let (code, again, stderr) = test_json(&home, &mock, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let hi = result(&again, "hi");
+    assert_eq!(
+        (hi["cached"].clone(), hi["pass"].clone()),
+        (Value::Bool(true), Value::Bool(true))
+    );
+    assert_eq!(hi["answer"], "Hello from the mock.");
+    assert_eq!(hi["cost_micros"], 0, "a cached answer costs nothing");
+    assert_eq!(mock.chat_requests().len(), 1, "answered from the cache");
+    assert_eq!(
+        ledger(&home),
+        [("chat".into(), "test,pass".into(), 1)],
+        "no spend recorded"
+    );
+    let out = llmdeck(home.path(), Some(&mock), &["prompts", "test", "ask"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✓ cached $0.00"));
+    // Another model is another request; --no-cache asks again.
+    test_json(&home, &mock, &["--model", "gpt-4o"]);
+    assert_eq!(mock.chat_requests().len(), 2);
+    let (_, fresh, _) = test_json(&home, &mock, &["--no-cache"]);
+    assert_eq!(result(&fresh, "hi")["cached"], false);
+    assert_eq!(mock.chat_requests().len(), 3);
+    // The cache is the user's alone and holds no key.
+    let file = home.path().join("data/evals.sqlite3");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(!bytes.windows(11).any(|w| w == b"sk-cli-test"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 }

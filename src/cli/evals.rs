@@ -26,6 +26,9 @@ pub struct EvalArgs {
     /// The model `similar` checks embed with (default: text-embedding-3-small)
     #[arg(long, value_name = "MODEL")]
     pub embedding_model: Option<String>,
+    /// Ask the server even for requests answered before (the cache is used otherwise)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 pub fn test(
@@ -51,6 +54,7 @@ pub fn test(
         dir,
         progress: std::io::stderr().is_terminal(),
         interruptible: true,
+        no_cache: args.no_cache,
     };
     // Asked once, up front, when already over; then the run stops at the budget.
     let mut gate = super::budget::open(ctx);
@@ -124,7 +128,7 @@ pub fn matrix(results: &[CaseResult]) -> String {
             return "- skipped (budget)".to_string();
         }
         format!(
-            "{} {} {} {}t",
+            "{} {}{} {} {}t",
             if r.errored {
                 "!"
             } else if r.pass {
@@ -132,6 +136,7 @@ pub fn matrix(results: &[CaseResult]) -> String {
             } else {
                 "✗"
             },
+            if r.cached { "cached " } else { "" },
             r.cost_micros
                 .map(format_usd)
                 .unwrap_or_else(|| "unpriced".into()),

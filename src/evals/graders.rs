@@ -267,6 +267,8 @@ pub fn overall(verdicts: &[Verdict], threshold: Option<f64>) -> (f64, Option<boo
 /// What the graders need: where to send judge and embedding calls, and where commands run.
 pub struct Graders<'a> {
     pub ctx: &'a Context,
+    /// Judge calls are requests like any other: answered from here when identical.
+    pub cache: Option<&'a super::cache::Cache>,
     pub provider: Provider,
     pub judge_model: String,
     pub embedding_model: String,
@@ -369,32 +371,34 @@ impl Graders<'_> {
         );
         let mut m = self.ctx.machine(conv, &self.ctx.profile, "test");
         let first = m.handle(Input::Send(text), Instant::now(), Utc::now());
-        let rows =
-            crate::runner::stream_all(self.ctx, self.provider.clone(), &mut m, first, &mut |_| {})
-                .await;
+        let cached = super::cache::replay(self.ctx, &self.provider, &mut m, &first, self.cache, 1);
+        let rows = match cached {
+            Some(_) => Vec::new(),
+            None => {
+                super::cache::send(
+                    self.ctx,
+                    self.provider.clone(),
+                    &mut m,
+                    first,
+                    self.cache,
+                    1,
+                    |t| verdict_of(t).is_ok(),
+                )
+                .await
+            }
+        };
         let node = &m.conv.nodes[m.conv.last()];
         let meta = node.meta.clone().unwrap_or_default();
         if meta.status != AnswerStatus::Done {
             let why = meta.error.unwrap_or_else(|| "did not finish".into());
             return (Err(format!("the judge ({model}) failed: {why}")), rows);
         }
-        #[derive(Deserialize)]
-        struct Said {
-            pass: bool,
-            score: f64,
-            reason: String,
-        }
-        let parsed = serde_json::from_str::<Said>(node.content.trim())
-            .map_err(|e| {
-                format!(
-                    "the judge ({model}) answered malformed JSON ({e}): {:?}",
-                    short(&node.content)
-                )
-            })
-            .and_then(|s| {
-                let score = unit(s.score, "the judge's score")?;
-                Ok((s.pass, score, s.reason))
-            });
+        let parsed = verdict_of(&node.content).map_err(|e| {
+            format!(
+                "the judge ({model}) answered malformed JSON ({e}): {:?}",
+                short(&node.content)
+            )
+        });
         (parsed, rows)
     }
 
@@ -531,6 +535,18 @@ impl Graders<'_> {
             (!reason.is_empty()).then_some(reason),
         ))
     }
+}
+
+/// A judge's `{pass, score, reason}`, the score within 0..=1.
+fn verdict_of(text: &str) -> Result<(bool, f64, String), String> {
+    #[derive(Deserialize)]
+    struct Said {
+        pass: bool,
+        score: f64,
+        reason: String,
+    }
+    let s: Said = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
+    Ok((s.pass, unit(s.score, "score")?, s.reason))
 }
 
 /// At most 500 characters of a command's output, trimmed.

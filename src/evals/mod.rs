@@ -3,8 +3,10 @@
 //! command), weights and thresholds, repeats and concurrency with a progress
 //! line, and reports that gate CI.
 
+pub mod cache;
 pub mod dataset;
 pub mod graders;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod store;

@@ -40,6 +40,8 @@ pub struct Options {
     pub progress: bool,
     /// Stop starting cases on Ctrl-C (the command line; the console has its own keys).
     pub interruptible: bool,
+    /// Ask the server even when the cache holds the answer.
+    pub no_cache: bool,
 }
 
 impl Default for Options {
@@ -52,6 +54,7 @@ impl Default for Options {
             dir: PathBuf::from("."),
             progress: false,
             interruptible: false,
+            no_cache: false,
         }
     }
 }
@@ -102,7 +105,14 @@ pub async fn run(
     };
     let parsed = ctx.compare_targets(&targets, &prompt.meta.params)?;
     let provider = ctx.provider(&ctx.profile, 0)?;
+    let cache = if opts.no_cache {
+        None
+    } else {
+        Some(super::cache::Cache::open(&ctx.paths.evals_file())?)
+    };
+    let cache = cache.as_ref();
     let grade = Graders {
+        cache,
         ctx,
         provider: provider.clone(),
         judge_model: opts
@@ -192,6 +202,7 @@ pub async fn run(
         origin: crate::context::origin(&ctx.profile, "test"),
         grade,
         gate,
+        cache,
     };
     let shared = &shared;
     let work = futures_util::stream::iter(jobs)
@@ -248,6 +259,7 @@ struct Shared<'a> {
     origin: crate::chat::machine::Origin,
     grade: Graders<'a>,
     gate: &'a Mutex<Gate>,
+    cache: Option<&'a super::cache::Cache>,
 }
 
 impl Shared<'_> {
@@ -287,30 +299,41 @@ impl Shared<'_> {
             Instant::now(),
             Utc::now(),
         );
-        let estimate: i64 = first
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Start { request, .. } => Some(crate::usage::gate::estimate(&m, request)),
-                _ => None,
-            })
-            .sum();
-        let admitted = {
-            let mut g = gate.lock().unwrap_or_else(|e| e.into_inner());
-            g.check(estimate).inspect(|()| g.add(estimate))
+        let hit = super::cache::replay(ctx, &self.provider, &mut m, &first, self.cache, repeat);
+        let (mut rows, estimate) = match hit {
+            Some(_) => (Vec::new(), 0),
+            None => match self.admit(&m, &first) {
+                Ok(estimate) => {
+                    let rows = super::cache::send(
+                        ctx,
+                        self.provider.clone(),
+                        &mut m,
+                        first,
+                        self.cache,
+                        repeat,
+                        |_| true,
+                    )
+                    .await;
+                    (rows, estimate)
+                }
+                Err(why) => {
+                    result.skipped = true;
+                    result.failures = vec![format!("skipped, not sent: {why}")];
+                    return (result, Vec::new());
+                }
+            },
         };
-        if let Err(why) = admitted {
-            result.skipped = true;
-            result.failures = vec![format!("skipped, not sent: {why}")];
-            return (result, Vec::new());
-        }
-        let mut rows =
-            crate::runner::stream_all(ctx, self.provider.clone(), &mut m, first, &mut |_| {}).await;
         let node = &m.conv.nodes[m.conv.last()];
         let meta = node.meta.clone().unwrap_or_default();
         let outcome = Outcome {
             text: node.content.clone(),
-            cost_micros: meta.cost_micros,
-            latency_ms: meta.duration_ms,
+            // A cached answer cost nothing this time; it took what it took the first time.
+            cost_micros: if hit.is_some() {
+                Some(0)
+            } else {
+                meta.cost_micros
+            },
+            latency_ms: hit.as_ref().map_or(meta.duration_ms, |h| h.latency_ms),
         };
         let spent: i64 = rows.iter().filter_map(|r| r.cost_micros).sum();
         gate.lock()
@@ -343,12 +366,32 @@ impl Shared<'_> {
         }
         rows.extend(grader_rows);
         result.answer = outcome.text;
-        result.cost_micros = meta.cost_micros;
+        result.cost_micros = outcome.cost_micros;
         result.grader_cost_micros = graded;
-        result.latency_ms = meta.duration_ms;
-        result.tokens = meta.usage.map(|u| u.input + u.output).unwrap_or(0);
+        result.latency_ms = outcome.latency_ms;
+        result.tokens = match &hit {
+            Some(h) => h.tokens,
+            None => meta.usage.map(|u| u.input + u.output).unwrap_or(0),
+        };
+        result.cached = hit.is_some();
         result.error = meta.error;
         (result, rows)
+    }
+}
+
+impl Shared<'_> {
+    /// Asks the budget gate for what `first` would cost: the estimate, now counted.
+    fn admit(&self, m: &Machine, first: &[Effect]) -> Result<i64, String> {
+        let estimate: i64 = first
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Start { request, .. } => Some(crate::usage::gate::estimate(m, request)),
+                _ => None,
+            })
+            .sum();
+        let mut g = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        g.check(estimate).inspect(|()| g.add(estimate))?;
+        Ok(estimate)
     }
 }
 

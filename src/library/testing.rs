@@ -91,6 +91,8 @@ pub struct CaseResult {
     pub error: Option<String>,
     /// Not sent: a budget was reached before it started.
     pub skipped: bool,
+    /// Answered from the cache: cost nothing, no ledger row.
+    pub cached: bool,
 }
 
 /// A finished test run: the matrix and the ledger rows to write.
