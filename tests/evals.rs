@@ -5,6 +5,7 @@
 
 mod support;
 
+use llmdeck::library::prompt;
 use serde_json::Value;
 use support::llmdeck;
 use support::mock_server::{Mock, Reply};
@@ -441,4 +442,132 @@ fn the_cache_answers_an_identical_request_free_and_no_cache_asks_again() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn against_an_earlier_version_a_newly_failing_case_exits_1_and_no_change_exits_0() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return support::skip("git is not installed");
+    }
+    let mock = Mock::start_in_background();
+    let front = "[[tests]]\nname = \"france\"\nvars = { q = \"France\" }\nassert = [{ contains = \"Paris\" }]";
+    let home = home(front, &[]);
+    let lib = home.path().join("data/prompts");
+    let file = lib.join("evals/ask.md");
+    let v1 = std::fs::read_to_string(&file).unwrap();
+    git(&lib, &["init", "-q"]);
+    git(&lib, &["add", "."]);
+    git(&lib, &["commit", "-q", "-m", "v1"]);
+    let v2 = v1.replace("Question:", "Answer tersely:");
+    std::fs::write(&file, &v2).unwrap();
+    // One at a time, the earlier version first: it names Paris, the new one does not.
+    mock.push(say("Paris"));
+    mock.push(say("Lyon"));
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "prompts",
+            "test",
+            "ask",
+            "--against",
+            "HEAD",
+            "--concurrency",
+            "1",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let (h1, h2) = (prompt::version_of(&v1), prompt::version_of(&v2));
+    assert!(
+        stdout.contains(&format!("against {h1} (git HEAD (")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("→ {h2}")), "{stdout}");
+    assert!(
+        stdout.contains(
+            "newly failing: france × gpt-4o-mini: contains \"Paris\": does not contain \"Paris\""
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gpt-4o-mini: passed 1/1 → 0/1 · score 1.00 → 0.00"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("regression: 1 newly failing"), "{stderr}");
+    // The earlier version was sent with its own text, the current with its own.
+    let sent: Vec<String> = mock
+        .chat_requests()
+        .iter()
+        .map(|r| r.json()["messages"].to_string())
+        .collect();
+    assert!(
+        sent[0].contains("Question: France") && sent[1].contains("Answer tersely: France"),
+        "{sent:?}"
+    );
+    // The same version hash the ledger shows finds v1 in git's history (answers now cached).
+    let (code, v, stderr) = test_json(&home, &mock, &["--against", &h1]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(v["against"]["version"], h1.as_str());
+    assert_eq!(v["newly_failing"][0]["case"], "france");
+    assert_eq!(
+        mock.chat_requests().len(),
+        2,
+        "both answers came from the cache"
+    );
+    // Against itself (a version an earlier run kept) nothing changed: exit 0,
+    // though the case fails, and a cost limit of 0% holds.
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "prompts",
+            "test",
+            "ask",
+            "--against",
+            &h2,
+            "--max-cost-increase",
+            "0%",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("no case changed its verdict"), "{stdout}");
+    assert!(stdout.contains("(kept by an earlier run)"), "{stdout}");
+    // A revision that is neither says so.
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["prompts", "test", "ask", "--against", "nope123"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no earlier run kept version nope123"));
 }

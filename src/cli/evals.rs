@@ -4,12 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
+use std::path::Path;
 
 use super::out::{errln, outln};
 use crate::context::Context;
-use crate::evals::{report, run};
+use crate::evals::{regress, report, run, store};
 use crate::library::Library;
-use crate::library::testing::CaseResult;
+use crate::library::testing::{self, CaseResult};
 use crate::usage::format_usd;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -29,6 +30,16 @@ pub struct EvalArgs {
     /// Ask the server even for requests answered before (the cache is used otherwise)
     #[arg(long)]
     pub no_cache: bool,
+    /// Also run an earlier version (a version hash, or a git revision of the library) on
+    /// the same cases and models, print what changed, and exit 1 only on a new failure
+    #[arg(long, value_name = "REV")]
+    pub against: Option<String>,
+    /// With --against: also fail when a model's cost rises more than this (percent)
+    #[arg(long, value_name = "PERCENT", value_parser = percent, requires = "against")]
+    pub max_cost_increase: Option<f64>,
+    /// With --against: also fail when a model's p50 latency rises more than this (percent)
+    #[arg(long, value_name = "PERCENT", value_parser = percent, requires = "against")]
+    pub max_latency_increase: Option<f64>,
 }
 
 pub fn test(
@@ -41,54 +52,114 @@ pub fn test(
 ) -> Result<(), String> {
     let p = lib.get(name)?;
     let entry = lib.find(name).expect("found above");
-    let dir = lib
-        .path_of(entry)
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| lib.dir.clone());
+    let file = lib.path_of(entry);
+    let db = ctx.paths.evals_file();
     let opts = run::Options {
         repeat: args.repeat,
         concurrency: args.concurrency as usize,
         judge_model: args.judge_model.clone(),
         embedding_model: args.embedding_model.clone(),
-        dir,
+        dir: file
+            .parent()
+            .map_or_else(|| lib.dir.clone(), Path::to_path_buf),
         progress: std::io::stderr().is_terminal(),
         interruptible: true,
         no_cache: args.no_cache,
+    };
+    // Kept so that a later `--against` this version finds its text.
+    if let Ok(text) = std::fs::read_to_string(&file)
+        && let Err(e) = store::save_version(&db, &p.meta.name, &p.version, &text)
+    {
+        errln!("llmdeck: warning: {e}");
+    }
+    let earlier = match &args.against {
+        Some(rev) => {
+            let e = regress::resolve(rev, &file, &db)?;
+            let old = regress::earlier_prompt(p, &e)?;
+            Some((e, old))
+        }
+        None => None,
+    };
+    // Both versions on the same models: the current file's, not each its own.
+    let targets = if models.is_empty() && earlier.is_some() {
+        vec![testing::model_for(p, None, &ctx.profile.model)]
+    } else {
+        models.to_vec()
     };
     // Asked once, up front, when already over; then the run stops at the budget.
     let mut gate = super::budget::open(ctx);
     super::budget::confirm(&mut gate, 0)?;
     let gate = std::sync::Mutex::new(gate);
-    let report = super::runtime()?.block_on(run::run(ctx, p, models, &gate, &opts))?;
-    for w in &report.warnings {
+    let rt = super::runtime()?;
+    let before = match &earlier {
+        Some((_, old)) => Some(rt.block_on(run::run(ctx, old, &targets, &gate, &opts))?),
+        None => None,
+    };
+    if let Some(b) = &before {
+        crate::runner::record(ctx, &b.rows);
+    }
+    let after = if before.as_ref().is_some_and(|b| b.interrupted) {
+        run::Report {
+            interrupted: true,
+            ..Default::default()
+        }
+    } else {
+        rt.block_on(run::run(ctx, p, &targets, &gate, &opts))?
+    };
+    for w in &after.warnings {
         errln!("llmdeck: dataset: {w}");
     }
     // What finished is kept, Ctrl-C or not.
-    crate::runner::record(ctx, &report.rows);
-    let results = &report.results;
+    crate::runner::record(ctx, &after.rows);
+    let results = &after.results;
     let failed = results.iter().filter(|r| !r.pass).count();
     let skipped = results.iter().filter(|r| r.skipped).count();
     let summary = report::by_target(results);
+    let comparison = before
+        .as_ref()
+        .map(|b| regress::compare(&b.results, results));
+    let mut out = serde_json::json!({
+        "prompt": p.meta.name, "version": p.version,
+        "passed": results.len() - failed, "failed": failed,
+        "interrupted": after.interrupted, "skipped_rows": after.warnings,
+        "summary": summary, "results": results,
+    });
+    if let (Some((e, _)), Some(b), Some(c)) = (&earlier, &before, &comparison) {
+        out["against"] = serde_json::json!({
+            "version": e.version, "from": e.from,
+            "summary": report::by_target(&b.results), "results": b.results,
+        });
+        out["newly_failing"] = serde_json::json!(c.newly_failing);
+        out["newly_passing"] = serde_json::json!(c.newly_passing);
+        out["deltas"] = serde_json::json!(c.deltas);
+    }
     if json {
-        super::out::say_json(
-            &serde_json::json!({
-                "prompt": p.meta.name, "version": p.version,
-                "passed": results.len() - failed, "failed": failed,
-                "interrupted": report.interrupted, "skipped_rows": report.warnings,
-                "summary": summary, "results": results,
-            }),
-            false,
-        );
+        super::out::say_json(&out, false);
     } else {
         outln!("{}", matrix(results).trim_end_matches('\n'));
         outln!("{}", report::summary_text(&summary).trim_end_matches('\n'));
+        if let (Some((e, _)), Some(c)) = (&earlier, &comparison) {
+            let from = format!("{} ({})", e.version, e.from);
+            outln!(
+                "{}",
+                regress::text(c, &from, &p.version).trim_end_matches('\n')
+            );
+        }
     }
-    if report.interrupted {
+    if after.interrupted {
         return Err(format!(
             "stopped by Ctrl-C: {} finished runs kept ({failed} failed)",
-            results.len()
+            results.len() + before.as_ref().map_or(0, |b| b.results.len())
         ));
+    }
+    // Against an earlier version, only what got worse fails: the CI gate.
+    if let Some(c) = &comparison {
+        let why = regress::gate(c, args.max_cost_increase, args.max_latency_increase);
+        return if why.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("regression: {}", why.join("; ")))
+        };
     }
     match (failed, skipped) {
         (0, _) => Ok(()),
@@ -97,6 +168,20 @@ pub fn test(
             "{n} of {} test runs failed, {s} of them skipped: budget reached (--allow-over-budget runs them)",
             results.len()
         )),
+    }
+}
+
+/// `10`, `10%` or `12.5`: a percentage.
+fn percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage (like 10 or 10%)"))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s:?}: a percentage of 0 or more"))
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Hit {
     pub text: String,
     pub latency_ms: Option<u64>,
     pub tokens: u64,
+    /// What it cost when asked: what comparisons between versions count.
+    pub cost_micros: Option<i64>,
 }
 
 impl Cache {
@@ -42,13 +44,14 @@ impl Cache {
     fn get(&self, key: &str, request: &str) -> Option<Hit> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         conn.query_row(
-            "SELECT answer, latency_ms, tokens FROM cache WHERE key = ?1 AND request = ?2",
+            "SELECT answer, latency_ms, tokens, cost_micros FROM cache WHERE key = ?1 AND request = ?2",
             params![key, request],
             |r| {
                 Ok(Hit {
                     text: r.get(0)?,
                     latency_ms: r.get::<_, Option<i64>>(1)?.map(|v| v as u64),
                     tokens: r.get::<_, i64>(2)? as u64,
+                    cost_micros: r.get(3)?,
                 })
             },
         )
@@ -61,14 +64,15 @@ impl Cache {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         // A cache that cannot be written only means the next run asks again.
         let _ = conn.execute(
-            "INSERT OR REPLACE INTO cache (key, request, answer, latency_ms, tokens, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO cache (key, request, answer, latency_ms, tokens, cost_micros, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 key,
                 request,
                 hit.text,
                 hit.latency_ms.map(|v| v as i64),
                 hit.tokens as i64,
+                hit.cost_micros,
                 Utc::now().to_rfc3339()
             ],
         );
@@ -141,6 +145,7 @@ pub async fn send(
             text: node.content.clone(),
             latency_ms: meta.duration_ms,
             tokens: meta.usage.map(|u| u.input + u.output).unwrap_or(0),
+            cost_micros: meta.cost_micros,
         };
         cache.put(&key_of(&request), &request, &hit);
     }

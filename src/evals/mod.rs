@@ -7,6 +7,7 @@ pub mod cache;
 pub mod dataset;
 pub mod graders;
 pub mod progress;
+pub mod regress;
 pub mod report;
 pub mod run;
 pub mod store;

@@ -374,6 +374,7 @@ impl Shared<'_> {
             None => meta.usage.map(|u| u.input + u.output).unwrap_or(0),
         };
         result.cached = hit.is_some();
+        result.cached_cost_micros = hit.as_ref().and_then(|h| h.cost_micros);
         result.error = meta.error;
         (result, rows)
     }

@@ -93,6 +93,20 @@ pub struct CaseResult {
     pub skipped: bool,
     /// Answered from the cache: cost nothing, no ledger row.
     pub cached: bool,
+    /// For a cached answer, what it cost when it was asked (comparisons count that).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_cost_micros: Option<i64>,
+}
+
+impl CaseResult {
+    /// What the answer costs, cached or not: the cost of asking for it.
+    pub fn answer_cost(&self) -> Option<i64> {
+        if self.cached {
+            self.cached_cost_micros
+        } else {
+            self.cost_micros
+        }
+    }
 }
 
 /// A finished test run: the matrix and the ledger rows to write.
