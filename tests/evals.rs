@@ -571,3 +571,112 @@ fn against_an_earlier_version_a_newly_failing_case_exits_1_and_no_change_exits_0
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no earlier run kept version nope123"));
 }
+
+#[test]
+fn junit_is_valid_against_the_junit_xsd_and_csv_and_kept_runs_say_the_same() {
+    let python =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/xmlschema-venv/bin/python");
+    let mock = Mock::start_in_background();
+    let home = home(
+        "[[tests]]\nname = \"passes <&>\"\nvars = { q = \"a\" }\nassert = [{ contains = \"mock\" }]\n\n[[tests]]\nname = \"fails\"\nvars = { q = \"b\" }\nassert = [{ contains = \"=1+1\" }]\n\n[[tests]]\nname = \"errors\"\nvars = { q = \"c\" }\nassert = [{ command = [\"no-such-program-llmdeck\"] }]",
+        &[],
+    );
+    let report = home.path().join("junit.xml");
+    let out = llmdeck(
+        home.path(),
+        Some(&mock),
+        &[
+            "prompts",
+            "test",
+            "ask",
+            "--csv",
+            "--junit",
+            report.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("case,target,repeat,pass,errored"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].starts_with("passes <&>,gpt-4o-mini,1,true,false"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains(",\"contains \"\"=1+1\"\": does not contain \"\"=1+1\"\"\","),
+        "{csv}"
+    );
+    assert!(
+        lines[3].starts_with("errors,gpt-4o-mini,1,false,true"),
+        "{csv}"
+    );
+    let xml = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        xml.contains("tests=\"3\" failures=\"1\" errors=\"1\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase name=\"passes &lt;&amp;&gt;\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"contains &quot;=1+1&quot;: does not contain"),
+        "{xml}"
+    );
+    if !python.exists() {
+        return support::skip("no target/xmlschema-venv (.ci/run makes it)");
+    }
+    let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit-10.xsd");
+    let check = std::process::Command::new(&python)
+        .args(["-c", "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2]); print('valid')"])
+        .arg(&xsd)
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // A report the schema refuses is refused: the check can fail.
+    let bad = home.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        xml.replace(" failures=\"1\" errors=\"1\" skipped", " skipped"),
+    )
+    .unwrap();
+    let refused = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+        ])
+        .arg(&xsd)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    // The run was kept: listed, and reopened as the same CSV.
+    let list = llmdeck(
+        home.path(),
+        None,
+        &["prompts", "runs", "ask", "--json"],
+        None,
+    );
+    let runs: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        (runs[0]["runs"].as_i64(), runs[0]["passed"].as_i64()),
+        (Some(3), Some(1))
+    );
+    let id = runs[0]["id"].as_str().unwrap();
+    let again = llmdeck(
+        home.path(),
+        None,
+        &["prompts", "runs", "--open", &id[..8], "--csv"],
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&again.stdout), csv);
+}

@@ -132,6 +132,18 @@ pub enum PromptsAction {
         #[command(flatten)]
         eval: super::evals::EvalArgs,
     },
+    /// The eval runs kept (newest first), or one reopened with --open ID
+    Runs {
+        /// Only this prompt's runs
+        name: Option<String>,
+        /// Print this run again (its id, or the start of it)
+        #[arg(long, value_name = "ID")]
+        open: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        reports: super::evals::ReportArgs,
+    },
     /// Import fabric patterns (<name>/system.md) or simonw/llm YAML templates
     Import { path: std::path::PathBuf },
     /// Print a prompt, filled, as a Chat Completions JSON request body

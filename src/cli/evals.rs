@@ -40,6 +40,19 @@ pub struct EvalArgs {
     /// With --against: also fail when a model's p50 latency rises more than this (percent)
     #[arg(long, value_name = "PERCENT", value_parser = percent, requires = "against")]
     pub max_latency_increase: Option<f64>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+/// Where a run's results go besides the table.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportArgs {
+    /// Print the results as CSV (one line per run of a case) instead of the table
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Also write the results as JUnit XML to FILE (for CI systems)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
 }
 
 pub fn test(
@@ -133,18 +146,41 @@ pub fn test(
         out["newly_passing"] = serde_json::json!(c.newly_passing);
         out["deltas"] = serde_json::json!(c.deltas);
     }
-    if json {
-        super::out::say_json(&out, false);
-    } else {
-        outln!("{}", matrix(results).trim_end_matches('\n'));
-        outln!("{}", report::summary_text(&summary).trim_end_matches('\n'));
-        if let (Some((e, _)), Some(c)) = (&earlier, &comparison) {
+    let kept = store::RunInfo {
+        id: uuid::Uuid::now_v7().simple().to_string()[..12].to_string(),
+        prompt: p.meta.name.clone(),
+        version: p.version.clone(),
+        against: earlier.as_ref().map(|(e, _)| e.version.clone()),
+        started: chrono::Utc::now().to_rfc3339(),
+        runs: results.len() as i64,
+        passed: (results.len() - failed) as i64,
+        interrupted: after.interrupted,
+    };
+    match store::save_run(&db, &kept, results) {
+        Ok(id) => out["run"] = serde_json::json!(id),
+        Err(e) => errln!("llmdeck: warning: the run was not kept: {e}"),
+    }
+    let comparison_text = match (&earlier, &comparison) {
+        (Some((e, _)), Some(c)) => {
             let from = format!("{} ({})", e.version, e.from);
-            outln!(
-                "{}",
-                regress::text(c, &from, &p.version).trim_end_matches('\n')
-            );
+            Some(regress::text(c, &from, &p.version))
         }
+        _ => None,
+    };
+    emit(
+        &kept,
+        results,
+        &out,
+        json,
+        &args.reports,
+        comparison_text.as_deref(),
+    )?;
+    if out.get("run").is_some() && !json {
+        errln!(
+            "llmdeck: run kept as {} (llmdeck prompts runs --open {})",
+            kept.id,
+            kept.id
+        );
     }
     if after.interrupted {
         return Err(format!(
@@ -169,6 +205,81 @@ pub fn test(
             results.len()
         )),
     }
+}
+
+/// The results as JSON (`out`), CSV or the table (with `extra` under it), and as
+/// JUnit XML to a file when asked.
+fn emit(
+    run: &store::RunInfo,
+    results: &[CaseResult],
+    out: &serde_json::Value,
+    json: bool,
+    reports: &ReportArgs,
+    extra: Option<&str>,
+) -> Result<(), String> {
+    if let Some(file) = &reports.junit {
+        let xml = crate::evals::export::junit(&run.prompt, &run.version, results);
+        crate::config::files::write_atomic(file, xml.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    if json {
+        super::out::say_json(out, false);
+    } else if reports.csv {
+        // Raw: CSV is data, printed as is (cells a spreadsheet would run are quoted).
+        print!("{}", crate::evals::export::csv(results));
+    } else {
+        outln!("{}", matrix(results).trim_end_matches('\n'));
+        let summary = report::summary_text(&report::by_target(results));
+        outln!("{}", summary.trim_end_matches('\n'));
+        if let Some(text) = extra {
+            outln!("{}", text.trim_end_matches('\n'));
+        }
+    }
+    Ok(())
+}
+
+/// `llmdeck prompts runs`: the runs kept, or one reopened.
+pub fn runs(
+    ctx: &Context,
+    name: Option<&str>,
+    open: Option<&str>,
+    json: bool,
+    reports: &ReportArgs,
+) -> Result<(), String> {
+    let db = ctx.paths.evals_file();
+    if let Some(id) = open {
+        let (info, results) = store::load_run(&db, id)?;
+        let out = serde_json::json!({
+            "run": info.id, "prompt": info.prompt, "version": info.version,
+            "against": info.against, "started": info.started,
+            "summary": report::by_target(&results), "results": results,
+        });
+        return emit(&info, &results, &out, json, reports, None);
+    }
+    let list = store::list_runs(&db, name)?;
+    if json {
+        super::out::say_json(&list, false);
+        return Ok(());
+    }
+    if list.is_empty() {
+        outln!("no runs kept yet (llmdeck prompts test NAME keeps one)");
+    }
+    for r in list {
+        outln!(
+            "{}  {}  {:<24} {}  {}/{} passed{}{}",
+            r.id,
+            r.started.get(..19).unwrap_or(&r.started).replace('T', " "),
+            r.prompt,
+            r.version,
+            r.passed,
+            r.runs,
+            r.against
+                .map(|a| format!(" (against {a})"))
+                .unwrap_or_default(),
+            if r.interrupted { " (interrupted)" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 /// `10`, `10%` or `12.5`: a percentage.

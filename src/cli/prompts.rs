@@ -49,6 +49,12 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
         PromptsAction::Test { name, json, eval } => {
             super::evals::test(ctx, &lib, &name, models, json, &eval)
         }
+        PromptsAction::Runs {
+            name,
+            open,
+            json,
+            reports,
+        } => super::evals::runs(ctx, name.as_deref(), open.as_deref(), json, &reports),
         PromptsAction::Import { path } => {
             for found in import::scan(&path)? {
                 match lib.create(&found.file, &found.text) {

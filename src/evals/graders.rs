@@ -233,7 +233,8 @@ fn short(s: &str) -> String {
 }
 
 /// What one check found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Verdict {
     pub check: String,
     pub pass: bool,

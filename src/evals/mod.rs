@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod dataset;
+pub mod export;
 pub mod graders;
 pub mod progress;
 pub mod regress;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Prompt;
 use crate::chat::conversation::{Conversation, PromptRef, Role};
@@ -69,7 +69,8 @@ pub fn model_for(prompt: &Prompt, asked: Option<&str>, profile_model: &str) -> S
 }
 
 /// One cell of the matrix: a case on a target (one of its repeats).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CaseResult {
     pub case: String,
     pub target: String,
