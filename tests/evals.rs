@@ -680,3 +680,33 @@ fn junit_is_valid_against_the_junit_xsd_and_csv_and_kept_runs_say_the_same() {
     );
     assert_eq!(String::from_utf8_lossy(&again.stdout), csv);
 }
+
+#[test]
+fn a_judge_is_not_asked_once_the_budget_is_reached() {
+    let mock = Mock::start_in_background();
+    let home = home(
+        "[[tests]]\nname = \"one\"\nvars = { q = \"a\" }\nassert = [{ rubric = \"is polite\" }]",
+        &[],
+    );
+    // The answer's estimate (its input) fits; what it then cost ($0.00475 on gpt-4o
+    // at the mock's usage) reaches the budget, so the judge is not asked.
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        "[budgets]\ndaily_usd = 0.003\nhard_stop = true\n",
+    )
+    .unwrap();
+    let (code, v, stderr) = test_json(&home, &mock, &["--model", "gpt-4o"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let one = result(&v, "one");
+    assert_eq!(one["errored"], true, "{one}");
+    assert_eq!(one["cost_micros"], 4750, "{one}");
+    assert!(
+        one["failures"][0]
+            .as_str()
+            .unwrap()
+            .contains("the judge was not asked"),
+        "{one}"
+    );
+    assert_eq!(mock.chat_requests().len(), 1, "only the answer was sent");
+}

@@ -268,8 +268,10 @@ pub fn overall(verdicts: &[Verdict], threshold: Option<f64>) -> (f64, Option<boo
 /// What the graders need: where to send judge and embedding calls, and where commands run.
 pub struct Graders<'a> {
     pub ctx: &'a Context,
-    /// Judge calls are requests like any other: answered from here when identical.
+    /// Judge calls are requests like any other: answered from here when identical,
     pub cache: Option<&'a super::cache::Cache>,
+    /// and not started once the budget is reached.
+    pub gate: &'a std::sync::Mutex<crate::usage::gate::Gate>,
     pub provider: Provider,
     pub judge_model: String,
     pub embedding_model: String,
@@ -376,6 +378,22 @@ impl Graders<'_> {
         let rows = match cached {
             Some(_) => Vec::new(),
             None => {
+                let estimate: i64 = first
+                    .iter()
+                    .filter_map(|e| match e {
+                        crate::chat::machine::Effect::Start { request, .. } => {
+                            Some(crate::usage::gate::estimate(&m, request))
+                        }
+                        _ => None,
+                    })
+                    .sum();
+                let admitted = {
+                    let g = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+                    g.check(estimate)
+                };
+                if let Err(why) = admitted {
+                    return (Err(format!("the judge was not asked: {why}")), Vec::new());
+                }
                 super::cache::send(
                     self.ctx,
                     self.provider.clone(),

@@ -113,6 +113,7 @@ pub async fn run(
     let cache = cache.as_ref();
     let grade = Graders {
         cache,
+        gate,
         ctx,
         provider: provider.clone(),
         judge_model: opts
