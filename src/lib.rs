@@ -6,6 +6,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod evals;
 pub mod inert;
 pub mod library;
 pub mod log;

@@ -117,11 +117,11 @@ fn a_test_suite_stops_starting_requests_at_the_budget_and_says_what_it_skipped()
         stderr(&out)
     );
     assert_eq!(mock.chat_requests().len(), 2);
-    // --allow-over-budget runs them all.
+    // --allow-over-budget runs them all (--no-cache: the answers kept would do otherwise).
     let out = llmdeck(
         home.path(),
         Some(&mock),
-        &["prompts", "test", "hi", "--allow-over-budget"],
+        &["prompts", "test", "hi", "--allow-over-budget", "--no-cache"],
         None,
     );
     assert!(out.status.success(), "{}", stderr(&out));

@@ -660,8 +660,7 @@ fn the_test_matrix_shows_answers_rendered() {
             cost_micros: Some(21),
             latency_ms: Some(340),
             tokens: 30,
-            error: None,
-            skipped: false,
+            ..CaseResult::default()
         }],
     ));
     let screen = c.screen(100, 34);

@@ -380,7 +380,14 @@ fn the_test_matrix_fails_the_command_on_one_failing_assertion() {
     let out = llmdeck(
         home.path(),
         Some(&mock),
-        &["prompts", "test", "capital", "--model", "gpt-4o"],
+        &[
+            "prompts",
+            "test",
+            "capital",
+            "--model",
+            "gpt-4o",
+            "--no-cache",
+        ],
         None,
     );
     let table = String::from_utf8_lossy(&out.stdout);

@@ -497,8 +497,7 @@ fn library_pane_with_a_broken_file_versions_and_a_test_matrix() {
         cost_micros: Some(21),
         latency_ms: Some(340),
         tokens: 30,
-        error: None,
-        skipped: false,
+        ..CaseResult::default()
     };
     h.state.library.tests = Some((
         "capital".into(),

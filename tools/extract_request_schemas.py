@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Extracts the request-body schemas llmdeck sends (CreateResponse,
-CreateChatCompletionRequest and everything they reference) from OpenAI's
-OpenAPI description, so tests validate our bodies without the 3 MB file.
+CreateChatCompletionRequest, CreateEmbeddingRequest and everything they
+reference), and the embedding response the mock answers with, from OpenAI's
+OpenAPI description, so tests validate both without the 3 MB file.
 
     python3 tools/extract_request_schemas.py ../shared/openai-openapi/openapi.json \
         > tests/fixtures/openai-request-schemas.json
@@ -29,7 +30,12 @@ def walk(v):
             walk(x)
 
 
-for root in ["CreateResponse", "CreateChatCompletionRequest"]:
+for root in [
+    "CreateResponse",
+    "CreateChatCompletionRequest",
+    "CreateEmbeddingRequest",
+    "CreateEmbeddingResponse",
+]:
     need.add(root)
     walk(schemas[root])
 out = {

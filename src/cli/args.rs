@@ -122,12 +122,27 @@ pub enum PromptsAction {
         #[arg(long)]
         json: bool,
     },
-    /// Run the prompt's test cases on every --model (default: the prompt's), print the
-    /// matrix, record each call tagged `test`; exits 1 when a case fails
+    /// Run the prompt's test cases (and its dataset's rows) on every --model (default:
+    /// the prompt's), grade them, print the matrix and a summary per model, record each
+    /// call tagged `test` (graders `grader`); exits 1 when a case fails
     Test {
         name: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        eval: super::evals::EvalArgs,
+    },
+    /// The eval runs kept (newest first), or one reopened with --open ID
+    Runs {
+        /// Only this prompt's runs
+        name: Option<String>,
+        /// Print this run again (its id, or the start of it)
+        #[arg(long, value_name = "ID")]
+        open: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        reports: super::evals::ReportArgs,
     },
     /// Import fabric patterns (<name>/system.md) or simonw/llm YAML templates
     Import { path: std::path::PathBuf },

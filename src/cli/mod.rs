@@ -5,6 +5,7 @@ pub mod args;
 mod budget;
 pub mod chat;
 mod chat_setup;
+pub mod evals;
 pub mod models;
 pub mod out;
 mod pricing;

@@ -5,9 +5,8 @@ use super::args::{ChatArgs, PromptsAction};
 use super::out::{errln, outln};
 use crate::chat::conversation::Role;
 use crate::context::Context;
-use crate::library::testing::{self, CaseResult};
+use crate::library::testing;
 use crate::library::{Library, import, search::Search};
-use crate::usage::format_usd;
 
 pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<(), String> {
     let dir = ctx.library_dir(&ctx.profile);
@@ -41,7 +40,15 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
             };
             super::chat::run(ctx, args, models)
         }
-        PromptsAction::Test { name, json } => test(ctx, &lib, &name, models, json),
+        PromptsAction::Test { name, json, eval } => {
+            super::evals::test(ctx, &lib, &name, models, json, &eval)
+        }
+        PromptsAction::Runs {
+            name,
+            open,
+            json,
+            reports,
+        } => super::evals::runs(ctx, name.as_deref(), open.as_deref(), json, &reports),
         PromptsAction::Import { path } => {
             for found in import::scan(&path)? {
                 match lib.create(&found.file, &found.text) {
@@ -150,105 +157,4 @@ fn show(lib: &Library, name: &str) -> Result<(), String> {
         outln!("\n# {}\n\n{}", role.as_str(), text);
     }
     Ok(())
-}
-
-fn test(
-    ctx: &Context,
-    lib: &Library,
-    name: &str,
-    models: &[String],
-    json: bool,
-) -> Result<(), String> {
-    let p = lib.get(name)?;
-    // Asked once, up front, when already over; then the run stops at the budget.
-    let mut gate = super::budget::open(ctx);
-    super::budget::confirm(&mut gate, 0)?;
-    let gate = std::sync::Mutex::new(gate);
-    let (results, rows) = super::runtime()?.block_on(testing::run_tests(ctx, p, models, &gate))?;
-    crate::runner::record(ctx, &rows);
-    let failed = results.iter().filter(|r| !r.pass).count();
-    let skipped = results.iter().filter(|r| r.skipped).count();
-    if json {
-        super::out::say_json(
-            &serde_json::json!({"prompt": p.meta.name, "version": p.version, "passed": results.len() - failed, "failed": failed, "results": results}),
-            false,
-        );
-    } else {
-        outln!("{}", matrix(&results).trim_end_matches('\n'));
-    }
-    match (failed, skipped) {
-        (0, _) => Ok(()),
-        (n, 0) => Err(format!("{n} of {} test runs failed", results.len())),
-        (n, s) => Err(format!(
-            "{n} of {} test runs failed, {s} of them skipped: budget reached (--allow-over-budget runs them)",
-            results.len()
-        )),
-    }
-}
-
-/// Cases down, targets across: ✓/✗ with cost, latency and tokens; then every failure.
-pub fn matrix(results: &[CaseResult]) -> String {
-    let mut targets: Vec<&str> = Vec::new();
-    let mut cases: Vec<&str> = Vec::new();
-    for r in results {
-        if !targets.contains(&r.target.as_str()) {
-            targets.push(&r.target);
-        }
-        if !cases.contains(&r.case.as_str()) {
-            cases.push(&r.case);
-        }
-    }
-    let width = cases
-        .iter()
-        .map(|c| c.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let cell = |r: &CaseResult| {
-        if r.skipped {
-            return "- skipped (budget)".to_string();
-        }
-        format!(
-            "{} {} {} {}t",
-            if r.pass { "✓" } else { "✗" },
-            r.cost_micros
-                .map(format_usd)
-                .unwrap_or_else(|| "unpriced".into()),
-            r.latency_ms
-                .map(|ms| format!("{ms}ms"))
-                .unwrap_or_else(|| "-".into()),
-            r.tokens
-        )
-    };
-    let col = results
-        .iter()
-        .map(|r| cell(r).chars().count())
-        .chain(targets.iter().map(|t| t.chars().count()))
-        .max()
-        .unwrap_or(8);
-    let mut out = format!("{:<width$}", "case");
-    for t in &targets {
-        out.push_str(&format!("  {t:<col$}"));
-    }
-    out.push('\n');
-    for c in &cases {
-        out.push_str(&format!("{c:<width$}"));
-        for t in &targets {
-            let shown = results
-                .iter()
-                .find(|r| r.case == *c && r.target == *t)
-                .map(cell)
-                .unwrap_or_default();
-            out.push_str(&format!("  {shown:<col$}"));
-        }
-        out.push('\n');
-    }
-    for r in results.iter().filter(|r| !r.pass) {
-        for f in &r.failures {
-            out.push_str(&format!("✗ {} × {}: {f}\n", r.case, r.target));
-        }
-    }
-    let passed = results.iter().filter(|r| r.pass).count();
-    out.push_str(&format!("{passed}/{} passed\n", results.len()));
-    out
 }

@@ -99,6 +99,24 @@ pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Readies a SQLite database of ours at `path` before SQLite opens it: its
+/// folder 0700, the file created 0600 (SQLite gives its -wal and -shm files
+/// the database's mode), and one an older llmdeck left readable closed again.
+pub fn private_database(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let _ = create_private_dir(dir);
+    }
+    let _ = open_private_append(path);
+    for file in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(file);
+        tighten(Path::new(&p));
+    }
+    if let Some(dir) = path.parent() {
+        tighten(dir);
+    }
+}
+
 /// Removes what group and others may do with a file or folder of llmdeck's
 /// own that an older llmdeck (or a loose umask) left open. Best effort.
 pub fn tighten(path: &Path) {

@@ -60,6 +60,10 @@ impl Paths {
     pub fn ledger_file(&self) -> PathBuf {
         self.data_dir.join("ledger.sqlite3")
     }
+    /// Eval runs kept for later, and the answers cache.
+    pub fn evals_file(&self) -> PathBuf {
+        self.data_dir.join("evals.sqlite3")
+    }
     pub fn conversations_dir(&self) -> PathBuf {
         self.data_dir.join("conversations")
     }

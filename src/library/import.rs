@@ -157,7 +157,7 @@ fn llm_template(path: &Path) -> Result<Imported, String> {
         model: t.model,
         params,
         variables,
-        tests: Vec::new(),
+        ..Meta::default()
     };
     Ok(Imported {
         file: format!("{}.md", super::file_stem(&name)),

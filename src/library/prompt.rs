@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::assertions::Assertion;
 use crate::chat::params::Params;
 use crate::chat::request::{WireMessage, WireRole};
+use crate::evals::graders::Check;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +30,10 @@ pub struct TestCase {
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
     #[serde(default, rename = "assert")]
-    pub assertions: Vec<Assertion>,
+    pub assertions: Vec<Check>,
+    /// The weighted score that passes (0..=1); without it every check must pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 /// The front matter, as written.
@@ -50,6 +53,15 @@ pub struct Meta {
     pub variables: Vec<Variable>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestCase>,
+    /// A JSONL or CSV file of cases (beside the prompt, or a path): one per row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// Checks every case gets (each dataset row, and every `[[tests]]` entry too).
+    #[serde(default, rename = "assert", skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// The weighted score a case passes with, unless the case sets its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 fn is_default(p: &Params) -> bool {
@@ -147,6 +159,19 @@ pub fn parse(text: &str) -> Result<Prompt, ParseError> {
                     format!("placeholder {{{{{name}}}}} is not declared in `variables`"),
                 ));
             }
+        }
+    }
+    let thresholds = meta
+        .tests
+        .iter()
+        .map(|t| (format!("test {:?}", t.name), t.threshold))
+        .chain([("the front matter".to_string(), meta.threshold)]);
+    for (whose, t) in thresholds {
+        if let Some(t) = t.filter(|t| !(0.0..=1.0).contains(t)) {
+            return Err(err(
+                2,
+                format!("{whose}: threshold {t} is not between 0 and 1"),
+            ));
         }
     }
     for case in &meta.tests {
@@ -269,6 +294,24 @@ fn each_placeholder<'a>(text: &'a str, mut f: impl FnMut(Piece<'a>)) {
     f(Piece::Text(rest));
 }
 
+/// `template` with each `{{name}}` replaced by `value(name)`; a name without a
+/// value stays as written, so a missing column shows in what fails.
+pub fn fill(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut text = String::with_capacity(template.len());
+    each_placeholder(template, |p| match p {
+        Piece::Text(t) => text.push_str(t),
+        Piece::Var(name) => match value(name) {
+            Some(v) => text.push_str(&v),
+            None => {
+                text.push_str("{{");
+                text.push_str(name);
+                text.push_str("}}");
+            }
+        },
+    });
+    text
+}
+
 impl Prompt {
     /// The messages with every placeholder filled from `vars` (then defaults).
     /// A required variable left empty is an error naming it.
@@ -308,12 +351,9 @@ impl Prompt {
             .messages
             .iter()
             .map(|(role, template)| {
-                let mut text = String::with_capacity(template.len());
-                each_placeholder(template, |p| match p {
-                    Piece::Text(t) => text.push_str(t),
-                    Piece::Var(name) => {
-                        text.push_str(values.get(name).map(String::as_str).unwrap_or(""))
-                    }
+                // Every placeholder is declared (checked at parse), so each has a value.
+                let text = fill(template, &|name| {
+                    Some(values.get(name).cloned().unwrap_or_default())
                 });
                 WireMessage::text(*role, &text)
             })

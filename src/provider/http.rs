@@ -327,6 +327,34 @@ impl HttpClient {
         }
     }
 
+    /// One JSON request and its JSON answer (embeddings, files, batches): no
+    /// stream, the answer capped like any whole response.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let wait = Duration::from_secs(self.timeouts.connect_secs + self.timeouts.first_byte_secs);
+        let resp = self
+            .client()?
+            .post(self.url(path))
+            .headers(self.headers.clone())
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body).expect("JSON values serialize"))
+            .timeout(wait)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Connect(describe(&e)))?;
+        if !resp.status().is_success() {
+            return Err(
+                limits::http_error(resp, Duration::from_secs(self.timeouts.idle_secs)).await,
+            );
+        }
+        let bytes = limits::body_of(resp, limits::MAX_RESPONSE_BYTES, wait, what).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(format!("{what}: {e}")))
+    }
+
     pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         #[derive(Deserialize)]
         struct List {

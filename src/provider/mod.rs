@@ -103,6 +103,26 @@ impl Provider {
         }
     }
 
+    /// POSTs a JSON body to `path` under the endpoint (`/embeddings`, say) and
+    /// returns the JSON answer; `what` names it in errors.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<serde_json::Value, ProviderError> {
+        match self {
+            Self::Http(client) => client
+                .post_json(path, body, what)
+                .await
+                .map_err(|e| e.scrubbed()),
+            Self::Record(inner, _) => Box::pin(inner.post_json(path, body, what)).await,
+            Self::Demo { .. } | Self::Replay(_) => Err(ProviderError::Other(format!(
+                "{what} need an HTTP endpoint (not the demo or a replay)"
+            ))),
+        }
+    }
+
     /// The exact JSON body this provider would send for `req`.
     pub fn request_body(&self, req: &ChatRequest) -> Vec<u8> {
         match self {

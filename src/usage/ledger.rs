@@ -110,21 +110,8 @@ impl Ledger {
             path: shown.clone(),
             source,
         };
-        if let Some(dir) = path.parent() {
-            let _ = crate::config::files::create_private_dir(dir);
-        }
-        // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm
-        // files the database's mode, so every request's record stays private.
-        let _ = crate::config::files::open_private_append(path);
-        // One an older llmdeck made readable by others is closed again, with its folder.
-        for file in ["", "-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(file);
-            crate::config::files::tighten(Path::new(&p));
-        }
-        if let Some(dir) = path.parent() {
-            crate::config::files::tighten(dir);
-        }
+        // Every request's record stays private, -wal and -shm files too.
+        crate::config::files::private_database(path);
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         let found: i64 = conn

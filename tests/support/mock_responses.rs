@@ -309,3 +309,45 @@ pub fn chat_whole(model: &str, p: &Parts) -> String {
            "service_tier": "default", "system_fingerprint": "fp_mock"})
     .to_string()
 }
+
+/// The mock's `/v1/embeddings`: a `CreateEmbeddingResponse` where each input's
+/// vector counts its letters a–z (case-folded), so texts with the same letters
+/// are similar (cosine near 1) and unlike texts are not. A body OpenAI would
+/// refuse gets a 400.
+pub fn embeddings(body: &[u8]) -> (u16, String) {
+    let req: Value = serde_json::from_slice(body).unwrap_or_default();
+    let inputs: Vec<String> = match &req["input"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if inputs.is_empty() || req["model"].as_str().is_none() {
+        let e = r#"{"error":{"message":"'input' and 'model' are required","type":"invalid_request_error","param":null,"code":null}}"#;
+        return (400, e.to_string());
+    }
+    let tokens: usize = inputs
+        .iter()
+        .map(|s| s.split_whitespace().count().max(1))
+        .sum();
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let mut v = [0.0f64; 26];
+            for c in text.chars().filter(char::is_ascii_alphabetic) {
+                v[(c.to_ascii_lowercase() as u8 - b'a') as usize] += 1.0;
+            }
+            json!({"object": "embedding", "index": i, "embedding": v.to_vec()})
+        })
+        .collect();
+    let out = json!({
+        "object": "list",
+        "data": data,
+        "model": req["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    });
+    (200, out.to_string())
+}

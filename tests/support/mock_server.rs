@@ -1,5 +1,5 @@
-//! An in-process mock of the OpenAI API on 127.0.0.1 (port 0): `/v1/models`
-//! and `/v1/chat/completions`, streamed and not, in OpenAI's exact shapes.
+//! An in-process mock of the OpenAI API on 127.0.0.1 (port 0): `/v1/models`,
+//! `/v1/chat/completions` (streamed and not) and `/v1/embeddings`, in OpenAI's exact shapes.
 //! It records every request (headers and body) and can be told to misbehave.
 
 #![allow(dead_code)]
@@ -181,6 +181,10 @@ impl Mock {
         self.requests_to("/chat/completions")
     }
 
+    pub fn embedding_requests(&self) -> Vec<Received> {
+        self.requests_to("/embeddings")
+    }
+
     pub fn responses_requests(&self) -> Vec<Received> {
         self.requests_to("/responses")
     }
@@ -199,6 +203,11 @@ impl Mock {
             if path == "/v1/models" {
                 let body = r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},{"id":"o4-mini","object":"model","created":1744225351,"owned_by":"system"}]}"#;
                 respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
+                continue;
+            }
+            if path == "/v1/embeddings" {
+                let (status, body) = responses::embeddings(&req.body);
+                respond(&mut sock, status, "application/json", body.as_bytes(), &[]).await;
                 continue;
             }
             if path.starts_with("/v1/organization/") {

@@ -1,0 +1,14 @@
+//! Evals: prompt tests at scale. Datasets streamed from disk, graders beyond
+//! plain assertions (a judge's rubric, embedding similarity, the user's own
+//! command), weights and thresholds, repeats and concurrency with a progress
+//! line, and reports that gate CI.
+
+pub mod cache;
+pub mod dataset;
+pub mod export;
+pub mod graders;
+pub mod progress;
+pub mod regress;
+pub mod report;
+pub mod run;
+pub mod store;
