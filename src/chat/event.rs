@@ -30,7 +30,8 @@ pub enum StreamEvent {
     },
     Usage(Usage),
     /// A tool OpenAI ran itself (web search, file search, code interpreter) finished.
-    Hosted(crate::chat::tools::HostedCall),
+    /// Boxed: the largest event, and rare.
+    Hosted(Box<crate::chat::tools::HostedCall>),
     /// What the server says the request cost, in micro-dollars (OpenRouter's
     /// `usage.cost`, LiteLLM's `x-litellm-response-cost`): it wins over a price list.
     ServerCost(i64),
@@ -173,7 +174,7 @@ impl StreamEvent {
                 reason: scrub(&reason),
             },
             Self::Error(e) => Self::Error(e.scrubbed()),
-            Self::Hosted(call) => Self::Hosted(call.scrubbed()),
+            Self::Hosted(call) => Self::Hosted(Box::new(call.scrubbed())),
             // Held to the cap where it is read (`usage::cost`).
             Self::ServerCost(c) => Self::ServerCost(c),
             Self::Finish(f) => Self::Finish(f),

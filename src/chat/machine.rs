@@ -432,8 +432,8 @@ impl Machine {
                 stream.first_token.get_or_insert(now);
                 // As many as tool calls at most: a server cannot grow the answer without end.
                 let hosted = &mut self.conv.nodes[node].hosted;
-                if hosted.len() < crate::provider::limits::MAX_TOOL_CALLS as usize {
-                    hosted.push(call);
+                if hosted.len() < super::event::MAX_TOOL_CALLS as usize {
+                    hosted.push(*call);
                 }
                 Vec::new()
             }

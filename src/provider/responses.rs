@@ -277,7 +277,7 @@ impl Decoder {
                     ev.item
                         .as_ref()
                         .and_then(HostedCall::from_item)
-                        .map(StreamEvent::Hosted),
+                        .map(|c| StreamEvent::Hosted(Box::new(c))),
                 );
             }
             "response.function_call_arguments.delta" => {
@@ -387,7 +387,7 @@ pub fn parse_response(text: &str, out: &mut Vec<StreamEvent>) -> Result<(), Prov
                 }
             }
             Some(_) if HostedCall::from_item(item).is_some() => {
-                out.extend(HostedCall::from_item(item).map(StreamEvent::Hosted));
+                out.extend(HostedCall::from_item(item).map(|c| StreamEvent::Hosted(Box::new(c))));
             }
             Some("function_call") => {
                 out.push(StreamEvent::ToolCallDelta {
