@@ -14,6 +14,23 @@ pub fn tmux() -> Command {
     cmd
 }
 
+/// Starts this process's tmux server once, with a session that lives as long as
+/// the test process: tmux exits when its last session ends, and a test's
+/// `new-session` racing another test's last exit met a server on its way out
+/// ("tmux could not start", seen on a loaded machine).
+fn keep_server() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let pid = std::process::id();
+        let watch = format!("while kill -0 {pid} 2>/dev/null; do sleep 1; done");
+        let ok = tmux()
+            .args(["new-session", "-d", "-s", "keep-server", &watch])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "tmux could not start its server");
+    });
+}
+
 pub struct Tmux {
     pub session: String,
 }
@@ -49,6 +66,7 @@ impl Tmux {
 
     /// Runs a shell command line in a new 100x30 session.
     pub fn run(session: String, cmd: &str) -> Self {
+        keep_server();
         let ok = tmux()
             .args([
                 "new-session",
