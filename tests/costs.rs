@@ -129,10 +129,15 @@ fn a_model_on_localhost_is_local_not_unpriced() {
 
 /// A finished answer of `model` on `base_url`: the ledger row it writes.
 fn answer(base_url: &str, model: &str, usage: Usage) -> llmdeck::usage::LedgerRow {
+    answered(base_url, model, Input::Send("Hi".into()), usage)
+}
+
+/// The ledger row of the answer `input` starts, on a conversation of `model` on `base_url`.
+fn answered(base_url: &str, model: &str, input: Input, usage: Usage) -> llmdeck::usage::LedgerRow {
     let mut m = support::machine(model);
     m.endpoint = Endpoint::new(base_url, false);
     let now = Instant::now();
-    let id = support::started(&m.handle(Input::Send("Hi".into()), now, Utc::now()));
+    let id = support::started(&m.handle(input, now, Utc::now()));
     m.handle(
         Input::Stream(id, StreamEvent::Usage(usage)),
         now,
@@ -310,30 +315,11 @@ fn a_compared_target_is_priced_on_its_own_profiles_whole_endpoint() {
     };
     // The conversation is on OpenAI; each target goes through another profile.
     let rows = |target: Target| {
-        let mut m = support::machine("gpt-4o");
-        m.endpoint = Endpoint::new("https://api.openai.com/v1", false);
-        let now = Instant::now();
-        let effects = m.handle(
-            Input::Compare {
-                text: "Hi".into(),
-                targets: vec![target],
-            },
-            now,
-            Utc::now(),
-        );
-        let id = support::started(&effects);
-        m.handle(
-            Input::Stream(id, StreamEvent::Usage(usage)),
-            now,
-            Utc::now(),
-        );
-        m.handle(Input::Stream(id, StreamEvent::End), now, Utc::now())
-            .into_iter()
-            .find_map(|e| match e {
-                Effect::Record(r) => Some(*r),
-                _ => None,
-            })
-            .unwrap()
+        let compare = Input::Compare {
+            text: "Hi".into(),
+            targets: vec![target],
+        };
+        answered("https://api.openai.com/v1", "gpt-4o", compare, usage)
     };
     // A profile marked `local = true` on a LAN address: free, said so.
     let mut t = Target::from("llama3.2:3b");
