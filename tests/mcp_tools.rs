@@ -73,6 +73,24 @@ fn chat(home: &std::path::Path, mock: &Mock, api: &str, extra: &[&str]) -> std::
     llmdeck(home, Some(mock), &args, None)
 }
 
+/// `chat --mcp fake ARGS` with the fake server in `mode` (and `extra` config), the
+/// model calling the tools of `list` once; the run must succeed.
+fn run_fake(
+    mode: &str,
+    extra: &str,
+    list: &[(&str, &str)],
+    args: &[&str],
+) -> (tempfile::TempDir, Mock, std::process::Output) {
+    let home = support::home_with_config(&fake(mode, extra));
+    let mock = Mock::start_in_background();
+    mock.push(calls(list));
+    let mut all = vec!["--mcp", "fake"];
+    all.extend_from_slice(args);
+    let out = chat(home.path(), &mock, "chat", &all);
+    assert!(out.status.success(), "{mode}: {}", stderr(&out));
+    (home, mock, out)
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -355,16 +373,12 @@ fn a_header_secret_never_reaches_an_error_a_result_or_a_file() {
 
 #[test]
 fn a_server_gets_only_the_environment_its_config_names() {
-    let home = support::home_with_config(&fake("env", "env = { ONLY_THIS = \"yes\" }"));
-    let mock = Mock::start_in_background();
-    mock.push(calls(&[("probe", "{}")]));
-    let out = chat(
-        home.path(),
-        &mock,
-        "chat",
-        &["--mcp", "fake", "--approve", "always", "env?"],
+    let (_home, mock, _) = run_fake(
+        "env",
+        "env = { ONLY_THIS = \"yes\" }",
+        &[("probe", "{}")],
+        &["--approve", "always", "env?"],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let sent = results_sent(&mock, 1);
     let env: Value = serde_json::from_str(&sent[0]).unwrap_or_else(|e| panic!("{e}: {sent:?}"));
     assert_eq!(env["ONLY_THIS"], "yes");
@@ -376,16 +390,7 @@ fn a_server_gets_only_the_environment_its_config_names() {
 
 #[test]
 fn a_refused_call_tells_the_model_and_ask_needs_a_terminal() {
-    let home = support::home_with_config(&fake("env", ""));
-    let mock = Mock::start_in_background();
-    mock.push(calls(&[("probe", "{}")]));
-    let out = chat(
-        home.path(),
-        &mock,
-        "chat",
-        &["--mcp", "fake", "--approve", "never", "go"],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (home, mock, _) = run_fake("env", "", &[("probe", "{}")], &["--approve", "never", "go"]);
     let sent = results_sent(&mock, 1);
     assert_eq!(sent.len(), 1);
     assert!(
@@ -402,16 +407,12 @@ fn a_refused_call_tells_the_model_and_ask_needs_a_terminal() {
 
 #[test]
 fn a_server_that_crashes_mid_call_gives_an_error_result_and_the_answer_goes_on() {
-    let home = support::home_with_config(&fake("crash", ""));
-    let mock = Mock::start_in_background();
-    mock.push(calls(&[("probe", "{}")]));
-    let out = chat(
-        home.path(),
-        &mock,
-        "chat",
-        &["--mcp", "fake", "--approve", "always", "--json", "go"],
+    let (_home, mock, out) = run_fake(
+        "crash",
+        "",
+        &[("probe", "{}")],
+        &["--approve", "always", "--json", "go"],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let sent = results_sent(&mock, 1);
     assert!(sent[0].starts_with("error: MCP server fake"), "{sent:?}");
     assert!(
@@ -426,17 +427,13 @@ fn a_server_that_crashes_mid_call_gives_an_error_result_and_the_answer_goes_on()
 #[test]
 fn a_server_that_never_answers_or_answers_garbage_is_stopped_at_its_time_limit() {
     for mode in ["hang", "malformed"] {
-        let home = support::home_with_config(&fake(mode, "call_secs = 2"));
-        let mock = Mock::start_in_background();
-        mock.push(calls(&[("probe", "{}")]));
         let started = Instant::now();
-        let out = chat(
-            home.path(),
-            &mock,
-            "chat",
-            &["--mcp", "fake", "--approve", "always", "go"],
+        let (_home, mock, _) = run_fake(
+            mode,
+            "call_secs = 2",
+            &[("probe", "{}")],
+            &["--approve", "always", "go"],
         );
-        assert!(out.status.success(), "{mode}: {}", stderr(&out));
         assert!(started.elapsed() < Duration::from_secs(60), "{mode}");
         let sent = results_sent(&mock, 1);
         assert!(
@@ -448,16 +445,12 @@ fn a_server_that_never_answers_or_answers_garbage_is_stopped_at_its_time_limit()
 
 #[test]
 fn hostile_tool_output_is_inert_in_chat_output() {
-    let home = support::home_with_config(&fake("hostile", ""));
-    let mock = Mock::start_in_background();
-    mock.push(calls(&[("probe", "{}")]));
-    let out = chat(
-        home.path(),
-        &mock,
-        "chat",
-        &["--mcp", "fake", "--approve", "always", "go"],
+    let (_home, mock, out) = run_fake(
+        "hostile",
+        "",
+        &[("probe", "{}")],
+        &["--approve", "always", "go"],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("␛]52;c;cHduZWQ="),
@@ -476,16 +469,12 @@ fn hostile_tool_output_is_inert_in_chat_output() {
 fn several_calls_in_one_answer_run_in_parallel() {
     // The fake answers neither call until both wait: calls run one after the
     // other would hit the time limit instead.
-    let home = support::home_with_config(&fake("pair", "call_secs = 20"));
-    let mock = Mock::start_in_background();
-    mock.push(calls(&[("probe", r#"{"n":1}"#), ("probe", r#"{"n":2}"#)]));
-    let out = chat(
-        home.path(),
-        &mock,
-        "chat",
-        &["--mcp", "fake", "--approve", "always", "go"],
+    let (_home, mock, _) = run_fake(
+        "pair",
+        "call_secs = 20",
+        &[("probe", r#"{"n":1}"#), ("probe", r#"{"n":2}"#)],
+        &["--approve", "always", "go"],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(results_sent(&mock, 1), vec!["paired 1", "paired 2"]);
 }
 
