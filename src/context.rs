@@ -2,7 +2,7 @@
 //! settings, the chosen profile and the price table, plus the problems found
 //! loading them (reported, never fatal unless the user asked for the broken thing).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use crate::config::profile::{self, Overrides, ProfileError};
 use crate::config::{Paths, Profile, Settings, settings};
@@ -13,7 +13,9 @@ pub struct Context {
     pub paths: Paths,
     pub settings: Settings,
     pub profile: Profile,
-    pub prices: Arc<PriceTable>,
+    /// Replaced whole when the console's price form writes prices.toml, so every
+    /// request priced afterwards (a new conversation, a Library test run) uses it.
+    prices: RwLock<Arc<PriceTable>>,
     pub warnings: Vec<String>,
     /// Recording or replaying this session's answers.
     pub session: crate::provider::Session,
@@ -35,9 +37,7 @@ impl Context {
                 warnings.push(format!("profile {:?}: {w}", profile.name));
             }
         }
-        let (prices, errors) =
-            PriceTable::load(&[&paths.imported_prices_file(), &paths.prices_file()]);
-        let prices = prices.with_catalog_file(paths.imported_catalog_file());
+        let (prices, errors) = load_prices(&paths);
         for e in errors {
             warnings.push(format!("{e} — its prices are not used"));
         }
@@ -45,11 +45,28 @@ impl Context {
             paths,
             settings,
             profile,
-            prices: Arc::new(prices),
+            prices: RwLock::new(Arc::new(prices)),
             warnings,
             session: Default::default(),
             allow_over_budget: false,
         })
+    }
+
+    /// The price table in force.
+    pub fn prices(&self) -> Arc<PriceTable> {
+        Arc::clone(&self.prices.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Reads prices.toml and the imports again (the price form wrote one); a
+    /// broken file leaves the table as it was and says why.
+    pub fn reload_prices(&self) -> Result<Arc<PriceTable>, String> {
+        let (prices, errors) = load_prices(&self.paths);
+        if let Some(e) = errors.first() {
+            return Err(e.to_string());
+        }
+        let prices = Arc::new(prices);
+        *self.prices.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&prices);
+        Ok(prices)
     }
 
     pub fn timeouts(&self) -> Timeouts {
@@ -98,11 +115,8 @@ impl Context {
         profile: &Profile,
         source: &str,
     ) -> crate::chat::machine::Machine {
-        let mut m = crate::chat::machine::Machine::new(
-            conv,
-            origin(profile, source),
-            Arc::clone(&self.prices),
-        );
+        let mut m =
+            crate::chat::machine::Machine::new(conv, origin(profile, source), self.prices());
         m.endpoint = self.price_endpoint(profile);
         m
     }
@@ -226,4 +240,13 @@ impl Providers {
         self.0.insert(profile.to_string(), provider.clone());
         Ok(provider)
     }
+}
+
+/// The embedded table, then the imports and the user's prices.toml over it.
+fn load_prices(paths: &Paths) -> (PriceTable, Vec<crate::config::files::FileError>) {
+    let (prices, errors) = PriceTable::load(&[&paths.imported_prices_file(), &paths.prices_file()]);
+    (
+        prices.with_catalog_file(paths.imported_catalog_file()),
+        errors,
+    )
 }

@@ -127,3 +127,50 @@ fn a_test_suite_stops_starting_requests_at_the_budget_and_says_what_it_skipped()
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(mock.chat_requests().len(), 5);
 }
+
+#[test]
+fn running_a_library_prompt_in_the_console_over_a_hard_stop_budget_asks_first() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    // Any priced request goes over a budget of a millionth of a dollar.
+    config(
+        home.path(),
+        &format!(
+            "default_profile = \"mock\"\n[profiles.mock]\nbase_url = \"{}\"\napi_key_env = \"MOCK_KEY\"\nmodel = \"gpt-4o\"\n\
+             [budgets]\ndaily_usd = 0.000001\nhard_stop = true\n",
+            mock.base_url
+        ),
+    );
+    let dir = home.path().join("data/prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hi.md"), PROMPT).unwrap();
+    let Some(t) = support::tmux::Tmux::start(home.path(), &[("MOCK_KEY", "sk-test")], &[]) else {
+        return;
+    };
+    t.wait_for("gpt-4o");
+    t.keys(&["M-3"]);
+    t.wait_for("hi");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Send anyway? (y/n)");
+    assert!(screen.contains("daily spend"), "{screen}");
+    assert_eq!(mock.chat_requests().len(), 0, "sent before asking");
+    // "n": nothing goes; the filled-in prompt waits in the input box.
+    t.keys(&["n"]);
+    t.wait_gone("Send anyway?");
+    assert!(t.screen().contains("Say hi"), "{}", t.screen());
+    assert_eq!(mock.chat_requests().len(), 0);
+    // Enter asks again, and "y" sends it.
+    t.keys(&["Enter"]);
+    t.wait_for("Send anyway? (y/n)");
+    t.keys(&["y"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while mock.chat_requests().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never sent after yes");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sent = mock.chat_requests()[0].json();
+    assert_eq!(
+        sent["messages"].as_array().unwrap().last().unwrap()["content"],
+        "Say hi"
+    );
+}

@@ -195,6 +195,15 @@ fn reprice_prices_the_ledgers_unpriced_rows_of_a_model_and_says_how_many() {
         chat_json(home.path(), &mock, model);
     }
     assert_eq!(ledger_costs(home.path())[0], (None, None));
+    let unpriced = llmdeck(
+        home.path(),
+        None,
+        &["usage", "--by", "cost-source", "--json"],
+        None,
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&unpriced.stdout).unwrap();
+    assert_eq!(rows[1]["key"], "unpriced", "{rows}");
+    assert_eq!(rows[1]["requests"], 2, "{rows}");
     let reprice = || {
         let out = llmdeck(
             home.path(),
@@ -243,6 +252,35 @@ fn reprice_prices_the_ledgers_unpriced_rows_of_a_model_and_says_how_many() {
     assert_eq!(
         (team["cost_micros"].as_i64(), team["unpriced"].as_i64()),
         (Some(3_600), Some(0))
+    );
+    // Grouped by where the cost came from, the two rows moved from unpriced to
+    // override with their tokens; nothing is left unpriced or counted twice.
+    let out = llmdeck(
+        home.path(),
+        None,
+        &["usage", "--by", "cost-source", "--json"],
+        None,
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups: Vec<_> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["requests"].as_i64().unwrap(),
+                r["input_tokens"].as_i64().unwrap(),
+                r["unpriced"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("catalog".to_string(), 1, 1200, 0),
+            ("override".to_string(), 2, 2400, 0)
+        ]
     );
     // Again: nothing left to do.
     assert!(reprice().starts_with("repriced 0 of 0"));

@@ -100,6 +100,11 @@ fn a_v1_ledger_migrates_and_the_rollup_matches_the_rows() {
             .unwrap()
             .to_utc();
         r.cost_micros = if i == 4 { None } else { Some(10) };
+        r.cost_source = match i {
+            0 | 1 => Some(llmdeck::usage::cost::CostSource::Catalog),
+            2 => Some(llmdeck::usage::cost::CostSource::Server),
+            _ => None,
+        };
         ledger.insert(&r).unwrap();
     }
     let since = report::parse_date("2026-11-01").unwrap();
@@ -119,6 +124,23 @@ fn a_v1_ledger_migrates_and_the_rollup_matches_the_rows() {
         .query_row("SELECT SUM(input_tokens) FROM requests", [], |r| r.get(0))
         .unwrap();
     assert_eq!(by_profile.iter().map(|r| r.input_tokens).sum::<i64>(), raw);
+    // Where each cost came from: a row priced before sources were kept is "unknown"
+    // (the first release's row, and one written without a source), never a price list.
+    let by_source =
+        report::group(&ledger, GroupBy::CostSource, &Filter::days(since, until)).unwrap();
+    let summary: Vec<_> = by_source
+        .iter()
+        .map(|r| (r.key.as_str(), r.requests, r.cost_micros, r.unpriced))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("unknown", 2, 760, 0),
+            ("catalog", 2, 20, 0),
+            ("server", 1, 10, 0),
+            ("unpriced", 1, 0, 1)
+        ]
+    );
     let drill = report::requests(
         &ledger,
         GroupBy::Day,

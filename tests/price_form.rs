@@ -139,3 +139,80 @@ fn the_price_form_writes_prices_toml_and_prices_the_answer() {
     assert_eq!(meta.cost_micros, Some(2_000_000));
     assert_eq!(meta.cost_source, Some(CostSource::Override));
 }
+
+mod support;
+
+/// Every cost the ledger holds, oldest first, with where it came from.
+fn ledger_costs(home: &std::path::Path) -> Vec<(Option<i64>, Option<String>)> {
+    let Ok(ledger) = rusqlite::Connection::open(home.join("data/ledger.sqlite3")) else {
+        return Vec::new();
+    };
+    let Ok(mut query) =
+        ledger.prepare("SELECT cost_micros, cost_source FROM requests ORDER BY ts, rowid")
+    else {
+        return Vec::new();
+    };
+    query
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn the_console_price_form_prices_what_the_console_sends_next_a_library_test_run_too() {
+    let mock = support::mock_server::Mock::start_in_background();
+    // `local = false`: a proxy on loopback, so a model no list knows is unpriced.
+    let home = support::home_with_config(&format!(
+        "default_profile = \"proxy\"\n[profiles.proxy]\nbase_url = \"{}\"\napi_key_env = \"MOCK_KEY\"\nmodel = \"team-llm\"\nlocal = false\n",
+        mock.base_url
+    ));
+    let dir = home.path().join("data/prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("hi.md"),
+        "+++\nname = \"hi\"\nmodel = \"team-llm\"\n\n[[tests]]\nname = \"one\"\nassert = [{ contains = \"mock\" }]\n+++\n\n# User\n\nSay hi\n",
+    )
+    .unwrap();
+    let Some(t) = support::tmux::Tmux::start(home.path(), &[("MOCK_KEY", "sk-test")], &[]) else {
+        return;
+    };
+    t.wait_for("team-llm");
+    t.type_text("Hi");
+    t.keys(&["Enter"]);
+    t.wait_for("unpriced");
+    let wait_rows = |n: usize| {
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let rows = ledger_costs(home.path());
+            if rows.len() >= n {
+                return rows;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} ledger rows",
+                rows.len()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    assert_eq!(wait_rows(1), [(None, None)]);
+    // `$` on the unpriced answer: $1 in, $2 out per 1M.
+    t.keys(&["Escape"]);
+    t.keys(&["$"]);
+    t.wait_for(MODEL_FORM_TITLE);
+    t.type_text("1 2");
+    t.keys(&["Enter"]);
+    t.wait_for("priced in");
+    // A test run from the Library, started after the form, is priced by it too.
+    t.keys(&["M-3"]);
+    t.wait_for("hi");
+    t.keys(&["M-t"]);
+    t.wait_for("Test hi on");
+    t.keys(&["Enter"]);
+    let rows = wait_rows(2);
+    // The mock's usage: 1200 in × $1 + 300 out × $2 per 1M.
+    assert_eq!(rows[1], (Some(1_800), Some("override".into())), "{rows:?}");
+}
+
+const MODEL_FORM_TITLE: &str = "Price of team-llm";

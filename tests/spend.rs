@@ -54,7 +54,7 @@ fn row(
             ..Usage::default()
         },
         cost_micros: cost,
-        cost_source: None,
+        cost_source: cost.map(|_| llmdeck::usage::cost::CostSource::Catalog),
         rates: None,
         ttft_ms: Some(ttft),
         duration_ms: Some(ttft + 2000),
@@ -338,4 +338,34 @@ fn presenter_mode_hides_hosts_and_project_ids_on_the_spend_pane() {
     let shown = screen(&s, 110, 30);
     assert!(!shown.contains("proj_secret42"), "{shown}");
     assert!(shown.contains("project 1"), "{shown}");
+}
+
+#[test]
+fn spend_groups_by_where_each_cost_came_from_and_the_team_view_skips_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = ledger(dir.path());
+    let mut s = state();
+    load(&mut s, &l);
+    // Tab steps through every grouping; "cost source" comes after "member".
+    s.spend.by = GroupBy::Member;
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.spend.by, GroupBy::CostSource);
+    load(&mut s, &l);
+    let data = s.spend.data.as_ref().unwrap();
+    let requests: i64 = data.rows.iter().map(|r| r.requests).sum();
+    assert_eq!(requests, data.totals.month.1, "every request in one source");
+    let keys: Vec<_> = data.rows.iter().map(|r| (r.key.as_str(), r.requests)).collect();
+    assert_eq!(keys, [("catalog", 9), ("unpriced", 1)]);
+    let shown = screen(&s, 100, 30);
+    assert!(shown.contains("cost source"), "{shown}");
+    // The team database does not keep sources: its view shows members instead
+    // and Tab passes over the grouping.
+    key(&mut s, KeyCode::Char('t'));
+    assert!(s.spend.team);
+    assert_eq!(s.spend.by, GroupBy::Member);
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.spend.by, GroupBy::Day);
+    key(&mut s, KeyCode::BackTab);
+    key(&mut s, KeyCode::BackTab);
+    assert_eq!(s.spend.by, GroupBy::Status);
 }

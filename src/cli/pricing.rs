@@ -6,7 +6,7 @@ use crate::chat::event::{Usage, UsageSource};
 use crate::context::Context;
 use crate::usage::cost::{self, Endpoint};
 
-/// One unpriced row: its id, where it went, its usage, and its key in the daily totals.
+/// One unpriced row: its id, where it went and its usage.
 struct Unpriced {
     id: String,
     profile: String,
@@ -14,7 +14,6 @@ struct Unpriced {
     model: String,
     tier: Option<String>,
     usage: Usage,
-    daily_key: [String; 6],
 }
 
 pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
@@ -23,9 +22,7 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
         .rows(
             "SELECT id, profile, host, COALESCE(model_reported, model_requested), service_tier,
                     input_tokens, cached_tokens, cache_write_tokens, output_tokens,
-                    reasoning_tokens, usage_source, day, model_requested,
-                    COALESCE(prompt_name || '@' || prompt_version, ''), tags, status,
-                    audio_input_tokens, audio_output_tokens
+                    reasoning_tokens, usage_source, audio_input_tokens, audio_output_tokens
              FROM requests
              WHERE cost_micros IS NULL AND (model_requested = ?1 OR model_reported = ?1)",
             &[&model],
@@ -43,21 +40,13 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
                         cache_write: n(7)?,
                         output: n(8)?,
                         reasoning: n(9)?,
-                        input_audio: n(16)?,
-                        output_audio: n(17)?,
+                        input_audio: n(11)?,
+                        output_audio: n(12)?,
                         source: match r.get::<_, String>(10)?.as_str() {
                             "estimated" => UsageSource::Estimated,
                             _ => UsageSource::Reported,
                         },
                     },
-                    daily_key: [
-                        r.get(11)?,
-                        r.get(12)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(13)?,
-                        r.get(14)?,
-                    ],
                 })
             },
         )
@@ -75,7 +64,7 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
             },
         };
         let c = cost::cost(
-            &ctx.prices,
+            &ctx.prices(),
             &endpoint,
             &row.model,
             &row.usage,
@@ -107,14 +96,7 @@ pub fn reprice(ctx: &Context, model: &str) -> Result<(), String> {
                         date
                     ],
                 )?;
-                // The daily totals were summed as rows came in: move this one to priced.
-                let k = &row.daily_key;
-                tx.execute(
-                    "UPDATE daily SET cost_micros = cost_micros + ?1, unpriced = unpriced - 1
-                     WHERE day = ?2 AND model = ?3 AND profile = ?4 AND host = ?5 AND prompt = ?6
-                       AND tags = ?7 AND status = (SELECT status FROM requests WHERE id = ?8)",
-                    rusqlite::params![micros, k[0], k[1], k[2], k[3], k[4], k[5], row.id],
-                )?;
+                // The daily totals follow by a trigger (ledger v7).
             }
             Ok(())
         })

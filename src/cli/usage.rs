@@ -122,7 +122,8 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         Some(PricingAction::Reprice { model }) => return super::pricing::reprice(ctx, model),
         None => {}
     }
-    let models: Vec<_> = ctx.prices.models().collect();
+    let prices = ctx.prices();
+    let models: Vec<_> = prices.models().collect();
     if args.json {
         let list: Vec<_> = models
             .iter()
@@ -150,8 +151,8 @@ pub fn pricing(ctx: &Context, args: PricingArgs) -> Result<(), String> {
         super::out::say_json(&list, true);
         return Ok(());
     }
-    let catalog = ctx.prices.catalog();
-    if let Some(Err(e)) = ctx.prices.imported_catalog() {
+    let catalog = prices.catalog();
+    if let Some(Err(e)) = prices.imported_catalog() {
         errln!("llmdeck: warning: {e} — the built-in catalog is used");
     }
     let total: usize = catalog.providers.iter().map(|p| p.models().len()).sum();

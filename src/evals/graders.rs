@@ -469,7 +469,8 @@ impl Graders<'_> {
             ..Default::default()
         };
         let endpoint = self.ctx.price_endpoint(&self.ctx.profile);
-        let cost = crate::usage::cost::cost(&self.ctx.prices, &endpoint, model, &usage, None, None);
+        let cost =
+            crate::usage::cost::cost(&self.ctx.prices(), &endpoint, model, &usage, None, None);
         LedgerRow {
             id: uuid::Uuid::now_v7().to_string(),
             ts: Utc::now(),

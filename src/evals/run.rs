@@ -290,7 +290,7 @@ impl Shared<'_> {
                 return (result, Vec::new());
             }
         };
-        let mut m = Machine::new(conv, self.origin.clone(), Arc::clone(&ctx.prices));
+        let mut m = Machine::new(conv, self.origin.clone(), ctx.prices());
         m.endpoint = ctx.price_endpoint(&ctx.profile);
         let first = m.handle(
             Input::Compare {

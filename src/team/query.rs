@@ -37,13 +37,19 @@ fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
 /// Team spend grouped by `by`, the most expensive first (days in order).
 pub async fn group(client: &Client, by: GroupBy, filter: &Filter) -> Result<Vec<Row>, String> {
     let (cond, params) = conditions(filter);
+    let key = by.team_key().ok_or_else(|| {
+        format!(
+            "the team database does not keep the {}: group by it on your own ledger",
+            by.label()
+        )
+    })?;
     let sql =
         format!(
         "SELECT {key} AS k, SUM(requests)::int8, SUM(input_tokens)::int8, SUM(cached_tokens)::int8,
                 SUM(output_tokens)::int8, SUM(reasoning_tokens)::int8, SUM(cost_micros)::int8,
                 SUM(unpriced)::int8
          FROM llmdeck_daily WHERE {cond} GROUP BY k ORDER BY {order}",
-        key = by.team_key(),
+        key = key,
         order = if by == GroupBy::Day { "k" } else { "7 DESC, 2 DESC, k" },
     );
     let rows = client

@@ -18,10 +18,12 @@ pub enum GroupBy {
     Status,
     /// Who spent it: one group locally ("me"), one per member in the team view.
     Member,
+    /// Where the cost came from: server, catalog, override, estimated, local, unpriced.
+    CostSource,
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 7] = [
+    pub const ALL: [GroupBy; 8] = [
         GroupBy::Day,
         GroupBy::Model,
         GroupBy::Prompt,
@@ -29,6 +31,7 @@ impl GroupBy {
         GroupBy::Tag,
         GroupBy::Status,
         GroupBy::Member,
+        GroupBy::CostSource,
     ];
 
     pub fn label(self) -> &'static str {
@@ -40,6 +43,7 @@ impl GroupBy {
             GroupBy::Tag => "tag",
             GroupBy::Status => "status",
             GroupBy::Member => "member",
+            GroupBy::CostSource => "cost source",
         }
     }
 
@@ -53,6 +57,7 @@ impl GroupBy {
             GroupBy::Tag => "tags",
             GroupBy::Status => "status",
             GroupBy::Member => "'me'",
+            GroupBy::CostSource => "cost_from",
         }
     }
 
@@ -66,12 +71,16 @@ impl GroupBy {
             GroupBy::Tag => "tags",
             GroupBy::Status => "status",
             GroupBy::Member => "'me'",
+            GroupBy::CostSource => {
+                "CASE WHEN cost_micros IS NULL THEN 'unpriced' ELSE COALESCE(cost_source, 'unknown') END"
+            }
         }
     }
 
-    /// The same key over the team database's `llmdeck_daily`.
-    pub fn team_key(self) -> &'static str {
-        match self {
+    /// The same key over the team database's `llmdeck_daily`; None where the team
+    /// database does not keep it (cost sources stay on each member's machine).
+    pub fn team_key(self) -> Option<&'static str> {
+        Some(match self {
             GroupBy::Day => "to_char(day, 'YYYY-MM-DD')",
             GroupBy::Model => "model",
             GroupBy::Prompt => "prompt",
@@ -79,7 +88,8 @@ impl GroupBy {
             GroupBy::Tag => "tags",
             GroupBy::Status => "status",
             GroupBy::Member => "member",
-        }
+            GroupBy::CostSource => return None,
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use crate::library::{Library, testing};
 use crate::tui::app::{App, Msg};
 use crate::tui::core::command::EditorTarget;
 use crate::tui::core::state::{Level, Pane};
+use crate::tui::overlays::send_check;
 use crate::tui::worker::Job;
 
 impl App {
@@ -112,7 +113,13 @@ impl App {
                 self.machine(Input::Cancel);
                 self.replace_conversation(conv);
                 self.state.pane = Pane::Playground;
-                self.machine(Input::Send(text));
+                // The filled-in prompt is the draft, sent through Enter's checks
+                // (a model, the budgets): on a "no" it waits in the input box.
+                self.state.input.insert_str(&text);
+                let commands = send_check::send_checked(&mut self.state, Input::Send(text));
+                for c in commands {
+                    self.command(c);
+                }
             }
             Err(e) => self.state.toast(Level::Error, e),
         }

@@ -69,6 +69,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Action::ToggleOrg => pane.org = !pane.org,
         Action::ToggleTeam => {
             pane.team = !pane.team;
+            if pane.team && pane.by.team_key().is_none() {
+                // Kept only on each machine: the team's figures by member instead.
+                pane.by = crate::usage::report::GroupBy::Member;
+            }
             pane.data = None;
             pane.selected = 0;
             return vec![Command::LoadSpend];

@@ -130,7 +130,11 @@ impl SpendPane {
     }
 
     pub fn step_grouping(&mut self, delta: isize) {
-        let all = GroupBy::ALL;
+        // The team view offers only the groupings the team database keeps.
+        let all: Vec<GroupBy> = GroupBy::ALL
+            .into_iter()
+            .filter(|g| !self.team || g.team_key().is_some() || *g == self.by)
+            .collect();
         let i = all.iter().position(|g| *g == self.by).unwrap_or(0) as isize;
         self.by = all[(i + delta).rem_euclid(all.len() as isize) as usize];
         self.selected = 0;
