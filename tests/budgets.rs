@@ -174,3 +174,43 @@ fn running_a_library_prompt_in_the_console_over_a_hard_stop_budget_asks_first() 
         "Say hi"
     );
 }
+
+#[test]
+fn a_test_suite_on_a_terminal_asks_once_and_a_yes_holds_for_the_run() {
+    let mock = Mock::start_in_background();
+    let home = tempfile::tempdir().unwrap();
+    config(
+        home.path(),
+        "[budgets]\ndaily_usd = 0.004\nhard_stop = true\n",
+    );
+    let dir = home.path().join("data/prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hi.md"), PROMPT).unwrap();
+    // Today's spend goes over the budget.
+    let first = llmdeck(
+        home.path(),
+        Some(&mock),
+        &["chat", "--model", "gpt-4o", "Hi"],
+        None,
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let on_terminal = |answer: &str| {
+        let cmd = support::llmdeck_command(
+            home.path(),
+            Some(&mock),
+            &["prompts", "test", "hi", "--no-cache"],
+        );
+        support::pty::on_terminal(cmd, &[("Send anyway? (y/n)", answer)])
+    };
+    // "n": nothing is sent, and the run fails.
+    let (shown, status) = on_terminal("n");
+    assert!(!status.success(), "{shown}");
+    assert!(shown.contains("daily spend"), "{shown}");
+    assert_eq!(mock.chat_requests().len(), 1);
+    // "y": the run goes on past the budget, every case (asked once, not per case).
+    let (shown, status) = on_terminal("y");
+    assert!(status.success(), "{shown}");
+    assert!(shown.contains("3/3 passed"), "{shown}");
+    assert_eq!(shown.matches("Send anyway?").count(), 1, "{shown}");
+    assert_eq!(mock.chat_requests().len(), 4);
+}

@@ -354,7 +354,11 @@ fn spend_groups_by_where_each_cost_came_from_and_the_team_view_skips_it() {
     let data = s.spend.data.as_ref().unwrap();
     let requests: i64 = data.rows.iter().map(|r| r.requests).sum();
     assert_eq!(requests, data.totals.month.1, "every request in one source");
-    let keys: Vec<_> = data.rows.iter().map(|r| (r.key.as_str(), r.requests)).collect();
+    let keys: Vec<_> = data
+        .rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.requests))
+        .collect();
     assert_eq!(keys, [("catalog", 9), ("unpriced", 1)]);
     let shown = screen(&s, 100, 30);
     assert!(shown.contains("cost source"), "{shown}");

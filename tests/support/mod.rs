@@ -86,14 +86,13 @@ pub fn started(effects: &[Effect]) -> u64 {
         .expect("a request was started")
 }
 
-/// Runs the real binary with only PATH and LLMDECK_HOME (and the mock's
-/// endpoint and a fake key) in its environment.
-pub fn llmdeck(
+/// The real binary with only PATH and LLMDECK_HOME (and the mock's endpoint
+/// and a fake key) in its environment.
+pub fn llmdeck_command(
     home: &std::path::Path,
     mock: Option<&mock_server::Mock>,
     args: &[&str],
-    stdin: Option<&str>,
-) -> std::process::Output {
+) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -103,6 +102,17 @@ pub fn llmdeck(
         cmd.env("OPENAI_BASE_URL", &m.base_url)
             .env("OPENAI_API_KEY", "sk-cli-test");
     }
+    cmd
+}
+
+/// Runs the binary of `llmdeck_command`, with `stdin` piped in.
+pub fn llmdeck(
+    home: &std::path::Path,
+    mock: Option<&mock_server::Mock>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = llmdeck_command(home, mock, args);
     cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
