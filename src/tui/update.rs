@@ -125,8 +125,11 @@ fn paste(state: &mut State, text: &str) -> Vec<Command> {
 }
 
 pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
-    // Actions that mean the same everywhere.
+    // Actions that mean the same everywhere (where they act at all: the same
+    // rule decides what the help screen lists).
+    let global = action.global_at(state.place(), state.pane == Pane::Playground);
     match action {
+        _ if !global => {}
         Action::Quit => {
             if state.machine.is_streaming() {
                 state.toast(Level::Info, "answer stopped — press Ctrl-C again to quit");
@@ -139,7 +142,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             state.open(Overlay::Help { scroll: 0 });
             return Vec::new();
         }
-        Action::NewConversation if !matches!(state.place(), Place::Picker) => {
+        Action::NewConversation => {
             state.overlays.clear();
             return vec![Command::NewConversation];
         }
@@ -171,10 +174,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             );
             return Vec::new();
         }
-        Action::CopyMessage if state.place() != Place::Code => {
+        Action::CopyMessage => {
             return playground::keys::copy_message(state);
         }
-        Action::Compare if matches!(state.place(), Place::Input | Place::Transcript) => {
+        Action::Compare => {
             if state.draft().trim().is_empty() {
                 state.toast(
                     Level::Info,
@@ -206,7 +209,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             prompt::open_prompt(state, &title, PromptPurpose::Compare, &offer);
             return Vec::new();
         }
-        Action::Tools if state.place() != Place::Tools => {
+        Action::Tools => {
             state.open(Overlay::Tools { selected: 0 });
             return vec![Command::LoadTools];
         }
@@ -217,7 +220,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             playground::keys::toggle_reasoning(state);
             return Vec::new();
         }
-        Action::ViewCode if state.place() != Place::Code => {
+        Action::ViewCode => {
             state.open(Overlay::Code { tab: 0, scroll: 0 });
             return Vec::new();
         }
@@ -237,7 +240,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             }
             return commands;
         }
-        Action::SaveAsPrompt if state.pane == Pane::Playground => {
+        Action::SaveAsPrompt => {
             if state.machine.conv.path().is_empty() {
                 state.toast(Level::Info, "nothing to save yet: send a message first");
                 return Vec::new();

@@ -176,6 +176,35 @@ impl Purpose {
 }
 
 impl Action {
+    /// Whether `update::apply` carries out this action itself at `place`
+    /// (`playground`: the Playground pane is showing); when not, the place's
+    /// own keys get it.
+    pub fn global_at(self, place: Place, playground: bool) -> bool {
+        match self {
+            // Moving between areas is each place's own.
+            Action::FocusNext | Action::FocusPrev => false,
+            Action::NewConversation => place != Place::Picker,
+            Action::CopyMessage | Action::ViewCode => place != Place::Code,
+            Action::Tools => place != Place::Tools,
+            Action::Compare => matches!(place, Place::Input | Place::Transcript),
+            Action::SaveAsPrompt => playground,
+            _ => true,
+        }
+    }
+
+    /// Whether a key bound in `[global]` does something at `place`: carried out
+    /// everywhere, or taken by the place's keys. The help screen lists only these.
+    pub fn acts_at(self, place: Place, playground: bool) -> bool {
+        self.global_at(place, playground)
+            || matches!(
+                (self, place),
+                (
+                    Action::FocusNext | Action::FocusPrev,
+                    Place::Input | Place::Transcript | Place::Form
+                ) | (Action::CopyMessage, Place::Code)
+            )
+    }
+
     /// Which group of the help screen the action is listed in.
     pub fn purpose(self) -> Purpose {
         match self {

@@ -198,14 +198,14 @@ impl Keymap {
     /// The help screen's keys for `place`, grouped by purpose: the place's
     /// own, and the global ones it does not shadow (a chord the place binds,
     /// even to "none", never reaches the global table: see `action`).
-    pub fn help(&self, place: Place) -> Vec<(Purpose, Vec<(String, Action)>)> {
+    pub fn help(&self, place: Place, playground: bool) -> Vec<(Purpose, Vec<(String, Action)>)> {
         let own = self.places.get(place.section());
         let shadowed = |c: &Chord| own.is_some_and(|o| o.iter().any(|(oc, _)| oc == c));
         let global = self.places.get("global").into_iter().flatten();
         let reachable = own
             .into_iter()
             .flatten()
-            .chain(global.filter(|(c, _)| !shadowed(c)));
+            .chain(global.filter(|(c, a)| !shadowed(c) && a.acts_at(place, playground)));
         let mut out: Vec<(String, Action)> = Vec::new();
         for (chord, action) in reachable {
             if *action == Action::None {
@@ -245,7 +245,7 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         for place in Place::ALL {
             let mut seen = std::collections::HashSet::new();
-            for (_, keys) in km.help(place) {
+            for (_, keys) in km.help(place, true) {
                 for (chords, action) in keys {
                     for chord in chords.split(", ") {
                         assert!(
@@ -259,12 +259,40 @@ mod tests {
         }
         // The Library's Alt-r runs the tests; the global Alt-r (reasoning) does not act there.
         let library: Vec<Action> = km
-            .help(Place::Library)
+            .help(Place::Library, false)
             .into_iter()
             .flat_map(|(_, keys)| keys.into_iter().map(|(_, a)| a))
             .collect();
         assert!(library.contains(&Action::RunTests), "{library:?}");
         assert!(!library.contains(&Action::ToggleReasoning), "{library:?}");
+    }
+
+    #[test]
+    fn help_lists_a_global_key_only_where_it_acts() {
+        let (km, _) = Keymap::from_tables(&crate::config::keymap::defaults(), None);
+        let listed = |place, playground| -> Vec<Action> {
+            km.help(place, playground)
+                .into_iter()
+                .flat_map(|(_, keys)| keys.into_iter().map(|(_, a)| a))
+                .collect()
+        };
+        // The Library has no areas to move between, nothing to compare or save.
+        let library = listed(Place::Library, false);
+        for idle in [Action::FocusNext, Action::Compare, Action::SaveAsPrompt] {
+            assert!(!library.contains(&idle), "{idle:?} in {library:?}");
+        }
+        assert!(library.contains(&Action::Conversations), "{library:?}");
+        // The Playground's input has all three.
+        let input = listed(Place::Input, true);
+        for acts in [Action::FocusNext, Action::Compare, Action::SaveAsPrompt] {
+            assert!(input.contains(&acts), "{acts:?} missing from {input:?}");
+        }
+        // A form moves between its fields; the code view copies but is not reopened.
+        assert!(listed(Place::Form, true).contains(&Action::FocusNext));
+        let code = listed(Place::Code, true);
+        assert!(code.contains(&Action::CopyMessage), "{code:?}");
+        assert!(!code.contains(&Action::ViewCode), "{code:?}");
+        assert!(!listed(Place::Tools, true).contains(&Action::Tools));
     }
 
     #[test]

@@ -52,7 +52,15 @@ pub fn draw(frame: &mut Frame, state: &State, scroll: u16) {
             .collect()
     };
     let mut lines: Vec<Line> = Vec::new();
-    for (i, (purpose, keys)) in state.keymap.help(place).into_iter().enumerate() {
+    for (i, (purpose, keys)) in state
+        .keymap
+        .help(
+            place,
+            state.pane == crate::tui::core::state::Pane::Playground,
+        )
+        .into_iter()
+        .enumerate()
+    {
         if i > 0 {
             lines.push(Line::default());
         }
