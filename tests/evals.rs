@@ -305,6 +305,41 @@ fn a_command_grader_reads_the_answer_and_the_variables_and_its_stdout_is_the_rea
 }
 
 #[test]
+fn a_command_grader_gets_no_key_or_secret_from_llmdecks_environment() {
+    let mock = Mock::start_in_background();
+    // The check writes down everything it was given.
+    let check = "#!/bin/sh\nenv > seen.txt\necho ok\n";
+    let home = home(
+        "[[tests]]\nname = \"one\"\nvars = { q = \"a\" }\nassert = [{ command = [\"sh\", \"check.sh\"] }]",
+        &[("check.sh", check)],
+    );
+    let mut cmd = support::llmdeck_command(home.path(), Some(&mock), &["prompts", "test", "ask"]);
+    cmd.env("OPENAI_ADMIN_KEY", "sk-admin-secret-value")
+        .env("LLMDECK_TEAM_PASSWORD", "team-secret-value");
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = std::fs::read_to_string(home.path().join("data/prompts/evals/seen.txt")).unwrap();
+    for secret in [
+        "sk-cli-test",
+        "sk-admin-secret-value",
+        "team-secret-value",
+        "OPENAI_",
+    ] {
+        assert!(
+            !seen.contains(secret),
+            "{secret} reached the check:\n{seen}"
+        );
+    }
+    // What it needs does: the case's values and a PATH to find its tools.
+    assert!(seen.contains("LLMDECK_VAR_q=a"), "{seen}");
+    assert!(seen.lines().any(|l| l.starts_with("PATH=")), "{seen}");
+}
+
+#[test]
 fn weights_and_a_threshold_pass_a_case_that_misses_a_light_check() {
     let mock = Mock::start_in_background();
     let checks = "assert = [{ contains = \"mock\", weight = 3 }, { contains = \"Paris\" }]";

@@ -24,6 +24,10 @@ use crate::usage::LedgerRow;
 
 /// The model `similar` embeds with unless told otherwise.
 pub const EMBEDDING_MODEL: &str = "text-embedding-3-small";
+/// The only variables of llmdeck's environment a command grader sees.
+const CHECK_ENV: [&str; 8] = [
+    "PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ",
+];
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq)]
@@ -500,7 +504,8 @@ impl Graders<'_> {
     }
 
     /// Runs the user's check: the answer on stdin, the case's values in the
-    /// environment as `LLMDECK_VAR_<name>`; exit 0 passes, stdout is the reason.
+    /// environment as `LLMDECK_VAR_<name>` (beside `CHECK_ENV`, nothing else);
+    /// exit 0 passes, stdout is the reason.
     async fn command(
         &self,
         argv: &[String],
@@ -510,6 +515,15 @@ impl Graders<'_> {
         use tokio::io::AsyncWriteExt;
         let shown = argv.join(" ");
         let mut cmd = tokio::process::Command::new(&argv[0]);
+        // The check gets the case's values and what finding and running its
+        // tools needs, never llmdeck's environment (API and admin keys, team
+        // passwords, header secrets).
+        cmd.env_clear();
+        for name in CHECK_ENV {
+            if let Some(v) = std::env::var_os(name) {
+                cmd.env(name, v);
+            }
+        }
         cmd.args(&argv[1..])
             .current_dir(&self.workdir)
             .stdin(std::process::Stdio::piped())
