@@ -213,6 +213,9 @@ fn the_console_price_form_prices_what_the_console_sends_next_a_library_test_run_
     let rows = wait_rows(2);
     // The mock's usage: 1200 in × $1 + 300 out × $2 per 1M.
     assert_eq!(rows[1], (Some(1_800), Some("override".into())), "{rows:?}");
+    // The console's run is kept like the command line's: the Evals pane lists it.
+    t.keys(&["M-4"]);
+    t.wait_for("1/1 passed  hi @");
 }
 
 const MODEL_FORM_TITLE: &str = "Price of team-llm";

@@ -422,7 +422,7 @@ fn library_search_fill_and_run_then_save_a_conversation_as_a_prompt() {
     t.keys(&["Enter"]);
     let screen = t.wait_for("tok/s");
     assert!(
-        screen.contains("3 Library  capital"),
+        screen.contains("4 Evals  capital"),
         "the conversation is named after the prompt: {screen}"
     );
     // Alt-S saves the conversation back to the library as a new prompt.

@@ -55,6 +55,37 @@ pub fn by_target(results: &[CaseResult]) -> Vec<TargetSummary> {
         .collect()
 }
 
+/// The cases and targets of a run, each in the order it first appears: the
+/// rows and columns of its matrix.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grid {
+    pub cases: Vec<String>,
+    pub targets: Vec<String>,
+}
+
+impl Grid {
+    pub fn of(results: &[CaseResult]) -> Self {
+        let mut grid = Grid::default();
+        for r in results {
+            if !grid.cases.contains(&r.case) {
+                grid.cases.push(r.case.clone());
+            }
+            if !grid.targets.contains(&r.target) {
+                grid.targets.push(r.target.clone());
+            }
+        }
+        grid
+    }
+}
+
+/// The runs of one cell: a case on a target (several with `--repeat`).
+pub fn cell<'a>(results: &'a [CaseResult], case: &str, target: &str) -> Vec<&'a CaseResult> {
+    results
+        .iter()
+        .filter(|r| r.case == case && r.target == target)
+        .collect()
+}
+
 /// The nearest-rank percentile of sorted `values`.
 pub fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
     if sorted.is_empty() {

@@ -95,6 +95,30 @@ pub struct RunInfo {
     pub interrupted: bool,
 }
 
+/// Keeps a run that just finished (the console's or the command line's) under
+/// a new id; returns what was kept.
+pub fn keep(
+    path: &Path,
+    prompt: &str,
+    version: &str,
+    against: Option<String>,
+    results: &[CaseResult],
+    interrupted: bool,
+) -> Result<RunInfo, String> {
+    let mut info = RunInfo {
+        id: uuid::Uuid::now_v7().simple().to_string()[..12].to_string(),
+        prompt: prompt.to_string(),
+        version: version.to_string(),
+        against,
+        started: chrono::Utc::now().to_rfc3339(),
+        runs: results.len() as i64,
+        passed: results.iter().filter(|r| r.pass).count() as i64,
+        interrupted,
+    };
+    info.id = save_run(path, &info, results)?;
+    Ok(info)
+}
+
 /// Keeps a finished run and its results; returns its id.
 pub fn save_run(path: &Path, info: &RunInfo, results: &[CaseResult]) -> Result<String, String> {
     let err = |e: rusqlite::Error| format!("evals {}: {e}", path.display());

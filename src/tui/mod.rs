@@ -11,6 +11,7 @@ pub mod clipboard;
 pub mod core;
 pub mod diff;
 pub mod editor;
+pub mod evals;
 pub mod library;
 pub mod memory;
 pub mod overlays;

@@ -254,11 +254,16 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
             );
             return Vec::new();
         }
+        Action::ShowEvals => {
+            state.pane = Pane::Evals;
+            return vec![Command::LoadEvalRuns];
+        }
         Action::SwitchPane => {
-            let next = match state.pane {
-                Pane::Playground => Action::ShowSpend,
-                Pane::Spend => Action::ShowLibrary,
-                Pane::Library => Action::ShowPlayground,
+            let next = match state.pane.next() {
+                Pane::Playground => Action::ShowPlayground,
+                Pane::Spend => Action::ShowSpend,
+                Pane::Library => Action::ShowLibrary,
+                Pane::Evals => Action::ShowEvals,
             };
             return apply(state, next);
         }
@@ -269,6 +274,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Place::Transcript => playground::keys::transcript(state, action),
         Place::Spend => spend::keys::apply(state, action),
         Place::Library => library::keys::apply(state, action),
+        Place::Evals => crate::tui::evals::keys::apply(state, action),
         Place::Conversations => conversations::keys(state, action),
         Place::Parameters => parameters::keys(state, action),
         Place::Picker => picker::keys(state, action),

@@ -74,6 +74,16 @@ pub(in crate::tui) enum Msg {
         String,
         Result<Box<crate::library::testing::TestRun>, String>,
     ),
+    EvalRuns(Result<Vec<crate::evals::store::RunInfo>, String>),
+    EvalRun(
+        Result<
+            Box<(
+                crate::evals::store::RunInfo,
+                Vec<crate::library::testing::CaseResult>,
+            )>,
+            String,
+        >,
+    ),
     Quit,
 }
 
@@ -419,6 +429,8 @@ impl App {
             Msg::PromptStats(name, Ok(rows)) => self.state.library.versions = Some((name, rows)),
             Msg::PromptStats(_, Err(e)) => self.state.toast(Level::Warning, e),
             Msg::Tests(name, result) => self.on_tests(name, result),
+            Msg::EvalRuns(runs) => self.on_eval_runs(runs),
+            Msg::EvalRun(run) => self.on_eval_run(run),
             Msg::Models(listed) => {
                 super::send_check::models_listed(&mut self.state, listed);
                 self.refresh_model_picker();
@@ -599,6 +611,8 @@ impl App {
             Command::CountTokens => self.count_due = Some(Instant::now() + COUNT_DEBOUNCE),
             Command::SavePrice { model, rates } => self.save_price(&model, rates),
             Command::LoadLibrary => self.load_library(),
+            Command::LoadEvalRuns => self.load_eval_runs(),
+            Command::OpenEvalRun(id) => self.open_eval_run(id),
             Command::LoadPromptStats(name) => self.load_prompt_stats(name),
             Command::RunPrompt { name, vars } => self.run_prompt(&name, &vars),
             Command::TestPrompt { name, targets } => self.test_prompt(name, targets),

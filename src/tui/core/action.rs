@@ -82,6 +82,10 @@ pub enum Action {
     StarterPrompts,
     /// The Spend pane: this machine's ledger, or the team database.
     ToggleTeam,
+    /// The Evals pane: kept test runs, a run's matrix.
+    ShowEvals,
+    /// The Evals pane: show only the cases that did not pass everywhere.
+    FilterFailures,
     /// An explicit "do nothing", to unbind a default key.
     None,
 }
@@ -101,10 +105,11 @@ pub enum Place {
     Tools,
     Library,
     Form,
+    Evals,
 }
 
 impl Place {
-    pub const ALL: [Place; 12] = [
+    pub const ALL: [Place; 13] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -117,6 +122,7 @@ impl Place {
         Place::Tools,
         Place::Library,
         Place::Form,
+        Place::Evals,
     ];
 
     pub fn section(self) -> &'static str {
@@ -133,6 +139,7 @@ impl Place {
             Place::Tools => "tools",
             Place::Library => "library",
             Place::Form => "form",
+            Place::Evals => "evals",
         }
     }
 
@@ -260,6 +267,7 @@ impl Action {
             | Action::ToggleOrg
             | Action::SyncOrg
             | Action::ToggleTeam
+            | Action::FilterFailures
             | Action::Refresh => Purpose::Act,
             Action::Conversations
             | Action::Parameters
@@ -269,6 +277,7 @@ impl Action {
             | Action::ShowPlayground
             | Action::ShowSpend
             | Action::ShowLibrary
+            | Action::ShowEvals
             | Action::SwitchPane => Purpose::Open,
             Action::Quit
             | Action::Help
@@ -326,7 +335,7 @@ impl Action {
             }
             Action::ShowPlayground => "the Playground pane",
             Action::ShowSpend => "the Spend pane",
-            Action::SwitchPane => "the other pane",
+            Action::SwitchPane => "the next pane",
             Action::NextGrouping => {
                 "group by the next column (day, model, prompt, profile, tag, status)"
             }
@@ -353,6 +362,8 @@ impl Action {
             Action::SaveAsPrompt => "save this conversation as a new prompt in the library",
             Action::StarterPrompts => "add the starter prompts (never over your files)",
             Action::ToggleTeam => "me or team: this machine's spend, or the team database's",
+            Action::ShowEvals => "the Evals pane: kept test runs and their matrices",
+            Action::FilterFailures => "show only the cases that failed somewhere (again: all)",
             Action::None => "nothing",
         }
     }

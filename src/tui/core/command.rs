@@ -27,6 +27,10 @@ pub enum Command {
     LoadTools,
     /// Read the prompt library (off the first frame).
     LoadLibrary,
+    /// The kept test runs, newest first (the Evals pane's list).
+    LoadEvalRuns,
+    /// One kept run's results, by id.
+    OpenEvalRun(String),
     /// The ledger's versions of a prompt.
     LoadPromptStats(String),
     /// Fill a prompt and send it in a new playground conversation.

@@ -81,6 +81,28 @@ pub enum Pane {
     Playground,
     Spend,
     Library,
+    Evals,
+}
+
+impl Pane {
+    /// The pane registry: every pane, in the order of the title bar's tabs,
+    /// Alt-1… and Ctrl-T.
+    pub const ALL: [Pane; 4] = [Pane::Playground, Pane::Spend, Pane::Library, Pane::Evals];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pane::Playground => "Playground",
+            Pane::Spend => "Spend",
+            Pane::Library => "Library",
+            Pane::Evals => "Evals",
+        }
+    }
+
+    /// The pane Ctrl-T goes to from this one.
+    pub fn next(self) -> Pane {
+        let i = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        Pane::ALL[(i + 1) % Pane::ALL.len()]
+    }
 }
 
 pub enum Overlay {
@@ -187,6 +209,7 @@ pub struct State {
     /// Answers whose reasoning summary is shown in full.
     pub expanded: std::collections::HashSet<NodeId>,
     pub library: crate::tui::library::state::LibraryPane,
+    pub evals: crate::tui::evals::state::EvalsPane,
     /// The team database's state, when one is configured.
     pub team: Option<TeamStatus>,
     pub team_budgets: (Option<f64>, Option<f64>),
@@ -237,6 +260,7 @@ impl State {
             expanded: Default::default(),
             tool_library: Default::default(),
             library: Default::default(),
+            evals: Default::default(),
             team: None,
             team_budgets: (None, None),
             team_unverified: None,
@@ -280,6 +304,7 @@ impl State {
             Some(Overlay::Help { .. }) | None => match (state.pane, state.focus) {
                 (Pane::Spend, _) => Place::Spend,
                 (Pane::Library, _) => Place::Library,
+                (Pane::Evals, _) => Place::Evals,
                 (Pane::Playground, Focus::Input) => Place::Input,
                 (Pane::Playground, Focus::Transcript) => Place::Transcript,
             },

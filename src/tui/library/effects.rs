@@ -148,6 +148,21 @@ impl App {
                 .build()
                 .map_err(|e| e.to_string())
                 .and_then(|rt| rt.block_on(testing::run_tests(&ctx, &prompt, &targets, &gate)));
+            // Kept like a command-line run, for the Evals pane.
+            if let Ok((results, _)) = &result {
+                let db = ctx.paths.evals_file();
+                let kept = crate::evals::store::keep(
+                    &db,
+                    &prompt.meta.name,
+                    &prompt.version,
+                    None,
+                    results,
+                    false,
+                );
+                if let Err(e) = kept {
+                    let _ = tx.send(Msg::Problem(format!("the run was not kept: {e}")));
+                }
+            }
             let _ = tx.send(Msg::Tests(name, result.map(Box::new)));
         });
     }

@@ -110,11 +110,12 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
         }
     };
     use crate::tui::core::state::Pane;
-    let tabs = [
-        ("1", "Playground", Pane::Playground),
-        ("2", "Spend", Pane::Spend),
-        ("3", "Library", Pane::Library),
-    ];
+    // One tab per pane of the registry, numbered as Alt-1, Alt-2… show them.
+    let tabs: Vec<(String, &str, Pane)> = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ((i + 1).to_string(), p.name(), *p))
+        .collect();
     let mut right = Vec::new();
     if state.presenter {
         right.push(Span::styled(" PRESENTING ", t.style(Look::Badge)));
@@ -182,7 +183,7 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
         left.push(if names || on {
             tab(&format!("{n} {name}"), on)
         } else {
-            tab(n, on)
+            tab(&n, on)
         });
     }
     if state.profile.is_demo() {

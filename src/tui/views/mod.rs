@@ -59,6 +59,7 @@ fn paint_with(
         Pane::Playground => None,
         Pane::Spend => Some(spend::view::draw),
         Pane::Library => Some(library::view::draw),
+        Pane::Evals => Some(crate::tui::evals::view::draw),
     };
     let mut hints = match body {
         None => playground::draw(frame, areas, ids, state, cache, memory),
