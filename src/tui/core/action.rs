@@ -82,6 +82,10 @@ pub enum Action {
     StarterPrompts,
     /// The Spend pane: this machine's ledger, or the team database.
     ToggleTeam,
+    /// Approve a tool call for the rest of the conversation.
+    ApproveAlways,
+    /// Refuse a tool call (a reason goes back to the model).
+    Refuse,
     /// An explicit "do nothing", to unbind a default key.
     None,
 }
@@ -101,10 +105,11 @@ pub enum Place {
     Tools,
     Library,
     Form,
+    Approve,
 }
 
 impl Place {
-    pub const ALL: [Place; 12] = [
+    pub const ALL: [Place; 13] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -117,6 +122,7 @@ impl Place {
         Place::Tools,
         Place::Library,
         Place::Form,
+        Place::Approve,
     ];
 
     pub fn section(self) -> &'static str {
@@ -133,6 +139,7 @@ impl Place {
             Place::Tools => "tools",
             Place::Library => "library",
             Place::Form => "form",
+            Place::Approve => "approve",
         }
     }
 
@@ -208,6 +215,8 @@ impl Action {
             | Action::Open
             | Action::Close
             | Action::Confirm
+            | Action::ApproveAlways
+            | Action::Refuse
             | Action::Rename
             | Action::Duplicate
             | Action::Delete
@@ -285,6 +294,8 @@ impl Action {
             Action::Open => "open / choose",
             Action::Close => "close",
             Action::Confirm => "yes",
+            Action::ApproveAlways => "run, and always run this tool in this conversation",
+            Action::Refuse => "refuse (a reason goes back to the model)",
             Action::Rename => "rename",
             Action::Duplicate => "duplicate",
             Action::Delete => "delete",
@@ -312,7 +323,7 @@ impl Action {
             Action::SyncOrg => "sync the organization's Usage and Costs API (OPENAI_ADMIN_KEY)",
             Action::Refresh => "refresh",
             Action::ToggleReasoning => "show or hide the reasoning summary",
-            Action::Tools => "tools: the functions the model may call",
+            Action::Tools => "tools: MCP servers and the functions the model may call",
             Action::Attach => "attach an image or PDF to the next message (or type /attach PATH)",
             Action::CannedResult => "fill in a result saved with the function called",
             Action::CycleChoice => "tool choice: auto, required, none, or one function",
