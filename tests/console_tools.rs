@@ -294,6 +294,30 @@ fn a_refusal_sends_its_reason_and_esc_stops_the_loop() {
 }
 
 #[test]
+fn a_function_no_server_provides_still_waits_for_a_typed_result() {
+    let mut c = called(&[("get_weather", r#"{"city":"Oslo"}"#)]);
+    let next = approve::after_answer(&mut c.state);
+    assert_eq!(next, vec![Command::RecordSteps]);
+    assert!(c.state.overlays.is_empty(), "no approval asked");
+    assert!(c.state.mcp.state_of("call_0").is_none());
+    let screen = c.screen(90, 30);
+    assert!(
+        screen.contains("waiting for the result of get_weather"),
+        "{screen}"
+    );
+    c.type_text("12 degrees");
+    c.press(KeyCode::Enter);
+    assert!(
+        c.commands.contains(&Command::Machine(Input::ToolResult {
+            call_id: "call_0".into(),
+            output: "12 degrees".into()
+        })),
+        "{:?}",
+        c.commands
+    );
+}
+
+#[test]
 fn the_step_limit_ends_the_loop_with_a_warning() {
     let mut c = called(&[("get_current_time", "{}")]);
     c.state.mcp.agent = llmdeck::tools::agent::Agent::new(llmdeck::tools::agent::Policy::Ask, 1);
@@ -321,10 +345,15 @@ fn python() -> String {
 /// A home whose config has the fake server (mode `env`: its result is its
 /// environment, which holds `MARK`).
 fn home() -> tempfile::TempDir {
+    home_with("env", "")
+}
+
+/// The fake server in `mode`, with `top` at the top of config.toml.
+fn home_with(mode: &str, top: &str) -> tempfile::TempDir {
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp/fake_server.py");
     support::home_with_config(&format!(
-        "[mcp.fake]\ncommand = {:?}\nargs = [{:?}, \"env\"]\nenv = {{ MARK = \"result-from-the-real-server\" }}\n",
+        "{top}\n[mcp.fake]\ncommand = {:?}\nargs = [{:?}, {mode:?}]\nenv = {{ MARK = \"result-from-the-real-server\" }}\n",
         python(),
         script.to_str().unwrap()
     ))
@@ -348,6 +377,13 @@ fn results_sent(mock: &Mock, n: usize) -> Vec<String> {
 /// call of its tool; returns once the approval is asked.
 fn ask_with_tool(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::Tmux> {
     mock.push(Reply::Calls(vec![("probe".into(), r#"{"n": 1}"#.into())]));
+    let t = start_and_ask(home, mock)?;
+    t.wait_for("Run this tool?");
+    Some(t)
+}
+
+/// The console with the fake server turned on, a question sent.
+fn start_and_ask(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::Tmux> {
     let env = [
         ("OPENAI_BASE_URL", mock.base_url.as_str()),
         ("OPENAI_API_KEY", "sk-console-tools"),
@@ -363,7 +399,6 @@ fn ask_with_tool(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::T
     t.wait_gone("MCP fake");
     t.type_text("probe the server");
     t.keys(&["Enter"]);
-    t.wait_for("Run this tool?");
     Some(t)
 }
 
@@ -436,6 +471,123 @@ fn a_refusal_in_the_console_goes_back_to_the_model_with_its_reason() {
     assert_eq!(sent, vec![format!("{REFUSED}: not on a Friday")]);
     let body: Value = mock.received()[1].json();
     assert!(!body.to_string().contains("result-from-the-real-server"));
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn calls_made_together_run_together_and_always_is_asked_once() {
+    // The `pair` server answers no call until two are waiting.
+    let home = home_with("pair", "");
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Calls(vec![
+        ("probe".into(), r#"{"n": 1}"#.into()),
+        ("probe".into(), r#"{"n": 2}"#.into()),
+    ]));
+    let Some(t) = start_and_ask(home.path(), &mock) else {
+        return;
+    };
+    t.wait_for("Run this tool? (1 of 2)");
+    t.keys(&["a"]);
+    t.wait_for("Hello from the mock.");
+    assert_eq!(results_sent(&mock, 1), vec!["paired 1", "paired 2"]);
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn esc_stops_a_hung_tool_and_the_loop() {
+    let home = home_with("hang", "");
+    let mock = Mock::start_in_background();
+    let Some(t) = ask_with_tool(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["y"]);
+    t.wait_for("running on fake");
+    t.wait_for("tools running, Esc stops");
+    t.keys(&["Escape"]);
+    let screen = t.wait_for("stopped: no result sent");
+    // The call now waits for a typed result, as one no server provides.
+    assert!(screen.contains("Result for probe"), "{screen}");
+    assert_eq!(mock.received().len(), 1, "nothing more was sent");
+    t.type_text("typed by hand");
+    t.keys(&["Enter"]);
+    t.wait_for("Hello from the mock.");
+    assert_eq!(results_sent(&mock, 1), vec!["typed by hand"]);
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn a_crash_is_flagged_on_the_card_and_hostile_output_stays_inert() {
+    let home = home_with("crash", "");
+    let mock = Mock::start_in_background();
+    let Some(t) = ask_with_tool(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["y"]);
+    t.wait_for("Hello from the mock.");
+    let screen = t.wait_for("✖ failed on fake");
+    assert!(
+        screen.contains("the probe broke"),
+        "stderr's tail shown: {screen}"
+    );
+    let sent = results_sent(&mock, 1);
+    assert!(sent[0].starts_with("error: MCP server fake"), "{sent:?}");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+
+    let home = home_with("hostile", "");
+    let mock = Mock::start_in_background();
+    let Some(t) = ask_with_tool(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["y"]);
+    let screen = t.wait_for("Hello from the mock.");
+    // A clear-screen in the result cleared nothing; its text is shown, not obeyed.
+    assert!(screen.contains("probe the server"), "{screen}");
+    assert!(
+        screen.contains("before") && screen.contains("after"),
+        "{screen}"
+    );
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn the_step_limit_in_config_ends_the_console_loop() {
+    let home = home_with("env", "max_steps = 1");
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Calls(vec![("probe".into(), "{}".into())]));
+    let Some(t) = start_and_ask(home.path(), &mock) else {
+        return;
+    };
+    let screen = t.wait_for("step limit (1)");
+    assert!(!screen.contains("Run this tool?"), "{screen}");
+    assert_eq!(mock.received().len(), 1);
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn a_server_that_cannot_start_says_why_in_the_panel() {
+    let home = support::home_with_config(
+        "[mcp.gone]\ncommand = \"/nonexistent/mcp-server\"\nargs = [\"--flag\"]\n",
+    );
+    let mock = Mock::start_in_background();
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-console-tools"),
+    ];
+    let Some(t) = support::tmux::Tmux::start(home.path(), &env, &["--model", "gpt-4o-mini"]) else {
+        return;
+    };
+    t.wait_for("Prompt");
+    t.keys(&["M-t"]);
+    t.wait_for("MCP gone — not started (/nonexistent/mcp-server --flag)");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("failed (Enter tries again)");
+    assert!(screen.contains("/nonexistent/mcp-server"), "{screen}");
     t.keys(&["C-q"]);
     t.wait_exit();
 }

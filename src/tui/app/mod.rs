@@ -214,7 +214,9 @@ impl App {
         let mcp = crate::tui::overlays::tools::run::Live::new(&ctx.settings.mcp);
         state.mcp = crate::tui::core::mcp::Mcp::new(
             crate::tui::overlays::tools::run::rows(&ctx.settings.mcp),
-            crate::tools::agent::DEFAULT_MAX_STEPS,
+            ctx.settings
+                .max_steps
+                .unwrap_or(crate::tools::agent::DEFAULT_MAX_STEPS),
         );
         Self {
             state,

@@ -184,6 +184,19 @@ impl App {
             .filter(|(_, _, s)| matches!(s, CallState::Running))
             .map(|(id, _, _)| id.clone())
             .collect();
+        // The servers of the stopped calls may be busy or hung: they start
+        // afresh on their next use.
+        let calls = self.state.machine.conv.pending_calls();
+        for call in calls.iter().filter(|c| running.contains(&c.id)) {
+            if let Some(server) = self
+                .state
+                .mcp
+                .server_of(&call.name)
+                .and_then(|name| self.mcp.servers.get(name))
+            {
+                tokio::spawn(async move { server.stop().await });
+            }
+        }
         for id in running {
             self.state.mcp.set(&id, step, CallState::Stopped);
         }
