@@ -432,6 +432,18 @@ fn the_console_runs_an_approved_tool_and_sends_its_real_result() {
     );
     // The MCP tool was offered as a function in both requests.
     assert_eq!(received[0].json()["tools"][0]["function"]["name"], "probe");
+    // The Spend pane groups by tool: the call that asked for probe, and the other.
+    t.keys(&["M-2"]);
+    t.wait_for("by model");
+    for _ in 0..6 {
+        t.keys(&["Tab"]);
+    }
+    let spend = t.wait_for("by tool");
+    let spend = match spend.contains("probe") {
+        true => spend,
+        false => t.wait_for("probe"),
+    };
+    assert!(spend.contains("(none)"), "{spend}");
     t.keys(&["C-q"]);
     t.wait_exit();
     // Each model call is its own ledger row, numbered as a step of one answer,

@@ -96,6 +96,16 @@ fn rows_from_two_members_arrive_and_members_see_only_aggregates() {
         csv.contains("gpt-4o,1,") && csv.contains("gpt-4o-mini,2,"),
         "{csv}"
     );
+    // Tool runs stay on each machine: by tool, the team's spend is one group that says so.
+    let out = run(
+        bob.path(),
+        &pg.url("bob", "change-me-three"),
+        &["usage", "--team", "--by", "tool", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["key"], "(tools are not shared)", "{rows}");
+    assert_eq!(rows[0]["requests"], 3, "{rows}");
     // ...but not anyone's rows, and cannot write under another name.
     let err = pg
         .sql_as(
