@@ -603,3 +603,48 @@ fn a_server_that_cannot_start_says_why_in_the_panel() {
     t.keys(&["C-q"]);
     t.wait_exit();
 }
+
+#[test]
+fn the_time_server_from_pypi_runs_from_the_console() {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/mcp-venv/bin/mcp-server-time");
+    if !bin.is_file() {
+        support::skip(
+            "mcp-server-time is not installed under target/mcp-venv (.ci/run installs it)",
+        );
+        return;
+    }
+    let home = support::home_with_config(&format!(
+        "[mcp.time]\ncommand = {:?}\nargs = [\"--local-timezone\", \"UTC\"]\n",
+        bin.to_str().unwrap()
+    ));
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Calls(vec![(
+        "get_current_time".into(),
+        r#"{"timezone":"Asia/Tokyo"}"#.into(),
+    )]));
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-console-tools"),
+    ];
+    let Some(t) = support::tmux::Tmux::start(home.path(), &env, &["--model", "gpt-4o-mini"]) else {
+        return;
+    };
+    t.wait_for("Prompt");
+    t.keys(&["M-t"]);
+    t.wait_for("MCP time — not started");
+    t.keys(&["Enter"]);
+    t.wait_for("get_current_time");
+    t.keys(&["Escape"]);
+    t.wait_gone("MCP time");
+    t.type_text("What time is it in Tokyo?");
+    t.keys(&["Enter"]);
+    t.wait_for("Run this tool?");
+    t.keys(&["y"]);
+    t.wait_for("Hello from the mock.");
+    t.wait_for("2 steps");
+    let sent = results_sent(&mock, 1);
+    let result: Value = serde_json::from_str(&sent[0]).unwrap_or_else(|e| panic!("{e}: {sent:?}"));
+    assert_eq!(result["timezone"], "Asia/Tokyo");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
