@@ -56,7 +56,7 @@ fn servers() -> Mcp {
                 "broken",
                 "python3 broken.py --secret-arg",
                 Status::Failed(
-                    "MCP server broken: cannot start: connection closed; its stderr ends: ImportError: no module named mcp\u{1b}[31m".into(),
+                    "MCP server broken: cannot start: python3 broken.py --secret-arg: connection closed; its stderr ends: ImportError: no module named mcp\u{1b}[31m".into(),
                 ),
                 false,
             ),

@@ -31,6 +31,27 @@ pub struct ServerRow {
 }
 
 /// Where a call the model made stands in the console's loop.
+impl ServerRow {
+    /// `text` (a failure, say) as presenter mode may show it: the command,
+    /// its arguments and the url replaced.
+    pub fn redact(&self, text: &str, presenter: bool) -> String {
+        if !presenter {
+            return text.to_string();
+        }
+        let mut parts: Vec<&str> = self
+            .how
+            .split_whitespace()
+            .filter(|p| p.len() > 2)
+            .collect();
+        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let mut out = text.to_string();
+        for part in parts {
+            out = out.replace(part, "●●●");
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallState {
     /// Waiting for the user's approval.

@@ -82,18 +82,19 @@ impl App {
         name: String,
         result: Result<Vec<McpTool>, String>,
     ) {
+        let Some(i) = self.state.mcp.servers.iter().position(|s| s.name == name) else {
+            return;
+        };
         let status = match result {
             Ok(tools) => Status::Ready(tools),
             Err(e) => {
                 let e = crate::log::scrub(&e);
-                self.state.toast(Level::Error, e.clone());
+                let shown = self.state.mcp.servers[i].redact(&e, self.state.presenter);
+                self.state.toast(Level::Error, shown);
                 Status::Failed(e)
             }
         };
-        let Some(row) = self.state.mcp.servers.iter_mut().find(|s| s.name == name) else {
-            return;
-        };
-        row.status = status;
+        self.state.mcp.servers[i].status = status;
         self.sync_mcp_tools();
     }
 

@@ -75,7 +75,8 @@ pub fn draw(frame: &mut Frame, state: &State, selected: usize) {
         if let Row::Server(i) = row
             && let Status::Failed(why) = &state.mcp.servers[*i].status
         {
-            let why = inert(why).replace(['\n', '\r'], " ");
+            let why = state.mcp.servers[*i].redact(why, state.presenter);
+            let why = inert(&why).replace(['\n', '\r'], " ");
             let chars: Vec<char> = why.chars().collect();
             let room = width.saturating_sub(6).max(8);
             for chunk in chars.chunks(room).take(3) {
