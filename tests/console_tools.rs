@@ -79,7 +79,8 @@ fn the_panel_lists_the_servers_with_their_status_and_the_tools_of_those_on() {
     let mut c = Console::new("gpt-4o-mini");
     c.state.mcp = servers();
     open_panel(&mut c);
-    let screen = c.screen(100, 24);
+    // As wide as the panel: no covered text peeks out at its sides.
+    let screen = c.screen(92, 24);
     insta::assert_snapshot!("tools_panel_servers", screen);
     assert!(screen.contains("get_current_time"), "{screen}");
     assert!(screen.contains("starting…"), "{screen}");
@@ -92,7 +93,7 @@ fn the_panel_lists_the_servers_with_their_status_and_the_tools_of_those_on() {
 
     // Presenter mode: no command lines, arguments or urls.
     c.state.presenter = true;
-    let shown = c.screen(100, 24);
+    let shown = c.screen(92, 24);
     for hidden in [
         "--secret-arg",
         "mcp.example.com",

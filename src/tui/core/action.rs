@@ -323,7 +323,7 @@ impl Action {
             Action::SyncOrg => "sync the organization's Usage and Costs API (OPENAI_ADMIN_KEY)",
             Action::Refresh => "refresh",
             Action::ToggleReasoning => "show or hide the reasoning summary",
-            Action::Tools => "tools: MCP servers and the functions the model may call",
+            Action::Tools => "tools: MCP servers and functions",
             Action::Attach => "attach an image or PDF to the next message (or type /attach PATH)",
             Action::CannedResult => "fill in a result saved with the function called",
             Action::CycleChoice => "tool choice: auto, required, none, or one function",
