@@ -63,7 +63,7 @@ pub enum Action {
     Refresh,
     /// Show or hide the reasoning summary of an answer.
     ToggleReasoning,
-    /// The tools panel: functions the model may call.
+    /// The tools panel: MCP servers and the functions the model may call.
     Tools,
     /// Pick a file to attach to the next message.
     Attach,
