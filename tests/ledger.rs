@@ -152,3 +152,65 @@ fn a_v1_ledger_migrates_and_the_rollup_matches_the_rows() {
     assert_eq!(drill.len(), 1);
     assert_eq!(drill[0].id, "old");
 }
+
+/// Spend by tool: each model call under the set of tools it asked for (no
+/// call counted twice), calls that asked for none under "(none)", and a
+/// group's requests drilled into by the same key.
+#[test]
+fn spend_groups_by_the_tools_each_model_call_asked_for() {
+    use llmdeck::usage::report::{self, Filter, GroupBy};
+    use llmdeck::usage::steps::{ToolRunRow, record};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
+    // An answer of three steps: the first called two tools, the second one, the third none;
+    // and a plain answer besides.
+    let rows: Vec<LedgerRow> = (0..4).map(row).collect();
+    for r in &rows {
+        ledger.insert(r).unwrap();
+    }
+    let run = |step: u32, tool: &str| ToolRunRow {
+        ts: Utc::now(),
+        step,
+        server: Some("time".into()),
+        tool: tool.into(),
+        duration_ms: 3,
+        outcome: "ok".into(),
+        cost_micros: None,
+    };
+    let ids: Vec<String> = rows[..3].iter().map(|r| r.id.clone()).collect();
+    let runs = [
+        run(1, "get_current_time"),
+        run(1, "convert_time"),
+        run(1, "get_current_time"),
+        run(2, "get_current_time"),
+    ];
+    record(&mut ledger, &ids, &runs).unwrap();
+    let today = Utc::now();
+    let filter = Filter::days(report::days_back(today, 1), today + chrono::Days::new(1));
+    let groups = report::group(&ledger, GroupBy::Tool, &filter).unwrap();
+    let mut summary: Vec<(String, i64, i64)> = groups
+        .iter()
+        .map(|r| {
+            // The order of a set's names is SQLite's: compare them sorted.
+            let mut names: Vec<&str> = r.key.split(',').collect();
+            names.sort();
+            (names.join(","), r.requests, r.cost_micros)
+        })
+        .collect();
+    summary.sort();
+    assert_eq!(
+        summary,
+        [
+            ("(none)".to_string(), 2, 10),
+            ("convert_time,get_current_time".to_string(), 1, 5),
+            ("get_current_time".to_string(), 1, 5),
+        ]
+    );
+    let total: i64 = groups.iter().map(|r| r.requests).sum();
+    assert_eq!(total, 4, "every call once");
+    let drill = report::requests(&ledger, GroupBy::Tool, "get_current_time", &filter, 10).unwrap();
+    assert_eq!(drill.len(), 1);
+    assert_eq!(drill[0].id, rows[1].id);
+    let none = report::requests(&ledger, GroupBy::Tool, "(none)", &filter, 10).unwrap();
+    assert_eq!(none.len(), 2);
+}

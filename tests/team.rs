@@ -96,6 +96,22 @@ fn rows_from_two_members_arrive_and_members_see_only_aggregates() {
         csv.contains("gpt-4o,1,") && csv.contains("gpt-4o-mini,2,"),
         "{csv}"
     );
+    // Tool runs and cost sources stay on each machine: asked by them, the team
+    // view says so and where to look instead.
+    for by in ["tool", "cost-source"] {
+        let out = run(
+            bob.path(),
+            &pg.url("bob", "change-me-three"),
+            &["usage", "--team", "--by", by, "--json"],
+        );
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(
+            text(&out).contains("the team database does not keep the")
+                && text(&out).contains("on your own ledger"),
+            "{}",
+            text(&out)
+        );
+    }
     // ...but not anyone's rows, and cannot write under another name.
     let err = pg
         .sql_as(

@@ -254,18 +254,7 @@ pub fn print_hosted(conv: &Conversation, answers: &[usize]) {
 /// (a ledger that cannot be written is a warning, as for the rows themselves).
 pub fn record_steps(ctx: &Context, rows: &[LedgerRow], runs: &[(u32, ToolRun)]) -> Option<String> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let runs: Vec<crate::usage::steps::ToolRunRow> = runs
-        .iter()
-        .map(|(step, r)| crate::usage::steps::ToolRunRow {
-            ts: Utc::now(),
-            step: *step,
-            server: r.server.clone(),
-            tool: r.tool.clone(),
-            duration_ms: r.duration_ms,
-            outcome: r.outcome.to_string(),
-            cost_micros: None,
-        })
-        .collect();
+    let runs = crate::tools::agent::ledger_rows(runs);
     let recorded = ctx.ledger().and_then(|mut l| {
         crate::usage::steps::record(&mut l, &ids, &runs).map_err(|e| e.to_string())
     });

@@ -29,6 +29,9 @@ pub struct Settings {
     pub library: Option<std::path::PathBuf>,
     /// A shared PostgreSQL for the team's spend (absent: everything stays local).
     pub team: Option<crate::team::TeamSettings>,
+    /// The most model calls one answer may take while it runs tools, in the
+    /// console (default 10; `chat --max-steps` on the command line).
+    pub max_steps: Option<u32>,
     /// MCP servers by name (`[mcp.NAME]`), started on first use.
     #[serde(default)]
     pub mcp: BTreeMap<String, crate::tools::config::McpConfig>,

@@ -179,6 +179,21 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
     futures_util::future::join_all(runs).await
 }
 
+/// Tool runs as the ledger keeps them (`usage::steps`), each with its step.
+pub fn ledger_rows(runs: &[(u32, ToolRun)]) -> Vec<crate::usage::steps::ToolRunRow> {
+    runs.iter()
+        .map(|(step, r)| crate::usage::steps::ToolRunRow {
+            ts: chrono::Utc::now(),
+            step: *step,
+            server: r.server.clone(),
+            tool: r.tool.clone(),
+            duration_ms: r.duration_ms,
+            outcome: r.outcome.to_string(),
+            cost_micros: None,
+        })
+        .collect()
+}
+
 fn millis(d: Duration) -> u64 {
     d.as_millis().min(u64::MAX as u128) as u64
 }

@@ -196,6 +196,12 @@ impl Server {
         }
     }
 
+    /// Stops the server (a call stopped by the user may have left it busy or
+    /// hung): the next use starts it afresh.
+    pub async fn stop(&self) {
+        self.forget().await
+    }
+
     /// Stops the server (if running): the next use starts it afresh.
     async fn forget(&self) {
         if let Some(live) = self.live.lock().await.take() {

@@ -39,7 +39,8 @@ impl Toolbox {
         Ok(me)
     }
 
-    fn add(&mut self, server: Arc<Server>, tool: McpTool) {
+    /// Adds a tool of a started server (under the name the model will see).
+    pub fn add(&mut self, server: Arc<Server>, tool: McpTool) {
         let taken = |n: &str| self.entries.iter().any(|(f, _, _)| f == n);
         let name = if crate::config::files::is_plain_name(&tool.name)
             && tool.name.len() <= 64
@@ -71,6 +72,14 @@ impl Toolbox {
             .iter()
             .find(|(f, _, _)| f == function)
             .map(|(_, s, t)| (s.clone(), t.name.clone()))
+    }
+
+    /// Each function name with the server behind it.
+    pub fn functions(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .map(|(f, s, _)| (f.clone(), s.name.clone()))
+            .collect()
     }
 
     /// The tools as functions for the request.

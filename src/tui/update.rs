@@ -282,6 +282,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Place::Code => code::keys(state, action),
         Place::Tools => tools::keys(state, action),
         Place::Form => form::keys(state, action),
+        Place::Approve => tools::approve::keys(state, action),
         Place::Help => help::keys(state, action),
     }
 }

@@ -15,6 +15,12 @@ pub enum Job {
         retire: Vec<NodeId>,
     },
     Record(Box<LedgerRow>),
+    /// The model calls of one answer (ledger row ids, in order) as its
+    /// steps, with the tool runs between them.
+    Steps {
+        ids: Vec<String>,
+        runs: Vec<crate::usage::steps::ToolRunRow>,
+    },
     Delete(String),
     /// Answers once every job before it is done.
     Flush(mpsc::Sender<()>),
@@ -28,6 +34,25 @@ pub enum Report {
 
 pub struct Worker {
     tx: mpsc::Sender<Job>,
+}
+
+/// The ledger, opened on first use (a failure is reported once).
+fn open<'a>(
+    ledger: &'a mut Option<Ledger>,
+    failed: &mut bool,
+    file: &LedgerFile,
+    report: &dyn Fn(Report),
+) -> Option<&'a mut Ledger> {
+    if ledger.is_none() && !*failed {
+        match file.open() {
+            Ok(l) => *ledger = Some(l),
+            Err(e) => {
+                *failed = true;
+                report(Report::Problem(e));
+            }
+        }
+    }
+    ledger.as_mut()
 }
 
 impl Worker {
@@ -53,17 +78,17 @@ impl Worker {
                                 problem(&report, format!("could not save the conversation: {e}"))
                             }
                         },
-                        Job::Record(row) => {
-                            if ledger.is_none() && !ledger_failed {
-                                match ledger_file.open() {
-                                    Ok(l) => ledger = Some(l),
-                                    Err(e) => {
-                                        ledger_failed = true;
-                                        problem(&report, e);
-                                    }
-                                }
+                        Job::Steps { ids, runs } => {
+                            let l = open(&mut ledger, &mut ledger_failed, &ledger_file, &report);
+                            if let Some(l) = l
+                                && let Err(e) = crate::usage::steps::record(l, &ids, &runs)
+                            {
+                                problem(&report, format!("could not record the steps: {e}"));
                             }
-                            if let Some(l) = ledger.as_mut() {
+                        }
+                        Job::Record(row) => {
+                            let l = open(&mut ledger, &mut ledger_failed, &ledger_file, &report);
+                            if let Some(l) = l {
                                 match l.insert(&row) {
                                     Ok(()) => report(Report::Recorded),
                                     Err(e) => problem(

@@ -1,6 +1,7 @@
 //! Aggregates over the ledger: spend grouped by day, model, prompt, profile,
 //! tag or status over a date range, read from the daily rollup (small however
-//! long the history), plus latency percentiles and a group's requests.
+//! long the history), or by the tools each model call asked for (read from the
+//! requests and their steps), plus latency percentiles and a group's requests.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::ToSql;
@@ -20,10 +21,18 @@ pub enum GroupBy {
     Member,
     /// Where the cost came from: server, catalog, override, estimated, local, unpriced.
     CostSource,
+    /// The tools a model call asked for (`steps` and `tool_runs`): one group per
+    /// set of tools, so no call counts twice; calls that asked for none are "(none)".
+    Tool,
 }
 
+/// The tools a request (a step of an answer) asked for, over `requests` rows.
+const TOOL_KEY: &str = "COALESCE((SELECT group_concat(DISTINCT t.tool) FROM steps s
+     JOIN tool_runs t ON t.answer_id = s.answer_id AND t.step = s.step
+     WHERE s.request_id = requests.id), '')";
+
 impl GroupBy {
-    pub const ALL: [GroupBy; 8] = [
+    pub const ALL: [GroupBy; 9] = [
         GroupBy::Day,
         GroupBy::Model,
         GroupBy::Prompt,
@@ -32,6 +41,7 @@ impl GroupBy {
         GroupBy::Status,
         GroupBy::Member,
         GroupBy::CostSource,
+        GroupBy::Tool,
     ];
 
     pub fn label(self) -> &'static str {
@@ -44,6 +54,7 @@ impl GroupBy {
             GroupBy::Status => "status",
             GroupBy::Member => "member",
             GroupBy::CostSource => "cost source",
+            GroupBy::Tool => "tool",
         }
     }
 
@@ -58,6 +69,7 @@ impl GroupBy {
             GroupBy::Status => "status",
             GroupBy::Member => "'me'",
             GroupBy::CostSource => "cost_from",
+            GroupBy::Tool => TOOL_KEY,
         }
     }
 
@@ -74,6 +86,7 @@ impl GroupBy {
             GroupBy::CostSource => {
                 "CASE WHEN cost_micros IS NULL THEN 'unpriced' ELSE COALESCE(cost_source, 'unknown') END"
             }
+            GroupBy::Tool => TOOL_KEY,
         }
     }
 
@@ -88,7 +101,8 @@ impl GroupBy {
             GroupBy::Tag => "tags",
             GroupBy::Status => "status",
             GroupBy::Member => "member",
-            GroupBy::CostSource => return None,
+            // Cost sources and tool runs stay on each machine.
+            GroupBy::CostSource | GroupBy::Tool => return None,
         })
     }
 }
@@ -183,15 +197,32 @@ fn bind(params: &[String]) -> Vec<&dyn ToSql> {
 
 /// Spend grouped by `by`: the most expensive first (days in order).
 pub fn group(ledger: &Ledger, by: GroupBy, filter: &Filter) -> Result<Vec<Row>, LedgerError> {
-    let (cond, params) = filter.conditions("model");
-    let sql = format!(
-        "SELECT {key} AS k, SUM(requests), SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens),
-                SUM(reasoning_tokens), SUM(cost_micros), SUM(unpriced)
-         FROM daily WHERE {cond}
-         GROUP BY k ORDER BY {order}",
-        key = by.daily_key(),
-        order = if by == GroupBy::Day { "k" } else { "7 DESC, 2 DESC, k" },
-    );
+    let order = if by == GroupBy::Day {
+        "k"
+    } else {
+        "7 DESC, 2 DESC, k"
+    };
+    let (cond, params, sql);
+    if by == GroupBy::Tool {
+        // Not in the rollup: each request of the range, with the tools it asked for.
+        (cond, params) = filter.conditions("model_requested");
+        sql = format!(
+            "SELECT {TOOL_KEY} AS k, COUNT(*), SUM(input_tokens), SUM(cached_tokens),
+                    SUM(output_tokens), SUM(reasoning_tokens), COALESCE(SUM(cost_micros), 0),
+                    SUM(cost_micros IS NULL)
+             FROM requests WHERE {cond}
+             GROUP BY k ORDER BY {order}"
+        );
+    } else {
+        (cond, params) = filter.conditions("model");
+        sql = format!(
+            "SELECT {key} AS k, SUM(requests), SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens),
+                    SUM(reasoning_tokens), SUM(cost_micros), SUM(unpriced)
+             FROM daily WHERE {cond}
+             GROUP BY k ORDER BY {order}",
+            key = by.daily_key(),
+        );
+    }
     ledger.rows(&sql, &bind(&params), |r| {
         let key: String = r.get(0)?;
         Ok(Row {

@@ -84,6 +84,10 @@ pub(in crate::tui) enum Msg {
             String,
         >,
     ),
+    /// An MCP server started (its tools), or why it did not.
+    McpStarted(String, Result<Vec<crate::tools::mcp::McpTool>, String>),
+    /// The decided calls ran.
+    ToolRuns(Vec<crate::tools::agent::ToolRun>),
     Quit,
 }
 
@@ -159,6 +163,8 @@ pub(in crate::tui) struct App {
     pub(in crate::tui) conv_lock: Option<ConversationLock>,
     /// The terminal's new size, applied before the next frame.
     pub(in crate::tui) resized: Option<(u16, u16)>,
+    /// MCP servers, the toolbox and the running tool calls.
+    pub(in crate::tui) mcp: crate::tui::overlays::tools::run::Live,
 }
 
 /// Restores the terminal however the loop ends.
@@ -214,6 +220,14 @@ impl App {
             None
         };
         let streams = crate::runner::Streams::new(None, ctx.demo_speed());
+        // Configured, none started: each starts when turned on in the tools panel.
+        let mcp = crate::tui::overlays::tools::run::Live::new(&ctx.settings.mcp);
+        state.mcp = crate::tui::core::mcp::Mcp::new(
+            crate::tui::overlays::tools::run::rows(&ctx.settings.mcp),
+            ctx.settings
+                .max_steps
+                .unwrap_or(crate::tools::agent::DEFAULT_MAX_STEPS),
+        );
         Self {
             state,
             streams,
@@ -236,6 +250,7 @@ impl App {
             journal: Journal::new(store),
             conv_lock: None,
             resized: None,
+            mcp,
         }
     }
 
@@ -418,6 +433,9 @@ impl App {
                 self.machine(Input::Stream(id, event));
                 if last {
                     release_freed_memory();
+                    // The agent loop's next step, once no answer streams.
+                    let next = crate::tui::overlays::tools::approve::after_answer(&mut self.state);
+                    self.execute(next);
                 }
             }
             Msg::Team(status) => self.state.team = Some(status),
@@ -431,6 +449,8 @@ impl App {
             Msg::Tests(name, result) => self.on_tests(name, result),
             Msg::EvalRuns(runs) => self.on_eval_runs(runs),
             Msg::EvalRun(run) => self.on_eval_run(run),
+            Msg::McpStarted(name, result) => self.on_mcp_started(name, result),
+            Msg::ToolRuns(runs) => self.on_tool_runs(runs),
             Msg::Models(listed) => {
                 super::send_check::models_listed(&mut self.state, listed);
                 self.refresh_model_picker();
@@ -476,6 +496,16 @@ impl App {
         // stopped, branch switched: counted again once the stream settles.
         let settled = !matches!(&input, Input::Stream(_, e)
             if !matches!(e, StreamEvent::End | StreamEvent::Error(_)));
+        if matches!(
+            input,
+            Input::Send(_)
+                | Input::Edit { .. }
+                | Input::Regenerate
+                | Input::RegenerateAt(_)
+                | Input::Compare { .. }
+        ) {
+            self.new_turn();
+        }
         let effects = self.state.machine.handle(input, Instant::now(), Utc::now());
         self.effects(effects);
         if settled {
@@ -514,6 +544,9 @@ impl App {
                 Effect::Journal { node, at, text } => self.journal.add(node, at, &text),
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
+                    if !self.state.mcp.functions.is_empty() {
+                        self.mcp.rows.push(row.id.clone());
+                    }
                     self.worker.send(Job::Record(row));
                 }
             }
@@ -569,6 +602,11 @@ impl App {
             Command::EditInEditor(target) => self.editor = Some(target),
             Command::Attach(path) => self.attach(path),
             Command::LoadTools => self.load_tools(),
+            Command::StartMcp(name) => self.start_mcp(name),
+            Command::SyncMcpTools => self.sync_mcp_tools(),
+            Command::RunTools => self.run_tools(),
+            Command::StopTools => self.stop_tools(),
+            Command::RecordSteps => self.record_steps(),
             Command::NewConversation => self.new_conversation(),
             Command::OpenConversation(id) => self.open_conversation(&id),
             Command::DuplicateConversation(id) => self.duplicate_conversation(&id),

@@ -63,7 +63,7 @@ pub enum Action {
     Refresh,
     /// Show or hide the reasoning summary of an answer.
     ToggleReasoning,
-    /// The tools panel: functions the model may call.
+    /// The tools panel: MCP servers and the functions the model may call.
     Tools,
     /// Pick a file to attach to the next message.
     Attach,
@@ -86,6 +86,10 @@ pub enum Action {
     ShowEvals,
     /// The Evals pane: show only the cases that did not pass everywhere.
     FilterFailures,
+    /// Approve a tool call for the rest of the conversation.
+    ApproveAlways,
+    /// Refuse a tool call (a reason goes back to the model).
+    Refuse,
     /// An explicit "do nothing", to unbind a default key.
     None,
 }
@@ -106,10 +110,11 @@ pub enum Place {
     Library,
     Form,
     Evals,
+    Approve,
 }
 
 impl Place {
-    pub const ALL: [Place; 13] = [
+    pub const ALL: [Place; 14] = [
         Place::Input,
         Place::Transcript,
         Place::Conversations,
@@ -123,6 +128,7 @@ impl Place {
         Place::Library,
         Place::Form,
         Place::Evals,
+        Place::Approve,
     ];
 
     pub fn section(self) -> &'static str {
@@ -140,6 +146,7 @@ impl Place {
             Place::Library => "library",
             Place::Form => "form",
             Place::Evals => "evals",
+            Place::Approve => "approve",
         }
     }
 
@@ -244,6 +251,8 @@ impl Action {
             | Action::Open
             | Action::Close
             | Action::Confirm
+            | Action::ApproveAlways
+            | Action::Refuse
             | Action::Rename
             | Action::Duplicate
             | Action::Delete
@@ -323,6 +332,8 @@ impl Action {
             Action::Open => "open / choose",
             Action::Close => "close",
             Action::Confirm => "yes",
+            Action::ApproveAlways => "run, and always run this tool in this conversation",
+            Action::Refuse => "refuse (a reason goes back to the model)",
             Action::Rename => "rename",
             Action::Duplicate => "duplicate",
             Action::Delete => "delete",
@@ -350,7 +361,7 @@ impl Action {
             Action::SyncOrg => "sync the organization's Usage and Costs API (OPENAI_ADMIN_KEY)",
             Action::Refresh => "refresh",
             Action::ToggleReasoning => "show or hide the reasoning summary",
-            Action::Tools => "tools: the functions the model may call",
+            Action::Tools => "tools: MCP servers and functions",
             Action::Attach => "attach an image or PDF to the next message (or type /attach PATH)",
             Action::CannedResult => "fill in a result saved with the function called",
             Action::CycleChoice => "tool choice: auto, required, none, or one function",

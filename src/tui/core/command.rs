@@ -25,6 +25,16 @@ pub enum Command {
     Attach(std::path::PathBuf),
     /// Read the tools folder again.
     LoadTools,
+    /// Start an MCP server in the background (first use).
+    StartMcp(String),
+    /// The servers or tools on changed: the conversation's functions follow.
+    SyncMcpTools,
+    /// Run the agent loop's decided calls (together).
+    RunTools,
+    /// Esc: stop the running tools and the loop.
+    StopTools,
+    /// The loop ended: number its model calls and record its tool runs.
+    RecordSteps,
     /// Read the prompt library (off the first frame).
     LoadLibrary,
     /// The kept test runs, newest first (the Evals pane's list).

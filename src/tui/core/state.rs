@@ -55,6 +55,8 @@ pub enum PromptPurpose {
     TestPrompt(String),
     /// The price form of an unpriced model.
     Price(String),
+    /// The reason for refusing the tool call asked about.
+    Refusal,
 }
 
 pub struct TextPrompt {
@@ -129,6 +131,8 @@ pub enum Overlay {
     Tools {
         selected: usize,
     },
+    /// Run the tool call the agent loop asks about (`state.mcp.asking`)?
+    Approve,
     /// The variables of a prompt about to run.
     Form(Box<crate::tui::library::state::Form>),
 }
@@ -217,6 +221,8 @@ pub struct State {
     pub team_unverified: Option<&'static str>,
     /// Functions found in the tools folder (and the files that did not parse).
     pub tool_library: (Vec<crate::chat::tools::ToolDef>, Vec<String>),
+    /// MCP servers and the agent loop of this conversation.
+    pub mcp: crate::tui::core::mcp::Mcp,
 }
 
 impl State {
@@ -259,6 +265,7 @@ impl State {
             session_badge: None,
             expanded: Default::default(),
             tool_library: Default::default(),
+            mcp: Default::default(),
             library: Default::default(),
             evals: Default::default(),
             team: None,
@@ -300,6 +307,7 @@ impl State {
             Some(Overlay::Confirm { .. }) => Place::Confirm,
             Some(Overlay::Code { .. }) => Place::Code,
             Some(Overlay::Tools { .. }) => Place::Tools,
+            Some(Overlay::Approve) => Place::Approve,
             Some(Overlay::Form(_)) => Place::Form,
             Some(Overlay::Help { .. }) | None => match (state.pane, state.focus) {
                 (Pane::Spend, _) => Place::Spend,

@@ -34,6 +34,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             Overlay::Conversations { selected } => conversations::draw(frame, state, *selected),
             Overlay::Parameters { selected } => parameters::draw(frame, state, *selected),
             Overlay::Tools { selected } => tools::view::draw(frame, state, *selected),
+            Overlay::Approve => tools::approve::draw(frame, state),
             Overlay::Form(form) => form::draw(frame, state, form),
             Overlay::Picker(p) => picker::draw(frame, state, p),
             Overlay::Prompt(p) => prompt::draw(frame, state, p),

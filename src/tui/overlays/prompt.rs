@@ -48,6 +48,10 @@ fn submit_prompt(state: &mut State) -> Vec<Command> {
             state.machine.conv.system = text;
             vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
         }
+        PromptPurpose::Refusal => {
+            let refusal = crate::tools::agent::Answer::Refuse(text);
+            return crate::tui::overlays::tools::approve::answer(state, refusal);
+        }
         PromptPurpose::Rename(id) => vec![Command::RenameConversation {
             id,
             title: text.trim().to_string(),

@@ -164,6 +164,7 @@ impl App {
 
     pub(in crate::tui) fn replace_conversation(&mut self, conv: Conversation) {
         self.flush_journal();
+        self.leave_tools();
         self.state.machine.conv = conv;
         self.state.machine.notice = None;
         self.cache.clear();

@@ -7,13 +7,15 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use crate::chat::attachment::Attachment;
-use crate::chat::conversation::{Conversation, NodeId};
+use crate::chat::conversation::{Conversation, NodeId, Role};
 use crate::chat::schema::{self, Verdict};
 use crate::chat::tools::{ToolCall, ToolDef};
 use crate::config::theme::{Role as Look, Theme};
 use crate::inert::inert;
 use crate::tui::cache::RenderCache;
+use crate::tui::core::mcp::{CallState, Mcp};
 use crate::tui::widgets::wrap::wrap;
+use crate::usage::format_usd;
 
 pub fn attachments(list: &[Attachment], theme: &Theme) -> Vec<Line<'static>> {
     list.iter()
@@ -52,12 +54,13 @@ pub fn reasoning(text: &str, expanded: bool, width: usize, theme: &Theme) -> Vec
 }
 
 /// A card per call: name and id, the arguments (pretty once they are complete
-/// JSON), and whether they match the function's schema.
+/// JSON), whether they match the function's schema, and for a call an MCP
+/// server runs, where it stands (approval, running, its outcome).
 pub fn call_cards(
     cache: &mut RenderCache,
     node: NodeId,
     calls: &[ToolCall],
-    tools: &[ToolDef],
+    (tools, mcp): (&[ToolDef], &Mcp),
     streaming: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
@@ -103,12 +106,89 @@ pub fn call_cards(
                 ),
             }
         };
+        let status = match streaming {
+            true => None,
+            false => run_status(mcp, call, theme),
+        };
+        let corner = if status.is_some() { "│ " } else { "╰─ " };
         out.push(Line::from(vec![
-            Span::styled("╰─ ", border),
+            Span::styled(corner, border),
             Span::styled(text, theme.style(look)),
         ]));
+        if let Some(status) = status {
+            out.push(Line::from(vec![Span::styled("╰─ ", border), status]));
+        }
     }
     out
+}
+
+/// Where a call the agent loop handles stands: its card's last line.
+fn run_status(mcp: &Mcp, call: &ToolCall, theme: &Theme) -> Option<Span<'static>> {
+    let (_, at) = mcp.state_of(&call.id)?;
+    let server = inert(mcp.server_of(&call.name).unwrap_or("?")).into_owned();
+    let (text, look) = match at {
+        CallState::Asking => (
+            "? run it? y once · a always (this conversation) · n refuse".to_string(),
+            Look::Warning,
+        ),
+        CallState::Decided => ("… waiting for the other calls".to_string(), Look::Muted),
+        CallState::Running => (format!("⟳ running on {server}… (Esc stops)"), Look::Accent),
+        CallState::Stopped => ("■ stopped: no result sent".to_string(), Look::Warning),
+        CallState::Done(run) => {
+            let first = run.result.lines().next().unwrap_or("");
+            let first = inert(first).into_owned();
+            match run.outcome {
+                "ok" => (
+                    format!("✓ ran on {server} in {} ms", run.duration_ms),
+                    Look::Success,
+                ),
+                "refused" => (format!("⊘ {first}"), Look::Warning),
+                _ => (
+                    format!("✖ failed on {server} in {} ms: {first}", run.duration_ms),
+                    Look::Error,
+                ),
+            }
+        }
+    };
+    Some(Span::styled(text, theme.style(look)))
+}
+
+/// Under the final answer of a loop that took more than one model call: its
+/// steps, and the tokens and cost of them all.
+pub fn steps_footer(conv: &Conversation, id: NodeId, theme: &Theme) -> Option<Line<'static>> {
+    let node = &conv.nodes[id];
+    if node.role != Role::Assistant || !node.tool_calls.is_empty() {
+        return None;
+    }
+    let mut metas = Vec::new();
+    let mut at = Some(id);
+    while let Some(n) = at {
+        let here = &conv.nodes[n];
+        match here.role {
+            Role::User | Role::Root => break,
+            Role::Assistant => metas.extend(here.meta.as_ref()),
+            Role::Tool => {}
+        }
+        at = here.parent;
+    }
+    if metas.len() < 2 {
+        return None;
+    }
+    let tokens: u64 = metas
+        .iter()
+        .filter_map(|m| m.usage)
+        .map(|u| u.input + u.output)
+        .sum();
+    let costs: Vec<i64> = metas.iter().filter_map(|m| m.cost_micros).collect();
+    let cost = match costs.len() == metas.len() {
+        true => format_usd(costs.iter().sum()),
+        false if costs.is_empty() => "unpriced".to_string(),
+        false => format!("{} (some steps unpriced)", format_usd(costs.iter().sum())),
+    };
+    Some(Line::styled(
+        format!("⟲ {} steps · {tokens} tokens · {cost} in all", metas.len()),
+        theme.style(Look::Cost),
+    ))
 }
 
 /// The name of the call a tool result answers, found in the answer above it.

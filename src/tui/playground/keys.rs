@@ -37,6 +37,8 @@ pub fn input(state: &mut State, action: Action) -> Vec<Command> {
         Action::Cancel => {
             if state.machine.is_streaming() {
                 vec![Command::Machine(Input::Cancel)]
+            } else if state.mcp.running() {
+                vec![Command::StopTools]
             } else if state.editing.take().is_some() {
                 state.input = new_input(PLACEHOLDER);
                 state.toast(Level::Info, "edit discarded");
@@ -104,6 +106,9 @@ pub fn transcript(state: &mut State, action: Action) -> Vec<Command> {
         Action::Cancel => {
             if state.machine.is_streaming() {
                 return vec![Command::Machine(Input::Cancel)];
+            }
+            if state.mcp.running() {
+                return vec![Command::StopTools];
             }
             state.focus = Focus::Input;
             state.selected = None;

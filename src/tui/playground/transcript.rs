@@ -134,7 +134,8 @@ fn block(
             theme,
         ));
     }
-    let mut tail = extras::call_cards(cache, id, &node.tool_calls, &conv.tools, streaming, theme);
+    let tools = (conv.tools.as_slice(), &state.mcp);
+    let mut tail = extras::call_cards(cache, id, &node.tool_calls, tools, streaming, theme);
     let structured = matches!(
         conv.params.response_format,
         ResponseFormat::JsonObject | ResponseFormat::JsonSchema { .. }
@@ -148,7 +149,9 @@ fn block(
     }
     if !streaming && id == conv.last() {
         let pending = conv.pending_calls();
-        if let Some(call) = pending.first() {
+        // Calls the agent loop is handling need no typed result.
+        let looping = state.mcp.handling(&pending);
+        if let Some(call) = pending.first().filter(|_| !looping) {
             tail.push(Line::styled(
                 format!(
                     "⏎ waiting for the result of {} ({}): type it below, Alt-C offers saved results",
@@ -163,6 +166,9 @@ fn block(
         && let Some(line) = meta_line(state, meta, streaming)
     {
         tail.push(line);
+        if !streaming {
+            tail.extend(extras::steps_footer(conv, id, theme));
+        }
     }
     tail.push(Line::default());
     // Results and JSON answers read best as highlighted, pretty-printed code.

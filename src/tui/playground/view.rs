@@ -217,6 +217,10 @@ fn input_box(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) 
     let title = match (state.editing.is_some(), state.machine.is_streaming()) {
         (true, _) => " Edit message — Enter sends as a new branch, Esc discards ".to_string(),
         (false, true) => " Prompt — answer streaming, Esc stops ".to_string(),
+        (false, false) if state.mcp.running() => " Prompt — tools running, Esc stops ".to_string(),
+        (false, false) if state.mcp.handling(&pending) => {
+            " Prompt — the model's tool calls wait for your answer ".to_string()
+        }
         (false, false) if !pending.is_empty() => format!(
             " Result for {} ({}) — Enter sends it, Alt-C saved results{} ",
             pending[0].name,
