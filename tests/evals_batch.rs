@@ -103,6 +103,28 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// The binary started with `args`, once it polls the batch it created (and kept:
+/// that happens first).
+fn polled(home: &tempfile::TempDir, mock: &Mock, args: &[&str]) -> std::process::Child {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LLMDECK_HOME", home.path())
+        .env("OPENAI_BASE_URL", &mock.base_url)
+        .env("OPENAI_API_KEY", "sk-cli-test")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the batch to be polled", || {
+        mock.batch_requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.starts_with("/v1/batches/"))
+    });
+    child
+}
+
 #[test]
 fn a_batch_is_submitted_polled_partly_failed_and_graded_at_the_batch_price() {
     let mock = Mock::start_in_background();
@@ -261,13 +283,11 @@ fn a_run_killed_after_submission_is_resumed_to_the_same_report() {
     mock.batch_polls(1_000_000);
     mock.batch_fail(1, Fail::Status(500, "The server had an error".into()));
     let home = home("");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home.path())
-        .env("OPENAI_BASE_URL", &mock.base_url)
-        .env("OPENAI_API_KEY", "sk-cli-test")
-        .args([
+    // Polling means the batch was created, and kept.
+    let mut child = polled(
+        &home,
+        &mock,
+        &[
             "prompts",
             "test",
             "ask",
@@ -275,18 +295,8 @@ fn a_run_killed_after_submission_is_resumed_to_the_same_report() {
             "--json",
             "--poll-interval",
             "0.01",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Polling means the batch was created (and kept: that happens first).
-    wait_for("the batch to be polled", || {
-        mock.batch_requests()
-            .iter()
-            .any(|r| r.method == "GET" && r.path.starts_with("/v1/batches/"))
-    });
-    let mut child = child;
+        ],
+    );
     child.kill().unwrap(); // SIGKILL: nothing of llmdeck's runs after this
     let killed = child.wait_with_output().unwrap();
     assert_eq!(killed.status.code(), None, "killed by a signal");
@@ -515,29 +525,18 @@ fn ctrl_c_leaves_the_batch_running_and_says_how_to_resume() {
     let mock = Mock::start_in_background();
     mock.batch_polls(1_000_000);
     let home = home("");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home.path())
-        .env("OPENAI_BASE_URL", &mock.base_url)
-        .env("OPENAI_API_KEY", "sk-cli-test")
-        .args([
+    let child = polled(
+        &home,
+        &mock,
+        &[
             "prompts",
             "test",
             "ask",
             "--batch",
             "--poll-interval",
             "0.01",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for("the batch to be polled", || {
-        mock.batch_requests()
-            .iter()
-            .any(|r| r.method == "GET" && r.path.starts_with("/v1/batches/"))
-    });
+        ],
+    );
     // SAFETY: signalling our own child by its id.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
@@ -579,13 +578,10 @@ fn a_batch_cancelled_elsewhere_errors_every_case_with_the_reason() {
     let mock = Mock::start_in_background();
     mock.batch_polls(1_000_000);
     let home = home("");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home.path())
-        .env("OPENAI_BASE_URL", &mock.base_url)
-        .env("OPENAI_API_KEY", "sk-cli-test")
-        .args([
+    let child = polled(
+        &home,
+        &mock,
+        &[
             "prompts",
             "test",
             "ask",
@@ -593,16 +589,8 @@ fn a_batch_cancelled_elsewhere_errors_every_case_with_the_reason() {
             "--json",
             "--poll-interval",
             "0.01",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for("the batch to be polled", || {
-        mock.batch_requests()
-            .iter()
-            .any(|r| r.method == "GET" && r.path.starts_with("/v1/batches/"))
-    });
+        ],
+    );
     mock.cancel_batch("batch_0002mock");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -762,4 +750,45 @@ fn the_cache_answers_what_an_earlier_batch_answered_and_no_cache_asks_again() {
         "{:?}",
         mock.batch_problems()
     );
+}
+
+#[test]
+fn a_batch_that_fails_validation_errors_every_case_with_its_errors() {
+    let mock = Mock::start_in_background();
+    mock.batch_invalid("The model `gpt-4o-mini` is not available in batches");
+    let home = home("");
+    let (code, stdout, stderr) = run(
+        &home,
+        &mock,
+        &[
+            "prompts",
+            "test",
+            "ask",
+            "--batch",
+            "--json",
+            "--poll-interval",
+            "0.01",
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("batch batch_0002mock: failed · 0/4 done"),
+        "{stderr}"
+    );
+    let v = json(&stdout, &stderr);
+    assert_eq!(v["passed"], 0);
+    let one = result(&v, "one");
+    assert_eq!(one["errored"], true);
+    assert_eq!(
+        one["failures"][0],
+        "the batch failed: line 1: The model `gpt-4o-mini` is not available in batches"
+    );
+    assert!(
+        mock.batch_problems().is_empty(),
+        "{:?}",
+        mock.batch_problems()
+    );
+    // Graded and kept: nothing is left pending.
+    let (_, listed, _) = run(&home, &mock, &["prompts", "test", "--resume"]);
+    assert!(listed.starts_with("no batches pending"), "{listed}");
 }

@@ -35,6 +35,8 @@ pub struct Batches {
     pub polls: u32,
     /// Lines (from 0, in the input file's order) that fail, and how.
     pub fail: HashMap<usize, Fail>,
+    /// The next batches fail validation with this message (about line 1).
+    pub invalid: Option<String>,
     /// What llmdeck sent or the mock answered that OpenAI's schemas refuse.
     pub problems: Vec<String>,
 }
@@ -209,7 +211,16 @@ impl Batches {
             return error(404, &format!("No batch found with id '{id}'."));
         };
         let status = b.object["status"].as_str().unwrap_or("").to_string();
+        let invalid = self.invalid.clone();
+        let b = self.batches.get_mut(id).expect("found above");
         match status.as_str() {
+            "validating" if invalid.is_some() => {
+                b.object["status"] = json!("failed");
+                b.object["failed_at"] = json!(CREATED + 1);
+                b.object["errors"] = json!({"object": "list", "data": [
+                    {"code": "invalid_request", "message": invalid, "param": "body", "line": 1}
+                ]});
+            }
             "cancelling" => {
                 b.object["status"] = json!("cancelled");
                 b.object["cancelled_at"] = json!(CREATED + 60);

@@ -203,6 +203,11 @@ impl Mock {
         self.batches.lock().unwrap().fail.insert(line, fail);
     }
 
+    /// The next batches fail validation as a whole, with `message`.
+    pub fn batch_invalid(&self, message: &str) {
+        self.batches.lock().unwrap().invalid = Some(message.to_string());
+    }
+
     /// No line of the next batches fails.
     pub fn batch_fail_none(&self) {
         self.batches.lock().unwrap().fail.clear();
