@@ -423,6 +423,10 @@ fn an_unknown_or_malformed_batch_id_is_a_clear_message() {
         "{stderr}"
     );
     assert!(stderr.contains("<NAME>"), "{stderr}");
+    // A batch is resumed by its id alone: the prompt it ran is kept with it.
+    let (code, _, stderr) = run(&home, &mock, &["prompts", "test", "ask", "--resume", "x"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
 
 /// Every case may answer 100,000 tokens: what the budget gate counts.

@@ -130,7 +130,7 @@ pub enum PromptsAction {
     /// `prompts test --resume ID` finishes one left running, `--resume` lists them
     Test {
         /// The prompt to test (left out with --resume)
-        #[arg(required_unless_present = "resume")]
+        #[arg(required_unless_present = "resume", conflicts_with = "resume")]
         name: Option<String>,
         #[arg(long)]
         json: bool,
