@@ -7,10 +7,14 @@ use std::process::Command;
 use std::time::Instant;
 
 // The tests' mock, at the top so its `super::` paths find each other.
+#[path = "../tests/support/mock_batch.rs"]
+mod mock_batch;
 #[path = "../tests/support/mock_responses.rs"]
 mod mock_responses;
 #[path = "../tests/support/mock_server.rs"]
 mod mock_server;
+#[path = "../tests/support/openapi.rs"]
+mod openapi;
 
 const CASES: usize = 1000;
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Extracts the request-body schemas llmdeck sends (CreateResponse,
-CreateChatCompletionRequest, CreateEmbeddingRequest and everything they
-reference), and the embedding response the mock answers with, from OpenAI's
-OpenAPI description, so tests validate both without the 3 MB file.
+CreateChatCompletionRequest, CreateEmbeddingRequest, CreateBatchRequest and
+everything they reference), and what the mock answers with (the embedding
+response, the file and batch objects), from OpenAI's OpenAPI description, so
+tests validate both without the 3 MB file.
 
     python3 tools/extract_request_schemas.py ../shared/openai-openapi/openapi.json \
         > tests/fixtures/openai-request-schemas.json
@@ -35,6 +36,10 @@ for root in [
     "CreateChatCompletionRequest",
     "CreateEmbeddingRequest",
     "CreateEmbeddingResponse",
+    "CreateBatchRequest",
+    "CreateFileRequest",
+    "Batch",
+    "OpenAIFile",
 ]:
     need.add(root)
     walk(schemas[root])

@@ -177,7 +177,12 @@ impl Machine {
 
     /// What `usage` of `model` costs on this conversation's endpoint (`None`: unpriced).
     pub fn price_of(&self, model: &str, usage: &Usage) -> Option<i64> {
-        crate::usage::cost::cost(&self.prices, &self.endpoint, model, usage, None, None).micros
+        self.price_in(model, usage, None)
+    }
+
+    /// What `usage` of `model` costs in the service `tier` (`batch`: the Batch API's rates).
+    pub fn price_in(&self, model: &str, usage: &Usage, tier: Option<&str>) -> Option<i64> {
+        crate::usage::cost::cost(&self.prices, &self.endpoint, model, usage, tier, None).micros
     }
 
     pub fn handle(&mut self, input: Input, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {

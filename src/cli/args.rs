@@ -125,8 +125,13 @@ pub enum PromptsAction {
     /// Run the prompt's test cases (and its dataset's rows) on every --model (default:
     /// the prompt's), grade them, print the matrix and a summary per model, record each
     /// call tagged `test` (graders `grader`); exits 1 when a case fails
+    ///
+    /// With --batch the run goes through OpenAI's Batch API at the batch price;
+    /// `prompts test --resume ID` finishes one left running, `--resume` lists them
     Test {
-        name: String,
+        /// The prompt to test (left out with --resume)
+        #[arg(required_unless_present = "resume", conflicts_with = "resume")]
+        name: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]

@@ -40,8 +40,27 @@ pub struct EvalArgs {
     /// With --against: also fail when a model's p50 latency rises more than this (percent)
     #[arg(long, value_name = "PERCENT", value_parser = percent, requires = "against")]
     pub max_latency_increase: Option<f64>,
+    /// Send the run through OpenAI's Batch API, at the batch price (answers come
+    /// within 24 hours; Ctrl-C leaves the batch running, --resume finishes it)
+    #[arg(long, conflicts_with = "against")]
+    pub batch: bool,
+    /// Finish a batch run that was left or killed (its batch id or run id); with no
+    /// ID, list the batches pending
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["batch", "against"])]
+    pub resume: Option<String>,
+    /// With --batch or --resume: seconds between two looks at the batch
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = seconds)]
+    pub poll_interval: f64,
     #[command(flatten)]
     pub reports: ReportArgs,
+}
+
+/// `30`, `0.5`: seconds between polls (at least 0.01, at most a day).
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.01..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: seconds between 0.01 and 86400")),
+    }
 }
 
 /// Where a run's results go besides the table.
@@ -80,10 +99,15 @@ pub fn test(
         no_cache: args.no_cache,
     };
     // Kept so that a later `--against` this version finds its text.
-    if let Ok(text) = std::fs::read_to_string(&file)
-        && let Err(e) = store::save_version(&db, &p.meta.name, &p.version, &text)
+    let text = std::fs::read_to_string(&file);
+    if let Ok(text) = &text
+        && let Err(e) = store::save_version(&db, &p.meta.name, &p.version, text)
     {
         errln!("llmdeck: warning: {e}");
+    }
+    if args.batch {
+        let text = text.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        return super::evals_batch::submit(ctx, p, &text, models, json, args, &opts);
     }
     let earlier = match &args.against {
         Some(rev) => {
@@ -119,6 +143,46 @@ pub fn test(
     } else {
         rt.block_on(run::run(ctx, p, &targets, &gate, &opts))?
     };
+    let against = match (&earlier, &before) {
+        (Some((e, _)), Some(b)) => Some((e, b)),
+        _ => None,
+    };
+    let done = Done {
+        prompt: &p.meta.name,
+        version: &p.version,
+        id: store::new_run_id(),
+        after: &after,
+        against,
+        extra: None,
+    };
+    conclude(ctx, done, json, args)
+}
+
+/// A run that finished (or was stopped), to be reported and kept.
+pub struct Done<'a> {
+    pub prompt: &'a str,
+    pub version: &'a str,
+    /// The id it is kept under.
+    pub id: String,
+    pub after: &'a run::Report,
+    /// The earlier version it was compared with, and that version's run.
+    pub against: Option<(&'a regress::Earlier, &'a run::Report)>,
+    /// A key of its own in the JSON and a note under the table (a batch's).
+    pub extra: Option<(&'static str, serde_json::Value, String)>,
+}
+
+/// Records a run's ledger rows, keeps it, reports it (the table, JSON, CSV,
+/// JUnit) and gives the exit: a failure, or with `--against` only a regression.
+pub fn conclude(ctx: &Context, done: Done, json: bool, args: &EvalArgs) -> Result<(), String> {
+    let Done {
+        prompt,
+        version,
+        after,
+        ..
+    } = done;
+    let db = ctx.paths.evals_file();
+    let before = done.against.map(|(_, b)| b);
+    let earlier = done.against.map(|(e, _)| e);
     for w in &after.warnings {
         errln!("llmdeck: dataset: {w}");
     }
@@ -132,12 +196,12 @@ pub fn test(
         .as_ref()
         .map(|b| regress::compare(&b.results, results));
     let mut out = serde_json::json!({
-        "prompt": p.meta.name, "version": p.version,
+        "prompt": prompt, "version": version,
         "passed": results.len() - failed, "failed": failed,
         "interrupted": after.interrupted, "skipped_rows": after.warnings,
         "summary": summary, "results": results,
     });
-    if let (Some((e, _)), Some(b), Some(c)) = (&earlier, &before, &comparison) {
+    if let (Some(e), Some(b), Some(c)) = (earlier, before, &comparison) {
         out["against"] = serde_json::json!({
             "version": e.version, "from": e.from,
             "summary": report::by_target(&b.results), "results": b.results,
@@ -146,26 +210,27 @@ pub fn test(
         out["newly_passing"] = serde_json::json!(c.newly_passing);
         out["deltas"] = serde_json::json!(c.deltas);
     }
-    let kept = store::RunInfo {
-        id: uuid::Uuid::now_v7().simple().to_string()[..12].to_string(),
-        prompt: p.meta.name.clone(),
-        version: p.version.clone(),
-        against: earlier.as_ref().map(|(e, _)| e.version.clone()),
-        started: chrono::Utc::now().to_rfc3339(),
-        runs: results.len() as i64,
-        passed: (results.len() - failed) as i64,
-        interrupted: after.interrupted,
-    };
+    if let Some((key, value, _)) = &done.extra {
+        out[*key] = value.clone();
+    }
+    let kept = store::RunInfo::finished(
+        done.id.clone(),
+        prompt,
+        version,
+        earlier.map(|e| e.version.clone()),
+        results,
+        after.interrupted,
+    );
     match store::save_run(&db, &kept, results) {
         Ok(id) => out["run"] = serde_json::json!(id),
         Err(e) => errln!("llmdeck: warning: the run was not kept: {e}"),
     }
-    let comparison_text = match (&earlier, &comparison) {
-        (Some((e, _)), Some(c)) => {
+    let comparison_text = match (earlier, &comparison) {
+        (Some(e), Some(c)) => {
             let from = format!("{} ({})", e.version, e.from);
-            Some(regress::text(c, &from, &p.version))
+            Some(regress::text(c, &from, version))
         }
-        _ => None,
+        _ => done.extra.as_ref().map(|(_, _, note)| note.clone()),
     };
     emit(
         &kept,
@@ -185,7 +250,7 @@ pub fn test(
     if after.interrupted {
         return Err(format!(
             "stopped by Ctrl-C: {} finished runs kept ({failed} failed)",
-            results.len() + before.as_ref().map_or(0, |b| b.results.len())
+            results.len() + before.map_or(0, |b| b.results.len())
         ));
     }
     // Against an earlier version, only what got worse fails: the CI gate.

@@ -6,6 +6,7 @@ mod budget;
 pub mod chat;
 mod chat_setup;
 pub mod evals;
+mod evals_batch;
 pub mod models;
 pub mod out;
 mod pricing;

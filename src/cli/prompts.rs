@@ -40,9 +40,11 @@ pub fn run(ctx: &Context, action: PromptsAction, models: &[String]) -> Result<()
             };
             super::chat::run(ctx, args, models)
         }
-        PromptsAction::Test { name, json, eval } => {
-            super::evals::test(ctx, &lib, &name, models, json, &eval)
-        }
+        PromptsAction::Test { name, json, eval } => match (&eval.resume, name) {
+            (Some(id), _) => super::evals_batch::resume(ctx, id, json, &eval),
+            (None, Some(name)) => super::evals::test(ctx, &lib, &name, models, json, &eval),
+            (None, None) => Err("prompts test needs a prompt's NAME (or --resume)".into()),
+        },
         PromptsAction::Runs {
             name,
             open,

@@ -23,7 +23,7 @@ pub struct Cache {
 }
 
 /// An answer from the cache: its text and what the original call measured.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hit {
     pub text: String,
     pub latency_ms: Option<u64>,
@@ -112,13 +112,35 @@ pub fn replay(
     cache: Option<&Cache>,
     sample: u32,
 ) -> Option<Hit> {
+    let hit = lookup(ctx, provider, first, cache, sample)?;
+    feed(m, first, &hit);
+    Some(hit)
+}
+
+/// The cached answer to what `first` starts, if `cache` holds it.
+pub fn lookup(
+    ctx: &Context,
+    provider: &Provider,
+    first: &[Effect],
+    cache: Option<&Cache>,
+    sample: u32,
+) -> Option<Hit> {
     let cache = cache?;
-    let (id, request) = only_start(ctx, provider, first, sample)?;
-    let hit = cache.get(&key_of(&request), &request)?;
+    let (_, request) = only_start(ctx, provider, first, sample)?;
+    cache.get(&key_of(&request), &request)
+}
+
+/// Ends the answer `first` started with `hit`, as if streamed (its ledger row dropped).
+pub fn feed(m: &mut Machine, first: &[Effect], hit: &Hit) {
+    let Some(id) = first.iter().find_map(|e| match e {
+        Effect::Start { request_id, .. } => Some(*request_id),
+        _ => None,
+    }) else {
+        return;
+    };
     for ev in [StreamEvent::TextDelta(hit.text.clone()), StreamEvent::End] {
         let _ = m.handle(Input::Stream(id, ev), Instant::now(), Utc::now());
     }
-    Some(hit)
 }
 
 /// Sends what `first` starts and returns the ledger rows; a finished answer
@@ -134,12 +156,35 @@ pub async fn send(
 ) -> Vec<LedgerRow> {
     let request = cache.and_then(|_| only_start(ctx, &provider, &first, sample));
     let rows = crate::runner::stream_all(ctx, provider, m, first, &mut |_| {}).await;
+    if let (Some(cache), Some((_, request))) = (cache, request) {
+        put(cache, &request, m, usable);
+    }
+    rows
+}
+
+/// Keeps the answer `m` ended with for the request `first` started (a batch's
+/// answer: a later run, live or batch, is answered from it).
+pub fn keep(
+    ctx: &Context,
+    provider: &Provider,
+    m: &Machine,
+    first: &[Effect],
+    cache: Option<&Cache>,
+    sample: u32,
+) {
+    if let Some(cache) = cache
+        && let Some((_, request)) = only_start(ctx, provider, first, sample)
+    {
+        put(cache, &request, m, |_| true);
+    }
+}
+
+fn put(cache: &Cache, request: &str, m: &Machine, usable: fn(&str) -> bool) {
     let node = &m.conv.nodes[m.conv.last()];
-    if let (Some(cache), Some((_, request))) = (cache, request)
-        && let Some(meta) = node
-            .meta
-            .as_ref()
-            .filter(|x| x.status == AnswerStatus::Done && usable(&node.content))
+    if let Some(meta) = node
+        .meta
+        .as_ref()
+        .filter(|x| x.status == AnswerStatus::Done && usable(&node.content))
     {
         let hit = Hit {
             text: node.content.clone(),
@@ -147,9 +192,8 @@ pub async fn send(
             tokens: meta.usage.map(|u| u.input + u.output).unwrap_or(0),
             cost_micros: meta.cost_micros,
         };
-        cache.put(&key_of(&request), &request, &hit);
+        cache.put(&key_of(request), request, &hit);
     }
-    rows
 }
 
 /// The id and identity of the one request `first` starts (several: not cached).

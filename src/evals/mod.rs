@@ -1,8 +1,10 @@
 //! Evals: prompt tests at scale. Datasets streamed from disk, graders beyond
 //! plain assertions (a judge's rubric, embedding similarity, the user's own
 //! command), weights and thresholds, repeats and concurrency with a progress
-//! line, and reports that gate CI.
+//! line, reports that gate CI, and runs sent through the Batch API at the
+//! batch price (left and resumed).
 
+pub mod batch;
 pub mod cache;
 pub mod dataset;
 pub mod export;

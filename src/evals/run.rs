@@ -71,21 +71,77 @@ pub struct Report {
 }
 
 /// One case: its name, the prompt's variables, every value its checks may use.
-struct Case {
-    name: String,
-    vars: BTreeMap<String, String>,
-    values: BTreeMap<String, String>,
+pub(crate) struct Case {
+    pub name: String,
+    pub vars: BTreeMap<String, String>,
+    pub values: BTreeMap<String, String>,
     checks: Vec<Check>,
     threshold: Option<f64>,
+    /// Which of the prompt's `[[tests]]` it is; none: a dataset row.
+    pub test: Option<usize>,
 }
 
-pub async fn run(
-    ctx: &Context,
-    prompt: &Prompt,
-    targets: &[String],
-    gate: &Mutex<Gate>,
+impl Case {
+    fn of_test(prompt: &Prompt, i: usize) -> Self {
+        let t = &prompt.meta.tests[i];
+        Case {
+            name: t.name.clone(),
+            vars: t.vars.clone(),
+            values: t.vars.clone(),
+            checks: prompt
+                .meta
+                .checks
+                .iter()
+                .chain(&t.assertions)
+                .cloned()
+                .collect(),
+            threshold: t.threshold.or(prompt.meta.threshold),
+            test: Some(i),
+        }
+    }
+
+    /// A dataset row: the variables the prompt declares, every value for the checks.
+    fn of_row(prompt: &Prompt, name: String, values: BTreeMap<String, String>) -> Self {
+        let declared = |k: &String| prompt.meta.variables.iter().any(|v| &v.name == k);
+        Case {
+            name,
+            vars: values
+                .iter()
+                .filter(|(k, _)| declared(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            values,
+            checks: prompt.meta.checks.clone(),
+            threshold: prompt.meta.threshold,
+            test: None,
+        }
+    }
+
+    /// The case again from what a batch kept of it (its name, values and test).
+    pub(crate) fn rebuilt(
+        prompt: &Prompt,
+        name: String,
+        values: BTreeMap<String, String>,
+        test: Option<usize>,
+    ) -> Self {
+        match test {
+            Some(i) if i < prompt.meta.tests.len() => Self::of_test(prompt, i),
+            _ => Self::of_row(prompt, name, values),
+        }
+    }
+}
+
+/// A numbered run of a case on a target (its repeat, from 1).
+pub(crate) type Job = (usize, (Arc<Case>, Target, u32));
+
+/// Every run of a run, read from the dataset as needed (a bad row is a warning
+/// and skipped), and how many there will be (a guess: rows may be skipped).
+pub(crate) fn jobs<'a>(
+    prompt: &'a Prompt,
+    parsed: Vec<Target>,
     opts: &Options,
-) -> Result<Report, String> {
+    warnings: Arc<Mutex<Vec<String>>>,
+) -> Result<(impl Iterator<Item = Job> + 'a, usize), String> {
     let dataset = match &prompt.meta.dataset {
         Some(name) => Some(super::dataset::open(&super::dataset::resolve(
             &opts.dir, name,
@@ -98,6 +154,58 @@ pub async fn run(
             prompt.meta.name
         ));
     }
+    let declared = |k: &String| prompt.meta.variables.iter().any(|v| &v.name == k);
+    let tests = (0..prompt.meta.tests.len()).map(|i| Ok(Case::of_test(prompt, i)));
+    let file = prompt.meta.dataset.clone().unwrap_or_default();
+    let rows = dataset.into_iter().flatten().map(move |row| {
+        let row = row.map_err(|e| e.to_string())?;
+        let name = row
+            .values
+            .get("name")
+            .filter(|n| !declared(&"name".to_string()) && !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("{file}:{}", row.line));
+        Ok(Case::of_row(prompt, name, row.values))
+    });
+    let total_guess = prompt.meta.tests.len()
+        + prompt
+            .meta
+            .dataset
+            .as_ref()
+            .map(|d| super::dataset::count_rows(&super::dataset::resolve(&opts.dir, d)))
+            .unwrap_or(0);
+    let repeat = opts.repeat.max(1);
+    let total = total_guess * parsed.len() * repeat as usize;
+    let jobs = tests
+        .chain(rows)
+        .filter_map(move |c: Result<Case, String>| match c {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                warnings
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!("{e} (skipped)"));
+                None
+            }
+        })
+        .flat_map(move |case| {
+            let parsed = parsed.clone();
+            parsed.into_iter().flat_map(move |t| {
+                let case = Arc::clone(&case);
+                (1..=repeat).map(move |k| (Arc::clone(&case), t.clone(), k))
+            })
+        })
+        .enumerate();
+    Ok((jobs, total))
+}
+
+pub async fn run(
+    ctx: &Context,
+    prompt: &Prompt,
+    targets: &[String],
+    gate: &Mutex<Gate>,
+    opts: &Options,
+) -> Result<Report, String> {
     let targets: Vec<String> = if targets.is_empty() {
         vec![model_for(prompt, None, &ctx.profile.model)]
     } else {
@@ -110,101 +218,10 @@ pub async fn run(
     } else {
         Some(super::cache::Cache::open(&ctx.paths.evals_file())?)
     };
-    let cache = cache.as_ref();
-    let grade = Graders {
-        cache,
-        gate,
-        ctx,
-        provider: provider.clone(),
-        judge_model: opts
-            .judge_model
-            .clone()
-            .unwrap_or_else(|| ctx.profile.model.clone()),
-        embedding_model: opts
-            .embedding_model
-            .clone()
-            .unwrap_or_else(|| graders::EMBEDDING_MODEL.into()),
-        workdir: opts.dir.clone(),
-    };
-    let declared = |k: &String| prompt.meta.variables.iter().any(|v| &v.name == k);
     let warnings = Arc::new(Mutex::new(Vec::new()));
-    let tests = prompt.meta.tests.iter().map(|t| {
-        Ok(Case {
-            name: t.name.clone(),
-            vars: t.vars.clone(),
-            values: t.vars.clone(),
-            checks: prompt
-                .meta
-                .checks
-                .iter()
-                .chain(&t.assertions)
-                .cloned()
-                .collect(),
-            threshold: t.threshold.or(prompt.meta.threshold),
-        })
-    });
-    let file = prompt.meta.dataset.clone().unwrap_or_default();
-    let rows = dataset.into_iter().flatten().map(|row| {
-        let row = row.map_err(|e| e.to_string())?;
-        Ok(Case {
-            name: row
-                .values
-                .get("name")
-                .filter(|n| !declared(&"name".to_string()) && !n.is_empty())
-                .cloned()
-                .unwrap_or_else(|| format!("{file}:{}", row.line)),
-            vars: row
-                .values
-                .iter()
-                .filter(|(k, _)| declared(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            values: row.values,
-            checks: prompt.meta.checks.clone(),
-            threshold: prompt.meta.threshold,
-        })
-    });
-    let total_guess = prompt.meta.tests.len()
-        + prompt
-            .meta
-            .dataset
-            .as_ref()
-            .map(|d| super::dataset::count_rows(&super::dataset::resolve(&opts.dir, d)))
-            .unwrap_or(0);
-    let repeat = opts.repeat.max(1);
-    let progress = Mutex::new(Progress::new(
-        total_guess * parsed.len() * repeat as usize,
-        opts.progress,
-    ));
-    let w = Arc::clone(&warnings);
-    let jobs = tests
-        .chain(rows)
-        .filter_map(move |c: Result<Case, String>| match c {
-            Ok(c) => Some(Arc::new(c)),
-            Err(e) => {
-                w.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(format!("{e} (skipped)"));
-                None
-            }
-        })
-        .flat_map(|case| {
-            let parsed = parsed.clone();
-            parsed.into_iter().flat_map(move |t| {
-                let case = Arc::clone(&case);
-                (1..=repeat).map(move |k| (Arc::clone(&case), t.clone(), k))
-            })
-        })
-        .enumerate();
-    let shared = Shared {
-        ctx,
-        prompt,
-        provider,
-        origin: crate::context::origin(&ctx.profile, "test"),
-        grade,
-        gate,
-        cache,
-    };
+    let (jobs, total) = jobs(prompt, parsed, opts, Arc::clone(&warnings))?;
+    let progress = Mutex::new(Progress::new(total, opts.progress));
+    let shared = Shared::new(ctx, prompt, provider, gate, cache.as_ref(), opts);
     let shared = &shared;
     let work = futures_util::stream::iter(jobs)
         .map(|(i, (case, target, k))| async move {
@@ -253,45 +270,64 @@ pub async fn run(
 }
 
 /// What every case of a run shares.
-struct Shared<'a> {
+pub(crate) struct Shared<'a> {
     ctx: &'a Context,
     prompt: &'a Prompt,
-    provider: crate::provider::Provider,
+    pub provider: crate::provider::Provider,
     origin: crate::chat::machine::Origin,
     grade: Graders<'a>,
     gate: &'a Mutex<Gate>,
     cache: Option<&'a super::cache::Cache>,
 }
 
-impl Shared<'_> {
-    /// One case on one target: asks, grades, tags the rows.
-    async fn one(&self, case: &Case, target: Target, repeat: u32) -> (CaseResult, Vec<LedgerRow>) {
-        let Shared {
+impl<'a> Shared<'a> {
+    pub(crate) fn new(
+        ctx: &'a Context,
+        prompt: &'a Prompt,
+        provider: crate::provider::Provider,
+        gate: &'a Mutex<Gate>,
+        cache: Option<&'a super::cache::Cache>,
+        opts: &Options,
+    ) -> Self {
+        let grade = Graders {
+            cache,
+            gate,
+            ctx,
+            provider: provider.clone(),
+            judge_model: opts
+                .judge_model
+                .clone()
+                .unwrap_or_else(|| ctx.profile.model.clone()),
+            embedding_model: opts
+                .embedding_model
+                .clone()
+                .unwrap_or_else(|| graders::EMBEDDING_MODEL.into()),
+            workdir: opts.dir.clone(),
+        };
+        Shared {
             ctx,
             prompt,
-            gate,
+            provider,
+            origin: crate::context::origin(&ctx.profile, "test"),
             grade,
-            ..
-        } = self;
-        let label = target.label.clone();
-        let mut result = CaseResult {
-            case: case.name.clone(),
-            target: label,
-            repeat,
-            ..CaseResult::default()
-        };
-        let (conv, text) = match conversation(prompt, &case.vars, &target.model) {
-            Ok(c) => c,
-            Err(e) => {
-                let e = format!("{}: {e}", case.name);
-                result.errored = true;
-                result.failures = vec![e.clone()];
-                result.error = Some(e);
-                return (result, Vec::new());
-            }
-        };
-        let mut m = Machine::new(conv, self.origin.clone(), ctx.prices());
-        m.endpoint = ctx.price_endpoint(&ctx.profile);
+            gate,
+            cache,
+        }
+    }
+}
+
+impl Shared<'_> {
+    /// A case's conversation on `target`, the machine over it, the text sent
+    /// and the effects that start its request; or why it cannot be asked.
+    pub(crate) fn start(
+        &self,
+        case: &Case,
+        target: Target,
+    ) -> Result<(Machine, String, Vec<Effect>), String> {
+        let (conv, text) = conversation(self.prompt, &case.vars, &target.model)
+            .map_err(|e| format!("{}: {e}", case.name))?;
+        let mut m = Machine::new(conv, self.origin.clone(), self.ctx.prices());
+        m.endpoint = self.ctx.price_endpoint(&self.ctx.profile);
         let first = m.handle(
             Input::Compare {
                 text: text.clone(),
@@ -300,8 +336,30 @@ impl Shared<'_> {
             Instant::now(),
             Utc::now(),
         );
+        Ok((m, text, first))
+    }
+
+    /// One case on one target: asks, grades, tags the rows.
+    async fn one(&self, case: &Case, target: Target, repeat: u32) -> (CaseResult, Vec<LedgerRow>) {
+        let Shared { ctx, gate, .. } = self;
+        let label = target.label.clone();
+        let mut result = CaseResult {
+            case: case.name.clone(),
+            target: label,
+            repeat,
+            ..CaseResult::default()
+        };
+        let (mut m, text, first) = match self.start(case, target) {
+            Ok(started) => started,
+            Err(e) => {
+                result.errored = true;
+                result.failures = vec![e.clone()];
+                result.error = Some(e);
+                return (result, Vec::new());
+            }
+        };
         let hit = super::cache::replay(ctx, &self.provider, &mut m, &first, self.cache, repeat);
-        let (mut rows, estimate) = match hit {
+        let (rows, estimate) = match hit {
             Some(_) => (Vec::new(), 0),
             None => match self.admit(&m, &first) {
                 Ok(estimate) => {
@@ -324,6 +382,26 @@ impl Shared<'_> {
                 }
             },
         };
+        let spent: i64 = rows.iter().filter_map(|r| r.cost_micros).sum();
+        gate.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(spent - estimate);
+        self.graded(case, result, &text, &m, rows, hit.as_ref())
+            .await
+    }
+
+    /// Grades the answer `m` ends with (from the cache when `hit`): the result
+    /// filled in, and the answer's `rows` tagged with its verdict, then the graders'.
+    pub(crate) async fn graded(
+        &self,
+        case: &Case,
+        mut result: CaseResult,
+        text: &str,
+        m: &Machine,
+        mut rows: Vec<LedgerRow>,
+        hit: Option<&super::cache::Hit>,
+    ) -> (CaseResult, Vec<LedgerRow>) {
+        let Shared { gate, grade, .. } = self;
         let node = &m.conv.nodes[m.conv.last()];
         let meta = node.meta.clone().unwrap_or_default();
         let outcome = Outcome {
@@ -334,17 +412,13 @@ impl Shared<'_> {
             } else {
                 meta.cost_micros
             },
-            latency_ms: hit.as_ref().map_or(meta.duration_ms, |h| h.latency_ms),
+            latency_ms: hit.map_or(meta.duration_ms, |h| h.latency_ms),
         };
-        let spent: i64 = rows.iter().filter_map(|r| r.cost_micros).sum();
-        gate.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .add(spent - estimate);
         let mut grader_rows = Vec::new();
         if meta.status == AnswerStatus::Done {
             for check in &case.checks {
                 let check = check.filled(&case.values);
-                let (verdict, r) = grade.grade(&check, &text, &outcome, &case.values).await;
+                let (verdict, r) = grade.grade(&check, text, &outcome, &case.values).await;
                 grader_rows.extend(r);
                 result.verdicts.push(verdict);
             }
@@ -370,18 +444,36 @@ impl Shared<'_> {
         result.cost_micros = outcome.cost_micros;
         result.grader_cost_micros = graded;
         result.latency_ms = outcome.latency_ms;
-        result.tokens = match &hit {
+        result.tokens = match hit {
             Some(h) => h.tokens,
             None => meta.usage.map(|u| u.input + u.output).unwrap_or(0),
         };
         result.cached = hit.is_some();
-        result.cached_cost_micros = hit.as_ref().and_then(|h| h.cost_micros);
+        result.cached_cost_micros = hit.and_then(|h| h.cost_micros);
         result.error = meta.error;
         (result, rows)
     }
 }
 
 impl Shared<'_> {
+    /// The cached answer to what `first` starts (none with `--no-cache`).
+    pub(crate) fn cached(&self, first: &[Effect], sample: u32) -> Option<super::cache::Hit> {
+        super::cache::lookup(self.ctx, &self.provider, first, self.cache, sample)
+    }
+
+    /// Keeps the answer `m` ended with in the cache (none with `--no-cache`).
+    pub(crate) fn keep(&self, m: &Machine, first: &[Effect], sample: u32) {
+        super::cache::keep(self.ctx, &self.provider, m, first, self.cache, sample);
+    }
+
+    /// Counts `micros` spent by this run against its budget gate.
+    pub(crate) fn count(&self, micros: i64) {
+        self.gate
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(micros);
+    }
+
     /// Asks the budget gate for what `first` would cost: the estimate, now counted.
     fn admit(&self, m: &Machine, first: &[Effect]) -> Result<i64, String> {
         let estimate: i64 = first

@@ -1,5 +1,6 @@
 //! The evals database (`evals.sqlite3` beside the ledger, 0600): the answers
-//! cache, and the runs kept so they can be reopened and compared.
+//! cache, the runs kept so they can be reopened and compared, and the runs
+//! sent as batches (kept from the moment the batch exists, until it is graded).
 
 use std::path::Path;
 
@@ -34,6 +35,18 @@ CREATE TABLE IF NOT EXISTS run_results (
     idx         INTEGER NOT NULL,
     result      TEXT NOT NULL,
     PRIMARY KEY (run, idx)
+);
+-- A run sent through the Batch API: its plan (what grading the answers needs) is
+-- kept as soon as the batch exists, so a run left or killed can be resumed.
+CREATE TABLE IF NOT EXISTS batches (
+    id          TEXT PRIMARY KEY,
+    run         TEXT NOT NULL,
+    prompt      TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    created     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    done        INTEGER NOT NULL DEFAULT 0,
+    plan        TEXT NOT NULL
 );
 -- The text of every prompt version an eval ran, so `--against VERSION` finds it.
 CREATE TABLE IF NOT EXISTS versions (
@@ -95,28 +108,32 @@ pub struct RunInfo {
     pub interrupted: bool,
 }
 
-/// Keeps a run that just finished (the console's or the command line's) under
-/// a new id; returns what was kept.
-pub fn keep(
-    path: &Path,
-    prompt: &str,
-    version: &str,
-    against: Option<String>,
-    results: &[CaseResult],
-    interrupted: bool,
-) -> Result<RunInfo, String> {
-    let mut info = RunInfo {
-        id: uuid::Uuid::now_v7().simple().to_string()[..12].to_string(),
-        prompt: prompt.to_string(),
-        version: version.to_string(),
-        against,
-        started: chrono::Utc::now().to_rfc3339(),
-        runs: results.len() as i64,
-        passed: results.iter().filter(|r| r.pass).count() as i64,
-        interrupted,
-    };
-    info.id = save_run(path, &info, results)?;
-    Ok(info)
+/// A new run's id: short, time-ordered.
+pub fn new_run_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()[..12].to_string()
+}
+
+impl RunInfo {
+    /// A run that just finished (the console's, the command line's or a batch's).
+    pub fn finished(
+        id: String,
+        prompt: &str,
+        version: &str,
+        against: Option<String>,
+        results: &[CaseResult],
+        interrupted: bool,
+    ) -> Self {
+        RunInfo {
+            id,
+            prompt: prompt.to_string(),
+            version: version.to_string(),
+            against,
+            started: chrono::Utc::now().to_rfc3339(),
+            runs: results.len() as i64,
+            passed: results.iter().filter(|r| r.pass).count() as i64,
+            interrupted,
+        }
+    }
 }
 
 /// Keeps a finished run and its results; returns its id.
@@ -227,4 +244,88 @@ pub fn load_run(path: &Path, id: &str) -> Result<(RunInfo, Vec<CaseResult>), Str
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((info, results))
+}
+
+/// A run sent as a batch, as kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchRow {
+    /// The batch's id at the endpoint.
+    pub id: String,
+    /// The id of the run it becomes.
+    pub run: String,
+    pub prompt: String,
+    pub version: String,
+    pub created: String,
+    /// The last status seen (with its counts).
+    pub status: String,
+    /// Graded and kept as a run: nothing left to resume.
+    pub done: bool,
+    #[serde(skip)]
+    pub plan: String,
+}
+
+/// Keeps a batch just created, with the plan its answers are graded by.
+pub fn save_batch(path: &Path, b: &BatchRow) -> Result<(), String> {
+    let conn = open(path)?;
+    conn.execute(
+        "INSERT INTO batches (id, run, prompt, version, created, status, done, plan)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            b.id, b.run, b.prompt, b.version, b.created, b.status, b.done, b.plan
+        ],
+    )
+    .map(drop)
+    .map_err(|e| format!("evals {}: {e}", path.display()))
+}
+
+/// The batch's last status seen, and whether it is done with.
+pub fn update_batch(path: &Path, id: &str, status: &str, done: bool) -> Result<(), String> {
+    let conn = open(path)?;
+    conn.execute(
+        "UPDATE batches SET status = ?2, done = ?3 WHERE id = ?1",
+        params![id, status, done],
+    )
+    .map(drop)
+    .map_err(|e| format!("evals {}: {e}", path.display()))
+}
+
+const BATCH: &str = "SELECT id, run, prompt, version, created, status, done, plan FROM batches";
+
+fn batch_of(r: &rusqlite::Row) -> rusqlite::Result<BatchRow> {
+    Ok(BatchRow {
+        id: r.get(0)?,
+        run: r.get(1)?,
+        prompt: r.get(2)?,
+        version: r.get(3)?,
+        created: r.get(4)?,
+        status: r.get(5)?,
+        done: r.get(6)?,
+        plan: r.get(7)?,
+    })
+}
+
+/// The batch kept under `id`: a batch id, or the id of the run it becomes.
+pub fn find_batch(path: &Path, id: &str) -> Result<Option<BatchRow>, String> {
+    use rusqlite::OptionalExtension;
+    let conn = open(path)?;
+    conn.query_row(
+        &format!("{BATCH} WHERE id = ?1 OR run = ?1 ORDER BY created DESC LIMIT 1"),
+        [id],
+        batch_of,
+    )
+    .optional()
+    .map_err(|e| format!("evals {}: {e}", path.display()))
+}
+
+/// The batches not yet graded, oldest first.
+pub fn pending_batches(path: &Path) -> Result<Vec<BatchRow>, String> {
+    let err = |e: rusqlite::Error| format!("evals {}: {e}", path.display());
+    let conn = open(path)?;
+    let mut stmt = conn
+        .prepare(&format!("{BATCH} WHERE done = 0 ORDER BY created, id"))
+        .map_err(err)?;
+    stmt.query_map([], batch_of)
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)
 }

@@ -159,10 +159,7 @@ impl HttpClient {
             Err(e) => return emit(StreamEvent::Error(e)),
         };
         let mut events = Vec::new();
-        let parsed = match api {
-            Api::Chat => chat_completions::parse_chunk(&text, &mut events),
-            Api::Responses => responses::parse_response(&text, &mut events),
-        };
+        let parsed = parse_whole(api, &text, &mut events);
         events.into_iter().for_each(&mut *emit);
         emit(match parsed {
             Ok(()) => StreamEvent::End,
@@ -327,22 +324,48 @@ impl HttpClient {
         }
     }
 
-    /// One JSON request and its JSON answer (embeddings, files, batches): no
-    /// stream, the answer capped like any whole response.
+    /// One JSON request and its JSON answer (embeddings, batches): no stream,
+    /// the answer capped like any whole response.
     pub async fn post_json(
         &self,
         path: &str,
         body: &serde_json::Value,
         what: &str,
     ) -> Result<serde_json::Value, ProviderError> {
+        let body = serde_json::to_vec(body).expect("JSON values serialize");
+        let bytes = self
+            .call(
+                reqwest::Method::POST,
+                path,
+                Some(("application/json", body)),
+                limits::MAX_RESPONSE_BYTES,
+                what,
+            )
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(format!("{what}: {e}")))
+    }
+
+    /// One request to `path` under the endpoint (with `body` and its content
+    /// type, if any) and its whole answer, at most `cap` bytes; a non-success
+    /// status is the server's error. No retries: the callers poll again.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        cap: usize,
+        what: &str,
+    ) -> Result<Vec<u8>, ProviderError> {
         let wait = Duration::from_secs(self.timeouts.connect_secs + self.timeouts.first_byte_secs);
-        let resp = self
+        let mut req = self
             .client()?
-            .post(self.url(path))
+            .request(method, self.url(path))
             .headers(self.headers.clone())
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(body).expect("JSON values serialize"))
-            .timeout(wait)
+            .timeout(wait);
+        if let Some((content_type, bytes)) = body {
+            req = req.header("content-type", content_type).body(bytes);
+        }
+        let resp = req
             .send()
             .await
             .map_err(|e| ProviderError::Connect(describe(&e)))?;
@@ -351,8 +374,7 @@ impl HttpClient {
                 limits::http_error(resp, Duration::from_secs(self.timeouts.idle_secs)).await,
             );
         }
-        let bytes = limits::body_of(resp, limits::MAX_RESPONSE_BYTES, wait, what).await?;
-        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(format!("{what}: {e}")))
+        limits::body_of(resp, cap, wait, what).await
     }
 
     pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
@@ -437,6 +459,15 @@ pub fn max_tokens_field(endpoint: &HttpEndpoint) -> MaxTokensField {
 /// The wire API a request to `endpoint` goes over: the conversation's choice, else the profile's.
 pub fn api_of(endpoint: &HttpEndpoint, req: &ChatRequest) -> Api {
     req.params.api.unwrap_or(endpoint.api)
+}
+
+/// A whole (non-streamed) answer of `api` as the events its stream would have
+/// given (without the final `End`): a server that ignored `stream`, or a batch's answer.
+pub fn parse_whole(api: Api, text: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+    match api {
+        Api::Chat => chat_completions::parse_chunk(text, out),
+        Api::Responses => responses::parse_response(text, out),
+    }
 }
 
 /// The exact bytes a request to `endpoint` sends.

@@ -22,6 +22,10 @@ pub const MAX_STREAM_BYTES: usize = 128 * MIB;
 /// same size class as one event.
 pub const MAX_RESPONSE_BYTES: usize = MAX_EVENT_BYTES;
 
+/// A batch's output or error file: 50,000 answers (the most one batch holds)
+/// of several KiB each.
+pub const MAX_BATCH_FILE_BYTES: usize = 512 * MIB;
+
 /// An HTTP error body: only its message is shown, and only its first 300 characters.
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 

@@ -1,6 +1,7 @@
 //! The async client. Every wire API and the offline demo speak through one
 //! `Provider`, and every stream is normalised into `event::StreamEvent`.
 
+pub mod batches;
 pub mod chat_completions;
 pub mod code;
 pub mod demo;

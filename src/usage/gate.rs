@@ -90,12 +90,21 @@ pub fn estimate(
     machine: &crate::chat::machine::Machine,
     request: &crate::chat::request::ChatRequest,
 ) -> i64 {
+    estimate_in(machine, request, None)
+}
+
+/// `estimate` in a service tier (`batch`: what a batch run is checked at).
+pub fn estimate_in(
+    machine: &crate::chat::machine::Machine,
+    request: &crate::chat::request::ChatRequest,
+    tier: Option<&str>,
+) -> i64 {
     let usage = crate::chat::event::Usage {
         input: crate::chat::tokens::count_request(request),
         output: request.params.max_output_tokens.unwrap_or(0) as u64,
         ..Default::default()
     };
-    machine.price_of(&request.model, &usage).unwrap_or(0)
+    machine.price_in(&request.model, &usage, tier).unwrap_or(0)
 }
 
 /// Your spend today and this month from the ledger, as the status bar counts it.

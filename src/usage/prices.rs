@@ -12,6 +12,9 @@ use crate::config::files::{self, FileError};
 
 const EMBEDDED: &str = include_str!("prices.toml");
 
+/// The service tier of answers given through the Batch API.
+pub const BATCH: &str = "batch";
+
 /// Rates in nano-dollars per token (= USD per 1M tokens × 1000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rates {
@@ -296,15 +299,33 @@ impl PriceTable {
 impl Price {
     /// The rates that apply: the tier's when the server named a known one,
     /// else the long-context tier above its threshold, else the standard ones.
+    /// A batch answer of a model with no batch price costs half of those
+    /// (OpenAI's Batch API discount).
     pub fn rates_for(&self, input_tokens: u64, service_tier: Option<&str>) -> Rates {
         if let Some(r) = service_tier.and_then(|t| self.tiers.get(t)) {
             return *r;
         }
-        self.long_context
+        let rates = self
+            .long_context
             .iter()
             .rev()
             .find(|(threshold, _)| input_tokens > *threshold)
-            .map_or(self.rates, |(_, long)| *long)
+            .map_or(self.rates, |(_, long)| *long);
+        if service_tier == Some(BATCH) {
+            Rates {
+                input: rates.input / 2,
+                cached_input: rates.cached_input / 2,
+                cache_write: rates.cache_write / 2,
+                output: rates.output / 2,
+            }
+        } else {
+            rates
+        }
+    }
+
+    /// Whether a batch answer is priced at this model's own batch rates (else at half its standard ones).
+    pub fn has_batch_rates(&self) -> bool {
+        self.tiers.contains_key(BATCH)
     }
 }
 
@@ -504,6 +525,21 @@ mod tests {
         assert_eq!(cost_micros_in(p, &u, Some("flex")), 5_625_000);
         assert_eq!(cost_micros_in(p, &u, Some("priority")), 22_500_000);
         assert_eq!(cost_micros_in(p, &u, Some("batch")), 5_625_000);
+        assert!(p.has_batch_rates());
+    }
+
+    #[test]
+    fn a_batch_answer_without_a_batch_price_costs_half_the_standard_one() {
+        let mut t = PriceTable::default();
+        t.merge("[models.mine]\ninput = 2.0\noutput = 8.0\n", "mine", true)
+            .unwrap();
+        let p = t.lookup("mine").unwrap();
+        assert!(!p.has_batch_rates());
+        let u = usage(1_000_000, 0, 1_000_000);
+        assert_eq!(cost_micros_in(p, &u, None), 10_000_000);
+        assert_eq!(cost_micros_in(p, &u, Some("batch")), 5_000_000);
+        // Another tier the price does not know is still the standard price.
+        assert_eq!(cost_micros_in(p, &u, Some("flex")), 10_000_000);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! An in-process mock of the OpenAI API on 127.0.0.1 (port 0): `/v1/models`,
-//! `/v1/chat/completions` (streamed and not) and `/v1/embeddings`, in OpenAI's exact shapes.
+//! `/v1/chat/completions` (streamed and not), `/v1/embeddings`, and the Batch
+//! API's `/v1/files` and `/v1/batches` (`mock_batch`), in OpenAI's exact shapes.
 //! It records every request (headers and body) and can be told to misbehave.
 
 #![allow(dead_code)]
@@ -88,6 +89,8 @@ pub struct Mock {
     hostile: Arc<Mutex<Option<Hostile>>>,
     /// Bytes of the last flood written before the client hung up (or all of them).
     pub flooded: Arc<Mutex<Option<usize>>>,
+    /// The files and batches, and how batches go.
+    pub batches: Arc<Mutex<super::mock_batch::Batches>>,
 }
 
 /// A server out to hurt the client, on every path while it is set.
@@ -122,6 +125,7 @@ impl Mock {
             whole: Arc::default(),
             hostile: Arc::default(),
             flooded: Arc::default(),
+            batches: Arc::default(),
         };
         let m = mock.clone();
         tokio::spawn(async move {
@@ -165,6 +169,62 @@ impl Mock {
         self.replies.lock().unwrap().push(reply);
     }
 
+    /// The next queued reply, else the default answer.
+    pub fn next_reply(&self) -> Reply {
+        let mut r = self.replies.lock().unwrap();
+        if r.is_empty() {
+            Reply::Stream {
+                pieces: vec!["Hello".into(), " from".into(), " the mock.".into()],
+                finish: "stop".into(),
+                gap_ms: 0,
+            }
+        } else {
+            r.remove(0)
+        }
+    }
+
+    /// Batches stay in progress for `n` looks, then complete.
+    pub fn batch_polls(&self, n: u32) {
+        self.batches.lock().unwrap().polls = n;
+    }
+
+    /// Every batch in progress completes at its next look.
+    pub fn batches_ready(&self) {
+        self.batches.lock().unwrap().ready();
+    }
+
+    /// Cancels batch `id` as its owner would elsewhere (the dashboard).
+    pub fn cancel_batch(&self, id: &str) {
+        self.batches.lock().unwrap().cancel(id);
+    }
+
+    /// Line `line` (from 0) of the next batches fails so.
+    pub fn batch_fail(&self, line: usize, fail: super::mock_batch::Fail) {
+        self.batches.lock().unwrap().fail.insert(line, fail);
+    }
+
+    /// The next batches fail validation as a whole, with `message`.
+    pub fn batch_invalid(&self, message: &str) {
+        self.batches.lock().unwrap().invalid = Some(message.to_string());
+    }
+
+    /// No line of the next batches fails.
+    pub fn batch_fail_none(&self) {
+        self.batches.lock().unwrap().fail.clear();
+    }
+
+    /// What the Batch API part of the mock found against OpenAI's schemas.
+    pub fn batch_problems(&self) -> Vec<String> {
+        self.batches.lock().unwrap().problems.clone()
+    }
+
+    pub fn batch_requests(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path.starts_with("/v1/batches") || r.path.starts_with("/v1/files"))
+            .collect()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
@@ -205,6 +265,16 @@ impl Mock {
                 respond(&mut sock, 200, "application/json", body.as_bytes(), &[]).await;
                 continue;
             }
+            if path.starts_with("/v1/files") || path.starts_with("/v1/batches") {
+                let (status, body) = self.batches.lock().unwrap().route(self, &req, &path);
+                let ctype = if path.ends_with("/content") && status == 200 {
+                    "application/octet-stream"
+                } else {
+                    "application/json"
+                };
+                respond(&mut sock, status, ctype, &body, &[]).await;
+                continue;
+            }
             if path == "/v1/embeddings" {
                 let (status, body) = responses::embeddings(&req.body);
                 respond(&mut sock, status, "application/json", body.as_bytes(), &[]).await;
@@ -237,18 +307,7 @@ impl Mock {
                 respond(&mut sock, 404, "application/json", body.as_bytes(), &[]).await;
                 continue;
             }
-            let reply = {
-                let mut r = self.replies.lock().unwrap();
-                if r.is_empty() {
-                    Reply::Stream {
-                        pieces: vec!["Hello".into(), " from".into(), " the mock.".into()],
-                        finish: "stop".into(),
-                        gap_ms: 0,
-                    }
-                } else {
-                    r.remove(0)
-                }
-            };
+            let reply = self.next_reply();
             match reply {
                 Reply::Status {
                     status,

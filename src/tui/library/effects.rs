@@ -150,16 +150,16 @@ impl App {
                 .and_then(|rt| rt.block_on(testing::run_tests(&ctx, &prompt, &targets, &gate)));
             // Kept like a command-line run, for the Evals pane.
             if let Ok((results, _)) = &result {
-                let db = ctx.paths.evals_file();
-                let kept = crate::evals::store::keep(
-                    &db,
+                use crate::evals::store::{self, RunInfo};
+                let info = RunInfo::finished(
+                    store::new_run_id(),
                     &prompt.meta.name,
                     &prompt.version,
                     None,
                     results,
                     false,
                 );
-                if let Err(e) = kept {
+                if let Err(e) = store::save_run(&ctx.paths.evals_file(), &info, results) {
                     let _ = tx.send(Msg::Problem(format!("the run was not kept: {e}")));
                 }
             }
