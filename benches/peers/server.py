@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
 """A local OpenAI-compatible server for the side-by-side benchmark.
 
-Streams a fixed ~2,000-token markdown reply (prose, lists, a table and code)
-at --rate tokens per second (0: as fast as the client reads), ending with the
-marker LLMDECK-BENCH-END so a harness can see the whole reply arrived.
-Only 127.0.0.1; standard library only.
+Streams a fixed ~2,000-token markdown reply at --rate tokens per second (0: as
+fast as the client reads), split in short word pieces as a model's tokens come,
+ending with the marker LLMDECK-BENCH-END so a harness can see the whole reply
+arrived. --shape picks the reply:
+
+    prose   paragraphs only
+    code    a short introduction and one fenced Rust block of 400 lines
+    table   tables of six columns, a line of text before each
+    list    one long list, some items with a nested item
+    mixed   sections of a heading, a list, a small table and a fenced Rust block
+    record  what link/record records on; never measured by benches/peers/run
+
+Every shape is the same on every run. `--show` prints the reply (and its number
+of pieces on stderr) instead of serving it. Only 127.0.0.1; standard library only.
 """
 import argparse
 import json
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -57,9 +68,9 @@ def backoff(attempt: int) -> float:
 """
 
 
-def reply_tokens(shape="mixed"):
-    section = RECORD_SECTION if shape == "record" else SECTION
-    text = "".join(section.format(n=n) for n in range(1, 60))
+def split(text):
+    """Short word pieces, as a model's tokens come: a piece ends after a space or
+    a newline, or at 4 characters."""
     pieces, word = [], ""
     for ch in text:
         word += ch
@@ -68,9 +79,112 @@ def reply_tokens(shape="mixed"):
             word = ""
     if word:
         pieces.append(word)
-    return pieces[:1995] + ["\n\nLLMDECK-BENCH-END\n"]
+    return pieces
 
 
+BUDGET = 1995  # pieces of the reply before the end marker: ~2,000 tokens
+END = "\n\nLLMDECK-BENCH-END\n"
+
+WORDS = (
+    "the request goes out with its parameters and the answer streams back token by token while "
+    "the console wraps each paragraph to the width of the pane and keeps the rows that did not "
+    "change so that a slow link carries only what is new on the screen of a small laptop on "
+    "battery where every wake up of the process costs energy and every byte costs latency"
+).split()
+
+
+def sentence(n, length):
+    """A deterministic sentence of `length` words, the n-th of its kind."""
+    words = [WORDS[(n * 7 + i * 3) % len(WORDS)] for i in range(length)]
+    return " ".join(words).capitalize() + "."
+
+
+def fill(units):
+    """Whole units (sentences, lines, items) until the next would pass BUDGET: a
+    reply cut where its markdown is still well formed."""
+    pieces = []
+    for unit in units:
+        more = split(unit)
+        if len(pieces) + len(more) > BUDGET:
+            break
+        pieces += more
+    return pieces
+
+
+def prose():
+    """Paragraphs only: no heading, list, table or code."""
+    n = 0
+    while True:
+        for k in range(5 + n % 3):
+            yield sentence(n * 11 + k, 9 + (n + k) % 8) + (" " if k < 4 + n % 3 else "\n\n")
+        n += 1
+
+
+def code():
+    """A short introduction, one fenced Rust block of exactly 400 lines, a line after."""
+    yield "Here is the whole module, with a test for each conversion:\n\n"
+    yield "```rust\n"
+    lines = []
+    n = 0
+    while len(lines) < 400:
+        lines += [
+            f"/// Scale {n}.\n",
+            f"fn scale_{n}(x: u32) -> u32 {{\n",
+            f"    x * {n + 2} + {n % 7}\n",
+            "}\n",
+            "\n",
+        ]
+        if n % 4 == 3:
+            lines += [
+                "#[test]\n",
+                f"fn scales_{n}() {{\n",
+                f"    assert_eq!(scale_{n}(1), {n + 2 + n % 7});\n",
+                "}\n",
+                "\n",
+            ]
+        n += 1
+    yield from lines[:400]
+    yield "```\n\nEach function is checked against its own arithmetic.\n"
+
+
+def table():
+    """Tables with a line of text before each, cut after a whole row."""
+    t = 0
+    while True:
+        yield f"\nTable {t + 1}: latency by model and region.\n\n"
+        yield "| model | region | p50 ms | p95 ms | tokens/s | cost |\n"
+        yield "|---|---|---:|---:|---:|---:|\n"
+        for r in range(24):
+            i = t * 24 + r
+            yield (
+                f"| gpt-{['4o', '4o-mini', '4.1', 'o4-mini'][i % 4]} | {['eu', 'us', 'asia'][i % 3]}-{i % 5} "
+                f"| {120 + i * 7 % 90} | {310 + i * 13 % 200} | {40 + i * 3 % 60} | ${i % 9}.{i * 37 % 100:02d} |\n"
+            )
+        t += 1
+
+
+def listing():
+    """One long list, some items with a nested item, cut after a whole item."""
+    n = 0
+    while True:
+        yield f"- **step {n + 1}:** {sentence(n, 6 + n % 5)[:-1]} with `option_{n}`\n"
+        if n % 3 == 2:
+            yield f"  - {sentence(n + 100, 5)}\n"
+        n += 1
+
+
+SHAPES = {"prose": prose, "code": code, "table": table, "list": listing}
+
+
+def reply_tokens(shape="mixed"):
+    """The reply of `shape`, in pieces, ending with the end marker. `mixed` and
+    `record` are cut at 1,995 pieces wherever that falls, as they always were
+    (so their figures stay comparable with earlier runs); the other shapes end
+    on a whole unit, so their markdown is well formed."""
+    if shape in SHAPES:
+        return fill(SHAPES[shape]()) + [END]
+    section = RECORD_SECTION if shape == "record" else SECTION
+    return split("".join(section.format(n=n) for n in range(1, 60)))[:BUDGET] + [END]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -128,10 +242,18 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int)
     ap.add_argument("--rate", type=float, default=0)
-    ap.add_argument("--shape", choices=["mixed", "record"], default="mixed")
+    ap.add_argument("--shape", choices=[*SHAPES, "mixed", "record"], default="mixed")
+    ap.add_argument("--show", action="store_true", help="print the reply and its number of pieces")
     args = ap.parse_args()
+    if args.show:
+        tokens = reply_tokens(args.shape)
+        print("".join(tokens), end="")
+        print(f"{args.shape}: {len(tokens)} pieces, {sum(t.count(chr(10)) for t in tokens)} lines", file=sys.stderr)
+        return
+    if args.port is None:
+        ap.error("--port is needed to serve")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.rate = args.rate
     server.tokens = reply_tokens(args.shape)
