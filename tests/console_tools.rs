@@ -436,7 +436,9 @@ fn the_console_runs_an_approved_tool_and_sends_its_real_result() {
     // The Spend pane groups by tool: the call that asked for probe, and the other.
     t.keys(&["M-2"]);
     t.wait_for("by model");
-    for _ in 0..6 {
+    use llmdeck::usage::report::GroupBy;
+    let at = |g: GroupBy| GroupBy::ALL.iter().position(|x| *x == g).unwrap();
+    for _ in at(GroupBy::Model)..at(GroupBy::Tool) {
         t.keys(&["Tab"]);
     }
     let spend = t.wait_for("by tool");

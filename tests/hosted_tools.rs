@@ -134,22 +134,35 @@ fn hosted_calls_stream_into_cards_with_their_numbered_sources() {
             // Each hosted call is a tool run in the ledger, linked to its answer.
             let ledger =
                 llmdeck::usage::Ledger::open(&home.path().join("data/ledger.sqlite3")).unwrap();
-            let runs: Vec<(String, String, i64)> = ledger
+            // A web search costs gpt-4o-mini's $10 per 1,000 calls, a file search
+            // $2.50 per 1,000 (the catalog's fees); code interpreter sessions have no
+            // fee in the source, so they stay unpriced.
+            let runs: Vec<(String, String, i64, Option<i64>)> = ledger
                 .connection()
-                .prepare("SELECT tool, outcome, step FROM tool_runs ORDER BY tool")
+                .prepare("SELECT tool, outcome, step, cost_micros FROM tool_runs ORDER BY tool")
                 .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
             assert_eq!(
                 runs,
                 vec![
-                    ("code_interpreter".to_string(), "ok".to_string(), 1),
-                    ("file_search".into(), "ok".into(), 1),
-                    ("web_search".into(), "ok".into(), 1)
+                    ("code_interpreter".to_string(), "ok".to_string(), 1, None),
+                    ("file_search".into(), "ok".into(), 1, Some(2_500)),
+                    ("web_search".into(), "ok".into(), 1, Some(10_000))
                 ]
             );
+            let fees: Vec<Value> = v["steps"][0]["tool_runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["cost_micros"].clone())
+                .collect();
+            assert_eq!(fees, [json!(10_000), json!(2_500), json!(null)], "{v}");
+            // The answer's total is its tokens and those fees.
+            let tokens = v["steps"][0]["cost_micros"].as_i64().unwrap();
+            assert_eq!(v["total_cost_micros"], json!(tokens + 12_500), "{v}");
         } else {
             // Under the answer: each call, then its sources numbered; server text inert.
             assert!(stdout.starts_with("It is 42.\n"), "{stdout}");

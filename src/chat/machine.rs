@@ -180,6 +180,11 @@ impl Machine {
         self.price_in(model, usage, None)
     }
 
+    /// A hosted tool's fee per call for `model` on this conversation's endpoint.
+    pub fn tool_fee(&self, model: &str, tool: &str) -> Option<i64> {
+        crate::usage::cost::tool_fee(&self.prices, &self.endpoint, model, tool)
+    }
+
     /// What `usage` of `model` costs in the service `tier` (`batch`: the Batch API's rates).
     pub fn price_in(&self, model: &str, usage: &Usage, tier: Option<&str>) -> Option<i64> {
         crate::usage::cost::cost(&self.prices, &self.endpoint, model, usage, tier, None).micros

@@ -196,11 +196,18 @@ pub fn steps_json(
 }
 
 /// The hosted tool calls of `answers` (one step each) as tool runs for the
-/// ledger: run by OpenAI, so no duration of ours, and unpriced (the price
-/// catalog has no per-call fees).
-pub fn hosted_runs(conv: &Conversation, answers: &[usize]) -> Vec<(u32, ToolRun)> {
+/// ledger: run by OpenAI, so no duration of ours; a completed web or file search
+/// costs its per-call fee from the price catalog (code interpreter sessions:
+/// the source has no fee, so unpriced).
+pub fn hosted_runs(machine: &Machine, answers: &[usize]) -> Vec<(u32, ToolRun)> {
+    let conv = &machine.conv;
     let mut out = Vec::new();
     for (i, id) in answers.iter().enumerate() {
+        let model = conv.nodes[*id]
+            .meta
+            .as_ref()
+            .and_then(|m| m.model.clone())
+            .unwrap_or_else(|| conv.model.clone());
         for call in &conv.nodes[*id].hosted {
             let what = match call.code.is_empty() {
                 true => call.queries.join("; "),
@@ -220,6 +227,9 @@ pub fn hosted_runs(conv: &Conversation, answers: &[usize]) -> Vec<(u32, ToolRun)
                         _ => "incomplete",
                     },
                     duration_ms: 0,
+                    cost_micros: (call.status == "completed")
+                        .then(|| machine.tool_fee(&model, &call.tool))
+                        .flatten(),
                 },
             ));
         }

@@ -138,16 +138,18 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     let answer_nodes: Vec<NodeId> = (before..machine.conv.nodes.len())
         .filter(|id| machine.conv.nodes[*id].role == Role::Assistant)
         .collect();
-    let hosted = super::agent::hosted_runs(&machine.conv, &answer_nodes);
+    // Every tool run of the answer: the local tools the loop ran, then the hosted ones.
+    let mut all_runs = looped.as_ref().map(|(runs, _)| runs.clone()).unwrap_or_default();
+    all_runs.extend(super::agent::hosted_runs(&machine, &answer_nodes));
     let answer_id = match &looped {
-        Some((runs, _)) => {
-            let mut all = runs.clone();
-            all.extend(hosted);
-            super::agent::record_steps(ctx, &rows, &all)
+        Some(_) => super::agent::record_steps(ctx, &rows, &all_runs),
+        None if !all_runs.is_empty() && !comparing => {
+            super::agent::record_steps(ctx, &rows, &all_runs)
         }
-        None if !hosted.is_empty() && !comparing => super::agent::record_steps(ctx, &rows, &hosted),
         None => None,
     };
+    // What the answer cost in all: its model calls and the hosted tools' fees.
+    let fees: i64 = all_runs.iter().filter_map(|(_, r)| r.cost_micros).sum();
     // The servers stop (inside the runtime, which their clean-up needs) before anything is printed.
     rt.block_on(async move { drop(tools_run) });
     drop(rt);
@@ -175,12 +177,12 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             .collect();
         if comparing {
             super::out::say_json(&serde_json::json!({ "answers": objects }), false);
-        } else if let Some((runs, _)) = &looped {
+        } else if looped.is_some() || !all_runs.is_empty() {
             let mut last = objects.last().cloned().unwrap_or_default();
-            last["steps"] = super::agent::steps_json(conv, &metas, runs);
+            last["steps"] = super::agent::steps_json(conv, &metas, &all_runs);
             last["answer_id"] = serde_json::json!(answer_id);
-            last["total_cost_micros"] =
-                serde_json::json!(metas.iter().filter_map(|(_, m)| m.cost_micros).sum::<i64>());
+            let tokens: i64 = metas.iter().filter_map(|(_, m)| m.cost_micros).sum();
+            last["total_cost_micros"] = serde_json::json!(tokens + fees);
             super::out::say_json(&last, false);
         } else {
             super::out::say_json(&objects[0], false);

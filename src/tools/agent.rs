@@ -141,6 +141,8 @@ pub struct ToolRun {
     /// ok, error (the tool or its server failed) or refused.
     pub outcome: &'static str,
     pub duration_ms: u64,
+    /// A hosted tool's fee (`None`: a local tool, or a fee the price source lacks).
+    pub cost_micros: Option<i64>,
 }
 
 /// Runs the approved calls together (a model asking for several calls in one
@@ -155,6 +157,7 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
             result: reason,
             outcome: "refused",
             duration_ms: 0,
+            cost_micros: None,
         };
         match decision {
             Decision::Refuse(reason) => refused(reason),
@@ -171,6 +174,7 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
                         result: out.text,
                         outcome: if out.is_error { "error" } else { "ok" },
                         duration_ms: millis(out.duration),
+                        cost_micros: None,
                     }
                 }
             },
@@ -189,7 +193,7 @@ pub fn ledger_rows(runs: &[(u32, ToolRun)]) -> Vec<crate::usage::steps::ToolRunR
             tool: r.tool.clone(),
             duration_ms: r.duration_ms,
             outcome: r.outcome.to_string(),
-            cost_micros: None,
+            cost_micros: r.cost_micros,
         })
         .collect()
 }

@@ -126,6 +126,21 @@ pub fn find<'a>(prices: &'a PriceTable, endpoint: &Endpoint, model: &str) -> Fou
     Found::Unpriced
 }
 
+/// A hosted tool's fee per call (web search, file search) for `model` on
+/// `endpoint`, in micro-dollars, from the catalog (`*_kcount`: USD per 1,000
+/// calls); `None` where the source has none (code interpreter sessions).
+pub fn tool_fee(prices: &PriceTable, endpoint: &Endpoint, model: &str, tool: &str) -> Option<i64> {
+    let key = match tool {
+        "web_search" => "web_searches_kcount",
+        "file_search" => "storage_searches_kcount",
+        _ => return None,
+    };
+    let catalog = prices.catalog();
+    let (_, m) = catalog.lookup(catalog.provider_for_url(&endpoint.base_url), model)?;
+    let per_thousand = m.price.extras.get(key)?;
+    Some((per_thousand * 1_000.0).round() as i64)
+}
+
 /// A request's cost and where it came from (`None`: unpriced).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cost {
