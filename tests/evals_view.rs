@@ -119,6 +119,70 @@ fn a_run_opens_as_a_matrix_that_filters_to_failures_and_reorders() {
 }
 
 #[test]
+fn two_kept_runs_open_side_by_side_each_model_once_per_version() {
+    let (earlier, results) = run();
+    let mut later = earlier.clone();
+    later.id = "0193ffff0000".into();
+    later.version = "v4b1c".into();
+    later.passed = 6;
+    let fixed: Vec<CaseResult> = results
+        .iter()
+        .map(|r| CaseResult {
+            pass: true,
+            ..r.clone()
+        })
+        .collect();
+    let (info, both) =
+        llmdeck::evals::report::beside((earlier.clone(), results.clone()), (later.clone(), fixed));
+    let open = OpenRun::new(info, both);
+    assert_eq!(
+        open.grid.targets,
+        [
+            "gpt-4o @ v3f2a",
+            "gpt-4o-mini @ v3f2a",
+            "gpt-4o @ v4b1c",
+            "gpt-4o-mini @ v4b1c"
+        ]
+    );
+    assert_eq!(open.info.version, "v3f2a → v4b1c");
+    assert_eq!((open.info.passed, open.info.runs), (11, 12));
+    assert_eq!(
+        open.summaries[3].passed, 3,
+        "the later version passes everywhere"
+    );
+    // The same version run twice: told apart by the runs' ids.
+    let (info, _) = llmdeck::evals::report::beside(
+        (earlier.clone(), results.clone()),
+        (
+            RunInfo {
+                id: "0193ffff0000".into(),
+                ..earlier
+            },
+            results,
+        ),
+    );
+    assert_eq!(info.version, "v3f2a");
+    // In the list: c marks the newest, Enter on the earlier opens both.
+    let mut c = Console::new("gpt-4o");
+    c.key(KeyCode::Char('4'), KeyModifiers::ALT);
+    let (first, _) = run();
+    c.state.evals.runs = Some(Ok(vec![later, first]));
+    c.press(KeyCode::Char('c'));
+    assert_eq!(c.state.evals.marked.as_deref(), Some("0193ffff0000"));
+    assert!(flat(&c.screen(100, 30)).contains("◆"));
+    c.press(KeyCode::Down);
+    c.press(KeyCode::Enter);
+    assert_eq!(
+        c.commands,
+        [Command::CompareEvalRuns(
+            "0193abcd1234".into(),
+            "0193ffff0000".into()
+        )]
+    );
+    assert_eq!(c.state.evals.marked, None);
+}
+
+#[test]
 fn alt_4_lists_kept_runs_and_keys_walk_into_a_cell_and_back_out() {
     let mut c = Console::new("gpt-4o");
     c.key(KeyCode::Char('4'), KeyModifiers::ALT);
@@ -201,4 +265,44 @@ fn a_kept_test_run_opens_in_the_console_with_its_verdicts() {
     t.wait_gone("says-paris on gpt-4o-mini");
     t.keys(&["Escape"]);
     t.wait_for("kept test runs");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+    // A new version of the prompt fixes the failing case; the two runs side by side.
+    let text = std::fs::read_to_string(dir.join("hello.md")).unwrap();
+    std::fs::write(
+        dir.join("hello.md"),
+        text.replace("contains = \"Paris\"", "contains = \"mock\""),
+    )
+    .unwrap();
+    let out = support::llmdeck(
+        home.path(),
+        Some(&mock),
+        &["prompts", "test", "hello"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let Some(t) = support::tmux::Tmux::start(home.path(), &[], &[]) else {
+        return;
+    };
+    t.wait_for("DEMO");
+    t.keys(&["M-4"]);
+    t.wait_for("2/2 passed  hello @");
+    // Newest first: mark it, then Enter on the earlier one.
+    t.keys(&["c"]);
+    t.wait_for("◆");
+    t.keys(&["Down"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("→");
+    assert!(screen.contains("3/4 passed"), "{screen}");
+    // The earlier version's column comes first: ✗ there, ✓ in the later one.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("says-paris"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    let (fail, pass) = (row.find('✗').unwrap(), row.find('✓').unwrap());
+    assert!(fail < pass, "{row}");
 }

@@ -139,7 +139,10 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         .filter(|id| machine.conv.nodes[*id].role == Role::Assistant)
         .collect();
     // Every tool run of the answer: the local tools the loop ran, then the hosted ones.
-    let mut all_runs = looped.as_ref().map(|(runs, _)| runs.clone()).unwrap_or_default();
+    let mut all_runs = looped
+        .as_ref()
+        .map(|(runs, _)| runs.clone())
+        .unwrap_or_default();
     all_runs.extend(super::agent::hosted_runs(&machine, &answer_nodes));
     let answer_id = match &looped {
         Some(_) => super::agent::record_steps(ctx, &rows, &all_runs),

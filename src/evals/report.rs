@@ -78,6 +78,51 @@ impl Grid {
     }
 }
 
+/// Two kept runs as one, to be read side by side: each target becomes
+/// `target @ version` (or `@ run ID` when both ran the same version), cases
+/// match by name; the earlier's columns come first.
+pub fn beside(
+    earlier: (crate::evals::store::RunInfo, Vec<CaseResult>),
+    later: (crate::evals::store::RunInfo, Vec<CaseResult>),
+) -> (crate::evals::store::RunInfo, Vec<CaseResult>) {
+    let (a, b) = (earlier.0, later.0);
+    let same = a.version == b.version;
+    let tag = |info: &crate::evals::store::RunInfo| match same {
+        true => format!("run {}", info.id.get(..6).unwrap_or(&info.id)),
+        false => info.version.clone(),
+    };
+    let (ta, tb) = (tag(&a), tag(&b));
+    let mut results = Vec::with_capacity(earlier.1.len() + later.1.len());
+    for (mut r, t) in earlier
+        .1
+        .into_iter()
+        .map(|r| (r, &ta))
+        .chain(later.1.into_iter().map(|r| (r, &tb)))
+    {
+        r.target = format!("{} @ {t}", r.target);
+        results.push(r);
+    }
+    let info = crate::evals::store::RunInfo {
+        id: format!("{} + {}", a.id, b.id),
+        prompt: if a.prompt == b.prompt {
+            b.prompt.clone()
+        } else {
+            format!("{} / {}", a.prompt, b.prompt)
+        },
+        version: if same {
+            b.version.clone()
+        } else {
+            format!("{} → {}", a.version, b.version)
+        },
+        against: None,
+        started: b.started.clone(),
+        runs: a.runs + b.runs,
+        passed: a.passed + b.passed,
+        interrupted: a.interrupted || b.interrupted,
+    };
+    (info, results)
+}
+
 /// The runs of one cell: a case on a target (several with `--repeat`).
 pub fn cell<'a>(results: &'a [CaseResult], case: &str, target: &str) -> Vec<&'a CaseResult> {
     results

@@ -651,6 +651,7 @@ impl App {
             Command::LoadLibrary => self.load_library(),
             Command::LoadEvalRuns => self.load_eval_runs(),
             Command::OpenEvalRun(id) => self.open_eval_run(id),
+            Command::CompareEvalRuns(earlier, later) => self.compare_eval_runs(earlier, later),
             Command::LoadPromptStats(name) => self.load_prompt_stats(name),
             Command::RunPrompt { name, vars } => self.run_prompt(&name, &vars),
             Command::TestPrompt { name, targets } => self.test_prompt(name, targets),

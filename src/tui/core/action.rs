@@ -86,6 +86,8 @@ pub enum Action {
     ShowEvals,
     /// The Evals pane: show only the cases that did not pass everywhere.
     FilterFailures,
+    /// The Evals pane: mark a run to open beside another (versions side by side).
+    CompareRuns,
     /// Approve a tool call for the rest of the conversation.
     ApproveAlways,
     /// Refuse a tool call (a reason goes back to the model).
@@ -277,6 +279,7 @@ impl Action {
             | Action::SyncOrg
             | Action::ToggleTeam
             | Action::FilterFailures
+            | Action::CompareRuns
             | Action::Refresh => Purpose::Act,
             Action::Conversations
             | Action::Parameters
@@ -375,6 +378,9 @@ impl Action {
             Action::ToggleTeam => "me or team: this machine's spend, or the team database's",
             Action::ShowEvals => "the Evals pane: kept test runs and their matrices",
             Action::FilterFailures => "show only the cases that failed somewhere (again: all)",
+            Action::CompareRuns => {
+                "mark this run; Enter on another opens both side by side (again: unmark)"
+            }
             Action::None => "nothing",
         }
     }

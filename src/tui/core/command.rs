@@ -41,6 +41,8 @@ pub enum Command {
     LoadEvalRuns,
     /// One kept run's results, by id.
     OpenEvalRun(String),
+    /// Two kept runs side by side: (the earlier, the later).
+    CompareEvalRuns(String, String),
     /// The ledger's versions of a prompt.
     LoadPromptStats(String),
     /// Fill a prompt and send it in a new playground conversation.

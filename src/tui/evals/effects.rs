@@ -27,6 +27,17 @@ impl App {
         });
     }
 
+    pub(in crate::tui) fn compare_eval_runs(&mut self, earlier: String, later: String) {
+        let (db, tx) = (self.ctx.paths.evals_file(), self.tx.clone());
+        std::thread::spawn(move || {
+            let both = store::load_run(&db, &earlier).and_then(|a| {
+                let b = store::load_run(&db, &later)?;
+                Ok(Box::new(crate::evals::report::beside(a, b)))
+            });
+            let _ = tx.send(Msg::EvalRun(both));
+        });
+    }
+
     pub(in crate::tui) fn on_eval_runs(&mut self, runs: Result<Vec<RunInfo>, String>) {
         let pane = &mut self.state.evals;
         let count = runs.as_ref().map_or(0, Vec::len);

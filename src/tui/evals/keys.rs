@@ -19,7 +19,28 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
                 if let Some(Ok(runs)) = &pane.runs
                     && let Some(run) = runs.get(pane.selected)
                 {
-                    return vec![Command::OpenEvalRun(run.id.clone())];
+                    return match pane.marked.take() {
+                        // The list is newest first: the one further down is the earlier.
+                        Some(marked) if marked != run.id => {
+                            let marked_at = runs.iter().position(|r| r.id == marked);
+                            if marked_at > Some(pane.selected) {
+                                vec![Command::CompareEvalRuns(marked, run.id.clone())]
+                            } else {
+                                vec![Command::CompareEvalRuns(run.id.clone(), marked)]
+                            }
+                        }
+                        _ => vec![Command::OpenEvalRun(run.id.clone())],
+                    };
+                }
+            }
+            Action::CompareRuns => {
+                if let Some(Ok(runs)) = &pane.runs
+                    && let Some(run) = runs.get(pane.selected)
+                {
+                    pane.marked = match pane.marked.take() {
+                        Some(id) if id == run.id => None,
+                        _ => Some(run.id.clone()),
+                    };
                 }
             }
             Action::Close => state.pane = Pane::Playground,

@@ -11,6 +11,8 @@ pub struct EvalsPane {
     /// database could not be read.
     pub runs: Option<Result<Vec<RunInfo>, String>>,
     pub selected: usize,
+    /// The run marked to be opened beside the next one chosen.
+    pub marked: Option<String>,
     pub open: Option<OpenRun>,
 }
 

@@ -24,7 +24,12 @@ const CASE: usize = 22;
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [body, hint] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
     let keys = match &state.evals.open {
-        None => " ↑↓ run · Enter open · R refresh · Esc playground",
+        None if state.evals.marked.is_some() => {
+            " ↑↓ run · Enter opens it beside the marked run ◆ · c unmark · Esc playground"
+        }
+        None => {
+            " ↑↓ run · Enter open · c mark to compare with another · R refresh · Esc playground"
+        }
         Some(run) if run.detail => " ↑↓←→ another cell · Enter or Esc close the answers",
         Some(_) => {
             " ↑↓ case · ←→ model · Enter answers and verdicts · f failures only · s order · Esc runs"
@@ -89,8 +94,13 @@ fn runs(frame: &mut Frame, area: Rect, state: &State) {
                 .skip(skip)
                 .map(|(i, r)| {
                     let when = r.started.get(..16).unwrap_or(&r.started).replace('T', " ");
+                    let mark = if pane.marked.as_ref() == Some(&r.id) {
+                        "◆"
+                    } else {
+                        " "
+                    };
                     let mut text = format!(
-                        " {when}  {}/{} passed  {} @ {}",
+                        "{mark}{when}  {}/{} passed  {} @ {}",
                         r.passed,
                         r.runs,
                         inert(&r.prompt),
