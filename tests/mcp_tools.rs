@@ -527,62 +527,16 @@ fn an_unknown_server_is_named_before_anything_is_sent() {
     assert!(mock.received().is_empty());
 }
 
-/// Runs llmdeck on a terminal (stdin, stdout and stderr), typing each answer
-/// once the output so far contains its prompt; what the terminal showed.
+/// Runs llmdeck on a terminal, typing each answer once the output so far
+/// contains its prompt; what the terminal showed.
 fn on_terminal(
     home: &std::path::Path,
     mock: &Mock,
     args: &[&str],
     answers: &[(&str, &str)],
 ) -> String {
-    use std::io::{Read, Write};
-    let support::pty::Pty { master, slave } = support::pty::pty();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_llmdeck"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LLMDECK_HOME", home)
-        .env("OPENAI_BASE_URL", &mock.base_url)
-        .env("OPENAI_API_KEY", "sk-ask-test")
-        .args(args)
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave)
-        .spawn()
-        .unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let mut reader = master.try_clone().unwrap();
-    let into = seen.clone();
-    let read = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        // Linux answers EIO once the last slave descriptor is closed.
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            into.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let mut writer = master;
-    let mut from = 0;
-    for (prompt, answer) in answers {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let text = seen.lock().unwrap().clone();
-            if let Some(at) = text[from..].find(prompt) {
-                from += at + prompt.len();
-                break;
-            }
-            assert!(Instant::now() < deadline, "no {prompt:?} in {text:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        writer.write_all(format!("{answer}\n").as_bytes()).unwrap();
-    }
-    child.wait().unwrap();
-    drop(writer);
-    read.join().unwrap();
-    seen.lock().unwrap().clone()
+    let cmd = support::llmdeck_command(home, Some(mock), args);
+    support::pty::on_terminal(cmd, answers).0
 }
 
 #[test]

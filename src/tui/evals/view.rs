@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::config::theme::Role as Look;
 use crate::evals::report;
@@ -15,7 +15,7 @@ use crate::tui::core::state::State;
 use crate::tui::evals::OpenRun;
 use crate::tui::theme::Styled;
 use crate::tui::widgets::markdown;
-use crate::tui::widgets::wrap::{fit_title, truncate, wrap};
+use crate::tui::widgets::wrap::{truncate, wrap};
 use crate::usage::format_usd;
 
 /// The width of the matrix's first column, the case names.
@@ -48,18 +48,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-/// Draws a box titled `title` over `area` and returns its inside.
 fn bordered(frame: &mut Frame, state: &State, area: Rect, title: &str) -> Rect {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(state.theme.style(Look::Border))
-        .title(Span::styled(
-            fit_title(title, usize::from(area.width.saturating_sub(2))),
-            state.theme.style(Look::Title),
-        ));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    inner
+    crate::tui::widgets::titled_box(frame, &state.theme, area, title)
 }
 
 fn runs(frame: &mut Frame, area: Rect, state: &State) {
