@@ -180,6 +180,20 @@ fn two_kept_runs_open_side_by_side_each_model_once_per_version() {
         )]
     );
     assert_eq!(c.state.evals.marked, None);
+    // Opened, R reads both again.
+    let (a, b) = (run(), run());
+    c.state.evals.open = Some(OpenRun::new(
+        llmdeck::evals::report::beside(a, b).0,
+        Vec::new(),
+    ));
+    c.press(KeyCode::Char('R'));
+    assert_eq!(
+        c.commands,
+        [Command::CompareEvalRuns(
+            "0193abcd1234".into(),
+            "0193abcd1234".into()
+        )]
+    );
 }
 
 #[test]

@@ -373,15 +373,24 @@ fn a_header_secret_never_reaches_an_error_a_result_or_a_file() {
 
 #[test]
 fn a_server_gets_only_the_environment_its_config_names() {
-    let (_home, mock, _) = run_fake(
+    let (_home, mock, out) = run_fake(
         "env",
-        "env = { ONLY_THIS = \"yes\" }",
+        "env = { ONLY_THIS = \"yes\", GITHUB_TOKEN = \"env-secret-value-5531\" }",
         &[("probe", "{}")],
         &["--approve", "always", "env?"],
     );
     let sent = results_sent(&mock, 1);
     let env: Value = serde_json::from_str(&sent[0]).unwrap_or_else(|e| panic!("{e}: {sent:?}"));
     assert_eq!(env["ONLY_THIS"], "yes");
+    // A value named like a secret is the server's to use, never shown or sent on.
+    assert!(env.get("GITHUB_TOKEN").is_some(), "{env}");
+    for text in [
+        sent[0].as_str(),
+        &String::from_utf8_lossy(&out.stdout),
+        &stderr(&out),
+    ] {
+        assert!(!text.contains("env-secret-value-5531"), "{text}");
+    }
     // llmdeck's own environment (its API key above all) stays with llmdeck.
     for ours in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "LLMDECK_HOME", "PATH"] {
         assert!(env.get(ours).is_none(), "{ours} leaked: {env}");

@@ -183,12 +183,15 @@ fn finish(
         against: None,
         extra: Some(("batch", note.0, note.1)),
     };
+    // Recorded and kept first, then marked done: a kill in between leaves a batch
+    // `--resume` grades again, never a paid batch whose results are lost.
+    let concluded = conclude(ctx, done, json, args);
     if let Some(state) = &state
         && let Err(e) = batch::finish(&ctx.paths.evals_file(), state)
     {
         errln!("llmdeck: warning: {e}");
     }
-    conclude(ctx, done, json, args)
+    concluded
 }
 
 /// The batch in the JSON, and the line under the table: its id, how it ended,

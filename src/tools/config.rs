@@ -68,10 +68,30 @@ impl McpConfig {
         }
     }
 
-    /// Registers the header values with the scrubber, so that no error, log
-    /// or export can show one.
+    /// Registers the header values, and the values of env variables named like
+    /// secrets (a server's token), with the scrubber, so that no error, stderr
+    /// tail, log or export can show one.
     pub fn register_secrets(&self) {
-        for value in self.headers.values() {
+        let secret_name = |name: &str| {
+            let name = name.to_ascii_uppercase();
+            [
+                "KEY",
+                "TOKEN",
+                "SECRET",
+                "PASSWORD",
+                "PASS",
+                "AUTH",
+                "CREDENTIAL",
+            ]
+            .iter()
+            .any(|w| name.contains(w))
+        };
+        let env = self
+            .env
+            .iter()
+            .filter(|(k, _)| secret_name(k))
+            .map(|(_, v)| v);
+        for value in self.headers.values().chain(env) {
             crate::log::register_secret(value);
         }
     }

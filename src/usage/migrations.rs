@@ -208,7 +208,7 @@ CREATE TRIGGER requests_daily_repriced AFTER UPDATE OF cost_micros, cost_source 
       AND tags = OLD.tags AND status = OLD.status
       AND cost_from = CASE WHEN OLD.cost_micros IS NULL THEN 'unpriced'
                            ELSE COALESCE(OLD.cost_source, 'unknown') END;
-    DELETE FROM daily WHERE requests = 0;
+    DELETE FROM daily WHERE requests = 0 AND day = OLD.day AND model = OLD.model_requested;
     INSERT INTO daily
         SELECT day, model_requested, profile, host, prompt, tags, status, cost_from, 1,
                input_tokens, cached_tokens, output_tokens, reasoning_tokens,

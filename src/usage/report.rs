@@ -27,9 +27,11 @@ pub enum GroupBy {
 }
 
 /// The tools a request (a step of an answer) asked for, over `requests` rows.
-const TOOL_KEY: &str = "COALESCE((SELECT group_concat(DISTINCT t.tool) FROM steps s
-     JOIN tool_runs t ON t.answer_id = s.answer_id AND t.step = s.step
-     WHERE s.request_id = requests.id), '')";
+/// The names in order, so a call that asked for b then a is the same group as one that asked for a then b.
+const TOOL_KEY: &str = "COALESCE((SELECT group_concat(tool, ',') FROM (
+         SELECT DISTINCT t.tool AS tool FROM steps s
+         JOIN tool_runs t ON t.answer_id = s.answer_id AND t.step = s.step
+         WHERE s.request_id = requests.id ORDER BY t.tool)), '')";
 
 impl GroupBy {
     pub const ALL: [GroupBy; 9] = [

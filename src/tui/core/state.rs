@@ -354,9 +354,15 @@ impl State {
     }
 
     /// Shows a message; toasts carry errors from servers and syncs, so they are scrubbed.
+    /// Server and tool text can reach a toast: it is made inert too (line by line).
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        let text = crate::log::scrub(&text.into());
+        let text: Vec<String> = text
+            .split('\n')
+            .map(|l| crate::inert::inert(l).into_owned())
+            .collect();
         self.toast = Some(Toast {
-            text: crate::log::scrub(&text.into()),
+            text: text.join("\n"),
             level,
             at: Instant::now(),
         });

@@ -57,7 +57,13 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Command> {
         Action::Open => run.detail = !run.detail,
         Action::FilterFailures => run.toggle_failures(),
         Action::CycleSort => run.next_order(),
-        Action::Refresh => return vec![Command::OpenEvalRun(run.info.id.clone())],
+        // Two runs side by side are read again as two (their id is "A + B").
+        Action::Refresh => {
+            return vec![match run.info.id.split_once(" + ") {
+                Some((a, b)) => Command::CompareEvalRuns(a.into(), b.into()),
+                None => Command::OpenEvalRun(run.info.id.clone()),
+            }];
+        }
         Action::Close if run.detail => run.detail = false,
         Action::Close => pane.open = None,
         _ => {}
