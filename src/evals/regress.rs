@@ -182,7 +182,7 @@ pub fn compare(before: &[CaseResult], after: &[CaseResult]) -> Comparison {
             _ => {}
         }
     }
-    let cost = |r: &CaseResult| r.answer_cost().unwrap_or(0) + r.grader_cost_micros;
+    let cost = CaseResult::asking_cost;
     for t in targets {
         let mine: Vec<&(&CaseResult, &CaseResult)> =
             pairs.iter().filter(|(_, n)| n.target == t).collect();

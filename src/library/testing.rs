@@ -108,6 +108,12 @@ impl CaseResult {
             self.cost_micros
         }
     }
+
+    /// The answer's cost of asking (as `answer_cost`, unpriced as 0) and its graders':
+    /// what comparisons of cases, models and versions weigh.
+    pub fn asking_cost(&self) -> i64 {
+        self.answer_cost().unwrap_or(0) + self.grader_cost_micros
+    }
 }
 
 /// A finished test run: the matrix and the ledger rows to write.

@@ -104,9 +104,7 @@ impl OpenRun {
             match self.order {
                 CaseOrder::Run => 0,
                 CaseOrder::Failures => -(runs.filter(|r| !r.pass).count() as i64),
-                CaseOrder::Cost => -runs
-                    .map(|r| r.answer_cost().unwrap_or(0) + r.grader_cost_micros)
-                    .sum::<i64>(),
+                CaseOrder::Cost => -runs.map(CaseResult::asking_cost).sum::<i64>(),
                 CaseOrder::Latency => {
                     -(runs.filter_map(|r| r.latency_ms).max().unwrap_or(0) as i64)
                 }

@@ -139,10 +139,7 @@ fn opened(frame: &mut Frame, area: Rect, state: &State, run: &OpenRun) {
 /// with the mean score and its spread; then cost and latency.
 fn cell_text(runs: &[&CaseResult]) -> (String, Look) {
     let (passed, n, mean, sd) = report::spread(runs);
-    let cost: i64 = runs
-        .iter()
-        .map(|r| r.answer_cost().unwrap_or(0) + r.grader_cost_micros)
-        .sum();
+    let cost: i64 = runs.iter().map(|r| r.asking_cost()).sum();
     let mut ms: Vec<u64> = runs.iter().filter_map(|r| r.latency_ms).collect();
     ms.sort_unstable();
     let latency = report::percentile(&ms, 50).map_or("–".into(), |v| format!("{v}ms"));

@@ -236,16 +236,9 @@ fn tests(frame: &mut Frame, area: Rect, state: &State) {
     let Some((_, results)) = &state.library.tests else {
         return;
     };
-    let mut cases: Vec<&str> = Vec::new();
-    let mut targets: Vec<&str> = Vec::new();
-    for r in results {
-        if !cases.contains(&r.case.as_str()) {
-            cases.push(&r.case);
-        }
-        if !targets.contains(&r.target.as_str()) {
-            targets.push(&r.target);
-        }
-    }
+    let grid = crate::evals::report::Grid::of(results);
+    let cases: Vec<&str> = grid.cases.iter().map(String::as_str).collect();
+    let targets: Vec<&str> = grid.targets.iter().map(String::as_str).collect();
     let case = state.library.case.min(cases.len().saturating_sub(1));
     let inner = bordered(
         frame,
