@@ -496,3 +496,16 @@ fn a_key_echoed_across_streamed_pieces_is_scrubbed_from_the_answer_kept() {
     assert!(!saved.contains("sk-trust-test"), "{saved}");
     assert!(saved.contains("your key is [redacted], right?"), "{saved}");
 }
+
+#[test]
+fn a_toast_carrying_server_or_tool_text_is_inert() {
+    // A failing MCP server's stderr tail or a server's error reaches a toast.
+    let mut c = support::console::Console::new("gpt-4o");
+    c.state.toast(
+        llmdeck::tui::state::Level::Error,
+        "server said: \u{202e}evil\u{1b}]52;c;aGk=\u{7}\nsecond line",
+    );
+    let text = &c.state.toast.as_ref().unwrap().text;
+    assert!(!text.contains('\u{202e}') && !text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("evil") && text.contains("\nsecond line"), "{text:?}");
+}
