@@ -506,6 +506,12 @@ fn a_toast_carrying_server_or_tool_text_is_inert() {
         "server said: \u{202e}evil\u{1b}]52;c;aGk=\u{7}\nsecond line",
     );
     let text = &c.state.toast.as_ref().unwrap().text;
-    assert!(!text.contains('\u{202e}') && !text.contains('\u{1b}'), "{text:?}");
-    assert!(text.contains("evil") && text.contains("\nsecond line"), "{text:?}");
+    assert!(
+        !text.contains('\u{202e}') && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("evil") && text.contains("\nsecond line"),
+        "{text:?}"
+    );
 }
