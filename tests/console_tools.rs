@@ -454,7 +454,10 @@ fn the_console_runs_an_approved_tool_and_sends_its_real_result() {
             t.wait_for("(none)")
         }
     };
-    assert!(spend.contains("probe") && spend.contains("(none)"), "{spend}");
+    assert!(
+        spend.contains("probe") && spend.contains("(none)"),
+        "{spend}"
+    );
     t.keys(&["C-q"]);
     t.wait_exit();
     // Each model call is its own ledger row, numbered as a step of one answer,
