@@ -1,343 +1,17 @@
-//! Tools that run, in the console: the tools panel with its MCP servers and
-//! their status, the approval asked on a tool card, and the agent loop's
-//! round trip in the real binary (tmux) against a real MCP server
-//! (tests/fixtures/mcp/fake_server.py) and the mock model.
+//! Tools that run, in the console: the agent loop's round trip in the real
+//! binary (tmux) against a real MCP server (tests/fixtures/mcp/fake_server.py,
+//! and mcp-server-time from PyPI) and the mock model: approval, refusal,
+//! parallel calls, Esc, crashes, hostile output, budgets between steps,
+//! compared answers and reopened conversations. tests/tool_loop.rs holds the
+//! same console as state changes.
 
 mod support;
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyModifiers};
-use llmdeck::chat::machine::Input;
-use llmdeck::provider::event::{FinishReason, StreamEvent, Usage, UsageSource};
 use llmdeck::tools::agent::REFUSED;
-use llmdeck::tools::mcp::McpTool;
-use llmdeck::tui::core::mcp::{CallState, Mcp, ServerRow, Status};
-use llmdeck::tui::overlays::tools::approve;
-use llmdeck::tui::state::Overlay;
-use llmdeck::tui::update::Command;
 use serde_json::Value;
-use support::console::Console;
 use support::mock_server::{Mock, Reply};
-
-fn tool(server: &str, name: &str, description: &str) -> McpTool {
-    McpTool {
-        server: server.into(),
-        name: name.into(),
-        description: description.into(),
-        schema: serde_json::json!({"type": "object", "properties": {"timezone": {"type": "string"}}}),
-    }
-}
-
-fn row(name: &str, how: &str, status: Status, on: bool) -> ServerRow {
-    ServerRow {
-        name: name.into(),
-        how: how.into(),
-        status,
-        on,
-    }
-}
-
-/// Four servers, one in each state; `time` on with its tools.
-fn servers() -> Mcp {
-    Mcp::new(
-        vec![
-            row(
-                "time",
-                "/opt/mcp/bin/mcp-server-time --local-timezone UTC",
-                Status::Ready(vec![
-                    tool("time", "get_current_time", "Current time in a timezone"),
-                    tool("time", "convert_time", "Convert a time between timezones"),
-                ]),
-                true,
-            ),
-            row("everything", "node /opt/everything/index.js", Status::Starting, true),
-            row(
-                "broken",
-                "python3 broken.py --secret-arg",
-                Status::Failed(
-                    "MCP server broken: cannot start: python3 broken.py --secret-arg: connection closed; its stderr ends: ImportError: no module named mcp\u{1b}[31m".into(),
-                ),
-                false,
-            ),
-            row("remote", "https://mcp.example.com/mcp", Status::Idle, false),
-        ],
-        10,
-    )
-}
-
-fn open_panel(c: &mut Console) {
-    c.key(KeyCode::Char('t'), KeyModifiers::ALT);
-    assert!(matches!(
-        c.state.overlays.last(),
-        Some(Overlay::Tools { .. })
-    ));
-}
-
-#[test]
-fn the_panel_lists_the_servers_with_their_status_and_the_tools_of_those_on() {
-    let mut c = Console::new("gpt-4o-mini");
-    c.state.mcp = servers();
-    open_panel(&mut c);
-    // As wide as the panel: no covered text peeks out at its sides.
-    let screen = c.screen(92, 24);
-    insta::assert_snapshot!("tools_panel_servers", screen);
-    assert!(screen.contains("get_current_time"), "{screen}");
-    assert!(screen.contains("starting…"), "{screen}");
-    assert!(
-        screen.contains("ImportError"),
-        "the stderr tail shows: {screen}"
-    );
-    assert!(!screen.contains('\u{1b}'), "server text is inert");
-    assert!(screen.contains("mcp.example.com"), "{screen}");
-
-    // Presenter mode: no command lines, arguments or urls.
-    c.state.presenter = true;
-    let shown = c.screen(92, 24);
-    for hidden in [
-        "--secret-arg",
-        "mcp.example.com",
-        "/opt/mcp",
-        "--local-timezone",
-    ] {
-        assert!(
-            !shown.contains(hidden),
-            "{hidden} shown in presenter mode:\n{shown}"
-        );
-    }
-    assert!(shown.contains("MCP remote — not started"), "{shown}");
-}
-
-#[test]
-fn the_panel_starts_a_server_when_it_is_turned_on_and_toggles_tools() {
-    let mut c = Console::new("gpt-4o-mini");
-    c.state.mcp = servers();
-    open_panel(&mut c);
-    // Rows: time, its 2 tools, everything, broken, remote.
-    for _ in 0..5 {
-        c.press(KeyCode::Down);
-    }
-    c.press(KeyCode::Enter);
-    assert!(
-        c.commands.contains(&Command::StartMcp("remote".into())),
-        "{:?}",
-        c.commands
-    );
-    assert_eq!(c.state.mcp.servers[3].status, Status::Starting);
-    assert!(c.state.mcp.servers[3].on);
-    // Turning a tool off: the conversation's functions follow.
-    for _ in 0..3 {
-        c.press(KeyCode::Up);
-    }
-    c.press(KeyCode::Enter);
-    assert_eq!(c.commands, vec![Command::SyncMcpTools]);
-    assert!(!c.state.mcp.tool_on("time", "convert_time"));
-    assert!(c.state.mcp.tool_on("time", "get_current_time"));
-    // A failed server turned on is started again; a ready one is not.
-    c.press(KeyCode::Down);
-    c.press(KeyCode::Down);
-    c.press(KeyCode::Enter);
-    assert!(c.commands.contains(&Command::StartMcp("broken".into())));
-    c.state.mcp.servers[0].on = false;
-    let mut c2 = Console::new("gpt-4o-mini");
-    c2.state.mcp = servers();
-    c2.state.mcp.servers[0].on = false;
-    open_panel(&mut c2);
-    c2.press(KeyCode::Enter);
-    assert_eq!(
-        c2.commands,
-        vec![Command::SyncMcpTools],
-        "ready: no restart"
-    );
-}
-
-/// A console whose conversation has the time server's tool on, after the
-/// model answered with `calls` (name, arguments).
-fn called(calls: &[(&str, &str)]) -> Console {
-    let mut c = Console::new("gpt-4o-mini");
-    c.state.mcp = servers();
-    c.state.mcp.functions = vec![
-        ("get_current_time".into(), "time".into()),
-        ("convert_time".into(), "time".into()),
-    ];
-    c.state.machine.conv.tools = llmdeck::chat::tools::parse(
-        r#"[{"name":"get_current_time","parameters":{"type":"object","properties":{"timezone":{"type":"string"}}}},
-            {"name":"convert_time","parameters":{"type":"object"}}]"#,
-    )
-    .unwrap();
-    c.type_text("What time is it in Tokyo?");
-    c.press(KeyCode::Enter);
-    let id = c.state.machine.streams[0].request_id;
-    for (i, (name, args)) in calls.iter().enumerate() {
-        c.machine(Input::Stream(
-            id,
-            StreamEvent::ToolCallDelta {
-                index: i as u32,
-                id: Some(format!("call_{i}")),
-                name: Some(name.to_string()),
-                arguments: args.to_string(),
-            },
-        ));
-    }
-    for e in [
-        StreamEvent::Finish(FinishReason::ToolCalls),
-        StreamEvent::Usage(Usage {
-            input: 120,
-            output: 30,
-            source: UsageSource::Reported,
-            ..Usage::default()
-        }),
-        StreamEvent::End,
-    ] {
-        c.machine(Input::Stream(id, e));
-    }
-    c
-}
-
-#[test]
-fn a_call_an_mcp_server_provides_asks_for_approval_on_its_card() {
-    let mut c = called(&[("get_current_time", r#"{"timezone":"Asia/Tokyo"}"#)]);
-    let next = approve::after_answer(&mut c.state);
-    assert!(next.is_empty(), "nothing runs before the user answers");
-    assert!(matches!(c.state.overlays.last(), Some(Overlay::Approve)));
-    assert!(matches!(
-        c.state.mcp.state_of("call_0"),
-        Some((1, CallState::Asking))
-    ));
-    // The time to first token is measured on the test's clock: kept out of the snapshot.
-    let screen = c.screen(90, 30);
-    let at = screen.find("TTFT ").unwrap() + "TTFT ".len();
-    let end = at + screen[at..].find(" ms").unwrap();
-    let shown = format!("{}_{}", &screen[..at], &screen[end..]);
-    insta::assert_snapshot!("tool_card_asks_approval", shown);
-    assert!(screen.contains("Run this tool?"), "{screen}");
-    assert!(screen.contains("on MCP server time"), "{screen}");
-    assert!(
-        !screen.contains("waiting for the result of"),
-        "no typed result is asked for: {screen}"
-    );
-    c.press(KeyCode::Char('y'));
-    assert_eq!(c.commands, vec![Command::RunTools]);
-    assert!(c.state.overlays.is_empty());
-    assert!(matches!(
-        c.state.mcp.state_of("call_0"),
-        Some((1, CallState::Decided))
-    ));
-    // Once is once: the next call of the tool asks again.
-    assert_eq!(
-        c.state
-            .mcp
-            .agent
-            .decide(&c.state.machine.conv.pending_calls()[0]),
-        llmdeck::tools::agent::Decision::Ask
-    );
-}
-
-#[test]
-fn always_settles_every_call_of_that_tool_for_the_conversation_only() {
-    let mut c = called(&[
-        ("get_current_time", r#"{"timezone":"Asia/Tokyo"}"#),
-        ("convert_time", "{}"),
-        ("get_current_time", r#"{"timezone":"Europe/Oslo"}"#),
-    ]);
-    approve::after_answer(&mut c.state);
-    assert_eq!(c.state.mcp.asking.len(), 3);
-    c.press(KeyCode::Char('a'));
-    assert_eq!(
-        c.state.mcp.asking.len(),
-        1,
-        "the other get_current_time is settled"
-    );
-    assert_eq!(c.state.mcp.asking[0].name, "convert_time");
-    assert!(c.commands.is_empty());
-    c.press(KeyCode::Char('y'));
-    assert_eq!(c.commands, vec![Command::RunTools]);
-    assert_eq!(c.state.mcp.decided.len(), 3);
-    // Another conversation: nothing approved carries over.
-    c.state.mcp.new_conversation();
-    let call = llmdeck::chat::tools::ToolCall {
-        id: "x".into(),
-        name: "get_current_time".into(),
-        arguments: "{}".into(),
-    };
-    assert_eq!(
-        c.state.mcp.agent.decide(&call),
-        llmdeck::tools::agent::Decision::Ask
-    );
-    assert!(c.state.mcp.servers.iter().all(|s| !s.on));
-}
-
-#[test]
-fn a_refusal_sends_its_reason_and_esc_stops_the_loop() {
-    let mut c = called(&[("get_current_time", "{}")]);
-    approve::after_answer(&mut c.state);
-    c.press(KeyCode::Char('n'));
-    assert!(matches!(c.state.overlays.last(), Some(Overlay::Prompt(_))));
-    c.type_text("not before lunch");
-    c.press(KeyCode::Enter);
-    assert_eq!(c.commands, vec![Command::RunTools]);
-    assert!(c.state.overlays.is_empty());
-    assert_eq!(
-        c.state.mcp.decided[0].1,
-        llmdeck::tools::agent::Decision::Refuse(format!("{REFUSED}: not before lunch"))
-    );
-
-    let mut c = called(&[("get_current_time", "{}")]);
-    approve::after_answer(&mut c.state);
-    c.press(KeyCode::Esc);
-    assert_eq!(c.commands, vec![Command::RecordSteps]);
-    assert!(matches!(
-        c.state.mcp.state_of("call_0"),
-        Some((_, CallState::Stopped))
-    ));
-    assert!(c.state.overlays.is_empty());
-    // The call waits for a typed result, as any other.
-    assert!(
-        c.screen(90, 30)
-            .contains("waiting for the result of get_current_time")
-    );
-}
-
-#[test]
-fn a_function_no_server_provides_still_waits_for_a_typed_result() {
-    let mut c = called(&[("get_weather", r#"{"city":"Oslo"}"#)]);
-    let next = approve::after_answer(&mut c.state);
-    assert_eq!(next, vec![Command::RecordSteps]);
-    assert!(c.state.overlays.is_empty(), "no approval asked");
-    assert!(c.state.mcp.state_of("call_0").is_none());
-    let screen = c.screen(90, 30);
-    assert!(
-        screen.contains("waiting for the result of get_weather"),
-        "{screen}"
-    );
-    c.type_text("12 degrees");
-    c.press(KeyCode::Enter);
-    assert!(
-        c.commands.contains(&Command::Machine(Input::ToolResult {
-            call_id: "call_0".into(),
-            output: "12 degrees".into()
-        })),
-        "{:?}",
-        c.commands
-    );
-}
-
-#[test]
-fn the_step_limit_ends_the_loop_with_a_warning() {
-    let mut c = called(&[("get_current_time", "{}")]);
-    c.state.mcp.agent = llmdeck::tools::agent::Agent::new(llmdeck::tools::agent::Policy::Ask, 1);
-    let next = approve::after_answer(&mut c.state);
-    assert_eq!(next, vec![Command::RecordSteps]);
-    assert!(c.state.overlays.is_empty());
-    assert_eq!(
-        c.state.mcp.step_limit,
-        Some(vec!["get_current_time".into()])
-    );
-    let toast = c.state.toast.as_ref().unwrap();
-    assert!(toast.text.contains("step limit (1)"), "{}", toast.text);
-}
-
-// ---- The real binary in tmux, a real MCP server and the mock model. ----
 
 fn python() -> String {
     let out = std::process::Command::new("python3")
@@ -384,17 +58,21 @@ fn ask_with_tool(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::T
     mock.push(Reply::Calls(vec![("probe".into(), r#"{"n": 1}"#.into())]));
     let t = start_and_ask(home, mock)?;
     t.wait_for("Run this tool?");
+    t.wait_for("y run once"); // its keys work once the keyboard has rested
     Some(t)
 }
 
 /// The console with the fake server turned on, a question sent.
 fn start_and_ask(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::Tmux> {
-    let env = [
-        ("OPENAI_BASE_URL", mock.base_url.as_str()),
-        ("OPENAI_API_KEY", "sk-console-tools"),
-    ];
-    let t = support::tmux::Tmux::start(home, &env, &["--model", "gpt-4o-mini"])?;
-    t.wait_for("Prompt");
+    let t = start_with_server(home, mock)?;
+    t.type_text("probe the server");
+    t.keys(&["Enter"]);
+    Some(t)
+}
+
+/// The console with the fake server turned on.
+fn start_with_server(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::Tmux> {
+    let t = start(home, mock)?;
     t.keys(&["M-t"]);
     t.wait_for("MCP fake — not started");
     t.keys(&["Enter"]);
@@ -402,8 +80,16 @@ fn start_and_ask(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::T
     t.wait_for("probe — Probes the server");
     t.keys(&["Escape"]);
     t.wait_gone("MCP fake");
-    t.type_text("probe the server");
-    t.keys(&["Enter"]);
+    Some(t)
+}
+
+fn start(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::Tmux> {
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-console-tools"),
+    ];
+    let t = support::tmux::Tmux::start(home, &env, &["--model", "gpt-4o-mini"])?;
+    t.wait_for("Prompt");
     Some(t)
 }
 
@@ -480,6 +166,92 @@ fn the_console_runs_an_approved_tool_and_sends_its_real_result() {
 }
 
 #[test]
+fn the_console_asks_before_the_loops_next_step_over_a_budget() {
+    // The first answer (a call) costs $0.000285 on gpt-4o-mini: it takes today
+    // over this hard-stop budget, so the step after the tool must ask first.
+    let home = home_with("env", "[budgets]\ndaily_usd = 0.0001\nhard_stop = true\n");
+    let mock = Mock::start_in_background();
+    let Some(t) = ask_with_tool(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["y"]);
+    t.wait_for("Send anyway?");
+    assert_eq!(mock.received().len(), 1, "the second step waits for a yes");
+    t.keys(&["n"]);
+    t.wait_gone("Send anyway?");
+    let screen = t.screen();
+    assert!(screen.contains("✓ ran on fake in"), "{screen}");
+    assert_eq!(mock.received().len(), 1, "a no sends nothing");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
+fn answers_compared_with_a_server_on_are_answers_not_steps() {
+    let home = home();
+    let mock = Mock::start_in_background();
+    let Some(t) = start_with_server(home.path(), &mock) else {
+        return;
+    };
+    t.type_text("same question for two");
+    t.keys(&["C-r"]);
+    t.wait_for("Compare gpt-4o-mini with");
+    t.keys(&["C-u"]);
+    t.type_text("gpt-4o");
+    t.keys(&["Enter"]);
+    while mock.received().len() < 2 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    t.wait_for("Hello from the mock.");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+    let ledger = llmdeck::usage::Ledger::open(&home.path().join("data/ledger.sqlite3")).unwrap();
+    let count = |sql: &str| -> i64 {
+        ledger
+            .connection()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count("SELECT count(*) FROM requests"), 2, "two answers");
+    assert_eq!(
+        count("SELECT count(*) FROM steps"),
+        0,
+        "not one answer's steps"
+    );
+}
+
+#[test]
+fn a_reopened_conversation_offers_no_tools_of_servers_now_off() {
+    let home = home();
+    let mock = Mock::start_in_background();
+    let Some(t) = ask_with_tool(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["Escape"]);
+    t.wait_gone("Run this tool?");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+    assert_eq!(
+        mock.received()[0].json()["tools"][0]["function"]["name"],
+        "probe"
+    );
+    // Another day: the conversation is opened again, its server not turned on.
+    let Some(t) = start(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["C-o"]);
+    t.wait_for("probe the server");
+    t.keys(&["Enter"]);
+    t.type_text("go on without it");
+    t.keys(&["Enter"]);
+    t.wait_for("Hello from the mock.");
+    let body = mock.received()[1].json();
+    assert!(body.get("tools").is_none(), "{body}");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
+#[test]
 fn a_refusal_in_the_console_goes_back_to_the_model_with_its_reason() {
     let home = home();
     let mock = Mock::start_in_background();
@@ -514,6 +286,7 @@ fn calls_made_together_run_together_and_always_is_asked_once() {
         return;
     };
     t.wait_for("Run this tool? (1 of 2)");
+    t.wait_for("y run once");
     t.keys(&["a"]);
     t.wait_for("Hello from the mock.");
     assert_eq!(results_sent(&mock, 1), vec!["paired 1", "paired 2"]);
@@ -653,6 +426,7 @@ fn the_time_server_from_pypi_runs_from_the_console() {
     t.type_text("What time is it in Tokyo?");
     t.keys(&["Enter"]);
     t.wait_for("Run this tool?");
+    t.wait_for("y run once"); // its keys work once the keyboard has rested
     t.keys(&["y"]);
     t.wait_for("Hello from the mock.");
     t.wait_for("2 steps");

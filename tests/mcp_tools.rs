@@ -594,3 +594,45 @@ fn ask_on_the_terminal_runs_once_always_or_refuses_with_a_reason() {
         "{shown}"
     );
 }
+
+#[test]
+fn each_step_of_the_loop_is_checked_against_the_budgets() {
+    // The mock's answers cost $0.00475 on gpt-4o: the first (a call) takes today
+    // over this hard-stop budget, so the loop's second request must not go.
+    let home = support::home_with_config(&format!(
+        "[budgets]\ndaily_usd = 0.004\nhard_stop = true\n{}",
+        fake("env", "")
+    ));
+    let mock = Mock::start_in_background();
+    mock.push(calls(&[("probe", "{}")]));
+    let args = [
+        "chat",
+        "--model",
+        "gpt-4o",
+        "--mcp",
+        "fake",
+        "--approve",
+        "always",
+        "Probe it",
+    ];
+    let out = llmdeck(home.path(), Some(&mock), &args, None);
+    assert!(!out.status.success(), "the loop did not finish");
+    let err = stderr(&out);
+    assert!(
+        err.contains("daily spend") && err.contains("of the $0.004 budget"),
+        "{err}"
+    );
+    assert!(err.contains("the tool results are saved"), "{err}");
+    assert_eq!(
+        mock.chat_requests().len(),
+        1,
+        "the second step was not sent"
+    );
+    // --allow-over-budget lets every step go.
+    mock.push(calls(&[("probe", "{}")]));
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-over-budget");
+    let out = llmdeck(home.path(), Some(&mock), &allowed, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mock.chat_requests().len(), 3);
+}

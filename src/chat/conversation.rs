@@ -227,6 +227,16 @@ impl Conversation {
             .clone()
     }
 
+    /// Whether the last question shown was sent to several models side by side.
+    pub fn comparing(&self) -> bool {
+        let path = self.path();
+        path.iter()
+            .rev()
+            .map(|id| &self.nodes[*id])
+            .find(|n| n.role == Role::User)
+            .is_some_and(|n| n.compare)
+    }
+
     pub fn last(&self) -> NodeId {
         self.path().last().copied().unwrap_or(ROOT)
     }

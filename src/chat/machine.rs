@@ -60,6 +60,14 @@ pub enum Input {
         call_id: String,
         output: String,
     },
+    /// A result, as `ToolResult`, but the conversation waits for `Continue`
+    /// even after the last one (the console and `chat` check budgets first).
+    KeepToolResult {
+        call_id: String,
+        output: String,
+    },
+    /// Ask the model to go on from the tool results, when all are in.
+    Continue,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -218,6 +226,15 @@ impl Machine {
                 Vec::new()
             }
             Input::ToolResult { call_id, output } => {
+                let kept = self.handle(Input::KeepToolResult { call_id, output }, now, wall);
+                if kept.is_empty() {
+                    return kept;
+                }
+                // After the last result: the answer (saved with its start).
+                let started = self.handle(Input::Continue, now, wall);
+                if started.is_empty() { kept } else { started }
+            }
+            Input::KeepToolResult { call_id, output } => {
                 let pending = self.conv.pending_calls();
                 if self.is_streaming() || !pending.iter().any(|c| c.id == call_id) {
                     return Vec::new();
@@ -226,10 +243,17 @@ impl Machine {
                 let node = self.conv.append(parent, Role::Tool, &output);
                 self.conv.nodes[node].call_id = Some(call_id);
                 self.conv.updated = wall;
-                if pending.len() > 1 {
-                    return vec![Effect::Save];
+                vec![Effect::Save]
+            }
+            Input::Continue => {
+                let last = self.conv.last();
+                if self.is_streaming()
+                    || self.conv.nodes[last].role != Role::Tool
+                    || !self.conv.pending_calls().is_empty()
+                {
+                    return Vec::new();
                 }
-                self.start_answer(node, now, wall)
+                self.start_answer(last, now, wall)
             }
             Input::Edit { node, text } => {
                 if self.is_streaming() || text.trim().is_empty() {

@@ -22,6 +22,10 @@ pub struct ToolDef {
     /// Results saved with the tool, offered when the model calls it (an llmdeck extension).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub canned_results: Vec<String>,
+    /// The MCP server that runs it (an llmdeck extension): offered only while
+    /// that server is on for the conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -163,6 +167,7 @@ pub fn template(name: &str) -> ToolDef {
         }),
         strict: None,
         canned_results: vec![r#"{"result": "..."}"#.into()],
+        server: None,
     }
 }
 

@@ -27,6 +27,8 @@ pub enum End {
     Manual,
     /// The model still wanted tools at the step limit.
     StepLimit(Vec<String>),
+    /// The next step's request was over a budget (and not allowed): why.
+    OverBudget(String),
 }
 
 pub struct Outcome {
@@ -47,22 +49,35 @@ pub fn check_policy(approve: &str) -> Result<Policy, String> {
     Ok(policy)
 }
 
+/// What the loop runs with: the tools, its approvals and steps, and the
+/// budgets' gate every step passes.
+pub struct Loop<'a> {
+    pub toolbox: &'a Toolbox,
+    pub agent: &'a mut Agent,
+    pub gate: &'a mut crate::usage::gate::Gate,
+}
+
 pub async fn run(
     ctx: &Context,
     provider: Provider,
     machine: &mut Machine,
     first: Vec<Effect>,
     print: &mut dyn FnMut(&str),
-    toolbox: &Toolbox,
-    agent: &mut Agent,
+    Loop {
+        toolbox,
+        agent,
+        gate,
+    }: Loop<'_>,
 ) -> Outcome {
     let mut rows = Vec::new();
     let mut runs = Vec::new();
     let mut effects = first;
     let end = loop {
-        rows.extend(
-            crate::runner::stream_all(ctx, provider.clone(), machine, effects, print).await,
-        );
+        let step_rows =
+            crate::runner::stream_all(ctx, provider.clone(), machine, effects, print).await;
+        // What this step cost counts against the next step's budget check.
+        gate.add(step_rows.iter().filter_map(|r| r.cost_micros).sum());
+        rows.extend(step_rows);
         let last = machine.conv.last();
         let done = machine.conv.nodes[last]
             .meta
@@ -93,19 +108,26 @@ pub async fn run(
             decided.push((call, decision));
         }
         let done_runs = run_calls(toolbox, decided).await;
-        effects = Vec::new();
         for run in done_runs {
             show(&run);
-            effects.extend(machine.handle(
-                Input::ToolResult {
+            machine.handle(
+                Input::KeepToolResult {
                     call_id: run.call_id.clone(),
                     output: run.result.clone(),
                 },
                 Instant::now(),
                 Utc::now(),
-            ));
+            );
             runs.push((step, run));
         }
+        // Each step is a request of its own: the budgets are checked before it goes.
+        let conv = &machine.conv;
+        let request = crate::chat::request::ChatRequest::for_node(conv, conv.last());
+        let estimate = crate::usage::gate::estimate(machine, &request);
+        if let Err(why) = super::budget::confirm(gate, estimate) {
+            break End::OverBudget(why);
+        }
+        effects = machine.handle(Input::Continue, Instant::now(), Utc::now());
         if !machine.is_streaming() {
             break End::Answered;
         }

@@ -119,8 +119,11 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
                 &mut machine,
                 first,
                 &mut print,
-                toolbox,
-                agent,
+                super::agent::Loop {
+                    toolbox,
+                    agent,
+                    gate: &mut gate,
+                },
             );
             let outcome = rt.block_on(run);
             looped = Some((outcome.runs, outcome.end));
@@ -256,12 +259,16 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
                 }
             }),
     );
-    if let Some((_, super::agent::End::StepLimit(wanted))) = &looped {
-        failed.push(format!(
+    match &looped {
+        Some((_, super::agent::End::StepLimit(wanted))) => failed.push(format!(
             "the step limit ({}) was reached; the model still wanted to call {} (raise it with --max-steps)",
             args.max_steps,
             wanted.join(", ")
-        ));
+        )),
+        Some((_, super::agent::End::OverBudget(why))) => failed.push(format!(
+            "the loop stopped before its next step: {why} (the tool results are saved in the conversation)"
+        )),
+        _ => {}
     }
     if failed.is_empty() {
         Ok(())

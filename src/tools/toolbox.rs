@@ -92,6 +92,7 @@ impl Toolbox {
                 parameters: t.schema.clone(),
                 strict: None,
                 canned_results: Vec::new(),
+                server: Some(t.server.clone()),
             })
             .collect()
     }

@@ -38,7 +38,11 @@ pub fn on_event(state: &mut State, event: &Event) -> Vec<Command> {
 
 fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
     let place = state.place();
-    if let Some(action) = state.keymap.action(place, key) {
+    let action = state.keymap.action(place, key);
+    if place == Place::Approve && !tools::approve::takes_key(state, action) {
+        return Vec::new();
+    }
+    if let Some(action) = action {
         if state.presenter {
             // The audience sees the keys that do something, not every letter typed.
             state

@@ -29,7 +29,8 @@ pub enum Job {
 /// What the writer tells the app.
 pub enum Report {
     Problem(String),
-    Recorded,
+    /// A row is in the ledger: its cost.
+    Recorded(i64),
 }
 
 pub struct Worker {
@@ -90,7 +91,9 @@ impl Worker {
                             let l = open(&mut ledger, &mut ledger_failed, &ledger_file, &report);
                             if let Some(l) = l {
                                 match l.insert(&row) {
-                                    Ok(()) => report(Report::Recorded),
+                                    Ok(()) => {
+                                        report(Report::Recorded(row.cost_micros.unwrap_or(0)))
+                                    }
                                     Err(e) => problem(
                                         &report,
                                         format!("could not record the request: {e}"),

@@ -44,18 +44,22 @@ pub(in crate::tui) enum Msg {
     /// A key, mouse or resize event from the terminal.
     Term(crossterm::event::Event),
     Stream(u64, StreamEvent),
+    /// `settles`: this console's spend the ledger had written when the read began.
     Spend {
         generation: u64,
         result: Result<crate::usage::spend::Spend, String>,
+        settles: i64,
     },
     Drill {
         key: String,
         result: Result<Vec<crate::usage::report::RequestRow>, String>,
     },
-    Totals(crate::usage::spend::Totals),
+    /// The day's and month's totals, and what they settle (see `Spend`).
+    Totals(crate::usage::spend::Totals, i64),
     Synced(Result<String, String>),
     /// The writer stored a ledger row: figures on screen are stale.
-    Recorded,
+    /// A row of this cost is in the ledger.
+    Recorded(i64),
     Models(Result<Vec<String>, String>),
     Conversations(Vec<Summary>),
     Tokens {
@@ -198,7 +202,7 @@ impl App {
         let worker = Worker::start(store.clone(), ctx.ledger_file(), move |r| {
             let _ = report.send(match r {
                 super::worker::Report::Problem(p) => Msg::Problem(p),
-                super::worker::Report::Recorded => Msg::Recorded,
+                super::worker::Report::Recorded(cost) => Msg::Recorded(cost),
             });
         });
         let conv = Conversation::new(&ctx.profile.model, Utc::now());
@@ -312,11 +316,19 @@ impl App {
         if let Some(t) = &self.state.toast {
             d = d.min(t.at + TOAST_FOR);
         }
+        if let Some(t) = self.state.mcp.keys_from {
+            d = d.min(t);
+        }
         d
     }
 
     pub(in crate::tui) fn timers(&mut self) {
         let now = Instant::now();
+        // The approval popup shows its keys once the keyboard has rested.
+        if self.state.mcp.keys_from.is_some_and(|t| t <= now) {
+            self.state.mcp.keys_from = None;
+            self.dirty = true;
+        }
         if self.count_due.is_some_and(|c| c <= now) {
             self.count_due = None;
             self.count_tokens();
@@ -462,11 +474,18 @@ impl App {
                 }
             }
             Msg::HighlightReady => {}
-            Msg::Spend { generation, result } => self.on_spend(generation, result),
+            Msg::Spend {
+                generation,
+                result,
+                settles,
+            } => self.on_spend(generation, result, settles),
             Msg::Drill { key, result } => self.on_drill(key, result),
-            Msg::Totals(t) => self.state.totals = Some(t),
+            Msg::Totals(t, settles) => self.state.set_totals(t, settles),
             Msg::Synced(result) => self.on_synced(result),
-            Msg::Recorded => self.on_recorded(),
+            Msg::Recorded(cost) => {
+                self.state.written_micros += cost;
+                self.on_recorded();
+            }
             Msg::Problem(p) => self.state.toast(Level::Error, p),
             Msg::Quit => {
                 self.machine(Input::Cancel);
@@ -544,7 +563,11 @@ impl App {
                 Effect::Journal { node, at, text } => self.journal.add(node, at, &text),
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
-                    if !self.state.mcp.functions.is_empty() {
+                    self.state.unsettled_micros += row.cost_micros.unwrap_or(0);
+                    // A loop's model calls become its steps; answers compared
+                    // side by side are answers of their own, not steps.
+                    if !self.state.mcp.functions.is_empty() && !self.state.machine.conv.comparing()
+                    {
                         self.mcp.rows.push(row.id.clone());
                     }
                     self.worker.send(Job::Record(row));
@@ -605,6 +628,10 @@ impl App {
             Command::StartMcp(name) => self.start_mcp(name),
             Command::SyncMcpTools => self.sync_mcp_tools(),
             Command::RunTools => self.run_tools(),
+            Command::ContinueChecked => {
+                let commands = crate::tui::overlays::send_check::continue_checked(&mut self.state);
+                self.execute(commands);
+            }
             Command::StopTools => self.stop_tools(),
             Command::RecordSteps => self.record_steps(),
             Command::NewConversation => self.new_conversation(),

@@ -31,6 +31,8 @@ pub enum Command {
     SyncMcpTools,
     /// Run the agent loop's decided calls (together).
     RunTools,
+    /// The tool results are all in: the model goes on once the budgets allow.
+    ContinueChecked,
     /// Esc: stop the running tools and the loop.
     StopTools,
     /// The loop ended: number its model calls and record its tool runs.

@@ -76,6 +76,9 @@ pub enum Confirmed {
     Regenerate(crate::chat::conversation::NodeId),
     /// Send the draft to these models side by side, likewise.
     Compare(Vec<String>),
+    /// Let the model go on from the tool results, likewise (a "no" keeps
+    /// the results in the conversation, unanswered).
+    Continue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +192,11 @@ pub struct State {
     /// Tokens of what would be sent now (conversation + draft), when counted.
     pub draft_tokens: Option<u64>,
     pub session_spend_micros: i64,
+    /// Cost of this console's ledger rows not yet in `totals` (a budget
+    /// check between two steps of a tool loop must not miss the first).
+    pub unsettled_micros: i64,
+    /// Of those, what the ledger has written: the next totals read holds it.
+    pub written_micros: i64,
     pub toast: Option<Toast>,
     /// Problems found at start-up (bad config, theme, keymap): shown until dismissed.
     pub warnings: Vec<String>,
@@ -250,6 +258,8 @@ impl State {
             conversations: Vec::new(),
             draft_tokens: None,
             session_spend_micros: 0,
+            unsettled_micros: 0,
+            written_micros: 0,
             toast: None,
             warnings,
             next_code_block: 0,
@@ -322,9 +332,18 @@ impl State {
     /// Spend so far today and this month: the ledger's figures, else this session's.
     pub fn spent(&self) -> (i64, i64) {
         match &self.totals {
-            Some(t) => (t.today.0, t.month.0),
+            Some(t) => (
+                t.today.0 + self.unsettled_micros,
+                t.month.0 + self.unsettled_micros,
+            ),
             None => (self.session_spend_micros, self.session_spend_micros),
         }
+    }
+
+    /// Totals read after `settles` of this console's spend was written.
+    pub fn set_totals(&mut self, totals: crate::usage::spend::Totals, settles: i64) {
+        self.totals = Some(totals);
+        self.unsettled_micros = (self.unsettled_micros - settles).max(0);
     }
 
     /// What sending the draft now would ask: the shown branch (only up to the

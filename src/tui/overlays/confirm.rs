@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{centered, popup};
+use crate::chat::machine::Input;
 use crate::config::theme::Role as Look;
 use crate::tui::core::action::Action;
 use crate::tui::core::command::Command;
@@ -36,6 +37,10 @@ pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
                 then: Confirmed::Compare(models),
                 ..
             }) => compare(state, models),
+            Some(Overlay::Confirm {
+                then: Confirmed::Continue,
+                ..
+            }) => vec![Command::Machine(Input::Continue), Command::CountTokens],
             _ => Vec::new(),
         },
         Action::Close => {

@@ -29,6 +29,33 @@ pub fn send_checked(state: &mut State, input: Input) -> Vec<Command> {
 /// runs on a yes. True when it asked.
 pub fn ask_first(state: &mut State, requests: i64, then: Confirmed) -> bool {
     let estimate = exact_estimate_micros(state).saturating_mul(requests);
+    ask_first_at(state, estimate, then)
+}
+
+/// The tool results are all in: the model goes on from them, asked about
+/// first like Enter when a budget says so (each step of the loop is a request).
+pub fn continue_checked(state: &mut State) -> Vec<Command> {
+    let conv = &state.machine.conv;
+    let last = conv.last();
+    if conv.nodes[last].role != crate::chat::conversation::Role::Tool
+        || !conv.pending_calls().is_empty()
+        || state.machine.is_streaming()
+    {
+        return Vec::new();
+    }
+    let estimate = if may_ask(state) {
+        let request = crate::chat::request::ChatRequest::for_node(conv, last);
+        crate::usage::gate::estimate(&state.machine, &request)
+    } else {
+        0
+    };
+    if ask_first_at(state, estimate, Confirmed::Continue) {
+        return Vec::new();
+    }
+    vec![Command::Machine(Input::Continue)]
+}
+
+fn ask_first_at(state: &mut State, estimate: i64, then: Confirmed) -> bool {
     let Some(why) = crate::usage::gate::ask_before(
         &state.budgets,
         state.spent(),
@@ -47,14 +74,18 @@ pub fn ask_first(state: &mut State, requests: i64, then: Confirmed) -> bool {
 /// What sending the draft now costs at least, counted on the request itself:
 /// the status bar's count lags typing by a moment, a fast Enter must not.
 pub fn exact_estimate_micros(state: &State) -> i64 {
-    let b = &state.budgets;
-    let team = state.team_budgets != (None, None);
-    let may_ask = b.confirm_above_usd.is_some()
-        || (b.hard_stop && ((b.daily_usd, b.monthly_usd) != (None, None) || team));
-    if !may_ask {
+    if !may_ask(state) {
         return 0;
     }
     crate::usage::gate::estimate(&state.machine, &state.pending_request())
+}
+
+/// Whether any budget could ask (else counting the request is wasted work).
+fn may_ask(state: &State) -> bool {
+    let b = &state.budgets;
+    let team = state.team_budgets != (None, None);
+    b.confirm_above_usd.is_some()
+        || (b.hard_stop && ((b.daily_usd, b.monthly_usd) != (None, None) || team))
 }
 
 /// The team's budgets and spend, when the team database answered.

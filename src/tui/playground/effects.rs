@@ -166,6 +166,8 @@ impl App {
         self.flush_journal();
         self.leave_tools();
         self.state.machine.conv = conv;
+        // Its servers are off here until turned on: their tools are not offered.
+        self.state.machine.conv.tools.retain(|t| t.server.is_none());
         self.state.machine.notice = None;
         self.cache.clear();
         self.state.scroll = 0;

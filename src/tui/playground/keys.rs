@@ -267,13 +267,16 @@ fn special_send(state: &mut State, text: &str) -> Option<Vec<Command>> {
         return None;
     }
     let call = state.machine.conv.pending_calls().into_iter().next()?;
-    Some(crate::tui::core::command::send(
+    let mut commands = crate::tui::core::command::send(
         state,
-        Input::ToolResult {
+        Input::KeepToolResult {
             call_id: call.id,
             output: text.to_string(),
         },
-    ))
+    );
+    // After the last result the model goes on, once the budgets allow.
+    commands.insert(1, Command::ContinueChecked);
+    Some(commands)
 }
 
 fn expand_home(path: &str) -> PathBuf {

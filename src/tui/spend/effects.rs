@@ -51,9 +51,16 @@ impl App {
         self.state.spend.generation += 1;
         let generation = self.state.spend.generation;
         let (by, filter) = (self.state.spend.by, self.state.spend.filter(Utc::now()));
+        let settles = std::mem::take(&mut self.state.written_micros);
         self.read(
             move |l| spend::load(l, by, &filter, Utc::now()),
-            move |result| Some(Msg::Spend { generation, result }),
+            move |result| {
+                Some(Msg::Spend {
+                    generation,
+                    result,
+                    settles,
+                })
+            },
         );
     }
 
@@ -61,9 +68,10 @@ impl App {
         if !self.ctx.ledger_file().exists() {
             return; // nothing spent yet; opening would create the ledger before it is needed
         }
+        let settles = std::mem::take(&mut self.state.written_micros);
         self.read(
             |l| spend::totals(l, Utc::now()),
-            |t| t.ok().map(Msg::Totals),
+            move |t| t.ok().map(|t| Msg::Totals(t, settles)),
         );
     }
 
@@ -116,20 +124,26 @@ impl App {
         &mut self,
         generation: u64,
         result: Result<crate::usage::spend::Spend, String>,
+        settles: i64,
     ) {
-        let pane = &mut self.state.spend;
-        if generation != pane.generation {
+        if generation != self.state.spend.generation {
+            // The next read settles what this one would have.
+            self.state.written_micros += settles;
             return;
         }
         match result {
             Ok(data) => {
-                self.state.totals = Some(data.totals.clone());
+                self.state.set_totals(data.totals.clone(), settles);
+                let pane = &mut self.state.spend;
                 pane.selected = pane.selected.min(data.rows.len().saturating_sub(1));
                 pane.data = Some(data);
                 pane.error = None;
                 pane.apply_sort();
             }
-            Err(e) => pane.error = Some(e),
+            Err(e) => {
+                self.state.written_micros += settles;
+                self.state.spend.error = Some(e);
+            }
         }
     }
 

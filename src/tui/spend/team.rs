@@ -48,7 +48,11 @@ impl App {
                     .await
             }
             .await;
-            let _ = tx.send(Msg::Spend { generation, result });
+            let _ = tx.send(Msg::Spend {
+                generation,
+                result,
+                settles: 0,
+            });
         });
     }
 }

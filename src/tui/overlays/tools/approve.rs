@@ -5,6 +5,8 @@
 //! refuse with a reason for the model); once none is waiting the app runs
 //! the decided calls together (`Command::RunTools`).
 
+use std::time::Instant;
+
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -76,9 +78,17 @@ pub fn after_answer(state: &mut State) -> Vec<Command> {
         true => vec![Command::RunTools],
         false => {
             state.open(Overlay::Approve);
+            state.mcp.hold_keys(Instant::now());
             Vec::new()
         }
     }
+}
+
+/// Whether a key (bound to `action`, if any) reaching the popup counts:
+/// stopping always does; an answer only once the keyboard has rested.
+pub fn takes_key(state: &mut State, action: Option<Action>) -> bool {
+    matches!(action, Some(Action::Close | Action::Cancel | Action::Quit))
+        || state.mcp.take_key(Instant::now())
 }
 
 pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
@@ -127,6 +137,8 @@ pub fn answer(state: &mut State, answer: Answer) -> Vec<Command> {
         close(state);
         return vec![Command::RunTools];
     }
+    // Another call is shown: it is read before it is answered.
+    state.mcp.hold_keys(Instant::now());
     Vec::new()
 }
 
@@ -178,7 +190,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| call.arguments.clone());
     let server = state.mcp.server_of(&call.name).unwrap_or("?");
-    let lines = vec![
+    let mut lines = vec![
         Line::from(vec![
             Span::styled("ƒ ", t.style(Look::Accent)),
             Span::styled(inert(&call.name).into_owned(), t.style(Look::Accent)),
@@ -188,7 +200,20 @@ pub fn draw(frame: &mut Frame, state: &State) {
             ),
         ]),
         Line::styled(truncate(&inert(&args), width), t.style(Look::Code)),
-        Line::from(vec![
+    ];
+    let stop = [
+        Span::styled("Esc", t.style(Look::Accent)),
+        Span::styled(" stop the loop", t.style(Look::Text)),
+    ];
+    if state.mcp.holding_keys(Instant::now()) {
+        // Keys typed before it opened must not answer it.
+        lines.push(Line::styled(
+            "read it first: y, a and n work once the keyboard rests a moment",
+            t.style(Look::Muted),
+        ));
+        lines.push(Line::from(stop.to_vec()));
+    } else {
+        lines.push(Line::from(vec![
             Span::styled("y", t.style(Look::Accent)),
             Span::styled(" run once   ", t.style(Look::Text)),
             Span::styled("a", t.style(Look::Accent)),
@@ -196,16 +221,16 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 " always for this tool (this conversation)   ",
                 t.style(Look::Text),
             ),
-        ]),
-        Line::from(vec![
+        ]));
+        lines.push(Line::from(vec![
             Span::styled("n", t.style(Look::Accent)),
             Span::styled(
                 " refuse (with a reason for the model)   ",
                 t.style(Look::Text),
             ),
-            Span::styled("Esc", t.style(Look::Accent)),
-            Span::styled(" stop the loop", t.style(Look::Text)),
-        ]),
-    ];
+            stop[0].clone(),
+            stop[1].clone(),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

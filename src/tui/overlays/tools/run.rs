@@ -11,6 +11,7 @@ use crate::tools::agent::{ToolRun, run_calls};
 use crate::tools::mcp::{McpTool, Servers};
 use crate::tools::toolbox::Toolbox;
 use crate::tui::app::{App, Msg};
+use crate::tui::core::command::Command;
 use crate::tui::core::mcp::{CallState, ServerRow, Status};
 use crate::tui::core::state::Level;
 use crate::tui::worker::Job;
@@ -117,8 +118,11 @@ impl App {
         let defs = toolbox.defs();
         let old = std::mem::replace(&mut self.state.mcp.functions, toolbox.functions());
         let conv = &mut self.state.machine.conv;
+        // Tools of servers off now go, those saved with a conversation included.
         conv.tools.retain(|t| {
-            !old.iter().any(|(f, _)| *f == t.name) && !defs.iter().any(|d| d.name == t.name)
+            t.server.is_none()
+                && !old.iter().any(|(f, _)| *f == t.name)
+                && !defs.iter().any(|d| d.name == t.name)
         });
         conv.tools.extend(defs);
         self.mcp.toolbox = Arc::new(toolbox);
@@ -164,11 +168,13 @@ impl App {
                 .mcp
                 .set(&run.call_id, step, CallState::Done(run.clone()));
             self.mcp.runs.push((step, run.clone()));
-            self.machine(Input::ToolResult {
+            self.machine(Input::KeepToolResult {
                 call_id: run.call_id,
                 output: run.result,
             });
         }
+        // The next step is a request like any other: the budgets are asked first.
+        self.execute(vec![Command::ContinueChecked]);
     }
 
     /// Esc while tools run: they stop, and so does the loop.
