@@ -102,12 +102,15 @@ fn stream_cpu(per_frame: usize, idle: Duration) -> (f64, Duration) {
     (cpu_seconds() - cpu, last)
 }
 
-fn first_frame_and_rss() -> Option<(Duration, u64)> {
+/// The median first frame (demo mode) and idle RSS of five starts, with
+/// `config` as config.toml.
+fn first_frame_and_rss(config: &str) -> Option<(Duration, u64)> {
     if Command::new("tmux").arg("-V").output().is_err() {
         return None;
     }
     let home = std::env::temp_dir().join(format!("llmdeck-bench-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&home);
+    let _ = std::fs::create_dir_all(home.join("config"));
+    std::fs::write(home.join("config/config.toml"), config).ok()?;
     let report = home.join("first-frame");
     let mut frames = Vec::new();
     let mut rss = 0;
@@ -336,6 +339,10 @@ fn library_budgets() {
 }
 
 fn main() {
+    // `LLMDECK_BUDGETS=tools cargo bench --bench budgets`: the MCP figures alone.
+    if std::env::var("LLMDECK_BUDGETS").is_ok_and(|v| v == "tools") {
+        return tools_budgets();
+    }
     // Benchmarks run with the highlighter loaded, as a session with code would.
     highlight::warm_up();
     println!(
@@ -378,7 +385,7 @@ fn main() {
     }
     ledger_budgets();
     library_budgets();
-    match first_frame_and_rss() {
+    match first_frame_and_rss("") {
         Some((frame, rss)) => {
             println!(
                 "first frame after launch (demo mode):  {:>8.3} ms   (budget 50 ms; issue 10: 10 ms)",
@@ -391,4 +398,74 @@ fn main() {
         }
         None => println!("first frame / idle RSS: skipped (needs tmux)"),
     }
+    tools_budgets();
+}
+
+fn tools_budgets() {
+    // Servers start on first use: three configured must add nothing before the first frame.
+    let servers: String = (1..=3)
+        .map(|n| {
+            format!(
+                "[mcp.s{n}]\ncommand = \"python3\"\nargs = [{:?}, \"env\"]\n",
+                fake_server()
+            )
+        })
+        .collect();
+    if let Some((frame, _)) = first_frame_and_rss(&servers) {
+        println!(
+            "first frame with three stdio MCP servers configured: {:>8.3} ms (issue 20: no later than with none)",
+            frame.as_secs_f64() * 1e3
+        );
+    }
+    tool_round_trip();
+}
+
+fn fake_server() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/mcp/fake_server.py"
+    )
+    .to_string()
+}
+
+/// A tool call through rmcp to a stdio server and back, 300 times: the wall
+/// time (the server's own time included) and llmdeck's own CPU per call.
+fn tool_round_trip() {
+    use llmdeck::tools::config::McpConfig;
+    use llmdeck::tools::mcp::Server;
+    let config = McpConfig {
+        command: Some("python3".into()),
+        args: vec![fake_server(), "env".into()],
+        env: [("PATH".to_string(), "/usr/bin:/bin".to_string())].into(),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let server = Server::new("bench", config);
+        if let Err(e) = server.tools().await {
+            println!("tool round trip: skipped ({e})");
+            return;
+        }
+        for _ in 0..20 {
+            server.call("probe", "{}").await; // warm
+        }
+        let (mut walls, cpu) = (Vec::new(), cpu_seconds());
+        let n = 300;
+        for _ in 0..n {
+            let start = Instant::now();
+            let out = server.call("probe", "{}").await;
+            assert!(!out.is_error, "{}", out.text);
+            walls.push(start.elapsed());
+        }
+        let own = (cpu_seconds() - cpu) / f64::from(n);
+        println!(
+            "MCP tool round trip (stdio): {:.3} ms median wall, the server's time included; llmdeck's own CPU {:.3} ms a call (issue 20: under 5 ms)",
+            median(walls).as_secs_f64() * 1e3,
+            own * 1e3
+        );
+        server.stop().await;
+    });
 }
