@@ -103,14 +103,16 @@ fn stream_cpu(per_frame: usize, idle: Duration) -> (f64, Duration) {
 }
 
 /// The median first frame (demo mode) and idle RSS of five starts, with
-/// `config` as config.toml.
-fn first_frame_and_rss(config: &str) -> Option<(Duration, u64)> {
+/// `config` as config.toml and `fill` adding to the home (saved files).
+fn first_frame_and_rss(config: &str, fill: &dyn Fn(&std::path::Path)) -> Option<(Duration, u64)> {
     if Command::new("tmux").arg("-V").output().is_err() {
         return None;
     }
     let home = std::env::temp_dir().join(format!("llmdeck-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::create_dir_all(home.join("config"));
     std::fs::write(home.join("config/config.toml"), config).ok()?;
+    fill(&home);
     let report = home.join("first-frame");
     let mut frames = Vec::new();
     let mut rss = 0;
@@ -385,7 +387,7 @@ fn main() {
     }
     ledger_budgets();
     library_budgets();
-    match first_frame_and_rss("") {
+    match first_frame_and_rss("", &|_| {}) {
         Some((frame, rss)) => {
             println!(
                 "first frame after launch (demo mode):  {:>8.3} ms   (budget 50 ms; issue 10: 10 ms)",
@@ -398,7 +400,57 @@ fn main() {
         }
         None => println!("first frame / idle RSS: skipped (needs tmux)"),
     }
+    // A long-lived home: 10,000 saved conversations and a 1,000,000-row ledger.
+    let ledger = big_ledger().join("data/ledger.sqlite3");
+    let lived = |home: &std::path::Path| {
+        let data = home.join("data");
+        let store = llmdeck::chat::store::Store::new(data.join("conversations"));
+        let s = state(4);
+        for i in 0..10_000 {
+            let mut conv = s.machine.conv.clone();
+            conv.id = format!("{i:08}");
+            store.save(&conv).unwrap();
+        }
+        std::fs::copy(&ledger, data.join("ledger.sqlite3")).unwrap();
+    };
+    if let Some((frame, rss)) = first_frame_and_rss("", &lived) {
+        println!(
+            "first frame with 10,000 saved conversations and a 1,000,000-row ledger: {:>8.3} ms, idle RSS {:.1} MB (issue 23: nothing added)",
+            frame.as_secs_f64() * 1e3,
+            rss as f64 / 1024.0
+        );
+    }
+    for n in [1_000, 5_000] {
+        println!(
+            "open a saved conversation of {n} messages, to its first frame: {:>8.3} ms (issue 23: 50 ms at 5,000)",
+            open_saved(n).as_secs_f64() * 1e3
+        );
+    }
     tools_budgets();
+}
+
+/// Opening a saved conversation: read from disk, then its first frame drawn
+/// with an empty render cache (median of 5).
+fn open_saved(messages: usize) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let store = llmdeck::chat::store::Store::new(dir.path().to_path_buf());
+    let saved = state(messages);
+    store.save(&saved.machine.conv).unwrap();
+    let id = saved.machine.conv.id.clone();
+    let times = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let mut s = state(0);
+            s.machine.conv = store.load(&id).unwrap();
+            let mut cache = RenderCache::default();
+            let mut screen = common::screen();
+            screen
+                .draw(|f, ids| views::frame(f, ids.whole(), &s, &mut cache))
+                .unwrap();
+            t.elapsed()
+        })
+        .collect();
+    median(times)
 }
 
 fn tools_budgets() {
@@ -411,7 +463,7 @@ fn tools_budgets() {
             )
         })
         .collect();
-    if let Some((frame, _)) = first_frame_and_rss(&servers) {
+    if let Some((frame, _)) = first_frame_and_rss(&servers, &|_| {}) {
         println!(
             "first frame with three stdio MCP servers configured: {:>8.3} ms (issue 20: no later than with none)",
             frame.as_secs_f64() * 1e3
