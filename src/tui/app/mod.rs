@@ -132,7 +132,15 @@ fn report_first_frame() {
             .get()
             .map(|t| t.elapsed().as_micros())
             .unwrap_or(0);
-        let _ = std::fs::write(path, format!("{} {micros}\n", std::process::id()));
+        // The monotonic clock too, so a bench that stamped the exec can count from there.
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec for the call to fill.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let mono = now.tv_sec as i128 * 1_000_000_000 + now.tv_nsec as i128;
+        let _ = std::fs::write(path, format!("{} {micros} {mono}\n", std::process::id()));
     }
 }
 
