@@ -711,6 +711,7 @@ impl App {
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             let tokens = tokens::count_request(&request);
+            tokens::let_go();
             let _ = tx.send(Msg::Tokens { generation, tokens });
         });
     }
