@@ -60,6 +60,15 @@ pub enum Input {
         call_id: String,
         output: String,
     },
+    /// A call the agent loop handled: the tool's result with the images it
+    /// gave (sent to the model as attachments), or for a remote MCP server's
+    /// call, whether it is approved (`output` then is the reason when not).
+    ToolRan {
+        call_id: String,
+        output: String,
+        images: Vec<super::attachment::Attachment>,
+        approved: Option<bool>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -218,19 +227,14 @@ impl Machine {
                 Vec::new()
             }
             Input::ToolResult { call_id, output } => {
-                let pending = self.conv.pending_calls();
-                if self.is_streaming() || !pending.iter().any(|c| c.id == call_id) {
-                    return Vec::new();
-                }
-                let parent = self.conv.last();
-                let node = self.conv.append(parent, Role::Tool, &output);
-                self.conv.nodes[node].call_id = Some(call_id);
-                self.conv.updated = wall;
-                if pending.len() > 1 {
-                    return vec![Effect::Save];
-                }
-                self.start_answer(node, now, wall)
+                self.tool_result(call_id, output, Vec::new(), None, now, wall)
             }
+            Input::ToolRan {
+                call_id,
+                output,
+                images,
+                approved,
+            } => self.tool_result(call_id, output, images, approved, now, wall),
             Input::Edit { node, text } => {
                 if self.is_streaming() || text.trim().is_empty() {
                     return Vec::new();
@@ -301,6 +305,50 @@ impl Machine {
             }
             Input::Stream(id, event) => self.on_event(id, event, now, wall),
         }
+    }
+
+    /// The result of one pending call; the last one starts the next answer.
+    /// A result typed for a remote MCP server's call refuses it, with the
+    /// text as the reason.
+    fn tool_result(
+        &mut self,
+        call_id: String,
+        output: String,
+        images: Vec<super::attachment::Attachment>,
+        approved: Option<bool>,
+        now: Instant,
+        wall: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let pending = self.conv.pending_calls();
+        let Some(call) = pending.iter().find(|c| c.id == call_id) else {
+            return Vec::new();
+        };
+        if self.is_streaming() {
+            return Vec::new();
+        }
+        let approved = match call.server {
+            Some(_) => Some(approved.unwrap_or(false)),
+            None => None,
+        };
+        let parent = self.conv.last();
+        let node = self.conv.append(parent, Role::Tool, &output);
+        self.conv.nodes[node].call_id = Some(call_id);
+        self.conv.nodes[node].approved = approved;
+        // Images as the model's input, within what one request may carry.
+        let mut kept = Vec::new();
+        for image in images {
+            kept.push(image);
+            if super::attachment::check_total(&kept).is_err() {
+                kept.pop();
+                break;
+            }
+        }
+        self.conv.nodes[node].attachments = kept;
+        self.conv.updated = wall;
+        if pending.len() > 1 {
+            return vec![Effect::Save];
+        }
+        self.start_answer(node, now, wall)
     }
 
     fn start_answer(&mut self, user: NodeId, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
@@ -428,6 +476,30 @@ impl Machine {
                     call.name = name;
                 }
                 call.arguments.push_str(&arguments);
+                Vec::new()
+            }
+            StreamEvent::McpApproval {
+                index,
+                server,
+                id: call_id,
+                name,
+                arguments,
+            } => {
+                let at = match super::event::tool_call_index(index.into()) {
+                    Ok(at) => at as usize,
+                    Err(e) => return self.on_event(id, StreamEvent::Error(e), now, wall),
+                };
+                stream.first_token.get_or_insert(now);
+                let calls = &mut self.conv.nodes[node].tool_calls;
+                if calls.len() <= at {
+                    calls.resize(at + 1, Default::default());
+                }
+                calls[at] = super::tools::ToolCall {
+                    id: call_id,
+                    name,
+                    arguments,
+                    server: Some(server),
+                };
                 Vec::new()
             }
             StreamEvent::ServiceTier(tier) => {

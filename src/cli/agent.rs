@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::chat::conversation::{AnswerStatus, Conversation};
-use crate::chat::machine::{Effect, Input, Machine};
+use crate::chat::machine::{Effect, Machine};
 use crate::chat::tools::ToolCall;
 use crate::context::Context;
 use crate::provider::Provider;
@@ -96,14 +96,7 @@ pub async fn run(
         effects = Vec::new();
         for run in done_runs {
             show(&run);
-            effects.extend(machine.handle(
-                Input::ToolResult {
-                    call_id: run.call_id.clone(),
-                    output: run.result.clone(),
-                },
-                Instant::now(),
-                Utc::now(),
-            ));
+            effects.extend(machine.handle(run.input(), Instant::now(), Utc::now()));
             runs.push((step, run));
         }
         if !machine.is_streaming() {
@@ -119,15 +112,28 @@ fn show(run: &ToolRun) {
     let mut lines = run.result.lines();
     let head: Vec<&str> = lines.by_ref().take(8).collect();
     let more = lines.count();
-    let mut text = format!(
-        "→ {}({}) {} in {} ms\n",
-        inert(&run.tool),
-        inert(&run.arguments),
-        run.outcome,
-        run.duration_ms
-    );
+    let mut text = match (&run.server, run.approved) {
+        (Some(server), Some(_)) => format!(
+            "→ {}({}) on remote MCP server {} {}\n",
+            inert(&run.tool),
+            inert(&run.arguments),
+            inert(server),
+            run.outcome,
+        ),
+        _ => format!(
+            "→ {}({}) {} in {} ms\n",
+            inert(&run.tool),
+            inert(&run.arguments),
+            run.outcome,
+            run.duration_ms
+        ),
+    };
     for line in head {
         text.push_str(&format!("  {}\n", inert(line)));
+    }
+    // Images are attachments: their type, size and name, never their bytes.
+    for image in &run.images {
+        text.push_str(&format!("  ⊕ {}\n", inert(&image.summary())));
     }
     if more > 0 {
         text.push_str(&format!("  … {more} more lines\n"));
@@ -139,9 +145,13 @@ fn show(run: &ToolRun) {
 fn ask(call: &ToolCall) -> Answer {
     let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
     let mut err = std::io::stderr();
+    let on = match &call.server {
+        Some(server) => format!(" on remote MCP server {} (OpenAI runs it)", inert(server)),
+        None => String::new(),
+    };
     let _ = write!(
         err,
-        "Run {}({})? [y]es once, [a]lways for this tool, [n]o: ",
+        "Run {}({}){on}? [y]es once, [a]lways for this tool, [n]o: ",
         inert(&call.name),
         inert(&call.arguments)
     );
@@ -209,6 +219,13 @@ pub fn hosted_runs(machine: &Machine, answers: &[usize]) -> Vec<(u32, ToolRun)> 
             .and_then(|m| m.model.clone())
             .unwrap_or_else(|| conv.model.clone());
         for call in &conv.nodes[*id].hosted {
+            if call.is_remote() {
+                // A remote MCP call, run by OpenAI (no fee); a failed listing is no run.
+                if call.tool == "mcp" {
+                    out.push((i as u32 + 1, remote_run(call)));
+                }
+                continue;
+            }
             let what = match call.code.is_empty() {
                 true => call.queries.join("; "),
                 false => call.code.clone(),
@@ -230,11 +247,71 @@ pub fn hosted_runs(machine: &Machine, answers: &[usize]) -> Vec<(u32, ToolRun)> 
                     cost_micros: (call.status == "completed")
                         .then(|| machine.tool_fee(&model, &call.tool))
                         .flatten(),
+                    approved: None,
+                    images: Vec::new(),
                 },
             ));
         }
     }
     out
+}
+
+/// A remote MCP call OpenAI ran, as a tool run of its server.
+fn remote_run(call: &crate::chat::tools::HostedCall) -> ToolRun {
+    let failed = !call.error.is_empty() || call.status == "failed";
+    ToolRun {
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        server: Some(call.server.clone()),
+        arguments: call.arguments.clone(),
+        result: match failed {
+            true => call.error.clone(),
+            false => call.output.clone(),
+        },
+        outcome: match (failed, call.status.as_str()) {
+            (true, _) => "error",
+            (false, "completed") => "ok",
+            _ => "incomplete",
+        },
+        duration_ms: 0,
+        cost_micros: None,
+        approved: None,
+        images: Vec::new(),
+    }
+}
+
+/// A remote MCP call's card: server, tool and arguments, then its output
+/// (or error), each line inert.
+fn print_remote(call: &crate::chat::tools::HostedCall) {
+    let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
+    if call.tool == "mcp_list_tools" {
+        println!(
+            "[mcp {}] {} could not list its tools: {}",
+            inert(&call.status),
+            inert(&call.server),
+            inert(&call.error)
+        );
+        return;
+    }
+    println!(
+        "[mcp {}] {}.{}({})",
+        inert(&call.status),
+        inert(&call.server),
+        inert(&call.name),
+        inert(&call.arguments)
+    );
+    let (label, text) = match call.error.is_empty() {
+        true => ("", &call.output),
+        false => ("error: ", &call.error),
+    };
+    let mut lines = text.lines();
+    for line in lines.by_ref().take(12) {
+        println!("    {label}{}", inert(line));
+    }
+    let more = lines.count();
+    if more > 0 {
+        println!("    … {more} more lines");
+    }
 }
 
 /// Under the answer: each hosted call with its queries or code, then the
@@ -244,6 +321,10 @@ pub fn print_hosted(conv: &Conversation, answers: &[usize]) {
     let mut n = 0;
     for id in answers {
         for call in &conv.nodes[*id].hosted {
+            if call.is_remote() {
+                print_remote(call);
+                continue;
+            }
             let mut line = format!("[{} {}]", inert(&call.tool), inert(&call.status));
             for q in &call.queries {
                 line.push_str(&format!(" \"{}\"", inert(q)));

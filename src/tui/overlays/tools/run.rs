@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::chat::machine::{Effect, Input};
+use crate::chat::machine::Effect;
 use crate::tools::agent::{ToolRun, run_calls};
 use crate::tools::mcp::{McpTool, Servers};
 use crate::tools::toolbox::Toolbox;
@@ -57,7 +57,10 @@ pub(in crate::tui) fn rows(
             ServerRow {
                 name: name.clone(),
                 how: crate::log::scrub(&how),
-                status: Status::Idle,
+                status: match c.hosted {
+                    true => Status::Hosted,
+                    false => Status::Idle,
+                },
                 on: false,
             }
         })
@@ -164,10 +167,7 @@ impl App {
                 .mcp
                 .set(&run.call_id, step, CallState::Done(run.clone()));
             self.mcp.runs.push((step, run.clone()));
-            self.machine(Input::ToolResult {
-                call_id: run.call_id,
-                output: run.result,
-            });
+            self.machine(run.input());
         }
     }
 
