@@ -326,10 +326,7 @@ impl Machine {
         if self.is_streaming() {
             return Vec::new();
         }
-        let approved = match call.server {
-            Some(_) => Some(approved.unwrap_or(false)),
-            None => None,
-        };
+        let approved = call.server.as_ref().map(|_| approved.unwrap_or(false));
         let parent = self.conv.last();
         let node = self.conv.append(parent, Role::Tool, &output);
         self.conv.nodes[node].call_id = Some(call_id);
