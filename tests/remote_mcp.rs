@@ -463,3 +463,99 @@ fn the_console_asks_in_its_popup_and_sends_the_answer_as_an_approval_response() 
         "{screen}"
     );
 }
+
+#[test]
+fn the_console_approves_a_remote_call_in_its_popup_against_the_mock() {
+    let home = home();
+    let mock = Mock::start_in_background();
+    mock.push(hosted(vec![list_tools(), approval(1)], ""));
+    mock.push(hosted(vec![call(1)], "Found it."));
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-remote-mcp"),
+    ];
+    let args = ["--model", "gpt-4o-mini", "--presenter"];
+    let Some(t) = support::tmux::Tmux::start(home.path(), &env, &args) else {
+        return;
+    };
+    t.wait_for("Prompt");
+    t.keys(&["M-t"]);
+    let panel = t.wait_for("MCP docs — remote, OpenAI connects");
+    assert!(
+        !panel.contains("mcp.example.org"),
+        "presenter mode hides the url: {panel}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("[x] MCP docs");
+    t.keys(&["Escape"]);
+    t.wait_gone("MCP docs");
+    t.type_text("What is rmcp?");
+    t.keys(&["Enter"]);
+    let popup = t.wait_for("Run this tool?");
+    assert!(popup.contains("on remote MCP server docs"), "{popup}");
+    t.keys(&["y"]);
+    let screen = t.wait_for("Found it.");
+    let screen = match screen.contains("⌁ docs.search_docs") {
+        true => screen,
+        false => t.wait_for("⌁ docs.search_docs"),
+    };
+    assert!(
+        !screen.contains(SECRET) && !screen.contains('\u{1b}'),
+        "{screen}"
+    );
+    let received = mock.received();
+    assert_eq!(received.len(), 2);
+    for r in &received {
+        validate("CreateResponse", &r.json()).unwrap();
+    }
+    assert_eq!(received[0].json()["tools"][0]["server_url"], URL);
+    assert_eq!(
+        sent(&mock, 1, "mcp_approval_response"),
+        vec![
+            json!({"type": "mcp_approval_response", "approval_request_id": "mcpr_1", "approve": true})
+        ]
+    );
+    t.keys(&["C-q"]);
+    t.wait_exit();
+    assert_no_secret_in_files(home.path());
+}
+
+#[test]
+fn a_conversation_moved_to_chat_completions_leaves_remote_approvals_out() {
+    use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
+    let mut asked = WireMessage::text(WireRole::Assistant, "");
+    asked.tool_calls = vec![llmdeck::chat::tools::ToolCall {
+        id: "mcpr_1".into(),
+        name: "search_docs".into(),
+        arguments: "{}".into(),
+        server: Some("docs".into()),
+    }];
+    let mut answered = WireMessage::text(WireRole::Tool, "approved");
+    answered.tool_call_id = Some("mcpr_1".into());
+    answered.approved = Some(true);
+    let req = ChatRequest {
+        model: "gpt-4o-mini".into(),
+        messages: vec![
+            WireMessage::text(WireRole::User, "What is rmcp?"),
+            asked,
+            answered,
+            WireMessage::text(WireRole::Assistant, "Found it."),
+            WireMessage::text(WireRole::User, "Thanks"),
+        ],
+        params: Default::default(),
+        tools: Vec::new(),
+    };
+    let body = llmdeck::provider::chat_completions::body(
+        &req,
+        llmdeck::provider::chat_completions::MaxTokensField::MaxCompletionTokens,
+    );
+    let body = serde_json::to_value(&body).unwrap();
+    validate("CreateChatCompletionRequest", &body).unwrap();
+    let roles: Vec<&str> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user"], "{body}");
+}

@@ -288,6 +288,32 @@ mod tests {
     }
 
     #[test]
+    fn always_for_a_remote_servers_tool_is_that_servers_only() {
+        let mut agent = Agent::new(Policy::Ask, 10);
+        let remote = ToolCall {
+            server: Some("docs".into()),
+            ..call("search")
+        };
+        agent.answer(&remote, Answer::Always);
+        assert_eq!(agent.decide(&remote), Decision::Run);
+        assert_eq!(
+            agent.decide(&call("search")),
+            Decision::Ask,
+            "a local tool of that name"
+        );
+        let other = ToolCall {
+            server: Some("wiki".into()),
+            ..call("search")
+        };
+        assert_eq!(agent.decide(&other), Decision::Ask, "another server's tool");
+        // A remote call needs no local server to be run (OpenAI runs it).
+        assert_eq!(
+            agent.after_answer(vec![remote.clone()], &|_| false),
+            Next::Run(vec![remote])
+        );
+    }
+
+    #[test]
     fn a_refusal_carries_its_reason_to_the_model() {
         let mut agent = Agent::new(Policy::Ask, 10);
         let d = agent.answer(&call("rm"), Answer::Refuse(" not on a Friday\n".into()));
