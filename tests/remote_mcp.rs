@@ -518,6 +518,20 @@ fn the_console_approves_a_remote_call_in_its_popup_against_the_mock() {
     t.keys(&["C-q"]);
     t.wait_exit();
     assert_no_secret_in_files(home.path());
+    // The call OpenAI ran is a tool run of its server, in the answer's second step.
+    let ledger = llmdeck::usage::Ledger::open(&home.path().join("data/ledger.sqlite3")).unwrap();
+    let runs: Vec<(String, String, String, i64)> = ledger
+        .connection()
+        .prepare("SELECT tool, server, outcome, step FROM tool_runs")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        runs,
+        vec![("search_docs".into(), "docs".into(), "ok".into(), 2)]
+    );
 }
 
 #[test]

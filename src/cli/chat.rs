@@ -159,7 +159,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         .as_ref()
         .map(|(runs, _)| runs.clone())
         .unwrap_or_default();
-    all_runs.extend(super::agent::hosted_runs(&machine, &answer_nodes));
+    all_runs.extend(crate::tools::agent::hosted_runs(&machine, &answer_nodes));
     let answer_id = match &looped {
         Some(_) => super::agent::record_steps(ctx, &rows, &all_runs),
         None if !all_runs.is_empty() && !comparing => {

@@ -254,6 +254,84 @@ pub fn ledger_rows(runs: &[(u32, ToolRun)]) -> Vec<crate::usage::steps::ToolRunR
         .collect()
 }
 
+/// The hosted tool calls of `answers` (one step each) as tool runs for the
+/// ledger: run by OpenAI, so no duration of ours; a completed web or file search
+/// costs its per-call fee from the price catalog (code interpreter sessions:
+/// the source has no fee, so unpriced).
+pub fn hosted_runs(
+    machine: &crate::chat::machine::Machine,
+    answers: &[usize],
+) -> Vec<(u32, ToolRun)> {
+    let conv = &machine.conv;
+    let mut out = Vec::new();
+    for (i, id) in answers.iter().enumerate() {
+        let model = conv.nodes[*id]
+            .meta
+            .as_ref()
+            .and_then(|m| m.model.clone())
+            .unwrap_or_else(|| conv.model.clone());
+        for call in &conv.nodes[*id].hosted {
+            if call.is_remote() {
+                // A remote MCP call, run by OpenAI (no fee); a failed listing is no run.
+                if call.tool == "mcp" {
+                    out.push((i as u32 + 1, remote_run(call)));
+                }
+                continue;
+            }
+            let what = match call.code.is_empty() {
+                true => call.queries.join("; "),
+                false => call.code.clone(),
+            };
+            out.push((
+                i as u32 + 1,
+                ToolRun {
+                    call_id: call.id.clone(),
+                    tool: call.tool.clone(),
+                    server: Some("openai".into()),
+                    arguments: what,
+                    result: call.results.join("\n"),
+                    outcome: match call.status.as_str() {
+                        "completed" => "ok",
+                        "failed" => "error",
+                        _ => "incomplete",
+                    },
+                    duration_ms: 0,
+                    cost_micros: (call.status == "completed")
+                        .then(|| machine.tool_fee(&model, &call.tool))
+                        .flatten(),
+                    approved: None,
+                    images: Vec::new(),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// A remote MCP call OpenAI ran, as a tool run of its server.
+fn remote_run(call: &crate::chat::tools::HostedCall) -> ToolRun {
+    let failed = !call.error.is_empty() || call.status == "failed";
+    ToolRun {
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        server: Some(call.server.clone()),
+        arguments: call.arguments.clone(),
+        result: match failed {
+            true => call.error.clone(),
+            false => call.output.clone(),
+        },
+        outcome: match (failed, call.status.as_str()) {
+            (true, _) => "error",
+            (false, "completed") => "ok",
+            _ => "incomplete",
+        },
+        duration_ms: 0,
+        cost_micros: None,
+        approved: None,
+        images: Vec::new(),
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     d.as_millis().min(u64::MAX as u128) as u64
 }

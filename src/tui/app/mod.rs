@@ -544,7 +544,10 @@ impl App {
                 Effect::Journal { node, at, text } => self.journal.add(node, at, &text),
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
-                    if !self.state.mcp.functions.is_empty() {
+                    // The model calls of an answer that runs tools, or that OpenAI ran tools for.
+                    if !self.state.mcp.functions.is_empty()
+                        || !self.state.machine.conv.params.hosted.is_empty()
+                    {
                         self.mcp.rows.push(row.id.clone());
                     }
                     self.worker.send(Job::Record(row));
