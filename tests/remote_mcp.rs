@@ -573,3 +573,39 @@ fn a_conversation_moved_to_chat_completions_leaves_remote_approvals_out() {
         .collect();
     assert_eq!(roles, ["user", "assistant", "user"], "{body}");
 }
+
+#[test]
+fn a_failed_remote_call_goes_back_with_its_error() {
+    use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
+    let mut failed = call(1);
+    failed["status"] = json!("failed");
+    failed["output"] = Value::Null;
+    failed["error"] =
+        json!({"type": "mcp_protocol_error", "code": -32000, "message": "server down"});
+    validate("MCPToolCall", &failed).unwrap();
+    let card = HostedCall::from_item(&failed).unwrap();
+    assert_eq!(card.error, "server down (-32000)");
+    let mut answer = WireMessage::text(WireRole::Assistant, "It failed.");
+    answer.hosted = vec![card];
+    let req = ChatRequest {
+        model: "gpt-4o-mini".into(),
+        messages: vec![
+            WireMessage::text(WireRole::User, "What is rmcp?"),
+            answer,
+            WireMessage::text(WireRole::User, "Try again"),
+        ],
+        params: Default::default(),
+        tools: Vec::new(),
+    };
+    let body = serde_json::to_value(llmdeck::provider::responses::body(&req, false)).unwrap();
+    validate("CreateResponse", &body).unwrap();
+    let item = &body["input"][1];
+    assert_eq!(
+        (&item["type"], &item["status"]),
+        (&json!("mcp_call"), &json!("failed"))
+    );
+    assert_eq!(
+        item["error"],
+        json!({"type": "mcp_tool_execution_error", "content": "server down (-32000)"})
+    );
+}

@@ -11,9 +11,10 @@ use async_openai::types::responses::{
     EasyInputMessage, FileSearchTool, FunctionCallOutput, FunctionCallOutputItemParam,
     FunctionTool, FunctionToolCall, ImageDetail, InputContent, InputFileContent, InputImageContent,
     InputItem, InputParam, InputTextContent, Item, MCPApprovalRequest, MCPApprovalResponse,
-    MCPToolCall, MCPToolCallStatus, MessageType, Reasoning, ReasoningSummary as WireSummary,
-    ResponseFormatJsonSchema, ResponseTextParam, Role, TextResponseFormatConfiguration, Tool,
-    ToolChoiceFunction, ToolChoiceOptions, ToolChoiceParam, WebSearchTool,
+    MCPToolCall, MCPToolCallError, MCPToolCallStatus, MCPToolExecutionError, MessageType,
+    Reasoning, ReasoningSummary as WireSummary, ResponseFormatJsonSchema, ResponseTextParam, Role,
+    TextResponseFormatConfiguration, Tool, ToolChoiceFunction, ToolChoiceOptions, ToolChoiceParam,
+    WebSearchTool,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -219,7 +220,12 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
                         server_label: h.server.clone(),
                         approval_request_id: (!h.approval_request_id.is_empty())
                             .then(|| h.approval_request_id.clone()),
-                        error: None,
+                        // Its kind is not kept: the text goes back as the tool's own error.
+                        error: (!h.error.is_empty()).then(|| {
+                            MCPToolCallError::McpToolExecutionError(MCPToolExecutionError {
+                                content: Value::String(h.error.clone()),
+                            })
+                        }),
                         output: (!h.output.is_empty()).then(|| h.output.clone()),
                         status: Some(match h.status.as_str() {
                             "failed" => MCPToolCallStatus::Failed,
