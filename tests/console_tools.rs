@@ -735,7 +735,9 @@ fn the_everything_server_from_npm_runs_from_the_console_and_its_image_is_an_atta
             .is_some_and(|u| u.starts_with("data:image/png;base64,iVBORw0KGgo")),
         "{body}"
     );
+    // Esc stops the open answer; its effect is waited for before the next key.
     t.keys(&["Escape"]);
+    t.wait_for("■ stopped");
     t.keys(&["C-q"]);
     t.wait_exit();
 }
