@@ -37,6 +37,11 @@ impl Context {
                 warnings.push(format!("profile {:?}: {w}", profile.name));
             }
         }
+        // MCP servers' header values (and env secrets) are secrets from the start,
+        // whether llmdeck or OpenAI connects to the server.
+        for server in settings.mcp.values() {
+            server.register_secrets();
+        }
         let (prices, errors) = load_prices(&paths);
         for e in errors {
             warnings.push(format!("{e} — its prices are not used"));
@@ -81,7 +86,17 @@ impl Context {
     ) -> Result<crate::provider::Provider, String> {
         crate::provider::Provider::new(profile, self.timeouts(), demo_speed)
             .map_err(|e| e.to_string())?
+            .with_remote_mcp(self.remote_mcp())
             .with_session(&self.session)
+    }
+
+    /// The remote MCP servers OpenAI connects to (`hosted = true`), by name.
+    pub fn remote_mcp(&self) -> std::collections::BTreeMap<String, crate::chat::tools::RemoteMcp> {
+        self.settings
+            .mcp
+            .iter()
+            .filter_map(|(name, c)| Some((name.clone(), c.remote()?)))
+            .collect()
     }
 
     pub fn demo_speed(&self) -> u32 {

@@ -436,3 +436,83 @@ fn the_time_server_from_pypi_runs_from_the_console() {
     t.keys(&["C-q"]);
     t.wait_exit();
 }
+
+#[test]
+fn the_everything_server_from_npm_runs_from_the_console_and_its_image_is_an_attachment() {
+    let js = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/mcp-npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let node = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("node"))
+            .find(|p| p.is_file())
+    });
+    let (true, Some(node)) = (js.is_file(), node) else {
+        support::skip(
+            "@modelcontextprotocol/server-everything or node is missing (.ci/run installs them)",
+        );
+        return;
+    };
+    let home = support::home_with_config(&format!(
+        "[mcp.every]\ncommand = {:?}\nargs = [{:?}, \"stdio\"]\n",
+        node.to_str().unwrap(),
+        js.to_str().unwrap()
+    ));
+    let mock = Mock::start_in_background();
+    mock.push(Reply::Calls(vec![
+        (
+            "echo".into(),
+            r#"{"message":"from the console 5521"}"#.into(),
+        ),
+        ("get-tiny-image".into(), "{}".into()),
+    ]));
+    // The next answer begins and stays open: the cards stay on the screen.
+    mock.push(Reply::Stall {
+        pieces: vec!["Looking at it".into()],
+    });
+    let env = [
+        ("OPENAI_BASE_URL", mock.base_url.as_str()),
+        ("OPENAI_API_KEY", "sk-console-tools"),
+    ];
+    let Some(t) = support::tmux::Tmux::start(home.path(), &env, &["--model", "gpt-4o-mini"]) else {
+        return;
+    };
+    t.wait_for("Prompt");
+    t.keys(&["M-t"]);
+    t.wait_for("MCP every — not started");
+    t.keys(&["Enter"]);
+    t.wait_for("MCP every — ready");
+    t.keys(&["Escape"]);
+    t.wait_gone("MCP every");
+    t.type_text("Echo it and show the logo");
+    t.keys(&["Enter"]);
+    t.wait_for("Run this tool? (1 of 2)");
+    t.wait_for("y run once");
+    t.keys(&["y"]);
+    t.wait_gone("(1 of 2)");
+    t.wait_for("y run once"); // the next call is read before it is answered
+    t.keys(&["y"]);
+    // The image is an attachment line on its result's card, not base64.
+    let screen = t.wait_for("⊕ get-tiny-image-1.png · image/png");
+    assert!(!screen.contains("iVBORw0KGgo"), "{screen}");
+    t.wait_for("Looking at it");
+    // The real results went back in the next request: the echo, and the image.
+    let sent = results_sent(&mock, 1);
+    assert_eq!(sent[0], "Echo: from the console 5521", "{sent:?}");
+    assert!(
+        sent[1].contains("[image get-tiny-image-1.png: attached]"),
+        "{sent:?}"
+    );
+    let body = mock.received()[1].json();
+    let image = &body["messages"].as_array().unwrap().last().unwrap()["content"][1];
+    assert!(
+        image["image_url"]["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("data:image/png;base64,iVBORw0KGgo")),
+        "{body}"
+    );
+    // Esc stops the open answer; its effect is waited for before the next key.
+    t.keys(&["Escape"]);
+    t.wait_for("■ stopped");
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}

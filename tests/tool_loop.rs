@@ -346,6 +346,7 @@ fn always_settles_every_call_of_that_tool_for_the_conversation_only() {
         id: "x".into(),
         name: "get_current_time".into(),
         arguments: "{}".into(),
+        server: None,
     };
     assert_eq!(
         c.state.mcp.agent.decide(&call),

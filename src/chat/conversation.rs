@@ -106,6 +106,10 @@ pub struct Node {
     /// The call a `Tool` message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
+    /// A `Tool` message that answers a remote MCP server's approval request:
+    /// whether the call was approved (the content is the reason when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<bool>,
 }
 
 impl Node {
@@ -122,6 +126,7 @@ impl Node {
             tool_calls: Vec::new(),
             hosted: Vec::new(),
             call_id: None,
+            approved: None,
         }
     }
 

@@ -29,6 +29,15 @@ pub enum StreamEvent {
         arguments: String,
     },
     Usage(Usage),
+    /// A remote MCP server's call OpenAI asks approval for (`mcp_approval_request`):
+    /// a call of the answer at `index`, numbered with its function calls.
+    McpApproval {
+        index: u32,
+        server: String,
+        id: String,
+        name: String,
+        arguments: String,
+    },
     /// A tool OpenAI ran itself (web search, file search, code interpreter) finished.
     /// Boxed: the largest event, and rare.
     Hosted(Box<crate::chat::tools::HostedCall>),
@@ -175,6 +184,19 @@ impl StreamEvent {
             },
             Self::Error(e) => Self::Error(e.scrubbed()),
             Self::Hosted(call) => Self::Hosted(Box::new(call.scrubbed())),
+            Self::McpApproval {
+                index,
+                server,
+                id,
+                name,
+                arguments,
+            } => Self::McpApproval {
+                index,
+                server: scrub(&server),
+                id: scrub(&id),
+                name: scrub(&name),
+                arguments: scrub(&arguments),
+            },
             // Held to the cap where it is read (`usage::cost`).
             Self::ServerCost(c) => Self::ServerCost(c),
             Self::Finish(f) => Self::Finish(f),

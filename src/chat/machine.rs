@@ -61,13 +61,23 @@ pub enum Input {
         output: String,
     },
     /// A result, as `ToolResult`, but the conversation waits for `Continue`
-    /// even after the last one (the console and `chat` check budgets first).
+    /// even after the last one (the console checks the budgets first).
     KeepToolResult {
         call_id: String,
         output: String,
     },
     /// Ask the model to go on from the tool results, when all are in.
     Continue,
+    /// A call the agent loop handled: the tool's result with the images it
+    /// gave (sent to the model as attachments), or for a remote MCP server's
+    /// call, whether it is approved (`output` then is the reason when not).
+    /// Like `KeepToolResult`, the loop goes on with `Continue` (budgets first).
+    ToolRan {
+        call_id: String,
+        output: String,
+        images: Vec<super::attachment::Attachment>,
+        approved: Option<bool>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -226,7 +236,7 @@ impl Machine {
                 Vec::new()
             }
             Input::ToolResult { call_id, output } => {
-                let kept = self.handle(Input::KeepToolResult { call_id, output }, now, wall);
+                let kept = self.tool_result(call_id, output, Vec::new(), None, wall);
                 if kept.is_empty() {
                     return kept;
                 }
@@ -235,15 +245,7 @@ impl Machine {
                 if started.is_empty() { kept } else { started }
             }
             Input::KeepToolResult { call_id, output } => {
-                let pending = self.conv.pending_calls();
-                if self.is_streaming() || !pending.iter().any(|c| c.id == call_id) {
-                    return Vec::new();
-                }
-                let parent = self.conv.last();
-                let node = self.conv.append(parent, Role::Tool, &output);
-                self.conv.nodes[node].call_id = Some(call_id);
-                self.conv.updated = wall;
-                vec![Effect::Save]
+                self.tool_result(call_id, output, Vec::new(), None, wall)
             }
             Input::Continue => {
                 let last = self.conv.last();
@@ -255,6 +257,12 @@ impl Machine {
                 }
                 self.start_answer(last, now, wall)
             }
+            Input::ToolRan {
+                call_id,
+                output,
+                images,
+                approved,
+            } => self.tool_result(call_id, output, images, approved, wall),
             Input::Edit { node, text } => {
                 if self.is_streaming() || text.trim().is_empty() {
                     return Vec::new();
@@ -325,6 +333,43 @@ impl Machine {
             }
             Input::Stream(id, event) => self.on_event(id, event, now, wall),
         }
+    }
+
+    /// The result of one pending call, kept (`Continue` starts the next answer).
+    /// A result typed for a remote MCP server's call refuses it, with the
+    /// text as the reason.
+    fn tool_result(
+        &mut self,
+        call_id: String,
+        output: String,
+        images: Vec<super::attachment::Attachment>,
+        approved: Option<bool>,
+        wall: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let pending = self.conv.pending_calls();
+        let Some(call) = pending.iter().find(|c| c.id == call_id) else {
+            return Vec::new();
+        };
+        if self.is_streaming() {
+            return Vec::new();
+        }
+        let approved = call.server.as_ref().map(|_| approved.unwrap_or(false));
+        let parent = self.conv.last();
+        let node = self.conv.append(parent, Role::Tool, &output);
+        self.conv.nodes[node].call_id = Some(call_id);
+        self.conv.nodes[node].approved = approved;
+        // Images as the model's input, within what one request may carry.
+        let mut kept = Vec::new();
+        for image in images {
+            kept.push(image);
+            if super::attachment::check_total(&kept).is_err() {
+                kept.pop();
+                break;
+            }
+        }
+        self.conv.nodes[node].attachments = kept;
+        self.conv.updated = wall;
+        vec![Effect::Save]
     }
 
     fn start_answer(&mut self, user: NodeId, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {
@@ -452,6 +497,30 @@ impl Machine {
                     call.name = name;
                 }
                 call.arguments.push_str(&arguments);
+                Vec::new()
+            }
+            StreamEvent::McpApproval {
+                index,
+                server,
+                id: call_id,
+                name,
+                arguments,
+            } => {
+                let at = match super::event::tool_call_index(index.into()) {
+                    Ok(at) => at as usize,
+                    Err(e) => return self.on_event(id, StreamEvent::Error(e), now, wall),
+                };
+                stream.first_token.get_or_insert(now);
+                let calls = &mut self.conv.nodes[node].tool_calls;
+                if calls.len() <= at {
+                    calls.resize(at + 1, Default::default());
+                }
+                calls[at] = super::tools::ToolCall {
+                    id: call_id,
+                    name,
+                    arguments,
+                    server: Some(server),
+                };
                 Vec::new()
             }
             StreamEvent::ServiceTier(tier) => {

@@ -39,6 +39,14 @@ pub struct WireMessage {
     pub tool_calls: Vec<ToolCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Tools OpenAI ran for an assistant message (its remote MCP calls go back
+    /// as `mcp_call` items).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted: Vec<super::tools::HostedCall>,
+    /// A `Tool` message that answers a remote MCP server's approval request:
+    /// whether the call is approved (the content is the reason when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<bool>,
 }
 
 impl WireMessage {
@@ -49,6 +57,8 @@ impl WireMessage {
             attachments: Vec::new(),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            hosted: Vec::new(),
+            approved: None,
         }
     }
 }
@@ -82,6 +92,8 @@ impl ChatRequest {
                 attachments: node.attachments.clone(),
                 tool_calls: node.tool_calls.clone(),
                 tool_call_id: node.call_id.clone(),
+                hosted: node.hosted.clone(),
+                approved: node.approved,
             });
         }
         Self {

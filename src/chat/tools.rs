@@ -38,6 +38,11 @@ pub struct ToolCall {
     pub id: String,
     pub name: String,
     pub arguments: String,
+    /// A remote MCP server's tool that OpenAI asks approval to run (a
+    /// Responses `mcp_approval_request`): the server's label. `id` is then the
+    /// approval request's; once approved OpenAI runs the call itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 impl ToolCall {
@@ -208,6 +213,34 @@ pub enum HostedTool {
         vector_store_ids: Vec<String>,
     },
     CodeInterpreter,
+    /// A remote MCP server OpenAI connects to: `[mcp.NAME]` with `url` and
+    /// `hosted = true`. Only the name is kept with the conversation; its url
+    /// and headers (secrets) join the request as it is sent (`RemoteMcp`).
+    Mcp {
+        server: String,
+    },
+}
+
+/// Where a remote MCP server is, for the request that names it: read from
+/// the config as the request is sent, never kept with the conversation.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct RemoteMcp {
+    pub url: String,
+    /// Sent to OpenAI for the server; the values are secrets.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The tools OpenAI may call (`None`: all the server lists).
+    pub allowed_tools: Option<Vec<String>>,
+}
+
+/// Header values are secrets: Debug shows their names only.
+impl std::fmt::Debug for RemoteMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteMcp")
+            .field("url", &"…")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("allowed_tools", &self.allowed_tools)
+            .finish()
+    }
 }
 
 impl HostedTool {
@@ -229,6 +262,10 @@ impl HostedTool {
             ("file_search", true) => {
                 Err("file_search needs its vector stores: file_search:VS_ID[,VS_ID…]".into())
             }
+            ("mcp", _) => Err(
+                "a remote MCP server OpenAI connects to is [mcp.NAME] with url and hosted = true in config.toml, then --mcp NAME"
+                    .into(),
+            ),
             _ => Err(format!(
                 "{s:?}: expected web_search, file_search:VS_ID[,…] or code_interpreter"
             )),
@@ -252,13 +289,34 @@ pub struct HostedCall {
     /// Sources found (URLs or file names), and what the code printed or made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<String>,
+    /// A remote MCP call (`mcp`) or a server that could not list its tools
+    /// (`mcp_list_tools`): the server's label.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub server: String,
+    /// The remote tool called, with its arguments (JSON text).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arguments: String,
+    /// What the remote tool gave back, or why it failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error: String,
+    /// The approval request the call answers, if it was asked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub approval_request_id: String,
 }
 
 impl HostedCall {
-    /// Reads a `web_search_call`, `file_search_call` or `code_interpreter_call`
-    /// output item; `None` for any other item.
+    /// Reads a `web_search_call`, `file_search_call`, `code_interpreter_call`
+    /// or `mcp_call` output item (or an `mcp_list_tools` that failed); `None`
+    /// for any other item.
     pub fn from_item(item: &Value) -> Option<Self> {
         let s = |v: &Value| v.as_str().map(String::from);
+        if item["type"] == "mcp_call" || item["type"] == "mcp_list_tools" {
+            return remote_item(item);
+        }
         let list = |v: &Value, key: &str| -> Vec<String> {
             v.as_array()
                 .into_iter()
@@ -319,6 +377,63 @@ impl HostedCall {
             queries: all(self.queries),
             code: scrub(&self.code),
             results: all(self.results),
+            server: scrub(&self.server),
+            name: scrub(&self.name),
+            arguments: scrub(&self.arguments),
+            output: scrub(&self.output),
+            error: scrub(&self.error),
+            approval_request_id: scrub(&self.approval_request_id),
         }
     }
+
+    /// A remote MCP server's call (or its failure to list its tools).
+    pub fn is_remote(&self) -> bool {
+        self.tool == "mcp" || self.tool == "mcp_list_tools"
+    }
+}
+
+/// The text of a remote MCP call's error, whichever of the spec's shapes
+/// (`MCPToolCallError`: protocol, execution or HTTP error) or a plain string.
+fn remote_error(e: &Value) -> String {
+    match e {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        e => match (e["message"].as_str(), &e["content"]) {
+            (Some(m), _) => match e["code"].as_i64() {
+                Some(code) => format!("{m} ({code})"),
+                None => m.to_string(),
+            },
+            (None, Value::Null) => e.to_string(),
+            (None, Value::String(c)) => c.clone(),
+            (None, content) => content.to_string(),
+        },
+    }
+}
+
+/// An `mcp_call` item, or an `mcp_list_tools` item that failed (one that
+/// listed its tools is no card: `None`).
+fn remote_item(item: &Value) -> Option<HostedCall> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let error = remote_error(&item["error"]);
+    let tool = item["type"].as_str()?;
+    if tool == "mcp_list_tools" && error.is_empty() {
+        return None;
+    }
+    let status = match (item["status"].as_str(), error.is_empty()) {
+        (Some(st), _) => st.to_string(),
+        (None, true) => "completed".into(),
+        (None, false) => "failed".into(),
+    };
+    Some(HostedCall {
+        id: s(&item["id"]),
+        tool: tool.strip_suffix("_call").unwrap_or(tool).to_string(),
+        status,
+        server: s(&item["server_label"]),
+        name: s(&item["name"]),
+        arguments: s(&item["arguments"]),
+        output: s(&item["output"]),
+        error,
+        approval_request_id: s(&item["approval_request_id"]),
+        ..Default::default()
+    })
 }

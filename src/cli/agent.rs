@@ -110,14 +110,7 @@ pub async fn run(
         let done_runs = run_calls(toolbox, decided).await;
         for run in done_runs {
             show(&run);
-            machine.handle(
-                Input::KeepToolResult {
-                    call_id: run.call_id.clone(),
-                    output: run.result.clone(),
-                },
-                Instant::now(),
-                Utc::now(),
-            );
+            machine.handle(run.input(), Instant::now(), Utc::now());
             runs.push((step, run));
         }
         // Each step is a request of its own: the budgets are checked before it goes.
@@ -141,15 +134,28 @@ fn show(run: &ToolRun) {
     let mut lines = run.result.lines();
     let head: Vec<&str> = lines.by_ref().take(8).collect();
     let more = lines.count();
-    let mut text = format!(
-        "→ {}({}) {} in {} ms\n",
-        inert(&run.tool),
-        inert(&run.arguments),
-        run.outcome,
-        run.duration_ms
-    );
+    let mut text = match (&run.server, run.approved) {
+        (Some(server), Some(_)) => format!(
+            "→ {}({}) on remote MCP server {} {}\n",
+            inert(&run.tool),
+            inert(&run.arguments),
+            inert(server),
+            run.outcome,
+        ),
+        _ => format!(
+            "→ {}({}) {} in {} ms\n",
+            inert(&run.tool),
+            inert(&run.arguments),
+            run.outcome,
+            run.duration_ms
+        ),
+    };
     for line in head {
         text.push_str(&format!("  {}\n", inert(line)));
+    }
+    // Images are attachments: their type, size and name, never their bytes.
+    for image in &run.images {
+        text.push_str(&format!("  ⊕ {}\n", inert(&image.summary())));
     }
     if more > 0 {
         text.push_str(&format!("  … {more} more lines\n"));
@@ -161,9 +167,13 @@ fn show(run: &ToolRun) {
 fn ask(call: &ToolCall) -> Answer {
     let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
     let mut err = std::io::stderr();
+    let on = match &call.server {
+        Some(server) => format!(" on remote MCP server {} (OpenAI runs it)", inert(server)),
+        None => String::new(),
+    };
     let _ = write!(
         err,
-        "Run {}({})? [y]es once, [a]lways for this tool, [n]o: ",
+        "Run {}({}){on}? [y]es once, [a]lways for this tool, [n]o: ",
         inert(&call.name),
         inert(&call.arguments)
     );
@@ -217,46 +227,38 @@ pub fn steps_json(
     serde_json::Value::Array(steps)
 }
 
-/// The hosted tool calls of `answers` (one step each) as tool runs for the
-/// ledger: run by OpenAI, so no duration of ours; a completed web or file search
-/// costs its per-call fee from the price catalog (code interpreter sessions:
-/// the source has no fee, so unpriced).
-pub fn hosted_runs(machine: &Machine, answers: &[usize]) -> Vec<(u32, ToolRun)> {
-    let conv = &machine.conv;
-    let mut out = Vec::new();
-    for (i, id) in answers.iter().enumerate() {
-        let model = conv.nodes[*id]
-            .meta
-            .as_ref()
-            .and_then(|m| m.model.clone())
-            .unwrap_or_else(|| conv.model.clone());
-        for call in &conv.nodes[*id].hosted {
-            let what = match call.code.is_empty() {
-                true => call.queries.join("; "),
-                false => call.code.clone(),
-            };
-            out.push((
-                i as u32 + 1,
-                ToolRun {
-                    call_id: call.id.clone(),
-                    tool: call.tool.clone(),
-                    server: Some("openai".into()),
-                    arguments: what,
-                    result: call.results.join("\n"),
-                    outcome: match call.status.as_str() {
-                        "completed" => "ok",
-                        "failed" => "error",
-                        _ => "incomplete",
-                    },
-                    duration_ms: 0,
-                    cost_micros: (call.status == "completed")
-                        .then(|| machine.tool_fee(&model, &call.tool))
-                        .flatten(),
-                },
-            ));
-        }
+/// A remote MCP call's card: server, tool and arguments, then its output
+/// (or error), each line inert.
+fn print_remote(call: &crate::chat::tools::HostedCall) {
+    let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
+    if call.tool == "mcp_list_tools" {
+        println!(
+            "[mcp {}] {} could not list its tools: {}",
+            inert(&call.status),
+            inert(&call.server),
+            inert(&call.error)
+        );
+        return;
     }
-    out
+    println!(
+        "[mcp {}] {}.{}({})",
+        inert(&call.status),
+        inert(&call.server),
+        inert(&call.name),
+        inert(&call.arguments)
+    );
+    let (label, text) = match call.error.is_empty() {
+        true => ("", &call.output),
+        false => ("error: ", &call.error),
+    };
+    let mut lines = text.lines();
+    for line in lines.by_ref().take(12) {
+        println!("    {label}{}", inert(line));
+    }
+    let more = lines.count();
+    if more > 0 {
+        println!("    … {more} more lines");
+    }
 }
 
 /// Under the answer: each hosted call with its queries or code, then the
@@ -266,6 +268,10 @@ pub fn print_hosted(conv: &Conversation, answers: &[usize]) {
     let mut n = 0;
     for id in answers {
         for call in &conv.nodes[*id].hosted {
+            if call.is_remote() {
+                print_remote(call);
+                continue;
+            }
             let mut line = format!("[{} {}]", inert(&call.tool), inert(&call.status));
             for q in &call.queries {
                 line.push_str(&format!(" \"{}\"", inert(q)));

@@ -329,7 +329,8 @@ pub struct ChatArgs {
     /// The result of a function call of the continued conversation: ID=TEXT (repeatable)
     #[arg(long, value_name = "ID=TEXT", action = clap::ArgAction::Append, requires = "continue_id")]
     pub tool_result: Vec<String>,
-    /// Let the model run the tools of this MCP server, a [mcp.NAME] in config.toml (repeatable)
+    /// Let the model run the tools of this MCP server, a [mcp.NAME] in config.toml (repeatable;
+    /// one with hosted = true is reached by OpenAI, on the Responses API)
     #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
     pub mcp: Vec<String>,
     /// Tool runs: ask (y/n on the terminal for each call), always, or never (the model is told)

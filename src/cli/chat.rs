@@ -58,8 +58,24 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             return Err("--mcp runs one model at a time: give one --model".into());
         }
         let policy = super::agent::check_policy(&args.approve)?;
+        // A server OpenAI connects to (hosted = true) joins the request as a
+        // Responses `mcp` tool; llmdeck starts the others itself.
+        let (remote, local): (Vec<String>, Vec<String>) = args
+            .mcp
+            .iter()
+            .cloned()
+            .partition(|n| ctx.settings.mcp.get(n).is_some_and(|c| c.hosted));
+        for name in remote {
+            ctx.settings.mcp[&name].check(&name)?;
+            let tool = crate::chat::tools::HostedTool::Mcp { server: name };
+            let params = &mut setup.conv.params;
+            if !params.hosted.contains(&tool) {
+                params.hosted.push(tool);
+            }
+            params.api = Some(crate::chat::params::Api::Responses);
+        }
         let servers = crate::tools::mcp::Servers::new(&ctx.settings.mcp);
-        let toolbox = rt.block_on(crate::tools::toolbox::Toolbox::load(&servers, &args.mcp))?;
+        let toolbox = rt.block_on(crate::tools::toolbox::Toolbox::load(&servers, &local))?;
         for def in toolbox.defs() {
             setup.conv.tools.retain(|t| t.name != def.name);
             setup.conv.tools.push(def);
@@ -146,7 +162,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
         .as_ref()
         .map(|(runs, _)| runs.clone())
         .unwrap_or_default();
-    all_runs.extend(super::agent::hosted_runs(&machine, &answer_nodes));
+    all_runs.extend(crate::tools::agent::hosted_runs(&machine, &answer_nodes));
     let answer_id = match &looped {
         Some(_) => super::agent::record_steps(ctx, &rows, &all_runs),
         None if !all_runs.is_empty() && !comparing => {

@@ -52,7 +52,7 @@ pub fn body(req: &ChatRequest, max_field: MaxTokensField) -> CreateChatCompletio
     };
     let has_tools = !req.tools.is_empty();
     CreateChatCompletionRequest {
-        messages: req.messages.iter().map(message).collect(),
+        messages: messages(&req.messages),
         model: req.model.clone(),
         temperature: p.temperature,
         top_p: p.top_p,
@@ -205,6 +205,57 @@ fn message(m: &WireMessage) -> ChatCompletionRequestMessage {
             tool_call_id: m.tool_call_id.clone().unwrap_or_default(),
         }),
     }
+}
+
+/// The messages on the wire. A remote MCP server's approval requests and
+/// their answers (Responses only) have no form here: they are left out. A tool
+/// message is text only, so the images tools gave follow their results as one
+/// user message (after the last result of the answer, where the API allows it).
+fn messages(all: &[WireMessage]) -> Vec<ChatCompletionRequestMessage> {
+    let mut out = Vec::new();
+    let mut images: Vec<(String, crate::chat::attachment::Attachment)> = Vec::new();
+    for (i, m) in all.iter().enumerate() {
+        if m.approved.is_some() {
+            continue;
+        }
+        if m.tool_calls.iter().any(|c| c.server.is_some()) {
+            let mut local = m.clone();
+            local.tool_calls.retain(|c| c.server.is_none());
+            if !local.content.is_empty() || !local.tool_calls.is_empty() {
+                out.push(message(&local));
+            }
+        } else {
+            out.push(message(m));
+        }
+        if m.role == WireRole::Tool {
+            let id = m.tool_call_id.clone().unwrap_or_default();
+            images.extend(
+                m.attachments
+                    .iter()
+                    .filter(|a| a.is_image())
+                    .map(|a| (id.clone(), a.clone())),
+            );
+        }
+        let more_results = all
+            .get(i + 1)
+            .is_some_and(|n| n.role == WireRole::Tool && n.approved.is_none());
+        if !images.is_empty() && !more_results {
+            let names: Vec<String> = images
+                .iter()
+                .map(|(id, a)| format!("{} ({id})", a.name))
+                .collect();
+            let mut user = WireMessage::text(
+                WireRole::User,
+                &format!(
+                    "The images the tool calls above returned: {}",
+                    names.join(", ")
+                ),
+            );
+            user.attachments = images.drain(..).map(|(_, a)| a).collect();
+            out.push(message(&user));
+        }
+    }
+    out
 }
 
 #[derive(Debug, Deserialize)]

@@ -50,6 +50,9 @@ pub struct HttpClient {
     endpoint: HttpEndpoint,
     headers: HeaderMap,
     timeouts: Timeouts,
+    /// Remote MCP servers by name: url and headers (secrets) for the requests
+    /// that name them.
+    remote_mcp: std::sync::Arc<std::collections::BTreeMap<String, crate::chat::tools::RemoteMcp>>,
 }
 
 impl HttpClient {
@@ -60,7 +63,32 @@ impl HttpClient {
             endpoint,
             headers,
             timeouts,
+            remote_mcp: Default::default(),
         })
+    }
+
+    pub fn set_remote_mcp(
+        &mut self,
+        remote: std::collections::BTreeMap<String, crate::chat::tools::RemoteMcp>,
+    ) {
+        self.remote_mcp = std::sync::Arc::new(remote);
+    }
+
+    /// The bytes sent: the wire body, with the remote MCP servers' url and
+    /// headers filled in (only here, on their way out).
+    fn send_body(&self, req: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
+        let has_remote = req
+            .params
+            .hosted
+            .iter()
+            .any(|h| matches!(h, crate::chat::tools::HostedTool::Mcp { .. }));
+        if !has_remote || api_of(&self.endpoint, req) != Api::Responses {
+            return Ok(body(&self.endpoint, req));
+        }
+        let wire =
+            responses::with_remote(responses::body(req, self.endpoint.store), &self.remote_mcp)
+                .map_err(ProviderError::Other)?;
+        Ok(serde_json::to_vec(&wire).expect("request bodies serialize"))
     }
 
     fn client(&self) -> Result<&reqwest::Client, ProviderError> {
@@ -90,7 +118,10 @@ impl HttpClient {
     /// `emit`, ending with `End` or `Error`.
     pub async fn stream_chat(&self, req: &ChatRequest, emit: &mut (dyn FnMut(StreamEvent) + Send)) {
         let api = api_of(&self.endpoint, req);
-        let body = body(&self.endpoint, req);
+        let body = match self.send_body(req) {
+            Ok(b) => b,
+            Err(e) => return emit(StreamEvent::Error(e)),
+        };
         let started = Instant::now();
         let mut emit = |ev: StreamEvent| {
             match &ev {

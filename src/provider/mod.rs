@@ -55,6 +55,22 @@ impl Provider {
         })
     }
 
+    /// The remote MCP servers (`[mcp.NAME]` with `hosted = true`) whose url and
+    /// headers join a request that names them, as it is sent.
+    pub fn with_remote_mcp(
+        self,
+        remote: std::collections::BTreeMap<String, crate::chat::tools::RemoteMcp>,
+    ) -> Self {
+        match self {
+            Self::Http(mut client) => {
+                client.set_remote_mcp(remote);
+                Self::Http(client)
+            }
+            Self::Record(inner, rec) => Self::Record(Box::new(inner.with_remote_mcp(remote)), rec),
+            other => other,
+        }
+    }
+
     /// Wraps `self` for recording or replaces it by a player, as the session asks.
     pub fn with_session(self, session: &Session) -> Result<Self, String> {
         if let Some(path) = &session.replay {

@@ -3,12 +3,16 @@
 //! items, `store` off unless the profile turns it on), and the named stream
 //! events, normalised into the same `StreamEvent`s as Chat Completions.
 
+use async_openai::types::mcp::{
+    MCPTool, MCPToolAllowedTools, MCPToolApprovalSetting, MCPToolRequireApproval,
+};
 use async_openai::types::responses::{
     CodeInterpreterTool, CodeInterpreterToolContainer, CreateResponse, EasyInputContent,
     EasyInputMessage, FileSearchTool, FunctionCallOutput, FunctionCallOutputItemParam,
     FunctionTool, FunctionToolCall, ImageDetail, InputContent, InputFileContent, InputImageContent,
-    InputItem, InputParam, InputTextContent, Item, MessageType, Reasoning,
-    ReasoningSummary as WireSummary, ResponseFormatJsonSchema, ResponseTextParam, Role,
+    InputItem, InputParam, InputTextContent, Item, MCPApprovalRequest, MCPApprovalResponse,
+    MCPToolCall, MCPToolCallError, MCPToolCallStatus, MCPToolExecutionError, MessageType,
+    Reasoning, ReasoningSummary as WireSummary, ResponseFormatJsonSchema, ResponseTextParam, Role,
     TextResponseFormatConfiguration, Tool, ToolChoiceFunction, ToolChoiceOptions, ToolChoiceParam,
     WebSearchTool,
 };
@@ -20,7 +24,7 @@ use super::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource}
 use super::limits;
 use crate::chat::params::{ReasoningSummary, ResponseFormat};
 use crate::chat::request::{ChatRequest, WireMessage, WireRole};
-use crate::chat::tools::{HostedCall, HostedTool, ToolChoice};
+use crate::chat::tools::{HostedCall, HostedTool, RemoteMcp, ToolChoice};
 
 /// The JSON body for a streamed, stateless request.
 pub fn body(req: &ChatRequest, store: bool) -> CreateResponse {
@@ -125,7 +129,40 @@ fn hosted(t: &HostedTool) -> Tool {
             container: CodeInterpreterToolContainer::Auto(Default::default()),
             ..Default::default()
         }),
+        // Its url and headers join as the request is sent (`with_remote`).
+        // Every call asks for approval: llmdeck's own approval answers it.
+        HostedTool::Mcp { server } => Tool::Mcp(MCPTool {
+            server_label: server.clone(),
+            require_approval: Some(MCPToolRequireApproval::ApprovalSetting(
+                MCPToolApprovalSetting::Always,
+            )),
+            ..Default::default()
+        }),
     }
+}
+
+/// The body with each remote MCP server's url, headers and allowed tools
+/// from `remote` (the config, read as the request is sent: they are never
+/// kept with the conversation). A server the config lacks is an error.
+pub fn with_remote(
+    mut body: CreateResponse,
+    remote: &std::collections::BTreeMap<String, RemoteMcp>,
+) -> Result<CreateResponse, String> {
+    for tool in body.tools.iter_mut().flatten() {
+        let Tool::Mcp(t) = tool else { continue };
+        let r = remote.get(&t.server_label).ok_or_else(|| {
+            format!(
+                "remote MCP server {:?}: config.toml has no [mcp.{}] with url and hosted = true",
+                t.server_label, t.server_label
+            )
+        })?;
+        t.server_url = Some(r.url.clone());
+        if !r.headers.is_empty() {
+            t.headers = Some(serde_json::json!(r.headers));
+        }
+        t.allowed_tools = r.allowed_tools.clone().map(MCPToolAllowedTools::List);
+    }
+    Ok(body)
 }
 
 /// One message of the conversation as input items: a message, and for an
@@ -170,15 +207,48 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
             vec![message(Role::User, EasyInputContent::ContentList(parts))]
         }
         WireRole::Assistant => {
-            let mut out = Vec::new();
+            // The remote MCP calls OpenAI ran came before the text.
+            let mut out: Vec<InputItem> = m
+                .hosted
+                .iter()
+                .filter(|h| h.tool == "mcp")
+                .map(|h| {
+                    InputItem::Item(Item::McpCall(MCPToolCall {
+                        arguments: h.arguments.clone(),
+                        id: h.id.clone(),
+                        name: h.name.clone(),
+                        server_label: h.server.clone(),
+                        approval_request_id: (!h.approval_request_id.is_empty())
+                            .then(|| h.approval_request_id.clone()),
+                        // Its kind is not kept: the text goes back as the tool's own error.
+                        error: (!h.error.is_empty()).then(|| {
+                            MCPToolCallError::McpToolExecutionError(MCPToolExecutionError {
+                                content: Value::String(h.error.clone()),
+                            })
+                        }),
+                        output: (!h.output.is_empty()).then(|| h.output.clone()),
+                        status: Some(match h.status.as_str() {
+                            "failed" => MCPToolCallStatus::Failed,
+                            "incomplete" => MCPToolCallStatus::Incomplete,
+                            _ => MCPToolCallStatus::Completed,
+                        }),
+                    }))
+                })
+                .collect();
             if !m.content.is_empty() {
                 out.push(message(
                     Role::Assistant,
                     EasyInputContent::Text(m.content.clone()),
                 ));
             }
-            out.extend(m.tool_calls.iter().map(|c| {
-                InputItem::Item(Item::FunctionCall(FunctionToolCall {
+            out.extend(m.tool_calls.iter().map(|c| match &c.server {
+                Some(server) => InputItem::Item(Item::McpApprovalRequest(MCPApprovalRequest {
+                    arguments: c.arguments.clone(),
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    server_label: server.clone(),
+                })),
+                None => InputItem::Item(Item::FunctionCall(FunctionToolCall {
                     arguments: c.arguments.clone(),
                     call_id: c.id.clone(),
                     name: c.name.clone(),
@@ -187,22 +257,53 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
                     status: None,
                     caller: None,
                     r#async: None,
-                }))
+                })),
             }));
             out
         }
-        WireRole::Tool => vec![InputItem::Item(Item::FunctionCallOutput(
-            FunctionCallOutputItemParam {
-                call_id: m.tool_call_id.clone(),
-                output: FunctionCallOutput::Text(m.content.clone()),
-                id: None,
-                status: None,
-                name: None,
-                namespace: None,
-                caller: None,
-            },
-        ))],
+        WireRole::Tool => match m.approved {
+            Some(approve) => vec![InputItem::Item(Item::McpApprovalResponse(
+                MCPApprovalResponse {
+                    approval_request_id: m.tool_call_id.clone().unwrap_or_default(),
+                    approve,
+                    id: None,
+                    reason: (!approve && !m.content.is_empty()).then(|| m.content.clone()),
+                },
+            ))],
+            None => vec![InputItem::Item(Item::FunctionCallOutput(
+                FunctionCallOutputItemParam {
+                    call_id: m.tool_call_id.clone(),
+                    output: tool_output(m),
+                    id: None,
+                    status: None,
+                    name: None,
+                    namespace: None,
+                    caller: None,
+                },
+            ))],
+        },
     }
+}
+
+/// A function's result: its text, and the images its tool gave as
+/// `input_image` parts of the output (which the Responses API accepts).
+fn tool_output(m: &WireMessage) -> FunctionCallOutput {
+    let images: Vec<_> = m.attachments.iter().filter(|a| a.is_image()).collect();
+    if images.is_empty() {
+        return FunctionCallOutput::Text(m.content.clone());
+    }
+    let mut parts = vec![InputContent::InputText(InputTextContent {
+        text: m.content.clone(),
+        prompt_cache_breakpoint: None,
+    })];
+    parts.extend(images.into_iter().map(|a| {
+        InputContent::InputImage(InputImageContent {
+            detail: ImageDetail::Auto,
+            image_url: Some(a.data_url()),
+            ..Default::default()
+        })
+    }));
+    FunctionCallOutput::Content(parts)
 }
 
 /// Reads the named events of one response stream. Function calls are
@@ -272,6 +373,17 @@ impl Decoder {
                     });
                 }
             }
+            "response.output_item.done"
+                if ev
+                    .item
+                    .as_ref()
+                    .is_some_and(|i| i["type"] == "mcp_approval_request") =>
+            {
+                let item = ev.item.unwrap_or_default();
+                let index = limits::tool_call_index(self.calls.len() as u64)?;
+                self.calls.push(ev.output_index.unwrap_or(0));
+                out.push(approval(index, &item));
+            }
             "response.output_item.done" => {
                 out.extend(
                     ev.item
@@ -314,6 +426,18 @@ impl Decoder {
             _ => {}
         }
         Ok(false)
+    }
+}
+
+/// An `mcp_approval_request` item as the call of the answer at `index`.
+fn approval(index: u32, item: &Value) -> StreamEvent {
+    let s = |k: &str| item[k].as_str().unwrap_or_default().to_string();
+    StreamEvent::McpApproval {
+        index,
+        server: s("server_label"),
+        id: s("id"),
+        name: s("name"),
+        arguments: s("arguments"),
     }
 }
 
@@ -385,6 +509,10 @@ pub fn parse_response(text: &str, out: &mut Vec<StreamEvent>) -> Result<(), Prov
                         out.push(StreamEvent::TextDelta(t.to_string()));
                     }
                 }
+            }
+            Some("mcp_approval_request") => {
+                out.push(approval(limits::tool_call_index(calls.into())?, item));
+                calls += 1;
             }
             Some(_) if HostedCall::from_item(item).is_some() => {
                 out.extend(HostedCall::from_item(item).map(|c| StreamEvent::Hosted(Box::new(c))));

@@ -94,9 +94,10 @@ impl Agent {
     /// After one model call ended with `pending` calls unanswered.
     pub fn after_answer(&mut self, pending: Vec<ToolCall>, runs: &dyn Fn(&str) -> bool) -> Next {
         self.steps += 1;
+        // A remote MCP server's call runs on OpenAI's side once approved.
         if pending.is_empty() {
             Next::Done
-        } else if !pending.iter().all(|c| runs(&c.name)) {
+        } else if !pending.iter().all(|c| c.server.is_some() || runs(&c.name)) {
             Next::Manual(pending)
         } else if self.steps >= self.max_steps {
             Next::StepLimit(pending)
@@ -109,7 +110,7 @@ impl Agent {
         match self.policy {
             Policy::Always => Decision::Run,
             Policy::Never => Decision::Refuse(format!("{REFUSED} (tool runs are turned off)")),
-            Policy::Ask if self.always.contains(&call.name) => Decision::Run,
+            Policy::Ask if self.always.contains(&key(call)) => Decision::Run,
             Policy::Ask => Decision::Ask,
         }
     }
@@ -119,12 +120,20 @@ impl Agent {
         match answer {
             Answer::Once => Decision::Run,
             Answer::Always => {
-                self.always.insert(call.name.clone());
+                self.always.insert(key(call));
                 Decision::Run
             }
             Answer::Refuse(reason) if reason.trim().is_empty() => Decision::Refuse(REFUSED.into()),
             Answer::Refuse(reason) => Decision::Refuse(format!("{REFUSED}: {}", reason.trim())),
         }
+    }
+}
+
+/// What "always" remembers a call by: its function, or a remote server's tool.
+fn key(call: &ToolCall) -> String {
+    match &call.server {
+        Some(server) => format!("{server}\u{0}{}", call.name),
+        None => call.name.clone(),
     }
 }
 
@@ -143,7 +152,41 @@ pub struct ToolRun {
     pub duration_ms: u64,
     /// A hosted tool's fee (`None`: a local tool, or a fee the price source lacks).
     pub cost_micros: Option<i64>,
+    /// A remote MCP server's call: approved or not (OpenAI runs it once approved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved: Option<bool>,
+    /// Images the tool gave, sent to the model as attachments (shown by their
+    /// summary, never as base64).
+    #[serde(
+        rename = "attachments",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "summaries"
+    )]
+    pub images: Vec<crate::chat::attachment::Attachment>,
 }
+
+fn summaries<S: serde::Serializer>(
+    list: &[crate::chat::attachment::Attachment],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(list.iter().map(|a| a.summary()))
+}
+
+impl ToolRun {
+    /// The run as the machine takes it: the result, its images, and for a
+    /// remote MCP server's call, the approval.
+    pub fn input(&self) -> crate::chat::machine::Input {
+        crate::chat::machine::Input::ToolRan {
+            call_id: self.call_id.clone(),
+            output: self.result.clone(),
+            images: self.images.clone(),
+            approved: self.approved,
+        }
+    }
+}
+
+/// What a remote MCP call's card and the model are told when it is approved.
+pub const APPROVED: &str = "approved: OpenAI runs it on the remote MCP server";
 
 /// Runs the approved calls together (a model asking for several calls in one
 /// answer asked for them in parallel) and gives one result per call, in order.
@@ -152,14 +195,23 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
         let refused = |reason: String| ToolRun {
             call_id: call.id.clone(),
             tool: call.name.clone(),
-            server: None,
+            server: call.server.clone(),
             arguments: call.arguments.clone(),
             result: reason,
             outcome: "refused",
             duration_ms: 0,
             cost_micros: None,
+            approved: call.server.as_ref().map(|_| false),
+            images: Vec::new(),
         };
         match decision {
+            // OpenAI runs a remote server's call: approving it is all there is to do here.
+            Decision::Run if call.server.is_some() => ToolRun {
+                result: APPROVED.into(),
+                outcome: "approved",
+                approved: Some(true),
+                ..refused(String::new())
+            },
             Decision::Refuse(reason) => refused(reason),
             Decision::Ask => refused(REFUSED.into()),
             Decision::Run => match toolbox.find(&call.name) {
@@ -175,6 +227,8 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
                         outcome: if out.is_error { "error" } else { "ok" },
                         duration_ms: millis(out.duration),
                         cost_micros: None,
+                        approved: None,
+                        images: out.images,
                     }
                 }
             },
@@ -184,8 +238,10 @@ pub async fn run_calls(toolbox: &Toolbox, calls: Vec<(ToolCall, Decision)>) -> V
 }
 
 /// Tool runs as the ledger keeps them (`usage::steps`), each with its step.
+/// An approved remote call is not one: the `mcp_call` OpenAI reports is.
 pub fn ledger_rows(runs: &[(u32, ToolRun)]) -> Vec<crate::usage::steps::ToolRunRow> {
     runs.iter()
+        .filter(|(_, r)| r.approved != Some(true))
         .map(|(step, r)| crate::usage::steps::ToolRunRow {
             ts: chrono::Utc::now(),
             step: *step,
@@ -196,6 +252,84 @@ pub fn ledger_rows(runs: &[(u32, ToolRun)]) -> Vec<crate::usage::steps::ToolRunR
             cost_micros: r.cost_micros,
         })
         .collect()
+}
+
+/// The hosted tool calls of `answers` (one step each) as tool runs for the
+/// ledger: run by OpenAI, so no duration of ours; a completed web or file search
+/// costs its per-call fee from the price catalog (code interpreter sessions:
+/// the source has no fee, so unpriced).
+pub fn hosted_runs(
+    machine: &crate::chat::machine::Machine,
+    answers: &[usize],
+) -> Vec<(u32, ToolRun)> {
+    let conv = &machine.conv;
+    let mut out = Vec::new();
+    for (i, id) in answers.iter().enumerate() {
+        let model = conv.nodes[*id]
+            .meta
+            .as_ref()
+            .and_then(|m| m.model.clone())
+            .unwrap_or_else(|| conv.model.clone());
+        for call in &conv.nodes[*id].hosted {
+            if call.is_remote() {
+                // A remote MCP call, run by OpenAI (no fee); a failed listing is no run.
+                if call.tool == "mcp" {
+                    out.push((i as u32 + 1, remote_run(call)));
+                }
+                continue;
+            }
+            let what = match call.code.is_empty() {
+                true => call.queries.join("; "),
+                false => call.code.clone(),
+            };
+            out.push((
+                i as u32 + 1,
+                ToolRun {
+                    call_id: call.id.clone(),
+                    tool: call.tool.clone(),
+                    server: Some("openai".into()),
+                    arguments: what,
+                    result: call.results.join("\n"),
+                    outcome: match call.status.as_str() {
+                        "completed" => "ok",
+                        "failed" => "error",
+                        _ => "incomplete",
+                    },
+                    duration_ms: 0,
+                    cost_micros: (call.status == "completed")
+                        .then(|| machine.tool_fee(&model, &call.tool))
+                        .flatten(),
+                    approved: None,
+                    images: Vec::new(),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// A remote MCP call OpenAI ran, as a tool run of its server.
+fn remote_run(call: &crate::chat::tools::HostedCall) -> ToolRun {
+    let failed = !call.error.is_empty() || call.status == "failed";
+    ToolRun {
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        server: Some(call.server.clone()),
+        arguments: call.arguments.clone(),
+        result: match failed {
+            true => call.error.clone(),
+            false => call.output.clone(),
+        },
+        outcome: match (failed, call.status.as_str()) {
+            (true, _) => "error",
+            (false, "completed") => "ok",
+            _ => "incomplete",
+        },
+        duration_ms: 0,
+        cost_micros: None,
+        approved: None,
+        images: Vec::new(),
+    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -211,6 +345,7 @@ mod tests {
             id: format!("id_{name}"),
             name: name.into(),
             arguments: "{}".into(),
+            server: None,
         }
     }
 
@@ -227,6 +362,32 @@ mod tests {
         assert_eq!(
             Agent::new(Policy::Ask, 10).decide(&call("time")),
             Decision::Ask
+        );
+    }
+
+    #[test]
+    fn always_for_a_remote_servers_tool_is_that_servers_only() {
+        let mut agent = Agent::new(Policy::Ask, 10);
+        let remote = ToolCall {
+            server: Some("docs".into()),
+            ..call("search")
+        };
+        agent.answer(&remote, Answer::Always);
+        assert_eq!(agent.decide(&remote), Decision::Run);
+        assert_eq!(
+            agent.decide(&call("search")),
+            Decision::Ask,
+            "a local tool of that name"
+        );
+        let other = ToolCall {
+            server: Some("wiki".into()),
+            ..call("search")
+        };
+        assert_eq!(agent.decide(&other), Decision::Ask, "another server's tool");
+        // A remote call needs no local server to be run (OpenAI runs it).
+        assert_eq!(
+            agent.after_answer(vec![remote.clone()], &|_| false),
+            Next::Run(vec![remote])
         );
     }
 

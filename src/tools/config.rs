@@ -1,5 +1,7 @@
 //! `[mcp.NAME]` in config.toml: a local server started as a child process
-//! (`command`, `args`, `env`) or a remote one over streamable HTTP (`url`, `headers`).
+//! (`command`, `args`, `env`) or a remote one over streamable HTTP (`url`,
+//! `headers`), which llmdeck reaches itself or, with `hosted = true`, OpenAI
+//! reaches for the model (a Responses API `mcp` tool).
 
 use std::collections::BTreeMap;
 
@@ -25,6 +27,12 @@ pub struct McpConfig {
     pub start_secs: Option<u64>,
     /// How long one tool call may take (default 60 s).
     pub call_secs: Option<u64>,
+    /// A remote server OpenAI connects to (Responses API), not llmdeck: its
+    /// url must be reachable from OpenAI; its calls are approved as local ones.
+    #[serde(default)]
+    pub hosted: bool,
+    /// With `hosted`: the tools OpenAI may call (default: all the server lists).
+    pub allowed_tools: Option<Vec<String>>,
 }
 
 /// Header and env values may be secrets: Debug shows their names only.
@@ -36,6 +44,7 @@ impl std::fmt::Debug for McpConfig {
             .field("env", &self.env.keys().collect::<Vec<_>>())
             .field("url", &self.url.as_ref().map(|_| "…"))
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("hosted", &self.hosted)
             .finish()
     }
 }
@@ -64,8 +73,29 @@ impl McpConfig {
             (Some(_), None) if !self.headers.is_empty() => Err(format!(
                 "[mcp.{name}]: headers are for a url, not a command"
             )),
+            (Some(_), None) if self.hosted => Err(format!(
+                "[mcp.{name}]: hosted = true is for a url OpenAI connects to, not a command"
+            )),
+            (None, Some(_)) if self.allowed_tools.is_some() && !self.hosted => Err(format!(
+                "[mcp.{name}]: allowed_tools is for a hosted server (hosted = true)"
+            )),
             _ => Ok(()),
         }
+    }
+
+    /// The server as a request names it for OpenAI (`hosted = true` with a
+    /// url), its header values registered as secrets; `None` otherwise.
+    pub fn remote(&self) -> Option<crate::chat::tools::RemoteMcp> {
+        let url = self
+            .url
+            .as_ref()
+            .filter(|_| self.hosted && self.command.is_none())?;
+        self.register_secrets();
+        Some(crate::chat::tools::RemoteMcp {
+            url: url.clone(),
+            headers: self.headers.clone(),
+            allowed_tools: self.allowed_tools.clone(),
+        })
     }
 
     /// Registers the header values, and the values of env variables named like

@@ -25,10 +25,13 @@ pub struct McpTool {
     pub schema: Value,
 }
 
-/// What one call gave: the text sent back to the model.
+/// What one call gave: the text sent back to the model, and its images.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallOutcome {
     pub text: String,
+    /// Image blocks of the result, as attachments (checked as files the
+    /// user attaches are: a known image type, within the API's size limit).
+    pub images: Vec<crate::chat::attachment::Attachment>,
     /// The server flagged the result as an error, or the call failed.
     pub is_error: bool,
     pub duration: Duration,
@@ -148,18 +151,22 @@ impl Server {
     pub async fn call(&self, tool: &str, arguments: &str) -> CallOutcome {
         let started = Instant::now();
         let result = self.try_call(tool, arguments).await;
-        let (text, is_error) = match result {
-            Ok(pair) => pair,
-            Err(e) => (format!("error: {e}"), true),
+        let (text, images, is_error) = match result {
+            Ok(Rendered { text, images }) => {
+                let is_error = text.1;
+                (text.0, images, is_error)
+            }
+            Err(e) => (format!("error: {e}"), Vec::new(), true),
         };
         CallOutcome {
             text: crate::log::scrub(&text),
+            images,
             is_error,
             duration: started.elapsed(),
         }
     }
 
-    async fn try_call(&self, tool: &str, arguments: &str) -> Result<(String, bool), String> {
+    async fn try_call(&self, tool: &str, arguments: &str) -> Result<Rendered, String> {
         let args = match arguments.trim() {
             "" => serde_json::Map::new(),
             text => match serde_json::from_str::<Value>(text) {
@@ -174,7 +181,11 @@ impl Server {
             Ok(Ok(result)) => {
                 let v = serde_json::to_value(&result).unwrap_or(Value::Null);
                 let is_error = v.get("isError").and_then(Value::as_bool).unwrap_or(false);
-                Ok((render(&v), is_error))
+                let (text, images) = render_with_images(&v, tool);
+                Ok(Rendered {
+                    text: (text, is_error),
+                    images,
+                })
             }
             Ok(Err(e)) => {
                 self.forget().await;
@@ -232,9 +243,89 @@ fn str_of(v: &Value, key: &str) -> String {
         .to_string()
 }
 
+/// A call's result: (text, is_error) and its images.
+struct Rendered {
+    text: (String, bool),
+    images: Vec<crate::chat::attachment::Attachment>,
+}
+
+/// A tool result as text and images: each `image` block (base64 and its
+/// mimeType) becomes an attachment named after the tool (`TOOL-1.png`),
+/// named in the text by a line in its place; an image that is not a known
+/// type, is over the API's limit, or would take the result past what one
+/// request may carry is left out, and the line says why.
+pub fn render_with_images(
+    result: &Value,
+    tool: &str,
+) -> (String, Vec<crate::chat::attachment::Attachment>) {
+    use crate::chat::attachment::{Attachment, check_total};
+    use base64::Engine;
+    let mut images: Vec<Attachment> = Vec::new();
+    let text = render_blocks(result, &mut |block| {
+        let mime = str_of(block, "mimeType");
+        let ext = mime
+            .rsplit('/')
+            .next()
+            .unwrap_or("img")
+            .replace("jpeg", "jpg");
+        let ext: String = ext
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect();
+        let name = format!("{}-{}.{ext}", plain(tool), images.len() + 1);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(str_of(block, "data").trim())
+            .map_err(|e| format!("cannot attach {name}: not base64 ({e})"))
+            .and_then(|bytes| Attachment::from_bytes(&name, &bytes));
+        match decoded {
+            Ok(image) => {
+                images.push(image);
+                match check_total(&images) {
+                    Ok(()) => format!("[image {name}: attached]"),
+                    Err(e) => {
+                        images.pop();
+                        format!("[image {name} left out: {e}]")
+                    }
+                }
+            }
+            Err(e) => format!("[image left out: {e}]"),
+        }
+    });
+    (text, images)
+}
+
+/// A tool's name as part of a file name.
+fn plain(tool: &str) -> String {
+    let name: String = tool
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                true => c,
+                false => '_',
+            },
+        )
+        .take(48)
+        .collect();
+    if name.is_empty() {
+        "image".into()
+    } else {
+        name
+    }
+}
+
 /// A tool result as text for the model: text blocks as they are, structured
 /// content pretty-printed when there is no text, other blocks named.
 pub fn render(result: &Value) -> String {
+    render_blocks(result, &mut |block| {
+        let mime = str_of(block, "mimeType");
+        let bytes = str_of(block, "data").len() * 3 / 4;
+        format!("[image {mime}, {bytes} bytes]")
+    })
+}
+
+/// `render`, with each image block's line given by `image`.
+fn render_blocks(result: &Value, image: &mut dyn FnMut(&Value) -> String) -> String {
     let mut parts = Vec::new();
     for block in result
         .get("content")
@@ -253,6 +344,7 @@ pub fn render(result: &Value) -> String {
                 }
             }
             "resource_link" => parts.push(format!("[resource {}]", str_of(block, "uri"))),
+            "image" => parts.push(image(block)),
             other => {
                 let mime = str_of(block, "mimeType");
                 let bytes = str_of(block, "data").len() * 3 / 4;

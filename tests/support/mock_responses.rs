@@ -138,11 +138,19 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
     for item in &p.hosted {
         // In progress, the tool's own progress events, then the finished item.
         let mut started = item.clone();
-        started["status"] = json!("in_progress");
-        for key in ["results", "outputs"] {
+        if started.get("status").is_some() {
+            started["status"] = json!("in_progress");
+        }
+        for key in ["results", "outputs", "output", "error"] {
             if started.get(key).is_some() {
                 started[key] = Value::Null;
             }
+        }
+        if item["type"] == "mcp_call" {
+            started["arguments"] = json!("");
+        }
+        if item["type"] == "mcp_list_tools" {
+            started["tools"] = json!([]);
         }
         out.push(
             json!({"type": "response.output_item.added", "output_index": index, "item": started}),
@@ -153,9 +161,24 @@ pub fn events(model: &str, p: &Parts) -> Vec<(String, String)> {
             "web_search_call" => &["in_progress", "searching", "completed"],
             "file_search_call" => &["in_progress", "searching", "completed"],
             "code_interpreter_call" => &["in_progress", "interpreting", "completed"],
+            // A remote MCP server's events (`response.mcp_call.*`, `response.mcp_list_tools.*`).
+            "mcp_call" if item["error"].is_null() => &["in_progress", "completed"],
+            "mcp_call" => &["in_progress", "failed"],
+            "mcp_list_tools" if item["error"].is_null() => &["in_progress", "completed"],
+            "mcp_list_tools" => &["in_progress", "failed"],
             _ => &[],
         };
-        for phase in phases {
+        for (n, phase) in phases.iter().enumerate() {
+            if kind == "mcp_call" && n == 1 {
+                // The arguments stream before the call runs.
+                let args = item["arguments"].as_str().unwrap_or("");
+                let chars: Vec<char> = args.chars().collect();
+                for c in chars.chunks(7) {
+                    let delta: String = c.iter().collect();
+                    out.push(json!({"type": "response.mcp_call_arguments.delta", "output_index": index, "item_id": id, "delta": delta}));
+                }
+                out.push(json!({"type": "response.mcp_call_arguments.done", "output_index": index, "item_id": id, "arguments": args}));
+            }
             out.push(json!({"type": format!("response.{kind}.{phase}"), "output_index": index, "item_id": id}));
         }
         out.push(json!({"type": "response.output_item.done", "output_index": index, "item": item}));

@@ -572,9 +572,12 @@ impl App {
                 Effect::Record(row) => {
                     self.state.session_spend_micros += row.cost_micros.unwrap_or(0);
                     self.state.unsettled_micros += row.cost_micros.unwrap_or(0);
-                    // A loop's model calls become its steps; answers compared
-                    // side by side are answers of their own, not steps.
-                    if !self.state.mcp.functions.is_empty() && !self.state.machine.conv.comparing()
+                    // The model calls of an answer that runs tools, or that OpenAI
+                    // ran tools for, are its steps; answers compared side by side
+                    // are answers of their own.
+                    if (!self.state.mcp.functions.is_empty()
+                        || !self.state.machine.conv.params.hosted.is_empty())
+                        && !self.state.machine.conv.comparing()
                     {
                         self.mcp.rows.push(row.id.clone());
                     }

@@ -19,6 +19,9 @@ pub enum Status {
     Ready(Vec<McpTool>),
     /// Why it could not start (with the tail of its stderr).
     Failed(String),
+    /// A remote server OpenAI connects to (`hosted = true`): never started
+    /// here; on, it joins the conversation's hosted tools (Responses API).
+    Hosted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +193,14 @@ impl Mcp {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The server behind `call`: a remote one's label, else the server that
+    /// provides its function.
+    pub fn server_of_call<'a>(&'a self, call: &'a ToolCall) -> Option<&'a str> {
+        call.server
+            .as_deref()
+            .or_else(|| self.server_of(&call.name))
     }
 
     /// The server that provides the function `name`, if one does.

@@ -9,12 +9,12 @@ use ratatui::text::{Line, Span};
 use crate::chat::attachment::Attachment;
 use crate::chat::conversation::{Conversation, NodeId, Role};
 use crate::chat::schema::{self, Verdict};
-use crate::chat::tools::{ToolCall, ToolDef};
+use crate::chat::tools::{HostedCall, ToolCall, ToolDef};
 use crate::config::theme::{Role as Look, Theme};
 use crate::inert::inert;
 use crate::tui::cache::RenderCache;
 use crate::tui::core::mcp::{CallState, Mcp};
-use crate::tui::widgets::wrap::wrap;
+use crate::tui::widgets::wrap::{truncate, wrap};
 use crate::usage::format_usd;
 
 pub fn attachments(list: &[Attachment], theme: &Theme) -> Vec<Line<'static>> {
@@ -96,6 +96,11 @@ pub fn call_cards(
         }
         let (text, look) = if streaming {
             ("arguments arriving…".to_string(), Look::Muted)
+        } else if let Some(server) = &call.server {
+            (
+                format!("remote MCP tool of {} (OpenAI runs it)", inert(server)),
+                Look::Muted,
+            )
         } else {
             match cache.verdicts.get(key, || call.check(tools)) {
                 Some(Verdict::Valid) => ("✓ arguments match the schema".into(), Look::Success),
@@ -122,10 +127,72 @@ pub fn call_cards(
     out
 }
 
+/// A card per tool OpenAI ran for the answer (hosted tools, remote MCP
+/// calls): what it was asked, then what it gave (or its error). Server text,
+/// shown inert, a few lines of each.
+pub fn hosted_cards(calls: &[HostedCall], width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let border = theme.style(Look::Border);
+    let room = width.saturating_sub(2).max(8);
+    let mut out = Vec::new();
+    for call in calls {
+        let t = |s: &str| inert(s).into_owned();
+        let title = match call.tool.as_str() {
+            "mcp" => format!(
+                "⌁ {}.{} · remote MCP · {}",
+                t(&call.server),
+                t(&call.name),
+                t(&call.status)
+            ),
+            "mcp_list_tools" => format!(
+                "⌁ {} · remote MCP · could not list its tools",
+                t(&call.server)
+            ),
+            other => format!("⌁ {} · {}", t(other), t(&call.status)),
+        };
+        out.push(Line::from(vec![
+            Span::styled("╭─ ", border),
+            Span::styled(
+                truncate(&title, room),
+                theme.style(Look::Accent).add_modifier(Modifier::BOLD),
+            ),
+        ]));
+        let mut body: Vec<(String, Look)> = Vec::new();
+        let asked = match call.tool.as_str() {
+            "mcp" => call.arguments.clone(),
+            _ if !call.code.is_empty() => call.code.clone(),
+            _ => call.queries.join("; "),
+        };
+        body.extend(asked.lines().take(4).map(|l| (l.to_string(), Look::Code)));
+        let (gave, look) = match call.error.is_empty() {
+            true if call.tool == "mcp" => (call.output.clone(), Look::Text),
+            true => (call.results.join("\n"), Look::Text),
+            false => (format!("error: {}", call.error), Look::Error),
+        };
+        let mut lines = gave.lines();
+        body.extend(lines.by_ref().take(6).map(|l| (l.to_string(), look)));
+        let more = lines.count();
+        if more > 0 {
+            body.push((format!("… {more} more lines"), Look::Muted));
+        }
+        if body.is_empty() {
+            body.push((String::new(), Look::Muted));
+        }
+        let last = body.len();
+        for (i, (line, look)) in body.into_iter().enumerate() {
+            let corner = if i + 1 == last { "╰─ " } else { "│ " };
+            out.push(Line::from(vec![
+                Span::styled(corner, border),
+                Span::styled(truncate(&inert(&line), room), theme.style(look)),
+            ]));
+        }
+    }
+    out
+}
+
 /// Where a call the agent loop handles stands: its card's last line.
 fn run_status(mcp: &Mcp, call: &ToolCall, theme: &Theme) -> Option<Span<'static>> {
     let (_, at) = mcp.state_of(&call.id)?;
-    let server = inert(mcp.server_of(&call.name).unwrap_or("?")).into_owned();
+    let server = inert(mcp.server_of_call(call).unwrap_or("?")).into_owned();
     let (text, look) = match at {
         CallState::Asking => (
             "? run it? y once · a always (this conversation) · n refuse".to_string(),
@@ -143,6 +210,10 @@ fn run_status(mcp: &Mcp, call: &ToolCall, theme: &Theme) -> Option<Span<'static>
                     Look::Success,
                 ),
                 "refused" => (format!("⊘ {first}"), Look::Warning),
+                "approved" => (
+                    format!("✓ approved: OpenAI runs it on {server}"),
+                    Look::Success,
+                ),
                 _ => (
                     format!("✖ failed on {server} in {} ms: {first}", run.duration_ms),
                     Look::Error,

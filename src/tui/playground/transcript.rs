@@ -135,7 +135,15 @@ fn block(
         ));
     }
     let tools = (conv.tools.as_slice(), &state.mcp);
-    let mut tail = extras::call_cards(cache, id, &node.tool_calls, tools, streaming, theme);
+    let mut tail = extras::hosted_cards(&node.hosted, usize::from(cache.width()), theme);
+    tail.extend(extras::call_cards(
+        cache,
+        id,
+        &node.tool_calls,
+        tools,
+        streaming,
+        theme,
+    ));
     let structured = matches!(
         conv.params.response_format,
         ResponseFormat::JsonObject | ResponseFormat::JsonSchema { .. }

@@ -25,7 +25,15 @@ use crate::tui::widgets::wrap::truncate;
 
 /// After an answer ended: the loop's next step.
 pub fn after_answer(state: &mut State) -> Vec<Command> {
-    if state.mcp.functions.is_empty() || state.machine.is_streaming() {
+    // Remote MCP servers' calls (Responses API) are approved here too.
+    let remote = state
+        .machine
+        .conv
+        .params
+        .hosted
+        .iter()
+        .any(|h| matches!(h, crate::chat::tools::HostedTool::Mcp { .. }));
+    if (state.mcp.functions.is_empty() && !remote) || state.machine.is_streaming() {
         return Vec::new();
     }
     let conv = &state.machine.conv;
@@ -189,15 +197,16 @@ pub fn draw(frame: &mut Frame, state: &State) {
     let args = crate::chat::schema::pretty(&call.arguments)
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| call.arguments.clone());
-    let server = state.mcp.server_of(&call.name).unwrap_or("?");
+    let server = state.mcp.server_of_call(call).unwrap_or("?");
+    let on = match call.server {
+        Some(_) => "  on remote MCP server",
+        None => "  on MCP server",
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::styled("ƒ ", t.style(Look::Accent)),
             Span::styled(inert(&call.name).into_owned(), t.style(Look::Accent)),
-            Span::styled(
-                format!("  on MCP server {}", inert(server)),
-                t.style(Look::Muted),
-            ),
+            Span::styled(format!("{on} {}", inert(server)), t.style(Look::Muted)),
         ]),
         Line::styled(truncate(&inert(&args), width), t.style(Look::Code)),
     ];

@@ -124,10 +124,37 @@ pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
     Vec::new()
 }
 
+/// Whether a hosted server (`Status::Hosted`) is among the conversation's tools.
+pub fn hosted_on(state: &State, name: &str) -> bool {
+    state
+        .machine
+        .conv
+        .params
+        .hosted
+        .iter()
+        .any(|h| matches!(h, crate::chat::tools::HostedTool::Mcp { server } if server == name))
+}
+
 /// A server on or off for this conversation; on starts it (in the
-/// background) when it has not started, or again after it failed.
+/// background) when it has not started, or again after it failed. A hosted
+/// one is a hosted tool of the conversation instead.
 fn toggle_server(state: &mut State, i: usize) -> Vec<Command> {
     let server = &mut state.mcp.servers[i];
+    if server.status == crate::tui::core::mcp::Status::Hosted {
+        // OpenAI connects to it: a hosted tool of the conversation (Responses API).
+        let tool = crate::chat::tools::HostedTool::Mcp {
+            server: server.name.clone(),
+        };
+        let p = &mut state.machine.conv.params;
+        match p.hosted.contains(&tool) {
+            true => p.hosted.retain(|h| *h != tool),
+            false => {
+                p.hosted.push(tool);
+                p.api = Some(crate::chat::params::Api::Responses);
+            }
+        }
+        return saved();
+    }
     server.on = !server.on;
     let mut out = vec![Command::SyncMcpTools];
     if server.on

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::chat::machine::{Effect, Input};
+use crate::chat::machine::Effect;
 use crate::tools::agent::{ToolRun, run_calls};
 use crate::tools::mcp::{McpTool, Servers};
 use crate::tools::toolbox::Toolbox;
@@ -58,7 +58,10 @@ pub(in crate::tui) fn rows(
             ServerRow {
                 name: name.clone(),
                 how: crate::log::scrub(&how),
-                status: Status::Idle,
+                status: match c.hosted {
+                    true => Status::Hosted,
+                    false => Status::Idle,
+                },
                 on: false,
             }
         })
@@ -168,10 +171,7 @@ impl App {
                 .mcp
                 .set(&run.call_id, step, CallState::Done(run.clone()));
             self.mcp.runs.push((step, run.clone()));
-            self.machine(Input::KeepToolResult {
-                call_id: run.call_id,
-                output: run.result,
-            });
+            self.machine(run.input());
         }
         // The next step is a request like any other: the budgets are asked first.
         self.execute(vec![Command::ContinueChecked]);
@@ -216,7 +216,13 @@ impl App {
     /// tool is an answer like any other).
     pub(in crate::tui) fn record_steps(&mut self) {
         let ids = std::mem::take(&mut self.mcp.rows);
-        let runs = std::mem::take(&mut self.mcp.runs);
+        let mut runs = std::mem::take(&mut self.mcp.runs);
+        // And the tools OpenAI ran during those model calls (searches, remote MCP calls).
+        let answers = turn_answers(&self.state.machine.conv, ids.len());
+        runs.extend(crate::tools::agent::hosted_runs(
+            &self.state.machine,
+            &answers,
+        ));
         if ids.len() > 1 || (!ids.is_empty() && !runs.is_empty()) {
             let runs = crate::tools::agent::ledger_rows(&runs);
             self.worker.send(Job::Steps { ids, runs });
@@ -244,4 +250,26 @@ impl App {
         self.state.mcp.agent.new_turn();
         self.state.mcp.step_limit = None;
     }
+}
+
+/// The last `n` answers of the turn that ends the conversation's branch
+/// (its model calls since the user's message), first first.
+fn turn_answers(
+    conv: &crate::chat::conversation::Conversation,
+    n: usize,
+) -> Vec<crate::chat::conversation::NodeId> {
+    use crate::chat::conversation::Role;
+    let mut out = Vec::new();
+    let mut at = Some(conv.last());
+    while let Some(id) = at {
+        match conv.nodes[id].role {
+            Role::User | Role::Root => break,
+            Role::Assistant => out.push(id),
+            Role::Tool => {}
+        }
+        at = conv.nodes[id].parent;
+    }
+    out.truncate(n);
+    out.reverse();
+    out
 }
