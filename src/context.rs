@@ -25,13 +25,24 @@ pub struct Context {
 
 impl Context {
     pub fn load(overrides: &Overrides) -> Result<Self, ProfileError> {
-        let paths = Paths::resolve();
+        Self::load_with(Paths::resolve(), overrides, &|name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// `load` from `paths` and the environment `env` gives (a test's own home
+    /// and endpoint, without touching the process's environment).
+    pub fn load_with(
+        paths: Paths,
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ProfileError> {
         let mut warnings = Vec::new();
         let (settings, err) = settings::load(&paths.config_file());
         if let Some(e) = err {
             warnings.push(format!("{e} — using defaults"));
         }
-        let profile = profile::resolve(&settings, overrides, &|name| std::env::var(name).ok())?;
+        let profile = profile::resolve(&settings, overrides, env)?;
         if let crate::config::Endpoint::Http(h) = &profile.endpoint {
             for w in h.register_secrets() {
                 warnings.push(format!("profile {:?}: {w}", profile.name));

@@ -2,7 +2,7 @@
 """Extracts the request-body schemas llmdeck sends (CreateResponse,
 CreateChatCompletionRequest, CreateEmbeddingRequest, CreateBatchRequest and
 everything they reference), and what the mock answers with (the embedding
-response, the file and batch objects), from OpenAI's OpenAPI description, so
+response, the file and batch objects, a deleted file), from OpenAI's OpenAPI description, so
 tests validate both without the 3 MB file.
 
     python3 tools/extract_request_schemas.py ../shared/openai-openapi/openapi.json \
@@ -40,6 +40,7 @@ for root in [
     "CreateFileRequest",
     "Batch",
     "OpenAIFile",
+    "DeleteFileResponse",
 ]:
     need.add(root)
     walk(schemas[root])

@@ -154,6 +154,7 @@ pub fn test(
         after: &after,
         against,
         extra: None,
+        keep: Keep::New,
     };
     conclude(ctx, done, json, args)
 }
@@ -169,6 +170,19 @@ pub struct Done<'a> {
     pub against: Option<(&'a regress::Earlier, &'a run::Report)>,
     /// A key of its own in the JSON and a note under the table (a batch's).
     pub extra: Option<(&'static str, serde_json::Value, String)>,
+    pub keep: Keep<'a>,
+}
+
+/// How a run is kept.
+pub enum Keep<'a> {
+    /// A new run: its rows recorded, and kept under its new id.
+    New,
+    /// A batch's run: its rows recorded, and kept with each result's place
+    /// among the batch's requests, in place of an interrupted grading's.
+    Batch(&'a [usize]),
+    /// Kept in full before (a batch resumed after a kill): reported only,
+    /// nothing recorded or kept again.
+    Kept,
 }
 
 /// Records a run's ledger rows, keeps it, reports it (the table, JSON, CSV,
@@ -186,8 +200,10 @@ pub fn conclude(ctx: &Context, done: Done, json: bool, args: &EvalArgs) -> Resul
     for w in &after.warnings {
         errln!("llmdeck: dataset: {w}");
     }
-    // What finished is kept, Ctrl-C or not.
-    crate::runner::record(ctx, &after.rows);
+    // What finished is kept, Ctrl-C or not (and only once).
+    if !matches!(done.keep, Keep::Kept) {
+        crate::runner::record(ctx, &after.rows);
+    }
     let results = &after.results;
     let failed = results.iter().filter(|r| !r.pass).count();
     let skipped = results.iter().filter(|r| r.skipped).count();
@@ -221,7 +237,12 @@ pub fn conclude(ctx: &Context, done: Done, json: bool, args: &EvalArgs) -> Resul
         results,
         after.interrupted,
     );
-    match store::save_run(&db, &kept, results) {
+    let saved = match done.keep {
+        Keep::New => store::save_run(&db, &kept, results),
+        Keep::Batch(places) => store::save_batch_run(&db, &kept, places, results),
+        Keep::Kept => Ok(kept.id.clone()),
+    };
+    match saved {
         Ok(id) => out["run"] = serde_json::json!(id),
         Err(e) => errln!("llmdeck: warning: the run was not kept: {e}"),
     }

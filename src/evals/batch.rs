@@ -6,6 +6,11 @@
 //! kill) and resumed (`--resume ID`). The answers, matched back by custom id,
 //! go through the same machine and the same graders as a live run's; a request
 //! the batch failed is errored with its reason, and the rest are still graded.
+//! Ctrl-C while they are graded keeps what was graded (`collect` is given it
+//! back on `--resume` and grades only the rest); each answer's ledger row has
+//! an id made from the run and the request, so grading one again after a kill
+//! records it once. The files are deleted from the organisation's storage
+//! once they are needed no more (`delete_files`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -17,7 +22,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::cache::Hit;
-use super::run::{self, Case, Options, Shared};
+use super::run::{self, Case, Interrupt, Options, Shared};
 use super::store;
 use crate::chat::event::{ProviderError, StreamEvent};
 use crate::chat::machine::{Effect, Input};
@@ -30,9 +35,32 @@ use crate::usage::LedgerRow;
 use crate::usage::gate::Gate;
 use crate::usage::prices::BATCH;
 
-/// The most requests one batch may hold, and the largest input file (OpenAI's limits).
-pub const MAX_REQUESTS: usize = 50_000;
-pub const MAX_INPUT_BYTES: usize = 200 * 1024 * 1024;
+/// What one batch may hold: requests sent (not those the cache answers) and
+/// the input file's size. OpenAI's limits by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub requests: usize,
+    pub bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            requests: 50_000,
+            bytes: 200 * 1024 * 1024,
+        }
+    }
+}
+
+/// How a batch is sent: the budget gate its graders count against, the
+/// question asked once for the whole estimate, its limits, and Ctrl-C.
+pub struct Sending<'a> {
+    pub gate: &'a Mutex<Gate>,
+    pub admit: &'a mut dyn FnMut(i64) -> Result<(), String>,
+    pub limits: Limits,
+    pub stop: &'a mut Interrupt,
+}
+
 /// Polls that may fail in a row before the run is left (the batch goes on).
 const POLL_FAILURES: u32 = 5;
 
@@ -84,16 +112,21 @@ pub struct Item {
 /// asks `admit` for the whole run's estimate at the batch price, uploads the
 /// file and creates the batch, and keeps both at once. `text` is the prompt
 /// file's text (kept to grade the answers later). No batch (`None`) when the
-/// cache answered every request.
+/// cache answered every request. Ctrl-C during the upload sends nothing.
 pub async fn submit(
     ctx: &Context,
     prompt: &Prompt,
     text: &str,
     targets: &[String],
-    gate: &Mutex<Gate>,
     opts: &Options,
-    admit: &mut dyn FnMut(i64) -> Result<(), String>,
+    sending: Sending<'_>,
 ) -> Result<(Plan, Option<BatchState>), String> {
+    let Sending {
+        gate,
+        admit,
+        limits,
+        stop,
+    } = sending;
     let targets: Vec<String> = if targets.is_empty() {
         vec![model_for(prompt, None, &ctx.profile.model)]
     } else {
@@ -120,6 +153,7 @@ pub async fn submit(
     let mut jsonl = Vec::new();
     let mut api: Option<Api> = None;
     let mut estimate = 0;
+    let mut lines = 0;
     for (i, (case, target, k)) in jobs {
         // Jobs come case by case, then target by target, then repeat by repeat.
         let repeat = opts.repeat.max(1) as usize;
@@ -169,12 +203,15 @@ pub async fn submit(
                 serde_json::to_writer(&mut jsonl, &line).expect("JSON values serialize");
                 jsonl.push(b'\n');
                 item.id = Some(id);
+                lines += 1;
             }
         }
         items.push(item);
-        if items.len() > MAX_REQUESTS {
+        // Only what is sent counts: the cache's answers are not in the batch.
+        if lines > limits.requests {
             return Err(format!(
-                "a batch holds at most {MAX_REQUESTS} requests, and this run has more: run part of the dataset"
+                "a batch holds at most {} requests, and this run sends more: run part of the dataset",
+                limits.requests
             ));
         }
     }
@@ -201,25 +238,38 @@ pub async fn submit(
         }
         return Err("nothing to send: no case could be asked".into());
     };
-    if jsonl.len() > MAX_INPUT_BYTES {
+    if jsonl.len() > limits.bytes {
         return Err(format!(
-            "the batch's requests come to {} MB, over the 200 MB a batch file may be: run part of the dataset",
-            jsonl.len() / 1_000_000
+            "the batch's requests come to {} MB, over the {} MB a batch file may be: run part of the dataset",
+            jsonl.len() / 1_000_000,
+            limits.bytes / 1_000_000
         ));
     }
     admit(estimate)?;
+    // From here Ctrl-C is heard (and, once the batch exists, leaves it running).
+    stop.arm().await;
     let mut plan = plan(Some(api), String::new(), items);
     let name = format!("llmdeck-{}-{}.jsonl", prompt.meta.name, plan.run);
     let e = |e: ProviderError| format!("--batch: {e}");
-    plan.input_file_id = provider.upload_batch_file(&name, &jsonl).await.map_err(e)?;
+    plan.input_file_id = tokio::select! {
+        uploaded = provider.upload_batch_file(&name, &jsonl) => uploaded.map_err(e)?,
+        () = stop.pressed() => {
+            return Err("stopped by Ctrl-C during the upload: no batch was sent".into());
+        }
+    };
     let meta = serde_json::json!({
         "llmdeck_run": plan.run,
         "prompt": format!("{}@{}", prompt.meta.name, prompt.version).chars().take(200).collect::<String>(),
     });
-    let state = provider
-        .create_batch(&plan.input_file_id, api, meta)
-        .await
-        .map_err(e)?;
+    // Not interrupted: a batch created but not kept would run unseen.
+    let state = match provider.create_batch(&plan.input_file_id, api, meta).await {
+        Ok(state) => state,
+        Err(err) => {
+            let left = delete_files(ctx, &[plan.input_file_id.as_str()]).await;
+            let left = left.iter().map(|w| format!("; {w}")).collect::<String>();
+            return Err(format!("{}{left}", e(err)));
+        }
+    };
     let kept = store::save_batch(
         &ctx.paths.evals_file(),
         &store::BatchRow {
@@ -265,25 +315,17 @@ pub async fn wait(
     ctx: &Context,
     id: &str,
     poll: Duration,
-    interruptible: bool,
+    stop: &mut Interrupt,
     show: &mut dyn FnMut(Polled),
 ) -> Result<Option<BatchState>, String> {
     let provider = ctx.provider(&ctx.profile, 0)?;
     let db = ctx.paths.evals_file();
     let mut shown = String::new();
     let mut failures = 0;
-    let ctrl_c = async {
-        if interruptible {
-            let _ = tokio::signal::ctrl_c().await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let mut ctrl_c = std::pin::pin!(ctrl_c);
     loop {
         let polled = tokio::select! {
             r = provider.retrieve_batch(id) => r,
-            () = &mut ctrl_c => return Ok(None),
+            () = stop.pressed() => return Ok(None),
         };
         match polled {
             Ok(state) => {
@@ -319,19 +361,34 @@ pub async fn wait(
         }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
-            () = &mut ctrl_c => return Ok(None),
+            () = stop.pressed() => return Ok(None),
         }
     }
 }
 
+/// A batch's run as graded so far.
+pub struct Graded {
+    /// Each result's place among the plan's items (gaps: not graded yet).
+    pub places: Vec<usize>,
+    /// Every result kept so far, in the plan's order; the ledger rows of this grading only.
+    pub report: run::Report,
+    /// How many of the results were graded this time (the others were kept before).
+    pub new: usize,
+}
+
 /// Reads the answers of a batch that is over and grades them as a live run
-/// would; marks the batch done. The answers' rows are tagged `batch` too.
+/// would, except the items `kept` already holds (an earlier grading Ctrl-C
+/// stopped): those are kept as they are, never graded or recorded twice.
+/// Ctrl-C (`stop`) ends it with what finished (`report.interrupted`). The
+/// answers' rows are tagged `batch` too.
 pub async fn collect(
     ctx: &Context,
     plan: &Plan,
     state: Option<&BatchState>,
     gate: &Mutex<Gate>,
-) -> Result<run::Report, String> {
+    kept: store::Placed,
+    stop: &mut Interrupt,
+) -> Result<Graded, String> {
     let none = BatchState::default();
     let state = state.unwrap_or(&none);
     let prompt = crate::library::prompt::parse(&plan.text)
@@ -340,14 +397,27 @@ pub async fn collect(
     let api = Api::parse(&plan.api).unwrap_or(Api::Chat);
     let mut answers: HashMap<String, Vec<StreamEvent>> = HashMap::new();
     let mut warnings = plan.warnings.clone();
+    let (mut places, results): (Vec<usize>, Vec<CaseResult>) = kept.into_iter().unzip();
+    let graded: std::collections::HashSet<usize> = places.iter().copied().collect();
+    let left = |warnings: Vec<String>, places: Vec<usize>, results: Vec<CaseResult>| Graded {
+        places,
+        report: run::Report {
+            results,
+            warnings,
+            interrupted: true,
+            ..run::Report::default()
+        },
+        new: 0,
+    };
     for file in [&state.output_file_id, &state.error_file_id]
         .into_iter()
         .flatten()
     {
-        let bytes = provider
-            .batch_file(file)
-            .await
-            .map_err(|e| format!("batch {}: reading its results ({file}): {e}", state.id))?;
+        let bytes = tokio::select! {
+            read = provider.batch_file(file) => read
+                .map_err(|e| format!("batch {}: reading its results ({file}): {e}", state.id))?,
+            () = stop.pressed() => return Ok(left(warnings, places, results)),
+        };
         let (found, problems) = batches::answers(api, &bytes);
         warnings.extend(
             problems
@@ -384,40 +454,67 @@ pub async fn collect(
     let missing = &missing;
     let targets = &targets;
     let prompt = &prompt;
-    let mut done: Vec<(usize, CaseResult, Vec<LedgerRow>)> =
-        futures_util::stream::iter(plan.items.iter().enumerate())
-            .map(|(i, item)| async move {
-                let events = item.id.as_ref().map(|id| {
-                    answers
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .remove(id)
-                        .unwrap_or_else(|| {
-                            vec![StreamEvent::Error(ProviderError::Other(missing.clone()))]
-                        })
-                });
-                let (result, rows) = grade(shared, prompt, item, targets, events).await;
-                (i, result, rows)
-            })
-            .buffer_unordered(opts.concurrency.max(1))
-            .collect()
-            .await;
-    done.sort_by_key(|(i, _, _)| *i);
-    let mut report = run::Report {
-        warnings,
-        ..run::Report::default()
-    };
-    for (_, result, rows) in done {
-        report.results.push(result);
-        report.rows.extend(rows);
+    let run_id = plan.run.as_str();
+    let work = futures_util::stream::iter(
+        plan.items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !graded.contains(i)),
+    )
+    .map(|(i, item)| async move {
+        let events = item.id.as_ref().map(|id| {
+            answers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(id)
+                .unwrap_or_else(|| vec![StreamEvent::Error(ProviderError::Other(missing.clone()))])
+        });
+        let (result, rows) = grade(shared, prompt, (run_id, i), item, targets, events).await;
+        (i, result, rows)
+    })
+    .buffer_unordered(opts.concurrency.max(1));
+    let (done, interrupted) = run::gather(work, stop, |_| {}).await;
+    let new = done.len();
+    // The results kept before and the new ones, in the plan's order.
+    let mut all: Vec<(usize, CaseResult)> = places.drain(..).zip(results).collect();
+    let mut rows = Vec::new();
+    for (i, result, r) in done {
+        all.push((i, result));
+        rows.extend(r);
     }
-    Ok(report)
+    all.sort_by_key(|(i, _)| *i);
+    let (places, results) = all.into_iter().unzip();
+    Ok(Graded {
+        places,
+        report: run::Report {
+            results,
+            rows,
+            warnings,
+            interrupted,
+        },
+        new,
+    })
+}
+
+/// The ledger id of a batch answer's row: the same however often it is
+/// graded, so one graded again after a kill is recorded once (the ledger
+/// ignores an id it holds). The run's hash, then the request's place: rows of
+/// one batch sort as its requests do.
+fn row_id(run: &str, place: usize, n: usize) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&crate::chat::tokens::fnv1a(run.as_bytes()).to_be_bytes());
+    bytes[8..14].copy_from_slice(&(place as u64).to_be_bytes()[2..]);
+    bytes[14..].copy_from_slice(&(n as u16).to_be_bytes());
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// One item: its answer's events fed to the machine that asked for it, then graded.
 async fn grade(
     shared: &Shared<'_>,
     prompt: &Prompt,
+    (run, place): (&str, usize),
     item: &Item,
     targets: &[crate::chat::compare::Target],
     events: Option<Vec<StreamEvent>>,
@@ -479,9 +576,10 @@ async fn grade(
         meta.duration_ms = None;
         meta.ttft_ms = None;
     }
-    for row in &mut rows {
+    for (n, row) in rows.iter_mut().enumerate() {
         row.duration_ms = None;
         row.ttft_ms = None;
+        row.id = row_id(run, place, n);
     }
     shared.keep(&m, &first, item.repeat);
     let spent: i64 = rows.iter().filter_map(|r| r.cost_micros).sum();
@@ -525,4 +623,31 @@ pub fn pricing(ctx: &Context, plan: &Plan) -> Vec<(String, &'static str)> {
 /// Marks a batch graded and kept as its run.
 pub fn finish(db: &Path, state: &BatchState) -> Result<(), String> {
     store::update_batch(db, &state.id, &state.line(), true)
+}
+
+/// Deletes files the batch no longer needs from the organisation's storage:
+/// a warning for each one that could not be (never a failure).
+pub async fn delete_files(ctx: &Context, ids: &[&str]) -> Vec<String> {
+    let provider = match ctx.provider(&ctx.profile, 0) {
+        Ok(p) => p,
+        Err(e) => return vec![format!("files {} not deleted: {e}", ids.join(", "))],
+    };
+    let mut warnings = Vec::new();
+    for id in ids.iter().filter(|id| !id.is_empty()) {
+        if let Err(e) = provider.delete_file(id).await {
+            warnings.push(format!(
+                "file {id} is still in the organisation's storage (deleting it failed: {e})"
+            ));
+        }
+    }
+    warnings
+}
+
+/// The output and error files of a batch that is over.
+pub fn result_files(state: &BatchState) -> Vec<&str> {
+    [&state.output_file_id, &state.error_file_id]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect()
 }

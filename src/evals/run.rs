@@ -229,34 +229,12 @@ pub async fn run(
             (i, result, rows)
         })
         .buffer_unordered(opts.concurrency.max(1));
-    let mut done: Vec<(usize, CaseResult, Vec<LedgerRow>)> = Vec::new();
-    let mut work = std::pin::pin!(work);
-    let ctrl_c = async {
-        if opts.interruptible {
-            let _ = tokio::signal::ctrl_c().await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let mut ctrl_c = std::pin::pin!(ctrl_c);
-    let mut interrupted = false;
-    loop {
-        tokio::select! {
-            next = work.next() => match next {
-                Some(item) => {
-                    progress.lock().unwrap_or_else(|e| e.into_inner()).add(&item.1);
-                    done.push(item);
-                }
-                None => break,
-            },
-            () = &mut ctrl_c => {
-                interrupted = true;
-                break;
-            }
-        }
-    }
+    let mut stop = Interrupt::new(opts.interruptible);
+    let (done, interrupted) = gather(work, &mut stop, |r| {
+        progress.lock().unwrap_or_else(|e| e.into_inner()).add(r);
+    })
+    .await;
     progress.lock().unwrap_or_else(|e| e.into_inner()).finish();
-    done.sort_by_key(|(i, _, _)| *i);
     let mut report = Report {
         interrupted,
         ..Report::default()
@@ -267,6 +245,94 @@ pub async fn run(
     }
     report.warnings = std::mem::take(&mut *warnings.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(report)
+}
+
+/// A job's place in the run, its result and its ledger rows.
+pub(crate) type Finished = (usize, CaseResult, Vec<LedgerRow>);
+
+/// Takes the results of `work` as they finish (each shown to `each`) until it
+/// ends or Ctrl-C is pressed: what finished, in the jobs' order, and whether
+/// Ctrl-C stopped it. What had not finished is dropped (its requests and
+/// commands stopped). Every run and a batch's grading stop this one way.
+pub(crate) async fn gather(
+    work: impl futures_util::Stream<Item = Finished>,
+    stop: &mut Interrupt,
+    mut each: impl FnMut(&CaseResult),
+) -> (Vec<Finished>, bool) {
+    let mut done = Vec::new();
+    let mut work = std::pin::pin!(work);
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            next = work.next() => match next {
+                Some(item) => {
+                    each(&item.1);
+                    done.push(item);
+                }
+                None => break,
+            },
+            () = stop.pressed() => {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    done.sort_by_key(|(i, _, _)| *i);
+    (done, interrupted)
+}
+
+/// Ctrl-C on the command line, heard from the moment it is armed: a press
+/// between two stages (a batch's upload, polling, download, grading) stops
+/// the next one. Off (the console, which has its own keys), it never fires.
+pub struct Interrupt {
+    on: bool,
+    listening: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    heard: bool,
+}
+
+impl Interrupt {
+    pub fn new(on: bool) -> Self {
+        Self {
+            on,
+            listening: None,
+            heard: false,
+        }
+    }
+
+    /// Starts listening (within a runtime): from here on Ctrl-C is heard, and
+    /// no longer ends the process. Until then it does (a budget question on
+    /// the terminal is still answered with Ctrl-C).
+    pub async fn arm(&mut self) {
+        if !self.on || self.listening.is_some() {
+            return;
+        }
+        let mut listening: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+            Box::pin(async {
+                let _ = tokio::signal::ctrl_c().await;
+            });
+        // Polled once now: the handler is installed and a press from here on is kept.
+        let heard = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(listening.as_mut().poll(cx).is_ready())
+        })
+        .await;
+        self.heard |= heard;
+        self.listening = Some(listening);
+    }
+
+    /// Ready when Ctrl-C has been pressed (at once if it was, earlier).
+    pub async fn pressed(&mut self) {
+        self.arm().await;
+        if self.heard {
+            return;
+        }
+        match self.listening.as_mut() {
+            Some(listening) => {
+                listening.await;
+                self.heard = true;
+            }
+            None => std::future::pending().await,
+        }
+    }
 }
 
 /// What every case of a run shares.

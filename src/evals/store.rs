@@ -19,7 +19,9 @@ CREATE TABLE IF NOT EXISTS cache (
     cost_micros INTEGER,
     created     TEXT NOT NULL
 );
--- Every run, and each of its results as JSON, to be reopened and compared.
+-- Every run, and each of its results as JSON, to be reopened and compared. A
+-- result's idx is its place in the run (a batch's: among the batch's requests,
+-- with gaps while an interrupted grading waits for --resume).
 CREATE TABLE IF NOT EXISTS runs (
     id          TEXT PRIMARY KEY,
     prompt      TEXT NOT NULL,
@@ -138,9 +140,38 @@ impl RunInfo {
 
 /// Keeps a finished run and its results; returns its id.
 pub fn save_run(path: &Path, info: &RunInfo, results: &[CaseResult]) -> Result<String, String> {
+    let places: Vec<usize> = (0..results.len()).collect();
+    keep_run(path, info, &places, results, false)
+}
+
+/// Keeps a batch's run: each result at its place among the batch's requests
+/// (an interrupted run has gaps), in place of what an earlier, interrupted
+/// grading of the same batch kept; returns its id.
+pub fn save_batch_run(
+    path: &Path,
+    info: &RunInfo,
+    places: &[usize],
+    results: &[CaseResult],
+) -> Result<String, String> {
+    keep_run(path, info, places, results, true)
+}
+
+fn keep_run(
+    path: &Path,
+    info: &RunInfo,
+    places: &[usize],
+    results: &[CaseResult],
+    replace: bool,
+) -> Result<String, String> {
     let err = |e: rusqlite::Error| format!("evals {}: {e}", path.display());
     let mut conn = open(path)?;
     let tx = conn.transaction().map_err(err)?;
+    if replace {
+        tx.execute("DELETE FROM run_results WHERE run = ?1", [&info.id])
+            .map_err(err)?;
+        tx.execute("DELETE FROM runs WHERE id = ?1", [&info.id])
+            .map_err(err)?;
+    }
     tx.execute(
         "INSERT INTO runs (id, prompt, version, against, started, runs, passed, interrupted)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -160,15 +191,46 @@ pub fn save_run(path: &Path, info: &RunInfo, results: &[CaseResult]) -> Result<S
         let mut insert = tx
             .prepare("INSERT INTO run_results (run, idx, result) VALUES (?1, ?2, ?3)")
             .map_err(err)?;
-        for (i, r) in results.iter().enumerate() {
+        for (i, r) in places.iter().zip(results) {
             let json = serde_json::to_string(r).expect("results serialize");
             insert
-                .execute(params![info.id, i as i64, json])
+                .execute(params![info.id, *i as i64, json])
                 .map_err(err)?;
         }
     }
     tx.commit().map_err(err)?;
     Ok(info.id.clone())
+}
+
+/// A run's results, each with its place among the batch's requests.
+pub type Placed = Vec<(usize, CaseResult)>;
+
+/// A batch's run as kept (exactly `id`), each result with its place among the
+/// batch's requests; none when nothing of it is kept yet.
+pub fn batch_run(path: &Path, id: &str) -> Result<Option<(RunInfo, Placed)>, String> {
+    use rusqlite::OptionalExtension;
+    let err = |e: rusqlite::Error| format!("evals {}: {e}", path.display());
+    let conn = open(path)?;
+    let Some(info) = conn
+        .query_row(&format!("{INFO} WHERE id = ?1"), [id], info_of)
+        .optional()
+        .map_err(err)?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare("SELECT idx, result FROM run_results WHERE run = ?1 ORDER BY idx")
+        .map_err(err)?;
+    let results = stmt
+        .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .map_err(err)?
+        .map(|row| {
+            let (i, j) = row.map_err(err)?;
+            let r = serde_json::from_str::<CaseResult>(&j).map_err(|e| format!("run {id}: {e}"))?;
+            Ok((i as usize, r))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Some((info, results)))
 }
 
 fn info_of(r: &rusqlite::Row) -> rusqlite::Result<RunInfo> {

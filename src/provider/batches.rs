@@ -1,6 +1,7 @@
 //! OpenAI's Batch API: a JSONL of requests uploaded to `/files` (purpose
 //! `batch`), a batch created over it at `/batches`, retrieved until it is over,
-//! and its output and error files read back from `/files/{id}/content`. Every
+//! its output and error files read back from `/files/{id}/content`, and each
+//! file deleted (`DELETE /files/{id}`) once it is needed no more. Every
 //! answer a batch gives is a whole response object, turned into the same
 //! stream events a live request gives (`http::parse_whole`).
 
@@ -246,6 +247,26 @@ impl Provider {
             "the batch's results",
         )
         .await
+    }
+
+    /// Deletes a file from the organisation's storage (`DELETE /files/{id}`);
+    /// one already gone (404) is deleted too.
+    pub async fn delete_file(&self, file_id: &str) -> Result<(), ProviderError> {
+        let path = format!("/files/{}", checked_id(file_id)?);
+        let v = match self
+            .batch_json(Method::DELETE, &path, None, "the deleted file")
+            .await
+        {
+            Err(ProviderError::Http { status: 404, .. }) => return Ok(()),
+            other => other?,
+        };
+        if v["deleted"] == Value::Bool(true) {
+            Ok(())
+        } else {
+            Err(ProviderError::Malformed(
+                "the server did not say the file was deleted".into(),
+            ))
+        }
     }
 }
 

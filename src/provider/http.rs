@@ -379,6 +379,13 @@ impl HttpClient {
     /// One request to `path` under the endpoint (with `body` and its content
     /// type, if any) and its whole answer, at most `cap` bytes; a non-success
     /// status is the server's error. No retries: the callers poll again.
+    ///
+    /// No total timeout: a batch's file of hundreds of MB on a slow link takes
+    /// what it takes. What is bounded is silence: the body sent must keep
+    /// moving (`idle_secs` between two pieces), the answer must begin within
+    /// `first_byte_secs` of the body's end (plus as long as the body took to
+    /// go), and its body must keep arriving (`idle_secs` between two chunks).
+    /// A hung connection fails at one of them.
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -387,25 +394,27 @@ impl HttpClient {
         cap: usize,
         what: &str,
     ) -> Result<Vec<u8>, ProviderError> {
-        let wait = Duration::from_secs(self.timeouts.connect_secs + self.timeouts.first_byte_secs);
+        let idle = Duration::from_secs(self.timeouts.idle_secs);
+        let first_byte = Duration::from_secs(self.timeouts.first_byte_secs);
+        let moved = Moved::new(body.is_none());
         let mut req = self
             .client()?
             .request(method, self.url(path))
-            .headers(self.headers.clone())
-            .timeout(wait);
+            .headers(self.headers.clone());
         if let Some((content_type, bytes)) = body {
-            req = req.header("content-type", content_type).body(bytes);
+            req = req
+                .header("content-type", content_type)
+                .header("content-length", bytes.len())
+                .body(moved.body(bytes));
         }
-        let resp = req
-            .send()
-            .await
+        let resp = moved
+            .watch(req.send(), idle, first_byte)
+            .await?
             .map_err(|e| ProviderError::Connect(describe(&e)))?;
         if !resp.status().is_success() {
-            return Err(
-                limits::http_error(resp, Duration::from_secs(self.timeouts.idle_secs)).await,
-            );
+            return Err(limits::http_error(resp, idle).await);
         }
-        limits::body_of(resp, cap, wait, what).await
+        limits::read_moving(resp, cap, idle, what).await
     }
 
     pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
@@ -433,6 +442,93 @@ impl HttpClient {
         let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
         ids.sort();
         Ok(ids)
+    }
+}
+
+/// How far a request's body has gone: when it began, when its last piece
+/// was taken by the connection, and whether that was the last one.
+#[derive(Clone)]
+struct Moved(std::sync::Arc<std::sync::Mutex<Progress>>);
+
+#[derive(Clone, Copy, PartialEq)]
+struct Progress {
+    began: Instant,
+    last: Instant,
+    sent: bool,
+}
+
+/// The pieces a body is sent in: each one taken is progress.
+const PIECE: usize = 64 * 1024;
+
+impl Moved {
+    fn new(sent: bool) -> Self {
+        let now = Instant::now();
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Progress {
+            began: now,
+            last: now,
+            sent,
+        })))
+    }
+
+    fn get(&self) -> Progress {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn mark(&self, sent: bool) {
+        let mut p = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        p.last = Instant::now();
+        p.sent = sent;
+    }
+
+    /// `bytes` as a body sent piece by piece, each piece marking progress.
+    fn body(&self, bytes: Vec<u8>) -> reqwest::Body {
+        let pieces = bytes.len().div_ceil(PIECE);
+        let moved = self.clone();
+        let stream = futures_util::stream::iter((0..pieces).map(move |i| {
+            let piece = bytes[i * PIECE..((i + 1) * PIECE).min(bytes.len())].to_vec();
+            moved.mark(i + 1 == pieces);
+            Ok::<_, std::io::Error>(piece)
+        }));
+        if pieces == 0 {
+            self.mark(true);
+        }
+        reqwest::Body::wrap_stream(stream)
+    }
+
+    /// `send` until it answers, as long as the body keeps moving (`idle`
+    /// between two pieces) and, once it is all handed over, the answer begins
+    /// within `first_byte` plus as long again as the body took: what the
+    /// connection's buffers still hold drains at the pace the body went.
+    async fn watch<T>(
+        &self,
+        send: impl std::future::Future<Output = T>,
+        idle: Duration,
+        first_byte: Duration,
+    ) -> Result<T, ProviderError> {
+        let mut send = std::pin::pin!(send);
+        loop {
+            let p = self.get();
+            let wait = if p.sent {
+                first_byte + (p.last - p.began)
+            } else {
+                idle
+            };
+            tokio::select! {
+                r = &mut send => return Ok(r),
+                () = tokio::time::sleep_until((p.last + wait).into()) => {
+                    if self.get() == p {
+                        return Err(if p.sent {
+                            ProviderError::FirstByteTimeout(wait.as_secs())
+                        } else {
+                            ProviderError::Other(format!(
+                                "the request's body stalled: nothing sent for {} s",
+                                wait.as_secs()
+                            ))
+                        });
+                    }
+                }
+            }
+        }
     }
 }
 

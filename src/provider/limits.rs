@@ -86,6 +86,31 @@ pub async fn read_body(
     }
 }
 
+/// A whole body of at most `cap` bytes that keeps arriving: no more than
+/// `idle` between two chunks, however long the whole takes (a batch's file on
+/// a slow link); `what` names it in the messages.
+pub async fn read_moving(
+    mut resp: reqwest::Response,
+    cap: usize,
+    idle: Duration,
+    what: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    let mut out = Vec::new();
+    loop {
+        let chunk = match tokio::time::timeout(idle, resp.chunk()).await {
+            Err(_) => return Err(ProviderError::Stalled(idle.as_secs())),
+            Ok(chunk) => chunk.map_err(|_| ProviderError::Interrupted)?,
+        };
+        let Some(chunk) = chunk else {
+            return Ok(out);
+        };
+        if out.len() + chunk.len() > cap {
+            return Err(too_large(what, cap));
+        }
+        out.extend_from_slice(&chunk);
+    }
+}
+
 /// A response's body, or the server's error (its own message when it sent one).
 pub async fn body_of(
     resp: reqwest::Response,

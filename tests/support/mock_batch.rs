@@ -5,7 +5,8 @@
 //! whatever fails is kept in `problems` for the tests to assert empty. A batch
 //! is in progress for `polls` retrievals, then completes: each line answered as
 //! the live endpoint would (the mock's queued replies, else the default
-//! answer), except the lines told to fail, which go to the error file.
+//! answer), except the lines told to fail, which go to the error file. Files
+//! are deleted with `DELETE /v1/files/{id}` (recorded in `deleted`).
 
 #![allow(dead_code)]
 
@@ -39,6 +40,12 @@ pub struct Batches {
     pub invalid: Option<String>,
     /// What llmdeck sent or the mock answered that OpenAI's schemas refuse.
     pub problems: Vec<String>,
+    /// The files deleted (`DELETE /v1/files/{id}`), in order.
+    pub deleted: Vec<String>,
+    /// Deletes fail with a 500 while set.
+    pub refuse_deletes: bool,
+    /// A file's content is sent in pieces of this many bytes, this many ms apart.
+    pub pace: Option<(usize, u64)>,
 }
 
 struct File {
@@ -147,6 +154,34 @@ impl Batches {
         let name = file.filename.clone().unwrap_or_default();
         let object = self.file_object(&name, &purpose, file.body.clone());
         (200, object.to_string().into_bytes())
+    }
+
+    /// `DELETE /v1/files/{id}`: gone from storage, recorded.
+    fn delete(&mut self, id: &str) -> (u16, Vec<u8>) {
+        if self.refuse_deletes {
+            return error(
+                500,
+                "The server had an error while processing your request.",
+            );
+        }
+        if self.files.remove(id).is_none() {
+            return error(404, &format!("No such File object: {id}"));
+        }
+        self.deleted.push(id.to_string());
+        let object = json!({"id": id, "object": "file", "deleted": true});
+        self.check(
+            "DeleteFileResponse",
+            "the deleted file the mock answers",
+            &object,
+        );
+        (200, object.to_string().into_bytes())
+    }
+
+    /// The ids of the files still stored.
+    pub fn stored(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.files.keys().cloned().collect();
+        ids.sort();
+        ids
     }
 
     /// `POST /v1/batches`.
@@ -353,6 +388,7 @@ impl Batches {
                 Some(f) => (200, f.bytes.clone()),
                 None => error(404, &format!("No such File object: {id}")),
             },
+            ("DELETE", ["files", id]) => self.delete(id),
             ("POST", ["batches"]) => self.create(req),
             ("GET", ["batches", id]) => self.retrieve(mock, id),
             ("POST", ["batches", id, "cancel"]) => self.cancel(id),

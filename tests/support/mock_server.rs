@@ -208,6 +208,22 @@ impl Mock {
         self.batches.lock().unwrap().invalid = Some(message.to_string());
     }
 
+    /// The files deleted so far, and the ones still stored.
+    pub fn batch_files(&self) -> (Vec<String>, Vec<String>) {
+        let b = self.batches.lock().unwrap();
+        (b.deleted.clone(), b.stored())
+    }
+
+    /// Deletes fail (500) while `on`.
+    pub fn refuse_deletes(&self, on: bool) {
+        self.batches.lock().unwrap().refuse_deletes = on;
+    }
+
+    /// Files' contents are sent `piece` bytes at a time, `gap_ms` apart.
+    pub fn pace_files(&self, piece: usize, gap_ms: u64) {
+        self.batches.lock().unwrap().pace = Some((piece, gap_ms));
+    }
+
     /// No line of the next batches fails.
     pub fn batch_fail_none(&self) {
         self.batches.lock().unwrap().fail.clear();
@@ -267,12 +283,29 @@ impl Mock {
             }
             if path.starts_with("/v1/files") || path.starts_with("/v1/batches") {
                 let (status, body) = self.batches.lock().unwrap().route(self, &req, &path);
-                let ctype = if path.ends_with("/content") && status == 200 {
+                let content = path.ends_with("/content") && status == 200;
+                let ctype = if content {
                     "application/octet-stream"
                 } else {
                     "application/json"
                 };
-                respond(&mut sock, status, ctype, &body, &[]).await;
+                let pace = self.batches.lock().unwrap().pace;
+                match pace {
+                    Some((piece, gap_ms)) if content => {
+                        let head = format!(
+                            "HTTP/1.1 200 X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = sock.write_all(head.as_bytes()).await;
+                        for part in body.chunks(piece) {
+                            if sock.write_all(part).await.is_err() {
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_millis(gap_ms)).await;
+                        }
+                    }
+                    _ => respond(&mut sock, status, ctype, &body, &[]).await,
+                }
                 continue;
             }
             if path == "/v1/embeddings" {

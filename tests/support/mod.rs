@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod batch_run;
 pub mod console;
 pub mod mock_batch;
 pub mod mock_responses;
