@@ -104,6 +104,7 @@ impl<B: Backend> Screen<B> {
         };
         let hints = render(&mut self.term.get_frame(), ids);
         if let Some(scroll) = hints.scroll {
+            let scroll = self.settled(scroll, &hints.keep);
             self.scroll(scroll)?;
         }
         let area = self.shown.area;
@@ -140,6 +141,44 @@ impl<B: Backend> Screen<B> {
         let backend = self.term.backend_mut();
         backend.draw(cells)?;
         Backend::flush(backend)
+    }
+
+    /// The scroll narrowed to leave out the rows at its bottom that did not
+    /// move (drawn, and the same as the terminal shows there now): a table or
+    /// a code block that grows by a row above its closing border and the
+    /// lines under it moves the rows above, and the border stays. The rows
+    /// the narrower scroll leaves blank are none of those kept.
+    fn settled(&mut self, mut scroll: Scroll, keep: &[Range<u16>]) -> Scroll {
+        let area = self.shown.area;
+        let (shown, next) = (&self.shown, &*self.term.current_buffer_mut());
+        let (top, end) = (
+            scroll.rows.start.max(area.top()),
+            scroll.rows.end.min(area.bottom()),
+        );
+        let Ok(by) = u16::try_from(scroll.by) else {
+            return scroll;
+        };
+        let width = usize::from(area.width);
+        let row = |b: &'_ Buffer, y: u16| {
+            let at = usize::from(y - area.y) * width;
+            b.content[at..at + width].to_vec()
+        };
+        let kept = |y: u16| keep.iter().any(|k| k.contains(&y));
+        let mut stays = end;
+        while stays > top + by + 1 {
+            let y = stays - 1;
+            if kept(y) || row(next, y) != row(shown, y) {
+                break;
+            }
+            stays = y;
+        }
+        while stays < end && (stays.saturating_sub(by)..stays).any(kept) {
+            stays += 1;
+        }
+        if by > 0 && stays < end {
+            scroll.rows = top..stays;
+        }
+        scroll
     }
 
     /// Has the terminal move the rows, and moves them the same way in `shown`:

@@ -259,7 +259,7 @@ fn relative(n: u16, f: char) -> String {
 
 /// The SGR parameters that take the pen from `from` to `to`, `;`-joined onto `s`.
 fn pen_params(s: &mut String, from: Pen, to: Pen) {
-    let mut push = |s: &mut String, p: &str| {
+    let push = |s: &mut String, p: &str| {
         if !s.is_empty() {
             s.push(';');
         }
