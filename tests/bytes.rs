@@ -8,7 +8,8 @@
 //! the emulator sees, so a row left stale, a scroll gone wrong or a colour
 //! not reset shows here.
 //!
-//! `cargo test --test bytes -- --nocapture` prints the bytes per shape.
+//! `cargo test --test bytes -- --nocapture` prints the bytes per shape; each
+//! shape's test fails when it sends more than aichat 0.30 does (`PEER_KB`).
 
 mod support;
 
@@ -46,7 +47,6 @@ const WIDTH: u16 = 120;
 const HEIGHT: u16 = 40;
 /// Deltas a frame: 200 tokens a second at the console's ~60 frames a second.
 const PER_FRAME: usize = 3;
-const SHAPES: [&str; 5] = ["prose", "code", "table", "list", "mixed"];
 
 /// What is written to the terminal, kept for the counter and the emulator.
 #[derive(Clone, Default)]
@@ -264,22 +264,6 @@ fn stream<B: Backend>(
             .draw(|f, ids| views::frame(f, ids, &console.state, &mut console.cache))
             .map_err(|_| "the screen could not draw".to_string())?;
         let bytes = tap.take();
-        if let Ok(dir) = std::env::var("BYTES_DUMP") {
-            use std::io::Write as _;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(format!(
-                    "{dir}/{}.bin",
-                    std::thread::current()
-                        .name()
-                        .unwrap_or("x")
-                        .replace(':', "_")
-                ))
-                .unwrap();
-            f.write_all(&bytes).unwrap();
-            f.write_all(b"\n<<FRAME>>\n").unwrap();
-        }
         vt.process(&bytes);
         if let Some(m) = mismatch(vt.screen(), &console.whole()) {
             return Err(format!("after {what}: {m}"));
@@ -310,27 +294,58 @@ fn stream<B: Backend>(
     Ok(total)
 }
 
-/// Every shape, every frame: the emulated terminal shows the full redraw; the
-/// bytes per shape are printed (`-- --nocapture`).
-#[test]
-fn every_reply_shape_reaches_the_emulated_terminal_intact_and_its_bytes_are_counted() {
+/// aichat 0.30's bytes for the same answer (README, `benches/peers/run`, in
+/// tmux): the target is to send no more on any shape.
+const PEER_KB: [(&str, f64); 5] = [
+    ("prose", 36.0),
+    ("code", 49.4),
+    ("table", 48.4),
+    ("list", 37.1),
+    ("mixed", 45.5),
+];
+
+/// Every frame of `shape` reaches the emulated terminal as the full redraw
+/// shows it, and the answer costs no more bytes than the peer's.
+fn shape(shape: &str) {
     highlight::warm_up();
-    let mut report = Vec::new();
-    for shape in SHAPES {
-        if std::env::var("BYTES_SHAPES").is_ok_and(|v| !v.split(',').any(|s| s == shape)) {
-            continue;
-        }
-        let Some(pieces) = pieces(shape) else {
-            support::skip("python3 is not installed: the reply shapes come from server.py");
-            return;
-        };
-        let tap = Tap::default();
-        let mut screen = screen(&tap);
-        tap.take();
-        let bytes = stream(&pieces, &mut screen, &tap).unwrap_or_else(|e| panic!("{shape}: {e}"));
-        report.push((shape, bytes));
-    }
-    for (shape, bytes) in &report {
-        println!("{shape:>6}: {:6.1} KB", *bytes as f64 / 1000.0);
-    }
+    let Some(pieces) = pieces(shape) else {
+        support::skip("python3 is not installed: the reply shapes come from server.py");
+        return;
+    };
+    let tap = Tap::default();
+    let mut screen = screen(&tap);
+    tap.take();
+    let bytes = stream(&pieces, &mut screen, &tap).unwrap_or_else(|e| panic!("{shape}: {e}"));
+    let kb = bytes as f64 / 1000.0;
+    let peer = PEER_KB.iter().find(|(s, _)| *s == shape).unwrap().1;
+    println!("{shape:>6}: {kb:6.1} KB (aichat 0.30: {peer} KB)");
+    assert!(
+        kb <= peer,
+        "{shape}: {kb:.1} KB sent, aichat sends {peer} KB"
+    );
+}
+
+#[test]
+fn prose() {
+    shape("prose");
+}
+
+#[test]
+fn code() {
+    shape("code");
+}
+
+#[test]
+fn table() {
+    shape("table");
+}
+
+#[test]
+fn list() {
+    shape("list");
+}
+
+#[test]
+fn mixed() {
+    shape("mixed");
 }

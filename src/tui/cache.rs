@@ -312,6 +312,47 @@ fn append(lines: &mut Vec<Line<'static>>, more: Vec<Line<'static>>) {
 mod tests {
     use super::*;
 
+    /// A frame at the end of a growing 400-line code block highlights no more
+    /// lines than one at the end of a 4-line block: the lines highlighted are
+    /// counted (a counter, not a clock, on a loaded machine).
+    #[test]
+    fn a_growing_code_block_highlights_only_its_new_lines_each_frame() {
+        highlight::warm_up();
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        let code: String = (0..400)
+            .map(|n| format!("fn scale_{n}(x: u32) -> u32 {{ x * {n} }}\n"))
+            .collect();
+        let answer = format!("Here is the module:\n\n```rust\n{code}```\n");
+        let mut cache = RenderCache::default();
+        cache.prepare(100, &theme);
+        // Three pieces of four bytes a frame, as at 200 tok/s.
+        let mut per_frame = Vec::new();
+        let mut at = 0;
+        while at < answer.len() {
+            at = (at + 12).min(answer.len());
+            while !answer.is_char_boundary(at) {
+                at += 1;
+            }
+            let before = highlight::lines_highlighted();
+            cache.body(1, Role::Assistant, &answer[..at], true, &theme);
+            let lines = answer[..at].matches('\n').count();
+            per_frame.push((lines, highlight::lines_highlighted() - before));
+        }
+        let most = |range: std::ops::Range<usize>| {
+            per_frame
+                .iter()
+                .filter(|(l, _)| range.contains(l))
+                .map(|(_, n)| *n)
+                .max()
+                .unwrap()
+        };
+        let (early, late) = (most(3..8), most(395..403));
+        assert!(
+            late <= early.max(2),
+            "{late} lines a frame at 400 lines, {early} at 4"
+        );
+    }
+
     fn text(lines: &[Line<'static>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
     }

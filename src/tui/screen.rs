@@ -134,6 +134,7 @@ impl<B: Backend> Screen<B> {
             next.content[cells].iter_mut().for_each(Cell::reset);
         }
         self.shown_id = Some(ids.now);
+        fill_gaps(&self.shown, &mut self.updates);
         let cells = self.updates.iter().map(|&i| {
             let (x, y) = (i % width, i / width);
             (area.x + x as u16, area.y + y as u16, &self.shown.content[i])
@@ -217,6 +218,42 @@ impl<B: Backend> Screen<B> {
         self.shown_id = None;
         Ok(())
     }
+}
+
+/// Adds to `updates` the unchanged cells of gaps of up to 3 cells between two
+/// changed ones on a row, when they are plain ASCII in the style of the cell
+/// before them (or blanks of its background): sent again, they cost a byte
+/// each, where the move over them costs 3 or 4.
+fn fill_gaps(shown: &Buffer, updates: &mut Vec<usize>) {
+    let width = usize::from(shown.area.width.max(1));
+    let plain = |c: &Cell| c.symbol().len() == 1 && c.symbol().is_ascii();
+    let mut filled = Vec::with_capacity(updates.len());
+    for (n, &i) in updates.iter().enumerate() {
+        if let Some(&prev) = n.checked_sub(1).and_then(|p| updates.get(p))
+            && prev / width == i / width
+            && (2..=4).contains(&(i - prev))
+        {
+            let before = &shown.content[prev];
+            let fits = |c: &Cell| {
+                let blank = c.symbol() == " "
+                    && !c.modifier.intersects(super::wire::VISIBLE_ON_BLANK)
+                    && !before.modifier.intersects(super::wire::VISIBLE_ON_BLANK)
+                    && c.bg == before.bg;
+                plain(c)
+                    && (blank
+                        || (c.fg == before.fg
+                            && c.bg == before.bg
+                            && c.modifier == before.modifier
+                            && c.underline_color == before.underline_color))
+            };
+            let narrow = unicode_width::UnicodeWidthStr::width(before.symbol()) == 1;
+            if narrow && shown.content[prev + 1..i].iter().all(fits) {
+                filled.extend(prev + 1..i);
+            }
+        }
+        filled.push(i);
+    }
+    *updates = filled;
 }
 
 /// The row ranges of `area` (relative to its top) not in `keep`.

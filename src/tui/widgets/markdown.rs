@@ -62,6 +62,13 @@ pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
 /// line of an open code block is drawn plain and highlighted once its line
 /// ends, instead of re-highlighting it for every token.
 pub fn render_growing(src: &str, width: u16, theme: &Theme) -> Rendered {
+    // A line that is only the `|` opening a table's next row is no row yet: it
+    // ends the table, and a token later the row is there and the table back.
+    // Held back, the table grows by a row instead of jumping down and up.
+    let src = match src.rsplit_once('\n') {
+        Some((head, last)) if last.trim() == "|" => &src[..=head.len()],
+        _ => src,
+    };
     render_as(src, width, theme, true)
 }
 
