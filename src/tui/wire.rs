@@ -125,6 +125,11 @@ impl<W: Write> Wire<W> {
         }
     }
 
+    /// The terminal now has `size` (a test's; the real one is asked).
+    pub fn resize(&mut self, size: Size) {
+        self.size.set(size);
+    }
+
     /// The writer, e.g. to see what was sent.
     pub fn writer(&self) -> &W {
         &self.out

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod emulator;
 pub mod mock_batch;
 pub mod mock_responses;
 pub mod mock_server;
