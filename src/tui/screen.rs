@@ -183,7 +183,8 @@ impl<B: Backend> Screen<B> {
     }
 
     /// Has the terminal move the rows, and moves them the same way in `shown`:
-    /// rows that come in are blank (each frame ends with the colours reset).
+    /// rows that come in are blank (the backend scrolls with the default
+    /// background: `wire` resets it first).
     fn scroll(&mut self, Scroll { rows, by }: Scroll) -> Result<(), B::Error> {
         let area = self.shown.area;
         let rows = rows.start.max(area.top())..rows.end.min(area.bottom());

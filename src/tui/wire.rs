@@ -19,8 +19,8 @@
 //!
 //! What it cannot know it does not guess: after a wide symbol the column is
 //! unknown (terminals disagree on emoji widths) and after the last column the
-//! cursor waits to wrap, so the next move is absolute; after a clear the pen
-//! is unknown. `tests/bytes.rs` holds it to a terminal emulator.
+//! cursor waits to wrap, so the next move is absolute; at the start and after
+//! a resize (a terminal may reflow) the cursor and the pen are unknown. `tests/bytes.rs` holds it to a terminal emulator.
 
 use std::cell::Cell as Shared;
 use std::fmt::Write as _;
@@ -96,6 +96,9 @@ pub struct Wire<W: Write> {
     /// (`tty`) whenever ratatui asks, which it does after a resize.
     size: Shared<Size>,
     tty: bool,
+    /// Set when the size changed: a terminal may reflow on a resize, so where
+    /// the cursor is and which pen it has are forgotten.
+    resized: Shared<bool>,
     cursor: Cursor,
     /// `None` when not known (at the start, after a clear).
     pen: Option<Pen>,
@@ -110,6 +113,7 @@ impl<W: Write> Wire<W> {
             out,
             size: Shared::new(size),
             tty: false,
+            resized: Shared::new(false),
             cursor: Cursor::Unknown,
             pen: None,
             scratch: String::new(),
@@ -128,6 +132,21 @@ impl<W: Write> Wire<W> {
     /// The terminal now has `size` (a test's; the real one is asked).
     pub fn resize(&mut self, size: Size) {
         self.size.set(size);
+        self.forget();
+    }
+
+    /// Forgets the cursor and the pen (after a resize).
+    fn forget(&mut self) {
+        self.cursor = Cursor::Unknown;
+        self.pen = None;
+        self.resized.set(false);
+    }
+
+    /// Before sending anything: what a resize since may have changed is forgotten.
+    fn settle(&mut self) {
+        if self.resized.get() {
+            self.forget();
+        }
     }
 
     /// The writer, e.g. to see what was sent.
@@ -371,6 +390,7 @@ impl<W: Write> Backend for Wire<W> {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        self.settle();
         let cells: Vec<(u16, u16, &Cell)> = content.collect();
         let width = self.size.get().width;
         let mut i = 0;
@@ -458,6 +478,7 @@ impl<W: Write> Backend for Wire<W> {
 
     fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
         let p = position.into();
+        self.settle();
         self.goto(p.x, p.y);
         self.emit()
     }
@@ -467,6 +488,7 @@ impl<W: Write> Backend for Wire<W> {
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.settle();
         self.erase_pen();
         self.scratch.push_str(match clear_type {
             ClearType::All => "\x1b[2J",
@@ -481,7 +503,11 @@ impl<W: Write> Backend for Wire<W> {
     fn size(&self) -> io::Result<Size> {
         if self.tty {
             let (width, height) = crossterm::terminal::size()?;
-            self.size.set(Size { width, height });
+            let now = Size { width, height };
+            if now != self.size.get() {
+                self.size.set(now);
+                self.resized.set(true);
+            }
         }
         Ok(self.size.get())
     }
@@ -513,6 +539,7 @@ impl<W: Write> Wire<W> {
         if amount == 0 || region.is_empty() {
             return Ok(());
         }
+        self.settle();
         self.erase_pen();
         let _ = write!(
             self.scratch,

@@ -19,7 +19,10 @@ fn screen() -> Screen<Wire<Vec<u8>>> {
         width: W,
         height: H,
     };
-    Screen::new(Terminal::new(Wire::new(Vec::new(), size)).unwrap())
+    // A fixed viewport, as the console's (`tui::terminal::enter`).
+    let viewport = ratatui::Viewport::Fixed(Rect::new(0, 0, W, H));
+    let options = ratatui::TerminalOptions { viewport };
+    Screen::new(Terminal::with_options(Wire::new(Vec::new(), size), options).unwrap())
 }
 
 fn emulator() -> vt100::Parser {
@@ -277,4 +280,22 @@ fn a_scroll_is_a_region_scrolled_with_the_background_reset() {
         "the background reset, then the scroll: {sent:?}"
     );
     assert!(sent.ends_with("line 5"), "then only the new line: {sent:?}");
+}
+
+#[test]
+fn a_resize_forgets_where_the_cursor_is_and_the_pen() {
+    let mut screen = screen();
+    let f = text(0, 0, "ab", Style::new().fg(Color::Red));
+    draw(&mut screen, &f, Hints::default());
+    // The terminal may reflow on a resize: home by address (not CR from the
+    // column it was at), and the pen reset before erasing.
+    screen.backend_mut().resize(Size {
+        width: W,
+        height: H,
+    });
+    screen.resize(Rect::new(0, 0, W, H)).unwrap();
+    let sent = std::mem::take(screen.backend_mut().writer_mut());
+    assert_eq!(String::from_utf8(sent).unwrap(), "\x1b[H\x1b[0m\x1b[J");
+    let sent = String::from_utf8(draw(&mut screen, &f, Hints::default())).unwrap();
+    assert_eq!(sent, "\x1b[31mab");
 }
