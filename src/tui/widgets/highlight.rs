@@ -89,6 +89,18 @@ pub fn highlight(
     theme: &str,
     growing: bool,
 ) -> Option<Vec<Vec<Span<'static>>>> {
+    highlight_from(code, lang, theme, growing, 0)
+}
+
+/// `highlight`'s lines from line `from` on: a growing block asks only for its
+/// new lines, and gets no copy of the others.
+pub fn highlight_from(
+    code: &str,
+    lang: &str,
+    theme: &str,
+    growing: bool,
+    from: usize,
+) -> Option<Vec<Vec<Span<'static>>>> {
     let assets = ASSETS.get()?;
     let syntax = assets
         .syntaxes
@@ -128,7 +140,7 @@ pub fn highlight(
         lines.push(to_spans(h.highlight_line(line, &assets.syntaxes).ok()?));
     }
     let done = code[..start + complete].to_string();
-    let mut out = lines.clone();
+    let mut out = lines.get(from..).unwrap_or_default().to_vec();
     let partial = &rest[complete..];
     let state = if partial.is_empty() {
         h.state()
