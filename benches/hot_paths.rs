@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the hot paths (divan): `cargo bench --bench hot_paths`.
 //! Stream event parsing, markdown + syntect rendering of one message, drawing a
-//! frame at 10, 1,000 and 5,000 messages, and counting a conversation's tokens.
+//! frame at 10, 1,000 and 5,000 messages, the end of a growing code block of 4
+//! and 400 lines, and counting a conversation's tokens.
 
 mod common;
 
@@ -58,6 +59,45 @@ fn render_markdown_message_with_code(bencher: divan::Bencher) {
     bencher.bench(|| {
         markdown::render(divan::black_box(MESSAGE), 118, &theme)
             .lines
+            .len()
+    });
+}
+
+/// A frame's render at the end of a growing code block of `lines` lines (one
+/// more token, 4 bytes, since the last): the open block costs its new lines,
+/// so 400 lines should cost what 4 do (issue 23, point 5).
+#[divan::bench(args = [4, 400])]
+fn render_the_end_of_a_growing_code_block(bencher: divan::Bencher, lines: usize) {
+    let theme = Theme::built_in("dark").unwrap();
+    let code: String = (0..lines)
+        .map(|n| format!("fn scale_{n}(x: u32) -> u32 {{ x * {n} }}\n"))
+        .collect();
+    let answer = format!("Here is the module:\n\n```rust\n{code}fn next(x: u32) -> u32 {{ x }}\n");
+    let mut cache = RenderCache::default();
+    cache.prepare(118, &theme);
+    let mut at = answer.len() - 8;
+    cache.body(
+        1,
+        llmdeck::chat::conversation::Role::Assistant,
+        &answer[..at],
+        true,
+        &theme,
+    );
+    bencher.bench_local(|| {
+        // Back and forth over the last token, as each frame adds one.
+        at = if at == answer.len() {
+            answer.len() - 4
+        } else {
+            answer.len()
+        };
+        cache
+            .body(
+                1,
+                llmdeck::chat::conversation::Role::Assistant,
+                &answer[..at],
+                true,
+                &theme,
+            )
             .len()
     });
 }

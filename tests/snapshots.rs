@@ -1,6 +1,8 @@
 //! Whole screens of the console, drawn with ratatui's TestBackend at points of
 //! a stream, compared with insta snapshots (review changes with `cargo insta review`).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,6 +30,9 @@ struct Harness {
     cache: RenderCache,
     request: Option<u64>,
     t0: Instant,
+    /// The same frames through the console's own backend to an emulated
+    /// terminal, when a test asks (`emulate`): the bytes must show them too.
+    emulated: Option<support::emulator::Emulated>,
 }
 
 impl Harness {
@@ -55,7 +60,12 @@ impl Harness {
             cache: RenderCache::default(),
             request: None,
             t0: Instant::now(),
+            emulated: None,
         }
+    }
+
+    fn emulate(&mut self, width: u16, height: u16) {
+        self.emulated = Some(support::emulator::Emulated::new(width, height));
     }
 
     fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
@@ -116,6 +126,9 @@ impl Harness {
             .unwrap();
         // Cells, styles included: a kept row with a stale colour is caught too.
         assert_eq!(screen.backend().buffer(), whole.backend().buffer());
+        if let Some(e) = self.emulated.as_mut() {
+            e.frame(&self.state, whole.backend().buffer());
+        }
         hints
     }
 
@@ -196,6 +209,8 @@ fn a_stream_draws_as_it_arrives() {
 /// shows at every token what a whole redraw shows, also while the user pages
 /// back, selects a message or opens a popup mid-stream; lines pushed up by the
 /// answer are scrolled, and rows that did not change are not drawn again.
+/// The bytes the console's own backend sends for the same frames bring an
+/// emulated terminal to the same screen (`support::emulator`).
 #[test]
 fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() {
     let mut h = Harness::new();
@@ -203,6 +218,7 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
     h.send(prompt);
     h.stream(StreamEvent::Started { model: None });
     let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+    h.emulate(60, 16);
     let (mut scrolled, mut kept, mut frames, mut bars_kept) = (0, 0, 0, 0);
     let pieces = demo_answer(prompt);
     let third = pieces.len() / 3;
@@ -233,6 +249,7 @@ fn a_growing_answer_scrolls_the_terminal_and_each_frame_matches_a_full_redraw() 
         };
         if n == 2 * third + 10 {
             screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+            h.emulate(60, 16);
         }
         h.stream(StreamEvent::TextDelta(p));
         let hints = h.frame(&mut screen);
@@ -567,6 +584,7 @@ fn a_resize_mid_stream_starts_the_kept_rows_over_and_matches_a_full_redraw() {
     h.send(prompt);
     h.stream(StreamEvent::Started { model: None });
     let mut screen = Screen::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+    h.emulate(60, 16);
     let pieces = demo_answer(prompt);
     let third = pieces.len() / 3;
     let mut kept_after = 0;
@@ -583,6 +601,9 @@ fn a_resize_mid_stream_starts_the_kept_rows_over_and_matches_a_full_redraw() {
             screen
                 .resize(ratatui::layout::Rect::new(0, 0, w, height))
                 .unwrap();
+            if let Some(e) = h.emulated.as_mut() {
+                e.resize(w, height);
+            }
             h.stream(StreamEvent::TextDelta(p));
             let hints = h.frame(&mut screen);
             assert!(hints.keep.is_empty(), "nothing is kept across a resize");

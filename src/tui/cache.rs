@@ -26,6 +26,18 @@ struct Entry {
     /// Changes whenever lines already there may change (a growing message
     /// only appends to its prefix, so that keeps its epoch).
     epoch: u64,
+    /// For a growing message whose open tail is one open code block: its
+    /// complete lines are laid out once, and stay, like the prefix.
+    open: Option<Open>,
+}
+
+/// An open code block after the stable prefix at `cut`: `lines` of its code
+/// lines are laid out, filling `lines` up to `fixed`.
+#[derive(Clone, Copy)]
+struct Open {
+    cut: usize,
+    lines: usize,
+    fixed: usize,
 }
 
 impl Entry {
@@ -33,7 +45,10 @@ impl Entry {
     /// growing message's open tail may change (a growing message without a
     /// stable prefix is rendered anew, in a new epoch, whenever it grows).
     fn fixed(&self) -> usize {
-        self.prefix.map_or(self.lines.len(), |(_, count)| count)
+        match (self.open, self.prefix) {
+            (Some(open), _) => open.fixed,
+            (None, prefix) => prefix.map_or(self.lines.len(), |(_, count)| count),
+        }
     }
 }
 
@@ -245,6 +260,7 @@ impl RenderCache {
                 lines,
                 prefix: None,
                 epoch,
+                open: None,
             };
         }
         let cut = if growing {
@@ -266,18 +282,51 @@ impl RenderCache {
                 lines: r.lines,
                 prefix: None,
                 epoch,
+                open: None,
             };
         }
         // The stable part only grows: render just what became stable since the
         // last frame and append it, so a long answer costs the same per frame
         // at its end as at its start. The prefix's lines stay where they are;
         // only the open tail after them is replaced.
+        let fence = markdown::open_fence(&content[cut..]);
+        let resumes = prev
+            .as_ref()
+            .is_some_and(|e| e.open.is_some_and(|o| o.cut == cut) && e.prefix.is_some());
+        if let (Some((header, lang)), true) = (&fence, resumes) {
+            // The same open block, grown: only its new lines are laid out.
+            let mut e = prev.expect("resumes");
+            let (open, prefix) = (e.open.expect("resumes"), e.prefix.expect("resumes"));
+            let code = &content[cut + header..];
+            e.lines.truncate(open.fixed);
+            let (done, rest, full) =
+                markdown::open_block(code, lang, (open.lines, false), width, theme);
+            e.lines.extend(done);
+            let fixed = e.lines.len();
+            e.lines.extend(rest);
+            return Entry {
+                used: 0,
+                len: content.len(),
+                growing,
+                highlighted: e.highlighted && full,
+                lines: e.lines,
+                prefix: Some(prefix),
+                epoch: e.epoch,
+                open: Some(Open {
+                    cut,
+                    lines: code.matches('\n').count(),
+                    fixed,
+                }),
+            };
+        }
         let (mut lines, prefix_ok, epoch) = match prev.and_then(|e| Some((e.prefix?, e))) {
             Some(((len, count), mut e)) if len <= cut => {
                 e.lines.truncate(count);
                 let r: Rendered = markdown::render(&content[len..cut], width, theme);
                 append(&mut e.lines, r.lines);
-                (e.lines, e.highlighted && r.fully_highlighted, e.epoch)
+                // Lines an open block had fixed are laid out anew: a new epoch.
+                let epoch = if e.open.is_some() { epoch } else { e.epoch };
+                (e.lines, e.highlighted && r.fully_highlighted, epoch)
             }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut], width, theme);
@@ -285,6 +334,27 @@ impl RenderCache {
             }
         };
         let count = lines.len();
+        if let Some((header, lang)) = fence {
+            let code = &content[cut + header..];
+            let (done, rest, full) = markdown::open_block(code, &lang, (0, true), width, theme);
+            append(&mut lines, done);
+            let fixed = lines.len();
+            lines.extend(rest);
+            return Entry {
+                used: 0,
+                len: content.len(),
+                growing,
+                highlighted: prefix_ok && full,
+                lines,
+                prefix: Some((cut, count)),
+                epoch,
+                open: Some(Open {
+                    cut,
+                    lines: code.matches('\n').count(),
+                    fixed,
+                }),
+            };
+        }
         let tail = markdown::render_growing(&content[cut..], width, theme);
         append(&mut lines, tail.lines);
         Entry {
@@ -295,6 +365,7 @@ impl RenderCache {
             lines,
             prefix: Some((cut, count)),
             epoch,
+            open: None,
         }
     }
 }
@@ -311,6 +382,63 @@ fn append(lines: &mut Vec<Line<'static>>, more: Vec<Line<'static>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame at the end of a growing 400-line code block highlights and
+    /// lays out no more lines than one at the end of a 4-line block: its
+    /// complete lines stay as they were (counted, not timed, on a loaded
+    /// machine), and it shows what a render of it in one go shows.
+    #[test]
+    fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
+        highlight::warm_up();
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        let code: String = (0..400)
+            .map(|n| format!("fn scale_{n}(x: u32) -> u32 {{ x * {n} }}\n"))
+            .collect();
+        let answer = format!("Here is the module:\n\n```rust\n{code}```\n");
+        let mut cache = RenderCache::default();
+        cache.prepare(100, &theme);
+        // Three pieces of four bytes a frame, as at 200 tok/s.
+        let mut per_frame = Vec::new();
+        let mut at = 0;
+        while at < answer.len() {
+            at = (at + 12).min(answer.len());
+            let counts = || {
+                (
+                    highlight::lines_highlighted(),
+                    markdown::code_lines_laid_out(),
+                )
+            };
+            let before = counts();
+            let shown = text(cache.body(1, Role::Assistant, &answer[..at], true, &theme));
+            let after = counts();
+            let lines = answer[..at].matches('\n').count();
+            per_frame.push((lines, after.0 - before.0, after.1 - before.1));
+            if lines % 50 == 0 {
+                let mut fresh = RenderCache::default();
+                fresh.prepare(100, &theme);
+                let whole = text(fresh.body(2, Role::Assistant, &answer[..at], true, &theme));
+                assert_eq!(shown, whole, "at {at}");
+            }
+        }
+        let most = |range: std::ops::Range<usize>, f: fn(&(usize, usize, usize)) -> usize| {
+            per_frame
+                .iter()
+                .filter(|p| range.contains(&p.0))
+                .map(f)
+                .max()
+                .unwrap()
+        };
+        let (early, late) = (most(3..8, |p| p.1), most(395..403, |p| p.1));
+        assert!(
+            late <= early.max(2),
+            "{late} lines highlighted a frame at 400 lines, {early} at 4"
+        );
+        let (early, late) = (most(3..8, |p| p.2), most(395..403, |p| p.2));
+        assert!(
+            late <= early.max(2),
+            "{late} lines laid out a frame at 400 lines, {early} at 4"
+        );
+    }
 
     fn text(lines: &[Line<'static>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()

@@ -25,6 +25,7 @@ pub mod theme;
 pub mod update;
 pub mod views;
 pub mod widgets;
+pub mod wire;
 pub mod worker;
 
 /// The panes (a new pane is a variant of `core::state::Pane`, a room and its

@@ -104,6 +104,7 @@ impl<B: Backend> Screen<B> {
         };
         let hints = render(&mut self.term.get_frame(), ids);
         if let Some(scroll) = hints.scroll {
+            let scroll = self.settled(scroll, &hints.keep);
             self.scroll(scroll)?;
         }
         let area = self.shown.area;
@@ -133,6 +134,7 @@ impl<B: Backend> Screen<B> {
             next.content[cells].iter_mut().for_each(Cell::reset);
         }
         self.shown_id = Some(ids.now);
+        fill_gaps(&self.shown, &mut self.updates);
         let cells = self.updates.iter().map(|&i| {
             let (x, y) = (i % width, i / width);
             (area.x + x as u16, area.y + y as u16, &self.shown.content[i])
@@ -142,8 +144,47 @@ impl<B: Backend> Screen<B> {
         Backend::flush(backend)
     }
 
+    /// The scroll narrowed to leave out the rows at its bottom that did not
+    /// move (drawn, and the same as the terminal shows there now): a table or
+    /// a code block that grows by a row above its closing border and the
+    /// lines under it moves the rows above, and the border stays. The rows
+    /// the narrower scroll leaves blank are none of those kept.
+    fn settled(&mut self, mut scroll: Scroll, keep: &[Range<u16>]) -> Scroll {
+        let area = self.shown.area;
+        let (shown, next) = (&self.shown, &*self.term.current_buffer_mut());
+        let (top, end) = (
+            scroll.rows.start.max(area.top()),
+            scroll.rows.end.min(area.bottom()),
+        );
+        let Ok(by) = u16::try_from(scroll.by) else {
+            return scroll;
+        };
+        let width = usize::from(area.width);
+        let row = |b: &'_ Buffer, y: u16| {
+            let at = usize::from(y - area.y) * width;
+            b.content[at..at + width].to_vec()
+        };
+        let kept = |y: u16| keep.iter().any(|k| k.contains(&y));
+        let mut stays = end;
+        while stays > top + by + 1 {
+            let y = stays - 1;
+            if kept(y) || row(next, y) != row(shown, y) {
+                break;
+            }
+            stays = y;
+        }
+        while stays < end && (stays.saturating_sub(by)..stays).any(kept) {
+            stays += 1;
+        }
+        if by > 0 && stays < end {
+            scroll.rows = top..stays;
+        }
+        scroll
+    }
+
     /// Has the terminal move the rows, and moves them the same way in `shown`:
-    /// rows that come in are blank (each frame ends with the colours reset).
+    /// rows that come in are blank (the backend scrolls with the default
+    /// background: `wire` resets it first).
     fn scroll(&mut self, Scroll { rows, by }: Scroll) -> Result<(), B::Error> {
         let area = self.shown.area;
         let rows = rows.start.max(area.top())..rows.end.min(area.bottom());
@@ -178,6 +219,42 @@ impl<B: Backend> Screen<B> {
         self.shown_id = None;
         Ok(())
     }
+}
+
+/// Adds to `updates` the unchanged cells of gaps of up to 3 cells between two
+/// changed ones on a row, when they are plain ASCII in the style of the cell
+/// before them (or blanks of its background): sent again, they cost a byte
+/// each, where the move over them costs 3 or 4.
+fn fill_gaps(shown: &Buffer, updates: &mut Vec<usize>) {
+    let width = usize::from(shown.area.width.max(1));
+    let plain = |c: &Cell| c.symbol().len() == 1 && c.symbol().is_ascii();
+    let mut filled = Vec::with_capacity(updates.len());
+    for (n, &i) in updates.iter().enumerate() {
+        if let Some(&prev) = n.checked_sub(1).and_then(|p| updates.get(p))
+            && prev / width == i / width
+            && (2..=4).contains(&(i - prev))
+        {
+            let before = &shown.content[prev];
+            let fits = |c: &Cell| {
+                let blank = c.symbol() == " "
+                    && !c.modifier.intersects(super::wire::VISIBLE_ON_BLANK)
+                    && !before.modifier.intersects(super::wire::VISIBLE_ON_BLANK)
+                    && c.bg == before.bg;
+                plain(c)
+                    && (blank
+                        || (c.fg == before.fg
+                            && c.bg == before.bg
+                            && c.modifier == before.modifier
+                            && c.underline_color == before.underline_color))
+            };
+            let narrow = unicode_width::UnicodeWidthStr::width(before.symbol()) == 1;
+            if narrow && shown.content[prev + 1..i].iter().all(fits) {
+                filled.extend(prev + 1..i);
+            }
+        }
+        filled.push(i);
+    }
+    *updates = filled;
 }
 
 /// The row ranges of `area` (relative to its top) not in `keep`.

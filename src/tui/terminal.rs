@@ -7,17 +7,19 @@ use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
     KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
 };
+use crossterm::style::{Attribute, SetAttribute};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
+use ratatui::layout::{Rect, Size};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use super::screen::Screen;
+use super::wire::Wire;
 
 /// Frames are written through a buffer the size of a full redraw, so each
-/// reaches the terminal in one write (stdout's own buffer flushes every 1 KB).
-pub type Out = CrosstermBackend<io::BufWriter<io::Stdout>>;
+/// reaches the terminal in one write (stdout's own buffer flushes every 1 KB),
+/// by our own backend (`wire`), which sends only what changed.
+pub type Out = Wire<io::BufWriter<io::Stdout>>;
 
 pub fn enter() -> io::Result<Screen<Out>> {
     terminal::enable_raw_mode()?;
@@ -38,8 +40,8 @@ pub fn enter() -> io::Result<Screen<Out>> {
     let area = Rect::new(0, 0, width, height);
     let out = io::BufWriter::with_capacity(64 * 1024, out);
     let viewport = Viewport::Fixed(area);
-    let mut term =
-        Terminal::with_options(CrosstermBackend::new(out), TerminalOptions { viewport })?;
+    let backend = Wire::terminal(out, Size { width, height });
+    let mut term = Terminal::with_options(backend, TerminalOptions { viewport })?;
     term.clear()?;
     Ok(Screen::new(term))
 }
@@ -49,6 +51,8 @@ pub fn restore() {
     let mut out = io::stdout();
     let _ = execute!(
         out,
+        // The console leaves its last colours set between frames.
+        SetAttribute(Attribute::Reset),
         PopKeyboardEnhancementFlags,
         DisableMouseCapture,
         DisableBracketedPaste,

@@ -45,6 +45,18 @@ struct Resume {
 
 thread_local! {
     static LAST: std::cell::RefCell<Option<Resume>> = const { std::cell::RefCell::new(None) };
+    /// Lines handed to syntect on this thread, for tests and benches: a growing
+    /// block must cost the new lines, not the block.
+    static HIGHLIGHTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many lines this thread has highlighted so far.
+pub fn lines_highlighted() -> usize {
+    HIGHLIGHTED.with(std::cell::Cell::get)
+}
+
+fn count_line() {
+    HIGHLIGHTED.with(|n| n.set(n.get() + 1));
 }
 
 fn to_spans(ranges: Vec<(syntect::highlighting::Style, &str)>) -> Vec<Span<'static>> {
@@ -76,6 +88,18 @@ pub fn highlight(
     lang: &str,
     theme: &str,
     growing: bool,
+) -> Option<Vec<Vec<Span<'static>>>> {
+    highlight_from(code, lang, theme, growing, 0)
+}
+
+/// `highlight`'s lines from line `from` on: a growing block asks only for its
+/// new lines, and gets no copy of the others.
+pub fn highlight_from(
+    code: &str,
+    lang: &str,
+    theme: &str,
+    growing: bool,
+    from: usize,
 ) -> Option<Vec<Vec<Span<'static>>>> {
     let assets = ASSETS.get()?;
     let syntax = assets
@@ -112,10 +136,11 @@ pub fn highlight(
     // Complete lines are kept for next time; a last line without its newline may still grow.
     let complete = rest.rfind('\n').map(|i| i + 1).unwrap_or(0);
     for line in syntect::util::LinesWithEndings::from(&rest[..complete]) {
+        count_line();
         lines.push(to_spans(h.highlight_line(line, &assets.syntaxes).ok()?));
     }
     let done = code[..start + complete].to_string();
-    let mut out = lines.clone();
+    let mut out = lines.get(from..).unwrap_or_default().to_vec();
     let partial = &rest[complete..];
     let state = if partial.is_empty() {
         h.state()
@@ -126,6 +151,7 @@ pub fn highlight(
         // Highlight the unfinished line on a copy, so the saved state stays at the line start.
         let saved = h.state();
         let mut copy = HighlightLines::from_state(theme, saved.0.clone(), saved.1.clone());
+        count_line();
         out.push(to_spans(
             copy.highlight_line(partial, &assets.syntaxes).ok()?,
         ));

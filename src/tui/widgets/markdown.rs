@@ -62,6 +62,13 @@ pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
 /// line of an open code block is drawn plain and highlighted once its line
 /// ends, instead of re-highlighting it for every token.
 pub fn render_growing(src: &str, width: u16, theme: &Theme) -> Rendered {
+    // A line that is only the `|` opening a table's next row is no row yet: it
+    // ends the table, and a token later the row is there and the table back.
+    // Held back, the table grows by a row instead of jumping down and up.
+    let src = match src.rsplit_once('\n') {
+        Some((head, last)) if last.trim() == "|" => &src[..=head.len()],
+        _ => src,
+    };
     render_as(src, width, theme, true)
 }
 
@@ -97,6 +104,82 @@ fn render_as(src: &str, width: u16, theme: &Theme, growing: bool) -> Rendered {
         r.out.lines.pop();
     }
     r.out
+}
+
+/// When `src` is one open fenced code block (its fence line first, whole,
+/// and no closing fence after it): the length of the fence line and the
+/// block's language. A growing answer's tail that is one lays out only its
+/// new lines each frame (`open_block`).
+pub fn open_fence(src: &str) -> Option<(usize, String)> {
+    let (first, rest) = src.split_once('\n')?;
+    let mark = first.chars().next().filter(|c| matches!(c, '`' | '~'))?;
+    let n = first.chars().take_while(|c| *c == mark).count();
+    let info = first[n..].trim();
+    if n < 3 || (mark == '`' && info.contains('`')) {
+        return None;
+    }
+    let closed = rest.split('\n').any(|line| {
+        let t = line.trim_start();
+        line.len() - t.len() < 4
+            && t.chars().take_while(|c| *c == mark).count() >= n
+            && t.trim_end().chars().all(|c| c == mark)
+    });
+    let lang = info.split([' ', ',']).next().unwrap_or("").to_string();
+    (!closed).then_some((first.len() + 1, lang))
+}
+
+/// The rows of an open code block (`open_fence`) from its code line `from`
+/// on: its header first if `header`, its complete lines, then (apart,
+/// as they change every frame) the unfinished last line and the closing
+/// border, as `render_growing` draws the block. The bool: highlighted.
+pub fn open_block(
+    code: &str,
+    lang: &str,
+    (from, header): (usize, bool),
+    width: u16,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Vec<Line<'static>>, bool) {
+    let code_style = theme.style(Role::Code);
+    let muted = theme.style(Role::Muted);
+    let avail = usize::from(width).max(8).max(4);
+    let mut done = Vec::new();
+    if header {
+        let label = if lang.is_empty() {
+            "code".to_string()
+        } else {
+            inert(lang).into_owned()
+        };
+        done.push(Line::from(vec![Span::styled(format!("╭─ {label}"), muted)]));
+    }
+    let mut full = true;
+    let highlighted = if theme.monochrome || lang.is_empty() {
+        None
+    } else {
+        let h = highlight::highlight_from(code, lang, &theme.syntax, true, from);
+        full = h.is_some() || highlight::is_ready();
+        h
+    };
+    let lines: Vec<Vec<Span<'static>>> = highlighted.unwrap_or_else(|| {
+        code.lines()
+            .skip(from)
+            .map(|l| vec![Span::styled(l.to_string(), code_style)])
+            .collect()
+    });
+    let partial = !code.is_empty() && !code.ends_with('\n');
+    let complete = lines.len() - usize::from(partial);
+    let mut open = Vec::new();
+    for (i, spans) in lines.into_iter().enumerate() {
+        let rows = code_rows(spans, avail, code_style)
+            .into_iter()
+            .map(Line::from);
+        if i < complete {
+            done.extend(rows);
+        } else {
+            open.extend(rows);
+        }
+    }
+    open.push(Line::from(vec![Span::styled("╰─".to_string(), muted)]));
+    (done, open, full)
 }
 
 /// The fenced code blocks of a message, raw, in order.
@@ -448,51 +531,13 @@ impl Renderer<'_> {
                 .collect()
         };
         for spans in highlighted.unwrap_or_else(plain) {
-            // Code keeps its spaces: wrap only by hard breaks at the width.
-            // A span that fits is moved, not copied: a growing code block is
-            // laid out again every frame.
-            let mut line: Vec<Span<'static>> = Vec::new();
-            let mut used = 0;
-            for span in spans {
-                let style = code_style.patch(span.style);
-                let cleaned = match inert(&span.content) {
-                    Cow::Owned(o) => Some(o),
-                    Cow::Borrowed(_) => None,
-                };
-                let text: Cow<'static, str> = cleaned.map_or(span.content, Cow::Owned);
-                if text.is_empty() {
-                    continue;
-                }
-                if truncate_at(&text, avail - used) == text.len() {
-                    used += text.width();
-                    line.push(Span::styled(text, style));
-                    continue;
-                }
-                let mut rest: &str = &text;
-                while !rest.is_empty() {
-                    let take = truncate_at(rest, avail - used);
-                    if take == 0 {
-                        self.code_line(std::mem::take(&mut line), used, avail, code_style);
-                        used = 0;
-                        continue;
-                    }
-                    let (piece, tail) = rest.split_at(take);
-                    used += piece.width();
-                    line.push(Span::styled(piece.to_string(), style));
-                    rest = tail;
-                }
+            for row in code_rows(spans, avail, code_style) {
+                self.emit(row);
             }
-            self.code_line(line, used, avail, code_style);
         }
         self.emit(vec![Span::styled("╰─".to_string(), muted)]);
         self.out.code_blocks.push(code);
         self.blank();
-    }
-
-    fn code_line(&mut self, mut line: Vec<Span<'static>>, used: usize, avail: usize, style: Style) {
-        // Pad to the width so the block reads as one background.
-        line.push(Span::styled(" ".repeat(avail.saturating_sub(used)), style));
-        self.emit(line);
     }
 
     fn end_table(&mut self) {
@@ -549,6 +594,70 @@ impl Renderer<'_> {
         self.emit(vec![rule("└", "┴", "┘")]);
         self.blank();
     }
+}
+
+thread_local! {
+    /// Code lines laid out on this thread, for tests: a growing block must
+    /// cost its new lines, not the block.
+    static CODE_LINES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many code lines this thread has laid out so far.
+pub fn code_lines_laid_out() -> usize {
+    CODE_LINES.with(std::cell::Cell::get)
+}
+
+/// One line of code (its highlighted spans) as rows of `avail` columns: cut
+/// at the width (code keeps its spaces), each padded so the block reads as
+/// one background.
+pub fn code_rows(
+    spans: Vec<Span<'static>>,
+    avail: usize,
+    code_style: Style,
+) -> Vec<Vec<Span<'static>>> {
+    CODE_LINES.with(|n| n.set(n.get() + 1));
+    let mut rows = Vec::new();
+    let mut row = |mut line: Vec<Span<'static>>, used: usize| {
+        line.push(Span::styled(
+            " ".repeat(avail.saturating_sub(used)),
+            code_style,
+        ));
+        rows.push(line);
+    };
+    // A span that fits is moved, not copied.
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let style = code_style.patch(span.style);
+        let cleaned = match inert(&span.content) {
+            Cow::Owned(o) => Some(o),
+            Cow::Borrowed(_) => None,
+        };
+        let text: Cow<'static, str> = cleaned.map_or(span.content, Cow::Owned);
+        if text.is_empty() {
+            continue;
+        }
+        if truncate_at(&text, avail - used) == text.len() {
+            used += text.width();
+            line.push(Span::styled(text, style));
+            continue;
+        }
+        let mut rest: &str = &text;
+        while !rest.is_empty() {
+            let take = truncate_at(rest, avail - used);
+            if take == 0 {
+                row(std::mem::take(&mut line), used);
+                used = 0;
+                continue;
+            }
+            let (piece, tail) = rest.split_at(take);
+            used += piece.width();
+            line.push(Span::styled(piece.to_string(), style));
+            rest = tail;
+        }
+    }
+    row(line, used);
+    rows
 }
 
 /// How many bytes of `s` fit in `cols` columns.
