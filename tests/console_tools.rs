@@ -177,6 +177,7 @@ fn the_console_asks_before_the_loops_next_step_over_a_budget() {
     t.keys(&["y"]);
     t.wait_for("Send anyway?");
     assert_eq!(mock.received().len(), 1, "the second step waits for a yes");
+    t.wait_gone("read it first"); // its keys work once the keyboard has rested
     t.keys(&["n"]);
     t.wait_gone("Send anyway?");
     let screen = t.screen();

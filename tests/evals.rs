@@ -745,3 +745,21 @@ fn a_judge_is_not_asked_once_the_budget_is_reached() {
     );
     assert_eq!(mock.chat_requests().len(), 1, "only the answer was sent");
 }
+
+#[test]
+fn a_check_that_never_reads_the_answer_does_not_end_the_run() {
+    // Larger than a pipe holds: writing it to a check that exits without
+    // reading meets a closed pipe (SIGPIPE killed llmdeck there before).
+    let long = "mock ".repeat(40_000);
+    let mock = Mock::start_in_background();
+    mock.push(say(&long));
+    let home = home(
+        "[[tests]]\nname = \"deaf\"\nvars = { q = \"a\" }\nassert = [{ command = [\"sh\", \"-c\", \"echo fine\"] }]",
+        &[],
+    );
+    let (code, v, stderr) = test_json(&home, &mock, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let r = result(&v, "deaf");
+    assert_eq!(r["pass"], true, "{r}");
+    assert_eq!(r["verdicts"][0]["reason"], "fine");
+}

@@ -246,7 +246,10 @@ fn keys_typed_as_the_popup_opens_do_not_answer_it() {
     // next message: a y, an a or an Enter typed then must not run the tool.
     let mut c = called(&[("get_current_time", r#"{"timezone":"Asia/Tokyo"}"#)]);
     approve::after_answer(&mut c.state);
-    let opened = c.state.mcp.keys_from.expect("keys held at first");
+    assert!(c.state.mcp.keys_from.is_some(), "keys held at first");
+    // As if it had just opened, whatever the machine's load: held for a minute.
+    let opened = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    c.state.mcp.keys_from = Some(opened);
     let screen = c.screen(90, 30);
     assert!(screen.contains("read it first"), "{screen}");
     assert!(!screen.contains("y run once"), "{screen}");
@@ -266,8 +269,8 @@ fn keys_typed_as_the_popup_opens_do_not_answer_it() {
         Some((1, CallState::Asking))
     ));
     assert!(
-        c.state.mcp.keys_from.unwrap() >= opened,
-        "every key held back starts the pause over"
+        c.state.mcp.keys_from.unwrap() < opened,
+        "every key held back starts the pause over (from itself)"
     );
     // Once the keyboard has rested, the keys answer it.
     rested(&mut c);
@@ -304,13 +307,20 @@ fn the_loops_next_step_asks_first_when_a_budget_says_so() {
     assert!(continue_checked(&mut c.state).is_empty());
     let screen = c.screen(90, 30);
     assert!(screen.contains("Send anyway?"), "{screen}");
+    // It opened by itself: a key typed before the keyboard rests does nothing.
+    assert!(screen.contains("read it first"), "{screen}");
+    c.press(KeyCode::Enter);
+    assert!(c.commands.is_empty(), "{:?}", c.commands);
+    rested(&mut c);
     c.press(KeyCode::Char('n'));
     assert!(c.state.overlays.is_empty());
-    assert!(c.commands.is_empty(), "{:?}", c.commands);
+    // The loop ends there, its steps recorded.
+    assert_eq!(c.commands, vec![Command::RecordSteps]);
     let last = c.state.machine.conv.last();
     assert_eq!(c.state.machine.conv.nodes[last].content, "10:00");
     // A yes lets it go on.
     assert!(continue_checked(&mut c.state).is_empty());
+    rested(&mut c);
     c.press(KeyCode::Char('y'));
     assert_eq!(
         c.commands,

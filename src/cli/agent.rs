@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use super::out::rawln;
 use crate::chat::conversation::{AnswerStatus, Conversation};
 use crate::chat::machine::{Effect, Input, Machine};
 use crate::chat::tools::ToolCall;
@@ -232,7 +233,7 @@ pub fn steps_json(
 fn print_remote(call: &crate::chat::tools::HostedCall) {
     let inert = |t: &str| crate::inert::inert(&crate::log::scrub(t)).into_owned();
     if call.tool == "mcp_list_tools" {
-        println!(
+        rawln!(
             "[mcp {}] {} could not list its tools: {}",
             inert(&call.status),
             inert(&call.server),
@@ -240,7 +241,7 @@ fn print_remote(call: &crate::chat::tools::HostedCall) {
         );
         return;
     }
-    println!(
+    rawln!(
         "[mcp {}] {}.{}({})",
         inert(&call.status),
         inert(&call.server),
@@ -253,11 +254,11 @@ fn print_remote(call: &crate::chat::tools::HostedCall) {
     };
     let mut lines = text.lines();
     for line in lines.by_ref().take(12) {
-        println!("    {label}{}", inert(line));
+        rawln!("    {label}{}", inert(line));
     }
     let more = lines.count();
     if more > 0 {
-        println!("    … {more} more lines");
+        rawln!("    … {more} more lines");
     }
 }
 
@@ -276,13 +277,13 @@ pub fn print_hosted(conv: &Conversation, answers: &[usize]) {
             for q in &call.queries {
                 line.push_str(&format!(" \"{}\"", inert(q)));
             }
-            println!("{line}");
+            rawln!("{line}");
             for code_line in call.code.lines() {
-                println!("    {}", inert(code_line));
+                rawln!("    {}", inert(code_line));
             }
             for r in &call.results {
                 n += 1;
-                println!("  {n}. {}", inert(r));
+                rawln!("  {n}. {}", inert(r));
             }
         }
     }

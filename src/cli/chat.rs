@@ -219,7 +219,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
                 target.unwrap_or("?"),
                 summary(meta)
             );
-            println!("{}", super::out::shown(&block, sanitize));
+            super::out::line(&super::out::shown(&block, sanitize));
         }
     } else if let Some((id, _)) = metas.last() {
         let node = &conv.nodes[*id];
@@ -231,7 +231,7 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
             let args =
                 crate::chat::schema::pretty(&call.arguments).unwrap_or(call.arguments.clone());
             let line = format!("→ {} [{}] {args}", call.name, call.id);
-            println!("{}", super::out::shown(&line, sanitize));
+            super::out::line(&super::out::shown(&line, sanitize));
             if let Some(v) = call.check(&conv.tools).filter(|v| !v.is_valid()) {
                 errln!("llmdeck: warning: arguments of {}: {}", call.id, v.label());
             }

@@ -20,20 +20,7 @@ use crate::context::Context;
 use args::{Cli, Cmd};
 use out::{errln, outln};
 
-/// Headless output piped into `head` should end quietly when the reader goes,
-/// as other command-line tools do, not panic on a broken pipe.
-fn quiet_on_broken_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 pub fn run(cli: Cli) -> ExitCode {
-    if cli.command.is_some() {
-        quiet_on_broken_pipe();
-    }
     if let Some(path) = &cli.global.log
         && let Err(e) = crate::log::init(path)
     {

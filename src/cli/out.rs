@@ -18,7 +18,22 @@ pub fn shown(text: &str, terminal: bool) -> String {
 
 /// One line on standard output.
 pub fn say(text: &str) {
-    println!("{}", shown(text, std::io::stdout().is_terminal()));
+    line(&shown(text, std::io::stdout().is_terminal()));
+}
+
+/// One line on standard output, as it is. A reader that went away (`| head`)
+/// ends the command quietly, as it ends other tools (128 + SIGPIPE). The
+/// signal itself stays ignored: a write to a child that closed its end (a
+/// check that never reads the answer, a server that died) is an error to
+/// handle there, not the end of llmdeck.
+pub fn line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(141);
+    }
 }
 
 /// One line on standard error (a terminal too, most of the time).
@@ -35,13 +50,18 @@ pub fn say_json(value: &impl serde::Serialize, pretty: bool) {
         serde_json::to_string(value)
     }
     .expect("output serializes");
-    println!("{}", crate::inert::json(&crate::log::scrub(&text)));
+    line(&crate::inert::json(&crate::log::scrub(&text)));
 }
 
 /// `println!` through [`say`].
 macro_rules! outln {
-    () => { println!() };
+    () => { $crate::cli::out::line("") };
     ($($arg:tt)*) => { $crate::cli::out::say(&format!($($arg)*)) };
+}
+
+/// `println!` through [`line`]: text made inert already.
+macro_rules! rawln {
+    ($($arg:tt)*) => { $crate::cli::out::line(&format!($($arg)*)) };
 }
 
 /// `eprintln!` through [`warn`].
@@ -49,4 +69,4 @@ macro_rules! errln {
     ($($arg:tt)*) => { $crate::cli::out::warn(&format!($($arg)*)) };
 }
 
-pub(crate) use {errln, outln};
+pub(crate) use {errln, outln, rawln};

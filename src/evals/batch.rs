@@ -584,8 +584,14 @@ async fn grade(
     shared.keep(&m, &first, item.repeat);
     let spent: i64 = rows.iter().filter_map(|r| r.cost_micros).sum();
     shared.count(spent);
+    let answer_rows = rows.len();
     let (mut result, mut rows) = shared.graded(&case, result, &text, &m, rows, None).await;
     result.latency_ms = None;
+    // The graders' calls (judges, embeddings) too: a resume after a kill
+    // grades again, and the ledger ignores a row id it already has.
+    for (n, row) in rows.iter_mut().enumerate().skip(answer_rows) {
+        row.id = row_id(run, place, n);
+    }
     for row in rows
         .iter_mut()
         .filter(|r| r.tags.iter().any(|t| t == "test"))

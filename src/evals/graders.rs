@@ -529,6 +529,9 @@ impl Graders<'_> {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
+            // Its own process group: a Ctrl-C at the terminal is llmdeck's to
+            // handle (it stops the run cleanly), not a failure of the check.
+            .process_group(0)
             .kill_on_drop(true);
         for (k, v) in values {
             cmd.env(format!("LLMDECK_VAR_{k}"), v);

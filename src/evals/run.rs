@@ -264,6 +264,13 @@ pub(crate) async fn gather(
     let mut interrupted = false;
     loop {
         tokio::select! {
+            // Ctrl-C first: results that became ready with it (a check it
+            // killed) are not kept as verdicts.
+            biased;
+            () = stop.pressed() => {
+                interrupted = true;
+                break;
+            }
             next = work.next() => match next {
                 Some(item) => {
                     each(&item.1);
@@ -271,10 +278,6 @@ pub(crate) async fn gather(
                 }
                 None => break,
             },
-            () = stop.pressed() => {
-                interrupted = true;
-                break;
-            }
         }
     }
     done.sort_by_key(|(i, _, _)| *i);

@@ -13,6 +13,7 @@ pub mod org;
 pub mod replay;
 pub mod responses;
 pub mod sse;
+mod transfer;
 
 use crate::chat::request::ChatRequest;
 use crate::config::{Endpoint, Profile};

@@ -124,5 +124,15 @@ impl McpConfig {
         for value in self.headers.values().chain(env) {
             crate::log::register_secret(value);
         }
+        // A url may carry its token (in the query, or as user:password@).
+        if let Some(url) = &self.url
+            && (url.contains('?')
+                || url
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@'))))
+        {
+            crate::log::register_secret(url);
+        }
     }
 }

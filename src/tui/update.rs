@@ -39,7 +39,10 @@ pub fn on_event(state: &mut State, event: &Event) -> Vec<Command> {
 fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
     let place = state.place();
     let action = state.keymap.action(place, key);
-    if place == Place::Approve && !tools::approve::takes_key(state, action) {
+    // Popups that open by themselves (an approval, the budget's question
+    // between a loop's steps) take keys once the keyboard has rested.
+    if matches!(place, Place::Approve | Place::Confirm) && !tools::approve::takes_key(state, action)
+    {
         return Vec::new();
     }
     if let Some(action) = action {

@@ -1,6 +1,7 @@
 //! A yes/no question; a yes carries out what it asked about.
 
 use ratatui::Frame;
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{centered, popup};
@@ -43,21 +44,32 @@ pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
             }) => vec![Command::Machine(Input::Continue), Command::CountTokens],
             _ => Vec::new(),
         },
-        Action::Close => {
-            state.overlays.pop();
-            Vec::new()
-        }
+        Action::Close => match state.overlays.pop() {
+            // The loop ends here, its results kept: its steps are recorded.
+            Some(Overlay::Confirm {
+                then: Confirmed::Continue,
+                ..
+            }) => vec![Command::RecordSteps],
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }
 
 pub fn draw(frame: &mut Frame, state: &State, question: &str) {
-    let area = centered(frame.area(), 60, 5);
+    // Opened by itself (between a loop's steps): its keys wait for a rest.
+    let held = state.mcp.holding_keys(std::time::Instant::now());
+    let area = centered(frame.area(), 60, if held { 6 } else { 5 });
     let inner = popup(frame, state, area, " Confirm ");
-    frame.render_widget(
-        Paragraph::new(question.to_string())
-            .style(state.theme.style(Look::Warning))
-            .wrap(Wrap { trim: true }),
-        inner,
-    );
+    let mut text = vec![Line::styled(
+        question.to_string(),
+        state.theme.style(Look::Warning),
+    )];
+    if held {
+        text.push(Line::styled(
+            "read it first: y and n work once the keyboard rests a moment",
+            state.theme.style(Look::Muted),
+        ));
+    }
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
 }

@@ -50,6 +50,8 @@ pub fn continue_checked(state: &mut State) -> Vec<Command> {
         0
     };
     if ask_first_at(state, estimate, Confirmed::Continue) {
+        // It opens by itself when the tools end, under fingers that may be typing.
+        state.mcp.hold_keys(std::time::Instant::now());
         return Vec::new();
     }
     vec![Command::Machine(Input::Continue)]
@@ -93,11 +95,12 @@ fn team_spend(state: &State) -> Option<crate::usage::gate::TeamSpend> {
     let Some(TeamStatus::Online { totals }) = &state.team else {
         return None;
     };
+    // This console's last rows may not have reached the team's figures yet.
     Some(crate::usage::gate::TeamSpend {
         daily_usd: state.team_budgets.0,
         monthly_usd: state.team_budgets.1,
-        today: totals.today.0,
-        month: totals.month.0,
+        today: totals.today.0 + state.unsettled_micros,
+        month: totals.month.0 + state.unsettled_micros,
     })
 }
 

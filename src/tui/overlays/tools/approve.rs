@@ -33,8 +33,12 @@ pub fn after_answer(state: &mut State) -> Vec<Command> {
         .hosted
         .iter()
         .any(|h| matches!(h, crate::chat::tools::HostedTool::Mcp { .. }));
-    if (state.mcp.functions.is_empty() && !remote) || state.machine.is_streaming() {
+    if state.machine.is_streaming() {
         return Vec::new();
+    }
+    if state.mcp.functions.is_empty() && !remote {
+        // No loop: the model calls of an answer OpenAI ran tools for are its steps.
+        return vec![Command::RecordSteps];
     }
     let conv = &state.machine.conv;
     let last = &conv.nodes[conv.last()];
