@@ -440,6 +440,36 @@ mod tests {
         );
     }
 
+    /// A long session: 200 exchanges, each message drawn as it came and
+    /// then scrolled away, leave the cache holding about `KEEP_LINES` lines,
+    /// and it stops growing (the memory of a session that runs all day).
+    #[test]
+    fn two_hundred_exchanges_hold_no_more_than_the_cache_keeps() {
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        let answer: String = (0..20)
+            .map(|n| format!("Paragraph {n} of a long answer, long enough to wrap at this width once or twice.\n\n"))
+            .collect();
+        let mut cache = RenderCache::default();
+        let mut held = Vec::new();
+        let mut biggest = 0;
+        for id in 1..=400 {
+            cache.prepare(80, &theme);
+            let (role, body) = match id % 2 {
+                1 => (Role::User, "a question"),
+                _ => (Role::Assistant, answer.as_str()),
+            };
+            biggest = biggest.max(cache.body(id, role, body, false, &theme).len());
+            held.push(cache.entries.values().map(|e| e.lines.len()).sum::<usize>());
+        }
+        let most = |r: std::ops::Range<usize>| held[r].iter().copied().max().unwrap();
+        assert!(
+            most(0..400) <= KEEP_LINES + 2 * biggest,
+            "{} lines held, {KEEP_LINES} kept",
+            most(0..400)
+        );
+        assert!(most(300..400) <= most(100..200), "still growing: {held:?}");
+    }
+
     fn text(lines: &[Line<'static>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
     }
