@@ -72,14 +72,25 @@ fn start_and_ask(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::T
 
 /// The console with the fake server turned on.
 fn start_with_server(home: &std::path::Path, mock: &Mock) -> Option<support::tmux::Tmux> {
+    start_turning_on(home, mock, "fake", "probe — Probes the server")
+}
+
+/// The console with the server `name` turned on in the tools panel, once
+/// `ready` (one of its tools) is listed.
+fn start_turning_on(
+    home: &std::path::Path,
+    mock: &Mock,
+    name: &str,
+    ready: &str,
+) -> Option<support::tmux::Tmux> {
     let t = start(home, mock)?;
     t.keys(&["M-t"]);
-    t.wait_for("MCP fake — not started");
+    t.wait_for(&format!("MCP {name} — not started"));
     t.keys(&["Enter"]);
-    t.wait_for("MCP fake — ready · 1 tools");
-    t.wait_for("probe — Probes the server");
+    t.wait_for(&format!("MCP {name} — ready"));
+    t.wait_for(ready);
     t.keys(&["Escape"]);
-    t.wait_gone("MCP fake");
+    t.wait_gone(&format!("MCP {name}"));
     Some(t)
 }
 
@@ -410,20 +421,9 @@ fn the_time_server_from_pypi_runs_from_the_console() {
         "get_current_time".into(),
         r#"{"timezone":"Asia/Tokyo"}"#.into(),
     )]));
-    let env = [
-        ("OPENAI_BASE_URL", mock.base_url.as_str()),
-        ("OPENAI_API_KEY", "sk-console-tools"),
-    ];
-    let Some(t) = support::tmux::Tmux::start(home.path(), &env, &["--model", "gpt-4o-mini"]) else {
+    let Some(t) = start_turning_on(home.path(), &mock, "time", "get_current_time") else {
         return;
     };
-    t.wait_for("Prompt");
-    t.keys(&["M-t"]);
-    t.wait_for("MCP time — not started");
-    t.keys(&["Enter"]);
-    t.wait_for("get_current_time");
-    t.keys(&["Escape"]);
-    t.wait_gone("MCP time");
     t.type_text("What time is it in Tokyo?");
     t.keys(&["Enter"]);
     t.wait_for("Run this tool?");
@@ -470,20 +470,9 @@ fn the_everything_server_from_npm_runs_from_the_console_and_its_image_is_an_atta
     mock.push(Reply::Stall {
         pieces: vec!["Looking at it".into()],
     });
-    let env = [
-        ("OPENAI_BASE_URL", mock.base_url.as_str()),
-        ("OPENAI_API_KEY", "sk-console-tools"),
-    ];
-    let Some(t) = support::tmux::Tmux::start(home.path(), &env, &["--model", "gpt-4o-mini"]) else {
+    let Some(t) = start_turning_on(home.path(), &mock, "every", "echo") else {
         return;
     };
-    t.wait_for("Prompt");
-    t.keys(&["M-t"]);
-    t.wait_for("MCP every — not started");
-    t.keys(&["Enter"]);
-    t.wait_for("MCP every — ready");
-    t.keys(&["Escape"]);
-    t.wait_gone("MCP every");
     t.type_text("Echo it and show the logo");
     t.keys(&["Enter"]);
     t.wait_for("Run this tool? (1 of 2)");
