@@ -696,3 +696,24 @@ fn a_batch_that_fails_validation_errors_every_case_with_its_errors() {
     let (_, listed, _) = run(&home, &mock, &["prompts", "test", "--resume"]);
     assert!(listed.starts_with("no batches pending"), "{listed}");
 }
+
+#[test]
+fn a_prompt_with_a_remote_mcp_server_is_not_sent_as_a_batch() {
+    // Its url and headers (secrets) would be stored in the uploaded input file.
+    let home = home("[mcp.docs]\nurl = \"https://mcp.example.org/mcp\"\nhosted = true\n");
+    let prompt = format!(
+        "+++\nname = \"ask\"\nmodel = \"gpt-4o-mini\"\n{TESTS}\n\n[[variables]]\nname = \"q\"\n\n[params]\nhosted = [{{ type = \"mcp\", server = \"docs\" }}]\n+++\n\n# User\n\nQuestion: {{{{q}}}}\n"
+    );
+    std::fs::write(home.path().join("data/prompts/evals/ask.md"), prompt).unwrap();
+    let mock = Mock::start_in_background();
+    let (code, _, stderr) = run(&home, &mock, &["prompts", "test", "ask", "--batch"]);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("cannot use the remote MCP server docs"),
+        "{stderr}"
+    );
+    assert!(
+        mock.batch_requests().iter().all(|r| r.path != "/v1/files"),
+        "nothing uploaded"
+    );
+}

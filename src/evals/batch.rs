@@ -133,6 +133,20 @@ pub async fn submit(
         targets.to_vec()
     };
     let parsed = ctx.compare_targets(&targets, &prompt.meta.params)?;
+    // A remote MCP server's url and headers (secrets) would be written into
+    // the batch's input file, kept in the organisation's storage.
+    let remote = std::iter::once(&prompt.meta.params)
+        .chain(parsed.iter().filter_map(|t| t.params.as_ref()))
+        .flat_map(|p| &p.hosted)
+        .find_map(|h| match h {
+            crate::chat::tools::HostedTool::Mcp { server } => Some(server),
+            _ => None,
+        });
+    if let Some(server) = remote {
+        return Err(format!(
+            "--batch cannot use the remote MCP server {server}: its url and headers would be stored in the batch's input file; run it without --batch"
+        ));
+    }
     if let Some(t) = parsed.iter().find(|t| t.profile.is_some()) {
         return Err(format!(
             "--batch sends every request through the profile's endpoint: {} names another profile",
