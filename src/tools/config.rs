@@ -136,3 +136,37 @@ impl McpConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A remote server's url may carry its token: an error that echoes the
+    /// url must not show it (it showed it before the url was registered).
+    #[test]
+    fn a_url_with_a_token_is_a_secret_and_a_plain_one_is_not() {
+        let with_token = McpConfig {
+            url: Some("https://mcp.example.org/mcp?token=tok-4fd21e9a77".into()),
+            ..Default::default()
+        };
+        with_token.register_secrets();
+        let shown =
+            crate::log::scrub("cannot reach https://mcp.example.org/mcp?token=tok-4fd21e9a77");
+        assert!(!shown.contains("tok-4fd21e9a77"), "{shown}");
+        let with_user = McpConfig {
+            url: Some("https://bot:pw-83jd92kq@mcp.example.net/mcp".into()),
+            ..Default::default()
+        };
+        with_user.register_secrets();
+        assert!(
+            !crate::log::scrub("at https://bot:pw-83jd92kq@mcp.example.net/mcp")
+                .contains("pw-83jd92kq")
+        );
+        let plain = McpConfig {
+            url: Some("https://docs.example.com/mcp".into()),
+            ..Default::default()
+        };
+        plain.register_secrets();
+        assert!(crate::log::scrub("https://docs.example.com/mcp").contains("docs.example.com"));
+    }
+}
