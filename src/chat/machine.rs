@@ -247,16 +247,10 @@ impl Machine {
             Input::KeepToolResult { call_id, output } => {
                 self.tool_result(call_id, output, Vec::new(), None, wall)
             }
-            Input::Continue => {
-                let last = self.conv.last();
-                if self.is_streaming()
-                    || self.conv.nodes[last].role != Role::Tool
-                    || !self.conv.pending_calls().is_empty()
-                {
-                    return Vec::new();
-                }
-                self.start_answer(last, now, wall)
-            }
+            Input::Continue => match self.next_step() {
+                Some(last) => self.start_answer(last, now, wall),
+                None => Vec::new(),
+            },
             Input::ToolRan {
                 call_id,
                 output,
@@ -370,6 +364,16 @@ impl Machine {
         self.conv.nodes[node].attachments = kept;
         self.conv.updated = wall;
         vec![Effect::Save]
+    }
+
+    /// The tool result `Continue` would answer from: every call of the last
+    /// answer has its result and nothing streams.
+    pub fn next_step(&self) -> Option<NodeId> {
+        let last = self.conv.last();
+        let ready = !self.is_streaming()
+            && self.conv.nodes[last].role == Role::Tool
+            && self.conv.pending_calls().is_empty();
+        ready.then_some(last)
     }
 
     fn start_answer(&mut self, user: NodeId, now: Instant, wall: DateTime<Utc>) -> Vec<Effect> {

@@ -115,9 +115,7 @@ pub async fn run(
             runs.push((step, run));
         }
         // Each step is a request of its own: the budgets are checked before it goes.
-        let conv = &machine.conv;
-        let request = crate::chat::request::ChatRequest::for_node(conv, conv.last());
-        let estimate = crate::usage::gate::estimate(machine, &request);
+        let estimate = crate::usage::gate::next_step_estimate(machine);
         if let Err(why) = super::budget::confirm(gate, estimate) {
             break End::OverBudget(why);
         }

@@ -93,6 +93,16 @@ pub fn estimate(
     estimate_in(machine, request, None)
 }
 
+/// What the loop's next step (`Input::Continue`) would cost at least: the
+/// conversation up to its tool results, as the request that continues it.
+pub fn next_step_estimate(machine: &crate::chat::machine::Machine) -> i64 {
+    let conv = &machine.conv;
+    estimate(
+        machine,
+        &crate::chat::request::ChatRequest::for_node(conv, conv.last()),
+    )
+}
+
 /// `estimate` in a service tier (`batch`: what a batch run is checked at).
 pub fn estimate_in(
     machine: &crate::chat::machine::Machine,

@@ -35,17 +35,11 @@ pub fn ask_first(state: &mut State, requests: i64, then: Confirmed) -> bool {
 /// The tool results are all in: the model goes on from them, asked about
 /// first like Enter when a budget says so (each step of the loop is a request).
 pub fn continue_checked(state: &mut State) -> Vec<Command> {
-    let conv = &state.machine.conv;
-    let last = conv.last();
-    if conv.nodes[last].role != crate::chat::conversation::Role::Tool
-        || !conv.pending_calls().is_empty()
-        || state.machine.is_streaming()
-    {
+    if state.machine.next_step().is_none() {
         return Vec::new();
     }
     let estimate = if may_ask(state) {
-        let request = crate::chat::request::ChatRequest::for_node(conv, last);
-        crate::usage::gate::estimate(&state.machine, &request)
+        crate::usage::gate::next_step_estimate(&state.machine)
     } else {
         0
     };
