@@ -388,7 +388,7 @@ fn the_console_asks_in_its_popup_and_sends_the_answer_as_an_approval_response() 
         "{screen}"
     );
     // The popup takes keys once the keyboard has rested (the app's timer).
-    c.state.mcp.keys_from = None;
+    c.state.keys_from = None;
     c.press(KeyCode::Char('a'));
     assert_eq!(c.commands, vec![Command::RunTools]);
     // The app runs the decided calls with the domain's executor: approving is all.

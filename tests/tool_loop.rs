@@ -152,11 +152,8 @@ fn the_panel_starts_a_server_when_it_is_turned_on_and_toggles_tools() {
 /// What the app's timer does once the keyboard has rested: the approval
 /// popup takes keys (it holds them for a moment after it opens).
 fn rested(c: &mut Console) {
-    assert!(
-        c.state.mcp.keys_from.is_some(),
-        "the popup holds keys first"
-    );
-    c.state.mcp.keys_from = None;
+    assert!(c.state.keys_from.is_some(), "the popup holds keys first");
+    c.state.keys_from = None;
 }
 
 fn called(calls: &[(&str, &str)]) -> Console {
@@ -246,10 +243,10 @@ fn keys_typed_as_the_popup_opens_do_not_answer_it() {
     // next message: a y, an a or an Enter typed then must not run the tool.
     let mut c = called(&[("get_current_time", r#"{"timezone":"Asia/Tokyo"}"#)]);
     approve::after_answer(&mut c.state);
-    assert!(c.state.mcp.keys_from.is_some(), "keys held at first");
+    assert!(c.state.keys_from.is_some(), "keys held at first");
     // As if it had just opened, whatever the machine's load: held for a minute.
     let opened = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    c.state.mcp.keys_from = Some(opened);
+    c.state.keys_from = Some(opened);
     let screen = c.screen(90, 30);
     assert!(screen.contains("read it first"), "{screen}");
     assert!(!screen.contains("y run once"), "{screen}");
@@ -269,7 +266,7 @@ fn keys_typed_as_the_popup_opens_do_not_answer_it() {
         Some((1, CallState::Asking))
     ));
     assert!(
-        c.state.mcp.keys_from.unwrap() < opened,
+        c.state.keys_from.unwrap() < opened,
         "every key held back starts the pause over (from itself)"
     );
     // Once the keyboard has rested, the keys answer it.

@@ -41,8 +41,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
     let action = state.keymap.action(place, key);
     // Popups that open by themselves (an approval, the budget's question
     // between a loop's steps) take keys once the keyboard has rested.
-    if matches!(place, Place::Approve | Place::Confirm) && !tools::approve::takes_key(state, action)
-    {
+    if matches!(place, Place::Approve | Place::Confirm) && !state.takes_key(action) {
         return Vec::new();
     }
     if let Some(action) = action {

@@ -324,7 +324,7 @@ impl App {
         if let Some(t) = &self.state.toast {
             d = d.min(t.at + TOAST_FOR);
         }
-        if let Some(t) = self.state.mcp.keys_from {
+        if let Some(t) = self.state.keys_from {
             d = d.min(t);
         }
         d
@@ -333,8 +333,8 @@ impl App {
     pub(in crate::tui) fn timers(&mut self) {
         let now = Instant::now();
         // The approval popup shows its keys once the keyboard has rested.
-        if self.state.mcp.keys_from.is_some_and(|t| t <= now) {
-            self.state.mcp.keys_from = None;
+        if self.state.keys_from.is_some_and(|t| t <= now) {
+            self.state.keys_from = None;
             self.dirty = true;
         }
         if self.count_due.is_some_and(|c| c <= now) {

@@ -5,7 +5,6 @@
 //! answer, running, or done.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 use crate::chat::tools::ToolCall;
 use crate::tools::agent::{Agent, DEFAULT_MAX_STEPS, Decision, Policy, ToolRun};
@@ -86,14 +85,7 @@ pub struct Mcp {
     pub calls: Vec<(String, u32, CallState)>,
     /// The loop's step limit reached, with the calls the model still wanted.
     pub step_limit: Option<Vec<String>>,
-    /// The approval popup takes keys from this moment on. It opens by itself
-    /// when an answer ends, so keys typed for something else (the next
-    /// message, an Enter) must not answer it: each one before then pushes it on.
-    pub keys_from: Option<Instant>,
 }
-
-/// How long the keyboard must rest before the approval popup takes a key.
-pub const APPROVAL_PAUSE: Duration = Duration::from_millis(600);
 
 impl Default for Mcp {
     fn default() -> Self {
@@ -112,28 +104,7 @@ impl Mcp {
             decided: Vec::new(),
             calls: Vec::new(),
             step_limit: None,
-            keys_from: None,
         }
-    }
-
-    /// A call is put to the user: keys count after a pause.
-    pub fn hold_keys(&mut self, now: Instant) {
-        self.keys_from = Some(now + APPROVAL_PAUSE);
-    }
-
-    /// Whether the popup still waits for the keyboard to rest at `now`.
-    pub fn holding_keys(&self, now: Instant) -> bool {
-        self.keys_from.is_some_and(|t| now < t)
-    }
-
-    /// A key reached the popup at `now`: false while keys are held (and the
-    /// pause starts over).
-    pub fn take_key(&mut self, now: Instant) -> bool {
-        if self.holding_keys(now) {
-            self.hold_keys(now);
-            return false;
-        }
-        true
     }
 
     /// A new conversation: servers stay as they are (running or not) but are

@@ -3,7 +3,7 @@
 //! open over them. Views read it; only `update` (through the rooms' keys) and
 //! the app's message handling change it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ratatui_textarea::TextArea;
 
@@ -166,6 +166,9 @@ pub enum Level {
     Error,
 }
 
+/// How long the keyboard must rest before a popup that opened by itself takes a key.
+pub const POPUP_PAUSE: Duration = Duration::from_millis(600);
+
 pub struct Toast {
     pub text: String,
     pub level: Level,
@@ -197,6 +200,11 @@ pub struct State {
     pub unsettled_micros: i64,
     /// Of those, what the ledger has written: the next totals read holds it.
     pub written_micros: i64,
+    /// A popup that opened by itself (an approval, the budget's question
+    /// between a loop's steps) takes keys from this moment on: keys typed for
+    /// something else (the next message, an Enter) must not answer it, and
+    /// each one before then pushes it on.
+    pub keys_from: Option<Instant>,
     pub toast: Option<Toast>,
     /// Problems found at start-up (bad config, theme, keymap): shown until dismissed.
     pub warnings: Vec<String>,
@@ -260,6 +268,7 @@ impl State {
             session_spend_micros: 0,
             unsettled_micros: 0,
             written_micros: 0,
+            keys_from: None,
             toast: None,
             warnings,
             next_code_block: 0,
@@ -330,6 +339,31 @@ impl State {
     }
 
     /// Spend so far today and this month: the ledger's figures, else this session's.
+    /// A popup opened by itself: its keys count after a pause.
+    pub fn hold_keys(&mut self, now: Instant) {
+        self.keys_from = Some(now + POPUP_PAUSE);
+    }
+
+    /// Whether a popup still waits for the keyboard to rest at `now`.
+    pub fn holding_keys(&self, now: Instant) -> bool {
+        self.keys_from.is_some_and(|t| now < t)
+    }
+
+    /// Whether a key (bound to `action`, if any) reaching such a popup counts:
+    /// stopping always does; an answer only once the keyboard has rested
+    /// (a key before then starts the pause over).
+    pub fn takes_key(&mut self, action: Option<super::action::Action>) -> bool {
+        use super::action::Action;
+        let now = Instant::now();
+        if matches!(action, Some(Action::Close | Action::Cancel | Action::Quit))
+            || !self.holding_keys(now)
+        {
+            return true;
+        }
+        self.hold_keys(now);
+        false
+    }
+
     pub fn spent(&self) -> (i64, i64) {
         match &self.totals {
             Some(t) => (

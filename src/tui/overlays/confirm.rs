@@ -58,7 +58,7 @@ pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
 
 pub fn draw(frame: &mut Frame, state: &State, question: &str) {
     // Opened by itself (between a loop's steps): its keys wait for a rest.
-    let held = state.mcp.holding_keys(std::time::Instant::now());
+    let held = state.holding_keys(std::time::Instant::now());
     let area = centered(frame.area(), 60, if held { 6 } else { 5 });
     let inner = popup(frame, state, area, " Confirm ");
     let mut text = vec![Line::styled(

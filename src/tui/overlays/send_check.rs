@@ -45,7 +45,7 @@ pub fn continue_checked(state: &mut State) -> Vec<Command> {
     };
     if ask_first_at(state, estimate, Confirmed::Continue) {
         // It opens by itself when the tools end, under fingers that may be typing.
-        state.mcp.hold_keys(std::time::Instant::now());
+        state.hold_keys(std::time::Instant::now());
         return Vec::new();
     }
     vec![Command::Machine(Input::Continue)]

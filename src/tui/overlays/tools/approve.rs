@@ -90,17 +90,10 @@ pub fn after_answer(state: &mut State) -> Vec<Command> {
         true => vec![Command::RunTools],
         false => {
             state.open(Overlay::Approve);
-            state.mcp.hold_keys(Instant::now());
+            state.hold_keys(Instant::now());
             Vec::new()
         }
     }
-}
-
-/// Whether a key (bound to `action`, if any) reaching the popup counts:
-/// stopping always does; an answer only once the keyboard has rested.
-pub fn takes_key(state: &mut State, action: Option<Action>) -> bool {
-    matches!(action, Some(Action::Close | Action::Cancel | Action::Quit))
-        || state.mcp.take_key(Instant::now())
 }
 
 pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
@@ -150,7 +143,7 @@ pub fn answer(state: &mut State, answer: Answer) -> Vec<Command> {
         return vec![Command::RunTools];
     }
     // Another call is shown: it is read before it is answered.
-    state.mcp.hold_keys(Instant::now());
+    state.hold_keys(Instant::now());
     Vec::new()
 }
 
@@ -218,7 +211,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Span::styled("Esc", t.style(Look::Accent)),
         Span::styled(" stop the loop", t.style(Look::Text)),
     ];
-    if state.mcp.holding_keys(Instant::now()) {
+    if state.holding_keys(Instant::now()) {
         // Keys typed before it opened must not answer it.
         lines.push(Line::styled(
             "read it first: y, a and n work once the keyboard rests a moment",
