@@ -156,17 +156,8 @@ fn an_approved_remote_call_is_answered_and_its_output_is_a_card() {
     );
     assert_eq!(card["output"], "rmcp is the official Rust SDK \u{1b}[2J");
     // The ledger: the call OpenAI ran, of its server, in step 2 (the approval is no run).
-    let ledger = llmdeck::usage::Ledger::open(&home.path().join("data/ledger.sqlite3")).unwrap();
-    let runs: Vec<(String, String, String, i64)> = ledger
-        .connection()
-        .prepare("SELECT tool, server, outcome, step FROM tool_runs")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
     assert_eq!(
-        runs,
+        tool_runs(home.path()),
         vec![("search_docs".into(), "docs".into(), "ok".into(), 2)]
     );
     // The header value went to OpenAI and nowhere else: not the output, the
@@ -524,17 +515,8 @@ fn the_console_approves_a_remote_call_in_its_popup_against_the_mock() {
     t.wait_exit();
     assert_no_secret_in_files(home.path());
     // The call OpenAI ran is a tool run of its server, in the answer's second step.
-    let ledger = llmdeck::usage::Ledger::open(&home.path().join("data/ledger.sqlite3")).unwrap();
-    let runs: Vec<(String, String, String, i64)> = ledger
-        .connection()
-        .prepare("SELECT tool, server, outcome, step FROM tool_runs")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
     assert_eq!(
-        runs,
+        tool_runs(home.path()),
         vec![("search_docs".into(), "docs".into(), "ok".into(), 2)]
     );
 }
@@ -613,4 +595,17 @@ fn a_failed_remote_call_goes_back_with_its_error() {
         item["error"],
         json!({"type": "mcp_tool_execution_error", "content": "server down (-32000)"})
     );
+}
+
+/// The ledger's tool runs: (tool, server, outcome, step).
+fn tool_runs(home: &std::path::Path) -> Vec<(String, String, String, i64)> {
+    let ledger = llmdeck::usage::Ledger::open(&home.join("data/ledger.sqlite3")).unwrap();
+    ledger
+        .connection()
+        .prepare("SELECT tool, server, outcome, step FROM tool_runs")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
