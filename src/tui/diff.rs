@@ -1,6 +1,8 @@
-//! Which cells of a new frame the terminal must be sent: the same answer as
-//! ratatui's `Buffer::diff` (a property test holds it to that) for less work.
-//! ratatui compares each cell symbol first, through a `memcmp` call, and
+//! Which cells of a new frame the terminal must be sent: ratatui's
+//! `Buffer::diff`'s answer (a property test holds it to that) for less work,
+//! plus what it misses: the rest of a wide symbol that a terminal blanks when
+//! part of it is overwritten, whatever its style (ratatui resends it only
+//! when it had a background). ratatui compares each cell symbol first, through a `memcmp` call, and
 //! measures every cell's width; here the style fields go first, one-byte
 //! symbols compare as bytes, and widths are measured only for wider symbols.
 //! The diff of a 120x40 screen every frame was 15% of the CPU of streaming.
@@ -8,16 +10,9 @@
 use std::ops::Range;
 
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
-use ratatui::style::{Color, Modifier};
 
-/// Modifiers a terminal paints on a blank cell (as ratatui's diff has them).
-const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
-    .union(Modifier::UNDERLINED)
-    .union(Modifier::SLOW_BLINK)
-    .union(Modifier::RAPID_BLINK)
-    .union(Modifier::CROSSED_OUT);
-
-/// Fills `out` with the indexes into `next.content` of the cells to send, in order.
+/// Fills `out` with the indexes into `next.content` of the cells to send, in
+/// order (but the cell after an emoji sequence, which goes before it).
 pub fn changed(prev: &Buffer, next: &Buffer, out: &mut Vec<usize>) {
     out.clear();
     changed_in(prev, next, 0..next.content.len(), out);
@@ -27,8 +22,11 @@ pub fn changed(prev: &Buffer, next: &Buffer, out: &mut Vec<usize>) {
 /// nothing outside them is looked at).
 pub fn changed_in(prev: &Buffer, next: &Buffer, cells: Range<usize>, out: &mut Vec<usize>) {
     let len = prev.content.len().min(next.content.len()).min(cells.end);
+    let row = usize::from(next.area.width.max(1));
     let (prev, next) = (&prev.content[..len], &next.content[..len]);
     let mut i = cells.start;
+    // Cells before this one were blanked by the terminal: sent whatever they are.
+    let mut blanked = 0;
     while i < len {
         let (cur, old) = (&next[i], &prev[i]);
         let at = i;
@@ -44,21 +42,53 @@ pub fn changed_in(prev: &Buffer, next: &Buffer, cells: Range<usize>, out: &mut V
             continue;
         }
         let w = width(cur);
-        if cur.diff_option == CellDiffOption::None && same(cur, old) {
+        if cur.diff_option == CellDiffOption::None && same(cur, old) && at >= blanked {
             i += w.saturating_sub(1);
             continue;
         }
-        out.push(at);
+        let covers = (at + w.max(1)).min(len);
         if w > 1 && cur.symbol().contains('\u{FE0F}') {
-            // Some terminals leave the trailing cell of an emoji sequence as it was.
-            i = trailing(prev, next, at + 1, (at + w).min(len), false, out);
-        } else if w > 1 {
-            i += w - 1;
-        } else if width(old) > w
-            && (old.bg != Color::Reset || old.modifier.intersects(VISIBLE_ON_BLANK))
-        {
-            // The wide character it replaces painted its style on the columns after it.
-            i = trailing(prev, next, at + 1, at + width(old), true, out);
+            // Terminals that count an emoji sequence one column wide leave the
+            // cell after it as it was: it goes first, so that on those that
+            // count it two the emoji then covers it (not the other way round).
+            i = trailing(prev, next, at + 1, covers, out);
+        } else {
+            i = covers;
+        }
+        out.push(at);
+        // A wide symbol on the terminal that this one overwrites part of is
+        // blanked whole (in the pen of the moment, on some terminals): the
+        // columns of it past this symbol are sent again.
+        let row_end = ((at / row + 1) * row).min(len);
+        let ends = (at..covers).map(|k| k + width(&prev[k]));
+        blanked = ends.fold(blanked, usize::max).min(row_end);
+    }
+}
+
+/// Blanks the cells of `buf` hidden under a wide symbol before them on their
+/// row (a symbol drawn over half of a wide one), as a terminal shows them: the
+/// frame compared and kept is then one the terminal can show, so a cell that
+/// comes out from under a wide symbol is sent.
+pub fn hide_covered(buf: &mut Buffer) {
+    let row = usize::from(buf.area.width);
+    if row == 0 {
+        return;
+    }
+    for cells in buf.content.chunks_mut(row) {
+        let mut x = 0;
+        while x < cells.len() {
+            let cell = &cells[x];
+            let w = match cell.diff_option {
+                CellDiffOption::ForcedWidth(w) => usize::from(w.get()),
+                _ => width(cell).max(1),
+            };
+            let end = (x + w).min(cells.len());
+            for hidden in &mut cells[x + 1..end] {
+                if *hidden != Cell::EMPTY {
+                    hidden.reset();
+                }
+            }
+            x = end;
         }
     }
 }
@@ -69,7 +99,6 @@ fn trailing(
     next: &[Cell],
     mut j: usize,
     mut end: usize,
-    force: bool,
     out: &mut Vec<usize>,
 ) -> usize {
     let len = prev.len().min(next.len());
@@ -77,7 +106,7 @@ fn trailing(
         let at = j;
         j += width(&next[at]).max(1);
         end = end.max(j).min(len);
-        if !is_skip(&next[at]) && (force || prev[at].symbol() != next[at].symbol()) {
+        if !is_skip(&next[at]) && prev[at].symbol() != next[at].symbol() {
             out.push(at);
         }
     }
@@ -123,7 +152,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use ratatui::layout::Rect;
-    use ratatui::style::Style;
+    use ratatui::style::{Color, Modifier, Style};
 
     const SYMBOLS: &[&str] = &["a", " ", "b", "é", "中", "文", "😀", "❤\u{FE0F}", "ab"];
 
@@ -160,9 +189,16 @@ mod tests {
     }
 
     proptest! {
+        /// ratatui's cells, and besides them only cells of a wide symbol on
+        /// the terminal (in `prev`) that a sent cell overwrote part of, or
+        /// the trailing cell of a sent emoji sequence.
         #[test]
-        fn sends_exactly_the_cells_ratatui_would_send(a in ops(), b in ops()) {
-            let (prev, next) = (screen(&a), screen(&b));
+        fn sends_the_cells_ratatui_would_send_and_what_a_cut_wide_symbol_blanks(
+            a in ops(), b in ops()
+        ) {
+            let (mut prev, mut next) = (screen(&a), screen(&b));
+            hide_covered(&mut prev);
+            hide_covered(&mut next);
             let mut ours = Vec::new();
             changed(&prev, &next, &mut ours);
             let theirs: Vec<usize> = prev
@@ -170,8 +206,66 @@ mod tests {
                 .into_iter()
                 .map(|(x, y, _)| usize::from(y) * 12 + usize::from(x))
                 .collect();
-            prop_assert_eq!(ours, theirs);
+            for i in &theirs {
+                prop_assert!(ours.contains(i), "{i} not sent: {ours:?} {theirs:?}");
+            }
+            let w = |c: &Cell| unicode_width::UnicodeWidthStr::width(c.symbol()).max(1);
+            // Where the wide symbols of `prev` begin and end.
+            let mut wide = Vec::new();
+            let mut x = 0;
+            while x < prev.content.len() {
+                let end = (x + w(&prev.content[x])).min((x / 12 + 1) * 12);
+                if end > x + 1 {
+                    wide.push(x..end);
+                }
+                x = end;
+            }
+            for e in ours.iter().filter(|i| !theirs.contains(i)) {
+                let cut = wide.iter().any(|r| {
+                    r.contains(e)
+                        && ours.iter().any(|&s| {
+                            s < *e && (s..s + w(&next.content[s])).any(|c| r.contains(&c))
+                        })
+                });
+                // Or the trailing cell of an emoji sequence sent (ratatui
+                // leaves it out after a forced one).
+                let emoji = ours.iter().any(|&s| {
+                    let sym = next.content[s].symbol();
+                    s < *e && s + w(&next.content[s]) > *e && sym.contains('\u{FE0F}')
+                });
+                // Or a cell under a wide skipped one (whose columns are
+                // someone else's: ratatui's answer there depends on its path).
+                let skipped = (0..*e).any(|s| {
+                    is_skip(&next.content[s]) && s + w(&next.content[s]) > *e
+                });
+                prop_assert!(cut || emoji || skipped, "{e} sent for nothing: {ours:?} {theirs:?}");
+            }
         }
+    }
+
+    #[test]
+    fn a_cell_out_from_under_a_wide_symbol_is_sent_and_its_blanked_half_too() {
+        // 中 with "b" drawn over its second half: the terminal shows 中.
+        let mut prev = screen(&[(0, 0, 4, 0, false)]);
+        prev.set_string(1, 0, "b", Style::new());
+        hide_covered(&mut prev);
+        assert_eq!(prev.content[1], Cell::EMPTY);
+        // Then 中 goes and "b" stays: "b" comes out and is sent.
+        let mut next = screen(&[]);
+        next.set_string(1, 0, "b", Style::new());
+        hide_covered(&mut next);
+        let mut out = Vec::new();
+        changed(&prev, &next, &mut out);
+        assert_eq!(out, vec![0, 1]);
+        // A plain letter over the first half of a plain 中: its second half,
+        // blanked by the terminal, is sent again (ratatui's diff does not).
+        next = screen(&[(0, 0, 4, 0, false)]);
+        hide_covered(&mut next);
+        let mut after = next.clone();
+        after.set_string(0, 0, "a", Style::new().bg(Color::Blue));
+        changed(&next, &after, &mut out);
+        assert_eq!(out, vec![0, 1]);
+        assert_eq!(next.diff(&after).len(), 1);
     }
 
     #[test]

@@ -103,6 +103,7 @@ impl<B: Backend> Screen<B> {
             shown: self.shown_id,
         };
         let hints = render(&mut self.term.get_frame(), ids);
+        diff::hide_covered(self.term.current_buffer_mut());
         if let Some(scroll) = hints.scroll {
             let scroll = self.settled(scroll, &hints.keep);
             self.scroll(scroll)?;
@@ -232,7 +233,7 @@ fn fill_gaps(shown: &Buffer, updates: &mut Vec<usize>) {
     for (n, &i) in updates.iter().enumerate() {
         if let Some(&prev) = n.checked_sub(1).and_then(|p| updates.get(p))
             && prev / width == i / width
-            && (2..=4).contains(&(i - prev))
+            && (2..=4).contains(&i.saturating_sub(prev))
         {
             let before = &shown.content[prev];
             let fits = |c: &Cell| {

@@ -118,7 +118,7 @@ fn differs(vt: &vt100::Screen, want: &Buffer) -> Option<String> {
     None
 }
 
-const SYMBOLS: &[&str] = &["a", " ", "b", "é", "─", "中", "😀", "x"];
+const SYMBOLS: &[&str] = &["a", " ", "b", "é", "─", "中", "😀", "x", "❤\u{FE0F}"];
 
 fn style(n: u8) -> Style {
     match n % 9 {
@@ -148,21 +148,6 @@ fn frame(ops: &[(u16, u16, usize, u8, bool)]) -> Buffer {
     let mut buf = Buffer::empty(Rect::new(0, 0, W, H));
     for &(x, y, sym, st, pad) in ops {
         let (x, y) = (x % W, y % H);
-        // Wide symbols on the last two rows only, and there in pens without
-        // a background or reverse: a wide symbol cut by another symbol has its
-        // other half blanked by the terminal, in the pen of the moment in some
-        // (as in this emulator), and the diff (ratatui's rule) resends that
-        // half only when the wide one had a background. Left open, and so
-        // left out here (those rows do not scroll).
-        let wide = unicode_width::UnicodeWidthStr::width(SYMBOLS[sym % SYMBOLS.len()]) > 1;
-        let (sym, st) = match (y >= H - 2, wide) {
-            (false, true) => (0, st),
-            (true, _) => (sym, [0, 3, 5, 8][usize::from(st) % 4]),
-            (false, false) => (sym, st),
-        };
-        // And on even columns: a wide symbol written over half of another
-        // (which no widget draws) is the same case, left open as above.
-        let x = if wide && y >= H - 2 { x & !1 } else { x };
         if pad {
             let blank = " ".repeat(usize::from(W - x));
             buf.set_string(x, y, blank, style(st));
