@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use ratatui::text::Line;
 
 use super::widgets::markdown::{self, Rendered};
-use super::widgets::{highlight, wrap::wrap};
+use super::widgets::{highlight, stable, wrap::wrap};
 use crate::chat::conversation::{NodeId, Role};
 use crate::config::theme::{Role as Look, Theme};
 use crate::inert::inert;
@@ -20,9 +20,9 @@ struct Entry {
     growing: bool,
     highlighted: bool,
     lines: Vec<Line<'static>>,
-    /// For a growing message: the stable prefix's length in bytes, and how many
+    /// For a growing message: where its stable prefix ends, and how many
     /// of `lines` it fills (the rest is the open tail, redone every frame).
-    prefix: Option<(usize, usize)>,
+    prefix: Option<(stable::Cut, usize)>,
     /// Changes whenever lines already there may change (a growing message
     /// only appends to its prefix, so that keeps its epoch).
     epoch: u64,
@@ -264,11 +264,11 @@ impl RenderCache {
             };
         }
         let cut = if growing {
-            markdown::stable_prefix(content)
+            stable::stable_prefix(content)
         } else {
-            0
+            stable::Cut::default()
         };
-        if cut == 0 {
+        if cut.at == 0 {
             let r = if growing {
                 markdown::render_growing(content, width, theme)
             } else {
@@ -289,15 +289,15 @@ impl RenderCache {
         // last frame and append it, so a long answer costs the same per frame
         // at its end as at its start. The prefix's lines stay where they are;
         // only the open tail after them is replaced.
-        let fence = markdown::open_fence(&content[cut..]);
+        let fence = markdown::open_fence(&content[cut.at..]);
         let resumes = prev
             .as_ref()
-            .is_some_and(|e| e.open.is_some_and(|o| o.cut == cut) && e.prefix.is_some());
+            .is_some_and(|e| e.open.is_some_and(|o| o.cut == cut.at) && e.prefix.is_some());
         if let (Some((header, lang)), true) = (&fence, resumes) {
             // The same open block, grown: only its new lines are laid out.
             let mut e = prev.expect("resumes");
             let (open, prefix) = (e.open.expect("resumes"), e.prefix.expect("resumes"));
-            let code = &content[cut + header..];
+            let code = &content[cut.at + header..];
             e.lines.truncate(open.fixed);
             let (done, rest, full) =
                 markdown::open_block(code, lang, (open.lines, false), width, theme);
@@ -313,31 +313,31 @@ impl RenderCache {
                 prefix: Some(prefix),
                 epoch: e.epoch,
                 open: Some(Open {
-                    cut,
+                    cut: cut.at,
                     lines: code.matches('\n').count(),
                     fixed,
                 }),
             };
         }
         let (mut lines, prefix_ok, epoch) = match prev.and_then(|e| Some((e.prefix?, e))) {
-            Some(((len, count), mut e)) if len <= cut => {
+            Some(((from, count), mut e)) if from.at <= cut.at => {
                 e.lines.truncate(count);
-                let r: Rendered = markdown::render(&content[len..cut], width, theme);
-                append(&mut e.lines, r.lines);
+                let r: Rendered = markdown::render(&content[from.at..cut.at], width, theme);
+                join(&mut e.lines, r.lines, from.apart);
                 // Lines an open block had fixed are laid out anew: a new epoch.
                 let epoch = if e.open.is_some() { epoch } else { e.epoch };
                 (e.lines, e.highlighted && r.fully_highlighted, epoch)
             }
             _ => {
-                let r: Rendered = markdown::render(&content[..cut], width, theme);
+                let r: Rendered = markdown::render(&content[..cut.at], width, theme);
                 (r.lines, r.fully_highlighted, epoch)
             }
         };
         let count = lines.len();
         if let Some((header, lang)) = fence {
-            let code = &content[cut + header..];
+            let code = &content[cut.at + header..];
             let (done, rest, full) = markdown::open_block(code, &lang, (0, true), width, theme);
-            append(&mut lines, done);
+            join(&mut lines, done, cut.apart);
             let fixed = lines.len();
             lines.extend(rest);
             return Entry {
@@ -349,14 +349,14 @@ impl RenderCache {
                 prefix: Some((cut, count)),
                 epoch,
                 open: Some(Open {
-                    cut,
+                    cut: cut.at,
                     lines: code.matches('\n').count(),
                     fixed,
                 }),
             };
         }
-        let tail = markdown::render_growing(&content[cut..], width, theme);
-        append(&mut lines, tail.lines);
+        let tail = markdown::render_growing(&content[cut.at..], width, theme);
+        join(&mut lines, tail.lines, cut.apart);
         Entry {
             used: 0,
             len: content.len(),
@@ -370,10 +370,11 @@ impl RenderCache {
     }
 }
 
-/// Parts of one text rendered apart join with the blank line that separates
-/// blocks when the text is rendered whole.
-fn append(lines: &mut Vec<Line<'static>>, more: Vec<Line<'static>>) {
-    if !lines.is_empty() && !more.is_empty() {
+/// Parts of one text rendered apart join as the text rendered whole shows
+/// them: blocks `apart` with the blank line between them, the items of one
+/// list right under each other.
+fn join(lines: &mut Vec<Line<'static>>, more: Vec<Line<'static>>, apart: bool) {
+    if apart && !lines.is_empty() && !more.is_empty() {
         lines.push(Line::default());
     }
     lines.extend(more);
@@ -490,6 +491,103 @@ mod tests {
             if so_far.ends_with("\n\n") {
                 let whole = text(&markdown::render(so_far, 40, &theme).lines);
                 assert_eq!(shown, whole, "after {so_far:?}");
+            }
+        }
+    }
+
+    /// A growing list is cut before its last item, each item laid out once;
+    /// what it shows at every line end is what the whole text shows, for
+    /// bullets, nested items, numbers, a second list and what ends a list.
+    #[test]
+    fn a_growing_list_matches_the_whole_render_at_every_line() {
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        let items: String = (1..=30)
+            .map(|n| {
+                format!(
+                    "- **step {n}:** a step long enough to wrap at this width\n  - a nested note\n"
+                )
+            })
+            .collect();
+        let answer = format!(
+            "Intro line\n- first bullet after a paragraph\n- second\n\n{items}* another list\n* its item\n\
+             # A heading\n- after the heading\n- more\n\n8. eight\n9. nine\n10. ten\n11) other\n\
+             - - -\n- last\n"
+        );
+        let mut cache = RenderCache::default();
+        cache.prepare(40, &theme);
+        for (at, c) in answer.char_indices() {
+            let so_far = &answer[..=at];
+            let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
+            if c == '\n' {
+                let whole = text(&markdown::render(so_far, 40, &theme).lines);
+                assert_eq!(shown, whole, "after {so_far:?}");
+            }
+        }
+        let tail = &answer[..answer.find("* another").unwrap()];
+        let cut = stable::stable_prefix(tail).at;
+        assert_eq!(
+            &tail[cut..],
+            "- **step 30:** a step long enough to wrap at this width\n  - a nested note\n"
+        );
+    }
+
+    /// Lines as answers mix them: items of three kinds of list, nested and
+    /// indented lines, text under an item, blank lines, headings, rules,
+    /// tables, fences and quotes.
+    const LINES: &[&str] = &[
+        "- a bullet item long enough to wrap at forty columns here",
+        "- short",
+        "* star item",
+        "+ plus",
+        "1. first",
+        "2. second",
+        "7) seventh",
+        "  - nested item",
+        "  indented text",
+        "    four spaces in",
+        "plain text under it",
+        "",
+        "",
+        "# Heading",
+        "---",
+        "- - -",
+        "| a | b |",
+        "|---|---|",
+        "```",
+        "> quoted",
+        "**bold** start",
+        "10. ten",
+        "-\ttabbed item",
+        "- a\ttab inside",
+        "1.  two spaces",
+        "   - three in",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Whatever the lines, a growing answer drawn a few bytes at a time
+        /// shows at every line end what the whole text shows.
+        #[test]
+        fn a_growing_answer_shows_what_the_whole_text_shows_at_every_line_end(
+            picks in proptest::collection::vec(0..LINES.len(), 1..40),
+            step in 1usize..9,
+        ) {
+            let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+            let answer: String = picks.iter().map(|&i| format!("{}\n", LINES[i])).collect();
+            let mut cache = RenderCache::default();
+            cache.prepare(40, &theme);
+            let ends: Vec<usize> = answer.match_indices('\n').map(|(i, _)| i + 1).collect();
+            let mut at = 0;
+            while at < answer.len() {
+                let next = (at + step).min(answer.len());
+                // Stop at each line end on the way.
+                at = ends.iter().copied().find(|&e| e > at && e <= next).unwrap_or(next);
+                let so_far = &answer[..at];
+                let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
+                if so_far.ends_with('\n') {
+                    let whole = text(&markdown::render(so_far, 40, &theme).lines);
+                    proptest::prop_assert_eq!(shown, whole, "after {:?}", so_far);
+                }
             }
         }
     }

@@ -202,29 +202,6 @@ pub fn code_blocks(src: &str) -> Vec<String> {
     out
 }
 
-/// Where a growing message can be cut so the part before never changes again:
-/// the last blank line outside a code fence. Streams re-render only what follows.
-pub fn stable_prefix(src: &str) -> usize {
-    let mut in_fence = false;
-    let mut cut = 0;
-    let mut offset = 0;
-    let mut prev_blank = false;
-    for line in src.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
-        }
-        offset += line.len();
-        let blank = trimmed.is_empty() && line.ends_with('\n');
-        // Two paragraphs apart and not inside a list item's continuation.
-        if blank && !in_fence && !prev_blank {
-            cut = offset;
-        }
-        prev_blank = blank;
-    }
-    cut
-}
-
 impl Renderer<'_> {
     fn style(&self) -> Style {
         *self.styles.last().expect("base style")

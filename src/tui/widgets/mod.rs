@@ -4,6 +4,7 @@
 pub mod highlight;
 pub mod lines;
 pub mod markdown;
+pub mod stable;
 pub mod wrap;
 
 use ratatui::Frame;
