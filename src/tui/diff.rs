@@ -65,16 +65,17 @@ pub fn changed_in(prev: &Buffer, next: &Buffer, cells: Range<usize>, out: &mut V
     }
 }
 
-/// Blanks the cells of `buf` hidden under a wide symbol before them on their
-/// row (a symbol drawn over half of a wide one), as a terminal shows them: the
+/// Blanks the cells of `rows` of `buf` hidden under a wide symbol before them
+/// on their row (a symbol drawn over half of a wide one), as a terminal shows them: the
 /// frame compared and kept is then one the terminal can show, so a cell that
 /// comes out from under a wide symbol is sent.
-pub fn hide_covered(buf: &mut Buffer) {
+pub fn hide_covered(buf: &mut Buffer, rows: Range<usize>) {
     let row = usize::from(buf.area.width);
     if row == 0 {
         return;
     }
-    for cells in buf.content.chunks_mut(row) {
+    let rows = (rows.start * row).min(buf.content.len())..(rows.end * row).min(buf.content.len());
+    for cells in buf.content[rows].chunks_mut(row) {
         let mut x = 0;
         while x < cells.len() {
             let cell = &cells[x];
@@ -197,8 +198,8 @@ mod tests {
             a in ops(), b in ops()
         ) {
             let (mut prev, mut next) = (screen(&a), screen(&b));
-            hide_covered(&mut prev);
-            hide_covered(&mut next);
+            hide_covered(&mut prev, 0..4);
+            hide_covered(&mut next, 0..4);
             let mut ours = Vec::new();
             changed(&prev, &next, &mut ours);
             let theirs: Vec<usize> = prev
@@ -248,19 +249,19 @@ mod tests {
         // 中 with "b" drawn over its second half: the terminal shows 中.
         let mut prev = screen(&[(0, 0, 4, 0, false)]);
         prev.set_string(1, 0, "b", Style::new());
-        hide_covered(&mut prev);
+        hide_covered(&mut prev, 0..4);
         assert_eq!(prev.content[1], Cell::EMPTY);
         // Then 中 goes and "b" stays: "b" comes out and is sent.
         let mut next = screen(&[]);
         next.set_string(1, 0, "b", Style::new());
-        hide_covered(&mut next);
+        hide_covered(&mut next, 0..4);
         let mut out = Vec::new();
         changed(&prev, &next, &mut out);
         assert_eq!(out, vec![0, 1]);
         // A plain letter over the first half of a plain 中: its second half,
         // blanked by the terminal, is sent again (ratatui's diff does not).
         next = screen(&[(0, 0, 4, 0, false)]);
-        hide_covered(&mut next);
+        hide_covered(&mut next, 0..4);
         let mut after = next.clone();
         after.set_string(0, 0, "a", Style::new().bg(Color::Blue));
         changed(&next, &after, &mut out);

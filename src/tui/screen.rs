@@ -103,12 +103,15 @@ impl<B: Backend> Screen<B> {
             shown: self.shown_id,
         };
         let hints = render(&mut self.term.get_frame(), ids);
-        diff::hide_covered(self.term.current_buffer_mut());
+        let area = self.shown.area;
+        // (Kept rows are blank: only the rows drawn can hide anything.)
+        for rows in drawn(&hints.keep, area) {
+            diff::hide_covered(self.term.current_buffer_mut(), rows);
+        }
         if let Some(scroll) = hints.scroll {
             let scroll = self.settled(scroll, &hints.keep);
             self.scroll(scroll)?;
         }
-        let area = self.shown.area;
         let width = usize::from(area.width.max(1));
         let next = self.term.current_buffer_mut();
         debug_assert!(

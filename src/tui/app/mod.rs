@@ -37,6 +37,9 @@ use crate::context::Context;
 const FRAME: Duration = Duration::from_millis(16);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
+/// Turns the runtime takes, before a frame that ends a hold, for what waited
+/// in the socket to reach the loop (connection, then stream task, then here).
+const READS_BEFORE_FRAME: usize = 3;
 
 mod input;
 
@@ -275,6 +278,7 @@ impl App {
         // Everything the first frame did not need starts now.
         self.after_first_frame();
         let mut input = input::TermInput::start(self.tx.clone());
+        let mut flowing = false;
         while !self.state.should_quit {
             let deadline = self.next_deadline();
             let mut streamed = false;
@@ -284,6 +288,14 @@ impl App {
                     self.on_msg(msg);
                 }
                 _ = tokio::time::sleep_until(deadline.into()) => {}
+            }
+            if flowing {
+                // Woken from the hold at a frame: the tokens that waited in the
+                // socket are read first (the stream's tasks run), so the frame
+                // shows them rather than what came before the hold.
+                for _ in 0..READS_BEFORE_FRAME {
+                    tokio::task::yield_now().await;
+                }
             }
             // Coalesce: apply everything already waiting before drawing once.
             while let Ok(msg) = self.rx.try_recv() {
@@ -307,6 +319,7 @@ impl App {
             }
             // An answer is flowing: sleep through the tokens until the next frame.
             super::pacer::hold(self.pacer.sleep_until(streamed));
+            flowing = streamed;
         }
         self.shutdown();
         Ok(())
