@@ -561,6 +561,19 @@ mod tests {
         "- a\ttab inside",
         "1.  two spaces",
         "   - three in",
+        "   ```bash",
+        "  ```",
+        "   | t | u |",
+        "  # heading in an item",
+        "- # heading item",
+        "<div>",
+        "<!--",
+        "-->",
+        "````md",
+        "~~~",
+        "-",
+        "3.",
+        "- - - - - - - x",
     ];
 
     proptest::proptest! {
@@ -587,6 +600,34 @@ mod tests {
                 if so_far.ends_with('\n') {
                     let whole = text(&markdown::render(so_far, 40, &theme).lines);
                     proptest::prop_assert_eq!(shown, whole, "after {:?}", so_far);
+                }
+            }
+        }
+    }
+
+    /// What a review found: an item ending in a code block, raw HTML, a
+    /// fence inside a longer fence, an empty item: each streamed shows at
+    /// every line end what the whole text shows.
+    #[test]
+    fn items_with_blocks_html_nested_fences_and_empty_items_stream_as_the_whole() {
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        for answer in [
+            "1. Install:\n   ```bash\n   npm i\n   ```\n2. Run:\n3. Done\n",
+            "1. Install:\n   ```bash\n   npm i\n   ```\n\n2. Run:\n",
+            "- # A\n- b\n- c\n",
+            "<div>\n- a\n- b\n\n# After\n",
+            "<!--\n\nhidden\n-->\n\ntext\n",
+            "````md\n```\n- a\n- b\n```\n````\n- c\n",
+            "- a\n\n-\n  b\n",
+        ] {
+            let mut cache = RenderCache::default();
+            cache.prepare(40, &theme);
+            for (at, c) in answer.char_indices() {
+                let so_far = &answer[..=at];
+                let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
+                if c == '\n' {
+                    let whole = text(&markdown::render(so_far, 40, &theme).lines);
+                    assert_eq!(shown, whole, "after {so_far:?}");
                 }
             }
         }

@@ -19,56 +19,98 @@ pub struct Cut {
 /// follows: a long list costs its last item a frame, not the whole list.
 /// Where it cannot be sure what a line does to a list, it does not cut.
 pub fn stable_prefix(src: &str) -> Cut {
-    let mut in_fence = false;
     let mut cut = Cut::default();
     let mut offset = 0;
     let mut prev_blank = true;
+    // The open code fence: its character, its length, and the indent under
+    // which the item it is in (and so the fence) ends.
+    let mut fence: Option<(char, usize, usize)> = None;
+    // The end of the raw HTML block the text is in (these go past blank lines).
+    let mut html: Option<&str> = None;
     // A blank line's end, until the line after it says how it is a cut.
     let mut pending = None;
     // The list the text is in: `Some(None)` none, `None` not sure.
     let mut list: Option<Option<Item>> = Some(None);
+    // The list's last item holds a block (code, table, heading, rule, HTML)
+    // that ends in a blank line of its own: no cut before the next item.
+    let mut blocks = false;
+    // The block holds raw HTML, which is drawn with no blank line after it.
+    let mut raw = false;
     for line in src.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
         let trimmed = line.trim();
-        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        let body = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - body.len();
         let blank = trimmed.is_empty() && line.ends_with('\n');
+        // A fence in an item ends with the item: at a line less indented.
+        if fence.is_some_and(|(_, _, at)| !blank && indent < at) {
+            fence = None;
+        }
+        if let Some((c, n, _)) = fence {
+            let run = body.chars().take_while(|&x| x == c).count();
+            if run >= n && body[run * c.len_utf8()..].trim().is_empty() && line.ends_with('\n') {
+                fence = None;
+            }
+            prev_blank = false;
+            continue;
+        }
+        if let Some(end) = html {
+            if line.contains(end) {
+                html = None;
+            }
+            (prev_blank, raw) = (false, true);
+            continue;
+        }
+        // A fence in an item closes with it; one at the top level only by a
+        // fence. Indented where it is not known to be in an item, it cannot be
+        // told which: no more cuts.
+        let item_at = list.flatten().map_or(0, |l| l.indent);
+        let at = if indent > 0 && indent >= item_at {
+            item_at
+        } else {
+            0
+        };
+        let opens = opens_fence(body)
+            .filter(|_| indent - at <= 3)
+            .map(|(c, n)| (c, n, at));
+        if opens.is_some() && indent > 0 && list.is_none() {
+            return cut;
+        }
         if blank {
             // Two paragraphs apart (the first of a run of blank lines).
-            if !in_fence && !prev_blank {
+            if !prev_blank {
                 pending = Some(offset);
             }
-        } else if !in_fence && line.starts_with([' ', '\t']) {
+        } else if indent > 0 {
             pending = None;
             // Indented under an item as far as its text: its own. Anything
             // else indented may start a list or a code block.
-            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
             if prev_blank || list.is_none_or(|l| l.is_none_or(|l| indent < l.indent)) {
                 list = None;
             }
-        } else if !in_fence {
+            blocks |= holds_block(body);
+        } else {
             let item = list_item(line);
             // Whether the line is an item is known once it is one, ends, or
             // cannot become one: a cut once made is never made otherwise.
-            let known = item.is_some()
-                || line.ends_with('\n')
-                || line.len() > 12
-                || !line.starts_with(|c: char| matches!(c, '-' | '*' | '+' | '0'..='9'));
+            let known = item.is_some() || line.ends_with('\n') || !could_be_item(line);
             let sure = list.zip(item);
             let next_item = sure.is_some_and(|(l, i)| l.is_some_and(|l| l.marker == i.marker));
             // A numbered item drawn apart keeps its own number: cut before it
-            // only if it is the number the list gives it.
+            // only if it is the number the list gives it; and an item holding
+            // a block is drawn with a blank line after it.
             let numbered = sure.is_some_and(|(l, i)| l.is_some_and(|l| l.number == i.number));
+            let joins = next_item && numbered && !blocks;
+            let bare = is_bare_marker(trimmed);
             if let Some(at) = pending.filter(|_| known) {
                 // After a blank line: the list's next item, or a block apart.
-                if (next_item && numbered) || (item.is_none() || sure.is_some()) && !next_item {
-                    cut = Cut {
-                        at,
-                        apart: !next_item,
-                    };
+                let apart = (item.is_none() && !bare) || (sure.is_some() && !next_item);
+                if (joins || apart) && !raw {
+                    cut = Cut { at, apart };
                 }
                 pending = None;
-            } else if next_item && numbered && !prev_blank {
+            } else if joins && !prev_blank {
                 cut = Cut {
                     at: start,
                     apart: false,
@@ -78,6 +120,8 @@ pub fn stable_prefix(src: &str) -> Cut {
                 || line.starts_with("1.")
                 || line.starts_with("1)");
             list = match (item, list) {
+                // Raw HTML and an empty item: not worked out.
+                _ if line.starts_with('<') || bare => None,
                 _ if next_item => list.map(|l| l.map(Item::next)),
                 // Anything at the margin after a blank line ends a list.
                 (None, _) if prev_blank => Some(None),
@@ -89,13 +133,72 @@ pub fn stable_prefix(src: &str) -> Cut {
                 // Text under an item may go on its paragraph or end the list.
                 _ => None,
             };
+            if let Some(i) = item {
+                blocks = holds_block(line.get(i.indent.min(line.len())..).unwrap_or(""));
+            }
+            html = ["<!--", "<pre", "<script", "<style", "<textarea"]
+                .iter()
+                .zip(["-->", "</pre>", "</script>", "</style>", "</textarea>"])
+                .find(|(open, end)| {
+                    body.get(..open.len())
+                        .is_some_and(|b| b.eq_ignore_ascii_case(open))
+                        && !body[open.len()..].contains(*end)
+                })
+                .map(|(_, end)| end);
         }
-        if fence {
-            in_fence = !in_fence;
+        if opens.is_some() && line.ends_with('\n') {
+            fence = opens;
+        }
+        if !blank {
+            raw = (raw && !prev_blank) || (indent == 0 && body.starts_with('<'));
         }
         prev_blank = blank;
     }
     cut
+}
+
+/// The character and length of the code fence `body` (a line without its
+/// indent) opens, if it opens one.
+fn opens_fence(body: &str) -> Option<(char, usize)> {
+    let c = body.chars().next().filter(|c| matches!(c, '`' | '~'))?;
+    let n = body.chars().take_while(|&x| x == c).count();
+    let info = &body[n..];
+    (n >= 3 && !(c == '`' && info.contains('`'))).then_some((c, n))
+}
+
+/// Whether `body` (a line of an item, without its indent or marker) starts a
+/// block that is drawn with a blank line after it, or might.
+fn holds_block(body: &str) -> bool {
+    let t = body.trim();
+    // A rule or a heading's underline: one of these characters, and spaces.
+    let rule = ['-', '*', '_', '=']
+        .iter()
+        .any(|&c| t.starts_with(c) && t.chars().all(|x| x == c || x == ' ' || x == '\t'));
+    rule || t.starts_with(['`', '~', '|', '#', '<', '>'])
+}
+
+/// A list marker with nothing after it (`-`, `2.`): an item that may go on
+/// on the next line.
+fn is_bare_marker(trimmed: &str) -> bool {
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    matches!(trimmed, "-" | "*" | "+")
+        || ((1..=9).contains(&digits) && matches!(&trimmed[digits..], "." | ")"))
+}
+
+/// Whether `line`, not yet ended, may still turn out a list item.
+fn could_be_item(line: &str) -> bool {
+    let b = line.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let at = match b.first() {
+        Some(b'-' | b'*' | b'+') => 1,
+        Some(b'0'..=b'9') if digits <= 9 => match b.get(digits) {
+            None => return true,
+            Some(b'.' | b')') => digits + 1,
+            Some(_) => return false,
+        },
+        _ => return false,
+    };
+    matches!(b.get(at), None | Some(b' ' | b'\t'))
 }
 
 /// A list item at the margin: its marker (`-`, `*` or `+`, or the `.` or `)`
