@@ -513,16 +513,7 @@ mod tests {
              # A heading\n- after the heading\n- more\n\n8. eight\n9. nine\n10. ten\n11) other\n\
              - - -\n- last\n"
         );
-        let mut cache = RenderCache::default();
-        cache.prepare(40, &theme);
-        for (at, c) in answer.char_indices() {
-            let so_far = &answer[..=at];
-            let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
-            if c == '\n' {
-                let whole = text(&markdown::render(so_far, 40, &theme).lines);
-                assert_eq!(shown, whole, "after {so_far:?}");
-            }
-        }
+        streams_as_the_whole(&answer, &theme);
         let tail = &answer[..answer.find("* another").unwrap()];
         let cut = stable::stable_prefix(tail).at;
         assert_eq!(
@@ -620,15 +611,21 @@ mod tests {
             "````md\n```\n- a\n- b\n```\n````\n- c\n",
             "- a\n\n-\n  b\n",
         ] {
-            let mut cache = RenderCache::default();
-            cache.prepare(40, &theme);
-            for (at, c) in answer.char_indices() {
-                let so_far = &answer[..=at];
-                let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
-                if c == '\n' {
-                    let whole = text(&markdown::render(so_far, 40, &theme).lines);
-                    assert_eq!(shown, whole, "after {so_far:?}");
-                }
+            streams_as_the_whole(answer, &theme);
+        }
+    }
+
+    /// Streams `answer` a character at a time at 40 columns: at every line
+    /// end the cache shows what the whole text rendered at once shows.
+    fn streams_as_the_whole(answer: &str, theme: &Theme) {
+        let mut cache = RenderCache::default();
+        cache.prepare(40, theme);
+        for (at, c) in answer.char_indices() {
+            let so_far = &answer[..at + c.len_utf8()];
+            let shown = text(cache.body(1, Role::Assistant, so_far, true, theme));
+            if c == '\n' {
+                let whole = text(&markdown::render(so_far, 40, theme).lines);
+                assert_eq!(shown, whole, "after {so_far:?}");
             }
         }
     }
