@@ -104,9 +104,10 @@ impl<B: Backend> Screen<B> {
         };
         let hints = render(&mut self.term.get_frame(), ids);
         let area = self.shown.area;
+        let drawn = drawn(&hints.keep, area);
         // (Kept rows are blank: only the rows drawn can hide anything.)
-        for rows in drawn(&hints.keep, area) {
-            diff::hide_covered(self.term.current_buffer_mut(), rows);
+        for rows in &drawn {
+            diff::hide_covered(self.term.current_buffer_mut(), rows.clone());
         }
         if let Some(scroll) = hints.scroll {
             let scroll = self.settled(scroll, &hints.keep);
@@ -131,7 +132,7 @@ impl<B: Backend> Screen<B> {
         // Only the rows drawn are compared, handed to `shown` and blanked for the
         // next frame (drawn on a blank buffer, as `Terminal::draw` does); kept
         // rows are left alone on both sides.
-        for rows in drawn(&hints.keep, area) {
+        for rows in drawn {
             let cells = rows.start * width..rows.end * width;
             diff::changed_in(&self.shown, next, cells.clone(), &mut self.updates);
             self.shown.content[cells.clone()].swap_with_slice(&mut next.content[cells.clone()]);

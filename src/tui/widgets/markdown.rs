@@ -112,12 +112,8 @@ fn render_as(src: &str, width: u16, theme: &Theme, growing: bool) -> Rendered {
 /// new lines each frame (`open_block`).
 pub fn open_fence(src: &str) -> Option<(usize, String)> {
     let (first, rest) = src.split_once('\n')?;
-    let mark = first.chars().next().filter(|c| matches!(c, '`' | '~'))?;
-    let n = first.chars().take_while(|c| *c == mark).count();
+    let (mark, n) = super::stable::opens_fence(first)?;
     let info = first[n..].trim();
-    if n < 3 || (mark == '`' && info.contains('`')) {
-        return None;
-    }
     let closed = rest.split('\n').any(|line| {
         let t = line.trim_start();
         line.len() - t.len() < 4

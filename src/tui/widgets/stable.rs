@@ -159,7 +159,7 @@ pub fn stable_prefix(src: &str) -> Cut {
 
 /// The character and length of the code fence `body` (a line without its
 /// indent) opens, if it opens one.
-fn opens_fence(body: &str) -> Option<(char, usize)> {
+pub fn opens_fence(body: &str) -> Option<(char, usize)> {
     let c = body.chars().next().filter(|c| matches!(c, '`' | '~'))?;
     let n = body.chars().take_while(|&x| x == c).count();
     let info = &body[n..];
