@@ -18,6 +18,7 @@ mod token_table;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     tokenizer_tables();
+    char_kinds();
     println!("cargo:rerun-if-changed=link/hot-functions.txt");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let native = var("HOST") == var("TARGET");
@@ -43,6 +44,54 @@ fn main() {
         // Names of functions since renamed or inlined are skipped, quietly.
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
+}
+
+/// The Unicode classes the tokenizers' splitting patterns name (`\p{L}`,
+/// `\p{N}`, `\s`…), as sorted ranges for `chat::pieces`. They come from
+/// regex-syntax, whose tables the regex crate (and so tiktoken's pattern)
+/// uses, so both split the same Unicode version the same way.
+fn char_kinds() {
+    use regex_syntax::hir::{Class, HirKind};
+    // Kinds as `chat::pieces::Kind` numbers them; a character in none is 0.
+    let kinds = [
+        (r"[\p{Lu}\p{Lt}]", 1),
+        (r"\p{Ll}", 2),
+        (r"[\p{Lm}\p{Lo}]", 3),
+        (r"\p{M}", 4),
+        (r"\p{N}", 5),
+        (r"\s", 6),
+    ];
+    let mut ranges = Vec::new();
+    for (pattern, kind) in kinds {
+        let hir = regex_syntax::parse(pattern).expect("a Unicode class");
+        let HirKind::Class(Class::Unicode(class)) = hir.kind() else {
+            panic!("{pattern} is a Unicode class")
+        };
+        ranges.extend(
+            class
+                .iter()
+                .map(|r| (u32::from(r.start()), u32::from(r.end()), kind)),
+        );
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(u32, u32, u8)> = Vec::with_capacity(ranges.len());
+    for (lo, hi, kind) in ranges {
+        match merged.last_mut() {
+            Some(last) if last.2 == kind && last.1 + 1 == lo => last.1 = hi,
+            Some(last) => {
+                assert!(last.1 < lo, "the kinds do not overlap");
+                merged.push((lo, hi, kind));
+            }
+            None => merged.push((lo, hi, kind)),
+        }
+    }
+    let mut source = String::from("&[\n");
+    for (lo, hi, kind) in merged {
+        source.push_str(&format!("({lo:#x}, {hi:#x}, {kind}),\n"));
+    }
+    source.push(']');
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out).join("char_kinds.rs"), source).expect("OUT_DIR is writable");
 }
 
 /// The tokenizers' lookup tables, for `include_bytes!` in `chat::tokens`.

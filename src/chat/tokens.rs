@@ -3,14 +3,14 @@
 //! vocabularies, kept compact. A general-purpose tokenizer library holds
 //! ~45 MB for o200k; here the vocabulary (1.6 MB) and its lookup table (1 MB,
 //! built at compile time) are read in place from the binary, so only the pages
-//! a text touches are resident and nothing is built at run time but the
-//! splitting pattern. Only counting is needed, so there is no decoder.
+//! a text touches are resident, and the splitting pattern is matched by hand
+//! (`token_split`), so nothing is built at run time. Only counting is needed,
+//! so there is no decoder.
 
 use std::sync::OnceLock;
 
-use regex::Regex;
-
 use super::request::ChatRequest;
+use super::token_split::{Pattern, pieces};
 pub use super::token_table::fnv1a;
 use super::token_table::{PLACE_MASK, slot_and_tag, token_at};
 
@@ -18,37 +18,20 @@ use super::token_table::{PLACE_MASK, slot_and_tag, token_at};
 const PER_MESSAGE: u64 = 3;
 const REPLY_PRIMING: u64 = 3;
 
-const O200K_PATTERN: &str = concat!(
-    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-    r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-    r"|\p{N}{1,3}",
-    r"| ?[^\s\p{L}\p{N}]+[\r\n/]*",
-    r"|\s*[\r\n]+",
-    // tiktoken's `\s+(?!\S)|\s+`: the look-ahead is applied in `pieces`.
-    r"|\s+",
-);
-
-const CL100K_PATTERN: &str = concat!(
-    r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*",
-    r"|\s+$|\s*[\r\n]",
-    // tiktoken's `\s+(?!\S)|\s`: the look-ahead is applied in `pieces`.
-    r"|\s+",
-);
-
 /// Tokens are looked up by their bytes in a table built at compile time (see
 /// `token_table`), read where it lies in the binary.
 pub struct Encoding {
     vocab: &'static [u8],
     table: &'static [u8],
-    pattern: Regex,
+    pattern: Pattern,
 }
 
 impl Encoding {
-    fn new(vocab: &'static [u8], table: &'static [u8], pattern: &str) -> Self {
+    fn new(vocab: &'static [u8], table: &'static [u8], pattern: Pattern) -> Self {
         Self {
             vocab,
             table,
-            pattern: Regex::new(pattern).expect("tokenizer pattern compiles"),
+            pattern,
         }
     }
 
@@ -73,7 +56,7 @@ impl Encoding {
 
     /// Tokens of `text`, as `encode_ordinary(text).len()` in tiktoken.
     pub fn count(&self, text: &str) -> u64 {
-        pieces(&self.pattern, text)
+        pieces(self.pattern, text)
             .map(|p| self.piece_tokens(p.as_bytes()))
             .sum()
     }
@@ -118,28 +101,6 @@ impl Encoding {
     }
 }
 
-/// Splits `text` as tiktoken's pattern does. The pattern's last alternative is
-/// `\s+`; tiktoken's `\s+(?!\S)` gives the last whitespace of a run back to the
-/// word that follows, which is done here.
-fn pieces<'t>(pattern: &'t Regex, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        let m = pattern.find_at(text, at)?;
-        let mut end = m.end();
-        let piece = &text[m.start()..end];
-        let next = text[end..].chars().next();
-        if next.is_some_and(|c| !c.is_whitespace())
-            && piece.chars().all(char::is_whitespace)
-            && !piece.contains(['\r', '\n'])
-            && piece.chars().count() > 1
-        {
-            end -= piece.chars().last().map(char::len_utf8).unwrap_or(0);
-        }
-        at = end;
-        Some(&text[m.start()..end])
-    })
-}
-
 static O200K: OnceLock<Encoding> = OnceLock::new();
 static CL100K: OnceLock<Encoding> = OnceLock::new();
 
@@ -148,7 +109,7 @@ pub fn o200k() -> &'static Encoding {
         Encoding::new(
             include_bytes!("../../assets/tokenizers/o200k_base.bin"),
             include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.table")),
-            O200K_PATTERN,
+            Pattern::O200k,
         )
     })
 }
@@ -158,7 +119,7 @@ pub fn cl100k() -> &'static Encoding {
         Encoding::new(
             include_bytes!("../../assets/tokenizers/cl100k_base.bin"),
             include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.table")),
-            CL100K_PATTERN,
+            Pattern::Cl100k,
         )
     })
 }
@@ -298,12 +259,5 @@ mod tests {
         assert!(read_from_file(o200k().vocab) && read_from_file(cl100k().table));
         #[cfg(target_os = "linux")]
         assert!(!read_from_file(Box::leak(vec![1u8; 64].into_boxed_slice())));
-    }
-
-    #[test]
-    fn whitespace_runs_give_their_last_space_to_the_next_word() {
-        let p = Regex::new(O200K_PATTERN).unwrap();
-        let split: Vec<&str> = pieces(&p, "a   b\n\n  c  ").collect();
-        assert_eq!(split, ["a", "  ", " b", "\n\n", " ", " c", "  "]);
     }
 }
