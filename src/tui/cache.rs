@@ -565,6 +565,14 @@ mod tests {
         "-",
         "3.",
         "- - - - - - - x",
+        "\t```",
+        " \t```",
+        "    ```",
+        "\tindented by a tab",
+        "-\t```",
+        "- ```",
+        "2. ~~~~",
+        "-     five in",
     ];
 
     proptest::proptest! {
@@ -610,6 +618,14 @@ mod tests {
             "<!--\n\nhidden\n-->\n\ntext\n",
             "````md\n```\n- a\n- b\n```\n````\n- c\n",
             "- a\n\n-\n  b\n",
+            // Tabs, and fences an item opens on its own line.
+            "- a\ttab inside\n-\ttabbed item\n   ```bash\n-\ttabbed item\n- - - - - - - x\n",
+            "-\t```\n-\ttabbed item\n",
+            "```\n  ```\n-\t```\n\n\n# Heading\n",
+            "- ```\n\n\n# Heading\n",
+            "-     five in\n-\ttabbed item\n",
+            "-\n\t```\n\n\n# Heading\n",
+            "```\n    ```\n- not an item: still code\n",
         ] {
             streams_as_the_whole(answer, &theme);
         }

@@ -41,15 +41,17 @@ pub fn stable_prefix(src: &str) -> Cut {
         offset += line.len();
         let trimmed = line.trim();
         let body = line.trim_start_matches([' ', '\t']);
-        let indent = line.len() - body.len();
+        let indent = columns(&line[..line.len() - body.len()]);
         let blank = trimmed.is_empty() && line.ends_with('\n');
         // A fence in an item ends with the item: at a line less indented.
         if fence.is_some_and(|(_, _, at)| !blank && indent < at) {
             fence = None;
         }
-        if let Some((c, n, _)) = fence {
+        if let Some((c, n, at)) = fence {
             let run = body.chars().take_while(|&x| x == c).count();
-            if run >= n && body[run * c.len_utf8()..].trim().is_empty() && line.ends_with('\n') {
+            let closes = run >= n && body[run * c.len_utf8()..].trim().is_empty();
+            // Indented four columns past its block, a fence line is code.
+            if closes && indent - at <= 3 && line.ends_with('\n') {
                 fence = None;
             }
             prev_blank = false;
@@ -71,12 +73,13 @@ pub fn stable_prefix(src: &str) -> Cut {
         } else {
             0
         };
-        let opens = opens_fence(body)
-            .filter(|_| indent - at <= 3)
-            .map(|(c, n)| (c, n, at));
-        if opens.is_some() && indent > 0 && list.is_none() {
+        let fence_line = opens_fence(body);
+        if fence_line.is_some() && indent > 0 && list.is_none() {
             return cut;
         }
+        let opens = fence_line
+            .filter(|_| indent - at <= 3)
+            .map(|(c, n)| (c, n, at));
         if blank {
             // Two paragraphs apart (the first of a run of blank lines).
             if !prev_blank {
@@ -122,7 +125,13 @@ pub fn stable_prefix(src: &str) -> Cut {
             list = match (item, list) {
                 // Raw HTML and an empty item: not worked out.
                 _ if line.starts_with('<') || bare => None,
-                _ if next_item => list.map(|l| l.map(Item::next)),
+                // The next number, and text under it as far as its own.
+                (Some(i), _) if next_item => list.map(|l| {
+                    l.map(|l| Item {
+                        indent: i.indent,
+                        ..l.next()
+                    })
+                }),
                 // Anything at the margin after a blank line ends a list.
                 (None, _) if prev_blank => Some(None),
                 // Nor can a line that is no item start one.
@@ -134,7 +143,23 @@ pub fn stable_prefix(src: &str) -> Cut {
                 _ => None,
             };
             if let Some(i) = item {
-                blocks = holds_block(line.get(i.indent.min(line.len())..).unwrap_or(""));
+                // The item's text: after its number and marker.
+                let text = &line.trim_start_matches(|c: char| c.is_ascii_digit())[1..];
+                let inner = text.trim_start_matches([' ', '\t']);
+                let marker = line.len() - text.len();
+                // Five columns on, the text is a code block of the item's.
+                let gap = columns_from(marker, &text[..text.len() - inner.len()]) - marker;
+                blocks = holds_block(text) || gap > 4;
+                // A fence the item opens closes with the item. Where a tab
+                // puts its text is not worked out.
+                if let Some((c, n)) = opens_fence(inner) {
+                    if i.indent == usize::MAX {
+                        return cut;
+                    }
+                    if gap <= 4 && line.ends_with('\n') {
+                        fence = Some((c, n, i.indent));
+                    }
+                }
             }
             html = ["<!--", "<pre", "<script", "<style", "<textarea"]
                 .iter()
@@ -155,6 +180,19 @@ pub fn stable_prefix(src: &str) -> Cut {
         prev_blank = blank;
     }
     cut
+}
+
+/// How many columns leading white space takes, tabs to the next multiple
+/// of four.
+fn columns(space: &str) -> usize {
+    columns_from(0, space)
+}
+
+/// The column white space starting at column `at` ends at.
+fn columns_from(at: usize, space: &str) -> usize {
+    space
+        .chars()
+        .fold(at, |at, c| if c == '\t' { at / 4 * 4 + 4 } else { at + 1 })
 }
 
 /// The character and length of the code fence `body` (a line without its
