@@ -80,16 +80,12 @@ fn to_spans(ranges: Vec<(syntect::highlighting::Style, &str)>) -> Vec<Span<'stat
 }
 
 /// Highlights `code` as `lang`; `None` when the definitions are not loaded yet
-/// or the language is unknown (the caller draws it plain). With `growing`, an
-/// unfinished last line is left unstyled until it ends, rather than being
-/// highlighted anew (on a copy of the parser state) for every token.
-pub fn highlight(
-    code: &str,
-    lang: &str,
-    theme: &str,
-    growing: bool,
-) -> Option<Vec<Vec<Span<'static>>>> {
-    highlight_from(code, lang, theme, growing, 0)
+/// or the language is unknown (the caller draws it plain). An unfinished last
+/// line (a stream's) is highlighted on a copy of the parser state, anew each
+/// time: drawn plain until it ended, every code line reached the terminal
+/// twice, plain and then in colour.
+pub fn highlight(code: &str, lang: &str, theme: &str) -> Option<Vec<Vec<Span<'static>>>> {
+    highlight_from(code, lang, theme, 0)
 }
 
 /// `highlight`'s lines from line `from` on: a growing block asks only for its
@@ -98,7 +94,6 @@ pub fn highlight_from(
     code: &str,
     lang: &str,
     theme: &str,
-    growing: bool,
     from: usize,
 ) -> Option<Vec<Vec<Span<'static>>>> {
     let assets = ASSETS.get()?;
@@ -144,9 +139,6 @@ pub fn highlight_from(
     let partial = &rest[complete..];
     let state = if partial.is_empty() {
         h.state()
-    } else if growing {
-        out.push(vec![Span::raw(partial.trim_end_matches('\r').to_string())]);
-        h.state()
     } else {
         // Highlight the unfinished line on a copy, so the saved state stays at the line start.
         let saved = h.state();
@@ -187,12 +179,12 @@ mod tests {
         let mut last = None;
         for cut in 1..=full.len() {
             if full.is_char_boundary(cut) {
-                last = highlight(&full[..cut], "rust", "base16-ocean.dark", true);
+                last = highlight(&full[..cut], "rust", "base16-ocean.dark");
             }
         }
         let resumed = last.unwrap();
         LAST.with(|l| *l.borrow_mut() = None);
-        let fresh = highlight(full, "rust", "base16-ocean.dark", false).unwrap();
+        let fresh = highlight(full, "rust", "base16-ocean.dark").unwrap();
         assert_eq!(text(&resumed), text(&fresh));
         let styles = |v: &[Vec<Span<'static>>]| -> Vec<Vec<Style>> {
             v.iter()

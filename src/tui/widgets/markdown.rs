@@ -50,17 +50,10 @@ struct Renderer<'t> {
     code: Option<(String, String)>,
     table: Option<Table>,
     link: Option<String>,
-    /// The text is still arriving: its last line of code may be cut mid-token.
-    growing: bool,
 }
 
-pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
-    render_as(src, width, theme, false)
-}
-
-/// Renders the part of a message still being streamed: the unfinished last
-/// line of an open code block is drawn plain and highlighted once its line
-/// ends, instead of re-highlighting it for every token.
+/// Renders the part of a message still being streamed (see `render` for the
+/// rest): a table's next row shows once it has begun.
 pub fn render_growing(src: &str, width: u16, theme: &Theme) -> Rendered {
     // A line that is only the `|` opening a table's next row is no row yet: it
     // ends the table, and a token later the row is there and the table back.
@@ -69,10 +62,10 @@ pub fn render_growing(src: &str, width: u16, theme: &Theme) -> Rendered {
         Some((head, last)) if last.trim() == "|" => &src[..=head.len()],
         _ => src,
     };
-    render_as(src, width, theme, true)
+    render(src, width, theme)
 }
 
-fn render_as(src: &str, width: u16, theme: &Theme, growing: bool) -> Rendered {
+pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
     let mut r = Renderer {
         theme,
         width: usize::from(width).max(8),
@@ -86,7 +79,6 @@ fn render_as(src: &str, width: u16, theme: &Theme, growing: bool) -> Rendered {
         code: None,
         table: None,
         link: None,
-        growing,
     };
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for event in Parser::new_ext(src, opts) {
@@ -151,7 +143,7 @@ pub fn open_block(
     let highlighted = if theme.monochrome || lang.is_empty() {
         None
     } else {
-        let h = highlight::highlight_from(code, lang, &theme.syntax, true, from);
+        let h = highlight::highlight_from(code, lang, &theme.syntax, from);
         full = h.is_some() || highlight::is_ready();
         h
     };
@@ -492,7 +484,7 @@ impl Renderer<'_> {
         let highlighted = if self.theme.monochrome || lang.is_empty() {
             None
         } else {
-            let h = highlight::highlight(&code, &lang, &self.theme.syntax, self.growing);
+            let h = highlight::highlight(&code, &lang, &self.theme.syntax);
             if h.is_none() && !highlight::is_ready() {
                 self.out.fully_highlighted = false;
             }
