@@ -573,6 +573,8 @@ mod tests {
         "- ```",
         "2. ~~~~",
         "-     five in",
+        "-\t\ttwo tabs in",
+        "\u{a0}",
     ];
 
     proptest::proptest! {
@@ -591,7 +593,10 @@ mod tests {
             let ends: Vec<usize> = answer.match_indices('\n').map(|(i, _)| i + 1).collect();
             let mut at = 0;
             while at < answer.len() {
-                let next = (at + step).min(answer.len());
+                let mut next = (at + step).min(answer.len());
+                while !answer.is_char_boundary(next) {
+                    next += 1;
+                }
                 // Stop at each line end on the way.
                 at = ends.iter().copied().find(|&e| e > at && e <= next).unwrap_or(next);
                 let so_far = &answer[..at];
@@ -626,6 +631,13 @@ mod tests {
             "-     five in\n-\ttabbed item\n",
             "-\n\t```\n\n\n# Heading\n",
             "```\n    ```\n- not an item: still code\n",
+            // From a review: a tab five columns on, and a line of no-break spaces.
+            "-\t\tx\n  ```\n```\n\nfoo\n",
+            "1.\t\tx\n   ```\n```\n\nfoo\n",
+            "foo\n\u{a0}\nbar\n",
+            "\u{a0}\n\n- a bullet item\n",
+            "<div>\n~~~\n\n~~~\n\n- a bullet item\n\n# Heading\n",
+            "  indented text\n2. ~~~~\n   ```bash\n- a bullet item\n\n# Heading\n",
         ] {
             streams_as_the_whole(answer, &theme);
         }

@@ -41,6 +41,7 @@ const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 /// in the socket to reach the loop (connection, then stream task, then here).
 const READS_BEFORE_FRAME: usize = 3;
 
+mod heap;
 mod input;
 
 pub(in crate::tui) enum Msg {
@@ -99,7 +100,7 @@ pub(in crate::tui) enum Msg {
 }
 
 pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Result<()> {
-    map_large_allocations_apart();
+    heap::map_large_allocations_apart();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .on_thread_park(super::pacer::before_park)
@@ -116,31 +117,6 @@ pub fn run(ctx: Context, theme: Option<String>, presenter: bool) -> anyhow::Resu
         app.team_wake = app.start_team();
         app.run().await
     })
-}
-
-/// Buffers that grow with the conversation (its saved JSON, the request
-/// body, the request's copy of the messages) are made and freed every
-/// exchange. glibc's dynamic threshold moves such sizes, once one is freed,
-/// from their own mappings into its heaps, where they stay after free: the
-/// resident memory grew by ~25 KB an exchange for a 6 KB answer. A fixed
-/// threshold keeps every allocation over 128 KB in a mapping of its own,
-/// returned when freed.
-fn map_large_allocations_apart() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter (under glibc's own lock).
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}
-
-/// An answer's worth of temporary allocations (re-rendered tails, parse states)
-/// is freed when it ends; glibc keeps freed pages unless asked to give them back.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// For the benchmark: `LLMDECK_FIRST_FRAME_FILE` receives "pid microseconds"
@@ -481,7 +457,7 @@ impl App {
                 }
                 self.machine(Input::Stream(id, event));
                 if last {
-                    release_freed_memory();
+                    heap::release_freed_memory();
                     // The agent loop's next step, once no answer streams.
                     let next = crate::tui::overlays::tools::approve::after_answer(&mut self.state);
                     self.execute(next);

@@ -39,7 +39,8 @@ pub fn stable_prefix(src: &str) -> Cut {
     for line in src.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
-        let trimmed = line.trim();
+        // Markdown's white space is ASCII: a line of U+00A0 is text, not blank.
+        let trimmed = line.trim_matches([' ', '\t', '\x0b', '\x0c', '\r', '\n']);
         let body = line.trim_start_matches([' ', '\t']);
         let indent = columns(&line[..line.len() - body.len()]);
         let blank = trimmed.is_empty() && line.ends_with('\n');
@@ -64,6 +65,11 @@ pub fn stable_prefix(src: &str) -> Cut {
             (prev_blank, raw) = (false, true);
             continue;
         }
+        // A line of only other white space (U+00A0…) is a paragraph drawn as
+        // nothing, which parts drawn apart do not show as the whole does.
+        if !trimmed.is_empty() && trimmed.trim().is_empty() {
+            return cut;
+        }
         // A fence in an item closes with it; one at the top level only by a
         // fence. Indented where it is not known to be in an item, it cannot be
         // told which: no more cuts.
@@ -73,8 +79,12 @@ pub fn stable_prefix(src: &str) -> Cut {
         } else {
             0
         };
+        // Nor under an item whose text a tab put where it is not worked out,
+        // nor right under raw HTML (its text, or a fence after a paragraph?).
         let fence_line = opens_fence(body);
-        if fence_line.is_some() && indent > 0 && list.is_none() {
+        let unsure =
+            (indent > 0 && (list.is_none() || item_at == usize::MAX)) || raw && !prev_blank;
+        if fence_line.is_some() && unsure {
             return cut;
         }
         let opens = fence_line
@@ -151,9 +161,10 @@ pub fn stable_prefix(src: &str) -> Cut {
                 let gap = columns_from(marker, &text[..text.len() - inner.len()]) - marker;
                 blocks = holds_block(text) || gap > 4;
                 // A fence the item opens closes with the item. Where a tab
-                // puts its text is not worked out.
+                // puts its text is not worked out, nor whether a line that
+                // looks like an item goes on a paragraph instead.
                 if let Some((c, n)) = opens_fence(inner) {
-                    if i.indent == usize::MAX {
+                    if i.indent == usize::MAX || list.flatten().is_none() {
                         return cut;
                     }
                     if gap <= 4 && line.ends_with('\n') {
