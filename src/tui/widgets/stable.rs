@@ -80,7 +80,7 @@ pub fn stable_prefix(src: &str) -> Cut {
             0
         };
         // Nor under an item whose text a tab put where it is not worked out,
-        // nor right under raw HTML (its text, or a fence after a paragraph?).
+        // nor right under raw HTML (the fence line may be its text).
         let fence_line = opens_fence(body);
         let unsure =
             (indent > 0 && (list.is_none() || item_at == usize::MAX)) || raw && !prev_blank;
@@ -153,12 +153,11 @@ pub fn stable_prefix(src: &str) -> Cut {
                 _ => None,
             };
             if let Some(i) = item {
-                // The item's text: after its number and marker.
-                let text = &line.trim_start_matches(|c: char| c.is_ascii_digit())[1..];
+                let text = &line[i.marker_end..];
                 let inner = text.trim_start_matches([' ', '\t']);
-                let marker = line.len() - text.len();
                 // Five columns on, the text is a code block of the item's.
-                let gap = columns_from(marker, &text[..text.len() - inner.len()]) - marker;
+                let gap =
+                    columns_from(i.marker_end, &text[..text.len() - inner.len()]) - i.marker_end;
                 blocks = holds_block(text) || gap > 4;
                 // A fence the item opens closes with the item. Where a tab
                 // puts its text is not worked out, nor whether a line that
@@ -258,6 +257,8 @@ struct Item {
     number: Option<u32>,
     /// Where its text begins: lines indented as far go on it.
     indent: usize,
+    /// Where its marker ends, in its own line.
+    marker_end: usize,
 }
 
 impl Item {
@@ -298,5 +299,6 @@ fn list_item(line: &str) -> Option<Item> {
         marker,
         number,
         indent,
+        marker_end: at,
     })
 }
