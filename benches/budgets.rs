@@ -382,7 +382,7 @@ fn main() {
         return tools_budgets();
     }
     // Benchmarks run with the highlighter loaded, as a session with code would.
-    highlight::warm_up();
+    highlight::warm_up("base16-ocean.dark");
     println!(
         "llmdeck budgets (release build, {} cores)",
         std::thread::available_parallelism()

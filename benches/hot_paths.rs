@@ -18,7 +18,7 @@ use ratatui::backend::TestBackend;
 const MESSAGE: &str = include_str!("message.md");
 
 fn main() {
-    highlight::warm_up();
+    highlight::warm_up("base16-ocean.dark");
     divan::main();
 }
 

@@ -168,7 +168,7 @@ const PEER_KB: [(&str, f64); 5] = [
 /// Every frame of `shape` reaches the emulated terminal as the full redraw
 /// shows it, and the answer costs no more bytes than the peer's.
 fn shape(shape: &str) {
-    highlight::warm_up();
+    highlight::warm_up("base16-ocean.dark");
     let Some(pieces) = pieces(shape) else {
         support::skip("python3 is not installed: the reply shapes come from server.py");
         return;

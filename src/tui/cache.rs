@@ -390,7 +390,7 @@ mod tests {
     /// machine), and it shows what a render of it in one go shows.
     #[test]
     fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
-        highlight::warm_up();
+        highlight::warm_up("base16-ocean.dark");
         let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
         let code: String = (0..400)
             .map(|n| format!("fn scale_{n}(x: u32) -> u32 {{ x * {n} }}\n"))

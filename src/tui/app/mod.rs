@@ -389,8 +389,9 @@ impl App {
         if (self.cache.wants_highlighting || code_open) && !self.highlight_requested {
             self.highlight_requested = true;
             let tx = self.tx.clone();
+            let theme = self.state.theme.syntax.clone();
             tokio::task::spawn_blocking(move || {
-                highlight::warm_up();
+                highlight::warm_up(&theme);
                 let _ = tx.send(Msg::HighlightReady);
             });
         }

@@ -2,31 +2,52 @@
 //! of milliseconds to load, so they load on a background thread after the first
 //! frame; until then code is drawn plain and redrawn once they are ready.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use syntect::easy::HighlightLines;
-use syntect::highlighting::{FontStyle, ThemeSet};
+use syntect::highlighting::{FontStyle, Theme, ThemeSet};
 use syntect::parsing::SyntaxSet;
 
-struct Assets {
-    syntaxes: SyntaxSet,
-    themes: ThemeSet,
-}
+static SYNTAXES: OnceLock<SyntaxSet> = OnceLock::new();
 
-static ASSETS: OnceLock<Assets> = OnceLock::new();
+/// The one colour theme in use, by name. Only it is kept: the seven default
+/// themes hold ~140 KB, and a console draws with one (another name loads the
+/// defaults again and keeps that one instead).
+static THEME: Mutex<Option<(String, Arc<Theme>)>> = Mutex::new(None);
 
-/// Loads the definitions (blocking); call from a background thread.
-pub fn warm_up() {
-    ASSETS.get_or_init(|| Assets {
-        syntaxes: SyntaxSet::load_defaults_newlines(),
-        themes: ThemeSet::load_defaults(),
-    });
+/// The theme highlighting falls back to when a name is not one of syntect's.
+const FALLBACK_THEME: &str = "base16-ocean.dark";
+
+/// Loads the definitions and the colour theme `theme` (blocking); call from
+/// a background thread.
+pub fn warm_up(theme: &str) {
+    SYNTAXES.get_or_init(SyntaxSet::load_defaults_newlines);
+    theme_named(theme);
 }
 
 pub fn is_ready() -> bool {
-    ASSETS.get().is_some()
+    SYNTAXES.get().is_some()
+}
+
+fn theme_named(name: &str) -> Option<Arc<Theme>> {
+    let mut kept = THEME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((kept_name, theme)) = kept.as_ref()
+        && kept_name == name
+    {
+        return Some(theme.clone());
+    }
+    let mut themes = ThemeSet::load_defaults().themes;
+    let theme = Arc::new(
+        themes
+            .remove(name)
+            .or_else(|| themes.remove(FALLBACK_THEME))?,
+    );
+    *kept = Some((name.to_string(), theme.clone()));
+    Some(theme)
 }
 
 /// Where highlighting of the last code block stopped: a growing block (a stream)
@@ -96,17 +117,13 @@ pub fn highlight_from(
     theme: &str,
     from: usize,
 ) -> Option<Vec<Vec<Span<'static>>>> {
-    let assets = ASSETS.get()?;
-    let syntax = assets
-        .syntaxes
+    let syntaxes = SYNTAXES.get()?;
+    let syntax = syntaxes
         .find_syntax_by_token(lang)
-        .or_else(|| assets.syntaxes.find_syntax_by_extension(lang))?;
+        .or_else(|| syntaxes.find_syntax_by_extension(lang))?;
     let theme_name = theme;
-    let theme = assets
-        .themes
-        .themes
-        .get(theme)
-        .or_else(|| assets.themes.themes.get("base16-ocean.dark"))?;
+    let theme = theme_named(theme)?;
+    let theme = theme.as_ref();
     let resume = LAST.with(|l| {
         let mut l = l.borrow_mut();
         match l.take() {
@@ -132,7 +149,7 @@ pub fn highlight_from(
     let complete = rest.rfind('\n').map(|i| i + 1).unwrap_or(0);
     for line in syntect::util::LinesWithEndings::from(&rest[..complete]) {
         count_line();
-        lines.push(to_spans(h.highlight_line(line, &assets.syntaxes).ok()?));
+        lines.push(to_spans(h.highlight_line(line, syntaxes).ok()?));
     }
     let done = code[..start + complete].to_string();
     let mut out = lines.get(from..).unwrap_or_default().to_vec();
@@ -144,9 +161,7 @@ pub fn highlight_from(
         let saved = h.state();
         let mut copy = HighlightLines::from_state(theme, saved.0.clone(), saved.1.clone());
         count_line();
-        out.push(to_spans(
-            copy.highlight_line(partial, &assets.syntaxes).ok()?,
-        ));
+        out.push(to_spans(copy.highlight_line(partial, syntaxes).ok()?));
         saved
     };
     LAST.with(|l| {
@@ -174,7 +189,7 @@ mod tests {
 
     #[test]
     fn a_growing_block_resumes_and_matches_a_fresh_highlight() {
-        warm_up();
+        warm_up("base16-ocean.dark");
         let full = "fn main() {\n    let s = \"a string\";\n    println!(\"{s}\");\n}\n";
         let mut last = None;
         for cut in 1..=full.len() {
