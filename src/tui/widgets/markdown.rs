@@ -537,26 +537,46 @@ impl Renderer<'_> {
         let border = self.theme.style(Role::Border);
         let text = self.theme.style(Role::Text);
         let head = text.add_modifier(Modifier::BOLD);
-        let rule = |l: &str, m: &str, r: &str| {
-            let parts: Vec<String> = widths.iter().map(|w| "─".repeat(w + 2)).collect();
-            Span::styled(format!("{l}{}{r}", parts.join(m)), border)
-        };
-        self.emit(vec![rule("┌", "┬", "┐")]);
-        for (r, row) in table.rows.iter().enumerate() {
-            let mut spans = vec![Span::styled("│", border)];
+        let rule = |l: char, m: char, r: char| {
+            let mut line = String::from(l);
             for (i, w) in widths.iter().enumerate() {
-                let cell = truncate(row.get(i).map(String::as_str).unwrap_or(""), *w);
-                let pad = w - cell.width().min(*w);
+                if i > 0 {
+                    line.push(m);
+                }
+                line.extend(std::iter::repeat_n('─', w + 2));
+            }
+            line.push(r);
+            Span::styled(line, border)
+        };
+        self.emit(vec![rule('┌', '┬', '┐')]);
+        // An open table is laid out again every frame while it streams: one
+        // string a cell.
+        for (r, row) in table.rows.iter().enumerate() {
+            let mut spans = Vec::with_capacity(2 * cols + 1);
+            spans.push(Span::styled("│", border));
+            for (i, &w) in widths.iter().enumerate() {
+                let cell = row.get(i).map(String::as_str).unwrap_or("");
+                let mut padded = String::with_capacity(cell.len() + w + 2);
+                padded.push(' ');
+                let used = if cell.width() <= w {
+                    padded.push_str(cell);
+                    cell.width()
+                } else {
+                    let cut = truncate(cell, w);
+                    padded.push_str(&cut);
+                    cut.width().min(w)
+                };
+                padded.extend(std::iter::repeat_n(' ', w - used + 1));
                 let style = if r < table.header_rows { head } else { text };
-                spans.push(Span::styled(format!(" {cell}{} ", " ".repeat(pad)), style));
+                spans.push(Span::styled(padded, style));
                 spans.push(Span::styled("│", border));
             }
             self.emit(spans);
             if r + 1 == table.header_rows {
-                self.emit(vec![rule("├", "┼", "┤")]);
+                self.emit(vec![rule('├', '┼', '┤')]);
             }
         }
-        self.emit(vec![rule("└", "┴", "┘")]);
+        self.emit(vec![rule('└', '┴', '┘')]);
         self.blank();
     }
 }
@@ -636,4 +656,56 @@ fn truncate_at(s: &str, cols: usize) -> usize {
         used += w;
     }
     s.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// A table wider than the pane shrinks its widest columns and cuts their
+    /// cells with an ellipsis: every row as wide as the pane at most, the
+    /// borders in one column, narrow cells whole.
+    #[test]
+    fn a_table_wider_than_the_pane_cuts_its_widest_cells() {
+        let theme = Theme::built_in("dark").unwrap();
+        let src = "| id | description | 名前 |\n|---|---|---|\n\
+                   | 1 | a very long description that cannot fit | 日本語の名前です |\n\
+                   | 22 | short | x |\n";
+        let lines: Vec<String> = render(src, 36, &theme).lines.iter().map(text).collect();
+        let rows: Vec<&String> = lines.iter().filter(|l| !l.is_empty()).collect();
+        assert_eq!(rows.len(), 6, "{lines:#?}");
+        let width = rows[0].width();
+        assert!(width <= 36, "{lines:#?}");
+        for row in &rows {
+            assert_eq!(row.width(), width, "{lines:#?}");
+        }
+        let borders = |l: &str| {
+            let mut at = Vec::new();
+            let mut col = 0;
+            for c in l.chars() {
+                if "│┌┬┐├┼┤└┴┘".contains(c) {
+                    at.push(col);
+                }
+                col += c.to_string().width();
+            }
+            at
+        };
+        for row in &rows {
+            assert_eq!(borders(row), borders(rows[0]), "{lines:#?}");
+        }
+        assert!(
+            rows[3].contains("a very") && rows[3].contains('…'),
+            "{lines:#?}"
+        );
+        assert!(
+            rows[3].contains('…') && rows[4].contains(" 22 "),
+            "{lines:#?}"
+        );
+        assert!(rows[4].contains(" short "), "{lines:#?}");
+    }
 }
