@@ -1,4 +1,5 @@
-//! The tokenizers' lookup tables (see `src/chat/token_table.rs`), and link
+//! The tokenizers' lookup tables (see `src/chat/token_table.rs`), syntect's
+//! syntaxes split by language (`build/syntax_split.rs`), and link
 //! settings of the release binary that keep resident memory down.
 //!
 //! - Linux/glibc: relative relocations are packed (DT_RELR). The loader reads
@@ -15,10 +16,16 @@ use std::process::Command;
 #[path = "src/chat/token_table.rs"]
 mod token_table;
 
+#[path = "build/syntax_split.rs"]
+mod syntax_split;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     tokenizer_tables();
     char_kinds();
+    println!("cargo:rerun-if-changed=build/syntax_split.rs");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    syntax_split::write(Path::new(&out));
     println!("cargo:rerun-if-changed=link/hot-functions.txt");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let native = var("HOST") == var("TARGET");

@@ -1,34 +1,62 @@
-//! Syntax highlighting of fenced code with syntect. Its definitions take tens
-//! of milliseconds to load, so they load on a background thread after the first
-//! frame; until then code is drawn plain and redrawn once they are ready.
+//! Syntax highlighting of fenced code with syntect. A language's definitions
+//! load the first time a block of it is drawn, from a dump of that language
+//! and those it embeds (`build/syntax_split.rs`: loading syntect's whole
+//! default set kept every language's contexts for the session). The colour
+//! theme loads on a background thread after the first frame; until then code
+//! is drawn plain and redrawn once it is ready.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{FontStyle, Theme, ThemeSet};
-use syntect::parsing::SyntaxSet;
+use syntect::parsing::{SyntaxReference, SyntaxSet};
 
-static SYNTAXES: OnceLock<SyntaxSet> = OnceLock::new();
+// `SYNTAXES` (each default syntax's name, extensions and dump) and `DUMPS`.
+include!(concat!(env!("OUT_DIR"), "/syntax_sets.rs"));
+
+/// The dumps loaded so far: a conversation highlights a language or two.
+static SETS: LazyLock<Vec<OnceLock<SyntaxSet>>> =
+    LazyLock::new(|| DUMPS.iter().map(|_| OnceLock::new()).collect());
 
 /// The one colour theme in use, by name. Only it is kept: the seven default
 /// themes hold ~140 KB, and a console draws with one (another name loads the
 /// defaults again and keeps that one instead).
 static THEME: Mutex<Option<(String, Arc<Theme>)>> = Mutex::new(None);
 
+static READY: AtomicBool = AtomicBool::new(false);
+
 /// The theme highlighting falls back to when a name is not one of syntect's.
 const FALLBACK_THEME: &str = "base16-ocean.dark";
 
-/// Loads the definitions and the colour theme `theme` (blocking); call from
-/// a background thread.
+/// Loads the colour theme `theme` (blocking); call from a background thread.
 pub fn warm_up(theme: &str) {
-    SYNTAXES.get_or_init(SyntaxSet::load_defaults_newlines);
     theme_named(theme);
+    READY.store(true, Ordering::Release);
 }
 
 pub fn is_ready() -> bool {
-    SYNTAXES.get().is_some()
+    READY.load(Ordering::Acquire)
+}
+
+/// The syntax a fence's language names, as syntect's `find_syntax_by_token`
+/// finds it in the default set (by extension, then by name; the last of the
+/// set first), and the loaded dump that holds it.
+fn syntax_for(token: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReference)> {
+    let index = SYNTAXES
+        .iter()
+        .rposition(|(_, extensions, _)| extensions.iter().any(|e| e.eq_ignore_ascii_case(token)))
+        .or_else(|| {
+            SYNTAXES
+                .iter()
+                .rposition(|(name, _, _)| name.eq_ignore_ascii_case(token))
+        })?;
+    let dump = SYNTAXES[index].2;
+    // A syntax keeps its index in every dump.
+    let set = SETS[dump].get_or_init(|| syntect::dumps::from_binary(DUMPS[dump]));
+    Some((set, set.syntaxes().get(index)?))
 }
 
 fn theme_named(name: &str) -> Option<Arc<Theme>> {
@@ -117,10 +145,10 @@ pub fn highlight_from(
     theme: &str,
     from: usize,
 ) -> Option<Vec<Vec<Span<'static>>>> {
-    let syntaxes = SYNTAXES.get()?;
-    let syntax = syntaxes
-        .find_syntax_by_token(lang)
-        .or_else(|| syntaxes.find_syntax_by_extension(lang))?;
+    if !is_ready() {
+        return None;
+    }
+    let (syntaxes, syntax) = syntax_for(lang)?;
     let theme_name = theme;
     let theme = theme_named(theme)?;
     let theme = theme.as_ref();
@@ -185,6 +213,59 @@ mod tests {
             .iter()
             .map(|l| l.iter().map(|s| s.content.as_ref()).collect())
             .collect()
+    }
+
+    /// syntect's whole default set, as the console loaded it before the split.
+    fn whole() -> &'static SyntaxSet {
+        static WHOLE: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+        &WHOLE
+    }
+
+    #[test]
+    fn every_language_name_and_extension_finds_the_syntax_the_whole_set_finds() {
+        let mut tokens: Vec<String> = vec!["".into(), "nope".into(), "RS".into(), "c++".into()];
+        for s in whole().syntaxes() {
+            tokens.push(s.name.clone());
+            tokens.push(s.name.to_uppercase());
+            tokens.extend(s.file_extensions.iter().cloned());
+        }
+        for token in &tokens {
+            let ours = syntax_for(token).map(|(_, s)| (&s.name, &s.scope));
+            let theirs = whole().find_syntax_by_token(token).map(|s| (&s.name, &s.scope));
+            assert_eq!(ours, theirs, "{token:?}");
+        }
+    }
+
+    /// Each language highlights as it did from the whole set, embedded
+    /// languages included (Markdown's fences, HTML's script and style, PHP in
+    /// HTML).
+    #[test]
+    fn a_language_highlights_from_its_own_dump_as_from_the_whole_set() {
+        warm_up("base16-ocean.dark");
+        let samples = [
+            ("rust", "/// Doc.\nfn main() {\n    let s = \"a {x}\";\n    println!(\"{s}\"); // done\n}\n"),
+            ("python", "@dataclass\nclass A:\n    def f(self, x: int) -> str:\n        return f\"{x!r}\"  # c\n"),
+            ("markdown", "# Title\n\n```rust\nfn f() {}\n```\n\n```json\n{\"a\": [1, true]}\n```\n\n- *item* `code`\n"),
+            ("html", "<!DOCTYPE html>\n<style>p { color: red; }</style>\n<script>let x = 1 + 2;</script>\n<p class=\"a\">hi</p>\n"),
+            ("php", "<p><?php echo $x + 1; ?></p>\n<?php\nfunction f($a) { return \"s\"; }\n"),
+            ("sh", "#!/bin/sh\nfor f in *.rs; do echo \"$f\" | wc -l; done\n"),
+            ("sql", "SELECT a, count(*) FROM t WHERE b = 'x' GROUP BY a;\n"),
+            ("yaml", "a:\n  - b: 1\n    c: \"d\"\n"),
+        ];
+        let theme = theme_named("base16-ocean.dark").unwrap();
+        for (lang, code) in samples {
+            LAST.with(|l| *l.borrow_mut() = None);
+            let ours = highlight(code, lang, "base16-ocean.dark").unwrap();
+            let syntax = whole().find_syntax_by_token(lang).unwrap();
+            let mut h = HighlightLines::new(syntax, &theme);
+            let theirs: Vec<Vec<Span<'static>>> = syntect::util::LinesWithEndings::from(code)
+                .map(|line| to_spans(h.highlight_line(line, whole()).unwrap()))
+                .collect();
+            assert_eq!(ours, theirs, "{lang}");
+            let colours: std::collections::HashSet<_> =
+                ours.iter().flatten().map(|s| s.style.fg).collect();
+            assert!(colours.len() > 2, "{lang} is highlighted: {colours:?}");
+        }
     }
 
     #[test]
