@@ -32,7 +32,9 @@ pub fn write(out: &Path) {
     std::fs::create_dir_all(out.join("syntaxes")).expect("OUT_DIR is writable");
     // Languages that embed each other share a dump.
     let mut dumps: BTreeMap<BTreeSet<usize>, usize> = BTreeMap::new();
-    let mut table = String::from("/// (name, file extensions, dump) of each default syntax, in syntect's order.\n");
+    let mut table = String::from(
+        "/// (name, file extensions, dump) of each default syntax, in syntect's order.\n",
+    );
     table.push_str("static SYNTAXES: &[(&str, &[&str], usize)] = &[\n");
     for (i, definition) in definitions.iter().enumerate() {
         let closure = reachable(i, &embeds);
@@ -67,7 +69,10 @@ pub fn write(out: &Path) {
     table.push_str("];\n\n/// The dumps `SYNTAXES` points into.\nstatic DUMPS: &[&[u8]] = &[\n");
     for n in 0..dumps.len() {
         let path = out.join(format!("syntaxes/{n}.packdump"));
-        table.push_str(&format!("    include_bytes!({:?}),\n", path.display().to_string()));
+        table.push_str(&format!(
+            "    include_bytes!({:?}),\n",
+            path.display().to_string()
+        ));
     }
     table.push_str("];\n");
     std::fs::write(out.join("syntax_sets.rs"), table).expect("OUT_DIR is writable");

@@ -231,7 +231,9 @@ mod tests {
         }
         for token in &tokens {
             let ours = syntax_for(token).map(|(_, s)| (&s.name, &s.scope));
-            let theirs = whole().find_syntax_by_token(token).map(|s| (&s.name, &s.scope));
+            let theirs = whole()
+                .find_syntax_by_token(token)
+                .map(|s| (&s.name, &s.scope));
             assert_eq!(ours, theirs, "{token:?}");
         }
     }
@@ -243,13 +245,34 @@ mod tests {
     fn a_language_highlights_from_its_own_dump_as_from_the_whole_set() {
         warm_up("base16-ocean.dark");
         let samples = [
-            ("rust", "/// Doc.\nfn main() {\n    let s = \"a {x}\";\n    println!(\"{s}\"); // done\n}\n"),
-            ("python", "@dataclass\nclass A:\n    def f(self, x: int) -> str:\n        return f\"{x!r}\"  # c\n"),
-            ("markdown", "# Title\n\n```rust\nfn f() {}\n```\n\n```json\n{\"a\": [1, true]}\n```\n\n- *item* `code`\n"),
-            ("html", "<!DOCTYPE html>\n<style>p { color: red; }</style>\n<script>let x = 1 + 2;</script>\n<p class=\"a\">hi</p>\n"),
-            ("php", "<p><?php echo $x + 1; ?></p>\n<?php\nfunction f($a) { return \"s\"; }\n"),
-            ("sh", "#!/bin/sh\nfor f in *.rs; do echo \"$f\" | wc -l; done\n"),
-            ("sql", "SELECT a, count(*) FROM t WHERE b = 'x' GROUP BY a;\n"),
+            (
+                "rust",
+                "/// Doc.\nfn main() {\n    let s = \"a {x}\";\n    println!(\"{s}\"); // done\n}\n",
+            ),
+            (
+                "python",
+                "@dataclass\nclass A:\n    def f(self, x: int) -> str:\n        return f\"{x!r}\"  # c\n",
+            ),
+            (
+                "markdown",
+                "# Title\n\n```rust\nfn f() {}\n```\n\n```json\n{\"a\": [1, true]}\n```\n\n- *item* `code`\n",
+            ),
+            (
+                "html",
+                "<!DOCTYPE html>\n<style>p { color: red; }</style>\n<script>let x = 1 + 2;</script>\n<p class=\"a\">hi</p>\n",
+            ),
+            (
+                "php",
+                "<p><?php echo $x + 1; ?></p>\n<?php\nfunction f($a) { return \"s\"; }\n",
+            ),
+            (
+                "sh",
+                "#!/bin/sh\nfor f in *.rs; do echo \"$f\" | wc -l; done\n",
+            ),
+            (
+                "sql",
+                "SELECT a, count(*) FROM t WHERE b = 'x' GROUP BY a;\n",
+            ),
             ("yaml", "a:\n  - b: 1\n    c: \"d\"\n"),
         ];
         let theme = theme_named("base16-ocean.dark").unwrap();
