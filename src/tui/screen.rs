@@ -71,6 +71,7 @@ impl<B: Backend> Screen<B> {
     /// Takes over a terminal that shows a blank screen.
     pub fn new(mut term: Terminal<B>) -> Self {
         let area = term.get_frame().area();
+        empty_back_buffer(&mut term);
         Self {
             term,
             shown: Buffer::empty(area),
@@ -220,10 +221,21 @@ impl<B: Backend> Screen<B> {
     /// Clears the screen: the next frame is sent whole.
     pub fn resize(&mut self, area: Rect) -> Result<(), B::Error> {
         self.term.resize(area)?;
+        empty_back_buffer(&mut self.term);
         self.shown = Buffer::empty(area);
         self.shown_id = None;
         Ok(())
     }
+}
+
+/// Frees the second cell buffer ratatui's `Terminal` keeps for its own diff,
+/// which a `Screen` never uses (it draws with `get_frame` and keeps `shown`):
+/// 48 bytes a cell, 230 KB at 120x40. `Terminal` has no way to reach it but
+/// its swap, which only blanks the buffer it makes the back one.
+fn empty_back_buffer<B: Backend>(term: &mut Terminal<B>) {
+    term.swap_buffers();
+    *term.current_buffer_mut() = Buffer::empty(Rect::ZERO);
+    term.swap_buffers();
 }
 
 /// Adds to `updates` the unchanged cells of gaps of up to 3 cells between two
@@ -334,6 +346,37 @@ mod tests {
                     .unwrap();
                 prop_assert_eq!(screen.backend().buffer(), &expected(first, title));
             }
+        }
+    }
+
+    /// ratatui's second buffer holds no cells (the screen draws into one
+    /// buffer and keeps what the terminal shows in its own), before and after
+    /// a resize, and frames still reach the terminal whole.
+    #[test]
+    fn the_terminal_keeps_one_buffer_of_cells_not_two() {
+        let mut screen = Screen::new(Terminal::new(TestBackend::new(20, 10)).unwrap());
+        let back = |screen: &mut Screen<TestBackend>| {
+            screen.term.swap_buffers();
+            let cells = screen.term.current_buffer_mut().content.len();
+            screen.term.swap_buffers();
+            cells
+        };
+        assert_eq!(back(&mut screen), 0);
+        assert_eq!(screen.term.current_buffer_mut().content.len(), 200);
+        screen.backend_mut().resize(30, 12);
+        screen.resize(Rect::new(0, 0, 30, 12)).unwrap();
+        assert_eq!(back(&mut screen), 0);
+        assert_eq!(screen.term.current_buffer_mut().content.len(), 360);
+        screen.backend_mut().resize(20, 10);
+        screen.resize(Rect::new(0, 0, 20, 10)).unwrap();
+        for first in 0..3 {
+            screen
+                .draw(|f, _| {
+                    render(f, first, 0);
+                    scroll(1..9, 1)
+                })
+                .unwrap();
+            assert_eq!(screen.backend().buffer(), &expected(first, 0));
         }
     }
 
