@@ -130,18 +130,16 @@ fn ascii(pattern: Pattern, t: &str, s: usize) -> Option<usize> {
         return None;
     }
     let cl100k = matches!(pattern, Pattern::Cl100k);
-    // The letters of a word starting at `i` (a letter), and its contraction.
+    // The letters of a word starting at `i` (a letter), and (o200k) its contraction.
     let word = |i: usize| {
-        let end = if cl100k {
-            run(i, u8::is_ascii_alphabetic)?
+        if cl100k {
+            run(i, u8::is_ascii_alphabetic)
         } else {
             // `[A-Z]*[a-z]+` or `[A-Z]+[a-z]*`: the capitals, then the small letters.
-            run(run(i, u8::is_ascii_uppercase)?, u8::is_ascii_lowercase)?
-        };
-        Some(if cl100k { end } else { contraction(t, end) })
+            let end = run(run(i, u8::is_ascii_uppercase)?, u8::is_ascii_lowercase)?;
+            Some(contraction(t, end))
+        }
     };
-    let space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
-    let symbol = |c: &u8| c.is_ascii() && !space(c) && !c.is_ascii_alphanumeric();
     if cl100k && first == b'\'' {
         let end = contraction(t, s);
         if end > s {
@@ -167,15 +165,13 @@ fn ascii(pattern: Pattern, t: &str, s: usize) -> Option<usize> {
         }
     }
     // ` ?[^\s\p{L}\p{N}]+` then `[\r\n/]*` (cl100k: `[\r\n]*`).
-    let from = if first == b' ' && next.is_some_and(|c| symbol(&c)) {
+    let from = if first == b' ' && next.is_some_and(|c| symbol_byte(&c)) {
         s + 1
     } else {
         s
     };
-    if symbol(&first) || from > s {
-        let end = run(from, |c| {
-            c.is_ascii() && !matches!(c, b'\t'..=b'\r' | b' ') && !c.is_ascii_alphanumeric()
-        })?;
+    if symbol_byte(&first) || from > s {
+        let end = run(from, symbol_byte)?;
         let tail = if cl100k { &b"\r\n"[..] } else { &b"\r\n/"[..] };
         return Some(
             b[end..]
@@ -186,7 +182,7 @@ fn ascii(pattern: Pattern, t: &str, s: usize) -> Option<usize> {
     }
     // White space: up to its last line break, else all but the last space
     // before a word (cl100k: all of it at the end of the text).
-    let end = run(s, |c| matches!(c, b'\t'..=b'\r' | b' '))?;
+    let end = run(s, space_byte)?;
     if cl100k && end == b.len() {
         return Some(end);
     }
@@ -198,6 +194,16 @@ fn ascii(pattern: Pattern, t: &str, s: usize) -> Option<usize> {
     } else {
         end
     })
+}
+
+/// An ASCII `\s`.
+fn space_byte(c: &u8) -> bool {
+    c.is_ascii() && kind(char::from(*c)) == Kind::Space
+}
+
+/// An ASCII `[^\s\p{L}\p{N}]`.
+fn symbol_byte(c: &u8) -> bool {
+    c.is_ascii() && symbol(kind(char::from(*c)))
 }
 
 /// The end of the piece at `s`, by

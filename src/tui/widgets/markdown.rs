@@ -558,9 +558,10 @@ impl Renderer<'_> {
                 let cell = row.get(i).map(String::as_str).unwrap_or("");
                 let mut padded = String::with_capacity(cell.len() + w + 2);
                 padded.push(' ');
-                let used = if cell.width() <= w {
+                let width = cell.width();
+                let used = if width <= w {
                     padded.push_str(cell);
-                    cell.width()
+                    width
                 } else {
                     let cut = truncate(cell, w);
                     padded.push_str(&cut);
