@@ -402,11 +402,12 @@ fn main() {
     );
     let (cpu, _) = stream_cpu(1, Duration::ZERO);
     println!("stream 2,000 tokens, a frame each, in process: {cpu:>8.3} s CPU (stress case)");
-    // At 200 tok/s a frame takes three deltas and the process sleeps between
-    // frames; work after an idle stretch costs more (see the README).
-    let paced = || stream_cpu(3, Duration::from_millis(16)).0;
+    // At 200 tok/s a stream frame (33 ms, `tui::pacer`) takes seven deltas and
+    // the process sleeps between frames; work after an idle stretch costs more
+    // (see the README).
+    let paced = || stream_cpu(7, Duration::from_millis(33)).0;
     println!(
-        "stream 2,000 tokens as at 200 tok/s, in process: {:>8.3} s CPU (3 per frame, idle 16 ms between)",
+        "stream 2,000 tokens as at 200 tok/s, in process: {:>8.3} s CPU (7 per frame, idle 33 ms between)",
         paced()
     );
     // `LLMDECK_BUDGETS=stream cargo bench --bench budgets`: the streaming figures

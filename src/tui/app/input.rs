@@ -6,7 +6,10 @@
 //! `sched_yield` calls per 2,000-token answer. A task of its own is polled only
 //! when input arrives.
 
-use crossterm::event::EventStream;
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+
+use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
@@ -20,7 +23,7 @@ impl TermInput {
         Self(tokio::spawn(async move {
             let mut events = EventStream::new();
             loop {
-                let msg = match events.next().await {
+                let msg = match next_ending_hold(&mut events).await {
                     Some(Ok(ev)) => Msg::Term(ev),
                     // The terminal is gone: nothing more can be typed.
                     Some(Err(_)) | None => Msg::Quit,
@@ -38,5 +41,29 @@ impl TermInput {
     pub async fn stop(self) {
         self.0.abort();
         let _ = self.0.await;
+    }
+}
+
+/// The next terminal event; crossterm's reader thread, when it finds one,
+/// also ends the loop's hold (`pacer::end_hold`): a key typed while an answer
+/// streams is drawn at once, not after the stream's next frame.
+async fn next_ending_hold(events: &mut EventStream) -> Option<std::io::Result<Event>> {
+    std::future::poll_fn(|cx| {
+        let waker = Waker::from(Arc::new(EndsHold(cx.waker().clone())));
+        events.poll_next_unpin(&mut Context::from_waker(&waker))
+    })
+    .await
+}
+
+struct EndsHold(Waker);
+
+impl Wake for EndsHold {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        crate::tui::pacer::end_hold();
+        self.0.wake_by_ref();
     }
 }

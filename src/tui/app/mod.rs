@@ -14,7 +14,7 @@ use super::cache::RenderCache;
 use super::core::command::{Command, EditorTarget};
 use super::core::keymap::Keymap;
 use super::core::state::{Focus, Level, Overlay, PLACEHOLDER, State, new_input};
-use super::pacer::Pacer;
+use super::pacer::{Pace, Pacer};
 use super::playground::{transcript, view as playground};
 use super::screen::Screen;
 use super::update;
@@ -33,8 +33,10 @@ use crate::chat::tokens;
 use crate::config::theme::Theme;
 use crate::context::Context;
 
-/// One frame at 60 Hz: stream deltas arriving faster are drawn together.
+/// One frame at 60 Hz for what the user does; changes arriving faster are drawn together.
 const FRAME: Duration = Duration::from_millis(16);
+/// One frame at 30 Hz while only an answer's deltas wait (see `pacer`).
+const STREAM_FRAME: Duration = Duration::from_millis(33);
 const TOAST_FOR: Duration = Duration::from_secs(4);
 const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 /// Turns the runtime takes, before a frame that ends a hold, for what waited
@@ -250,7 +252,7 @@ impl App {
             highlight_requested: false,
             revealed: None,
             dirty: true,
-            pacer: Pacer::new(FRAME),
+            pacer: Pacer::new(FRAME, STREAM_FRAME),
             editor: None,
             reader: Default::default(),
             team_wake: None,
@@ -273,10 +275,12 @@ impl App {
         let mut flowing = false;
         while !self.state.should_quit {
             let deadline = self.next_deadline();
-            let mut streamed = false;
+            // What this wake-up brought: stream deltas, anything else.
+            let (mut streamed, mut other) = (false, false);
             tokio::select! {
                 Some(msg) = self.rx.recv() => {
                     streamed |= matches!(msg, Msg::Stream(..));
+                    other |= !matches!(msg, Msg::Stream(..));
                     self.on_msg(msg);
                 }
                 _ = tokio::time::sleep_until(deadline.into()) => {}
@@ -292,6 +296,7 @@ impl App {
             // Coalesce: apply everything already waiting before drawing once.
             while let Ok(msg) = self.rx.try_recv() {
                 streamed |= matches!(msg, Msg::Stream(..));
+                other |= !matches!(msg, Msg::Stream(..));
                 self.on_msg(msg);
             }
             self.timers();
@@ -304,7 +309,14 @@ impl App {
             }
             let now = Instant::now();
             if std::mem::take(&mut self.dirty) {
-                self.pacer.changed(now);
+                // Deltas alone keep to the stream's pace; a key, a timer or a
+                // background result is drawn at the short one.
+                let pace = if streamed && !other {
+                    Pace::Stream
+                } else {
+                    Pace::Prompt
+                };
+                self.pacer.changed(now, pace);
             }
             if self.pacer.due(now) {
                 self.draw(&mut term, now)?;
