@@ -11,6 +11,7 @@ pub mod inert;
 pub mod library;
 pub mod log;
 pub mod provider;
+pub mod rodata;
 pub mod runner;
 pub mod team;
 pub mod tools;

@@ -124,66 +124,14 @@ pub fn cl100k() -> &'static Encoding {
     })
 }
 
-/// Lets go of the tokenizers' pages a count made resident. A long session
-/// counts after every exchange and, token by token, touches most of the 2.6 MB;
-/// they are clean pages of the binary, so the kernel keeps them in its page
-/// cache (shared, reclaimable) and the next count maps them back without I/O.
+/// Lets go of the tokenizers' pages a count made resident (`rodata`). A long
+/// session counts after every exchange and, token by token, touches most of the 2.6 MB.
 pub fn let_go() {
     for e in [O200K.get(), CL100K.get()].into_iter().flatten() {
-        release(e.vocab);
-        release(e.table);
+        crate::rodata::let_go(e.vocab);
+        crate::rodata::let_go(e.table);
     }
 }
-
-#[cfg(target_os = "linux")]
-fn release(bytes: &'static [u8]) {
-    // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(0);
-    if page == 0 || !read_from_file(bytes) {
-        return;
-    }
-    let start = (bytes.as_ptr() as usize).div_ceil(page) * page;
-    let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
-    if end > start {
-        // SAFETY: [start, end) lies inside `bytes`, in a read-only mapping of a
-        // file (checked above: a packed or copied binary's anonymous pages
-        // would come back as zeros), so the pages read back are the same bytes.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
-    }
-}
-
-/// Whether `bytes` lie in a read-only, private mapping of a file (the
-/// binary as the loader mapped it), read from /proc/self/maps once.
-#[cfg(target_os = "linux")]
-fn read_from_file(bytes: &'static [u8]) -> bool {
-    static MAPS: OnceLock<Vec<(usize, usize)>> = OnceLock::new();
-    let maps = MAPS.get_or_init(|| {
-        let text = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-        text.lines()
-            .filter_map(|l| {
-                let mut f = l.split_whitespace();
-                let (range, perms, _, _, inode) =
-                    (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
-                let (lo, hi) = range.split_once('-')?;
-                let file_backed = inode != "0" && perms.starts_with('r') && !perms.contains('w');
-                file_backed.then(|| {
-                    Some((
-                        usize::from_str_radix(lo, 16).ok()?,
-                        usize::from_str_radix(hi, 16).ok()?,
-                    ))
-                })?
-            })
-            .collect()
-    });
-    let (lo, hi) = (
-        bytes.as_ptr() as usize,
-        bytes.as_ptr() as usize + bytes.len(),
-    );
-    maps.iter().any(|&(a, b)| a <= lo && hi <= b)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn release(_: &'static [u8]) {}
 
 fn encoding_for(model: &str) -> &'static Encoding {
     let m = model.rsplit('/').next().unwrap_or(model);
@@ -256,8 +204,9 @@ mod tests {
         assert_eq!(count_text("gpt-4o", &text), before.0);
         // The tables are where it is safe to let go: in the binary's file mapping.
         #[cfg(target_os = "linux")]
-        assert!(read_from_file(o200k().vocab) && read_from_file(cl100k().table));
-        #[cfg(target_os = "linux")]
-        assert!(!read_from_file(Box::leak(vec![1u8; 64].into_boxed_slice())));
+        assert!(
+            crate::rodata::read_from_file(o200k().vocab)
+                && crate::rodata::read_from_file(cl100k().table)
+        );
     }
 }

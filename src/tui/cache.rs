@@ -173,6 +173,10 @@ impl RenderCache {
             // Compare columns are all own lines to the transcript: no epoch needed.
             let mut entry = Self::render(width, Role::Assistant, content, false, theme, None, 0);
             entry.growing = growing;
+            if !growing {
+                // Kept as is until evicted: without the slack of its growth.
+                entry.lines.shrink_to_fit();
+            }
             if !entry.highlighted {
                 self.wants_highlighting = true;
             }
@@ -208,6 +212,10 @@ impl RenderCache {
             let mut entry =
                 Self::render(self.width, role, content, growing, theme, prev, self.epochs);
             entry.growing = growing;
+            if !growing {
+                // Kept as is until evicted: without the slack of its growth.
+                entry.lines.shrink_to_fit();
+            }
             if !entry.highlighted {
                 self.wants_highlighting = true;
             }

@@ -465,7 +465,12 @@ impl Catalog {
     /// The embedded catalog, parsed on first use.
     pub fn embedded() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(Self::read_embedded)
+        CATALOG.get_or_init(|| {
+            let catalog = Self::read_embedded();
+            // Reading it passed over all 430 KB; a lookup later reads one provider's part.
+            crate::rodata::let_go(EMBEDDED.as_bytes());
+            catalog
+        })
     }
 
     /// The embedded file read afresh: the providers now, each one's models on

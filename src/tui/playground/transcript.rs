@@ -291,7 +291,9 @@ fn compare_block(
                 let line = column.get(r).cloned().unwrap_or_default();
                 let used = line.width();
                 spans.extend(line.spans);
-                spans.push(Span::raw(" ".repeat(col.saturating_sub(used))));
+                spans.push(Span::raw(crate::tui::widgets::spaces(
+                    col.saturating_sub(used),
+                )));
             }
             Line::from(spans)
         })

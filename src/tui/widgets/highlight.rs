@@ -55,7 +55,11 @@ fn syntax_for(token: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReferen
         })?;
     let dump = SYNTAXES[index].2;
     // A syntax keeps its index in every dump.
-    let set = SETS[dump].get_or_init(|| syntect::dumps::from_binary(DUMPS[dump]));
+    let set = SETS[dump].get_or_init(|| {
+        let set = syntect::dumps::from_binary(DUMPS[dump]);
+        crate::rodata::let_go(DUMPS[dump]);
+        set
+    });
     Some((set, set.syntaxes().get(index)?))
 }
 

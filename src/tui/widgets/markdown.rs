@@ -427,7 +427,7 @@ impl Renderer<'_> {
                 Container::List(_) => {}
                 Container::Item { marker, drawn } => {
                     if *drawn {
-                        out.push(Span::raw(" ".repeat(marker.width())));
+                        out.push(Span::raw(super::spaces(marker.width())));
                     } else {
                         out.push(Span::styled(marker.clone(), accent));
                         *drawn = true;
@@ -605,7 +605,7 @@ pub fn code_rows(
     let mut rows = Vec::new();
     let mut row = |mut line: Vec<Span<'static>>, used: usize| {
         line.push(Span::styled(
-            " ".repeat(avail.saturating_sub(used)),
+            super::spaces(avail.saturating_sub(used)),
             code_style,
         ));
         rows.push(line);
