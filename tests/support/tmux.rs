@@ -159,14 +159,21 @@ impl Tmux {
 
     /// Waits until the screen shows `text`; panics with the screen if it never does.
     pub fn wait_for(&self, text: &str) -> String {
+        self.wait_for_all(&[text])
+    }
+
+    /// Waits until one capture shows every one of `texts`: tmux applies a
+    /// frame as it reads it, in pieces, so a capture may show part of a frame
+    /// (a table's first row new, its second still the last frame's).
+    pub fn wait_for_all(&self, texts: &[&str]) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if texts.iter().all(|t| screen.contains(t)) {
                 return screen;
             }
             if start.elapsed() > Duration::from_secs(20) {
-                panic!("never saw {text:?}; screen:\n{screen}");
+                panic!("never saw all of {texts:?}; screen:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
