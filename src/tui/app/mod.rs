@@ -299,7 +299,7 @@ impl App {
                 other |= !matches!(msg, Msg::Stream(..));
                 self.on_msg(msg);
             }
-            self.timers();
+            other |= self.timers();
             if let Some(target) = self.editor.take() {
                 input.stop().await;
                 self.edit_in_editor(target);
@@ -347,12 +347,14 @@ impl App {
         d
     }
 
-    pub(in crate::tui) fn timers(&mut self) {
+    /// Fires what is due; whether the screen changed (drawn at the short pace).
+    pub(in crate::tui) fn timers(&mut self) -> bool {
         let now = Instant::now();
+        let mut changed = false;
         // The approval popup shows its keys once the keyboard has rested.
         if self.state.keys_from.is_some_and(|t| t <= now) {
             self.state.keys_from = None;
-            self.dirty = true;
+            changed = true;
         }
         if self.count_due.is_some_and(|c| c <= now) {
             self.count_due = None;
@@ -365,8 +367,10 @@ impl App {
             .is_some_and(|t| t.at + TOAST_FOR <= now)
         {
             self.state.toast = None;
-            self.dirty = true;
+            changed = true;
         }
+        self.dirty |= changed;
+        changed
     }
 
     /// `now`: when the frame started.
@@ -725,7 +729,8 @@ impl App {
         self.token_generation += 1;
         let request = self.state.pending_request();
         if request.messages.is_empty() {
-            self.state.draft_tokens = None;
+            // The status bar loses its count.
+            self.dirty |= self.state.draft_tokens.take().is_some();
             return;
         }
         let generation = self.token_generation;
