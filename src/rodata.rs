@@ -4,8 +4,6 @@
 //! keeps them in its page cache (shared, reclaimable) and a later read maps
 //! them back without I/O; until then they are not this process's memory.
 
-use std::sync::OnceLock;
-
 /// Lets go of the whole pages inside `bytes`, when they lie in the binary's
 /// file mapping (anything else is left alone).
 #[cfg(target_os = "linux")]
@@ -32,6 +30,7 @@ pub fn let_go(_: &'static [u8]) {}
 /// loader mapped it), read from /proc/self/maps once.
 #[cfg(target_os = "linux")]
 pub fn read_from_file(bytes: &'static [u8]) -> bool {
+    use std::sync::OnceLock;
     static MAPS: OnceLock<Vec<(usize, usize)>> = OnceLock::new();
     let maps = MAPS.get_or_init(|| {
         let text = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();

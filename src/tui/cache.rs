@@ -41,6 +41,16 @@ struct Open {
 }
 
 impl Entry {
+    /// As kept for a message `growing` or not: a finished one's lines stay as
+    /// they are until evicted, so they lose the slack of their growth.
+    fn kept(mut self, growing: bool) -> Self {
+        self.growing = growing;
+        if !growing {
+            self.lines.shrink_to_fit();
+        }
+        self
+    }
+
     /// How many leading lines stay as they are for the rest of the epoch: a
     /// growing message's open tail may change (a growing message without a
     /// stable prefix is rendered anew, in a new epoch, whenever it grows).
@@ -171,12 +181,8 @@ impl RenderCache {
         });
         if stale {
             // Compare columns are all own lines to the transcript: no epoch needed.
-            let mut entry = Self::render(width, Role::Assistant, content, false, theme, None, 0);
-            entry.growing = growing;
-            if !growing {
-                // Kept as is until evicted: without the slack of its growth.
-                entry.lines.shrink_to_fit();
-            }
+            let entry =
+                Self::render(width, Role::Assistant, content, false, theme, None, 0).kept(growing);
             if !entry.highlighted {
                 self.wants_highlighting = true;
             }
@@ -209,13 +215,8 @@ impl RenderCache {
                 .remove(&id)
                 .filter(|e| growing && (e.highlighted || !highlight::is_ready()));
             self.epochs += 1;
-            let mut entry =
-                Self::render(self.width, role, content, growing, theme, prev, self.epochs);
-            entry.growing = growing;
-            if !growing {
-                // Kept as is until evicted: without the slack of its growth.
-                entry.lines.shrink_to_fit();
-            }
+            let entry = Self::render(self.width, role, content, growing, theme, prev, self.epochs)
+                .kept(growing);
             if !entry.highlighted {
                 self.wants_highlighting = true;
             }

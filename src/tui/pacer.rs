@@ -32,6 +32,30 @@ pub enum Pace {
     Stream,
 }
 
+/// What one wake-up of the loop brought: stream deltas, anything else.
+#[derive(Default)]
+pub struct Woke {
+    pub streamed: bool,
+    pub other: bool,
+}
+
+impl Woke {
+    pub fn saw(&mut self, stream_delta: bool) {
+        self.streamed |= stream_delta;
+        self.other |= !stream_delta;
+    }
+
+    /// Deltas alone keep to the stream's pace; a key, a timer or a
+    /// background result is drawn at the short one.
+    pub fn pace(&self) -> Pace {
+        if self.streamed && !self.other {
+            Pace::Stream
+        } else {
+            Pace::Prompt
+        }
+    }
+}
+
 pub struct Pacer {
     frame: Duration,
     stream_frame: Duration,

@@ -14,7 +14,7 @@ use super::cache::RenderCache;
 use super::core::command::{Command, EditorTarget};
 use super::core::keymap::Keymap;
 use super::core::state::{Focus, Level, Overlay, PLACEHOLDER, State, new_input};
-use super::pacer::{Pace, Pacer};
+use super::pacer::{Pacer, Woke};
 use super::playground::{transcript, view as playground};
 use super::screen::Screen;
 use super::update;
@@ -275,12 +275,10 @@ impl App {
         let mut flowing = false;
         while !self.state.should_quit {
             let deadline = self.next_deadline();
-            // What this wake-up brought: stream deltas, anything else.
-            let (mut streamed, mut other) = (false, false);
+            let mut woke = Woke::default();
             tokio::select! {
                 Some(msg) = self.rx.recv() => {
-                    streamed |= matches!(msg, Msg::Stream(..));
-                    other |= !matches!(msg, Msg::Stream(..));
+                    woke.saw(matches!(msg, Msg::Stream(..)));
                     self.on_msg(msg);
                 }
                 _ = tokio::time::sleep_until(deadline.into()) => {}
@@ -295,11 +293,10 @@ impl App {
             }
             // Coalesce: apply everything already waiting before drawing once.
             while let Ok(msg) = self.rx.try_recv() {
-                streamed |= matches!(msg, Msg::Stream(..));
-                other |= !matches!(msg, Msg::Stream(..));
+                woke.saw(matches!(msg, Msg::Stream(..)));
                 self.on_msg(msg);
             }
-            other |= self.timers();
+            woke.other |= self.timers();
             if let Some(target) = self.editor.take() {
                 input.stop().await;
                 self.edit_in_editor(target);
@@ -309,21 +306,14 @@ impl App {
             }
             let now = Instant::now();
             if std::mem::take(&mut self.dirty) {
-                // Deltas alone keep to the stream's pace; a key, a timer or a
-                // background result is drawn at the short one.
-                let pace = if streamed && !other {
-                    Pace::Stream
-                } else {
-                    Pace::Prompt
-                };
-                self.pacer.changed(now, pace);
+                self.pacer.changed(now, woke.pace());
             }
             if self.pacer.due(now) {
                 self.draw(&mut term, now)?;
             }
             // An answer is flowing: sleep through the tokens until the next frame.
-            super::pacer::hold(self.pacer.sleep_until(streamed));
-            flowing = streamed;
+            super::pacer::hold(self.pacer.sleep_until(woke.streamed));
+            flowing = woke.streamed;
         }
         self.shutdown();
         Ok(())
