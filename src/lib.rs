@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod cli;
+mod cmath;
 pub mod config;
 pub mod context;
 pub mod evals;

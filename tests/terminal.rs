@@ -486,3 +486,21 @@ fn kill_9_mid_stream_keeps_everything_that_was_on_screen() {
         llmdeck::chat::conversation::AnswerStatus::Interrupted
     );
 }
+
+/// The loader maps no libm: a program that needs it for one function pays
+/// ~500 KB resident and its symbol binding at every start (`src/cmath.rs`).
+/// glibc's loader lists what it would map when asked to trace (what `ldd` does).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_starts_without_libm() {
+    let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+        .env("LD_TRACE_LOADED_OBJECTS", "1")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("libc.so"), "the loader listed: {listed}");
+    assert!(
+        !listed.contains("libm.so"),
+        "the loader maps libm: {listed}"
+    );
+}
