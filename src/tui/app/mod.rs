@@ -156,6 +156,7 @@ pub(in crate::tui) struct App {
     pub(in crate::tui) tasks: HashMap<u64, JoinHandle<()>>,
     pub(in crate::tui) token_generation: u64,
     pub(in crate::tui) count_due: Option<Instant>,
+    trim: heap::Trim,
     pub(in crate::tui) highlight_requested: bool,
     pub(in crate::tui) revealed: Option<usize>,
     /// Something on screen changed since the loop last looked.
@@ -249,6 +250,7 @@ impl App {
             tasks: HashMap::new(),
             token_generation: 0,
             count_due: None,
+            trim: Default::default(),
             highlight_requested: false,
             revealed: None,
             dirty: true,
@@ -325,8 +327,8 @@ impl App {
         if let Some(frame) = self.pacer.deadline() {
             d = d.min(frame);
         }
-        if let Some(c) = self.count_due {
-            d = d.min(c);
+        for due in [self.count_due, self.trim.deadline()].into_iter().flatten() {
+            d = d.min(due);
         }
         if let Some(t) = &self.state.toast {
             d = d.min(t.at + TOAST_FOR);
@@ -350,6 +352,7 @@ impl App {
             self.count_due = None;
             self.count_tokens();
         }
+        self.trim.fire_if_due(now);
         if self
             .state
             .toast
@@ -464,7 +467,7 @@ impl App {
                 }
                 self.machine(Input::Stream(id, event));
                 if last {
-                    heap::release_freed_memory();
+                    self.trim.after_answer(Instant::now());
                     // The agent loop's next step, once no answer streams.
                     let next = crate::tui::overlays::tools::approve::after_answer(&mut self.state);
                     self.execute(next);
