@@ -12,11 +12,17 @@ pub struct Pty {
 pub fn pty() -> Pty {
     // SAFETY: plain POSIX calls on descriptors this function owns.
     unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        // Close-on-exec: a child holding the master would keep its own
+        // terminal from ever hanging up.
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
         assert!(m >= 0, "posix_openpt");
         assert_eq!(libc::grantpt(m), 0);
         assert_eq!(libc::unlockpt(m), 0);
-        let name = std::ffi::CStr::from_ptr(libc::ptsname(m))
+        // ptsname_r: ptsname's static buffer, shared by tests running on
+        // other threads, once gave two tests the same terminal.
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+        let name = std::ffi::CStr::from_ptr(name.as_ptr())
             .to_string_lossy()
             .into_owned();
         let slave = std::fs::OpenOptions::new()
