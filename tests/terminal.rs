@@ -504,3 +504,114 @@ fn the_binary_starts_without_libm() {
         "the loader maps libm: {listed}"
     );
 }
+
+/// A terminal can go away without a SIGHUP reaching the console (it was not
+/// the terminal's session, or a wrapper such as sudo or strace led that
+/// session): its input then reads end-of-file forever. Idle, the console
+/// notices, and exits as if told to quit, rather than outliving its terminal
+/// at 100% of a core (crossterm 0.29's reader re-reads a dead terminal
+/// without end).
+#[test]
+fn an_idle_console_whose_terminal_goes_away_exits() {
+    let (status, answer) = close_the_terminal(400, "tok/s", Duration::from_secs(2));
+    assert!(status.success(), "{status:?}");
+    assert!(answer.contains("built-in"), "{answer:?}");
+}
+
+/// Mid-answer, the frame that can no longer be written may end the console
+/// first: the answer so far is saved all the same, and nothing panics
+/// (`eprintln!` to the dead terminal would).
+#[test]
+fn a_console_whose_terminal_goes_away_mid_answer_saves_it() {
+    let (status, answer) = close_the_terminal(20, "built-in", Duration::ZERO);
+    assert_ne!(status.code(), Some(101), "a panic");
+    assert!(
+        answer.contains("built-in"),
+        "the answer shown so far: {answer:?}"
+    );
+}
+
+/// Starts the demo on a terminal that is not its controlling one (closing it
+/// sends no signal), asks, closes the terminal once `shown` is on it and the
+/// console has then written nothing for `quiet`, and returns how the console
+/// ended and the answer it saved.
+fn close_the_terminal(
+    tokens_per_second: u32,
+    shown: &str,
+    quiet: Duration,
+) -> (std::process::ExitStatus, String) {
+    use std::io::{Read, Write};
+    let home = home_with_config(&format!(
+        "[demo]\ntokens_per_second = {tokens_per_second}\n"
+    ));
+    // The pty is not the console's controlling terminal: closing it sends no signal.
+    let support::pty::Pty { master, slave } = support::pty::pty();
+    // SAFETY: sets the size of a terminal this test owns.
+    unsafe {
+        let size = libc::winsize {
+            ws_row: 30,
+            ws_col: 100,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&slave),
+            libc::TIOCSWINSZ,
+            &size,
+        );
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env("LLMDECK_HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    // Read on this thread only while waiting, so that no copy of the master
+    // outlives the moment it is closed.
+    let mut master = master;
+    let mut seen = String::new();
+    let mut wait_for = |master: &mut std::fs::File, text: &str, quiet: Duration| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut buf = [0u8; 65536];
+        let mut last = Instant::now();
+        while !seen.contains(text) || last.elapsed() < quiet {
+            assert!(Instant::now() < deadline, "no {text:?} on the terminal");
+            let mut poll = libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&*master),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one pollfd for a descriptor this test owns.
+            if unsafe { libc::poll(&mut poll, 1, 100) } == 1 {
+                let n = master.read(&mut buf).unwrap();
+                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                last = Instant::now();
+            }
+        }
+    };
+    wait_for(&mut master, "DEMO", Duration::ZERO);
+    master.write_all(b"hello").unwrap();
+    wait_for(&mut master, "hello", Duration::ZERO);
+    master.write_all(b"\r").unwrap();
+    wait_for(&mut master, shown, quiet);
+    drop(master);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("the console outlived its terminal by 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let store = llmdeck::chat::store::Store::new(home.path().join("data/conversations"));
+    let list = store.list();
+    let conv = store.load(&list[0].id).unwrap();
+    (status, conv.nodes[conv.last()].content.clone())
+}

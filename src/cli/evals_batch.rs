@@ -277,7 +277,7 @@ fn poll(
         Polled::Changed(state) => errln!("llmdeck: batch {}: {}", state.id, state.line()),
         Polled::Failed(why) => {
             if terminal {
-                eprintln!();
+                let _ = writeln!(std::io::stderr());
             }
             errln!("llmdeck: warning: {why}");
         }
@@ -285,7 +285,7 @@ fn poll(
     let poll = Duration::from_secs_f64(args.poll_interval.max(0.01));
     let waited = rt.block_on(batch::wait(ctx, id, poll, stop, &mut show));
     if terminal {
-        eprint!("\r\x1b[2K");
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
     waited
 }

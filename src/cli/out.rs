@@ -36,9 +36,16 @@ pub fn line(text: &str) {
     }
 }
 
-/// One line on standard error (a terminal too, most of the time).
+/// One line on standard error (a terminal too, most of the time). One that
+/// cannot be written (the terminal went away) is dropped: `eprintln!` would
+/// panic there, at the end of a console that had saved everything.
 pub fn warn(text: &str) {
-    eprintln!("{}", shown(text, std::io::stderr().is_terminal()));
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}",
+        shown(text, std::io::stderr().is_terminal())
+    );
 }
 
 /// A JSON document on standard output: C1 and bidi characters escaped (the

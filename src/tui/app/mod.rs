@@ -273,6 +273,14 @@ impl App {
         report_first_frame();
         // Everything the first frame did not need starts now.
         self.after_first_frame();
+        let ended = self.event_loop(term).await;
+        // Also when the terminal failed (it went away mid-frame): the answer
+        // so far is saved and recorded.
+        self.shutdown();
+        ended
+    }
+
+    async fn event_loop(&mut self, mut term: Screen<terminal::Out>) -> anyhow::Result<()> {
         let mut input = input::TermInput::start(self.tx.clone());
         let mut flowing = false;
         while !self.state.should_quit {
@@ -317,7 +325,6 @@ impl App {
             super::pacer::hold(self.pacer.sleep_until(woke.streamed));
             flowing = woke.streamed;
         }
-        self.shutdown();
         Ok(())
     }
 
