@@ -70,11 +70,10 @@ pub struct Screen<B: Backend> {
 impl<B: Backend> Screen<B> {
     /// Takes over a terminal that shows a blank screen.
     pub fn new(mut term: Terminal<B>) -> Self {
-        let area = term.get_frame().area();
-        empty_back_buffer(&mut term);
+        let shown = take_back_buffer(&mut term);
         Self {
             term,
-            shown: Buffer::empty(area),
+            shown,
             shown_id: None,
             updates: Vec::new(),
         }
@@ -221,21 +220,23 @@ impl<B: Backend> Screen<B> {
     /// Clears the screen: the next frame is sent whole.
     pub fn resize(&mut self, area: Rect) -> Result<(), B::Error> {
         self.term.resize(area)?;
-        empty_back_buffer(&mut self.term);
-        self.shown = Buffer::empty(area);
+        self.shown = take_back_buffer(&mut self.term);
         self.shown_id = None;
         Ok(())
     }
 }
 
-/// Frees the second cell buffer ratatui's `Terminal` keeps for its own diff,
-/// which a `Screen` never uses (it draws with `get_frame` and keeps `shown`):
-/// 48 bytes a cell, 230 KB at 120x40. `Terminal` has no way to reach it but
-/// its swap, which only blanks the buffer it makes the back one.
-fn empty_back_buffer<B: Backend>(term: &mut Terminal<B>) {
+/// Takes the second cell buffer ratatui's `Terminal` keeps for its own diff,
+/// which a `Screen` never uses (it draws with `get_frame`), to be `shown`: a
+/// blank buffer of the screen's size, already made and its pages touched,
+/// where a third would cost 230 KB at 120x40 and, at start-up, ~60 page
+/// faults before the first frame. `Terminal` has no way to reach it but its
+/// swap, which blanks the buffer it makes the back one.
+fn take_back_buffer<B: Backend>(term: &mut Terminal<B>) -> Buffer {
     term.swap_buffers();
-    *term.current_buffer_mut() = Buffer::empty(Rect::ZERO);
+    let back = std::mem::replace(term.current_buffer_mut(), Buffer::empty(Rect::ZERO));
     term.swap_buffers();
+    back
 }
 
 /// Adds to `updates` the unchanged cells of gaps of up to 3 cells between two
