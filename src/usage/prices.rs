@@ -44,6 +44,9 @@ pub struct Price {
 
 #[derive(Clone, Default)]
 pub struct PriceTable {
+    /// The embedded table lies under `models` (see [`embedded_models`]).
+    embedded: bool,
+    /// Prices from files (imports, the user's), over the embedded ones.
     models: BTreeMap<String, Price>,
     /// A genai-prices file from `llmdeck pricing import`, used instead of the
     /// embedded catalog; read and parsed on first use, like the embedded one.
@@ -55,6 +58,7 @@ pub struct PriceTable {
 impl std::fmt::Debug for PriceTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PriceTable")
+            .field("embedded", &self.embedded)
             .field("models", &self.models.len())
             .finish()
     }
@@ -171,10 +175,10 @@ pub(super) fn check_rate(model: &str, what: &str, usd_per_million: f64) -> Resul
 
 impl PriceTable {
     pub fn embedded() -> Self {
-        let mut t = Self::default();
-        t.merge(EMBEDDED, "embedded", false)
-            .expect("embedded price table parses");
-        t
+        Self {
+            embedded: true,
+            ..Self::default()
+        }
     }
 
     /// The embedded table with the given files laid over it, in order (a missing
@@ -196,72 +200,7 @@ impl PriceTable {
     }
 
     fn merge(&mut self, text: &str, origin: &str, user: bool) -> Result<(), FileError> {
-        let file: TableFile = files::parse_toml(Path::new(origin), text)?;
-        // Every rate is checked before any is used: a file is taken whole or not at all.
-        for (model, r) in &file.models {
-            r.check(model).map_err(|message| FileError::Parse {
-                path: origin.into(),
-                line: String::new(),
-                message,
-            })?;
-        }
-        let date = file.date.unwrap_or_default();
-        let source = file.source.unwrap_or_else(|| origin.to_string());
-        for (model, r) in file.models {
-            let rates = Rates {
-                input: nanos(r.input),
-                cached_input: nanos(r.cached_input.unwrap_or(r.input)),
-                cache_write: nanos(r.cache_write.unwrap_or(r.input)),
-                output: nanos(r.output),
-            };
-            let long_context = r
-                .long_context
-                .into_iter()
-                .map(|l| {
-                    (
-                        l.above_input_tokens,
-                        Rates {
-                            input: nanos(l.input),
-                            cached_input: nanos(l.cached_input.unwrap_or(l.input)),
-                            cache_write: nanos(l.input),
-                            output: nanos(l.output),
-                        },
-                    )
-                })
-                .collect();
-            let tiers = [
-                ("batch", &r.batch),
-                ("flex", &r.flex),
-                ("priority", &r.priority),
-            ]
-            .into_iter()
-            .filter_map(|(name, t)| {
-                let t = t.as_ref()?;
-                Some((
-                    name.to_string(),
-                    Rates {
-                        input: nanos(t.input),
-                        cached_input: nanos(t.cached_input.unwrap_or(t.input)),
-                        cache_write: nanos(t.input),
-                        output: nanos(t.output),
-                    },
-                ))
-            })
-            .collect();
-            self.models.insert(
-                model,
-                Price {
-                    rates,
-                    tiers,
-                    long_context,
-                    source: source.clone(),
-                    date: date.clone(),
-                    extras: BTreeMap::new(),
-                    user,
-                },
-            );
-        }
-        Ok(())
+        merge_into(&mut self.models, text, origin, user)
     }
 
     /// Lays the user's price file `text` over the table (checked whole first).
@@ -271,22 +210,32 @@ impl PriceTable {
 
     /// Whether `model` has a price of its own here (not through a family or prefix).
     pub fn has_own(&self, model: &str) -> bool {
-        self.models.contains_key(model)
+        self.get(model).is_some()
     }
 
+    /// Every priced model, by name: the files' prices over the embedded ones.
     pub fn models(&self) -> impl Iterator<Item = (&String, &Price)> {
-        self.models.iter()
+        let mut all: BTreeMap<&String, &Price> = BTreeMap::new();
+        if self.embedded {
+            all.extend(embedded_models());
+        }
+        all.extend(&self.models);
+        all.into_iter()
     }
 
     /// The price of a model id, resolving `openai/` prefixes and date suffixes.
     pub fn lookup(&self, model: &str) -> Option<&Price> {
-        if let Some(p) = self.models.get(model) {
-            return Some(p);
-        }
         let bare = model.rsplit('/').next().unwrap_or(model);
+        [model, bare, strip_date(bare)]
+            .into_iter()
+            .find_map(|name| self.get(name))
+    }
+
+    /// `name`'s own price: a file's, else the embedded one.
+    fn get(&self, name: &str) -> Option<&Price> {
         self.models
-            .get(bare)
-            .or_else(|| self.models.get(strip_date(bare)))
+            .get(name)
+            .or_else(|| self.embedded.then(embedded_models)?.get(name))
     }
 
     /// Cost of one request in micro-dollars, or `None` when the model is unpriced.
@@ -294,6 +243,93 @@ impl PriceTable {
         let price = self.lookup(model)?;
         Some(cost_micros(price, usage))
     }
+}
+
+/// The embedded table, parsed on first use: no price is asked before the
+/// console's first frame, and parsing it was a tenth of the time to that frame.
+fn embedded_models() -> &'static BTreeMap<String, Price> {
+    static MODELS: std::sync::OnceLock<BTreeMap<String, Price>> = std::sync::OnceLock::new();
+    MODELS.get_or_init(|| {
+        let mut models = BTreeMap::new();
+        merge_into(&mut models, EMBEDDED, "embedded", false).expect("embedded price table parses");
+        models
+    })
+}
+
+/// Lays the price file `text` over `models`, checked whole first.
+fn merge_into(
+    models: &mut BTreeMap<String, Price>,
+    text: &str,
+    origin: &str,
+    user: bool,
+) -> Result<(), FileError> {
+    let file: TableFile = files::parse_toml(Path::new(origin), text)?;
+
+    // Every rate is checked before any is used: a file is taken whole or not at all.
+    for (model, r) in &file.models {
+        r.check(model).map_err(|message| FileError::Parse {
+            path: origin.into(),
+            line: String::new(),
+            message,
+        })?;
+    }
+    let date = file.date.unwrap_or_default();
+    let source = file.source.unwrap_or_else(|| origin.to_string());
+    for (model, r) in file.models {
+        let rates = Rates {
+            input: nanos(r.input),
+            cached_input: nanos(r.cached_input.unwrap_or(r.input)),
+            cache_write: nanos(r.cache_write.unwrap_or(r.input)),
+            output: nanos(r.output),
+        };
+        let long_context = r
+            .long_context
+            .into_iter()
+            .map(|l| {
+                (
+                    l.above_input_tokens,
+                    Rates {
+                        input: nanos(l.input),
+                        cached_input: nanos(l.cached_input.unwrap_or(l.input)),
+                        cache_write: nanos(l.input),
+                        output: nanos(l.output),
+                    },
+                )
+            })
+            .collect();
+        let tiers = [
+            ("batch", &r.batch),
+            ("flex", &r.flex),
+            ("priority", &r.priority),
+        ]
+        .into_iter()
+        .filter_map(|(name, t)| {
+            let t = t.as_ref()?;
+            Some((
+                name.to_string(),
+                Rates {
+                    input: nanos(t.input),
+                    cached_input: nanos(t.cached_input.unwrap_or(t.input)),
+                    cache_write: nanos(t.input),
+                    output: nanos(t.output),
+                },
+            ))
+        })
+        .collect();
+        models.insert(
+            model,
+            Price {
+                rates,
+                tiers,
+                long_context,
+                source: source.clone(),
+                date: date.clone(),
+                extras: BTreeMap::new(),
+                user,
+            },
+        );
+    }
+    Ok(())
 }
 
 impl Price {
@@ -477,6 +513,30 @@ mod tests {
         assert!(t.lookup("gpt-4o-2024-08-06").is_some());
         assert_eq!(t.lookup("openai/gpt-4.1-mini").unwrap().rates.input, 400);
         assert_eq!(t.cost_micros("llama3.2:3b", &usage(10, 0, 10)), None);
+    }
+
+    #[test]
+    fn a_file_price_wins_over_the_embedded_one_at_every_step_of_a_lookup() {
+        let mut t = PriceTable::embedded();
+        let embedded_4o = t.lookup("gpt-4o").unwrap().rates.input;
+        t.merge_user(
+            "[models.\"gpt-4o\"]\ninput = 1.0\noutput = 2.0\n[models.\"local-7b\"]\ninput = 0.0\noutput = 0.0\n",
+            "prices.toml",
+        )
+        .unwrap();
+        // The exact id, the bare one after a prefix, the family of a dated one.
+        for id in ["gpt-4o", "openai/gpt-4o", "gpt-4o-2024-08-06"] {
+            let p = t.lookup(id).unwrap();
+            assert_eq!((p.rates.input, p.user), (1_000, true), "{id}");
+        }
+        assert_ne!(embedded_4o, 1_000);
+        // The embedded models stay under it, listed once each, in order.
+        assert!(t.has_own("gpt-4.1-mini") && t.has_own("local-7b"));
+        let names: Vec<&String> = t.models().map(|(name, _)| name).collect();
+        assert!(names.is_sorted() && names.iter().filter(|n| **n == "gpt-4o").count() == 1);
+        assert!(names.len() > 2);
+        // An empty table has nothing embedded under it.
+        assert_eq!(PriceTable::default().lookup("gpt-4o"), None);
     }
 
     #[test]
