@@ -21,7 +21,8 @@ pub(super) fn map_large_allocations_apart() {
 /// An answer's worth of temporary allocations (re-rendered tails, parse states,
 /// the request, the save, the ledger's write, the count that follows) is freed
 /// once it and what it sets off are done; glibc keeps freed pages unless asked
-/// to give them back. Asked a moment after the answer ends, not at its end:
+/// to give them back. Asked when the token count that follows the answer comes
+/// back (the last of that work), else 500 ms after the answer; not at its end:
 /// there, what follows it had yet to run (1.4 MB stayed behind after 200
 /// exchanges).
 #[derive(Default)]
@@ -33,6 +34,13 @@ impl Trim {
     /// An answer ended now (a later one moves the moment on).
     pub(super) fn after_answer(&mut self, now: Instant) {
         self.0 = Some(now + TRIM_AFTER);
+    }
+
+    /// The count that follows an answer came back: its work is done.
+    pub(super) fn after_count(&mut self, now: Instant) {
+        if self.0.is_some() {
+            self.0 = Some(now);
+        }
     }
 
     pub(super) fn deadline(&self) -> Option<Instant> {
@@ -82,5 +90,19 @@ mod tests {
             None,
             "done, and the loop no longer wakes for it"
         );
+    }
+
+    #[test]
+    fn the_count_after_an_answer_brings_the_trim_forward_and_no_other_count_does() {
+        let mut trim = Trim::default();
+        let end = Instant::now();
+        trim.after_count(end);
+        assert_eq!(trim.deadline(), None, "a count while typing trims nothing");
+        trim.after_answer(end);
+        let counted = end + Duration::from_millis(130);
+        trim.after_count(counted);
+        assert_eq!(trim.deadline(), Some(counted));
+        trim.fire_if_due(counted);
+        assert_eq!(trim.deadline(), None);
     }
 }

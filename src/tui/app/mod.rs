@@ -502,6 +502,7 @@ impl App {
                 if generation == self.token_generation {
                     self.state.draft_tokens = Some(tokens);
                 }
+                self.trim.after_count(Instant::now());
             }
             Msg::HighlightReady => {}
             Msg::Spend {
