@@ -205,6 +205,56 @@ fn a_stream_draws_as_it_arrives() {
     insta::assert_snapshot!("stream_done", h.screen(90, 30));
 }
 
+/// The playground's rows tile any screen top to bottom: the title, the
+/// transcript, the input box (as tall as the draft, to a third of the screen),
+/// presenter mode's keys strip and the status bar; on a screen too short for
+/// them all, the title and the status bar keep their rows before the input box.
+#[test]
+fn the_playground_tiles_any_screen_height() {
+    use llmdeck::tui::playground::view::layout;
+    let mut h = Harness::new();
+    for presenter in [false, true] {
+        h.state.presenter = presenter;
+        for lines in [1usize, 3, 8] {
+            h.state.input = ratatui_textarea::TextArea::new(vec!["draft".to_string(); lines]);
+            for width in [20u16, 120] {
+                for height in 0..=60u16 {
+                    let area = ratatui::layout::Rect::new(3, 2, width, height);
+                    let a = layout(area, &h.state);
+                    let column = [a.title, a.transcript, a.input, a.keys, a.status];
+                    let mut y = area.y;
+                    for r in column {
+                        assert_eq!(
+                            (r.x, r.y, r.width),
+                            (area.x, y, width),
+                            "{height} rows: {column:?}"
+                        );
+                        y += r.height;
+                    }
+                    assert_eq!(y, area.bottom(), "{height} rows: {column:?}");
+                    let keys = u16::from(presenter);
+                    let input = (lines as u16 + 2).clamp(3, (height / 3).max(3));
+                    if height > 2 + keys + input {
+                        assert_eq!(
+                            (
+                                a.title.height,
+                                a.input.height,
+                                a.keys.height,
+                                a.status.height
+                            ),
+                            (1, input, keys, 1),
+                            "{height} rows"
+                        );
+                        assert_eq!(a.transcript.height, height - 2 - keys - input);
+                    } else if height >= 2 {
+                        assert_eq!((a.title.height, a.status.height), (1, 1), "{height} rows");
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The console's own screen (diff, scrolling, rows kept from the last frame)
 /// shows at every token what a whole redraw shows, also while the user pages
 /// back, selects a message or opens a popup mid-stream; lines pushed up by the

@@ -228,6 +228,13 @@ impl StyleSpec {
 /// ("bright"/"light", "grey"/"gray", spaces, dashes and case ignored), a
 /// 256-colour index, or `#rrggbb`.
 fn parse_colour(s: &str) -> Result<Colour, String> {
+    // What themes mostly hold first: no name to normalize.
+    if let Some((r, g, b)) = hex(s) {
+        return Ok(Colour::Rgb(r, g, b));
+    }
+    if let Ok(index) = s.parse::<u8>() {
+        return Ok(Colour::Indexed(index));
+    }
     let name = s
         .to_lowercase()
         .replace([' ', '-', '_'], "")
@@ -255,15 +262,11 @@ fn parse_colour(s: &str) -> Result<Colour, String> {
         "lightmagenta" => Colour::LightMagenta,
         "lightcyan" => Colour::LightCyan,
         "white" => Colour::White,
-        _ => match (s.parse::<u8>(), hex(s)) {
-            (Ok(index), _) => Colour::Indexed(index),
-            (_, Some((r, g, b))) => Colour::Rgb(r, g, b),
-            _ => {
-                return Err(format!(
-                    "{s:?} is not a colour (use a name like \"cyan\" or \"#rrggbb\")"
-                ));
-            }
-        },
+        _ => {
+            return Err(format!(
+                "{s:?} is not a colour (use a name like \"cyan\" or \"#rrggbb\")"
+            ));
+        }
     })
 }
 

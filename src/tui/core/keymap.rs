@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+use serde::de::value::StrDeserializer;
 
 use super::action::{Action, Place, Purpose};
 use crate::config::keymap::KeyTables;
@@ -40,13 +42,18 @@ impl Chord {
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut mods = KeyModifiers::NONE;
         let mut rest = text;
+        // Case ignored, without a lowercase copy per modifier.
+        let prefix = |s: &str, p: &str| {
+            s.as_bytes()
+                .get(..p.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()))
+        };
         loop {
-            let lower = rest.to_ascii_lowercase();
-            let (m, len) = if lower.starts_with("ctrl-") {
+            let (m, len) = if prefix(rest, "ctrl-") {
                 (KeyModifiers::CONTROL, 5)
-            } else if lower.starts_with("alt-") {
+            } else if prefix(rest, "alt-") {
                 (KeyModifiers::ALT, 4)
-            } else if lower.starts_with("shift-") && rest.len() > 6 {
+            } else if prefix(rest, "shift-") && rest.len() > 6 {
                 (KeyModifiers::SHIFT, 6)
             } else {
                 break;
@@ -155,8 +162,9 @@ impl Keymap {
             for keys in layers.into_iter().flatten() {
                 for (key, name) in keys {
                     let chord = Chord::parse(key);
-                    let action: Result<Action, _> =
-                        serde_json::from_value(serde_json::Value::String(name.clone()));
+                    // The name straight to its variant (no JSON value built for it).
+                    let name_of = StrDeserializer::<serde::de::value::Error>::new(name);
+                    let action = Action::deserialize(name_of);
                     match (chord, action) {
                         (Ok(c), Ok(a)) => {
                             entries.retain(|(existing, _)| *existing != c);

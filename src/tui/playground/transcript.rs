@@ -7,7 +7,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use super::extras;
 use crate::chat::conversation::{AnswerMeta, AnswerStatus, NodeId, Role};
@@ -456,7 +455,12 @@ pub fn draw(
         None => (None, None),
     };
     if state.machine.conv.path().is_empty() {
-        frame.render_widget(Paragraph::new(welcome(state, area.width)), area);
+        // Line by line: a Paragraph first styles every cell of the area, a
+        // tenth of the work before the first frame, for no style at all.
+        let rows = area.rows().zip(welcome(state, area.width));
+        for (row, line) in rows {
+            frame.buffer_mut().set_line(row.x, row.y, &line, row.width);
+        }
         return Hints::default();
     }
     let (rows, scroll, last) = visible(state, cache, area);

@@ -2,7 +2,7 @@
 
 use crate::tui::theme::Styled;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
@@ -31,14 +31,27 @@ pub struct Areas {
 pub fn layout(area: Rect, state: &State) -> Areas {
     let rows = draft_rows(state, area.width.saturating_sub(2));
     let input_height = (rows + 2).clamp(3, (area.height / 3).max(3));
-    let [title, transcript, input, keys, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(input_height),
-        Constraint::Length(u16::from(state.presenter)),
-        Constraint::Length(status::height(state, area.width)),
-    ])
-    .areas(area);
+    // A column of fixed rows around the transcript, which takes the rest: plain
+    // arithmetic, not ratatui's constraint solver, whose first solve was a
+    // ninth of the work before the first frame. On a screen too short for them
+    // all, the title keeps its row first, then the status bar, the keys strip
+    // and the input box, in that order.
+    let mut left = area.height;
+    let mut take = |want: u16| {
+        let got = want.min(left);
+        left -= got;
+        got
+    };
+    let title = take(1);
+    let status = take(status::height(state, area.width));
+    let keys = take(u16::from(state.presenter));
+    let input = take(input_height);
+    let row = |y: u16, height: u16| Rect::new(area.x, y, area.width, height);
+    let title = row(area.y, title);
+    let transcript = row(title.bottom(), left);
+    let input = row(transcript.bottom(), input);
+    let keys = row(input.bottom(), keys);
+    let status = row(keys.bottom(), status);
     Areas {
         title,
         transcript,
