@@ -255,6 +255,17 @@ fn the_playground_tiles_any_screen_height() {
     }
 }
 
+/// A pasted draft of more lines than a row count holds grows the input box to
+/// a third of the screen, like any long draft (it overflowed before).
+#[test]
+fn a_draft_of_seventy_thousand_lines_keeps_the_input_box_to_a_third() {
+    let mut h = Harness::new();
+    h.state.input = ratatui_textarea::TextArea::new(vec!["x".to_string(); 70_000]);
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let a = llmdeck::tui::playground::view::layout(area, &h.state);
+    assert_eq!((a.input.height, a.transcript.height), (13, 25));
+}
+
 /// The console's own screen (diff, scrolling, rows kept from the last frame)
 /// shows at every token what a whole redraw shows, also while the user pages
 /// back, selects a message or opens a popup mid-stream; lines pushed up by the

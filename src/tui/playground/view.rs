@@ -30,7 +30,7 @@ pub struct Areas {
 
 pub fn layout(area: Rect, state: &State) -> Areas {
     let rows = draft_rows(state, area.width.saturating_sub(2));
-    let input_height = (rows + 2).clamp(3, (area.height / 3).max(3));
+    let input_height = rows.saturating_add(2).clamp(3, (area.height / 3).max(3));
     // A column of fixed rows around the transcript, which takes the rest: plain
     // arithmetic, not ratatui's constraint solver, whose first solve was a
     // ninth of the work before the first frame. On a screen too short for them
