@@ -34,13 +34,11 @@ pub fn defaults() -> KeyTables {
             tables.entry(section.clone()).or_default();
             continue;
         }
-        let Some((key, action)) = entry(line) else {
+        // An entry belongs to the section above it: none above is no keymap.
+        let (Some(keys), Some((key, action))) = (tables.get_mut(&section), entry(line)) else {
             panic!("the default keymap keeps to its line format: {line}");
         };
-        tables
-            .entry(section.clone())
-            .or_default()
-            .insert(key, action);
+        keys.insert(key, action);
     }
     tables
 }
