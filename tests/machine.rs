@@ -36,7 +36,7 @@ fn texts(m: &Machine) -> Vec<String> {
     m.conv
         .path()
         .iter()
-        .map(|id| m.conv.nodes[*id].content.clone())
+        .map(|id| m.conv.nodes[*id].content.to_string())
         .collect()
 }
 
@@ -564,4 +564,99 @@ fn function_calls_wait_for_every_result_and_survive_save_and_export() {
         r#"{"q":"b"}"#
     );
     assert_eq!(body["messages"][3]["role"], "tool");
+}
+
+/// Bytes this thread holds on the heap (the tests of this binary run on
+/// threads of their own, so each counts only what it allocates).
+mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static HELD: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(bytes: isize) {
+        let _ = HELD.try_with(|h| h.set(h.get() + bytes));
+    }
+
+    pub fn held() -> isize {
+        HELD.with(Cell::get)
+    }
+
+    struct Counting;
+
+    // SAFETY: every call is System's; the count is a thread-local cell.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            add(layout.size() as isize);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            add(-(layout.size() as isize));
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+            add(new as isize - layout.size() as isize);
+            unsafe { System.realloc(ptr, layout, new) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+}
+
+#[test]
+fn a_long_session_holds_its_history_once_not_once_per_request_and_save() {
+    // 200 exchanges of ~8 KB answers, as a long session in the console.
+    let mut m = machine();
+    let t0 = Instant::now();
+    let answer = "A line of an answer, long enough to look like one. ".repeat(160);
+    for i in 0..200u64 {
+        let fx = at(&mut m, t0, i * 10, Input::Send(format!("question {i}")));
+        let id = started(&fx);
+        for piece in answer.as_bytes().chunks(64) {
+            let piece = std::str::from_utf8(piece).unwrap().to_string();
+            at(
+                &mut m,
+                t0,
+                i * 10 + 1,
+                Input::Stream(id, StreamEvent::TextDelta(piece)),
+            );
+        }
+        // Usage as the server reports it (else the whole request is counted).
+        let usage = Usage {
+            input: 2_000,
+            output: 2_000,
+            ..Usage::default()
+        };
+        at(
+            &mut m,
+            t0,
+            i * 10 + 2,
+            Input::Stream(id, StreamEvent::Usage(usage)),
+        );
+        at(&mut m, t0, i * 10 + 2, Input::Stream(id, StreamEvent::End));
+    }
+    let history: usize = m.conv.nodes.iter().map(|n| n.content.len()).sum();
+    assert!(history > 1_600_000, "{history}");
+
+    // The next question: the machine keeps its request while the answer
+    // streams, and the task that sends it holds the one in the effect.
+    let before = heap::held();
+    let fx = at(&mut m, t0, 5_000, Input::Send("one more".into()));
+    let request = heap::held() - before;
+    // The console's writer saves a snapshot of the conversation.
+    let snapshot = m.conv.clone();
+    let saved = heap::held() - before - request;
+    assert!(
+        request < history as isize / 4,
+        "the request copied the history: {request} bytes for {history} of text"
+    );
+    assert!(
+        saved < history as isize / 4,
+        "the snapshot copied the history: {saved} bytes for {history} of text"
+    );
+    assert_eq!(snapshot.nodes.len(), m.conv.nodes.len());
+    drop(fx);
 }

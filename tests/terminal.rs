@@ -613,5 +613,5 @@ fn close_the_terminal(
     let store = llmdeck::chat::store::Store::new(home.path().join("data/conversations"));
     let list = store.list();
     let conv = store.load(&list[0].id).unwrap();
-    (status, conv.nodes[conv.last()].content.clone())
+    (status, conv.nodes[conv.last()].content.to_string())
 }

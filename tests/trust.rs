@@ -353,7 +353,7 @@ fn the_console_continues_a_conversation_held_elsewhere_in_a_copy() {
             .unwrap()
             .nodes
             .iter()
-            .map(|n| n.content.clone())
+            .map(|n| n.content.to_string())
             .collect()
     };
     let shared = texts("shared");

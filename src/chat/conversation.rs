@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::attachment::Attachment;
 use super::event::{FinishReason, Usage};
 use super::params::Params;
+use super::text::Text;
 use super::tools::{ToolCall, ToolDef};
 
 pub type NodeId = usize;
@@ -82,7 +83,7 @@ impl AnswerMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub role: Role,
-    pub content: String,
+    pub content: Text,
     pub parent: Option<NodeId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<NodeId>,
@@ -116,7 +117,7 @@ impl Node {
     pub fn new(role: Role, content: &str, parent: Option<NodeId>) -> Self {
         Self {
             role,
-            content: content.to_string(),
+            content: content.into(),
             parent,
             children: Vec::new(),
             active: 0,

@@ -580,7 +580,8 @@ impl Machine {
         // Each delta was scrubbed as it came, but a secret the server echoed
         // over several deltas is whole only now: the answer kept is scrubbed whole.
         let scrub = crate::log::scrub;
-        node.content = scrub(&node.content);
+        // A fresh copy of exactly its length: what growing left over goes.
+        node.content = scrub(&node.content).into();
         for call in &mut node.tool_calls {
             call.arguments = scrub(&call.arguments);
         }

@@ -13,6 +13,7 @@ pub mod params;
 pub mod request;
 pub mod schema;
 pub mod store;
+pub mod text;
 mod token_split;
 mod token_table;
 pub mod tokens;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::attachment::Attachment;
 use super::conversation::{Conversation, NodeId, Role};
 use super::params::Params;
+use super::text::Text;
 use super::tools::{ToolCall, ToolDef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +32,7 @@ impl WireRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireMessage {
     pub role: WireRole,
-    pub content: String,
+    pub content: Text,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
     /// The calls an assistant message made.
@@ -53,7 +54,7 @@ impl WireMessage {
     pub fn text(role: WireRole, content: &str) -> Self {
         Self {
             role,
-            content: content.to_string(),
+            content: content.into(),
             attachments: Vec::new(),
             tool_calls: Vec::new(),
             tool_call_id: None,

@@ -187,7 +187,7 @@ fn put(cache: &Cache, request: &str, m: &Machine, usable: fn(&str) -> bool) {
         .filter(|x| x.status == AnswerStatus::Done && usable(&node.content))
     {
         let hit = Hit {
-            text: node.content.clone(),
+            text: node.content.to_string(),
             latency_ms: meta.duration_ms,
             tokens: meta.usage.map(|u| u.input + u.output).unwrap_or(0),
             cost_micros: meta.cost_micros,

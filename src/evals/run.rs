@@ -474,7 +474,7 @@ impl Shared<'_> {
         let node = &m.conv.nodes[m.conv.last()];
         let meta = node.meta.clone().unwrap_or_default();
         let outcome = Outcome {
-            text: node.content.clone(),
+            text: node.content.to_string(),
             // A cached answer cost nothing this time; it took what it took the first time.
             cost_micros: if hit.is_some() {
                 Some(0)

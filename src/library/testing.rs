@@ -27,7 +27,7 @@ pub fn conversation(
 ) -> Result<(Conversation, String), String> {
     let mut messages = prompt.render(vars)?;
     let last = match messages.pop() {
-        Some(m) if m.role == WireRole::User => m.content,
+        Some(m) if m.role == WireRole::User => m.content.into(),
         _ => {
             return Err(format!(
                 "{}: the last section must be `# User`",
@@ -42,10 +42,10 @@ pub fn conversation(
         version: prompt.version.clone(),
     });
     conv.title = prompt.meta.name.clone();
-    let system: Vec<String> = messages
+    let system: Vec<&str> = messages
         .iter()
         .filter(|m| m.role == WireRole::System)
-        .map(|m| m.content.clone())
+        .map(|m| m.content.as_str())
         .collect();
     conv.system = system.join("\n\n");
     let mut at = 0;

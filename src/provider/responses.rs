@@ -181,12 +181,12 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
         WireRole::User if m.attachments.is_empty() => {
             vec![message(
                 Role::User,
-                EasyInputContent::Text(m.content.clone()),
+                EasyInputContent::Text(m.content.to_string()),
             )]
         }
         WireRole::User => {
             let mut parts = vec![InputContent::InputText(InputTextContent {
-                text: m.content.clone(),
+                text: m.content.to_string(),
                 prompt_cache_breakpoint: None,
             })];
             parts.extend(m.attachments.iter().map(|a| {
@@ -238,7 +238,7 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
             if !m.content.is_empty() {
                 out.push(message(
                     Role::Assistant,
-                    EasyInputContent::Text(m.content.clone()),
+                    EasyInputContent::Text(m.content.to_string()),
                 ));
             }
             out.extend(m.tool_calls.iter().map(|c| match &c.server {
@@ -267,7 +267,7 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
                     approval_request_id: m.tool_call_id.clone().unwrap_or_default(),
                     approve,
                     id: None,
-                    reason: (!approve && !m.content.is_empty()).then(|| m.content.clone()),
+                    reason: (!approve && !m.content.is_empty()).then(|| m.content.to_string()),
                 },
             ))],
             None => vec![InputItem::Item(Item::FunctionCallOutput(
@@ -290,10 +290,10 @@ fn items(m: &WireMessage) -> Vec<InputItem> {
 fn tool_output(m: &WireMessage) -> FunctionCallOutput {
     let images: Vec<_> = m.attachments.iter().filter(|a| a.is_image()).collect();
     if images.is_empty() {
-        return FunctionCallOutput::Text(m.content.clone());
+        return FunctionCallOutput::Text(m.content.to_string());
     }
     let mut parts = vec![InputContent::InputText(InputTextContent {
-        text: m.content.clone(),
+        text: m.content.to_string(),
         prompt_cache_breakpoint: None,
     })];
     parts.extend(images.into_iter().map(|a| {

@@ -188,7 +188,7 @@ fn target_message(state: &State) -> Option<String> {
             .copied()
             .find(|id| conv.nodes[*id].role == Role::Assistant)
     })?;
-    Some(conv.nodes[node].content.clone())
+    Some(conv.nodes[node].content.to_string())
 }
 
 pub fn copy_message(state: &mut State) -> Vec<Command> {
