@@ -155,13 +155,44 @@ fn diff_a_streaming_frame_as_ratatui_does(bencher: divan::Bencher) {
     bencher.bench_local(|| before.diff(&after).len());
 }
 
-#[divan::bench]
-fn count_tokens_of_a_50_message_conversation(bencher: divan::Bencher) {
-    let state = state(50);
+/// Counting what the next request sends, as the console does after every
+/// pause in typing: the first time (every message tokenized), and again with
+/// one more message (each earlier message's count remembered with its text),
+/// at 50 and 400 messages (a session of 200 exchanges).
+#[divan::bench(args = [50, 400])]
+fn count_tokens_of_a_conversation_first_time(bencher: divan::Bencher, messages: usize) {
+    let state = state(messages);
     let conv = &state.machine.conv;
-    let request = ChatRequest::for_node(conv, conv.last());
-    llmdeck::chat::tokens::count_request(&request);
-    bencher.bench(|| llmdeck::chat::tokens::count_request(divan::black_box(&request)));
+    let fresh = || {
+        let mut request = ChatRequest::for_node(conv, conv.last());
+        for m in &mut request.messages {
+            m.content = m.content.as_str().into();
+        }
+        request
+    };
+    llmdeck::chat::tokens::count_request(&fresh());
+    bencher
+        .with_inputs(fresh)
+        .bench_local_refs(|request| llmdeck::chat::tokens::count_request(request));
+}
+
+#[divan::bench(args = [50, 400])]
+fn count_tokens_of_a_conversation_again(bencher: divan::Bencher, messages: usize) {
+    let state = state(messages);
+    let conv = &state.machine.conv;
+    llmdeck::chat::tokens::count_request(&ChatRequest::for_node(conv, conv.last()));
+    bencher
+        .with_inputs(|| {
+            let mut request = ChatRequest::for_node(conv, conv.last());
+            request
+                .messages
+                .push(llmdeck::chat::request::WireMessage::text(
+                    llmdeck::chat::request::WireRole::User,
+                    "And one more question, typed just now?",
+                ));
+            request
+        })
+        .bench_local_refs(|request| llmdeck::chat::tokens::count_request(request));
 }
 
 /// One price lookup through the one cost function, after the catalog is parsed

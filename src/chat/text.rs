@@ -10,60 +10,110 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Text(Arc<String>);
+pub struct Text(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    text: String,
+    /// Its token count by one tokenizer once counted: the tokenizer's tag in
+    /// the top byte, the count below; 0 when not counted. The draft's count
+    /// sends the whole history again after every pause in typing: each
+    /// message is tokenized once, not once a keystroke.
+    tokens: AtomicU64,
+}
+
+const COUNT: u64 = (1 << 56) - 1;
+
+impl Clone for Shared {
+    fn clone(&self) -> Self {
+        Self {
+            text: self.text.clone(),
+            tokens: AtomicU64::new(self.tokens.load(Relaxed)),
+        }
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Shared {}
 
 impl Text {
     /// Appends in place while the text is not shared (a streamed answer);
     /// a shared one is copied once first.
     pub fn push_str(&mut self, s: &str) {
-        Arc::make_mut(&mut self.0).push_str(s);
+        let shared = Arc::make_mut(&mut self.0);
+        shared.text.push_str(s);
+        *shared.tokens.get_mut() = 0;
     }
 
     /// Gives back what growing left over (an answer's text, once whole).
     pub fn shrink_to_fit(&mut self) {
-        if self.0.capacity() > self.0.len() {
-            Arc::make_mut(&mut self.0).shrink_to_fit();
+        if self.0.text.capacity() > self.0.text.len() {
+            Arc::make_mut(&mut self.0).text.shrink_to_fit();
         }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0.text
+    }
+
+    /// The text's tokens by the tokenizer `tag` (not 0): `count` runs the
+    /// first time, and again only for another tokenizer.
+    pub fn tokens(&self, tag: u8, count: impl FnOnce(&str) -> u64) -> u64 {
+        debug_assert!(tag != 0, "0 means not counted");
+        let memo = self.0.tokens.load(Relaxed);
+        if memo >> 56 == u64::from(tag) {
+            return memo & COUNT;
+        }
+        let n = count(&self.0.text).min(COUNT);
+        self.0.tokens.store(u64::from(tag) << 56 | n, Relaxed);
+        n
     }
 }
 
 impl Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        &self.0.text
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        &self.0
+        &self.0.text
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Self(Arc::new(s))
+        Self(Arc::new(Shared {
+            text: s,
+            tokens: AtomicU64::new(0),
+        }))
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Self(Arc::new(s.to_string()))
+        Self::from(s.to_string())
     }
 }
 
 impl From<Text> for String {
     /// The string itself when nothing else holds it, else a copy.
     fn from(t: Text) -> Self {
-        Arc::unwrap_or_clone(t.0)
+        Arc::try_unwrap(t.0)
+            .map(|s| s.text)
+            .unwrap_or_else(|shared| shared.text.clone())
     }
 }
 
@@ -128,7 +178,28 @@ mod tests {
         answer.push_str("y");
         assert_eq!(answer.as_ptr(), before, "grown within its capacity");
         answer.shrink_to_fit();
-        assert_eq!(answer.0.capacity(), answer.len());
+        assert_eq!(answer.0.text.capacity(), answer.len());
+    }
+
+    #[test]
+    fn a_text_is_counted_once_per_tokenizer_and_again_once_it_grows() {
+        let counted = std::cell::Cell::new(0);
+        let count = |s: &str| {
+            counted.set(counted.get() + 1);
+            s.split(' ').count() as u64
+        };
+        let mut answer = Text::from("three small words");
+        let sent = answer.clone();
+        assert_eq!(answer.tokens(1, count), 3);
+        assert_eq!(sent.tokens(1, count), 3, "a copy shares the count");
+        assert_eq!(counted.get(), 1);
+        answer.push_str(" and more");
+        assert_eq!(answer.tokens(1, count), 5, "grown: counted again");
+        assert_eq!(counted.get(), 2);
+        assert_eq!(sent.tokens(1, count), 3, "the copy kept its text and count");
+        assert_eq!(counted.get(), 2);
+        assert_eq!(answer.tokens(2, count), 5);
+        assert_eq!(counted.get(), 3, "another tokenizer counts anew");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use std::sync::OnceLock;
 
 use super::request::ChatRequest;
+use super::text::Text;
 use super::token_split::{Pattern, pieces};
 pub use super::token_table::fnv1a;
 use super::token_table::{PLACE_MASK, slot_and_tag, token_at};
@@ -24,14 +25,17 @@ pub struct Encoding {
     vocab: &'static [u8],
     table: &'static [u8],
     pattern: Pattern,
+    /// Names the encoding in a message's remembered count (`Text::tokens`).
+    tag: u8,
 }
 
 impl Encoding {
-    fn new(vocab: &'static [u8], table: &'static [u8], pattern: Pattern) -> Self {
+    fn new(vocab: &'static [u8], table: &'static [u8], pattern: Pattern, tag: u8) -> Self {
         Self {
             vocab,
             table,
             pattern,
+            tag,
         }
     }
 
@@ -59,6 +63,11 @@ impl Encoding {
         pieces(self.pattern, text)
             .map(|p| self.piece_tokens(p.as_bytes()))
             .sum()
+    }
+
+    /// Tokens of a message's text, counted once and remembered with it.
+    pub fn count_message(&self, text: &Text) -> u64 {
+        text.tokens(self.tag, |s| self.count(s))
     }
 
     /// Byte-pair merging of one piece, as tiktoken does it: repeatedly join the
@@ -110,6 +119,7 @@ pub fn o200k() -> &'static Encoding {
             include_bytes!("../../assets/tokenizers/o200k_base.bin"),
             include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.table")),
             Pattern::O200k,
+            1,
         )
     })
 }
@@ -120,6 +130,7 @@ pub fn cl100k() -> &'static Encoding {
             include_bytes!("../../assets/tokenizers/cl100k_base.bin"),
             include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.table")),
             Pattern::Cl100k,
+            2,
         )
     })
 }
@@ -166,7 +177,7 @@ pub fn count_request(req: &ChatRequest) -> u64 {
         .sum::<u64>();
     req.messages
         .iter()
-        .map(|m| PER_MESSAGE + enc.count(&m.content) + calls(m))
+        .map(|m| PER_MESSAGE + enc.count_message(&m.content) + calls(m))
         .sum::<u64>()
         + tools
         + req.attachment_tokens()
@@ -207,6 +218,38 @@ mod tests {
         assert!(
             crate::rodata::read_from_file(o200k().vocab)
                 && crate::rodata::read_from_file(cl100k().table)
+        );
+    }
+
+    #[test]
+    fn a_remembered_count_is_the_count_for_each_model_family() {
+        let words = "A message of a long session, counted again after every keystroke. ";
+        let messages: Vec<WireMessage> = (0..6)
+            .map(|i| WireMessage::text(WireRole::User, &words.repeat(i * 7 + 1)))
+            .collect();
+        let request = |model: &str, messages: Vec<WireMessage>| ChatRequest {
+            model: model.into(),
+            messages,
+            params: Default::default(),
+            tools: Vec::new(),
+        };
+        // The same texts (shared) through both tokenizers, twice each, against
+        // copies that were never counted.
+        for model in ["gpt-4o", "gpt-4", "gpt-4o", "gpt-4"] {
+            let fresh = messages
+                .iter()
+                .map(|m| WireMessage::text(m.role, &m.content))
+                .collect();
+            assert_eq!(
+                count_request(&request(model, messages.clone())),
+                count_request(&request(model, fresh)),
+                "{model}"
+            );
+        }
+        assert_ne!(
+            count_request(&request("gpt-4o", messages.clone())),
+            count_request(&request("gpt-4", messages)),
+            "the two tokenizers differ on this text, so a mixed-up memo would show"
         );
     }
 }
