@@ -10,30 +10,33 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Text(Arc<Shared>);
 
+/// The tokenizers a text's count is remembered for (o200k, cl100k).
+const TOKENIZERS: usize = 2;
+
 #[derive(Default)]
 struct Shared {
     text: String,
-    /// Its token count by one tokenizer once counted: the tokenizer's tag in
-    /// the top byte, the count below; 0 when not counted. The draft's count
-    /// sends the whole history again after every pause in typing: each
-    /// message is tokenized once, not once a keystroke.
-    tokens: AtomicU64,
+    /// Its token count by each tokenizer once counted, plus one (0: not yet).
+    /// The draft's count sends the whole history again after every pause in
+    /// typing: each message is tokenized once, not once a keystroke.
+    tokens: [AtomicU32; TOKENIZERS],
 }
-
-const COUNT: u64 = (1 << 56) - 1;
 
 impl Clone for Shared {
     fn clone(&self) -> Self {
         Self {
             text: self.text.clone(),
-            tokens: AtomicU64::new(self.tokens.load(Relaxed)),
+            tokens: self
+                .tokens
+                .each_ref()
+                .map(|t| AtomicU32::new(t.load(Relaxed))),
         }
     }
 }
@@ -50,15 +53,13 @@ impl Text {
     /// Appends in place while the text is not shared (a streamed answer);
     /// a shared one is copied once first.
     pub fn push_str(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
         let shared = Arc::make_mut(&mut self.0);
         shared.text.push_str(s);
-        *shared.tokens.get_mut() = 0;
-    }
-
-    /// Gives back what growing left over (an answer's text, once whole).
-    pub fn shrink_to_fit(&mut self) {
-        if self.0.text.capacity() > self.0.text.len() {
-            Arc::make_mut(&mut self.0).text.shrink_to_fit();
+        for t in &mut shared.tokens {
+            *t.get_mut() = 0;
         }
     }
 
@@ -66,17 +67,19 @@ impl Text {
         &self.0.text
     }
 
-    /// The text's tokens by the tokenizer `tag` (not 0): `count` runs the
-    /// first time, and again only for another tokenizer.
-    pub fn tokens(&self, tag: u8, count: impl FnOnce(&str) -> u64) -> u64 {
-        debug_assert!(tag != 0, "0 means not counted");
-        let memo = self.0.tokens.load(Relaxed);
-        if memo >> 56 == u64::from(tag) {
-            return memo & COUNT;
+    /// The text's tokens by tokenizer `which` (< TOKENIZERS), whose count is
+    /// `count`: it runs the first time only. Only `tokens::Encoding` asks,
+    /// so one slot always means one tokenizer.
+    pub(crate) fn tokens(&self, which: usize, count: impl FnOnce(&str) -> u64) -> u64 {
+        let slot = &self.0.tokens[which];
+        match slot.load(Relaxed) {
+            0 => {
+                let n = count(&self.0.text).min(u64::from(u32::MAX - 1));
+                slot.store(n as u32 + 1, Relaxed);
+                n
+            }
+            memo => u64::from(memo - 1),
         }
-        let n = count(&self.0.text).min(COUNT);
-        self.0.tokens.store(u64::from(tag) << 56 | n, Relaxed);
-        n
     }
 }
 
@@ -97,7 +100,7 @@ impl From<String> for Text {
     fn from(s: String) -> Self {
         Self(Arc::new(Shared {
             text: s,
-            tokens: AtomicU64::new(0),
+            tokens: Default::default(),
         }))
     }
 }
@@ -137,7 +140,7 @@ impl fmt::Debug for Text {
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self)
+        fmt::Display::fmt(self.as_str(), f)
     }
 }
 
@@ -171,18 +174,22 @@ mod tests {
     }
 
     #[test]
-    fn an_unshared_text_grows_in_place_and_gives_back_its_slack() {
+    fn an_unshared_text_grows_in_place() {
         let mut answer = Text::from(String::with_capacity(256));
         answer.push_str(&"x".repeat(100));
         let before = answer.as_ptr();
         answer.push_str("y");
         assert_eq!(answer.as_ptr(), before, "grown within its capacity");
-        answer.shrink_to_fit();
-        assert_eq!(answer.0.text.capacity(), answer.len());
+        let shared = answer.clone();
+        answer.push_str("");
+        assert!(
+            std::ptr::eq(answer.as_str(), shared.as_str()),
+            "an empty delta copies nothing"
+        );
     }
 
     #[test]
-    fn a_text_is_counted_once_per_tokenizer_and_again_once_it_grows() {
+    fn a_text_is_counted_once_by_each_tokenizer_and_again_once_it_grows() {
         let counted = std::cell::Cell::new(0);
         let count = |s: &str| {
             counted.set(counted.get() + 1);
@@ -190,16 +197,19 @@ mod tests {
         };
         let mut answer = Text::from("three small words");
         let sent = answer.clone();
-        assert_eq!(answer.tokens(1, count), 3);
-        assert_eq!(sent.tokens(1, count), 3, "a copy shares the count");
+        assert_eq!(answer.tokens(0, count), 3);
+        assert_eq!(sent.tokens(0, count), 3, "a copy shares the count");
         assert_eq!(counted.get(), 1);
+        assert_eq!(answer.tokens(1, count), 3);
+        assert_eq!(counted.get(), 2, "another tokenizer counts for itself");
+        assert_eq!((answer.tokens(0, count), answer.tokens(1, count)), (3, 3));
+        assert_eq!(counted.get(), 2, "each tokenizer's count is kept");
         answer.push_str(" and more");
-        assert_eq!(answer.tokens(1, count), 5, "grown: counted again");
-        assert_eq!(counted.get(), 2);
-        assert_eq!(sent.tokens(1, count), 3, "the copy kept its text and count");
-        assert_eq!(counted.get(), 2);
-        assert_eq!(answer.tokens(2, count), 5);
-        assert_eq!(counted.get(), 3, "another tokenizer counts anew");
+        assert_eq!(answer.tokens(0, count), 5, "grown: counted again");
+        assert_eq!(answer.tokens(1, count), 5);
+        assert_eq!(counted.get(), 4);
+        assert_eq!(sent.tokens(0, count), 3, "the copy kept its text and count");
+        assert_eq!(counted.get(), 4);
     }
 
     #[test]

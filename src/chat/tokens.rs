@@ -25,17 +25,17 @@ pub struct Encoding {
     vocab: &'static [u8],
     table: &'static [u8],
     pattern: Pattern,
-    /// Names the encoding in a message's remembered count (`Text::tokens`).
-    tag: u8,
+    /// Its slot in a message's remembered counts (`Text::tokens`).
+    memo_slot: usize,
 }
 
 impl Encoding {
-    fn new(vocab: &'static [u8], table: &'static [u8], pattern: Pattern, tag: u8) -> Self {
+    fn new(vocab: &'static [u8], table: &'static [u8], pattern: Pattern, memo_slot: usize) -> Self {
         Self {
             vocab,
             table,
             pattern,
-            tag,
+            memo_slot,
         }
     }
 
@@ -67,7 +67,7 @@ impl Encoding {
 
     /// Tokens of a message's text, counted once and remembered with it.
     pub fn count_message(&self, text: &Text) -> u64 {
-        text.tokens(self.tag, |s| self.count(s))
+        text.tokens(self.memo_slot, |s| self.count(s))
     }
 
     /// Byte-pair merging of one piece, as tiktoken does it: repeatedly join the
@@ -119,7 +119,7 @@ pub fn o200k() -> &'static Encoding {
             include_bytes!("../../assets/tokenizers/o200k_base.bin"),
             include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.table")),
             Pattern::O200k,
-            1,
+            0,
         )
     })
 }
@@ -130,7 +130,7 @@ pub fn cl100k() -> &'static Encoding {
             include_bytes!("../../assets/tokenizers/cl100k_base.bin"),
             include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.table")),
             Pattern::Cl100k,
-            2,
+            1,
         )
     })
 }
