@@ -223,7 +223,11 @@ async fn a_429_is_retried_after_the_time_the_server_asks() {
         "{events:?}"
     );
     assert_eq!(text(&events), "Hello from the mock.");
-    assert_eq!(mock.chat_requests().len(), 2);
+    let sent = mock.chat_requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].body, sent[1].body, "the retry sends the same body");
+    let body: serde_json::Value = serde_json::from_slice(&sent[1].body).unwrap();
+    assert!(body["messages"].as_array().is_some_and(|m| !m.is_empty()));
 }
 
 #[tokio::test]

@@ -142,7 +142,7 @@ impl HttpClient {
             }
             emit(ev)
         };
-        let response = match self.send_with_retries(api, &body, &mut emit).await {
+        let response = match self.send_with_retries(api, body, &mut emit).await {
             Ok(r) => r,
             Err(e) => return emit(StreamEvent::Error(e)),
         };
@@ -202,7 +202,7 @@ impl HttpClient {
     async fn send_with_retries(
         &self,
         api: Api,
-        body: &[u8],
+        body: Vec<u8>,
         emit: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<reqwest::Response, ProviderError> {
         let t = self.timeouts;
@@ -222,15 +222,23 @@ impl HttpClient {
                 ),
             );
         }
+        // Built once (what cannot be built fails every attempt): each attempt
+        // sends a clone, whose body shares the bytes, a long session's whole history.
+        let client = self.client()?;
+        let request = client
+            .post(self.url(api.path()))
+            .headers(self.headers.clone())
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .body(body)
+            .build()
+            .map_err(|e| ProviderError::Connect(describe(&e)))?;
         loop {
-            let send = self
-                .client()?
-                .post(self.url(api.path()))
-                .headers(self.headers.clone())
-                .header("content-type", "application/json")
-                .header("accept", "text/event-stream")
-                .body(body.to_vec())
-                .send();
+            let send = client.execute(
+                request
+                    .try_clone()
+                    .expect("a request whose body is bytes clones"),
+            );
             let outcome = match tokio::time::timeout(Duration::from_secs(t.first_byte_secs), send)
                 .await
             {
