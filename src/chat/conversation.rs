@@ -151,8 +151,9 @@ pub struct Conversation {
     pub title: String,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// Shared with every request like a message's text, and counted once.
     #[serde(default)]
-    pub system: String,
+    pub system: Text,
     pub model: String,
     #[serde(default)]
     pub params: Params,
@@ -185,7 +186,7 @@ impl Conversation {
             title: String::new(),
             created: now,
             updated: now,
-            system: String::new(),
+            system: Text::default(),
             model: model.to_string(),
             params: Params::default(),
             prompt: None,

@@ -580,7 +580,7 @@ impl Machine {
         // Each delta was scrubbed as it came, but a secret the server echoed
         // over several deltas is whole only now: the answer kept is scrubbed whole.
         let scrub = crate::log::scrub;
-        // A fresh copy (without the slack growing left) held whole.
+        // scrub returns a new string: the slack the answer grew with is not kept.
         node.content = scrub(&node.content).into();
         for call in &mut node.tool_calls {
             call.arguments = scrub(&call.arguments);

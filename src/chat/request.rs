@@ -52,9 +52,14 @@ pub struct WireMessage {
 
 impl WireMessage {
     pub fn text(role: WireRole, content: &str) -> Self {
+        Self::of(role, content.into())
+    }
+
+    /// A message of text already held elsewhere (shared, not copied).
+    pub fn of(role: WireRole, content: Text) -> Self {
         Self {
             role,
-            content: content.into(),
+            content,
             attachments: Vec::new(),
             tool_calls: Vec::new(),
             tool_call_id: None,
@@ -77,7 +82,7 @@ impl ChatRequest {
     pub fn for_node(conv: &Conversation, upto: NodeId) -> Self {
         let mut messages = Vec::new();
         if !conv.system.trim().is_empty() {
-            messages.push(WireMessage::text(WireRole::System, &conv.system));
+            messages.push(WireMessage::of(WireRole::System, conv.system.clone()));
         }
         for id in conv.lineage(upto) {
             let node = &conv.nodes[id];
@@ -117,5 +122,32 @@ impl ChatRequest {
             .flat_map(|m| &m.attachments)
             .map(Attachment::estimated_tokens)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_shares_the_system_prompt_and_messages_it_sends_back() {
+        let mut conv = Conversation::new("gpt-4o-mini", chrono::Utc::now());
+        conv.system = "You answer in one line.".into();
+        let question = conv.append(0, Role::User, "What is a token?");
+        let request = ChatRequest::for_node(&conv, question);
+        let sent: Vec<&str> = request
+            .messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect();
+        assert_eq!(sent, ["You answer in one line.", "What is a token?"]);
+        assert!(std::ptr::eq(
+            request.messages[0].content.as_str(),
+            conv.system.as_str()
+        ));
+        assert!(std::ptr::eq(
+            request.messages[1].content.as_str(),
+            conv.nodes[question].content.as_str()
+        ));
     }
 }

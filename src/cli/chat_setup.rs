@@ -67,7 +67,7 @@ pub fn setup(
         return Err("no model: pass --model or set one in the profile".into());
     }
     if let Some(system) = &args.system {
-        conv.system = system.clone();
+        conv.system = system.as_str().into();
     }
     let p = &mut conv.params;
     p.temperature = args.temperature.or(p.temperature);

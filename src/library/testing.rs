@@ -47,7 +47,7 @@ pub fn conversation(
         .filter(|m| m.role == WireRole::System)
         .map(|m| m.content.as_str())
         .collect();
-    conv.system = system.join("\n\n");
+    conv.system = system.join("\n\n").into();
     let mut at = 0;
     for m in messages.iter().filter(|m| m.role != WireRole::System) {
         let role = if m.role == WireRole::Assistant {

@@ -759,7 +759,7 @@ impl App {
             EditorTarget::Draft => self.state.draft(),
             EditorTarget::System => match self.state.overlays.last() {
                 Some(Overlay::Prompt(p)) => p.input.lines().join("\n"),
-                _ => self.state.machine.conv.system.clone(),
+                _ => self.state.machine.conv.system.to_string(),
             },
         };
         terminal::restore();

@@ -45,7 +45,7 @@ fn submit_prompt(state: &mut State) -> Vec<Command> {
     let text = prompt.input.lines().join("\n");
     let commands = match prompt.purpose.clone() {
         PromptPurpose::System => {
-            state.machine.conv.system = text;
+            state.machine.conv.system = text.into();
             vec![Command::Effects(vec![Effect::Save]), Command::CountTokens]
         }
         PromptPurpose::Refusal => {
