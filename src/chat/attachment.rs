@@ -7,6 +7,8 @@ use std::path::Path;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use super::text::Text;
+
 /// OpenAI's limits: 20 MB per image, 32 MB and 100 pages per PDF, 50 MB per request.
 pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 pub const MAX_PDF_BYTES: u64 = 32 * 1024 * 1024;
@@ -25,7 +27,7 @@ pub struct Attachment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pages: Option<u32>,
     /// The file's bytes, base64.
-    pub data: String,
+    pub data: Text,
 }
 
 impl Attachment {
@@ -85,7 +87,9 @@ impl Attachment {
             width,
             height,
             pages,
-            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            data: base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into(),
         })
     }
 

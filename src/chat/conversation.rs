@@ -66,8 +66,8 @@ pub struct AnswerMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The reasoning summary a reasoning model streamed before its answer.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reasoning: String,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub reasoning: Text,
 }
 
 impl AnswerMeta {
@@ -90,8 +90,10 @@ pub struct Node {
     /// Index into `children` of the branch being shown.
     #[serde(default)]
     pub active: usize,
+    /// An answer's (boxed: most messages are not answers, and each record is
+    /// kept for the whole session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<AnswerMeta>,
+    pub meta: Option<Box<AnswerMeta>>,
     /// A question sent to several models at once: its answers are shown side by side.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compare: bool,
@@ -121,7 +123,7 @@ impl Node {
             parent,
             children: Vec::new(),
             active: 0,
-            meta: (role == Role::Assistant).then(AnswerMeta::default),
+            meta: (role == Role::Assistant).then(Box::default),
             compare: false,
             attachments: Vec::new(),
             tool_calls: Vec::new(),
@@ -193,6 +195,30 @@ impl Conversation {
             tools: Vec::new(),
             nodes: vec![Node::new(Role::Root, "", None)],
             path_cache: PathCache::default(),
+        }
+    }
+
+    /// Moves the text of every message but those in `growing` (answers
+    /// streaming now) and the files they carry out of the heap into the spool
+    /// (`chat::spool`); what is there already stays.
+    pub fn spool(&mut self, growing: &[NodeId]) {
+        fn out(text: &mut Text) {
+            if let Some(spooled) = text.spooled() {
+                *text = spooled;
+            }
+        }
+        out(&mut self.system);
+        for (id, node) in self.nodes.iter_mut().enumerate() {
+            if growing.contains(&id) {
+                continue;
+            }
+            out(&mut node.content);
+            if let Some(meta) = &mut node.meta {
+                out(&mut meta.reasoning);
+            }
+            for file in &mut node.attachments {
+                out(&mut file.data);
+            }
         }
     }
 

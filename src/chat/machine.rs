@@ -154,6 +154,12 @@ impl Machine {
         self.streams.iter().any(|s| s.node == node)
     }
 
+    /// Moves every finished message's text out of the heap (`Conversation::spool`).
+    pub fn spool(&mut self) {
+        let growing: Vec<NodeId> = self.streams.iter().map(|s| s.node).collect();
+        self.conv.spool(&growing);
+    }
+
     pub fn prices(&self) -> &PriceTable {
         &self.prices
     }
@@ -586,7 +592,7 @@ impl Machine {
             call.arguments = scrub(&call.arguments);
         }
         if let Some(meta) = node.meta.as_mut() {
-            meta.reasoning = scrub(&meta.reasoning);
+            meta.reasoning = scrub(&meta.reasoning).into();
         }
         // A result must name its call: servers that send no id get one.
         for (i, call) in node.tool_calls.iter_mut().enumerate() {

@@ -12,6 +12,7 @@ pub mod machine;
 pub mod params;
 pub mod request;
 pub mod schema;
+pub mod spool;
 pub mod store;
 pub mod text;
 mod token_split;

@@ -5,7 +5,8 @@
 //! snapshot to save, the request's messages), as many small blocks as it has
 //! messages; the answer streamed meanwhile landed between those copies, and
 //! once they were freed the heap kept the pages around it (~9 KB an exchange
-//! past the text itself). Shared, a copy is a count.
+//! past the text itself). Shared, a copy is a count. And once its message is
+//! finished the text can move out of the heap into the spool (`spooled`).
 
 use std::fmt;
 use std::ops::Deref;
@@ -22,28 +23,55 @@ const TOKENIZERS: usize = 2;
 
 #[derive(Default)]
 struct Shared {
-    text: String,
+    text: Body,
     /// Its token count by each tokenizer once counted, plus one (0: not yet).
     /// The draft's count sends the whole history again after every pause in
     /// typing: each message is tokenized once, not once a keystroke.
     tokens: [AtomicU32; TOKENIZERS],
 }
 
+#[derive(Clone)]
+enum Body {
+    Heap(String),
+    /// Written to the spool, read through its mapping.
+    Spooled(super::spool::Span),
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Self::Heap(String::new())
+    }
+}
+
+impl Body {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Heap(s) => s,
+            Self::Spooled(span) => span.as_str(),
+        }
+    }
+}
+
 impl Clone for Shared {
     fn clone(&self) -> Self {
         Self {
             text: self.text.clone(),
-            tokens: self
-                .tokens
-                .each_ref()
-                .map(|t| AtomicU32::new(t.load(Relaxed))),
+            tokens: self.counts(),
         }
+    }
+}
+
+impl Shared {
+    fn counts(&self) -> [AtomicU32; TOKENIZERS] {
+        self.tokens
+            .each_ref()
+            .map(|t| AtomicU32::new(t.load(Relaxed)))
     }
 }
 
 impl PartialEq for Shared {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.text.as_str() == other.text.as_str()
     }
 }
 
@@ -57,14 +85,37 @@ impl Text {
             return;
         }
         let shared = Arc::make_mut(&mut self.0);
-        shared.text.push_str(s);
+        if let Body::Spooled(span) = &shared.text {
+            shared.text = Body::Heap(span.as_str().to_owned());
+        }
+        if let Body::Heap(text) = &mut shared.text {
+            text.push_str(s);
+        }
         for t in &mut shared.tokens {
             *t.get_mut() = 0;
         }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0.text
+        self.0.text.as_str()
+    }
+
+    /// For serde's `skip_serializing_if` (the `str` method is not a path there).
+    pub fn is_empty(&self) -> bool {
+        self.as_str().is_empty()
+    }
+
+    /// The same text moved out of the heap into the spool, with its counts;
+    /// `None` when it is there already, empty, or the spool keeps nothing.
+    pub fn spooled(&self) -> Option<Text> {
+        let Body::Heap(text) = &self.0.text else {
+            return None;
+        };
+        let span = super::spool::keep(text)?;
+        Some(Self(Arc::new(Shared {
+            text: Body::Spooled(span),
+            tokens: self.0.counts(),
+        })))
     }
 
     /// The text's tokens by tokenizer `which` (< TOKENIZERS), whose count is
@@ -74,7 +125,7 @@ impl Text {
         let slot = &self.0.tokens[which];
         match slot.load(Relaxed) {
             0 => {
-                let n = count(&self.0.text).min(u64::from(u32::MAX - 1));
+                let n = count(self.as_str()).min(u64::from(u32::MAX - 1));
                 slot.store(n as u32 + 1, Relaxed);
                 n
             }
@@ -86,20 +137,20 @@ impl Text {
 impl Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0.text
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        &self.0.text
+        self.as_str()
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
         Self(Arc::new(Shared {
-            text: s,
+            text: Body::Heap(s),
             tokens: Default::default(),
         }))
     }
@@ -114,9 +165,14 @@ impl From<&str> for Text {
 impl From<Text> for String {
     /// The string itself when nothing else holds it, else a copy.
     fn from(t: Text) -> Self {
-        Arc::try_unwrap(t.0)
-            .map(|s| s.text)
-            .unwrap_or_else(|shared| shared.text.clone())
+        match Arc::try_unwrap(t.0) {
+            Ok(Shared {
+                text: Body::Heap(s),
+                ..
+            }) => s,
+            Ok(shared) => shared.text.as_str().to_owned(),
+            Err(shared) => shared.text.as_str().to_owned(),
+        }
     }
 }
 

@@ -190,7 +190,12 @@ pub fn run(ctx: &Context, args: ChatArgs, models: &[String]) -> Result<(), Strin
     }
     let metas: Vec<(NodeId, AnswerMeta)> = answers
         .iter()
-        .map(|id| (*id, conv.nodes[*id].meta.clone().unwrap_or_default()))
+        .map(|id| {
+            (
+                *id,
+                conv.nodes[*id].meta.as_deref().cloned().unwrap_or_default(),
+            )
+        })
         .collect();
     if args.json {
         let objects: Vec<serde_json::Value> = metas

@@ -102,9 +102,18 @@ impl<T: Clone> Memo<T> {
     }
 
     pub fn get(&mut self, key: (NodeId, usize, usize), make: impl FnOnce() -> T) -> T {
+        // Bounded like the rendered lines: a session of thousands of tool
+        // results would otherwise keep a pretty copy of each. A screen shows
+        // far fewer, so starting over costs the next frame a few.
+        if self.0.len() >= KEEP_MEMOS && !self.0.contains_key(&key) {
+            self.0.clear();
+        }
         self.0.entry(key).or_insert_with(make).clone()
     }
 }
+
+/// Derived values kept at most (more than any screen shows at once).
+const KEEP_MEMOS: usize = 256;
 
 /// Rendered lines kept for messages off screen: some 25 screens to scroll back
 /// and forth without re-rendering, not the whole history's worth of memory
@@ -478,6 +487,28 @@ mod tests {
             most(0..400)
         );
         assert!(most(300..400) <= most(100..200), "still growing: {held:?}");
+    }
+
+    /// Thousands of tool results drawn one after another keep no more
+    /// pretty-printed copies than a few screens show.
+    #[test]
+    fn derived_values_are_kept_for_a_few_screens_not_the_whole_session() {
+        let mut memo: Memo<Option<String>> = Memo::default();
+        let mut made = 0;
+        for id in 0..2_000 {
+            memo.get((id, 0, 10), || {
+                made += 1;
+                Some(format!("result {id}"))
+            });
+            assert!(memo.0.len() <= KEEP_MEMOS, "{} kept", memo.0.len());
+        }
+        assert_eq!(made, 2_000);
+        let last = (1_999, 0, 10);
+        assert_eq!(
+            memo.get(last, || None),
+            Some("result 1999".into()),
+            "the latest is kept"
+        );
     }
 
     fn text(lines: &[Line<'static>]) -> Vec<String> {

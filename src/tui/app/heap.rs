@@ -31,8 +31,9 @@ pub(super) struct Trim(Option<Instant>);
 const TRIM_AFTER: Duration = Duration::from_millis(500);
 
 impl Trim {
-    /// An answer ended now (a later one moves the moment on).
-    pub(super) fn after_answer(&mut self, now: Instant) {
+    /// An answer ended now, or a conversation was opened (a later one moves
+    /// the moment on).
+    pub(super) fn after_work(&mut self, now: Instant) {
         self.0 = Some(now + TRIM_AFTER);
     }
 
@@ -47,10 +48,30 @@ impl Trim {
         self.0
     }
 
-    pub(super) fn fire_if_due(&mut self, now: Instant) {
-        if self.0.is_some_and(|t| t <= now) {
+    /// Whether it is time to give memory back (once per moment set).
+    pub(super) fn due(&mut self, now: Instant) -> bool {
+        let due = self.0.is_some_and(|t| t <= now);
+        if due {
             self.0 = None;
+        }
+        due
+    }
+}
+
+impl super::App {
+    /// Work was done whose garbage and finished text go back to the system
+    /// once what it set off is done too.
+    pub(in crate::tui) fn release_soon(&mut self) {
+        self.trim.after_work(Instant::now());
+    }
+
+    /// Once due: finished messages leave the heap (`chat::spool`) before it
+    /// gives back what is free, and the spool's pages read meanwhile go too.
+    pub(super) fn release_if_due(&mut self, now: Instant) {
+        if self.trim.due(now) {
+            self.state.machine.spool();
             release_freed_memory();
+            crate::chat::spool::release();
         }
     }
 }
@@ -72,19 +93,20 @@ mod tests {
         let mut trim = Trim::default();
         assert_eq!(trim.deadline(), None, "no answer, no trim");
         let end = Instant::now();
-        trim.after_answer(end);
+        trim.after_work(end);
         assert_eq!(trim.deadline(), Some(end + TRIM_AFTER));
-        trim.fire_if_due(end + TRIM_AFTER / 2);
         assert!(
-            trim.deadline().is_some(),
+            !trim.due(end + TRIM_AFTER / 2),
             "too early: the save and count still run"
         );
+        assert!(trim.deadline().is_some());
         // A second answer ending meanwhile moves the moment on.
         let later = end + TRIM_AFTER / 2;
-        trim.after_answer(later);
-        trim.fire_if_due(end + TRIM_AFTER);
+        trim.after_work(later);
+        assert!(!trim.due(end + TRIM_AFTER));
         assert_eq!(trim.deadline(), Some(later + TRIM_AFTER));
-        trim.fire_if_due(later + TRIM_AFTER);
+        assert!(trim.due(later + TRIM_AFTER));
+        assert!(!trim.due(later + TRIM_AFTER), "once");
         assert_eq!(
             trim.deadline(),
             None,
@@ -98,11 +120,11 @@ mod tests {
         let end = Instant::now();
         trim.after_count(end);
         assert_eq!(trim.deadline(), None, "a count while typing trims nothing");
-        trim.after_answer(end);
+        trim.after_work(end);
         let counted = end + Duration::from_millis(130);
         trim.after_count(counted);
         assert_eq!(trim.deadline(), Some(counted));
-        trim.fire_if_due(counted);
+        assert!(trim.due(counted));
         assert_eq!(trim.deadline(), None);
     }
 }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::cache::RenderCache;
 use super::core::command::{Command, EditorTarget};
 use super::core::keymap::Keymap;
-use super::core::state::{Focus, Level, Overlay, PLACEHOLDER, State, new_input};
+use super::core::state::{Level, Overlay, State};
 use super::pacer::{Pacer, Woke};
 use super::playground::{transcript, view as playground};
 use super::screen::Screen;
@@ -21,7 +21,7 @@ use super::update;
 use super::views;
 use super::widgets::highlight;
 use super::worker::{Job, Worker};
-use super::{clipboard, editor, terminal};
+use super::{clipboard, terminal};
 use crate::chat::conversation::Conversation;
 use crate::chat::event::StreamEvent;
 use crate::chat::journal::Journal;
@@ -43,6 +43,7 @@ const COUNT_DEBOUNCE: Duration = Duration::from_millis(120);
 /// in the socket to reach the loop (connection, then stream task, then here).
 const READS_BEFORE_FRAME: usize = 3;
 
+mod external;
 mod heap;
 mod input;
 
@@ -359,7 +360,7 @@ impl App {
             self.count_due = None;
             self.count_tokens();
         }
-        self.trim.fire_if_due(now);
+        self.release_if_due(now);
         if self
             .state
             .toast
@@ -415,6 +416,9 @@ impl App {
     }
 
     pub(in crate::tui) fn after_first_frame(&mut self) {
+        crate::chat::spool::keep_in(self.ctx.paths.state_dir.clone());
+        // A conversation resumed at start leaves the heap like one opened later.
+        self.release_soon();
         self.start_provider();
         self.execute(vec![Command::RefreshConversations]);
         self.load_totals();
@@ -474,7 +478,7 @@ impl App {
                 }
                 self.machine(Input::Stream(id, event));
                 if last {
-                    self.trim.after_answer(Instant::now());
+                    self.trim.after_work(Instant::now());
                     // The agent loop's next step, once no answer streams.
                     let next = crate::tui::overlays::tools::approve::after_answer(&mut self.state);
                     self.execute(next);
@@ -741,47 +745,6 @@ impl App {
             tokens::let_go();
             let _ = tx.send(Msg::Tokens { generation, tokens });
         });
-    }
-
-    pub(in crate::tui) fn edit_in_editor(&mut self, target: EditorTarget) {
-        if let EditorTarget::Tool(name) = target {
-            return self.edit_tool(name);
-        }
-        let text = match target {
-            EditorTarget::Tool(_) => return,
-            EditorTarget::File(path) => {
-                terminal::restore();
-                if let Err(e) = editor::edit_file(&path) {
-                    self.state.toast(Level::Error, e);
-                }
-                return self.load_library();
-            }
-            EditorTarget::Draft => self.state.draft(),
-            EditorTarget::System => match self.state.overlays.last() {
-                Some(Overlay::Prompt(p)) => p.input.lines().join("\n"),
-                _ => self.state.machine.conv.system.to_string(),
-            },
-        };
-        terminal::restore();
-        let result = editor::edit(&self.ctx.paths.state_dir, &text);
-        match (result, target) {
-            (Ok(new), EditorTarget::Draft) => {
-                let mut input = new_input(PLACEHOLDER);
-                input.insert_str(new.trim_end_matches('\n'));
-                self.state.input = input;
-                self.state.focus = Focus::Input;
-                self.count_due = Some(Instant::now());
-            }
-            (Ok(new), EditorTarget::System) => {
-                if let Some(Overlay::Prompt(p)) = self.state.overlays.last_mut() {
-                    let mut input = new_input("");
-                    input.insert_str(new.trim_end_matches('\n'));
-                    p.input = input;
-                }
-            }
-            (Err(e), _) => self.state.toast(Level::Error, e),
-            (Ok(_), EditorTarget::Tool(_) | EditorTarget::File(_)) => {}
-        }
     }
 
     pub(in crate::tui) fn flush_journal(&mut self) {

@@ -176,6 +176,8 @@ impl App {
         self.state.focus = Focus::Input;
         self.state.input = new_input(PLACEHOLDER);
         self.count_due = Some(Instant::now());
+        // Its text leaves the heap once shown (`chat::spool`).
+        self.release_soon();
     }
 
     pub(in crate::tui) fn export(&mut self, kind: ExportKind) {

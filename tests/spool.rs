@@ -1,0 +1,376 @@
+//! Finished messages' text kept out of the heap (`chat::spool`): what a long
+//! session holds stops growing with its text, and nothing a user sees, sends
+//! or saves changes. The spool is one per process, so this binary's tests run
+//! one at a time over the same one.
+
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use llmdeck::chat::machine::{Input, Machine};
+use llmdeck::chat::request::ChatRequest;
+use llmdeck::chat::text::Text;
+use llmdeck::chat::tokens::count_request;
+use llmdeck::provider::event::{StreamEvent, Usage};
+use support::started;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The spool kept in a fresh folder (the console keeps it in its state folder).
+fn spool_in() -> (MutexGuard<'static, ()>, tempfile::TempDir) {
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    llmdeck::chat::spool::keep_in(dir.path().join("state"));
+    (guard, dir)
+}
+
+/// `n` exchanges of `answer`, streamed in pieces; the console spools after
+/// each (once the save and the count that follow it are done).
+fn session(m: &mut Machine, n: u64, answer: &str, spool: bool) {
+    let t0 = Instant::now();
+    for i in 0..n {
+        let at = |ms| t0 + Duration::from_millis(i * 10 + ms);
+        let fx = m.handle(Input::Send(format!("question {i}")), at(0), Utc::now());
+        let id = started(&fx);
+        for piece in answer.as_bytes().chunks(64) {
+            let piece = std::str::from_utf8(piece).unwrap().to_string();
+            m.handle(
+                Input::Stream(id, StreamEvent::TextDelta(piece)),
+                at(1),
+                Utc::now(),
+            );
+        }
+        let usage = Usage {
+            input: 2_000,
+            output: 2_000,
+            ..Usage::default()
+        };
+        m.handle(
+            Input::Stream(id, StreamEvent::Usage(usage)),
+            at(2),
+            Utc::now(),
+        );
+        m.handle(Input::Stream(id, StreamEvent::End), at(2), Utc::now());
+        if spool {
+            m.spool();
+        }
+    }
+}
+
+#[test]
+fn a_spooled_conversation_shows_sends_counts_and_saves_exactly_what_it_did() {
+    let (_one, _dir) = spool_in();
+    let mut m = support::machine("gpt-4o-mini");
+    m.conv.system = Text::from("You answer in haiku. ¿Qué? 日本語 🦀");
+    session(
+        &mut m,
+        12,
+        "An answer with ünïcödé, `code` and\n\n| a | table |\n",
+        false,
+    );
+    let texts: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
+    let saved = serde_json::to_string(&m.conv).unwrap();
+    let sent = llmdeck::provider::chat_completions::to_request_json(&m.conv);
+    let count = |m: &Machine| count_request(&ChatRequest::for_node(&m.conv, m.conv.last()));
+    let tokens = count(&m);
+    let heap: Vec<*const u8> = m.conv.nodes.iter().map(|n| n.content.as_ptr()).collect();
+
+    m.spool();
+    let moved = m.conv.nodes[1..]
+        .iter()
+        .zip(&heap[1..])
+        .all(|(n, p)| n.content.as_ptr() != *p);
+    assert!(moved, "every message's text left the heap");
+    let after: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
+    assert_eq!(after, texts, "every message reads as it did");
+    assert_eq!(
+        serde_json::to_string(&m.conv).unwrap(),
+        saved,
+        "saved the same"
+    );
+    assert_eq!(
+        llmdeck::provider::chat_completions::to_request_json(&m.conv),
+        sent,
+        "sent the same"
+    );
+    assert_eq!(count(&m), tokens, "counted the same");
+
+    // A message edited or continued after it was spooled grows like any other,
+    // and what else holds it keeps what it was.
+    let kept = m.conv.nodes[2].content.clone();
+    m.conv.nodes[2].content.push_str(" and more");
+    assert!(m.conv.nodes[2].content.ends_with("table |\n and more"));
+    assert_eq!(kept.as_str(), texts[2]);
+
+    // Spooled again: only what is not there yet is written.
+    m.spool();
+    assert_eq!(m.conv.nodes[3].content.as_str(), texts[3]);
+    assert!(m.conv.nodes[2].content.ends_with(" and more"));
+}
+
+#[test]
+fn the_spool_is_a_file_nobody_else_can_open() {
+    let (_one, dir) = spool_in();
+    let mut m = support::machine("gpt-4o-mini");
+    session(&mut m, 3, "a secret answer", true);
+    let state = dir.path().join("state");
+    let named: Vec<_> = std::fs::read_dir(&state).unwrap().flatten().collect();
+    assert!(named.is_empty(), "no name in the folder: {named:?}");
+    // It exists only as this process's descriptor, removed from the folder.
+    let ours: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .map(|target| target.to_string_lossy().into_owned())
+        .filter(|target| target.starts_with(&*state.to_string_lossy()))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert!(ours[0].ends_with("(deleted)"), "{ours:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "its folder is the user's alone");
+}
+
+#[test]
+fn a_full_disk_keeps_the_text_on_the_heap_and_loses_nothing() {
+    let (_one, _dir) = spool_in();
+    let mut m = support::machine("gpt-4o-mini");
+    session(&mut m, 4, "an answer that cannot be written", false);
+    let texts: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
+    // The disk is "full" in a forked child (a file-size limit: writes fail
+    // with EFBIG as they would with ENOSPC).
+    // SAFETY: the child takes no lock another thread could hold (this binary's
+    // tests run one at a time) and _exits.
+    let status = unsafe {
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            let heap: Vec<*const u8> = m.conv.nodes.iter().map(|n| n.content.as_ptr()).collect();
+            m.spool();
+            let same = m
+                .conv
+                .nodes
+                .iter()
+                .map(|n| n.content.to_string())
+                .eq(texts.iter().cloned());
+            let kept = m
+                .conv
+                .nodes
+                .iter()
+                .map(|n| n.content.as_ptr())
+                .eq(heap.iter().copied());
+            libc::_exit(if same && kept { 0 } else { 1 });
+        }
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+        status
+    };
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "with the disk full the text stayed where it was, whole ({status})"
+    );
+    // With room again, it goes.
+    let before: Vec<*const u8> = m.conv.nodes.iter().map(|n| n.content.as_ptr()).collect();
+    m.spool();
+    let moved = m.conv.nodes[1..]
+        .iter()
+        .zip(&before[1..])
+        .all(|(n, p)| n.content.as_ptr() != *p);
+    assert!(moved, "spooled once the disk has room");
+    let after: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
+    assert_eq!(after, texts);
+}
+
+/// Bytes this thread holds on the heap (each test counts on its own thread).
+mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static HELD: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(bytes: isize) {
+        let _ = HELD.try_with(|h| h.set(h.get() + bytes));
+    }
+
+    pub fn held() -> isize {
+        HELD.with(Cell::get)
+    }
+
+    struct Counting;
+
+    // SAFETY: every call is System's; the count is a thread-local cell.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            add(layout.size() as isize);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            add(layout.size() as isize);
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            add(-(layout.size() as isize));
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+            add(new as isize - layout.size() as isize);
+            unsafe { System.realloc(ptr, layout, new) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+}
+
+#[test]
+fn a_long_session_holds_its_messages_records_not_their_text() {
+    let (_one, _dir) = spool_in();
+    let answer = "A line of an answer, long enough to look like one. ".repeat(110);
+    let mut m = support::machine("gpt-4o-mini");
+    session(&mut m, 100, &answer, true);
+    let at_100 = heap::held();
+    session(&mut m, 100, &answer, true);
+    let grew = heap::held() - at_100;
+    let text = 100 * (answer.len() + "question 99".len());
+    // What stays of each message is its record in the tree (role, links, the
+    // answer's meta): under a sixth of a 5.6 KB answer's text, where the text
+    // itself would be more than all of it.
+    assert!(
+        grew < (text / 6) as isize,
+        "100 more exchanges of {text} bytes of text grew the heap by {grew}"
+    );
+    let history: usize = m.conv.nodes.iter().map(|n| n.content.len()).sum();
+    assert!(
+        history > 2 * text - 1000,
+        "the text is all still there: {history}"
+    );
+    assert!(
+        m.conv
+            .nodes
+            .last()
+            .unwrap()
+            .content
+            .starts_with("A line of")
+    );
+}
+
+/// The real console: once an answer is done its text is in the spool (a
+/// mapping of an unlinked file in the state folder), and the next request,
+/// a re-layout of the screen and the saved conversation still carry it whole.
+#[test]
+fn the_console_spools_finished_answers_and_still_sends_shows_and_saves_them() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mock = support::mock_server::Mock::start_in_background();
+    let home = support::home_with_config("");
+    let Some(t) = support::tmux::Tmux::start(
+        home.path(),
+        &[
+            ("OPENAI_BASE_URL", &mock.base_url),
+            ("OPENAI_API_KEY", "sk-test-spool"),
+        ],
+        &["--model", "gpt-4o-mini"],
+    ) else {
+        return;
+    };
+    t.wait_for("Prompt");
+    t.type_text("the first question, ünïcödé 日本");
+    t.keys(&["Enter"]);
+    t.wait_for("Hello from the mock.");
+    let state = home.path().join("state");
+    let maps = format!("/proc/{}/maps", t.pid());
+    let spooled = || {
+        std::fs::read_to_string(&maps)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains(&*state.to_string_lossy()) && l.ends_with("(deleted)"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !spooled() {
+        assert!(
+            Instant::now() < deadline,
+            "no text was spooled: {}",
+            std::fs::read_to_string(&maps).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    t.type_text("the second question");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for_all(&["the second question", "Hello from the mock."]);
+    assert!(
+        screen.contains("the first question, ünïcödé 日本"),
+        "{screen}"
+    );
+    let sent = mock.chat_requests();
+    let messages = sent.last().unwrap().json()["messages"].clone();
+    let said: Vec<(String, String)> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().into(),
+                m["content"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    let first = said
+        .iter()
+        .position(|(role, text)| role == "user" && text == "the first question, ünïcödé 日本")
+        .expect("the first question sent back whole");
+    assert_eq!(
+        said[first + 1],
+        ("assistant".into(), "Hello from the mock.".into())
+    );
+
+    // A narrower pane lays every message out again, from the spool.
+    support::tmux::tmux()
+        .args(["resize-window", "-t", &t.session, "-x", "72", "-y", "30"])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = t.wait_for("the first question, ünïcödé 日本");
+    assert!(screen.contains("the second question"), "{screen}");
+
+    t.keys(&["C-q"]);
+    t.wait_exit();
+    let dir = home.path().join("data/conversations");
+    let saved: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert!(
+        saved[0].contains("the first question, ünïcödé 日本"),
+        "{}",
+        saved[0]
+    );
+    assert_eq!(
+        saved[0].matches("Hello from the mock.").count(),
+        2,
+        "{}",
+        saved[0]
+    );
+    let named: Vec<_> = std::fs::read_dir(&state)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert!(
+        named.is_empty(),
+        "nothing is left in the state folder: {named:?}"
+    );
+}
