@@ -28,6 +28,42 @@ fn spool_in() -> (MutexGuard<'static, ()>, tempfile::TempDir) {
     (guard, dir)
 }
 
+/// Whether `text` is read from the spool kept in `home`: a mapping of an
+/// unlinked file in its state folder (not a copy elsewhere on the heap).
+fn in_spool(text: &str, home: &tempfile::TempDir) -> bool {
+    let state = home.path().join("state");
+    let at = text.as_ptr() as usize;
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with("(deleted)") && l.contains(&*state.to_string_lossy()))
+        .any(|l| {
+            let (lo, hi) = l
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .split_once('-')
+                .unwrap();
+            let range =
+                usize::from_str_radix(lo, 16).unwrap()..usize::from_str_radix(hi, 16).unwrap();
+            range.contains(&at)
+        })
+}
+
+/// The spool's file, through this process's descriptor of it.
+fn spool_file(home: &tempfile::TempDir) -> std::path::PathBuf {
+    let state = home.path().join("state");
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .map(|fd| fd.path())
+        .find(|fd| {
+            std::fs::read_link(fd)
+                .is_ok_and(|t| t.starts_with(&state) && t.to_string_lossy().ends_with("(deleted)"))
+        })
+        .expect("the spool's descriptor")
+}
+
 /// `n` exchanges of `answer`, streamed in pieces; the console spools after
 /// each (once the save and the count that follow it are done).
 fn session(m: &mut Machine, n: u64, answer: &str, spool: bool) {
@@ -63,7 +99,7 @@ fn session(m: &mut Machine, n: u64, answer: &str, spool: bool) {
 
 #[test]
 fn a_spooled_conversation_shows_sends_counts_and_saves_exactly_what_it_did() {
-    let (_one, _dir) = spool_in();
+    let (_one, home) = spool_in();
     let mut m = support::machine("gpt-4o-mini");
     m.conv.system = Text::from("You answer in haiku. ¿Qué? 日本語 🦀");
     session(
@@ -77,14 +113,22 @@ fn a_spooled_conversation_shows_sends_counts_and_saves_exactly_what_it_did() {
     let sent = llmdeck::provider::chat_completions::to_request_json(&m.conv);
     let count = |m: &Machine| count_request(&ChatRequest::for_node(&m.conv, m.conv.last()));
     let tokens = count(&m);
-    let heap: Vec<*const u8> = m.conv.nodes.iter().map(|n| n.content.as_ptr()).collect();
+    assert!(!in_spool(&m.conv.nodes[2].content, &home));
 
     m.spool();
-    let moved = m.conv.nodes[1..]
-        .iter()
-        .zip(&heap[1..])
-        .all(|(n, p)| n.content.as_ptr() != *p);
-    assert!(moved, "every message's text left the heap");
+    assert!(
+        in_spool(&m.conv.system, &home),
+        "the system prompt left the heap"
+    );
+    for node in &m.conv.nodes[1..] {
+        assert!(
+            in_spool(&node.content, &home),
+            "{:?} left the heap",
+            node.content
+        );
+    }
+    // The pages given back, as after every exchange: read again from the file.
+    llmdeck::chat::spool::release();
     let after: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
     assert_eq!(after, texts, "every message reads as it did");
     assert_eq!(
@@ -117,6 +161,19 @@ fn the_spool_is_a_file_nobody_else_can_open() {
     let (_one, dir) = spool_in();
     let mut m = support::machine("gpt-4o-mini");
     session(&mut m, 3, "a secret answer", true);
+    let fd: i32 = spool_file(&dir)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    assert!(
+        flags & libc::FD_CLOEXEC != 0,
+        "tools and servers started later do not inherit it"
+    );
     let state = dir.path().join("state");
     let named: Vec<_> = std::fs::read_dir(&state).unwrap().flatten().collect();
     assert!(named.is_empty(), "no name in the folder: {named:?}");
@@ -137,57 +194,138 @@ fn the_spool_is_a_file_nobody_else_can_open() {
 
 #[test]
 fn a_full_disk_keeps_the_text_on_the_heap_and_loses_nothing() {
-    let (_one, _dir) = spool_in();
+    let (_one, home) = spool_in();
     let mut m = support::machine("gpt-4o-mini");
     session(&mut m, 4, "an answer that cannot be written", false);
     let texts: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
     // The disk is "full" in a forked child (a file-size limit: writes fail
-    // with EFBIG as they would with ENOSPC).
+    // with EFBIG as they would with ENOSPC), then has room again.
     // SAFETY: the child takes no lock another thread could hold (this binary's
     // tests run one at a time) and _exits.
     let status = unsafe {
         let pid = libc::fork();
         if pid == 0 {
             libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let limit = libc::rlimit {
+            let mut limit = libc::rlimit {
                 rlim_cur: 0,
-                rlim_max: 0,
+                rlim_max: libc::RLIM_INFINITY,
             };
             libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
             let heap: Vec<*const u8> = m.conv.nodes.iter().map(|n| n.content.as_ptr()).collect();
             m.spool();
-            let same = m
-                .conv
-                .nodes
-                .iter()
-                .map(|n| n.content.to_string())
-                .eq(texts.iter().cloned());
+            let same = |m: &Machine| {
+                m.conv
+                    .nodes
+                    .iter()
+                    .map(|n| n.content.to_string())
+                    .eq(texts.iter().cloned())
+            };
             let kept = m
                 .conv
                 .nodes
                 .iter()
                 .map(|n| n.content.as_ptr())
                 .eq(heap.iter().copied());
-            libc::_exit(if same && kept { 0 } else { 1 });
+            limit.rlim_cur = libc::RLIM_INFINITY;
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            m.spool();
+            let moved = m.conv.nodes[1..]
+                .iter()
+                .all(|n| in_spool(&n.content, &home));
+            let code = match (same(&m), kept, moved) {
+                (true, true, true) => 0,
+                (false, ..) => 1,
+                (_, false, _) => 2,
+                (.., false) => 3,
+            };
+            libc::_exit(code);
         }
         let mut status = 0;
         libc::waitpid(pid, &mut status, 0);
         status
     };
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "with the disk full the text stayed where it was, whole ({status})"
+        libc::WIFEXITED(status),
+        "the child ended by a signal ({status})"
     );
-    // With room again, it goes.
-    let before: Vec<*const u8> = m.conv.nodes.iter().map(|n| n.content.as_ptr()).collect();
-    m.spool();
-    let moved = m.conv.nodes[1..]
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "1: a text changed; 2: a text moved though the disk was full; 3: not spooled once it had room"
+    );
+}
+
+/// Another program of the same user writes to the spool through /proc (the
+/// one way in): what it spoiled is never read as text; the rest still is.
+#[test]
+fn bytes_spoiled_in_the_spool_from_outside_are_never_read_as_text() {
+    let (_one, home) = spool_in();
+    let text = Text::from("kept: an answer about the spool, spoiled here")
+        .spooled()
+        .expect("spooled");
+    let path = spool_file(&home);
+    let bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(text.len())
+        .position(|w| w == text.as_bytes())
+        .expect("the text in the file");
+    let outside = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    use std::os::unix::fs::FileExt;
+    outside
+        .write_all_at(&[0xFF, 0xFE], (at + "kept: an answer".len()) as u64)
+        .unwrap();
+    llmdeck::chat::spool::release();
+    assert!(std::str::from_utf8(text.as_bytes()).is_ok());
+    assert_eq!(text.as_str(), "kept: an answer");
+    assert_eq!(
+        serde_json::to_string(&text).unwrap(),
+        r#""kept: an answer""#
+    );
+}
+
+/// Texts larger than a segment, texts that fill several, all read back the
+/// same once their pages were given back; and the file's blocks go back to
+/// the disk once nothing uses them.
+#[test]
+fn large_texts_and_many_segments_read_back_whole_and_free_their_blocks() {
+    let (_one, home) = spool_in();
+    let piece = |n: usize, c: char| -> String {
+        let line = format!("{c} line of a long text, with ✓ and 日本 in it\n");
+        line.repeat(n / line.len() + 1)
+    };
+    let sizes = [
+        (3 << 20, 'a'),
+        (3 << 20, 'b'),
+        (5 << 20, 'c'),
+        (3 << 20, 'd'),
+        (9 << 20, 'e'),
+        (10, 'f'),
+    ];
+    let plain: Vec<String> = sizes.iter().map(|&(n, c)| piece(n, c)).collect();
+    let texts: Vec<Text> = plain
         .iter()
-        .zip(&before[1..])
-        .all(|(n, p)| n.content.as_ptr() != *p);
-    assert!(moved, "spooled once the disk has room");
-    let after: Vec<String> = m.conv.nodes.iter().map(|n| n.content.to_string()).collect();
-    assert_eq!(after, texts);
+        .map(|p| Text::from(p.as_str()).spooled().expect("spooled"))
+        .collect();
+    llmdeck::chat::spool::release();
+    for (text, plain) in texts.iter().zip(&plain) {
+        assert!(in_spool(text, &home));
+        assert_eq!(text.len(), plain.len());
+        assert!(
+            text.as_str() == plain.as_str(),
+            "a {} byte text reads back whole",
+            plain.len()
+        );
+    }
+    let blocks =
+        || std::os::unix::fs::MetadataExt::blocks(&std::fs::metadata(spool_file(&home)).unwrap());
+    let before = blocks();
+    assert!(before * 512 >= 20 << 20, "{before} blocks");
+    drop(texts);
+    assert!(
+        blocks() * 512 < (10 << 20),
+        "{} of {before} blocks kept once no text uses them",
+        blocks()
+    );
 }
 
 /// Bytes this thread holds on the heap (each test counts on its own thread).
@@ -235,19 +373,22 @@ mod heap {
 
 #[test]
 fn a_long_session_holds_its_messages_records_not_their_text() {
-    let (_one, _dir) = spool_in();
+    let (_one, home) = spool_in();
     let answer = "A line of an answer, long enough to look like one. ".repeat(110);
     let mut m = support::machine("gpt-4o-mini");
     session(&mut m, 100, &answer, true);
+    // Room for the records made ready, so the window shows what each one
+    // holds, not the vector moving to a larger block once.
+    m.conv.nodes.reserve(300);
     let at_100 = heap::held();
     session(&mut m, 100, &answer, true);
     let grew = heap::held() - at_100;
     let text = 100 * (answer.len() + "question 99".len());
     // What stays of each message is its record in the tree (role, links, the
-    // answer's meta): under a sixth of a 5.6 KB answer's text, where the text
-    // itself would be more than all of it.
+    // answer's meta): under an eighth of a 5.6 KB answer's text, where the
+    // text itself would be more than all of it.
     assert!(
-        grew < (text / 6) as isize,
+        grew < (text / 8) as isize,
         "100 more exchanges of {text} bytes of text grew the heap by {grew}"
     );
     let history: usize = m.conv.nodes.iter().map(|n| n.content.len()).sum();
@@ -255,14 +396,8 @@ fn a_long_session_holds_its_messages_records_not_their_text() {
         history > 2 * text - 1000,
         "the text is all still there: {history}"
     );
-    assert!(
-        m.conv
-            .nodes
-            .last()
-            .unwrap()
-            .content
-            .starts_with("A line of")
-    );
+    let last = &m.conv.nodes.last().unwrap().content;
+    assert!(last.starts_with("A line of") && in_spool(last, &home));
 }
 
 /// The real console: once an answer is done its text is in the spool (a
@@ -304,6 +439,25 @@ fn the_console_spools_finished_answers_and_still_sends_shows_and_saves_them() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+
+    // The answer itself is in it, read through the console's descriptor.
+    let pid = t.pid();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+    let spool = fds
+        .flatten()
+        .map(|fd| fd.path())
+        .find(|fd| std::fs::read_link(fd).is_ok_and(|t| t.starts_with(&state)))
+        .expect("the console's spool");
+    let bytes = std::fs::read(&spool).unwrap();
+    let kept = String::from_utf8_lossy(&bytes);
+    assert!(
+        kept.contains("Hello from the mock."),
+        "the answer was spooled"
+    );
+    assert!(
+        kept.contains("the first question, ünïcödé 日本"),
+        "so was the question"
+    );
 
     t.type_text("the second question");
     t.keys(&["Enter"]);

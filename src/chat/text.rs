@@ -100,9 +100,17 @@ impl Text {
         self.0.text.as_str()
     }
 
-    /// For serde's `skip_serializing_if` (the `str` method is not a path there).
+    /// Its length, without reading a spooled text's pages back in.
+    pub fn len(&self) -> usize {
+        match &self.0.text {
+            Body::Heap(text) => text.len(),
+            Body::Spooled(span) => span.len(),
+        }
+    }
+
+    /// Also for serde's `skip_serializing_if` (a `str` method is no path there).
     pub fn is_empty(&self) -> bool {
-        self.as_str().is_empty()
+        self.len() == 0
     }
 
     /// The same text moved out of the heap into the spool, with its counts;

@@ -17,15 +17,23 @@ pub(crate) struct Span {
 }
 
 impl Span {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // SAFETY: `start..start + len` lies within the segment's mapping (kept
-        // alive by `self.segment`) and was written from a `&str` before this
-        // span was made; the file is append-only and reachable through our
-        // descriptor alone (unlinked, 0600, close-on-exec), so those bytes are
-        // the same UTF-8 and lie before the file's end.
-        unsafe {
-            let bytes = std::slice::from_raw_parts(self.segment.base.add(self.start), self.len);
-            std::str::from_utf8_unchecked(bytes)
+        // alive by `self.segment`) and was written before this span was made,
+        // so it lies before the file's end: the file is append-only and has no
+        // name (only a program of the same user could reach it, through /proc).
+        let bytes =
+            unsafe { std::slice::from_raw_parts(self.segment.base.add(self.start), self.len) };
+        // Checked on every read all the same: a program of the same user can
+        // still write to the file through /proc. What it spoiled is cut off,
+        // never read as text.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
         }
     }
 }
@@ -93,12 +101,15 @@ static SPOOL: Mutex<Option<Spool>> = Mutex::new(None);
 /// text is kept (the console calls it; without it `keep` keeps nothing and
 /// text stays on the heap, as in the command line's short runs).
 pub fn keep_in(dir: PathBuf) {
-    *lock() = Some(Spool {
+    let mut spool = lock();
+    // Texts kept in an earlier spool are still given back with the new one's.
+    let live = spool.take().map(|s| s.live).unwrap_or_default();
+    *spool = Some(Spool {
         dir,
         file: None,
         current: None,
         end: 0,
-        live: Vec::new(),
+        live,
     });
 }
 
@@ -115,28 +126,29 @@ pub(crate) fn keep(text: &str) -> Option<Span> {
     let mut guard = lock();
     let spool = guard.as_mut()?;
     let file = spool.file()?;
-    let (segment, used) = match spool.current.take() {
-        Some((segment, used)) if used + text.len() <= segment.size => (segment, used),
-        _ => {
-            let segment = spool.map(&file, text.len())?;
-            (segment, 0)
+    // A text over half a segment gets a mapping of its own, written once.
+    let alone = text.len() > SEGMENT / 2;
+    let (segment, used) = match &spool.current {
+        Some((segment, used)) if !alone && used + text.len() <= SEGMENT => {
+            (Arc::clone(segment), *used)
         }
+        _ => (spool.map(&file, text.len())?, 0),
     };
-    let written = {
+    {
         use std::os::unix::fs::FileExt;
+        // A failed write (a full disk) leaves `used` where it was: the next
+        // text overwrites whatever part of this one got there.
         file.write_all_at(text.as_bytes(), segment.offset + used as u64)
-    };
-    let span = written.ok().map(|()| Span {
-        segment: Arc::clone(&segment),
+            .ok()?;
+    }
+    if !alone {
+        spool.current = Some((Arc::clone(&segment), used + text.len()));
+    }
+    Some(Span {
+        segment,
         start: used,
         len: text.len(),
-    });
-    let used = used + span.as_ref().map_or(0, |s| s.len);
-    // A large text's own segment is not written into again.
-    if segment.size == SEGMENT {
-        spool.current = Some((segment, used));
-    }
-    span
+    })
 }
 
 /// Gives the pages of text read since the last call back to the system: the
@@ -179,6 +191,7 @@ impl Spool {
         } else {
             len.div_ceil(page) * page
         };
+        let offset = libc::off_t::try_from(self.end).ok()?;
         use std::os::fd::AsRawFd;
         // SAFETY: a new read-only shared mapping of our file; nothing else
         // is at the address the kernel picks.
@@ -189,7 +202,7 @@ impl Spool {
                 libc::PROT_READ,
                 libc::MAP_SHARED,
                 file.as_raw_fd(),
-                self.end as libc::off_t,
+                offset,
             )
         };
         if base == libc::MAP_FAILED {
@@ -218,9 +231,10 @@ fn page_size() -> usize {
 }
 
 /// A file in `dir` nobody else can open: never named where the filesystem
-/// can (O_TMPFILE), else named at random and removed at once. Only on a local
-/// filesystem: a mapped page of a network one that cannot be read back (a
-/// server gone) is a fault, not an error.
+/// can (O_TMPFILE, and O_EXCL: never to be linked into the folder), else named
+/// at random and removed at once. Only on a local filesystem that reserves
+/// space as it is written (`local`): a mapped page of a network one that
+/// cannot be read back (a server gone) is a fault, not an error.
 fn unlinked_file(dir: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     crate::config::files::create_private_dir(dir)?;
@@ -248,7 +262,8 @@ fn unlinked_file(dir: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Whether `dir` is on a filesystem whose pages are on this machine.
+/// Whether `dir` is on a filesystem whose pages are on this machine and
+/// whose writes fail, if they do, when made.
 fn local(dir: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
@@ -260,18 +275,12 @@ fn local(dir: &Path) -> bool {
         if libc::statfs(path.as_ptr(), &mut fs) != 0 {
             return false;
         }
-        fs.f_type as i64
+        // The magic numbers are 32-bit; the field is wider on 64-bit systems.
+        fs.f_type as u32
     };
-    // ext2/3/4, xfs, btrfs, tmpfs, f2fs, zfs, overlay, bcachefs.
-    const LOCAL: [i64; 8] = [
-        0xEF53,
-        0x5846_5342,
-        0x9123_683E,
-        0x0102_1994,
-        0xF2F5_2010,
-        0x2FC1_2FC1,
-        0x794C_7630,
-        0xCA45_1A4E,
-    ];
+    // ext2/3/4, xfs and tmpfs: their writes take the space they need when
+    // made, so a full disk is the write's error, never a page lost later when
+    // the kernel writes it back (copy-on-write filesystems can do that).
+    const LOCAL: [u32; 3] = [0xEF53, 0x5846_5342, 0x0102_1994];
     LOCAL.contains(&kind)
 }
