@@ -208,6 +208,11 @@ impl Spool {
         if base == libc::MAP_FAILED {
             return None;
         }
+        // Pages are read where a text is, not in runs: without this each read
+        // maps up to 64 KB of neighbours too (fault-around), and those stay
+        // resident until the next `release`.
+        // SAFETY: advice on the mapping just made; it changes no contents.
+        unsafe { libc::madvise(base, size, libc::MADV_RANDOM) };
         let segment = Arc::new(Segment {
             base: base as *const u8,
             size,
