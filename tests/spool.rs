@@ -187,6 +187,15 @@ fn the_spool_is_a_file_nobody_else_can_open() {
         .collect();
     assert_eq!(ours.len(), 1, "{ours:?}");
     assert!(ours[0].ends_with("(deleted)"), "{ours:?}");
+    // Read at random (no 64 KB of neighbours mapped with each page read,
+    // which would stay resident until the next exchange is done).
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let flags = smaps
+        .split_inclusive('\n')
+        .skip_while(|l| !(l.contains(&*state.to_string_lossy()) && l.contains("(deleted)")))
+        .find(|l| l.starts_with("VmFlags:"))
+        .expect("the spool's mapping");
+    assert!(flags.split_whitespace().any(|f| f == "rr"), "{flags}");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "its folder is the user's alone");
