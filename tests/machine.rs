@@ -11,6 +11,7 @@ use llmdeck::chat::machine::{Effect, Input, Machine};
 use llmdeck::chat::request::WireRole;
 use llmdeck::provider::event::{FinishReason, ProviderError, StreamEvent, Usage, UsageSource};
 use llmdeck::usage::ledger::Status;
+use support::heap;
 use support::started;
 
 fn machine() -> Machine {
@@ -566,49 +567,8 @@ fn function_calls_wait_for_every_result_and_survive_save_and_export() {
     assert_eq!(body["messages"][3]["role"], "tool");
 }
 
-/// Bytes this thread holds on the heap (the tests of this binary run on
-/// threads of their own, so each counts only what it allocates).
-mod heap {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        static HELD: Cell<isize> = const { Cell::new(0) };
-    }
-
-    fn add(bytes: isize) {
-        let _ = HELD.try_with(|h| h.set(h.get() + bytes));
-    }
-
-    pub fn held() -> isize {
-        HELD.with(Cell::get)
-    }
-
-    struct Counting;
-
-    // SAFETY: every call is System's; the count is a thread-local cell.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            add(layout.size() as isize);
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            add(layout.size() as isize);
-            unsafe { System.alloc_zeroed(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            add(-(layout.size() as isize));
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-            add(new as isize - layout.size() as isize);
-            unsafe { System.realloc(ptr, layout, new) }
-        }
-    }
-
-    #[global_allocator]
-    static COUNTING: Counting = Counting;
-}
+#[global_allocator]
+static COUNTING: heap::Counting = heap::Counting;
 
 #[test]
 fn a_long_session_holds_its_history_once_not_once_per_request_and_save() {

@@ -16,6 +16,7 @@ use llmdeck::chat::request::ChatRequest;
 use llmdeck::chat::text::Text;
 use llmdeck::chat::tokens::count_request;
 use llmdeck::provider::event::{StreamEvent, Usage};
+use support::heap;
 use support::started;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -337,48 +338,8 @@ fn large_texts_and_many_segments_read_back_whole_and_free_their_blocks() {
     );
 }
 
-/// Bytes this thread holds on the heap (each test counts on its own thread).
-mod heap {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        static HELD: Cell<isize> = const { Cell::new(0) };
-    }
-
-    fn add(bytes: isize) {
-        let _ = HELD.try_with(|h| h.set(h.get() + bytes));
-    }
-
-    pub fn held() -> isize {
-        HELD.with(Cell::get)
-    }
-
-    struct Counting;
-
-    // SAFETY: every call is System's; the count is a thread-local cell.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            add(layout.size() as isize);
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            add(layout.size() as isize);
-            unsafe { System.alloc_zeroed(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            add(-(layout.size() as isize));
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-            add(new as isize - layout.size() as isize);
-            unsafe { System.realloc(ptr, layout, new) }
-        }
-    }
-
-    #[global_allocator]
-    static COUNTING: Counting = Counting;
-}
+#[global_allocator]
+static COUNTING: heap::Counting = heap::Counting;
 
 #[test]
 fn a_long_session_holds_its_messages_records_not_their_text() {

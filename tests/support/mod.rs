@@ -5,6 +5,7 @@
 pub mod batch_run;
 pub mod console;
 pub mod emulator;
+pub mod heap;
 pub mod mock_batch;
 pub mod mock_responses;
 pub mod mock_server;
