@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the hot paths (divan): `cargo bench --bench hot_paths`.
 //! Stream event parsing, markdown + syntect rendering of one message, drawing a
 //! frame at 10, 1,000 and 5,000 messages, the end of a growing code block of 4
-//! and 400 lines, and counting a conversation's tokens.
+//! and 400 lines, counting a conversation's tokens, and moving a conversation's
+//! text to the spool.
 
 mod common;
 
@@ -193,6 +194,19 @@ fn count_tokens_of_a_conversation_again(bencher: divan::Bencher, messages: usize
             request
         })
         .bench_local_refs(|request| llmdeck::chat::tokens::count_request(request));
+}
+
+/// Moving a conversation's text out of the heap into the spool, as the
+/// console does once after opening it (each exchange after that spools its
+/// two new messages): 400 and 5,000 messages, on the UI thread.
+#[divan::bench(args = [400, 5_000])]
+fn spool_a_conversation(bencher: divan::Bencher, messages: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    llmdeck::chat::spool::keep_in(dir.path().to_path_buf());
+    let state = state(messages);
+    bencher
+        .with_inputs(|| state.machine.conv.clone())
+        .bench_local_refs(|conv| conv.spool(&[]));
 }
 
 /// One price lookup through the one cost function, after the catalog is parsed
