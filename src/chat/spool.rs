@@ -11,7 +11,6 @@
 //! The file is written with `pwrite`, never through the mapping: a full disk is
 //! an error to handle (the text stays on the heap), not a fault. Only bytes
 //! already written are ever read, so the mapping never reaches past the end.
-
 //!
 //! Linux only: elsewhere text stays on the heap (the pages are given back
 //! with MADV_DONTNEED, whose meaning differs on other systems).

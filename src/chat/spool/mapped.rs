@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 const SEGMENT: usize = 8 << 20;
 
 /// A text written to the spool: valid while any copy of it lives.
+#[derive(Clone)]
 pub(crate) struct Span {
     segment: Arc<Segment>,
     start: usize,
@@ -34,16 +35,6 @@ impl Span {
         match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
-        }
-    }
-}
-
-impl Clone for Span {
-    fn clone(&self) -> Self {
-        Self {
-            segment: Arc::clone(&self.segment),
-            start: self.start,
-            len: self.len,
         }
     }
 }

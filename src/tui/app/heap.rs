@@ -1,5 +1,6 @@
 //! What the console asks of glibc's allocator, so that memory it is done
-//! with goes back to the system.
+//! with goes back to the system; and when, after an exchange, finished
+//! messages move to the spool (`chat::spool`) and its pages go back too.
 
 use std::time::{Duration, Instant};
 

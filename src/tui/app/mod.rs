@@ -478,7 +478,7 @@ impl App {
                 }
                 self.machine(Input::Stream(id, event));
                 if last {
-                    self.trim.after_work(Instant::now());
+                    self.release_soon();
                     // The agent loop's next step, once no answer streams.
                     let next = crate::tui::overlays::tools::approve::after_answer(&mut self.state);
                     self.execute(next);
