@@ -197,8 +197,6 @@ impl App {
         if let Some(e) = err {
             warnings.push(format!("{e} — using the dark theme"));
         }
-        let (keymap, problems) = Keymap::load(&ctx.paths.keymap_file());
-        warnings.extend(problems);
         for w in &warnings {
             crate::log::line("warning", w);
         }
@@ -214,6 +212,8 @@ impl App {
         });
         let conv = Conversation::new(&ctx.profile.model, Utc::now());
         let machine = ctx.machine(conv, &ctx.profile, "tui");
+        // No key is read before the first frame: the keymap is read after it.
+        let keymap = Keymap::default();
         let mut state = State::new(machine, ctx.profile.clone(), theme, keymap, warnings);
         state.profiles = ctx.profile_names();
         state.budgets = ctx.budgets(&ctx.profile);
@@ -279,6 +279,22 @@ impl App {
         // so far is saved and recorded.
         self.shutdown();
         ended
+    }
+
+    /// The default keys with the user's laid over them: an eighth of the work
+    /// before the first frame, which reads no key, so read just after it (any
+    /// key typed meanwhile waits in the terminal). Its problems join the
+    /// start-up warnings on the next frame.
+    fn load_keymap(&mut self) {
+        let (keymap, problems) = Keymap::load(&self.ctx.paths.keymap_file());
+        self.state.keymap = keymap;
+        for w in &problems {
+            crate::log::line("warning", w);
+        }
+        if !problems.is_empty() {
+            self.state.warnings.extend(problems);
+            self.dirty = true;
+        }
     }
 
     async fn event_loop(&mut self, mut term: Screen<terminal::Out>) -> anyhow::Result<()> {
@@ -416,6 +432,7 @@ impl App {
     }
 
     pub(in crate::tui) fn after_first_frame(&mut self) {
+        self.load_keymap();
         crate::chat::spool::keep_in(self.ctx.paths.state_dir.clone());
         // A conversation resumed at start leaves the heap like one opened later.
         self.release_soon();
