@@ -63,7 +63,12 @@ pub fn register_secret(secret: &str) -> bool {
 /// token (no letter or digit on either side), so that `code=pw42&` loses its
 /// value but "pw42x" in prose is left alone.
 pub fn scrub(text: &str) -> String {
-    let mut out = text.to_string();
+    scrub_owned(text.to_string())
+}
+
+/// `scrub` of a string already owned, returned as it is when it holds no
+/// secret: a stream's every delta passes here, and is copied only to redact.
+pub fn scrub_owned(mut out: String) -> String {
     if let Ok(secrets) = SECRETS.lock() {
         for s in secrets.iter() {
             if !out.contains(s.as_str()) {

@@ -210,3 +210,38 @@ fn spend_groups_by_the_tools_each_model_call_asked_for() {
     let none = report::requests(&ledger, GroupBy::Tool, "(none)", &filter, 10).unwrap();
     assert_eq!(none.len(), 2);
 }
+
+#[test]
+fn the_consoles_writer_keeps_a_small_page_cache_however_long_the_ledger_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    // Rows of some size (a prompt's name and tags), 2,000 of them: ~2 MB of pages.
+    let big = |i: usize| LedgerRow {
+        prompt: Some((format!("{i:0>300}"), "v1".into())),
+        tags: vec![format!("{i:0>200}")],
+        ..row(i)
+    };
+    let mut plain = Ledger::open(&path).unwrap();
+    for i in 0..2000 {
+        plain.insert(&big(i)).unwrap();
+    }
+    assert!(
+        plain.cache_bytes() > 1 << 20,
+        "SQLite's default cache keeps what was written: {} bytes",
+        plain.cache_bytes()
+    );
+    drop(plain);
+    let mut writer = Ledger::open(&path).unwrap().appending();
+    for i in 2000..4000 {
+        writer.insert(&big(i)).unwrap();
+    }
+    assert!(
+        writer.cache_bytes() <= 320 << 10,
+        "the writer's cache stays at its 256 KiB: {} bytes",
+        writer.cache_bytes()
+    );
+    let (_, count) = writer
+        .spend_since(Utc::now() - chrono::Days::new(1))
+        .unwrap();
+    assert_eq!(count, 4000, "every row is there");
+}

@@ -188,8 +188,8 @@ fn the_spool_is_a_file_nobody_else_can_open() {
         .collect();
     assert_eq!(ours.len(), 1, "{ours:?}");
     assert!(ours[0].ends_with("(deleted)"), "{ours:?}");
-    // Read at random (no 64 KB of neighbours mapped with each page read,
-    // which would stay resident until the next exchange is done).
+    // Read at random: a text whose pages left the page cache comes back
+    // alone, without the readahead of the pages after it.
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
     let flags = smaps
         .split_inclusive('\n')

@@ -171,9 +171,30 @@ pub struct Conversation {
     path_cache: PathCache,
 }
 
-/// A memo that never takes part in equality.
-#[derive(Debug, Clone, Default)]
-struct PathCache(std::sync::OnceLock<std::sync::Arc<[NodeId]>>);
+/// Memos that never take part in equality: the shown path, and the title
+/// made of its first message with that message's length then. The title bar
+/// reads it every frame, and a spooled text read is mapped back and checked
+/// whole each time.
+#[derive(Debug, Default)]
+struct PathCache {
+    path: std::sync::OnceLock<std::sync::Arc<[NodeId]>>,
+    title: std::sync::Mutex<Option<(usize, String)>>,
+}
+
+impl PathCache {
+    fn title(&self) -> std::sync::MutexGuard<'_, Option<(usize, String)>> {
+        self.title.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Clone for PathCache {
+    fn clone(&self) -> Self {
+        Self {
+            path: self.path.clone(),
+            title: std::sync::Mutex::new(self.title().clone()),
+        }
+    }
+}
 
 impl PartialEq for PathCache {
     fn eq(&self, _: &Self) -> bool {
@@ -227,13 +248,18 @@ impl Conversation {
         if !self.title.is_empty() {
             return self.title.clone();
         }
-        let first = self
-            .path()
-            .first()
-            .map(|id| self.nodes[*id].content.clone())
-            .unwrap_or_default();
-        let line = first.lines().next().unwrap_or("").trim();
-        if line.is_empty() {
+        let Some(&first) = self.path().first() else {
+            return "New conversation".into();
+        };
+        let content = &self.nodes[first].content;
+        let mut memo = self.path_cache.title();
+        if let Some((len, title)) = &*memo
+            && *len == content.len()
+        {
+            return title.clone();
+        }
+        let line = content.lines().next().unwrap_or("").trim();
+        let title = if line.is_empty() {
             "New conversation".into()
         } else {
             let mut t: String = line.chars().take(40).collect();
@@ -241,13 +267,15 @@ impl Conversation {
                 t.push('…');
             }
             t
-        }
+        };
+        *memo = Some((content.len(), title.clone()));
+        title
     }
 
     /// The messages shown: from the root, following each active child.
     pub fn path(&self) -> std::sync::Arc<[NodeId]> {
         self.path_cache
-            .0
+            .path
             .get_or_init(|| {
                 let mut out = Vec::new();
                 let mut at = ROOT;
@@ -368,5 +396,29 @@ impl Conversation {
             .iter()
             .filter_map(|n| n.meta.as_ref()?.cost_micros)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remembered_title_follows_the_first_message_through_branches_and_growth() {
+        let mut c = Conversation::new("m", Utc::now());
+        assert_eq!(c.display_title(), "New conversation");
+        let first = c.append(ROOT, Role::User, "Hello");
+        assert_eq!(c.display_title(), "Hello");
+        // Asked again: the same, from the memo.
+        assert_eq!(c.display_title(), "Hello");
+        let other = c.append(ROOT, Role::User, "A sibling question\nwith more");
+        assert_eq!(c.display_title(), "A sibling question");
+        c.switch_branch(other, -1);
+        assert_eq!(c.display_title(), "Hello");
+        // Text added to it in place (a journal's, when a conversation is opened).
+        c.nodes[first].content.push_str(" world");
+        assert_eq!(c.display_title(), "Hello world");
+        c.title = "Mine".into();
+        assert_eq!(c.display_title(), "Mine");
     }
 }

@@ -150,7 +150,7 @@ impl StreamEvent {
     /// the model or tier it reports), and its token counts held to what one
     /// request can have.
     pub fn scrubbed(self) -> Self {
-        use crate::log::scrub;
+        use crate::log::{scrub, scrub_owned};
         match self {
             Self::Started { model } => Self::Started {
                 model: model.map(|m| scrub(&m)),
@@ -165,12 +165,12 @@ impl StreamEvent {
                 index,
                 id: id.map(|i| scrub(&i)),
                 name: name.map(|n| scrub(&n)),
-                arguments: scrub(&arguments),
+                arguments: scrub_owned(arguments),
             },
             Self::Finish(FinishReason::Other(r)) => Self::Finish(FinishReason::Other(scrub(&r))),
             Self::Usage(u) => Self::Usage(u.held()),
-            Self::TextDelta(t) => Self::TextDelta(scrub(&t)),
-            Self::ReasoningDelta(t) => Self::ReasoningDelta(scrub(&t)),
+            Self::TextDelta(t) => Self::TextDelta(scrub_owned(t)),
+            Self::ReasoningDelta(t) => Self::ReasoningDelta(scrub_owned(t)),
             Self::Retrying {
                 attempt,
                 of,
@@ -195,7 +195,7 @@ impl StreamEvent {
                 server: scrub(&server),
                 id: scrub(&id),
                 name: scrub(&name),
-                arguments: scrub(&arguments),
+                arguments: scrub_owned(arguments),
             },
             // Held to the cap where it is read (`usage::cost`).
             Self::ServerCost(c) => Self::ServerCost(c),

@@ -46,7 +46,7 @@ fn open<'a>(
 ) -> Option<&'a mut Ledger> {
     if ledger.is_none() && !*failed {
         match file.open() {
-            Ok(l) => *ledger = Some(l),
+            Ok(l) => *ledger = Some(l.appending()),
             Err(e) => {
                 *failed = true;
                 report(Report::Problem(e));
@@ -73,12 +73,18 @@ impl Worker {
                 let mut ledger_failed = false;
                 for job in rx {
                     match job {
-                        Job::Save { conv, retire } => match store.save(&conv) {
-                            Ok(()) => store.retire_journals(&conv.id, &retire),
-                            Err(e) => {
-                                problem(&report, format!("could not save the conversation: {e}"))
+                        Job::Save { conv, retire } => {
+                            match store.save(&conv) {
+                                Ok(()) => store.retire_journals(&conv.id, &retire),
+                                Err(e) => problem(
+                                    &report,
+                                    format!("could not save the conversation: {e}"),
+                                ),
                             }
-                        },
+                            // The save read every spooled text: those pages go
+                            // back now, whenever it ends after the exchange's release.
+                            crate::chat::spool::release();
+                        }
                         Job::Steps { ids, runs } => {
                             let l = open(&mut ledger, &mut ledger_failed, &ledger_file, &report);
                             if let Some(l) = l

@@ -103,6 +103,9 @@ impl LedgerFile {
     }
 }
 
+/// The page cache of a connection that only appends, in KiB.
+const APPENDING_CACHE_KIB: i64 = 256;
+
 impl Ledger {
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         let shown = path.display().to_string();
@@ -155,6 +158,34 @@ impl Ledger {
             path: shown,
             outbox: false,
         })
+    }
+
+    /// For a connection that only appends rows (the console's writer): a
+    /// small page cache. SQLite's default of 2 MB fills page by page as the
+    /// ledger grows, a long session's memory spent on rows never read again.
+    pub fn appending(self) -> Self {
+        // Only a read would miss what a smaller cache drops, and it does none.
+        let _ = self
+            .conn
+            .pragma_update(None, "cache_size", -APPENDING_CACHE_KIB);
+        self
+    }
+
+    /// The bytes this connection's page cache holds (SQLite's own count).
+    pub fn cache_bytes(&self) -> i64 {
+        let (mut now, mut high) = (0, 0);
+        // SAFETY: the handle is this open connection's, used on its thread for
+        // one status read that writes only the two integers passed.
+        unsafe {
+            rusqlite::ffi::sqlite3_db_status(
+                self.conn.handle(),
+                rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+                &mut now,
+                &mut high,
+                0,
+            );
+        }
+        i64::from(now)
     }
 
     /// From now on, rows inserted are also queued for the team database.

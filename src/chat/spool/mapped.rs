@@ -199,9 +199,11 @@ impl Spool {
         if base == libc::MAP_FAILED {
             return None;
         }
-        // Pages are read where a text is, not in runs: without this each read
-        // maps up to 64 KB of neighbours too (fault-around), and those stay
-        // resident until the next `release`.
+        // Pages are read where a text is, not in runs: a text whose pages the
+        // kernel dropped comes back from disk alone, without readahead. (Pages
+        // still in the page cache are mapped 64 KB at a time, fault-around,
+        // which no advice turns off: until the next `release` the process holds
+        // those windows around the texts read since.)
         // SAFETY: advice on the mapping just made; it changes no contents.
         unsafe { libc::madvise(base, size, libc::MADV_RANDOM) };
         let segment = Arc::new(Segment {
