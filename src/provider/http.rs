@@ -98,10 +98,18 @@ impl HttpClient {
         }
         // One process-wide crypto provider; a second install is harmless and ignored.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(self.timeouts.connect_secs))
             .user_agent(concat!("llmdeck/", env!("CARGO_PKG_VERSION")))
-            .redirect(same_origin_redirects())
+            .redirect(same_origin_redirects());
+        if !is_https(&self.endpoint.base_url) {
+            // Redirects keep to the endpoint's origin, so a plain-http one (a
+            // local server, a proxy) never speaks TLS: the system's roots are
+            // not read (5 ms and ~150 KB at the first request), and the store
+            // left empty would refuse any certificate.
+            builder = builder.tls_certs_only(Vec::new());
+        }
+        let client = builder
             .build()
             .map_err(|e| ProviderError::Other(format!("cannot start the HTTP client: {e}")))?;
         Ok(self.client.get_or_init(|| client))
@@ -614,6 +622,12 @@ pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
             None => attempt.follow(),
         }
     })
+}
+
+fn is_https(base_url: &str) -> bool {
+    base_url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// Why a redirect from `from` to `to` is refused, if it is.

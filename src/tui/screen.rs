@@ -165,15 +165,15 @@ impl<B: Backend> Screen<B> {
             return scroll;
         };
         let width = usize::from(area.width);
-        let row = |b: &'_ Buffer, y: u16| {
-            let at = usize::from(y - area.y) * width;
-            b.content[at..at + width].to_vec()
-        };
+        fn row(b: &Buffer, y: u16, width: usize) -> &[Cell] {
+            let at = usize::from(y - b.area.y) * width;
+            &b.content[at..at + width]
+        }
         let kept = |y: u16| keep.iter().any(|k| k.contains(&y));
         let mut stays = end;
         while stays > top + by + 1 {
             let y = stays - 1;
-            if kept(y) || row(next, y) != row(shown, y) {
+            if kept(y) || row(next, y, width) != row(shown, y, width) {
                 break;
             }
             stays = y;
