@@ -172,17 +172,17 @@ pub struct Conversation {
 }
 
 /// Memos that never take part in equality: the shown path, and the title
-/// made of its first message with that message's length then. The title bar
+/// made of its first message, with which message and its length then. The title bar
 /// reads it every frame, and a spooled text read is mapped back and checked
 /// whole each time.
 #[derive(Debug, Default)]
 struct PathCache {
     path: std::sync::OnceLock<std::sync::Arc<[NodeId]>>,
-    title: std::sync::Mutex<Option<(usize, String)>>,
+    title: std::sync::Mutex<Option<(NodeId, usize, String)>>,
 }
 
 impl PathCache {
-    fn title(&self) -> std::sync::MutexGuard<'_, Option<(usize, String)>> {
+    fn title(&self) -> std::sync::MutexGuard<'_, Option<(NodeId, usize, String)>> {
         self.title.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -253,8 +253,8 @@ impl Conversation {
         };
         let content = &self.nodes[first].content;
         let mut memo = self.path_cache.title();
-        if let Some((len, title)) = &*memo
-            && *len == content.len()
+        if let Some((id, len, title)) = &*memo
+            && (*id, *len) == (first, content.len())
         {
             return title.clone();
         }
@@ -268,7 +268,7 @@ impl Conversation {
             }
             t
         };
-        *memo = Some((content.len(), title.clone()));
+        *memo = Some((first, content.len(), title.clone()));
         title
     }
 

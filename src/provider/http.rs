@@ -102,11 +102,9 @@ impl HttpClient {
             .connect_timeout(Duration::from_secs(self.timeouts.connect_secs))
             .user_agent(concat!("llmdeck/", env!("CARGO_PKG_VERSION")))
             .redirect(same_origin_redirects());
-        if !is_https(&self.endpoint.base_url) {
-            // Redirects keep to the endpoint's origin, so a plain-http one (a
-            // local server, a proxy) never speaks TLS: the system's roots are
-            // not read (5 ms and ~150 KB at the first request), and the store
-            // left empty would refuse any certificate.
+        if never_tls(&self.endpoint.base_url) {
+            // The system's roots are not read (5 ms and ~150 KB at the first
+            // request), and the store left empty would refuse any certificate.
             builder = builder.tls_certs_only(Vec::new());
         }
         let client = builder
@@ -624,10 +622,18 @@ pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
     })
 }
 
-fn is_https(base_url: &str) -> bool {
-    base_url
-        .get(..8)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+/// Whether requests to `base_url` can never speak TLS: a plain-http endpoint
+/// (a local server, a proxy; redirects keep to its origin) reached directly,
+/// not through a proxy from the environment, which may be an https one.
+fn never_tls(base_url: &str) -> bool {
+    let proxied = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    plain_http(base_url) && !proxied
+}
+
+fn plain_http(base_url: &str) -> bool {
+    reqwest::Url::parse(base_url.trim()).is_ok_and(|u| u.scheme() == "http")
 }
 
 /// Why a redirect from `from` to `to` is refused, if it is.
@@ -680,6 +686,27 @@ mod tests {
             HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn only_a_plain_http_endpoint_goes_without_the_systems_roots() {
+        for url in [
+            "http://127.0.0.1:8080/v1",
+            "HTTP://localhost/v1",
+            " http://gateway/v1",
+        ] {
+            assert!(plain_http(url), "{url}");
+        }
+        // Spelled any way, https keeps the system's roots.
+        for url in [
+            "https://api.openai.com/v1",
+            "HTTPS://x/v1",
+            " https://x/v1",
+            "",
+            "x",
+        ] {
+            assert!(!plain_http(url), "{url}");
+        }
     }
 
     #[test]

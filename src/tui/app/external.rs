@@ -1,12 +1,13 @@
 //! The user's own editor, for the draft, the system prompt, a function or a
-//! library file (the console is suspended meanwhile).
+//! library file (the console is suspended meanwhile: the loop leaves the
+//! terminal before and enters it again after).
 
 use std::time::Instant;
 
 use super::App;
 use crate::tui::core::command::EditorTarget;
 use crate::tui::core::state::{Focus, Level, Overlay, PLACEHOLDER, new_input};
-use crate::tui::{editor, terminal};
+use crate::tui::editor;
 
 impl App {
     pub(in crate::tui) fn edit_in_editor(&mut self, target: EditorTarget) {
@@ -16,7 +17,6 @@ impl App {
         let text = match target {
             EditorTarget::Tool(_) => return,
             EditorTarget::File(path) => {
-                terminal::restore();
                 if let Err(e) = editor::edit_file(&path) {
                     self.state.toast(Level::Error, e);
                 }
@@ -28,7 +28,6 @@ impl App {
                 _ => self.state.machine.conv.system.to_string(),
             },
         };
-        terminal::restore();
         let result = editor::edit(&self.ctx.paths.state_dir, &text);
         match (result, target) {
             (Ok(new), EditorTarget::Draft) => {

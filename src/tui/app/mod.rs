@@ -268,8 +268,9 @@ impl App {
 
     async fn run(&mut self) -> anyhow::Result<()> {
         terminal::install_panic_hook();
-        let mut term = terminal::enter()?;
+        // Before entering: raw mode is restored if anything after it fails.
         let _restore = Restore;
+        let mut term = terminal::enter()?;
         self.draw(&mut term, Instant::now())?;
         report_first_frame();
         // Everything the first frame did not need starts now.
@@ -326,10 +327,14 @@ impl App {
             woke.other |= self.timers();
             if let Some(target) = self.editor.take() {
                 input.stop().await;
+                // Left here and entered again here, whatever the editor's path
+                // did (one that stops early must not push the modes twice).
+                terminal::restore();
                 self.edit_in_editor(target);
                 term = terminal::enter()?;
                 input = input::TermInput::start(self.tx.clone());
-                self.dirty = true;
+                // At once: the terminal's modes go out with this frame.
+                self.draw(&mut term, Instant::now())?;
             }
             let now = Instant::now();
             if std::mem::take(&mut self.dirty) {

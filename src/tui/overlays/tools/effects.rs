@@ -8,7 +8,7 @@ use crate::chat::machine::{Effect, Input};
 use crate::chat::tools;
 use crate::tui::app::App;
 use crate::tui::core::state::Level;
-use crate::tui::{editor, terminal};
+use crate::tui::editor;
 
 impl App {
     pub(in crate::tui) fn load_tools(&mut self) {
@@ -52,7 +52,6 @@ impl App {
             );
         }
         let path = dir.join(format!("{name}.json"));
-        terminal::restore();
         let ready = crate::config::files::create_private_dir(&dir)
             .map_err(|e| format!("{}: {e}", dir.display()));
         let ready = ready.and_then(|()| {
