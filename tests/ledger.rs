@@ -240,8 +240,22 @@ fn the_consoles_writer_keeps_a_small_page_cache_however_long_the_ledger_grows() 
         "the writer's cache stays at its 256 KiB: {} bytes",
         writer.cache_bytes()
     );
+    // Between the console's writes (a row an exchange) it keeps none of it.
+    writer.release_cache();
+    assert!(
+        writer.cache_bytes() <= 16 << 10,
+        "the writer's cache is given back between rows: {} bytes",
+        writer.cache_bytes()
+    );
+    writer.insert(&big(4000)).unwrap();
+    assert!(
+        writer.cache_bytes() <= 128 << 10,
+        "one row reads back only the pages it needs: {} bytes",
+        writer.cache_bytes()
+    );
+    writer.release_cache();
     let (_, count) = writer
         .spend_since(Utc::now() - chrono::Days::new(1))
         .unwrap();
-    assert_eq!(count, 4000, "every row is there");
+    assert_eq!(count, 4001, "every row is there");
 }

@@ -116,6 +116,11 @@ impl Worker {
                             let _ = done.send(());
                         }
                     }
+                    // A row an exchange: nothing of the ledger's pages is kept
+                    // between them (SQLite's cache grew with the ledger).
+                    if let Some(l) = &ledger {
+                        l.release_cache();
+                    }
                 }
             })
             .expect("spawn writer thread");

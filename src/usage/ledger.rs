@@ -171,6 +171,14 @@ impl Ledger {
         self
     }
 
+    /// Gives back the pages this connection's cache holds: a writer that
+    /// appends a row an exchange reads none of them again, and its cache
+    /// would otherwise grow with the ledger up to its cap. The next write
+    /// reads the few pages it needs from the file (the system's cache).
+    pub fn release_cache(&self) {
+        let _ = self.conn.release_memory();
+    }
+
     /// The bytes this connection's page cache holds (SQLite's own count).
     pub fn cache_bytes(&self) -> i64 {
         let (mut now, mut high) = (0, 0);
