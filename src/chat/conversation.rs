@@ -308,6 +308,9 @@ impl Conversation {
         let id = self.nodes.len();
         self.nodes.push(Node::new(role, content, Some(parent)));
         let p = &mut self.nodes[parent];
+        // Most messages get one reply, kept for the whole session: room for
+        // that one (Vec's first growth makes room for four).
+        p.children.reserve_exact(1);
         p.children.push(id);
         p.active = p.children.len() - 1;
         id
@@ -420,5 +423,25 @@ mod tests {
         assert_eq!(c.display_title(), "Hello world");
         c.title = "Mine".into();
         assert_eq!(c.display_title(), "Mine");
+    }
+
+    /// Each message's record is kept for the whole session: what grows as it
+    /// goes on is these, so each holds no more than it needs.
+    #[test]
+    fn a_messages_record_holds_room_for_just_the_replies_it_has() {
+        let mut c = Conversation::new("m", Utc::now());
+        let question = c.append(ROOT, Role::User, "Hello");
+        let answer = c.append(question, Role::Assistant, "Hi");
+        assert_eq!(
+            c.nodes[question].children.capacity(),
+            1,
+            "one reply, room for one"
+        );
+        let again = c.append(question, Role::Assistant, "Hello!");
+        assert_eq!(
+            c.nodes[question].children,
+            [answer, again],
+            "branches still add up"
+        );
     }
 }

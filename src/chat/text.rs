@@ -15,8 +15,18 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Text(Arc<Shared>);
+
+impl Default for Text {
+    /// One empty text shared by all (most answers' reasoning, kept for the
+    /// whole session): a count, not an allocation each. Written to, it is
+    /// copied first (`push_str`).
+    fn default() -> Self {
+        static EMPTY: std::sync::LazyLock<Text> = std::sync::LazyLock::new(|| Text(Arc::default()));
+        EMPTY.clone()
+    }
+}
 
 /// The tokenizers a text's count is remembered for (o200k, cl100k).
 const TOKENIZERS: usize = 2;
@@ -235,6 +245,19 @@ mod tests {
         answer.push_str(", world");
         assert_eq!(answer, "Hello, world");
         assert_eq!(snapshot, "Hello", "the snapshot keeps what it was given");
+    }
+
+    #[test]
+    fn empty_texts_are_one_until_written_to() {
+        let (mut reasoning, other) = (Text::default(), Text::default());
+        assert!(
+            Arc::ptr_eq(&reasoning.0, &other.0),
+            "no allocation for each empty text"
+        );
+        reasoning.push_str("thinking");
+        assert_eq!(reasoning, "thinking");
+        assert_eq!(other, "", "the others stay empty");
+        assert_eq!(Text::default(), "");
     }
 
     #[test]
