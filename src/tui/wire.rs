@@ -335,6 +335,7 @@ impl Seq {
     /// Appends ASCII `s` (no sequence made here comes near the capacity).
     fn push(&mut self, s: &str) {
         let at = self.len();
+        debug_assert!(at + s.len() <= Self::CAP, "a sequence longer than any made");
         let end = (at + s.len()).min(Self::CAP);
         self.bytes[at..end].copy_from_slice(&s.as_bytes()[..end - at]);
         self.len = end as u8;
