@@ -121,7 +121,7 @@ fn a_spooled_conversation_shows_sends_counts_and_saves_exactly_what_it_did() {
         in_spool(&m.conv.system, &home),
         "the system prompt left the heap"
     );
-    for node in &m.conv.nodes[1..] {
+    for node in m.conv.nodes.iter().skip(1) {
         assert!(
             in_spool(&node.content, &home),
             "{:?} left the heap",
@@ -239,8 +239,11 @@ fn a_full_disk_keeps_the_text_on_the_heap_and_loses_nothing() {
             limit.rlim_cur = libc::RLIM_INFINITY;
             libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
             m.spool();
-            let moved = m.conv.nodes[1..]
+            let moved = m
+                .conv
+                .nodes
                 .iter()
+                .skip(1)
                 .all(|n| in_spool(&n.content, &home));
             let code = match (same(&m), kept, moved) {
                 (true, true, true) => 0,
@@ -290,6 +293,43 @@ fn bytes_spoiled_in_the_spool_from_outside_are_never_read_as_text() {
     assert_eq!(
         serde_json::to_string(&text).unwrap(),
         r#""kept: an answer""#
+    );
+}
+
+/// A message's record changed in the spool from outside (here: made its own
+/// reply, which would send a walk of the tree round in circles) is never
+/// followed: the message reads as spoiled, and the walk ends there.
+#[test]
+fn a_record_spoiled_in_the_spool_from_outside_is_never_followed() {
+    let (_one, home) = spool_in();
+    let mut m = support::machine("gpt-4o-mini");
+    session(&mut m, 2, "An answer.", true);
+    assert_eq!(m.conv.nodes.live(), 0);
+    let path = spool_file(&home);
+    let bytes = std::fs::read(&path).unwrap();
+    let links = br#""children":[2]"#;
+    let at = bytes
+        .windows(links.len())
+        .position(|w| w == links)
+        .expect("the first question's record in the file");
+    let outside = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    use std::os::unix::fs::FileExt;
+    outside
+        .write_all_at(br#""children":[1]"#, at as u64)
+        .unwrap();
+    llmdeck::chat::spool::release();
+    let question = &m.conv.nodes[1];
+    assert!(question.children.is_empty(), "{:?}", question.children);
+    let meta = question
+        .meta
+        .as_ref()
+        .expect("shown as an answer that failed");
+    assert!(meta.error.as_deref().unwrap().contains("changed"));
+    m.conv.switch_branch(1, 0);
+    assert_eq!(&*m.conv.path(), &[1], "the walk ends at the spoiled record");
+    assert_eq!(
+        m.conv.nodes[4].content, "An answer.",
+        "the others as they were"
     );
 }
 
@@ -354,13 +394,23 @@ fn a_long_session_holds_its_messages_records_not_their_text() {
     session(&mut m, 100, &answer, true);
     let grew = heap::held() - at_100;
     let text = 100 * (answer.len() + "question 99".len());
-    // What stays of each message is its record in the tree (role, links, the
-    // answer's meta): under an eighth of a 5.6 KB answer's text, where the
-    // text itself would be more than all of it.
+    // What stays of each message is its slot in the list and its text's
+    // handle: its record (links, the answer's meta) is in the spool with its
+    // text, read back when asked for. On the heap they were ~1 KB an exchange.
     assert!(
-        grew < (text / 8) as isize,
+        grew < 100 * 256,
         "100 more exchanges of {text} bytes of text grew the heap by {grew}"
     );
+    assert_eq!(m.conv.nodes.live(), 0, "every record in the spool");
+    // A walk of the whole history (the next request and its count, as after
+    // every pause in typing) reads no record back to keep.
+    let before = heap::held();
+    let sent = ChatRequest::for_node(&m.conv, m.conv.last());
+    assert_eq!(sent.messages.len(), 400);
+    assert!(count_request(&sent) > 100_000);
+    drop(sent);
+    let kept = heap::held() - before;
+    assert!(kept < 4096, "the request's walk kept {kept} bytes");
     let history: usize = m.conv.nodes.iter().map(|n| n.content.len()).sum();
     assert!(
         history > 2 * text - 1000,

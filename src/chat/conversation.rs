@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attachment::Attachment;
 use super::event::{FinishReason, Usage};
+use super::nodes::Nodes;
 use super::params::Params;
 use super::text::Text;
 use super::tools::{ToolCall, ToolDef};
@@ -164,7 +165,8 @@ pub struct Conversation {
     /// Functions the model may call in this conversation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<ToolDef>,
-    pub nodes: Vec<Node>,
+    /// Finished ones in the spool (`chat::nodes`).
+    pub nodes: Nodes,
     /// The shown path, remembered until a branch or a message is added: the
     /// screen asks for it several times a frame, and it is as long as the history.
     #[serde(skip)]
@@ -214,33 +216,19 @@ impl Conversation {
             params: Params::default(),
             prompt: None,
             tools: Vec::new(),
-            nodes: vec![Node::new(Role::Root, "", None)],
+            nodes: vec![Node::new(Role::Root, "", None)].into(),
             path_cache: PathCache::default(),
         }
     }
 
-    /// Moves the text of every message but those in `growing` (answers
-    /// streaming now) and the files they carry out of the heap into the spool
-    /// (`chat::spool`); what is there already stays.
+    /// Moves the record of every message but those in `growing` (answers
+    /// streaming now), with its text and files, and the system prompt out of
+    /// the heap into the spool (`chat::spool`, `chat::nodes`).
     pub fn spool(&mut self, growing: &[NodeId]) {
-        fn out(text: &mut Text) {
-            if let Some(spooled) = text.spooled() {
-                *text = spooled;
-            }
+        if let Some(spooled) = self.system.spooled() {
+            self.system = spooled;
         }
-        out(&mut self.system);
-        for (id, node) in self.nodes.iter_mut().enumerate() {
-            if growing.contains(&id) {
-                continue;
-            }
-            out(&mut node.content);
-            if let Some(meta) = &mut node.meta {
-                out(&mut meta.reasoning);
-            }
-            for file in &mut node.attachments {
-                out(&mut file.data);
-            }
-        }
+        self.nodes.freeze(growing);
     }
 
     /// The title shown in lists: the user's, or the first words of the first message.
@@ -304,6 +292,7 @@ impl Conversation {
 
     /// Adds a message under `parent` and makes it the active branch.
     pub fn append(&mut self, parent: NodeId, role: Role, content: &str) -> NodeId {
+        let shown = self.path_cache.path.get().cloned();
         self.path_cache = PathCache::default();
         let id = self.nodes.len();
         self.nodes.push(Node::new(role, content, Some(parent)));
@@ -313,6 +302,19 @@ impl Conversation {
         p.children.reserve_exact(1);
         p.children.push(id);
         p.active = p.children.len() - 1;
+        // The path shown to `parent`, then the new message: walking it again
+        // from the root would read every record back from the spool.
+        let kept = match parent {
+            ROOT => Some(0),
+            _ => shown
+                .as_ref()
+                .and_then(|path| path.iter().position(|&n| n == parent))
+                .map(|at| at + 1),
+        };
+        if let (Some(path), Some(kept)) = (shown, kept) {
+            let path: std::sync::Arc<[NodeId]> = path[..kept].iter().copied().chain([id]).collect();
+            let _ = self.path_cache.path.set(path);
+        }
         id
     }
 
@@ -361,7 +363,7 @@ impl Conversation {
         let mut at = Some(id);
         while let Some(n) = at.filter(|n| *n != ROOT) {
             out.push(n);
-            at = self.nodes[n].parent;
+            at = self.nodes.parent(n);
         }
         out.reverse();
         out

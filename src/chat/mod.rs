@@ -9,6 +9,7 @@ pub mod export;
 pub mod journal;
 pub mod lock;
 pub mod machine;
+pub mod nodes;
 pub mod params;
 pub mod request;
 pub mod schema;

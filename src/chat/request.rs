@@ -85,13 +85,19 @@ impl ChatRequest {
             messages.push(WireMessage::of(WireRole::System, conv.system.clone()));
         }
         for id in conv.lineage(upto) {
-            let node = &conv.nodes[id];
-            let role = match node.role {
+            let role = match conv.nodes.role(id) {
                 Role::User => WireRole::User,
                 Role::Assistant => WireRole::Assistant,
                 Role::Tool => WireRole::Tool,
                 Role::Root => continue,
             };
+            // Most messages are their text alone: the record of a finished
+            // one stays in the spool (`chat::nodes`).
+            if conv.nodes.plain(id) {
+                messages.push(WireMessage::of(role, conv.nodes.content(id).clone()));
+                continue;
+            }
+            let node = &conv.nodes[id];
             messages.push(WireMessage {
                 role,
                 content: node.content.clone(),

@@ -18,7 +18,7 @@
 #[cfg(target_os = "linux")]
 mod mapped;
 #[cfg(target_os = "linux")]
-pub(crate) use mapped::{Span, keep};
+pub(crate) use mapped::{Span, keep, keep_parts};
 #[cfg(target_os = "linux")]
 pub use mapped::{keep_in, release};
 
@@ -36,6 +36,14 @@ mod elsewhere {
         pub(crate) fn as_str(&self) -> &str {
             match *self {}
         }
+
+        pub(crate) fn from(&self, _at: usize) -> Span {
+            match *self {}
+        }
+
+        pub(crate) fn until(&self, _len: usize) -> Span {
+            match *self {}
+        }
     }
 
     pub fn keep_in(_dir: std::path::PathBuf) {}
@@ -44,9 +52,13 @@ mod elsewhere {
         None
     }
 
+    pub(crate) fn keep_parts(_parts: &[&str]) -> Option<Span> {
+        None
+    }
+
     pub fn release() {}
 }
 #[cfg(not(target_os = "linux"))]
-pub(crate) use elsewhere::{Span, keep};
+pub(crate) use elsewhere::{Span, keep, keep_parts};
 #[cfg(not(target_os = "linux"))]
 pub use elsewhere::{keep_in, release};

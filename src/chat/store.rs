@@ -143,7 +143,7 @@ impl Store {
         }
         self.replay_journal(&mut conv);
         // An answer still "streaming" on disk was cut off by a crash or a kill.
-        for node in &mut conv.nodes {
+        for node in conv.nodes.iter_mut() {
             if let Some(meta) = node.meta.as_mut()
                 && meta.status == AnswerStatus::Streaming
             {

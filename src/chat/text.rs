@@ -118,6 +118,11 @@ impl Text {
         }
     }
 
+    /// Whether it is read from the spool.
+    pub fn is_spooled(&self) -> bool {
+        matches!(self.0.text, Body::Spooled(_))
+    }
+
     /// Also for serde's `skip_serializing_if` (a `str` method is no path there).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -134,6 +139,23 @@ impl Text {
             text: Body::Spooled(span),
             tokens: self.0.counts(),
         })))
+    }
+
+    /// Its counts as remembered (each one plus one, 0: not yet counted), to
+    /// keep with a record that leaves the heap (`chat::nodes`).
+    pub(crate) fn memo(&self) -> [u32; TOKENIZERS] {
+        self.0.tokens.each_ref().map(|t| t.load(Relaxed))
+    }
+
+    /// The text at `span` of the spool, with the counts `memo` gave.
+    pub(crate) fn from_spool(span: super::spool::Span, memo: [u32; TOKENIZERS]) -> Text {
+        if span.len() == 0 {
+            return Text::default();
+        }
+        Self(Arc::new(Shared {
+            text: Body::Spooled(span),
+            tokens: memo.map(AtomicU32::new),
+        }))
     }
 
     /// The text's tokens by tokenizer `which` (< TOKENIZERS), whose count is

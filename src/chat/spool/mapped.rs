@@ -9,17 +9,37 @@ use std::sync::{Arc, Mutex, Weak};
 /// gets a mapping of its own.
 const SEGMENT: usize = 8 << 20;
 
-/// A text written to the spool: valid while any copy of it lives.
+/// A text written to the spool: valid while any copy of it lives. (Offsets
+/// are 32-bit: every finished message's record holds one for the session.)
 #[derive(Clone)]
 pub(crate) struct Span {
     segment: Arc<Segment>,
-    start: usize,
-    len: usize,
+    start: u32,
+    len: u32,
 }
 
 impl Span {
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.len as usize
+    }
+
+    /// The part of this span from byte `at` on (a char boundary of what was kept).
+    pub(crate) fn from(&self, at: usize) -> Span {
+        let at = (at as u32).min(self.len);
+        Span {
+            segment: Arc::clone(&self.segment),
+            start: self.start + at,
+            len: self.len - at,
+        }
+    }
+
+    /// The first `len` bytes of this span.
+    pub(crate) fn until(&self, len: usize) -> Span {
+        Span {
+            segment: Arc::clone(&self.segment),
+            start: self.start,
+            len: (len as u32).min(self.len),
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -27,8 +47,12 @@ impl Span {
         // alive by `self.segment`) and was written before this span was made,
         // so it lies before the file's end: the file is append-only and has no
         // name (only a program of the same user could reach it, through /proc).
-        let bytes =
-            unsafe { std::slice::from_raw_parts(self.segment.base.add(self.start), self.len) };
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                self.segment.base.add(self.start as usize),
+                self.len as usize,
+            )
+        };
         // Checked on every read all the same: a program of the same user can
         // still write to the file through /proc. What it spoiled is cut off,
         // never read as text.
@@ -111,34 +135,42 @@ fn lock() -> std::sync::MutexGuard<'static, Option<Spool>> {
 /// `text` written to the spool, or `None` when there is none or it failed
 /// (a full disk): the caller keeps its own copy then.
 pub(crate) fn keep(text: &str) -> Option<Span> {
-    if text.is_empty() {
+    keep_parts(&[text])
+}
+
+/// `parts` written one after the other as one span (a record and its text);
+/// `None` as for `keep`, and for nothing at all or more than 4 GB.
+pub(crate) fn keep_parts(parts: &[&str]) -> Option<Span> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len == 0 || u32::try_from(len).is_err() {
         return None;
     }
     let mut guard = lock();
     let spool = guard.as_mut()?;
     let file = spool.file()?;
     // A text over half a segment gets a mapping of its own, written once.
-    let alone = text.len() > SEGMENT / 2;
+    let alone = len > SEGMENT / 2;
     let (segment, used) = match &spool.current {
-        Some((segment, used)) if !alone && used + text.len() <= SEGMENT => {
-            (Arc::clone(segment), *used)
-        }
-        _ => (spool.map(&file, text.len())?, 0),
+        Some((segment, used)) if !alone && used + len <= SEGMENT => (Arc::clone(segment), *used),
+        _ => (spool.map(&file, len)?, 0),
     };
     {
         use std::os::unix::fs::FileExt;
         // A failed write (a full disk) leaves `used` where it was: the next
         // text overwrites whatever part of this one got there.
-        file.write_all_at(text.as_bytes(), segment.offset + used as u64)
-            .ok()?;
+        let mut at = segment.offset + used as u64;
+        for part in parts {
+            file.write_all_at(part.as_bytes(), at).ok()?;
+            at += part.len() as u64;
+        }
     }
     if !alone {
-        spool.current = Some((Arc::clone(&segment), used + text.len()));
+        spool.current = Some((Arc::clone(&segment), used + len));
     }
     Some(Span {
         segment,
-        start: used,
-        len: text.len(),
+        start: used as u32,
+        len: len as u32,
     })
 }
 

@@ -1,0 +1,448 @@
+//! A conversation's message records. A finished message's record leaves the
+//! heap for the spool (`chat::spool`): its JSON (as saved), followed by its
+//! text, read back when something asks for that message.
+//!
+//! A long session keeps every record: on the heap each exchange's two were
+//! ~1 KB for the session (the node, its answer's meta, the reply lists), and
+//! the resident memory never stopped growing. Frozen, a message keeps a slot of
+//! 48 bytes and its text's handle (64): what a walk of the whole history reads
+//! (a request and its count, a lineage) is there, so such walks read nothing
+//! back. What is read back is kept, read-only, until the next `freeze` (after
+//! each exchange, with the rest of its garbage): a frame reads the few
+//! messages it shows.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::conversation::{AnswerStatus, Node, NodeId, Role};
+use super::spool::{Span, keep_parts};
+use super::text::Text;
+
+#[derive(Default)]
+pub struct Nodes {
+    slots: Vec<Slot>,
+    /// Frozen records read back since the last `freeze`. An entry is only
+    /// ever added (never replaced) under `&self` and removed under `&mut self`,
+    /// so a reference handed out lives as long as that borrow of `self`.
+    thawed: Mutex<HashMap<NodeId, Box<Node>>>,
+}
+
+#[derive(Clone)]
+enum Slot {
+    Live(Box<Node>),
+    Frozen(Frozen),
+}
+
+#[derive(Clone)]
+struct Frozen {
+    /// The record as JSON, its text left out (`content` is in the spool too).
+    record: Span,
+    /// The record's keyed hash (`seal`): read back only as it was written.
+    seal: u64,
+    /// What a walk of the history reads of every message (a request, its
+    /// token count, the lineage of a message) stays here, so that such a walk
+    /// reads back no record: the text (shared, with its remembered counts, by
+    /// every request that sends it), the role, the parent (`u32::MAX`: none),
+    /// and whether the record holds anything more a request sends.
+    content: Text,
+    parent: u32,
+    role: Role,
+    plain: bool,
+}
+
+impl Frozen {
+    /// `node` written to the spool; `None` when it keeps nothing (a full
+    /// disk, another system): the record stays on the heap.
+    fn new(node: &mut Node) -> Option<Frozen> {
+        let parent = match node.parent {
+            None => u32::MAX,
+            Some(p) => u32::try_from(p).ok().filter(|&p| p != u32::MAX)?,
+        };
+        let content = std::mem::take(&mut node.content);
+        let record = serde_json::to_string(&*node);
+        // A text spooled already stays where it is; one on the heap follows its record.
+        let text = if content.is_spooled() {
+            ""
+        } else {
+            content.as_str()
+        };
+        let span = record.as_deref().ok().and_then(|r| keep_parts(&[r, text]));
+        let (Ok(record), Some(span)) = (record, span) else {
+            node.content = content;
+            return None;
+        };
+        let content = match text {
+            "" => content,
+            _ => Text::from_spool(span.from(record.len()), content.memo()),
+        };
+        Some(Frozen {
+            record: span.until(record.len()),
+            seal: seal(&record),
+            content,
+            parent,
+            role: node.role,
+            plain: plain(node),
+        })
+    }
+
+    /// The record read back (its text is the one kept here).
+    fn thaw(&self) -> Node {
+        let record = self.record.as_str();
+        let read = (record.len() == self.record.len() && seal(record) == self.seal)
+            .then(|| serde_json::from_str::<Node>(record).ok())
+            .flatten();
+        match read {
+            Some(mut node) => {
+                node.content = self.content.clone();
+                node
+            }
+            // Only a program of the same user writing to the file through
+            // /proc gets here. The record holds the tree's links: one changed
+            // could send a walk of the tree round in circles, so what was
+            // spoiled shows as such, never as a message.
+            None => {
+                let mut node = Node::new(Role::Assistant, "", None);
+                if let Some(meta) = &mut node.meta {
+                    meta.status = AnswerStatus::Error;
+                    meta.error = Some("this message's record was changed on disk".into());
+                }
+                node
+            }
+        }
+    }
+}
+
+/// Whether `node` is its role and text alone to a request.
+fn plain(node: &Node) -> bool {
+    node.attachments.is_empty()
+        && node.tool_calls.is_empty()
+        && node.call_id.is_none()
+        && node.hosted.is_empty()
+        && node.approved.is_none()
+}
+
+/// A hash of `record` keyed at random for this process: a record changed in
+/// the file from outside no longer matches it.
+fn seal(record: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::LazyLock<std::hash::RandomState> =
+        std::sync::LazyLock::new(std::hash::RandomState::new);
+    KEY.hash_one(record)
+}
+
+impl Slot {
+    /// The record on the heap, read back first if frozen (`cached`: a copy
+    /// already read back, taken instead of reading it again).
+    fn live(&mut self, cached: Option<Box<Node>>) -> &mut Node {
+        if let Slot::Frozen(frozen) = self {
+            *self = Slot::Live(cached.unwrap_or_else(|| Box::new(frozen.thaw())));
+        }
+        match self {
+            Slot::Live(node) => node,
+            Slot::Frozen(_) => unreachable!("read back just above"),
+        }
+    }
+}
+
+impl Nodes {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    pub fn push(&mut self, node: Node) {
+        self.slots.push(Slot::Live(Box::new(node)));
+    }
+
+    pub fn reserve(&mut self, more: usize) {
+        self.slots.reserve(more);
+    }
+
+    pub fn get(&self, id: NodeId) -> Option<&Node> {
+        (id < self.len()).then(|| &self[id])
+    }
+
+    pub fn get_mut(&mut self, id: NodeId) -> Option<&mut Node> {
+        (id < self.len()).then(|| &mut self[id])
+    }
+
+    pub fn last(&self) -> Option<&Node> {
+        self.len().checked_sub(1).map(|id| &self[id])
+    }
+
+    pub fn last_mut(&mut self) -> Option<&mut Node> {
+        let id = self.len().checked_sub(1)?;
+        Some(&mut self[id])
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            nodes: self,
+            ids: 0..self.len(),
+        }
+    }
+
+    /// Every record, on the heap from now on (until the next `freeze`).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Node> {
+        let mut thawed = std::mem::take(self.thawed_mut());
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .map(move |(id, slot)| slot.live(thawed.remove(&id)))
+    }
+
+    /// Message `id`'s role, without reading its record back.
+    pub fn role(&self, id: NodeId) -> Role {
+        match &self.slots[id] {
+            Slot::Live(node) => node.role,
+            Slot::Frozen(frozen) => frozen.role,
+        }
+    }
+
+    /// Message `id`'s parent, without reading its record back.
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        match &self.slots[id] {
+            Slot::Live(node) => node.parent,
+            Slot::Frozen(frozen) => (frozen.parent != u32::MAX).then_some(frozen.parent as NodeId),
+        }
+    }
+
+    /// Message `id`'s text, without reading its record back.
+    pub fn content(&self, id: NodeId) -> &Text {
+        match &self.slots[id] {
+            Slot::Live(node) => &node.content,
+            Slot::Frozen(frozen) => &frozen.content,
+        }
+    }
+
+    /// Whether message `id` is its role and text alone to a request (no
+    /// files, calls or call id), without reading its record back.
+    pub fn plain(&self, id: NodeId) -> bool {
+        match &self.slots[id] {
+            Slot::Live(node) => plain(node),
+            Slot::Frozen(frozen) => frozen.plain,
+        }
+    }
+
+    /// How many records are on the heap (the rest are in the spool).
+    pub fn live(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Live(_)))
+            .count()
+    }
+
+    /// Moves every record but those in `growing` (answers streaming now) to
+    /// the spool, and lets go of those read back since the last time.
+    pub fn freeze(&mut self, growing: &[NodeId]) {
+        self.thawed_mut().clear();
+        for (id, slot) in self.slots.iter_mut().enumerate() {
+            if let Slot::Live(node) = slot
+                && !growing.contains(&id)
+                && let Some(frozen) = Frozen::new(node)
+            {
+                *slot = Slot::Frozen(frozen);
+            }
+        }
+    }
+
+    fn thawed_mut(&mut self) -> &mut HashMap<NodeId, Box<Node>> {
+        self.thawed.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::ops::Index<NodeId> for Nodes {
+    type Output = Node;
+
+    fn index(&self, id: NodeId) -> &Node {
+        let frozen = match &self.slots[id] {
+            Slot::Live(node) => return node,
+            Slot::Frozen(frozen) => frozen,
+        };
+        let mut thawed = self.thawed.lock().unwrap_or_else(|e| e.into_inner());
+        let node: *const Node = &**thawed.entry(id).or_insert_with(|| Box::new(frozen.thaw()));
+        // SAFETY: the node is boxed, so moving the map's entries leaves it
+        // where it is, and its entry is neither replaced nor removed while
+        // `self` is borrowed (only `&mut self` methods remove entries).
+        unsafe { &*node }
+    }
+}
+
+impl std::ops::IndexMut<NodeId> for Nodes {
+    fn index_mut(&mut self, id: NodeId) -> &mut Node {
+        let cached = self.thawed_mut().remove(&id);
+        self.slots[id].live(cached)
+    }
+}
+
+pub struct Iter<'a> {
+    nodes: &'a Nodes,
+    ids: std::ops::Range<NodeId>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Node;
+
+    fn next(&mut self) -> Option<&'a Node> {
+        self.ids.next().map(|id| &self.nodes[id])
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ids.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.ids.next_back().map(|id| &self.nodes[id])
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a Nodes {
+    type Item = &'a Node;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl From<Vec<Node>> for Nodes {
+    fn from(nodes: Vec<Node>) -> Self {
+        Self {
+            slots: nodes.into_iter().map(|n| Slot::Live(Box::new(n))).collect(),
+            thawed: Mutex::default(),
+        }
+    }
+}
+
+impl Clone for Nodes {
+    fn clone(&self) -> Self {
+        Self {
+            slots: self.slots.clone(),
+            thawed: Mutex::default(),
+        }
+    }
+}
+
+impl PartialEq for Nodes {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl std::fmt::Debug for Nodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Nodes {
+    /// As a list of nodes; a frozen one is read back for it alone, not kept
+    /// (a save runs on the writer thread, on its own copy).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for slot in &self.slots {
+            match slot {
+                Slot::Live(node) => seq.serialize_element(node)?,
+                Slot::Frozen(frozen) => seq.serialize_element(&frozen.thaw())?,
+            }
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Nodes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<Node>::deserialize(d).map(Self::from)
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::chat::conversation::AnswerMeta;
+
+    /// The spool is the process's: these tests take turns with it.
+    fn spooled() -> (std::sync::MutexGuard<'static, ()>, tempfile::TempDir) {
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        crate::chat::spool::keep_in(dir.path().to_path_buf());
+        (turn, dir)
+    }
+
+    fn answer(text: &str, parent: NodeId) -> Node {
+        let mut node = Node::new(Role::Assistant, text, Some(parent));
+        node.meta = Some(Box::new(AnswerMeta {
+            model: Some("gpt-4o-mini".into()),
+            cost_micros: Some(42),
+            ..AnswerMeta::default()
+        }));
+        node
+    }
+
+    #[test]
+    fn a_frozen_record_reads_saves_and_changes_as_it_did_on_the_heap() {
+        let _dir = spooled();
+        let mut nodes = Nodes::from(vec![
+            Node::new(Role::Root, "", None),
+            Node::new(Role::User, "¿Qué? 日本語 🦀", Some(0)),
+            answer("An answer\n\n| a | table |\n", 1),
+        ]);
+        nodes[0].children.push(1);
+        nodes[1].children.push(2);
+        let before = nodes.clone();
+        let saved = serde_json::to_string(&nodes).unwrap();
+        nodes.freeze(&[]);
+        assert_eq!(nodes.live(), 0, "every record left the heap");
+        assert_eq!(nodes, before, "read back the same");
+        assert_eq!(
+            serde_json::to_string(&nodes).unwrap(),
+            saved,
+            "saved the same"
+        );
+        assert_eq!(nodes[2].meta.as_ref().unwrap().cost_micros, Some(42));
+        assert!(
+            std::ptr::eq(&nodes[2], &nodes[2]),
+            "read back once until the next freeze"
+        );
+        // Changed: on the heap again, and frozen again with the change.
+        nodes[1].children.push(3);
+        nodes.push(answer("another", 1));
+        assert_eq!(nodes.live(), 2);
+        nodes.freeze(&[3]);
+        assert_eq!(nodes.live(), 1, "a growing answer stays where it grows");
+        assert_eq!(nodes[1].children, [2, 3]);
+        assert_eq!(nodes[3].content, "another");
+    }
+
+    #[test]
+    fn a_frozen_record_keeps_a_slot_on_the_heap() {
+        assert!(std::mem::size_of::<Slot>() <= 48);
+    }
+
+    #[test]
+    fn a_count_made_while_read_back_is_kept_with_the_record() {
+        let _dir = spooled();
+        let mut nodes = Nodes::from(vec![Node::new(Role::User, "three small words", None)]);
+        nodes.freeze(&[]);
+        let counted = std::cell::Cell::new(0);
+        let count = |s: &str| {
+            counted.set(counted.get() + 1);
+            s.split(' ').count() as u64
+        };
+        assert_eq!(nodes[0].content.tokens(0, count), 3);
+        nodes.freeze(&[]);
+        assert_eq!(nodes[0].content.tokens(0, count), 3);
+        assert_eq!(counted.get(), 1, "counted once, across freezes");
+    }
+}
