@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use llmdeck::chat::conversation::Role;
 use llmdeck::chat::machine::{Input, Machine};
 use llmdeck::chat::request::ChatRequest;
 use llmdeck::chat::text::Text;
@@ -318,13 +319,17 @@ fn a_record_spoiled_in_the_spool_from_outside_is_never_followed() {
         .write_all_at(br#""children":[1]"#, at as u64)
         .unwrap();
     llmdeck::chat::spool::release();
+    // Saved, it would overwrite the good copy on disk: the save fails instead.
+    let store = llmdeck::chat::store::Store::new(home.path().join("conversations"));
+    let error = store.save(&m.conv).expect_err("not saved").to_string();
+    assert!(error.contains("changed on disk"), "{error}");
+    // Shown, it is what the slot kept (role, parent, text), not what it says.
     let question = &m.conv.nodes[1];
     assert!(question.children.is_empty(), "{:?}", question.children);
-    let meta = question
-        .meta
-        .as_ref()
-        .expect("shown as an answer that failed");
-    assert!(meta.error.as_deref().unwrap().contains("changed"));
+    assert_eq!(
+        (question.role, question.parent, question.content.as_str()),
+        (Role::User, Some(0), "question 0")
+    );
     m.conv.switch_branch(1, 0);
     assert_eq!(&*m.conv.path(), &[1], "the walk ends at the spoiled record");
     assert_eq!(

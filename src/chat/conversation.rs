@@ -167,8 +167,9 @@ pub struct Conversation {
     pub tools: Vec<ToolDef>,
     /// Finished ones in the spool (`chat::nodes`).
     pub nodes: Nodes,
-    /// The shown path, remembered until a branch or a message is added: the
-    /// screen asks for it several times a frame, and it is as long as the history.
+    /// The shown path, remembered until another branch is shown (a message
+    /// added extends it): the screen asks for it several times a frame, and it
+    /// is as long as the history.
     #[serde(skip)]
     path_cache: PathCache,
 }
@@ -222,8 +223,8 @@ impl Conversation {
     }
 
     /// Moves the record of every message but those in `growing` (answers
-    /// streaming now), with its text and files, and the system prompt out of
-    /// the heap into the spool (`chat::spool`, `chat::nodes`).
+    /// streaming now), with its text, reasoning and files, and the system
+    /// prompt out of the heap into the spool (`chat::spool`, `chat::nodes`).
     pub fn spool(&mut self, growing: &[NodeId]) {
         if let Some(spooled) = self.system.spooled() {
             self.system = spooled;

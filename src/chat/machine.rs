@@ -154,7 +154,7 @@ impl Machine {
         self.streams.iter().any(|s| s.node == node)
     }
 
-    /// Moves every finished message's text out of the heap (`Conversation::spool`).
+    /// Moves every finished message's record and text out of the heap (`Conversation::spool`).
     pub fn spool(&mut self) {
         let growing: Vec<NodeId> = self.streams.iter().map(|s| s.node).collect();
         self.conv.spool(&growing);

@@ -5,11 +5,12 @@
 //! A long session keeps every record: on the heap each exchange's two were
 //! ~1 KB for the session (the node, its answer's meta, the reply lists), and
 //! the resident memory never stopped growing. Frozen, a message keeps a slot of
-//! 40 bytes and its text's handle (64): what a walk of the whole history reads
+//! 48 bytes and its text's handle (64): what a walk of the whole history reads
 //! (a request and its count, a lineage) is there, so such walks read nothing
 //! back. What is read back is kept, read-only, until the next `freeze` (after
 //! each exchange, with the rest of its garbage): a frame reads the few
-//! messages it shows.
+//! messages it shows. (Only the console freezes, after each exchange once
+//! its work is done; the command line's short runs keep records on the heap.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,9 +24,9 @@ use super::text::Text;
 #[derive(Default)]
 pub struct Nodes {
     slots: Vec<Slot>,
-    /// Frozen records read back since the last `freeze`. An entry is only
-    /// ever added (never replaced) under `&self` and removed under `&mut self`,
-    /// so a reference handed out lives as long as that borrow of `self`.
+    /// Frozen records read back since the last `freeze`. `Index` hands out
+    /// references into it: no `&self` method may remove or replace an entry
+    /// (only add one); entries go under `&mut self` alone.
     thawed: Mutex<HashMap<NodeId, Box<Node>>>,
 }
 
@@ -37,7 +38,8 @@ enum Slot {
 
 #[derive(Clone)]
 struct Frozen {
-    /// The record as JSON, its text left out (`content` is in the spool too).
+    /// The record as JSON, its texts left out (`content`, `loose`: in the
+    /// spool too, each shared as it was).
     record: Span,
     /// The record's keyed hash (`seal`): read back only as it was written.
     seal: u64,
@@ -50,17 +52,31 @@ struct Frozen {
     parent: u32,
     role: Role,
     plain: bool,
+    /// An answer's reasoning, then the data of each file a message carries:
+    /// read back as the texts they were, not decoded anew from the record
+    /// (a file is sent with every request).
+    loose: Option<Box<Loose>>,
 }
+
+/// Boxed thin: most records have none, and each slot is kept for the session.
+#[derive(Clone)]
+struct Loose(Vec<Text>);
 
 impl Frozen {
     /// `node` written to the spool; `None` when it keeps nothing (a full
-    /// disk, another system): the record stays on the heap.
+    /// disk, another system): the record stays on the heap as it was.
     fn new(node: &mut Node) -> Option<Frozen> {
         let parent = match node.parent {
             None => u32::MAX,
             Some(p) => u32::try_from(p).ok().filter(|&p| p != u32::MAX)?,
         };
         let content = std::mem::take(&mut node.content);
+        let reasoning = node.meta.as_mut().map(|m| std::mem::take(&mut m.reasoning));
+        let files: Vec<Text> = node
+            .attachments
+            .iter_mut()
+            .map(|f| std::mem::take(&mut f.data))
+            .collect();
         let record = serde_json::to_string(&*node);
         // A text spooled already stays where it is; one on the heap follows its record.
         let text = if content.is_spooled() {
@@ -71,12 +87,27 @@ impl Frozen {
         let span = record.as_deref().ok().and_then(|r| keep_parts(&[r, text]));
         let (Ok(record), Some(span)) = (record, span) else {
             node.content = content;
+            if let (Some(meta), Some(reasoning)) = (&mut node.meta, reasoning) {
+                meta.reasoning = reasoning;
+            }
+            for (file, data) in node.attachments.iter_mut().zip(files) {
+                file.data = data;
+            }
             return None;
         };
         let content = match text {
             "" => content,
             _ => Text::from_spool(span.from(record.len()), content.memo()),
         };
+        let loose =
+            (reasoning.as_ref().is_some_and(|r| !r.is_empty()) || !files.is_empty()).then(|| {
+                Box::new(Loose(
+                    std::iter::once(reasoning.unwrap_or_default())
+                        .chain(files)
+                        .map(|t| t.spooled().unwrap_or(t))
+                        .collect(),
+                ))
+            });
         Some(Frozen {
             record: span.until(record.len()),
             seal: seal(&record),
@@ -84,35 +115,48 @@ impl Frozen {
             parent,
             role: node.role,
             plain: plain(node),
+            loose,
         })
     }
 
-    /// The record read back (its text is the one kept here).
-    fn thaw(&self) -> Node {
+    /// The record read back with its texts; `None` when it was changed in the
+    /// file from outside (only a program of the same user, through /proc, can).
+    fn thaw(&self) -> Option<Node> {
         let record = self.record.as_str();
-        let read = (record.len() == self.record.len() && seal(record) == self.seal)
-            .then(|| serde_json::from_str::<Node>(record).ok())
-            .flatten();
-        match read {
-            Some(mut node) => {
-                node.content = self.content.clone();
-                node
+        if record.len() != self.record.len() || seal(record) != self.seal {
+            return None;
+        }
+        let mut node: Node = serde_json::from_str(record).ok()?;
+        node.content = self.content.clone();
+        if let Some(Loose(loose)) = self.loose.as_deref() {
+            if let (Some(meta), Some(reasoning)) = (&mut node.meta, loose.first()) {
+                meta.reasoning = reasoning.clone();
             }
-            // Only a program of the same user writing to the file through
-            // /proc gets here. The record holds the tree's links: one changed
-            // could send a walk of the tree round in circles, so what was
-            // spoiled shows as such, never as a message.
-            None => {
-                let mut node = Node::new(Role::Assistant, "", None);
-                if let Some(meta) = &mut node.meta {
-                    meta.status = AnswerStatus::Error;
-                    meta.error = Some("this message's record was changed on disk".into());
-                }
-                node
+            for (file, data) in node.attachments.iter_mut().zip(loose.iter().skip(1)) {
+                file.data = data.clone();
             }
         }
+        Some(node)
+    }
+
+    /// What is read back of a spoiled record: what was kept here (role,
+    /// parent, text), never what it says. Its links could send a walk of the
+    /// tree round in circles; without them the shown path ends here.
+    fn thaw_or_spoiled(&self) -> Node {
+        self.thaw().unwrap_or_else(|| {
+            let parent = (self.parent != u32::MAX).then_some(self.parent as NodeId);
+            let mut node = Node::new(self.role, "", parent);
+            node.content = self.content.clone();
+            if let Some(meta) = &mut node.meta {
+                meta.status = AnswerStatus::Error;
+                meta.error = Some(SPOILED.into());
+            }
+            node
+        })
     }
 }
+
+const SPOILED: &str = "this message's record was changed on disk by another program";
 
 /// Whether `node` is its role and text alone to a request.
 fn plain(node: &Node) -> bool {
@@ -137,7 +181,7 @@ impl Slot {
     /// already read back, taken instead of reading it again).
     fn live(&mut self, cached: Option<Box<Node>>) -> &mut Node {
         if let Slot::Frozen(frozen) = self {
-            *self = Slot::Live(cached.unwrap_or_else(|| Box::new(frozen.thaw())));
+            *self = Slot::Live(cached.unwrap_or_else(|| Box::new(frozen.thaw_or_spoiled())));
         }
         match self {
             Slot::Live(node) => node,
@@ -244,9 +288,13 @@ impl Nodes {
         for (id, slot) in self.slots.iter_mut().enumerate() {
             if let Slot::Live(node) = slot
                 && !growing.contains(&id)
-                && let Some(frozen) = Frozen::new(node)
             {
-                *slot = Slot::Frozen(frozen);
+                match Frozen::new(node) {
+                    Some(frozen) => *slot = Slot::Frozen(frozen),
+                    // No spool (the command line, another system) or a full
+                    // disk: the rest would fail the same way.
+                    None => break,
+                }
             }
         }
     }
@@ -265,7 +313,9 @@ impl std::ops::Index<NodeId> for Nodes {
             Slot::Frozen(frozen) => frozen,
         };
         let mut thawed = self.thawed.lock().unwrap_or_else(|e| e.into_inner());
-        let node: *const Node = &**thawed.entry(id).or_insert_with(|| Box::new(frozen.thaw()));
+        let node: *const Node = &**thawed
+            .entry(id)
+            .or_insert_with(|| Box::new(frozen.thaw_or_spoiled()));
         // SAFETY: the node is boxed, so moving the map's entries leaves it
         // where it is, and its entry is neither replaced nor removed while
         // `self` is borrowed (only `&mut self` methods remove entries).
@@ -353,7 +403,11 @@ impl Serialize for Nodes {
         for slot in &self.slots {
             match slot {
                 Slot::Live(node) => seq.serialize_element(node)?,
-                Slot::Frozen(frozen) => seq.serialize_element(&frozen.thaw())?,
+                // Never saved over the good copy on disk.
+                Slot::Frozen(frozen) => match frozen.thaw() {
+                    Some(node) => seq.serialize_element(&node)?,
+                    None => return Err(serde::ser::Error::custom(SPOILED)),
+                },
             }
         }
         seq.end()
@@ -427,7 +481,42 @@ mod tests {
 
     #[test]
     fn a_frozen_record_keeps_a_slot_on_the_heap() {
-        assert!(std::mem::size_of::<Slot>() <= 40);
+        assert!(std::mem::size_of::<Slot>() <= 48);
+    }
+
+    #[test]
+    fn files_and_reasoning_are_read_back_as_the_texts_they_were() {
+        let _dir = spooled();
+        let mut question = Node::new(Role::User, "what is in it?", None);
+        question
+            .attachments
+            .push(crate::chat::attachment::Attachment {
+                name: "a.png".into(),
+                mime: "image/png".into(),
+                size: 3,
+                width: None,
+                height: None,
+                pages: None,
+                data: Text::from("iVBORw0KGgo="),
+            });
+        let mut reply = answer("a picture", 0);
+        reply.meta.as_mut().unwrap().reasoning = Text::from("looked at it");
+        let mut nodes = Nodes::from(vec![question, reply]);
+        let before = nodes.clone();
+        nodes.freeze(&[]);
+        assert_eq!(nodes, before);
+        let data = &nodes[0].attachments[0].data;
+        assert!(data.is_spooled(), "the file's data in the spool");
+        let at = data.as_ptr();
+        nodes.freeze(&[]);
+        assert_eq!(
+            nodes[0].attachments[0].data.as_ptr(),
+            at,
+            "the same text each time, not decoded anew from the record"
+        );
+        let reasoning = &nodes[1].meta.as_ref().unwrap().reasoning;
+        assert!(reasoning.is_spooled() && reasoning == "looked at it");
+        assert!(!nodes.plain(0) && nodes.plain(1));
     }
 
     #[test]

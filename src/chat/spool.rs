@@ -1,5 +1,6 @@
-//! Where finished messages' text is kept out of the heap: a file of the
-//! console's own, unlinked (nobody else can name it), mapped read-only.
+//! Where finished messages' text (and their records, `chat::nodes`) is kept
+//! out of the heap: a file of the console's own, unlinked (nobody else can
+//! name it), mapped read-only.
 //!
 //! A session keeps its whole history: every request sends it back and the
 //! transcript scrolls over it. On the heap it is memory the system can never

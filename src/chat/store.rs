@@ -81,7 +81,9 @@ impl Store {
 
     pub fn save(&self, conv: &Conversation) -> Result<(), StoreError> {
         let path = self.file(Self::checked(&conv.id)?);
-        let json = serde_json::to_vec_pretty(conv).expect("conversations serialize");
+        // Fails only for a record spoiled in the spool: the copy on disk stays.
+        let json = serde_json::to_vec_pretty(conv)
+            .map_err(|e| StoreError::Io(path.clone(), std::io::Error::other(e)))?;
         write_private(&path, &json).map_err(|e| StoreError::Io(path.clone(), e))?;
         let _ = std::fs::remove_file(self.shared_journal(&conv.id));
         Ok(())

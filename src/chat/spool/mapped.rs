@@ -25,7 +25,7 @@ impl Span {
 
     /// The part of this span from byte `at` on (a char boundary of what was kept).
     pub(crate) fn from(&self, at: usize) -> Span {
-        let at = (at as u32).min(self.len);
+        let at = u32::try_from(at).unwrap_or(u32::MAX).min(self.len);
         Span {
             segment: Arc::clone(&self.segment),
             start: self.start + at,
@@ -38,7 +38,7 @@ impl Span {
         Span {
             segment: Arc::clone(&self.segment),
             start: self.start,
-            len: (len as u32).min(self.len),
+            len: u32::try_from(len).unwrap_or(u32::MAX).min(self.len),
         }
     }
 
