@@ -5,7 +5,7 @@
 //! A long session keeps every record: on the heap each exchange's two were
 //! ~1 KB for the session (the node, its answer's meta, the reply lists), and
 //! the resident memory never stopped growing. Frozen, a message keeps a slot of
-//! 48 bytes and its text's handle (64): what a walk of the whole history reads
+//! 48 bytes and its text's handle (48): what a walk of the whole history reads
 //! (a request and its count, a lineage) is there, so such walks read nothing
 //! back. What is read back is kept, read-only, until the next `freeze` (after
 //! each exchange, with the rest of its garbage): a frame reads the few
