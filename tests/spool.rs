@@ -392,9 +392,6 @@ fn a_long_session_holds_its_messages_records_not_their_text() {
     let answer = "A line of an answer, long enough to look like one. ".repeat(110);
     let mut m = support::machine("gpt-4o-mini");
     session(&mut m, 100, &answer, true);
-    // Room for the records made ready, so the window shows what each one
-    // holds, not the vector moving to a larger block once.
-    m.conv.nodes.reserve(300);
     let at_100 = heap::held();
     session(&mut m, 100, &answer, true);
     let grew = heap::held() - at_100;

@@ -23,7 +23,7 @@ use super::text::Text;
 
 #[derive(Default)]
 pub struct Nodes {
-    slots: Vec<Slot>,
+    slots: Slots,
     /// Frozen records read back since the last `freeze`. `Index` hands out
     /// references into it: no `&self` method may remove or replace an entry
     /// (only add one); entries go under `&mut self` alone.
@@ -56,6 +56,70 @@ struct Frozen {
     /// read back as the texts they were, not decoded anew from the record
     /// (a file is sent with every request).
     loose: Option<Box<Loose>>,
+}
+
+/// The slots, in blocks of `BLOCK` allocated once each. A long session's
+/// list in one vector moved to a block twice its size at each doubling,
+/// and the freed old one left a hole no later allocation of the session
+/// filled: the resident memory rose by a step every few hundred messages.
+/// A block is allocated once and never moves, and the save's copy is made
+/// of blocks of the same sizes each exchange.
+#[derive(Clone, Default)]
+struct Slots(Vec<Vec<Slot>>);
+
+/// Slots a block holds (6 KB).
+const BLOCK: usize = 128;
+
+impl Slots {
+    fn len(&self) -> usize {
+        match self.0.split_last() {
+            None => 0,
+            Some((last, full)) => full.len() * BLOCK + last.len(),
+        }
+    }
+
+    fn push(&mut self, slot: Slot) {
+        match self.0.last_mut() {
+            Some(block) if block.len() < BLOCK => block.push(slot),
+            _ => {
+                let mut block = Vec::with_capacity(BLOCK);
+                block.push(slot);
+                self.0.push(block);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.0.iter().flatten()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        self.0.iter_mut().flatten()
+    }
+}
+
+impl std::ops::Index<NodeId> for Slots {
+    type Output = Slot;
+
+    fn index(&self, id: NodeId) -> &Slot {
+        &self.0[id / BLOCK][id % BLOCK]
+    }
+}
+
+impl std::ops::IndexMut<NodeId> for Slots {
+    fn index_mut(&mut self, id: NodeId) -> &mut Slot {
+        &mut self.0[id / BLOCK][id % BLOCK]
+    }
+}
+
+impl FromIterator<Slot> for Slots {
+    fn from_iter<I: IntoIterator<Item = Slot>>(iter: I) -> Self {
+        let mut slots = Self::default();
+        for slot in iter {
+            slots.push(slot);
+        }
+        slots
+    }
 }
 
 /// Boxed thin: most records have none, and each slot is kept for the session.
@@ -196,15 +260,11 @@ impl Nodes {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.0.is_empty()
     }
 
     pub fn push(&mut self, node: Node) {
         self.slots.push(Slot::Live(Box::new(node)));
-    }
-
-    pub fn reserve(&mut self, more: usize) {
-        self.slots.reserve(more);
     }
 
     pub fn get(&self, id: NodeId) -> Option<&Node> {
@@ -400,7 +460,7 @@ impl Serialize for Nodes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.len()))?;
-        for slot in &self.slots {
+        for slot in self.slots.iter() {
             match slot {
                 Slot::Live(node) => seq.serialize_element(node)?,
                 // Never saved over the good copy on disk.
@@ -482,6 +542,21 @@ mod tests {
     #[test]
     fn a_frozen_record_keeps_a_slot_on_the_heap() {
         assert!(std::mem::size_of::<Slot>() <= 48);
+    }
+
+    #[test]
+    fn a_growing_history_never_moves_its_slots() {
+        let mut nodes = Nodes::from(vec![Node::new(Role::Root, "", None)]);
+        let first: *const Slot = &nodes.slots[0];
+        for i in 0..1_000 {
+            nodes.push(Node::new(Role::User, "more", Some(i)));
+            // A moved list leaves its old block behind, a hole the heap keeps.
+            assert!(std::ptr::eq(first, &nodes.slots[0]), "moved at {i}");
+        }
+        assert_eq!(nodes.len(), 1_001);
+        assert_eq!(nodes.iter().count(), 1_001);
+        assert_eq!(nodes[1_000].parent, Some(999));
+        assert_eq!(nodes.last().unwrap().parent, Some(999));
     }
 
     #[test]
