@@ -413,11 +413,21 @@ fn a_long_session_holds_its_messages_records_not_their_text() {
     drop(sent);
     let kept = heap::held() - before;
     assert!(kept < 4096, "the request's walk kept {kept} bytes");
+    let before = heap::held();
     let history: usize = m.conv.nodes.iter().map(|n| n.content.len()).sum();
     assert!(
         history > 2 * text - 1000,
         "the text is all still there: {history}"
     );
+    // That walk read every record back (as an export or a switch of branch
+    // does): they go at the next freeze, and so does the table that held them.
+    assert!(
+        heap::held() - before > 400 * 100,
+        "the records were read back"
+    );
+    m.spool();
+    let kept = heap::held() - before;
+    assert!(kept < 1024, "a walk reading every record kept {kept} bytes");
     let last = &m.conv.nodes.last().unwrap().content;
     assert!(last.starts_with("A line of") && in_spool(last, &home));
 }

@@ -344,7 +344,9 @@ impl Nodes {
     /// Moves every record but those in `growing` (answers streaming now) to
     /// the spool, and lets go of those read back since the last time.
     pub fn freeze(&mut self, growing: &[NodeId]) {
-        self.thawed_mut().clear();
+        // Its table goes too: a walk of the whole path (a branch switched,
+        // an export) made it as large as the history, for the session.
+        drop(std::mem::take(self.thawed_mut()));
         for (id, slot) in self.slots.iter_mut().enumerate() {
             if let Slot::Live(node) = slot
                 && !growing.contains(&id)
