@@ -60,8 +60,7 @@ struct Frozen {
 
 /// The slots, in blocks of `BLOCK` allocated once each. A long session's
 /// list in one vector moved to a block twice its size at each doubling,
-/// and the freed old one left a hole no later allocation of the session
-/// filled: the resident memory rose by a step every few hundred messages.
+/// leaving a hole of its old size, and the heap's bytes in use rose in steps.
 /// A block is allocated once and never moves, and the save's copy is made
 /// of blocks of the same sizes each exchange.
 #[derive(Clone, Default)]
@@ -76,6 +75,10 @@ impl Slots {
             None => 0,
             Some((last, full)) => full.len() * BLOCK + last.len(),
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     fn push(&mut self, slot: Slot) {
@@ -260,7 +263,7 @@ impl Nodes {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.0.is_empty()
+        self.slots.is_empty()
     }
 
     pub fn push(&mut self, node: Node) {
