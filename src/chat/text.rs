@@ -135,10 +135,7 @@ impl Text {
             return None;
         };
         let span = super::spool::keep(text)?;
-        Some(Self(Arc::new(Shared {
-            text: Body::Spooled(span),
-            tokens: self.0.counts(),
-        })))
+        Some(Self::from_spool(span, self.memo()))
     }
 
     /// Its counts as remembered (each one plus one, 0: not yet counted), to
