@@ -311,7 +311,7 @@ fn console() -> Console {
         vec![ServerRow {
             name: "docs".into(),
             how: URL.into(),
-            status: Status::Hosted,
+            status: Status::Hosted(Default::default()),
             on: false,
         }],
         10,

@@ -59,6 +59,22 @@ fn request() -> ChatRequest {
     }
 }
 
+/// Runs a curl snippet with `env` set; it must succeed. Its output.
+fn run_curl(code: &str, env: &[(&str, &str)]) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(code)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn curl_sends_exactly_the_bytes_llmdeck_sends() {
     let mock = Mock::start_in_background();
@@ -76,23 +92,13 @@ fn curl_sends_exactly_the_bytes_llmdeck_sends() {
             .unwrap()
             .stream_chat(&request(), &mut |_| {}),
     );
-    let curl = &snippets(&p, &request(), false)[0];
+    let curl = &snippets(&p, &request(), false, &BTreeMap::new())[0];
     assert_eq!(curl.label, "curl");
     assert!(
         !curl.code.contains("sk-view-code-secret"),
         "the key is never in a snippet"
     );
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(&curl.code)
-        .env("MOCK_KEY", "sk-from-env")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_curl(&curl.code, &[("MOCK_KEY", "sk-from-env")]);
     let sent = mock.chat_requests();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[1].body, sent[0].body, "byte-identical bodies");
@@ -100,7 +106,7 @@ fn curl_sends_exactly_the_bytes_llmdeck_sends() {
     assert_eq!(sent[1].header("openai-organization"), Some("org-123"));
     assert_eq!(sent[1].header("x-title"), Some("it's llmdeck"));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains(r#""content":"Hello""#),
+        out.contains(r#""content":"Hello""#),
         "the answer streamed back"
     );
 }
@@ -109,7 +115,7 @@ fn curl_sends_exactly_the_bytes_llmdeck_sends() {
 fn python_node_and_rust_carry_the_same_body_and_parse() {
     let mock = Mock::start_in_background();
     let p = profile(&mock);
-    let all = snippets(&p, &request(), false);
+    let all = snippets(&p, &request(), false, &BTreeMap::new());
     let Endpoint::Http(ep) = &p.endpoint else {
         unreachable!()
     };
@@ -168,7 +174,7 @@ fn python_node_and_rust_carry_the_same_body_and_parse() {
 #[test]
 fn presenter_mode_shows_ids_and_hosts_as_variables() {
     let mock = Mock::start_in_background();
-    let all = snippets(&profile(&mock), &request(), true);
+    let all = snippets(&profile(&mock), &request(), true, &BTreeMap::new());
     for s in &all {
         assert!(!s.code.contains("org-123"), "{}", s.label);
         assert!(!s.code.contains("127.0.0.1"), "{}", s.label);
@@ -197,15 +203,14 @@ fn presenter_mode_shows_ids_and_hosts_as_variables() {
             .contains(".with_org_id(std::env::var(\"OPENAI_ORG_ID\")?)")
     );
     // The presenter's curl still runs, with the ids and the host from the environment.
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&all[0].code)
-        .env("MOCK_KEY", "sk-x")
-        .env("OPENAI_ORG_ID", "org-from-env")
-        .env("OPENAI_BASE_URL", &mock.base_url)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    run_curl(
+        &all[0].code,
+        &[
+            ("MOCK_KEY", "sk-x"),
+            ("OPENAI_ORG_ID", "org-from-env"),
+            ("OPENAI_BASE_URL", &mock.base_url),
+        ],
+    );
     assert_eq!(
         mock.chat_requests()[0].header("openai-organization"),
         Some("org-from-env")
@@ -231,7 +236,7 @@ fn secret_headers_and_query_values_are_environment_variables() {
     ep.query.insert("code".into(), "fn-SECRET-code".into());
     ep.query.insert("api-version".into(), "2024-10-21".into());
     for presenter in [false, true] {
-        for s in snippets(&p, &request(), presenter) {
+        for s in snippets(&p, &request(), presenter, &BTreeMap::new()) {
             assert!(
                 !s.code.contains("apim-SECRET-1234"),
                 "{}: {}",
@@ -246,7 +251,7 @@ fn secret_headers_and_query_values_are_environment_variables() {
             );
         }
     }
-    let all = snippets(&p, &request(), false);
+    let all = snippets(&p, &request(), false, &BTreeMap::new());
     assert!(all[1].code.contains(
         r#""Ocp-Apim-Subscription-Key": os.environ["LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY"]"#
     ));
@@ -262,18 +267,13 @@ fn secret_headers_and_query_values_are_environment_variables() {
             .contains(r#""code": process.env.LLMDECK_QUERY_CODE"#)
     );
     assert!(all[2].code.contains(r#""X-Team": "platform""#));
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(&all[0].code)
-        .env("MOCK_KEY", "sk-x")
-        .env("LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY", "apim-from-env")
-        .env("LLMDECK_QUERY_CODE", "code-from-env")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_curl(
+        &all[0].code,
+        &[
+            ("MOCK_KEY", "sk-x"),
+            ("LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY", "apim-from-env"),
+            ("LLMDECK_QUERY_CODE", "code-from-env"),
+        ],
     );
     let sent = &mock.chat_requests()[0];
     assert_eq!(
@@ -312,5 +312,142 @@ fn secret_headers_and_query_values_are_environment_variables() {
             "{}",
             String::from_utf8_lossy(&node.stderr)
         );
+    }
+}
+
+/// A remote MCP server OpenAI connects to: every snippet sends it as llmdeck
+/// does (url, headers, allowed tools), its headers and a url with a token read
+/// from the environment, never written out. Before, the snippets left the
+/// server's url out: the copied request named a server OpenAI could not reach.
+#[test]
+fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment() {
+    use llmdeck::chat::tools::HostedTool;
+    use llmdeck::tools::config::McpConfig;
+    const URL: &str = "https://mcp.example.org/mcp?token=tok-url-SECRET";
+    let mock = Mock::start_in_background();
+    let mut p = profile(&mock);
+    let Endpoint::Http(ep) = &mut p.endpoint else {
+        unreachable!()
+    };
+    ep.api = llmdeck::chat::params::Api::Responses;
+    let ep = ep.clone();
+    let config = McpConfig {
+        url: Some(URL.into()),
+        headers: BTreeMap::from([("Authorization".into(), "Bearer hdr-SECRET".into())]),
+        hosted: true,
+        allowed_tools: Some(vec!["search_docs".into()]),
+        ..Default::default()
+    };
+    let mut req = request();
+    req.params.hosted = vec![HostedTool::Mcp {
+        server: "docs".into(),
+    }];
+    // A message that holds a variable's very name is sent as it is.
+    req.messages
+        .push(WireMessage::text(WireRole::User, "$LLMDECK_MCP_DOCS_URL"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut client = HttpClient::new(ep, Timeouts::default()).unwrap();
+    client.set_remote_mcp(BTreeMap::from([("docs".into(), config.remote().unwrap())]));
+    rt.block_on(client.stream_chat(&req, &mut |_| {}));
+    let shown = BTreeMap::from([("docs".into(), config.shown("docs").unwrap())]);
+    let all = snippets(&p, &req, false, &shown);
+    for s in &all {
+        for secret in ["tok-url-SECRET", "hdr-SECRET", "sk-view-code-secret"] {
+            assert!(!s.code.contains(secret), "{}: {}", s.label, s.code);
+        }
+    }
+    let env = [
+        ("MOCK_KEY", "sk-from-env"),
+        ("LLMDECK_MCP_DOCS_URL", URL),
+        ("LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION", "Bearer hdr-SECRET"),
+    ];
+    run_curl(&all[0].code, &env);
+    let sent = mock.responses_requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        String::from_utf8_lossy(&sent[1].body),
+        String::from_utf8_lossy(&sent[0].body),
+        "curl sends byte for byte what llmdeck sends"
+    );
+    let llmdeck: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(llmdeck["tools"][0]["server_url"], URL);
+    assert_eq!(
+        llmdeck["tools"][0]["headers"]["Authorization"],
+        "Bearer hdr-SECRET"
+    );
+    assert_eq!(llmdeck["tools"][0]["allowed_tools"][0], "search_docs");
+    // Python and Node, run against a stand-in for the openai package that
+    // prints the body it is given: the same request.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("openai.py"),
+        "import json\nclass _Create:\n    def create(self, **body):\n        print(json.dumps(body))\n        return []\nclass OpenAI:\n    def __init__(self, **kw):\n        self.responses = _Create()\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("s.py"), &all[1].code).unwrap();
+    let module = dir.path().join("node_modules/openai");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("package.json"),
+        r#"{"name": "openai", "type": "module", "main": "index.js"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("index.js"),
+        "export default class OpenAI {\n  constructor() {\n    this.responses = { create: async (body) => { console.log(JSON.stringify(body)); return []; } };\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("s.mjs"), &all[2].code).unwrap();
+    for (label, program, file) in [("Python", "python3", "s.py"), ("Node", "node", "s.mjs")] {
+        let Ok(out) = Command::new(program)
+            .arg(dir.path().join(file))
+            .current_dir(dir.path())
+            .env("PYTHONPATH", dir.path())
+            .envs(env)
+            .output()
+        else {
+            support::skip(&format!(
+                "{program} is not installed: the {label} snippet is not run"
+            ));
+            continue;
+        };
+        assert!(
+            out.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let body: serde_json::Value =
+            serde_json::from_str(stdout.lines().next().unwrap_or_default()).unwrap();
+        assert_eq!(body, llmdeck, "{label} sends what llmdeck sends");
+    }
+    assert!(
+        all[3]
+            .code
+            .contains(r#"body["tools"][0]["headers"]["Authorization"] = std::env::var("LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION")?.into();"#),
+        "{}",
+        all[3].code
+    );
+    assert!(all[3].code.contains("serde_json::from_value(body)?"));
+    // A url without a token is written out; in presenter mode it is a variable too.
+    let plain = McpConfig {
+        url: Some("https://docs.example.com/mcp".into()),
+        ..config.clone()
+    };
+    let shown = BTreeMap::from([("docs".into(), plain.shown("docs").unwrap())]);
+    for presenter in [false, true] {
+        let all = snippets(&p, &req, presenter, &shown);
+        for s in &all {
+            assert_eq!(
+                s.code.contains("docs.example.com"),
+                !presenter,
+                "{} (presenter {presenter}): {}",
+                s.label,
+                s.code
+            );
+        }
     }
 }

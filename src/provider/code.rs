@@ -1,14 +1,23 @@
 //! "View code": the request that would be sent now, as curl, Python, Node and
 //! Rust, each with the same body and the key read from an environment variable,
 //! as every secret header or query value is (`$LLMDECK_HEADER_...`,
-//! `$LLMDECK_QUERY_...`). The curl body is the exact bytes llmdeck sends.
+//! `$LLMDECK_QUERY_...`), and a remote MCP server's headers and secret url
+//! (`$LLMDECK_MCP_..._HEADER_...`). The curl body is the exact bytes llmdeck
+//! sends.
 
-use super::http::{api_of, body as wire_body, url};
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::http::{api_of, body_with_remote, url};
 use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
+use crate::chat::tools::{HostedTool, RemoteMcp};
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
 use crate::config::secret::env_var;
 use crate::config::{Endpoint, Profile};
+use crate::tools::config::mcp_var;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snippet {
@@ -39,8 +48,15 @@ fn endpoint(profile: &Profile) -> HttpEndpoint {
 }
 
 /// `presenter`: organization and project ids and a non-OpenAI host are shown as
-/// environment variables, so a projector never displays them.
-pub fn snippets(profile: &Profile, req: &ChatRequest, presenter: bool) -> Vec<Snippet> {
+/// environment variables, so a projector never displays them (a remote MCP
+/// server's url too). `remote`: the remote MCP servers as `McpConfig::shown`
+/// writes them, no secret in them.
+pub fn snippets(
+    profile: &Profile,
+    req: &ChatRequest,
+    presenter: bool,
+    remote: &BTreeMap<String, RemoteMcp>,
+) -> Vec<Snippet> {
     let mut ep = endpoint(profile);
     for (k, v) in ep.headers.iter_mut() {
         if !ep.public.header(k) {
@@ -60,33 +76,115 @@ pub fn snippets(profile: &Profile, req: &ChatRequest, presenter: bool) -> Vec<Sn
         }
     }
     let api = api_of(&ep, req);
-    let body = String::from_utf8(wire_body(&ep, req)).expect("JSON is UTF-8");
-    let pretty = serde_json::to_string_pretty(
-        &serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON"),
-    )
-    .expect("JSON serializes");
+    let remote = shown_remote(req, remote, presenter);
+    let body = body_with_remote(&ep, req, &remote).expect("every server named is in `remote`");
+    let body = String::from_utf8(body).expect("JSON is UTF-8");
+    let value = serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON");
+    let fills = fills(&value);
+    let pretty = serde_json::to_string_pretty(&value).expect("JSON serializes");
     vec![
         Snippet {
             label: "curl",
             lang: "bash",
-            code: curl(&ep, api, &body),
+            code: curl(&ep, api, &body, &fills),
         },
         Snippet {
             label: "Python",
             lang: "python",
-            code: python(&ep, api, &pretty),
+            code: python(&ep, api, &pretty, &fills),
         },
         Snippet {
             label: "Node",
             lang: "javascript",
-            code: node(&ep, api, &pretty),
+            code: node(&ep, api, &pretty, &fills),
         },
         Snippet {
             label: "Rust",
             lang: "rust",
-            code: rust(&ep, api, &pretty),
+            code: rust(&ep, api, &pretty, &fills),
         },
     ]
+}
+
+/// Each remote MCP server `req` names, as `remote` shows it; its url a
+/// variable too in presenter mode, or when the config lacks the server.
+fn shown_remote(
+    req: &ChatRequest,
+    remote: &BTreeMap<String, RemoteMcp>,
+    presenter: bool,
+) -> BTreeMap<String, RemoteMcp> {
+    let named = req.params.hosted.iter().filter_map(|h| match h {
+        HostedTool::Mcp { server } => Some(server),
+        _ => None,
+    });
+    named
+        .map(|server| {
+            let mut shown = remote.get(server).cloned().unwrap_or_default();
+            if presenter || shown.url.is_empty() {
+                shown.url = format!("${}", mcp_var(server, "url"));
+            }
+            (server.clone(), shown)
+        })
+        .collect()
+}
+
+/// A value of the body that each snippet reads from the environment: a
+/// remote MCP server's url (`header: None`) or one of its headers.
+struct Fill {
+    /// Its place in the body's `tools`.
+    tool: usize,
+    header: Option<String>,
+    var: String,
+}
+
+fn fills(body: &serde_json::Value) -> Vec<Fill> {
+    let mut out = Vec::new();
+    let tools = body["tools"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (tool, t) in tools.iter().enumerate().filter(|(_, t)| t["type"] == "mcp") {
+        if let Some(var) = t["server_url"].as_str().and_then(variable) {
+            out.push(Fill {
+                tool,
+                header: None,
+                var: var.to_string(),
+            });
+        }
+        for (header, value) in t["headers"].as_object().into_iter().flatten() {
+            if let Some(var) = value.as_str().and_then(variable) {
+                out.push(Fill {
+                    tool,
+                    header: Some(header.clone()),
+                    var: var.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The assignments that put each fill into `body` (a parsed copy of the
+/// JSON), each line made by `line(tool, field, value)`, with a comment.
+fn fill_lines(
+    fills: &[Fill],
+    comment: &str,
+    line: impl Fn(usize, &str, &str) -> String,
+    value: fn(&str) -> String,
+) -> String {
+    if fills.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{comment} The remote MCP servers' secrets, from the environment:\n");
+    for f in fills {
+        let field = match &f.header {
+            None => "[\"server_url\"]".to_string(),
+            Some(h) => format!("[\"headers\"][{}]", py_str(h)),
+        };
+        out.push_str(&line(f.tool, &field, &value(&format!("${}", f.var))));
+        out.push('\n');
+    }
+    out
 }
 
 fn shell_quote(s: &str) -> String {
@@ -158,7 +256,7 @@ fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
     out
 }
 
-fn curl(ep: &HttpEndpoint, api: Api, body: &str) -> String {
+fn curl(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
     let mut s = format!(
         "curl {} \\\n  -H 'Content-Type: application/json' \\\n",
         shell_arg(&url(ep, api.path()))
@@ -173,15 +271,49 @@ fn curl(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     for (k, v) in plain_headers(ep) {
         s.push_str(&format!("  -H {} \\\n", shell_arg(&format!("{k}: {v}"))));
     }
-    s.push_str(&format!("  --data-binary {}\n", shell_quote(body)));
+    s.push_str(&format!("  --data-binary {}\n", shell_body(body, fills)));
     s
+}
+
+/// The body as one shell word: single-quoted but for the fills, which the
+/// shell fills in (`"$VAR"`). Each is looked for only in its own entry of
+/// `tools`, so a message that holds the same text stays as it is.
+fn shell_body(body: &str, fills: &[Fill]) -> String {
+    #[derive(Deserialize)]
+    struct Tools<'a> {
+        #[serde(borrow, default)]
+        tools: Vec<&'a RawValue>,
+    }
+    let tools = serde_json::from_str::<Tools>(body).map_or_else(|_| Vec::new(), |t| t.tools);
+    let mut at: Vec<(usize, &str)> = fills
+        .iter()
+        .filter_map(|f| {
+            let raw = tools.get(f.tool)?.get();
+            let start = raw.as_ptr() as usize - body.as_ptr() as usize;
+            let quoted = format!("\"${}\"", f.var);
+            let found = raw.find(&quoted)?;
+            // After the opening quote, the variable's own `$`.
+            Some((start + found + 1, f.var.as_str()))
+        })
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let mut out = String::new();
+    let mut from = 0;
+    for (pos, var) in at {
+        out.push_str(&shell_quote(&body[from..pos]));
+        out.push_str(&format!("\"${var}\""));
+        from = pos + 1 + var.len();
+    }
+    out.push_str(&shell_quote(&body[from..]));
+    out
 }
 
 fn py_str(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialize")
 }
 
-fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
+fn python(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
     let mut args = vec![
         format!("    base_url={},", py_value(&ep.base_url)),
         format!("    api_key=os.environ[{}],", py_str(&ep.key_env)),
@@ -207,9 +339,15 @@ fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     }
     // JSON's true/false/null are read by json.loads, so the body is pasted as JSON.
     format!(
-        "import json\nimport os\n\nfrom openai import OpenAI\n\nclient = OpenAI(\n{}\n)\nbody = json.loads(r\"\"\"\n{}\n\"\"\")\n{}print()\n",
+        "import json\nimport os\n\nfrom openai import OpenAI\n\nclient = OpenAI(\n{}\n)\nbody = json.loads(r\"\"\"\n{}\n\"\"\")\n{}{}print()\n",
         args.join("\n"),
         body.replace("\"\"\"", "\\\"\\\"\\\""),
+        fill_lines(
+            fills,
+            "#",
+            |tool, field, value| format!("body[\"tools\"][{tool}]{field} = {value}"),
+            py_value
+        ),
         match api {
             Api::Chat =>
                 "stream = client.chat.completions.create(**body)\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end=\"\", flush=True)\n",
@@ -219,7 +357,7 @@ fn python(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     )
 }
 
-fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
+fn node(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
     let mut args = vec![
         format!("  baseURL: {},", js_value(&ep.base_url)),
         format!("  apiKey: process.env.{},", ep.key_env),
@@ -244,9 +382,15 @@ fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
         ));
     }
     format!(
-        "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\n{}process.stdout.write(\"\\n\");\n",
+        "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\n{}{}process.stdout.write(\"\\n\");\n",
         args.join("\n"),
         body,
+        fill_lines(
+            fills,
+            "//",
+            |tool, field, value| format!("body[\"tools\"][{tool}]{field} = {value};"),
+            js_value
+        ),
         match api {
             Api::Chat =>
                 "const stream = await client.chat.completions.create(body);\nfor await (const chunk of stream) {\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? \"\");\n}\n",
@@ -256,7 +400,7 @@ fn node(ep: &HttpEndpoint, api: Api, body: &str) -> String {
     )
 }
 
-fn rust(ep: &HttpEndpoint, api: Api, body: &str) -> String {
+fn rust(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
     // Enough #s that the body cannot close the raw string.
     let mut hashes = String::from("#");
     while body.contains(&format!("\"{hashes}")) {
@@ -285,7 +429,22 @@ fn rust(ep: &HttpEndpoint, api: Api, body: &str) -> String {
             "    let mut stream = client.responses().create_stream(request).await?;\n    while let Some(event) = stream.next().await {\n        if let ResponseStreamEvent::ResponseOutputTextDelta(d) = event? {\n            print!(\"{}\", d.delta);\n        }\n    }\n",
         ),
     };
+    let json = format!("serde_json::from_str(r{hashes}\"\n{body}\n\"{hashes})?");
+    let parse = match fills {
+        [] => format!("    let request: {request_type} = {json};\n"),
+        _ => format!(
+            "    let mut body: serde_json::Value = {json};\n{}    let request: {request_type} = serde_json::from_value(body)?;\n",
+            fill_lines(
+                fills,
+                "    //",
+                |tool, field, value| format!(
+                    "    body[\"tools\"][{tool}]{field} = {value}.into();"
+                ),
+                rs_value
+            )
+        ),
+    };
     format!(
-        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, {use_type}}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n    let request: {request_type} = serde_json::from_str(r{hashes}\"\n{body}\n\"{hashes})?;\n{read}    println!();\n    Ok(())\n}}\n"
+        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, {use_type}}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n{parse}{read}    println!();\n    Ok(())\n}}\n"
     )
 }

@@ -78,18 +78,7 @@ impl HttpClient {
     /// The bytes sent: the wire body, with the remote MCP servers' url and
     /// headers filled in (only here, on their way out).
     fn send_body(&self, req: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let has_remote = req
-            .params
-            .hosted
-            .iter()
-            .any(|h| matches!(h, crate::chat::tools::HostedTool::Mcp { .. }));
-        if !has_remote || api_of(&self.endpoint, req) != Api::Responses {
-            return Ok(body(&self.endpoint, req));
-        }
-        let wire =
-            responses::with_remote(responses::body(req, self.endpoint.store), &self.remote_mcp)
-                .map_err(ProviderError::Other)?;
-        Ok(serde_json::to_vec(&wire).expect("request bodies serialize"))
+        body_with_remote(&self.endpoint, req, &self.remote_mcp).map_err(ProviderError::Other)
     }
 
     fn client(&self) -> Result<&reqwest::Client, ProviderError> {
@@ -532,6 +521,26 @@ pub fn body(endpoint: &HttpEndpoint, req: &ChatRequest) -> Vec<u8> {
         Api::Responses => serde_json::to_vec(&responses::body(req, endpoint.store)),
     }
     .expect("request bodies serialize")
+}
+
+/// The bytes a request to `endpoint` sends once the remote MCP servers it
+/// names get their url, headers and allowed tools from `remote` (view code
+/// passes placeholders: the same body, its secrets read from the environment).
+pub fn body_with_remote(
+    endpoint: &HttpEndpoint,
+    req: &ChatRequest,
+    remote: &std::collections::BTreeMap<String, crate::chat::tools::RemoteMcp>,
+) -> Result<Vec<u8>, String> {
+    let has_remote = req
+        .params
+        .hosted
+        .iter()
+        .any(|h| matches!(h, crate::chat::tools::HostedTool::Mcp { .. }));
+    if !has_remote || api_of(endpoint, req) != Api::Responses {
+        return Ok(body(endpoint, req));
+    }
+    let wire = responses::with_remote(responses::body(req, endpoint.store), remote)?;
+    Ok(serde_json::to_vec(&wire).expect("request bodies serialize"))
 }
 
 /// The headers a profile sends. Bad values are a message, never a panic.

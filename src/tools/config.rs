@@ -124,17 +124,39 @@ impl McpConfig {
         for value in self.headers.values().chain(env) {
             crate::log::register_secret(value);
         }
-        // A url may carry its token (in the query, or as user:password@).
-        if let Some(url) = &self.url
-            && (url.contains('?')
-                || url
-                    .split("://")
-                    .nth(1)
-                    .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@'))))
-        {
+        if let Some(url) = self.url.as_deref().filter(|u| carries_token(u)) {
             crate::log::register_secret(url);
         }
     }
+
+    /// The server `name` as view code writes it (`hosted = true` with a url):
+    /// each header's value, and a url that carries a token, replaced by the
+    /// environment variable the code reads it from. No secret is in it.
+    pub fn shown(&self, name: &str) -> Option<crate::chat::tools::RemoteMcp> {
+        let mut shown = self.remote()?;
+        if carries_token(&shown.url) {
+            shown.url = format!("${}", mcp_var(name, "url"));
+        }
+        for (header, value) in shown.headers.iter_mut() {
+            *value = format!("${}", mcp_var(name, &format!("header_{header}")));
+        }
+        Some(shown)
+    }
+}
+
+/// Whether a url may carry its token: in the query, or as user:password@.
+fn carries_token(url: &str) -> bool {
+    url.contains('?')
+        || url
+            .split("://")
+            .nth(1)
+            .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@')))
+}
+
+/// The environment variable view code reads a remote server's `what` from:
+/// `LLMDECK_MCP_DOCS_URL`, `LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION`.
+pub fn mcp_var(server: &str, what: &str) -> String {
+    crate::config::secret::env_var("mcp", &format!("{server}_{what}"))
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ pub enum Status {
     Failed(String),
     /// A remote server OpenAI connects to (`hosted = true`): never started
     /// here; on, it joins the conversation's hosted tools (Responses API).
-    Hosted,
+    /// With it, the server as view code writes it (`McpConfig::shown`: its
+    /// secrets as environment variables).
+    Hosted(crate::chat::tools::RemoteMcp),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +118,19 @@ impl Mcp {
             .map(|s| ServerRow { on: false, ..s })
             .collect();
         *self = Self::new(servers, max);
+    }
+
+    /// The remote MCP servers as view code writes them, by name.
+    pub fn shown_remote(
+        &self,
+    ) -> std::collections::BTreeMap<String, crate::chat::tools::RemoteMcp> {
+        self.servers
+            .iter()
+            .filter_map(|s| match &s.status {
+                Status::Hosted(shown) => Some((s.name.clone(), shown.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn state_of(&self, call_id: &str) -> Option<(u32, &CallState)> {

@@ -13,8 +13,12 @@ use crate::tui::core::state::{Overlay, State};
 use crate::tui::theme::Styled;
 
 pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
-    let snippets =
-        crate::provider::code::snippets(&state.profile, &state.pending_request(), state.presenter);
+    let snippets = crate::provider::code::snippets(
+        &state.profile,
+        &state.pending_request(),
+        state.presenter,
+        &state.mcp.shown_remote(),
+    );
     let Some(Overlay::Code { tab, scroll }) = state.overlays.last_mut() else {
         return Vec::new();
     };
@@ -41,8 +45,12 @@ pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
 
 pub fn draw(frame: &mut Frame, state: &State, tab: usize, scroll: u16) {
     let t = &state.theme;
-    let snippets =
-        crate::provider::code::snippets(&state.profile, &state.pending_request(), state.presenter);
+    let snippets = crate::provider::code::snippets(
+        &state.profile,
+        &state.pending_request(),
+        state.presenter,
+        &state.mcp.shown_remote(),
+    );
     let area = centered(
         frame.area(),
         frame.area().width.saturating_sub(4),

@@ -140,7 +140,7 @@ pub fn hosted_on(state: &State, name: &str) -> bool {
 /// one is a hosted tool of the conversation instead.
 fn toggle_server(state: &mut State, i: usize) -> Vec<Command> {
     let server = &mut state.mcp.servers[i];
-    if server.status == crate::tui::core::mcp::Status::Hosted {
+    if matches!(server.status, crate::tui::core::mcp::Status::Hosted(_)) {
         // OpenAI connects to it: a hosted tool of the conversation (Responses API).
         let tool = crate::chat::tools::HostedTool::Mcp {
             server: server.name.clone(),

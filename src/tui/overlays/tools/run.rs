@@ -58,9 +58,9 @@ pub(in crate::tui) fn rows(
             ServerRow {
                 name: name.clone(),
                 how: crate::log::scrub(&how),
-                status: match c.hosted {
-                    true => Status::Hosted,
-                    false => Status::Idle,
+                status: match c.shown(name) {
+                    Some(shown) => Status::Hosted(shown),
+                    None => Status::Idle,
                 },
                 on: false,
             }

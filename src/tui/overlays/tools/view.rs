@@ -111,7 +111,7 @@ fn row_text(state: &State, row: &Row) -> (String, bool, Look) {
                 Status::Ready(tools) => (format!("ready · {} tools", tools.len()), Look::Success),
                 // Its stderr's tail is the server's text: inert.
                 Status::Failed(_) => ("failed (Enter tries again):".to_string(), Look::Error),
-                Status::Hosted => (
+                Status::Hosted(_) => (
                     "remote, OpenAI connects (Responses API)".to_string(),
                     Look::Text,
                 ),
@@ -122,13 +122,13 @@ fn row_text(state: &State, row: &Row) -> (String, bool, Look) {
             };
             let name = inert(&s.name);
             let shown_on = match s.status {
-                Status::Hosted => super::hosted_on(state, &s.name),
+                Status::Hosted(_) => super::hosted_on(state, &s.name),
                 _ => s.on,
             };
             let text = format!("{}MCP {name} — {status}{how}", mark(shown_on));
             // A failure shows even when off: it says why turning on did nothing.
             let on = match s.status {
-                Status::Hosted => super::hosted_on(state, &s.name),
+                Status::Hosted(_) => super::hosted_on(state, &s.name),
                 _ => s.on || matches!(s.status, Status::Failed(_)),
             };
             (text, on, look)
