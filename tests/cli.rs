@@ -751,3 +751,30 @@ fn a_broken_price_file_is_named_and_the_built_in_prices_used() {
         "[models.\"gpt-4o\"]\ninput = \"cheap\"\noutput = 1.0\n"
     );
 }
+
+/// A profile's `api_key_env` is written into view code's snippets as a name:
+/// one that is no variable name (a shell command, a dash) is refused with its
+/// reason, never run or read in part.
+#[test]
+fn an_api_key_env_that_is_not_a_variable_name_is_refused() {
+    let mock = Mock::start_in_background();
+    for var in ["K$(touch pwned)", "MY-KEY", "9KEY"] {
+        let home = support::home_with_config(&format!(
+            "default_profile = \"gw\"\n[profiles.gw]\nbase_url = \"{}\"\napi_key_env = {}\n",
+            mock.base_url,
+            toml::Value::String(var.into())
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+            .env_clear()
+            .env("LLMDECK_HOME", home.path())
+            .current_dir(home.path())
+            .args(["chat", "hello"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{var}: {err}");
+        assert!(err.contains("is not a variable name"), "{var}: {err}");
+        assert!(!home.path().join("pwned").exists());
+        assert!(mock.received().is_empty(), "nothing was sent");
+    }
+}

@@ -61,9 +61,15 @@ fn request() -> ChatRequest {
 
 /// Runs a curl snippet with `env` set; it must succeed. Its output.
 fn run_curl(code: &str, env: &[(&str, &str)]) -> String {
+    run_curl_in(tempfile::tempdir().unwrap().path(), code, env)
+}
+
+/// `run_curl` in folder `dir`.
+fn run_curl_in(dir: &std::path::Path, code: &str, env: &[(&str, &str)]) -> String {
     let out = Command::new("sh")
         .arg("-c")
         .arg(code)
+        .current_dir(dir)
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -432,22 +438,101 @@ fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment
         all[3].code
     );
     assert!(all[3].code.contains("serde_json::from_value(body)?"));
-    // A url without a token is written out; in presenter mode it is a variable too.
+    // Any url is a variable (a token can sit in its path, where no rule
+    // sees it), presenter mode or not.
     let plain = McpConfig {
-        url: Some("https://docs.example.com/mcp".into()),
+        url: Some("https://docs.example.com/mcp/s/tok-path-SECRET/mcp".into()),
         ..config.clone()
     };
     let shown = BTreeMap::from([("docs".into(), plain.shown("docs").unwrap())]);
     for presenter in [false, true] {
-        let all = snippets(&p, &req, presenter, &shown);
-        for s in &all {
-            assert_eq!(
-                s.code.contains("docs.example.com"),
-                !presenter,
-                "{} (presenter {presenter}): {}",
-                s.label,
-                s.code
-            );
+        for s in snippets(&p, &req, presenter, &shown) {
+            assert!(!s.code.contains("docs.example.com"), "{}", s.code);
+            assert!(s.code.contains("LLMDECK_MCP_DOCS_URL"), "{}", s.code);
         }
     }
+}
+
+/// A base url that the curl snippet double-quotes (because a secret query
+/// value makes it hold a variable) cannot run a command or read another
+/// variable: before, a base url with `$(...)` in it ran the command when the
+/// snippet was pasted. With a `!` (history expansion in an interactive shell)
+/// it is quoted another way, as safely.
+#[test]
+fn nothing_in_a_url_runs_in_the_shell() {
+    let mock = Mock::start_in_background();
+    for (n, tail) in [
+        "$(touch${IFS}pwned)$HOME/v1",
+        "$(touch${IFS}pwned)!$HOME\\/v1",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut p = profile(&mock);
+        let Endpoint::Http(ep) = &mut p.endpoint else {
+            unreachable!()
+        };
+        ep.base_url = format!("{}/{tail}", mock.base_url);
+        ep.query.insert("code".into(), "fn-SECRET-code".into());
+        let dir = tempfile::tempdir().unwrap();
+        let curl = &snippets(&p, &request(), false, &BTreeMap::new())[0];
+        let env = [
+            ("MOCK_KEY", "sk-x"),
+            ("LLMDECK_QUERY_CODE", "code-from-env"),
+        ];
+        run_curl_in(dir.path(), &curl.code, &env);
+        assert!(!dir.path().join("pwned").exists(), "{}", curl.code);
+        let sent = &mock.received()[n];
+        assert!(sent.path.contains(tail), "{} in {}", tail, sent.path);
+        assert!(sent.path.ends_with("?code=code-from-env"), "{}", sent.path);
+    }
+}
+
+/// A base url with a user and password in it is a variable in every snippet.
+#[test]
+fn a_base_url_with_credentials_is_a_variable() {
+    let mock = Mock::start_in_background();
+    let mut p = profile(&mock);
+    let Endpoint::Http(ep) = &mut p.endpoint else {
+        unreachable!()
+    };
+    ep.base_url = mock.base_url.replace("http://", "http://bot:pw-SECRET-77@");
+    for s in snippets(&p, &request(), false, &BTreeMap::new()) {
+        assert!(!s.code.contains("pw-SECRET-77"), "{}: {}", s.label, s.code);
+        assert!(
+            s.code.contains("OPENAI_BASE_URL"),
+            "{}: {}",
+            s.label,
+            s.code
+        );
+    }
+}
+
+/// The Rust snippet sends the profile's headers, and the key as `api-key`
+/// where the endpoint takes it so (it sent neither before).
+#[test]
+fn the_rust_snippet_sends_the_headers_and_the_key_as_the_endpoint_wants() {
+    let mock = Mock::start_in_background();
+    let mut p = profile(&mock);
+    let rust = &snippets(&p, &request(), false, &BTreeMap::new())[3].code;
+    assert!(
+        rust.contains(r#".with_header("x-title", "it's llmdeck")?"#),
+        "{rust}"
+    );
+    assert!(
+        rust.contains(r#".with_api_key(std::env::var("MOCK_KEY")?)"#),
+        "{rust}"
+    );
+    let Endpoint::Http(ep) = &mut p.endpoint else {
+        unreachable!()
+    };
+    ep.auth = AuthStyle::ApiKey;
+    ep.query.insert("api-version".into(), "2024-10-21".into());
+    let rust = &snippets(&p, &request(), false, &BTreeMap::new())[3].code;
+    assert!(
+        rust.contains(r#".with_header("api-key", std::env::var("MOCK_KEY")?)?"#),
+        "{rust}"
+    );
+    assert!(!rust.contains("with_api_key"), "{rust}");
+    assert!(rust.contains("api-version=2024-10-21"), "{rust}");
 }

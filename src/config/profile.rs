@@ -214,6 +214,10 @@ pub enum ProfileError {
     Unknown(String, String),
     #[error("profile {profile:?}: environment variable {var} is not set")]
     MissingKeyEnv { profile: String, var: String },
+    #[error(
+        "profile {profile:?}: api_key_env {var:?} is not a variable name (letters, digits and _, not starting with a digit)"
+    )]
+    BadKeyEnv { profile: String, var: String },
     #[error("profile {profile:?}: api_key_command failed: {reason}")]
     KeyCommand { profile: String, reason: String },
     #[error("profile {profile:?}: the key contains characters that cannot be sent in a header")]
@@ -345,6 +349,13 @@ fn resolve_key(
         return Ok(Secret::new(&String::from_utf8_lossy(&output.stdout)));
     }
     if let Some(var) = &config.api_key_env {
+        // View code writes it into shell, Python, Node and Rust as a name.
+        if !crate::config::secret::is_variable_name(var) {
+            return Err(ProfileError::BadKeyEnv {
+                profile: name.into(),
+                var: var.clone(),
+            });
+        }
         return match env(var) {
             Some(v) => Ok(Secret::new(&v)),
             None => Err(ProfileError::MissingKeyEnv {

@@ -72,6 +72,25 @@ fn listed<'a>(mut names: impl Iterator<Item = &'a str>, name: &str) -> bool {
     names.any(|n| n.eq_ignore_ascii_case(name))
 }
 
+/// Whether `name` can name an environment variable in every snippet's
+/// language (a shell's rules, the strictest).
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether a url may carry a secret: in its query, or as user:password@.
+pub fn carries_token(url: &str) -> bool {
+    url.contains('?')
+        || url
+            .split("://")
+            .nth(1)
+            .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@')))
+}
+
 /// The environment variable view code reads a secret header or query value
 /// from: `LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY`, `LLMDECK_QUERY_CODE`.
 pub fn env_var(kind: &str, name: &str) -> String {

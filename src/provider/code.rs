@@ -15,7 +15,7 @@ use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
 use crate::chat::tools::{HostedTool, RemoteMcp};
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
-use crate::config::secret::env_var;
+use crate::config::secret::{carries_token, env_var};
 use crate::config::{Endpoint, Profile};
 use crate::tools::config::mcp_var;
 
@@ -48,9 +48,9 @@ fn endpoint(profile: &Profile) -> HttpEndpoint {
 }
 
 /// `presenter`: organization and project ids and a non-OpenAI host are shown as
-/// environment variables, so a projector never displays them (a remote MCP
-/// server's url too). `remote`: the remote MCP servers as `McpConfig::shown`
-/// writes them, no secret in them.
+/// environment variables, so a projector never displays them (as is, always,
+/// a base url that carries credentials). `remote`: the remote MCP servers as
+/// `McpConfig::shown` writes them, no secret in them.
 pub fn snippets(
     profile: &Profile,
     req: &ChatRequest,
@@ -71,12 +71,12 @@ pub fn snippets(
     if presenter {
         ep.organization = ep.organization.map(|_| "$OPENAI_ORG_ID".into());
         ep.project = ep.project.map(|_| "$OPENAI_PROJECT_ID".into());
-        if ep.base_url != OPENAI_BASE_URL {
-            ep.base_url = "$OPENAI_BASE_URL".into();
-        }
+    }
+    if (presenter && ep.base_url != OPENAI_BASE_URL) || carries_token(&ep.base_url) {
+        ep.base_url = "$OPENAI_BASE_URL".into();
     }
     let api = api_of(&ep, req);
-    let remote = shown_remote(req, remote, presenter);
+    let remote = shown_remote(req, remote);
     let body = body_with_remote(&ep, req, &remote).expect("every server named is in `remote`");
     let body = String::from_utf8(body).expect("JSON is UTF-8");
     let value = serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON");
@@ -106,12 +106,11 @@ pub fn snippets(
     ]
 }
 
-/// Each remote MCP server `req` names, as `remote` shows it; its url a
-/// variable too in presenter mode, or when the config lacks the server.
+/// Each remote MCP server `req` names, as `remote` shows it (one the config
+/// lacks: its url alone, a variable as always).
 fn shown_remote(
     req: &ChatRequest,
     remote: &BTreeMap<String, RemoteMcp>,
-    presenter: bool,
 ) -> BTreeMap<String, RemoteMcp> {
     let named = req.params.hosted.iter().filter_map(|h| match h {
         HostedTool::Mcp { server } => Some(server),
@@ -119,10 +118,10 @@ fn shown_remote(
     });
     named
         .map(|server| {
-            let mut shown = remote.get(server).cloned().unwrap_or_default();
-            if presenter || shown.url.is_empty() {
-                shown.url = format!("${}", mcp_var(server, "url"));
-            }
+            let shown = remote.get(server).cloned().unwrap_or_else(|| RemoteMcp {
+                url: format!("${}", mcp_var(server, "url")),
+                ..Default::default()
+            });
             (server.clone(), shown)
         })
         .collect()
@@ -191,13 +190,65 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// A URL or header: double-quoted when it holds an `$OPENAI_...` or
-/// `$LLMDECK_...` variable (so the shell fills it in), single-quoted otherwise.
+/// A URL or header as one shell word in which only the `$OPENAI_...` and
+/// `$LLMDECK_...` variables put there are filled in: double-quoted with every
+/// other `$`, backquote, quote and backslash escaped, or where it holds a `!`
+/// (history expansion in an interactive shell, which no escape inside double
+/// quotes stops) single-quoted pieces around each variable.
 fn shell_arg(s: &str) -> String {
-    if (s.contains("$OPENAI_") || s.contains("$LLMDECK_")) && !s.contains(['"', '`', '\\']) {
-        return format!("\"{s}\"");
+    let parts = variable_parts(s);
+    if parts.iter().all(|(_, var)| !var) {
+        return shell_quote(s);
     }
-    shell_quote(s)
+    if s.contains('!') {
+        return parts
+            .iter()
+            .map(|&(part, var)| match var {
+                true => format!("\"{part}\""),
+                false => shell_quote(part),
+            })
+            .collect();
+    }
+    let mut out = String::from("\"");
+    for (part, var) in parts {
+        match var {
+            true => out.push_str(part),
+            false => {
+                for c in part.chars() {
+                    if matches!(c, '$' | '`' | '"' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `s` cut into its literal pieces and its `$OPENAI_...`/`$LLMDECK_...`
+/// variables (`true`), in order.
+fn variable_parts(s: &str) -> Vec<(&str, bool)> {
+    let mut parts = Vec::new();
+    let mut literal = 0;
+    let mut at = 0;
+    while let Some(found) = s[at..].find('$') {
+        let start = at + found;
+        let name_len = s[start + 1..]
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(s.len() - start - 1);
+        let end = start + 1 + name_len;
+        if variable(&s[start..end]).is_some() {
+            parts.push((&s[literal..start], false));
+            parts.push((&s[start..end], true));
+            literal = end;
+        }
+        at = end.max(start + 1);
+    }
+    parts.push((&s[literal..], false));
+    parts.retain(|(part, _)| !part.is_empty());
+    parts
 }
 
 /// `"key": value` entries of a map, each value written by `value`.
@@ -257,9 +308,16 @@ fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
 }
 
 fn curl(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
+    let url = url(ep, api.path());
+    // curl reads [] and {} in a url as ranges and sets of urls to fetch
+    // (an IPv6 host, a gateway's path): --globoff sends it as written.
+    let glob = match url.contains(['[', ']', '{', '}']) {
+        true => "--globoff ",
+        false => "",
+    };
     let mut s = format!(
-        "curl {} \\\n  -H 'Content-Type: application/json' \\\n",
-        shell_arg(&url(ep, api.path()))
+        "curl {glob}{} \\\n  -H 'Content-Type: application/json' \\\n",
+        shell_arg(&url)
     );
     match ep.auth {
         AuthStyle::Bearer => s.push_str(&format!(
@@ -290,10 +348,14 @@ fn shell_body(body: &str, fills: &[Fill]) -> String {
         .filter_map(|f| {
             let raw = tools.get(f.tool)?.get();
             let start = raw.as_ptr() as usize - body.as_ptr() as usize;
-            let quoted = format!("\"${}\"", f.var);
-            let found = raw.find(&quoted)?;
-            // After the opening quote, the variable's own `$`.
-            Some((start + found + 1, f.var.as_str()))
+            let key = match &f.header {
+                None => py_str("server_url"),
+                Some(h) => py_str(h),
+            };
+            let pair = format!("{key}:\"${}\"", f.var);
+            let found = raw.find(&pair)?;
+            // The variable's own `$`, after the key, the colon and the quote.
+            Some((start + found + key.len() + 2, f.var.as_str()))
         })
         .collect();
     at.sort_unstable();
@@ -407,16 +469,45 @@ fn rust(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
         hashes.push('#');
     }
     let mut config = format!(
-        "OpenAIConfig::new()\n        .with_api_base({})\n        .with_api_key(std::env::var({})?)",
-        rs_value(&ep.base_url),
-        py_str(&ep.key_env)
+        "OpenAIConfig::new()\n        .with_api_base({})",
+        rs_value(&ep.base_url)
     );
+    if ep.auth == AuthStyle::Bearer {
+        config.push_str(&format!(
+            "\n        .with_api_key(std::env::var({})?)",
+            py_str(&ep.key_env)
+        ));
+    }
     if let Some(o) = &ep.organization {
         config.push_str(&format!("\n        .with_org_id({})", rs_value(o)));
     }
     if let Some(p) = &ep.project {
         config.push_str(&format!("\n        .with_project_id({})", rs_value(p)));
     }
+    // Header names as `with_header` takes a literal one: lower case.
+    for (k, v) in &ep.headers {
+        config.push_str(&format!(
+            "\n        .with_header({}, {})?",
+            py_str(&k.to_ascii_lowercase()),
+            rs_value(v)
+        ));
+    }
+    if ep.auth == AuthStyle::ApiKey {
+        config.push_str(&format!(
+            "\n        .with_header(\"api-key\", std::env::var({})?)?",
+            py_str(&ep.key_env)
+        ));
+    }
+    let query = match ep.query.is_empty() {
+        true => String::new(),
+        false => format!(
+            "    // OpenAIConfig sends no query parameters; this endpoint wants{}.\n",
+            ep.query
+                .iter()
+                .map(|(k, v)| format!(" {k}={v}"))
+                .collect::<String>()
+        ),
+    };
     let (use_type, request_type, read) = match api {
         Api::Chat => (
             "types::chat::CreateChatCompletionRequest",
@@ -445,6 +536,6 @@ fn rust(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
         ),
     };
     format!(
-        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, {use_type}}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n    let client = Client::with_config(config);\n{parse}{read}    println!();\n    Ok(())\n}}\n"
+        "// Cargo.toml: async-openai = \"0.43\", tokio = {{ version = \"1\", features = [\"full\"] }},\n//             futures = \"0.3\", serde_json = \"1\"\nuse async_openai::{{Client, config::OpenAIConfig, {use_type}}};\nuse futures::StreamExt;\n\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    let config = {config};\n{query}    let client = Client::with_config(config);\n{parse}{read}    println!();\n    Ok(())\n}}\n"
     )
 }

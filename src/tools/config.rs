@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::config::secret::carries_token;
+
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpConfig {
@@ -86,11 +88,16 @@ impl McpConfig {
     /// The server as a request names it for OpenAI (`hosted = true` with a
     /// url), its header values registered as secrets; `None` otherwise.
     pub fn remote(&self) -> Option<crate::chat::tools::RemoteMcp> {
+        let remote = self.hosted_remote()?;
+        self.register_secrets();
+        Some(remote)
+    }
+
+    fn hosted_remote(&self) -> Option<crate::chat::tools::RemoteMcp> {
         let url = self
             .url
             .as_ref()
             .filter(|_| self.hosted && self.command.is_none())?;
-        self.register_secrets();
         Some(crate::chat::tools::RemoteMcp {
             url: url.clone(),
             headers: self.headers.clone(),
@@ -130,27 +137,17 @@ impl McpConfig {
     }
 
     /// The server `name` as view code writes it (`hosted = true` with a url):
-    /// each header's value, and a url that carries a token, replaced by the
-    /// environment variable the code reads it from. No secret is in it.
+    /// its url and each header's value replaced by the environment variable
+    /// the code reads it from (a url may carry a token where no rule can tell,
+    /// in its path). No secret is in it.
     pub fn shown(&self, name: &str) -> Option<crate::chat::tools::RemoteMcp> {
-        let mut shown = self.remote()?;
-        if carries_token(&shown.url) {
-            shown.url = format!("${}", mcp_var(name, "url"));
-        }
+        let mut shown = self.hosted_remote()?;
+        shown.url = format!("${}", mcp_var(name, "url"));
         for (header, value) in shown.headers.iter_mut() {
             *value = format!("${}", mcp_var(name, &format!("header_{header}")));
         }
         Some(shown)
     }
-}
-
-/// Whether a url may carry its token: in the query, or as user:password@.
-fn carries_token(url: &str) -> bool {
-    url.contains('?')
-        || url
-            .split("://")
-            .nth(1)
-            .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@')))
 }
 
 /// The environment variable view code reads a remote server's `what` from:
