@@ -189,6 +189,21 @@ fn the_spool_is_a_file_nobody_else_can_open() {
         .collect();
     assert_eq!(ours.len(), 1, "{ours:?}");
     assert!(ours[0].ends_with("(deleted)"), "{ours:?}");
+    // Nor can it be given a name through /proc (O_EXCL with O_TMPFILE).
+    let from = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).unwrap();
+    let to = std::ffi::CString::new(state.join("linked").to_str().unwrap()).unwrap();
+    // SAFETY: linkat with two valid C strings.
+    let linked = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    assert_eq!(linked, -1, "the spool was linked into its folder");
+    assert!(!state.join("linked").exists());
     // Read at random: a text whose pages left the page cache comes back
     // alone, without the readahead of the pages after it.
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
@@ -306,6 +321,8 @@ fn a_record_spoiled_in_the_spool_from_outside_is_never_followed() {
     let mut m = support::machine("gpt-4o-mini");
     session(&mut m, 2, "An answer.", true);
     assert_eq!(m.conv.nodes.live(), 0);
+    let store = llmdeck::chat::store::Store::new(home.path().join("conversations"));
+    store.save(&m.conv).unwrap();
     let path = spool_file(&home);
     let bytes = std::fs::read(&path).unwrap();
     let links = br#""children":[2]"#;
@@ -320,7 +337,6 @@ fn a_record_spoiled_in_the_spool_from_outside_is_never_followed() {
         .unwrap();
     llmdeck::chat::spool::release();
     // Saved, it would overwrite the good copy on disk: the save fails instead.
-    let store = llmdeck::chat::store::Store::new(home.path().join("conversations"));
     let error = store.save(&m.conv).expect_err("not saved").to_string();
     assert!(error.contains("changed on disk"), "{error}");
     // Shown, it is what the slot kept (role, parent, text), not what it says.
@@ -336,6 +352,27 @@ fn a_record_spoiled_in_the_spool_from_outside_is_never_followed() {
         m.conv.nodes[4].content, "An answer.",
         "the others as they were"
     );
+    // Written to (a reply to it, and the spool again after the exchange), it
+    // is still never saved: before, the reply made it a record like any other
+    // and the next save wrote it, links lost, over the good copy.
+    let fx = m.handle(
+        Input::Send("a reply to the spoiled one".into()),
+        Instant::now(),
+        Utc::now(),
+    );
+    let id = started(&fx);
+    m.handle(
+        Input::Stream(id, StreamEvent::End),
+        Instant::now(),
+        Utc::now(),
+    );
+    m.spool();
+    assert_eq!(m.conv.nodes[1].children.len(), 1, "the reply hangs from it");
+    let error = store.save(&m.conv).expect_err("not saved").to_string();
+    assert!(error.contains("changed on disk"), "{error}");
+    let on_disk = store.load(&m.conv.id).unwrap();
+    assert_eq!(on_disk.nodes[1].children, vec![2], "the good copy stays");
+    assert_eq!(on_disk.nodes.len(), 5);
 }
 
 /// Texts larger than a segment, texts that fill several, all read back the

@@ -27,13 +27,65 @@ pub struct Nodes {
     /// Frozen records read back since the last `freeze`. `Index` hands out
     /// references into it: no `&self` method may remove or replace an entry
     /// (only add one); entries go under `&mut self` alone.
-    thawed: Mutex<HashMap<NodeId, Box<Node>>>,
+    thawed: Mutex<HashMap<NodeId, Thawed>>,
 }
 
 #[derive(Clone)]
 enum Slot {
     Live(Box<Node>),
     Frozen(Frozen),
+    /// What a record changed in the spool from outside was read back as (what
+    /// its slot kept), to be written to: a reply added, an edit. Never frozen
+    /// again nor saved: the copy on disk stays the good one.
+    Spoiled(Box<Node>),
+}
+
+/// A record read back, at an address of its own that moving the table's
+/// entries leaves alone (a `Box` moved may not keep borrows of it alive).
+struct Thawed {
+    node: std::ptr::NonNull<Node>,
+    spoiled: bool,
+}
+
+// SAFETY: a `Thawed` owns its node as a `Box` would.
+unsafe impl Send for Thawed {}
+// SAFETY: shared, it only hands out `&Node`.
+unsafe impl Sync for Thawed {}
+
+impl Thawed {
+    fn new(frozen: &Frozen) -> Self {
+        let (node, spoiled) = match frozen.thaw() {
+            Some(node) => (node, false),
+            None => (frozen.spoiled(), true),
+        };
+        Self {
+            node: std::ptr::NonNull::from(Box::leak(Box::new(node))),
+            spoiled,
+        }
+    }
+
+    fn get(&self) -> &Node {
+        // SAFETY: made from a leaked box that only `into_slot` and `drop` take back.
+        unsafe { self.node.as_ref() }
+    }
+
+    /// The slot the record becomes once written to.
+    fn into_slot(self) -> Slot {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the box leaked in `new`, taken back once (`self` is not dropped).
+        let node = unsafe { Box::from_raw(this.node.as_ptr()) };
+        match this.spoiled {
+            true => Slot::Spoiled(node),
+            false => Slot::Live(node),
+        }
+    }
+}
+
+impl Drop for Thawed {
+    fn drop(&mut self) {
+        // SAFETY: the box leaked in `new`, taken back once.
+        drop(unsafe { Box::from_raw(self.node.as_ptr()) });
+    }
 }
 
 #[derive(Clone)]
@@ -189,11 +241,13 @@ impl Frozen {
     /// The record read back with its texts; `None` when it was changed in the
     /// file from outside (only a program of the same user, through /proc, can).
     fn thaw(&self) -> Option<Node> {
-        let record = self.record.as_str();
-        if record.len() != self.record.len() || seal(record) != self.seal {
+        // Copied first: bytes changed between the check and the parse would
+        // be followed (and, no longer UTF-8, read as a `str` all the same).
+        let record = self.record.as_str().to_owned();
+        if record.len() != self.record.len() || seal(&record) != self.seal {
             return None;
         }
-        let mut node: Node = serde_json::from_str(record).ok()?;
+        let mut node: Node = serde_json::from_str(&record).ok()?;
         node.content = self.content.clone();
         if let Some(Loose(loose)) = self.loose.as_deref() {
             if let (Some(meta), Some(reasoning)) = (&mut node.meta, loose.first()) {
@@ -209,17 +263,15 @@ impl Frozen {
     /// What is read back of a spoiled record: what was kept here (role,
     /// parent, text), never what it says. Its links could send a walk of the
     /// tree round in circles; without them the shown path ends here.
-    fn thaw_or_spoiled(&self) -> Node {
-        self.thaw().unwrap_or_else(|| {
-            let parent = (self.parent != u32::MAX).then_some(self.parent as NodeId);
-            let mut node = Node::new(self.role, "", parent);
-            node.content = self.content.clone();
-            if let Some(meta) = &mut node.meta {
-                meta.status = AnswerStatus::Error;
-                meta.error = Some(SPOILED.into());
-            }
-            node
-        })
+    fn spoiled(&self) -> Node {
+        let parent = (self.parent != u32::MAX).then_some(self.parent as NodeId);
+        let mut node = Node::new(self.role, "", parent);
+        node.content = self.content.clone();
+        if let Some(meta) = &mut node.meta {
+            meta.status = AnswerStatus::Error;
+            meta.error = Some(SPOILED.into());
+        }
+        node
     }
 }
 
@@ -246,12 +298,12 @@ fn seal(record: &str) -> u64 {
 impl Slot {
     /// The record on the heap, read back first if frozen (`cached`: a copy
     /// already read back, taken instead of reading it again).
-    fn live(&mut self, cached: Option<Box<Node>>) -> &mut Node {
+    fn live(&mut self, cached: Option<Thawed>) -> &mut Node {
         if let Slot::Frozen(frozen) = self {
-            *self = Slot::Live(cached.unwrap_or_else(|| Box::new(frozen.thaw_or_spoiled())));
+            *self = cached.unwrap_or_else(|| Thawed::new(frozen)).into_slot();
         }
         match self {
-            Slot::Live(node) => node,
+            Slot::Live(node) | Slot::Spoiled(node) => node,
             Slot::Frozen(_) => unreachable!("read back just above"),
         }
     }
@@ -306,7 +358,7 @@ impl Nodes {
     /// Message `id`'s role, without reading its record back.
     pub fn role(&self, id: NodeId) -> Role {
         match &self.slots[id] {
-            Slot::Live(node) => node.role,
+            Slot::Live(node) | Slot::Spoiled(node) => node.role,
             Slot::Frozen(frozen) => frozen.role,
         }
     }
@@ -314,7 +366,7 @@ impl Nodes {
     /// Message `id`'s parent, without reading its record back.
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
         match &self.slots[id] {
-            Slot::Live(node) => node.parent,
+            Slot::Live(node) | Slot::Spoiled(node) => node.parent,
             Slot::Frozen(frozen) => (frozen.parent != u32::MAX).then_some(frozen.parent as NodeId),
         }
     }
@@ -322,7 +374,7 @@ impl Nodes {
     /// Message `id`'s text, without reading its record back.
     pub fn content(&self, id: NodeId) -> &Text {
         match &self.slots[id] {
-            Slot::Live(node) => &node.content,
+            Slot::Live(node) | Slot::Spoiled(node) => &node.content,
             Slot::Frozen(frozen) => &frozen.content,
         }
     }
@@ -331,7 +383,7 @@ impl Nodes {
     /// files, calls or call id), without reading its record back.
     pub fn plain(&self, id: NodeId) -> bool {
         match &self.slots[id] {
-            Slot::Live(node) => plain(node),
+            Slot::Live(node) | Slot::Spoiled(node) => plain(node),
             Slot::Frozen(frozen) => frozen.plain,
         }
     }
@@ -340,7 +392,7 @@ impl Nodes {
     pub fn live(&self) -> usize {
         self.slots
             .iter()
-            .filter(|s| matches!(s, Slot::Live(_)))
+            .filter(|s| !matches!(s, Slot::Frozen(_)))
             .count()
     }
 
@@ -364,7 +416,7 @@ impl Nodes {
         }
     }
 
-    fn thawed_mut(&mut self) -> &mut HashMap<NodeId, Box<Node>> {
+    fn thawed_mut(&mut self) -> &mut HashMap<NodeId, Thawed> {
         self.thawed.get_mut().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -374,16 +426,17 @@ impl std::ops::Index<NodeId> for Nodes {
 
     fn index(&self, id: NodeId) -> &Node {
         let frozen = match &self.slots[id] {
-            Slot::Live(node) => return node,
+            Slot::Live(node) | Slot::Spoiled(node) => return node,
             Slot::Frozen(frozen) => frozen,
         };
         let mut thawed = self.thawed.lock().unwrap_or_else(|e| e.into_inner());
-        let node: *const Node = &**thawed
+        let node: *const Node = thawed
             .entry(id)
-            .or_insert_with(|| Box::new(frozen.thaw_or_spoiled()));
-        // SAFETY: the node is boxed, so moving the map's entries leaves it
-        // where it is, and its entry is neither replaced nor removed while
-        // `self` is borrowed (only `&mut self` methods remove entries).
+            .or_insert_with(|| Thawed::new(frozen))
+            .get();
+        // SAFETY: the node has an address of its own (`Thawed`), which moving
+        // the map's entries leaves alone, and its entry is neither replaced nor
+        // removed while `self` is borrowed (only `&mut self` methods remove entries).
         unsafe { &*node }
     }
 }
@@ -468,11 +521,12 @@ impl Serialize for Nodes {
         for slot in self.slots.iter() {
             match slot {
                 Slot::Live(node) => seq.serialize_element(node)?,
-                // Never saved over the good copy on disk.
+                // Never saved over the good copy on disk, written to or not.
                 Slot::Frozen(frozen) => match frozen.thaw() {
                     Some(node) => seq.serialize_element(&node)?,
                     None => return Err(serde::ser::Error::custom(SPOILED)),
                 },
+                Slot::Spoiled(_) => return Err(serde::ser::Error::custom(SPOILED)),
             }
         }
         seq.end()

@@ -276,7 +276,7 @@ fn unlinked_file(dir: &Path) -> io::Result<File> {
         .read(true)
         .write(true)
         .mode(0o600)
-        .custom_flags(libc::O_TMPFILE);
+        .custom_flags(libc::O_TMPFILE | libc::O_EXCL);
     if let Ok(file) = options.open(dir) {
         return Ok(file);
     }
