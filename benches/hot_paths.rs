@@ -64,43 +64,62 @@ fn render_markdown_message_with_code(bencher: divan::Bencher) {
     });
 }
 
-/// A frame's render at the end of a growing code block of `lines` lines (one
-/// more token, 4 bytes, since the last): the open block costs its new lines,
-/// so 400 lines should cost what 4 do (issue 23, point 5).
-#[divan::bench(args = [4, 400])]
-fn render_the_end_of_a_growing_code_block(bencher: divan::Bencher, lines: usize) {
+/// Renders `answer` as it streams, from byte `start` on, 4 bytes a frame
+/// (a token): each iteration is the frame after the one before it, as in a
+/// stream (the answer only grows), for as long as it lasts.
+fn bench_a_growing_answer(bencher: divan::Bencher, answer: &str, start: usize) {
     let theme = Theme::built_in("dark").unwrap();
-    let code: String = (0..lines)
-        .map(|n| format!("fn scale_{n}(x: u32) -> u32 {{ x * {n} }}\n"))
-        .collect();
-    let answer = format!("Here is the module:\n\n```rust\n{code}fn next(x: u32) -> u32 {{ x }}\n");
+    let role = llmdeck::chat::conversation::Role::Assistant;
     let mut cache = RenderCache::default();
     cache.prepare(118, &theme);
-    let mut at = answer.len() - 8;
-    cache.body(
-        1,
-        llmdeck::chat::conversation::Role::Assistant,
-        &answer[..at],
-        true,
-        &theme,
-    );
+    let mut at = start;
+    cache.body(1, role, &answer[..at], true, &theme);
     bencher.bench_local(|| {
-        // Back and forth over the last token, as each frame adds one.
-        at = if at == answer.len() {
-            answer.len() - 4
-        } else {
-            answer.len()
-        };
-        cache
-            .body(
-                1,
-                llmdeck::chat::conversation::Role::Assistant,
-                &answer[..at],
-                true,
-                &theme,
-            )
-            .len()
+        at += 4;
+        while !answer.is_char_boundary(at) {
+            at += 1;
+        }
+        assert!(at < answer.len(), "the answer outlasts the bench");
+        cache.body(1, role, &answer[..at], true, &theme).len()
     });
+}
+
+/// A frame's render at the end of a growing code block of `lines` lines: the
+/// open block costs its new lines, so 400 lines should cost what 4 do (issue
+/// 23, point 5).
+#[divan::bench(args = [4, 400])]
+fn render_the_end_of_a_growing_code_block(bencher: divan::Bencher, lines: usize) {
+    let code: String = (0..lines + 20_000)
+        .map(|n| format!("fn scale_{n}(x: u32) -> u32 {{ x * {n} }}\n"))
+        .collect();
+    let answer = format!("Here is the module:\n\n```rust\n{code}");
+    let start = answer.match_indices('\n').nth(lines + 2).unwrap().0 + 1;
+    bench_a_growing_answer(bencher, &answer, start);
+}
+
+/// A frame's render at the end of a growing table of `rows` rows: a table's
+/// column widths depend on every row, so the open table is laid out again
+/// each frame, and costs its rows.
+#[divan::bench(args = [4, 24])]
+fn render_the_end_of_a_growing_table(bencher: divan::Bencher, rows: usize) {
+    let body: String = (0..rows + 5_000)
+        .map(|i| {
+            format!(
+                "| gpt-4o | eu-{} | {} | {} | {} | ${}.{:02} |\n",
+                i % 5,
+                120 + i * 7 % 90,
+                310 + i * 13 % 200,
+                40 + i * 3 % 60,
+                i % 9,
+                i * 37 % 100
+            )
+        })
+        .collect();
+    let answer = format!(
+        "Table 1: latency by model and region.\n\n| model | region | p50 ms | p95 ms | tokens/s | cost |\n|---|---|---:|---:|---:|---:|\n{body}"
+    );
+    let start = answer.match_indices('\n').nth(rows + 3).unwrap().0 + 1;
+    bench_a_growing_answer(bencher, &answer, start);
 }
 
 fn state(messages: usize) -> State {
