@@ -758,9 +758,16 @@ fn a_broken_price_file_is_named_and_the_built_in_prices_used() {
 #[test]
 fn an_api_key_env_that_is_not_a_variable_name_is_refused() {
     let mock = Mock::start_in_background();
-    for var in ["K$(touch pwned)", "MY-KEY", "9KEY"] {
+    // Also beside api_key_command, which reads the key some other way.
+    let cases = [
+        ("K$(touch pwned)", ""),
+        ("MY-KEY", ""),
+        ("9KEY", ""),
+        ("K$(touch pwned)", "api_key_command = \"printf sk-x\"\n"),
+    ];
+    for (var, command) in cases {
         let home = support::home_with_config(&format!(
-            "default_profile = \"gw\"\n[profiles.gw]\nbase_url = \"{}\"\napi_key_env = {}\n",
+            "default_profile = \"gw\"\n[profiles.gw]\nbase_url = \"{}\"\napi_key_env = {}\n{command}",
             mock.base_url,
             toml::Value::String(var.into())
         ));

@@ -195,7 +195,7 @@ fn presenter_mode_shows_ids_and_hosts_as_variables() {
     assert!(
         all[0]
             .code
-            .starts_with("curl \"$OPENAI_BASE_URL/chat/completions\"")
+            .starts_with("curl --globoff \"$OPENAI_BASE_URL/chat/completions\"")
     );
     assert!(
         all[1]
@@ -461,13 +461,15 @@ fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment
 #[test]
 fn nothing_in_a_url_runs_in_the_shell() {
     let mock = Mock::start_in_background();
-    for (n, tail) in [
+    let env = [
+        ("MOCK_KEY", "sk-x"),
+        ("LLMDECK_QUERY_CODE", "code-from-env"),
+    ];
+    let tails = [
         "$(touch${IFS}pwned)$HOME/v1",
         "$(touch${IFS}pwned)!$HOME\\/v1",
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    ];
+    for tail in tails {
         let mut p = profile(&mock);
         let Endpoint::Http(ep) = &mut p.endpoint else {
             unreachable!()
@@ -476,15 +478,33 @@ fn nothing_in_a_url_runs_in_the_shell() {
         ep.query.insert("code".into(), "fn-SECRET-code".into());
         let dir = tempfile::tempdir().unwrap();
         let curl = &snippets(&p, &request(), false, &BTreeMap::new())[0];
-        let env = [
-            ("MOCK_KEY", "sk-x"),
-            ("LLMDECK_QUERY_CODE", "code-from-env"),
-        ];
+        let before = mock.received().len();
         run_curl_in(dir.path(), &curl.code, &env);
+        // Pasted into an interactive bash too, where a `!` inside double
+        // quotes is history expansion ("event not found"), not a character.
+        let mut bash = Command::new("bash")
+            .args(["--norc", "--noprofile", "-i"])
+            .current_dir(dir.path())
+            .envs(env)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut stdin = bash.stdin.take().unwrap();
+        stdin.write_all(curl.code.as_bytes()).unwrap();
+        drop(stdin);
+        let out = bash.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("event not found"), "{err}");
         assert!(!dir.path().join("pwned").exists(), "{}", curl.code);
-        let sent = &mock.received()[n];
-        assert!(sent.path.contains(tail), "{} in {}", tail, sent.path);
-        assert!(sent.path.ends_with("?code=code-from-env"), "{}", sent.path);
+        let sent = &mock.received()[before..];
+        assert_eq!(sent.len(), 2, "{err}");
+        for sent in sent {
+            assert!(sent.path.contains(tail), "{} in {}", tail, sent.path);
+            assert!(sent.path.ends_with("?code=code-from-env"), "{}", sent.path);
+        }
     }
 }
 
@@ -533,6 +553,52 @@ fn the_rust_snippet_sends_the_headers_and_the_key_as_the_endpoint_wants() {
         rust.contains(r#".with_header("api-key", std::env::var("MOCK_KEY")?)?"#),
         "{rust}"
     );
-    assert!(!rust.contains("with_api_key"), "{rust}");
-    assert!(rust.contains("api-version=2024-10-21"), "{rust}");
+    // Left unset, async-openai would read OPENAI_API_KEY (or the admin key)
+    // and send it to this host as well.
+    assert!(rust.contains(r#".with_api_key("")"#), "{rust}");
+    assert!(!rust.contains("with_api_key(std::env"), "{rust}");
+    assert!(rust.contains(r#""api-version"="2024-10-21""#), "{rust}");
+}
+
+/// A public header, query value or id whose text names one of the snippets'
+/// variables (`$OPENAI_ADMIN_KEY`) is sent as that text: read from the
+/// environment like a secret, never expanded. Before, curl expanded it and
+/// Python read it from the environment, sending the admin key to the host.
+#[test]
+fn a_value_that_names_a_variable_is_not_expanded() {
+    let mock = Mock::start_in_background();
+    let mut p = profile(&mock);
+    let Endpoint::Http(ep) = &mut p.endpoint else {
+        unreachable!()
+    };
+    ep.headers
+        .insert("X-Title".into(), "$OPENAI_ADMIN_KEY".into());
+    ep.organization = Some("$LLMDECK_".into());
+    for s in snippets(&p, &request(), false, &BTreeMap::new()) {
+        assert!(
+            !s.code.contains("OPENAI_ADMIN_KEY"),
+            "{}: {}",
+            s.label,
+            s.code
+        );
+        assert!(
+            s.code.contains("LLMDECK_HEADER_X_TITLE"),
+            "{}: {}",
+            s.label,
+            s.code
+        );
+    }
+    let curl = &snippets(&p, &request(), false, &BTreeMap::new())[0];
+    run_curl(
+        &curl.code,
+        &[
+            ("MOCK_KEY", "sk-x"),
+            ("OPENAI_ADMIN_KEY", "sk-admin-canary"),
+            ("LLMDECK_HEADER_X_TITLE", "$OPENAI_ADMIN_KEY"),
+            ("OPENAI_ORG_ID", "$LLMDECK_"),
+        ],
+    );
+    let sent = &mock.chat_requests()[0];
+    assert_eq!(sent.header("x-title"), Some("$OPENAI_ADMIN_KEY"));
+    assert_eq!(sent.header("openai-organization"), Some("$LLMDECK_"));
 }

@@ -241,10 +241,10 @@ impl Frozen {
     /// The record read back with its texts; `None` when it was changed in the
     /// file from outside (only a program of the same user, through /proc, can).
     fn thaw(&self) -> Option<Node> {
-        // Copied first: bytes changed between the check and the parse would
-        // be followed (and, no longer UTF-8, read as a `str` all the same).
-        let record = self.record.as_str().to_owned();
-        if record.len() != self.record.len() || seal(&record) != self.seal {
+        // Copied first, then checked: bytes changed between the check and the
+        // parse would be followed (and, no longer UTF-8, read as a `str`).
+        let record = String::from_utf8(self.record.to_vec()).ok()?;
+        if seal(&record) != self.seal {
             return None;
         }
         let mut node: Node = serde_json::from_str(&record).ok()?;

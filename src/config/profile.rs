@@ -330,6 +330,18 @@ fn resolve_key(
     config: &ProfileConfig,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Secret>, ProfileError> {
+    // View code writes it into shell, Python, Node and Rust as a name (even
+    // when the key comes from a command).
+    if let Some(var) = config
+        .api_key_env
+        .as_ref()
+        .filter(|v| !crate::config::secret::is_variable_name(v))
+    {
+        return Err(ProfileError::BadKeyEnv {
+            profile: name.into(),
+            var: var.clone(),
+        });
+    }
     if let Some(command) = &config.api_key_command {
         let output = std::process::Command::new("sh")
             .arg("-c")
@@ -349,13 +361,6 @@ fn resolve_key(
         return Ok(Secret::new(&String::from_utf8_lossy(&output.stdout)));
     }
     if let Some(var) = &config.api_key_env {
-        // View code writes it into shell, Python, Node and Rust as a name.
-        if !crate::config::secret::is_variable_name(var) {
-            return Err(ProfileError::BadKeyEnv {
-                profile: name.into(),
-                var: var.clone(),
-            });
-        }
         return match env(var) {
             Some(v) => Ok(Secret::new(&v)),
             None => Err(ProfileError::MissingKeyEnv {

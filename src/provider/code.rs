@@ -58,25 +58,36 @@ pub fn snippets(
     remote: &BTreeMap<String, RemoteMcp>,
 ) -> Vec<Snippet> {
     let mut ep = endpoint(profile);
+    // Every `$OPENAI_...` and `$LLMDECK_...` in a snippet is one put there
+    // here: a value that holds such text itself (a public header of
+    // "$OPENAI_ADMIN_KEY") is read from the environment too, never expanded.
     for (k, v) in ep.headers.iter_mut() {
-        if !ep.public.header(k) {
+        if !ep.public.header(k) || names_a_variable(v) {
             *v = format!("${}", env_var("header", k));
         }
     }
     for (k, v) in ep.query.iter_mut() {
-        if !ep.public.query(k) {
+        if !ep.public.query(k) || names_a_variable(v) {
             *v = format!("${}", env_var("query", k));
         }
     }
-    if presenter {
-        ep.organization = ep.organization.map(|_| "$OPENAI_ORG_ID".into());
-        ep.project = ep.project.map(|_| "$OPENAI_PROJECT_ID".into());
-    }
-    if (presenter && ep.base_url != OPENAI_BASE_URL) || carries_token(&ep.base_url) {
+    let hide = |v: &mut Option<String>, var: &str| {
+        if v.as_deref()
+            .is_some_and(|v| presenter || names_a_variable(v))
+        {
+            *v = Some(var.into());
+        }
+    };
+    hide(&mut ep.organization, "$OPENAI_ORG_ID");
+    hide(&mut ep.project, "$OPENAI_PROJECT_ID");
+    if (presenter && ep.base_url != OPENAI_BASE_URL)
+        || carries_token(&ep.base_url)
+        || names_a_variable(&ep.base_url)
+    {
         ep.base_url = "$OPENAI_BASE_URL".into();
     }
     let api = api_of(&ep, req);
-    let remote = shown_remote(req, remote);
+    let remote = named_servers(req, remote);
     let body = body_with_remote(&ep, req, &remote).expect("every server named is in `remote`");
     let body = String::from_utf8(body).expect("JSON is UTF-8");
     let value = serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON");
@@ -108,7 +119,7 @@ pub fn snippets(
 
 /// Each remote MCP server `req` names, as `remote` shows it (one the config
 /// lacks: its url alone, a variable as always).
-fn shown_remote(
+fn named_servers(
     req: &ChatRequest,
     remote: &BTreeMap<String, RemoteMcp>,
 ) -> BTreeMap<String, RemoteMcp> {
@@ -119,7 +130,7 @@ fn shown_remote(
     named
         .map(|server| {
             let shown = remote.get(server).cloned().unwrap_or_else(|| RemoteMcp {
-                url: format!("${}", mcp_var(server, "url")),
+                url: mcp_var(server, "url"),
                 ..Default::default()
             });
             (server.clone(), shown)
@@ -227,6 +238,11 @@ fn shell_arg(s: &str) -> String {
     out
 }
 
+/// Whether `s` holds text a snippet would take for one of its variables.
+fn names_a_variable(s: &str) -> bool {
+    variable_parts(s).iter().any(|&(_, var)| var)
+}
+
 /// `s` cut into its literal pieces and its `$OPENAI_...`/`$LLMDECK_...`
 /// variables (`true`), in order.
 fn variable_parts(s: &str) -> Vec<(&str, bool)> {
@@ -308,16 +324,12 @@ fn plain_headers(ep: &HttpEndpoint) -> Vec<(String, String)> {
 }
 
 fn curl(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
-    let url = url(ep, api.path());
-    // curl reads [] and {} in a url as ranges and sets of urls to fetch
-    // (an IPv6 host, a gateway's path): --globoff sends it as written.
-    let glob = match url.contains(['[', ']', '{', '}']) {
-        true => "--globoff ",
-        false => "",
-    };
+    // curl reads [] and {} in a url (an IPv6 host, a gateway's path, a
+    // value the shell fills in) as ranges and sets of urls to fetch:
+    // --globoff sends it as written.
     let mut s = format!(
-        "curl {glob}{} \\\n  -H 'Content-Type: application/json' \\\n",
-        shell_arg(&url)
+        "curl --globoff {} \\\n  -H 'Content-Type: application/json' \\\n",
+        shell_arg(&url(ep, api.path()))
     );
     match ep.auth {
         AuthStyle::Bearer => s.push_str(&format!(
@@ -472,11 +484,14 @@ fn rust(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
         "OpenAIConfig::new()\n        .with_api_base({})",
         rs_value(&ep.base_url)
     );
-    if ep.auth == AuthStyle::Bearer {
-        config.push_str(&format!(
+    match ep.auth {
+        AuthStyle::Bearer => config.push_str(&format!(
             "\n        .with_api_key(std::env::var({})?)",
             py_str(&ep.key_env)
-        ));
+        )),
+        // Left unset it is read from OPENAI_API_KEY (or OPENAI_ADMIN_KEY), and
+        // async-openai sends it to this host whatever the header.
+        AuthStyle::ApiKey => config.push_str("\n        .with_api_key(\"\")"),
     }
     if let Some(o) = &ep.organization {
         config.push_str(&format!("\n        .with_org_id({})", rs_value(o)));
@@ -504,7 +519,7 @@ fn rust(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
             "    // OpenAIConfig sends no query parameters; this endpoint wants{}.\n",
             ep.query
                 .iter()
-                .map(|(k, v)| format!(" {k}={v}"))
+                .map(|(k, v)| format!(" {}={}", py_str(k), py_str(v)))
                 .collect::<String>()
         ),
     };

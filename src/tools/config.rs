@@ -142,18 +142,22 @@ impl McpConfig {
     /// in its path). No secret is in it.
     pub fn shown(&self, name: &str) -> Option<crate::chat::tools::RemoteMcp> {
         let mut shown = self.hosted_remote()?;
-        shown.url = format!("${}", mcp_var(name, "url"));
+        shown.url = mcp_var(name, "url");
         for (header, value) in shown.headers.iter_mut() {
-            *value = format!("${}", mcp_var(name, &format!("header_{header}")));
+            *value = mcp_var(name, &format!("header_{header}"));
         }
         Some(shown)
     }
 }
 
-/// The environment variable view code reads a remote server's `what` from:
-/// `LLMDECK_MCP_DOCS_URL`, `LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION`.
+/// The environment variable view code reads a remote server's `what` from,
+/// as a snippet names it: `$LLMDECK_MCP_DOCS_URL`,
+/// `$LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION`.
 pub fn mcp_var(server: &str, what: &str) -> String {
-    crate::config::secret::env_var("mcp", &format!("{server}_{what}"))
+    format!(
+        "${}",
+        crate::config::secret::env_var("mcp", &format!("{server}_{what}"))
+    )
 }
 
 #[cfg(test)]

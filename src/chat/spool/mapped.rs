@@ -42,17 +42,27 @@ impl Span {
         }
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    /// A copy of its bytes, whatever they are now: what is checked after
+    /// the copy cannot change under the check.
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        self.bytes().to_vec()
+    }
+
+    fn bytes(&self) -> &[u8] {
         // SAFETY: `start..start + len` lies within the segment's mapping (kept
         // alive by `self.segment`) and was written before this span was made,
         // so it lies before the file's end: the file is append-only and has no
         // name (only a program of the same user could reach it, through /proc).
-        let bytes = unsafe {
+        unsafe {
             std::slice::from_raw_parts(
                 self.segment.base.add(self.start as usize),
                 self.len as usize,
             )
-        };
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        let bytes = self.bytes();
         // Checked on every read all the same: a program of the same user can
         // still write to the file through /proc. What it spoiled is cut off,
         // never read as text.
