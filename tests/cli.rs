@@ -785,3 +785,31 @@ fn an_api_key_env_that_is_not_a_variable_name_is_refused() {
         assert!(mock.received().is_empty(), "nothing was sent");
     }
 }
+
+/// A header or query parameter whose name spells a snippet variable
+/// (`$OPENAI_ADMIN_KEY`) would be filled in by the shell when a curl snippet
+/// is pasted: the profile is refused with that reason.
+#[test]
+fn a_header_or_query_name_that_spells_a_variable_is_refused() {
+    let mock = Mock::start_in_background();
+    for table in ["headers", "query"] {
+        let home = support::home_with_config(&format!(
+            "default_profile = \"gw\"\n[profiles.gw]\nbase_url = \"{}\"\n[profiles.gw.{table}]\n\"X-$OPENAI_ADMIN_KEY\" = \"a\"\n",
+            mock.base_url
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+            .env_clear()
+            .env("LLMDECK_HOME", home.path())
+            .env("OPENAI_API_KEY", "sk-x")
+            .args(["chat", "hello"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{table}: {err}");
+        assert!(
+            err.contains("would read as an environment variable"),
+            "{table}: {err}"
+        );
+        assert!(mock.received().is_empty(), "nothing was sent");
+    }
+}

@@ -482,10 +482,22 @@ fn nothing_in_a_url_runs_in_the_shell() {
         run_curl_in(dir.path(), &curl.code, &env);
         // Pasted into an interactive bash too, where a `!` inside double
         // quotes is history expansion ("event not found"), not a character.
-        let mut bash = Command::new("bash")
-            .args(["--norc", "--noprofile", "-i"])
+        // Its own history file, and a session of its own: no terminal to take.
+        let mut bash = Command::new("bash");
+        bash.args(["--norc", "--noprofile", "-i"])
             .current_dir(dir.path())
-            .envs(env)
+            .env("HOME", dir.path())
+            .env("HISTFILE", dir.path().join("history"))
+            .envs(env);
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid only, between fork and exec.
+        unsafe {
+            bash.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let mut bash = bash
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

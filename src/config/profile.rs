@@ -218,6 +218,14 @@ pub enum ProfileError {
         "profile {profile:?}: api_key_env {var:?} is not a variable name (letters, digits and _, not starting with a digit)"
     )]
     BadKeyEnv { profile: String, var: String },
+    #[error(
+        "profile {profile:?}: the {what} name {name:?} would read as an environment variable in view code's snippets"
+    )]
+    NameIsAVariable {
+        profile: String,
+        what: &'static str,
+        name: String,
+    },
     #[error("profile {profile:?}: api_key_command failed: {reason}")]
     KeyCommand { profile: String, reason: String },
     #[error("profile {profile:?}: the key contains characters that cannot be sent in a header")]
@@ -275,6 +283,19 @@ fn from_config(
         .unwrap_or_else(|| OPENAI_BASE_URL.to_string())
         .trim_end_matches('/')
         .to_string();
+    // A snippet writes header and query names as they are: one that spells
+    // `$OPENAI_...` would be filled in by the shell (values become variables).
+    let names = (config.headers.keys().map(|k| ("header", k)))
+        .chain(config.query.keys().map(|k| ("query parameter", k)));
+    for (what, n) in names {
+        if crate::config::secret::names_a_variable(n) {
+            return Err(ProfileError::NameIsAVariable {
+                profile: name.into(),
+                what,
+                name: n.clone(),
+            });
+        }
+    }
     let key = resolve_key(name, config, env)?;
     if let Some(k) = &key
         && k.expose().chars().any(|c| c.is_control() || !c.is_ascii())

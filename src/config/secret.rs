@@ -91,6 +91,46 @@ pub fn carries_token(url: &str) -> bool {
             .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@')))
 }
 
+/// The variable a value of view code's stands for: `$OPENAI_...` or
+/// `$LLMDECK_...` (a literal value that merely starts with `$` stays literal).
+pub fn variable(s: &str) -> Option<&str> {
+    let var = s.strip_prefix('$')?;
+    let ours = var.starts_with("OPENAI_") || var.starts_with("LLMDECK_");
+    let name = var
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    (ours && name).then_some(var)
+}
+
+/// Whether `s` holds text a snippet would take for one of its variables.
+pub fn names_a_variable(s: &str) -> bool {
+    variable_parts(s).iter().any(|&(_, var)| var)
+}
+
+/// `s` cut into its literal pieces and its `$OPENAI_...`/`$LLMDECK_...`
+/// variables (`true`), in order.
+pub fn variable_parts(s: &str) -> Vec<(&str, bool)> {
+    let mut parts = Vec::new();
+    let mut literal = 0;
+    let mut at = 0;
+    while let Some(found) = s[at..].find('$') {
+        let start = at + found;
+        let name_len = s[start + 1..]
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(s.len() - start - 1);
+        let end = start + 1 + name_len;
+        if variable(&s[start..end]).is_some() {
+            parts.push((&s[literal..start], false));
+            parts.push((&s[start..end], true));
+            literal = end;
+        }
+        at = end.max(start + 1);
+    }
+    parts.push((&s[literal..], false));
+    parts.retain(|(part, _)| !part.is_empty());
+    parts
+}
+
 /// The environment variable view code reads a secret header or query value
 /// from: `LLMDECK_HEADER_OCP_APIM_SUBSCRIPTION_KEY`, `LLMDECK_QUERY_CODE`.
 pub fn env_var(kind: &str, name: &str) -> String {

@@ -15,7 +15,7 @@ use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
 use crate::chat::tools::{HostedTool, RemoteMcp};
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
-use crate::config::secret::{carries_token, env_var};
+use crate::config::secret::{carries_token, env_var, names_a_variable, variable, variable_parts};
 use crate::config::{Endpoint, Profile};
 use crate::tools::config::mcp_var;
 
@@ -238,35 +238,6 @@ fn shell_arg(s: &str) -> String {
     out
 }
 
-/// Whether `s` holds text a snippet would take for one of its variables.
-fn names_a_variable(s: &str) -> bool {
-    variable_parts(s).iter().any(|&(_, var)| var)
-}
-
-/// `s` cut into its literal pieces and its `$OPENAI_...`/`$LLMDECK_...`
-/// variables (`true`), in order.
-fn variable_parts(s: &str) -> Vec<(&str, bool)> {
-    let mut parts = Vec::new();
-    let mut literal = 0;
-    let mut at = 0;
-    while let Some(found) = s[at..].find('$') {
-        let start = at + found;
-        let name_len = s[start + 1..]
-            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-            .unwrap_or(s.len() - start - 1);
-        let end = start + 1 + name_len;
-        if variable(&s[start..end]).is_some() {
-            parts.push((&s[literal..start], false));
-            parts.push((&s[start..end], true));
-            literal = end;
-        }
-        at = end.max(start + 1);
-    }
-    parts.push((&s[literal..], false));
-    parts.retain(|(part, _)| !part.is_empty());
-    parts
-}
-
 /// `"key": value` entries of a map, each value written by `value`.
 fn entries(
     map: &std::collections::BTreeMap<String, String>,
@@ -275,17 +246,6 @@ fn entries(
     map.iter()
         .map(|(k, v)| format!("{}: {}", py_str(k), value(v)))
         .collect()
-}
-
-/// The variable a value stands for: `$OPENAI_...` or `$LLMDECK_...`, put
-/// there above (a literal value that merely starts with `$` stays literal).
-fn variable(s: &str) -> Option<&str> {
-    let var = s.strip_prefix('$')?;
-    let ours = var.starts_with("OPENAI_") || var.starts_with("LLMDECK_");
-    let name = var
-        .chars()
-        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    (ours && name).then_some(var)
 }
 
 /// A value that may be `$NAME` (read from the environment) in each language.
