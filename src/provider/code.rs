@@ -1,9 +1,9 @@
 //! "View code": the request that would be sent now, as curl, Python, Node and
 //! Rust, each with the same body and the key read from an environment variable,
 //! as every secret header or query value is (`$LLMDECK_HEADER_...`,
-//! `$LLMDECK_QUERY_...`), and a remote MCP server's headers and secret url
-//! (`$LLMDECK_MCP_..._HEADER_...`). The curl body is the exact bytes llmdeck
-//! sends.
+//! `$LLMDECK_QUERY_...`), and a remote MCP server's url and headers
+//! (`$LLMDECK_MCP_..._URL`, `..._HEADER_...`). The curl body is the exact bytes
+//! llmdeck sends once the variables are set.
 
 use std::collections::BTreeMap;
 
