@@ -614,3 +614,65 @@ fn a_value_that_names_a_variable_is_not_expanded() {
     assert_eq!(sent.header("x-title"), Some("$OPENAI_ADMIN_KEY"));
     assert_eq!(sent.header("openai-organization"), Some("$LLMDECK_"));
 }
+
+/// A profile's `api_key_env` is written into view code's snippets as a name:
+/// one that is no variable name (a shell command, a dash) is refused with its
+/// reason, never run or read in part.
+#[test]
+fn an_api_key_env_that_is_not_a_variable_name_is_refused() {
+    let mock = Mock::start_in_background();
+    // Also beside api_key_command, which reads the key some other way.
+    let cases = [
+        ("K$(touch pwned)", ""),
+        ("MY-KEY", ""),
+        ("9KEY", ""),
+        ("K$(touch pwned)", "api_key_command = \"printf sk-x\"\n"),
+    ];
+    for (var, command) in cases {
+        let home = support::home_with_config(&format!(
+            "default_profile = \"gw\"\n[profiles.gw]\nbase_url = \"{}\"\napi_key_env = {}\n{command}",
+            mock.base_url,
+            toml::Value::String(var.into())
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+            .env_clear()
+            .env("LLMDECK_HOME", home.path())
+            .current_dir(home.path())
+            .args(["chat", "hello"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{var}: {err}");
+        assert!(err.contains("is not a variable name"), "{var}: {err}");
+        assert!(!home.path().join("pwned").exists());
+        assert!(mock.received().is_empty(), "nothing was sent");
+    }
+}
+
+/// A header or query parameter whose name spells a snippet variable
+/// (`$OPENAI_ADMIN_KEY`) would be filled in by the shell when a curl snippet
+/// is pasted: the profile is refused with that reason.
+#[test]
+fn a_header_or_query_name_that_spells_a_variable_is_refused() {
+    let mock = Mock::start_in_background();
+    for table in ["headers", "query"] {
+        let home = support::home_with_config(&format!(
+            "default_profile = \"gw\"\n[profiles.gw]\nbase_url = \"{}\"\n[profiles.gw.{table}]\n\"X-$OPENAI_ADMIN_KEY\" = \"a\"\n",
+            mock.base_url
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
+            .env_clear()
+            .env("LLMDECK_HOME", home.path())
+            .env("OPENAI_API_KEY", "sk-x")
+            .args(["chat", "hello"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{table}: {err}");
+        assert!(
+            err.contains("would read as an environment variable"),
+            "{table}: {err}"
+        );
+        assert!(mock.received().is_empty(), "nothing was sent");
+    }
+}
