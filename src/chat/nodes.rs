@@ -47,10 +47,9 @@ struct Thawed {
     spoiled: bool,
 }
 
-// SAFETY: a `Thawed` owns its node as a `Box` would.
+// SAFETY: a `Thawed` owns its node as a `Box` would (the table that holds
+// them is behind a Mutex, so only `Send` is needed).
 unsafe impl Send for Thawed {}
-// SAFETY: shared, it only hands out `&Node`.
-unsafe impl Sync for Thawed {}
 
 impl Thawed {
     fn new(frozen: &Frozen) -> Self {

@@ -143,3 +143,10 @@ pub fn env_var(kind: &str, name: &str) -> String {
         .collect();
     format!("LLMDECK_{}_{name}", kind.to_ascii_uppercase())
 }
+
+/// The environment variable view code reads a remote MCP server's `what`
+/// from, as a snippet names it: `$LLMDECK_MCP_DOCS_URL`,
+/// `$LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION`.
+pub fn mcp_var(server: &str, what: &str) -> String {
+    format!("${}", env_var("mcp", &format!("{server}_{what}")))
+}

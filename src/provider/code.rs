@@ -15,9 +15,10 @@ use crate::chat::params::Api;
 use crate::chat::request::ChatRequest;
 use crate::chat::tools::{HostedTool, RemoteMcp};
 use crate::config::profile::{AuthStyle, HttpEndpoint, OPENAI_BASE_URL};
-use crate::config::secret::{carries_token, env_var, names_a_variable, variable, variable_parts};
+use crate::config::secret::{
+    carries_token, env_var, mcp_var, names_a_variable, variable, variable_parts,
+};
 use crate::config::{Endpoint, Profile};
-use crate::tools::config::mcp_var;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snippet {
@@ -144,7 +145,8 @@ struct Fill {
     /// Its place in the body's `tools`.
     tool: usize,
     header: Option<String>,
-    var: String,
+    /// As the body has it: `$LLMDECK_MCP_...`.
+    placeholder: String,
 }
 
 fn fills(body: &serde_json::Value) -> Vec<Fill> {
@@ -154,19 +156,24 @@ fn fills(body: &serde_json::Value) -> Vec<Fill> {
         .map(Vec::as_slice)
         .unwrap_or_default();
     for (tool, t) in tools.iter().enumerate().filter(|(_, t)| t["type"] == "mcp") {
-        if let Some(var) = t["server_url"].as_str().and_then(variable) {
+        let placeholder = |v: &serde_json::Value| {
+            v.as_str()
+                .filter(|v| variable(v).is_some())
+                .map(String::from)
+        };
+        if let Some(placeholder) = placeholder(&t["server_url"]) {
             out.push(Fill {
                 tool,
                 header: None,
-                var: var.to_string(),
+                placeholder,
             });
         }
         for (header, value) in t["headers"].as_object().into_iter().flatten() {
-            if let Some(var) = value.as_str().and_then(variable) {
+            if let Some(placeholder) = placeholder(value) {
                 out.push(Fill {
                     tool,
                     header: Some(header.clone()),
-                    var: var.to_string(),
+                    placeholder,
                 });
             }
         }
@@ -191,7 +198,7 @@ fn fill_lines(
             None => "[\"server_url\"]".to_string(),
             Some(h) => format!("[\"headers\"][{}]", py_str(h)),
         };
-        out.push_str(&line(f.tool, &field, &value(&format!("${}", f.var))));
+        out.push_str(&line(f.tool, &field, &value(&f.placeholder)));
         out.push('\n');
     }
     out
@@ -324,20 +331,20 @@ fn shell_body(body: &str, fills: &[Fill]) -> String {
                 None => py_str("server_url"),
                 Some(h) => py_str(h),
             };
-            let pair = format!("{key}:\"${}\"", f.var);
+            let pair = format!("{key}:\"{}\"", f.placeholder);
             let found = raw.find(&pair)?;
             // The variable's own `$`, after the key, the colon and the quote.
-            Some((start + found + key.len() + 2, f.var.as_str()))
+            Some((start + found + key.len() + 2, f.placeholder.as_str()))
         })
         .collect();
     at.sort_unstable();
     at.dedup();
     let mut out = String::new();
     let mut from = 0;
-    for (pos, var) in at {
+    for (pos, placeholder) in at {
         out.push_str(&shell_quote(&body[from..pos]));
-        out.push_str(&format!("\"${var}\""));
-        from = pos + 1 + var.len();
+        out.push_str(&format!("\"{placeholder}\""));
+        from = pos + placeholder.len();
     }
     out.push_str(&shell_quote(&body[from..]));
     out

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::config::secret::carries_token;
+use crate::config::secret::{carries_token, mcp_var};
 
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -148,16 +148,6 @@ impl McpConfig {
         }
         Some(shown)
     }
-}
-
-/// The environment variable view code reads a remote server's `what` from,
-/// as a snippet names it: `$LLMDECK_MCP_DOCS_URL`,
-/// `$LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION`.
-pub fn mcp_var(server: &str, what: &str) -> String {
-    format!(
-        "${}",
-        crate::config::secret::env_var("mcp", &format!("{server}_{what}"))
-    )
 }
 
 #[cfg(test)]

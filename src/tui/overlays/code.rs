@@ -12,13 +12,18 @@ use crate::tui::core::command::Command;
 use crate::tui::core::state::{Overlay, State};
 use crate::tui::theme::Styled;
 
-pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
-    let snippets = crate::provider::code::snippets(
+/// The request that would be sent now, in each language.
+fn snippets(state: &State) -> Vec<crate::provider::code::Snippet> {
+    crate::provider::code::snippets(
         &state.profile,
         &state.pending_request(),
         state.presenter,
         &state.mcp.shown_remote(),
-    );
+    )
+}
+
+pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
+    let snippets = snippets(state);
     let Some(Overlay::Code { tab, scroll }) = state.overlays.last_mut() else {
         return Vec::new();
     };
@@ -45,12 +50,7 @@ pub fn keys(state: &mut State, action: Action) -> Vec<Command> {
 
 pub fn draw(frame: &mut Frame, state: &State, tab: usize, scroll: u16) {
     let t = &state.theme;
-    let snippets = crate::provider::code::snippets(
-        &state.profile,
-        &state.pending_request(),
-        state.presenter,
-        &state.mcp.shown_remote(),
-    );
+    let snippets = snippets(state);
     let area = centered(
         frame.area(),
         frame.area().width.saturating_sub(4),
