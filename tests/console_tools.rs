@@ -403,6 +403,46 @@ fn a_server_that_cannot_start_says_why_in_the_panel() {
     t.wait_exit();
 }
 
+/// A server's token can sit in its url's path or in its arguments: the
+/// panel shows the server's host and command, never the token, nor does a
+/// failure that echoes them (both showed before).
+#[test]
+fn the_tools_panel_shows_no_token_of_a_url_or_an_argument() {
+    let (url_token, key, token) = (
+        "sk-ak-7Hq2Zp9Lw3Xv8Rt1",
+        "93kf02mvQ81xLp",
+        "tk0192837465abcdef",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = dir.path().join("s");
+    std::fs::write(&server, "#!/bin/sh\necho \"$@\" >&2\nexit 3\n").unwrap();
+    std::fs::set_permissions(&server, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let home = support::home_with_config(&format!(
+        "[mcp.local]\ncommand = {server:?}\nargs = [\"--api-key\", \"{key}\", \"--token={token}\"]\n\n[mcp.remote]\nurl = \"https://h.example/mcp/{url_token}/sse\"\nhosted = true\n",
+    ));
+    let mock = Mock::start_in_background();
+    let Some(t) = start(home.path(), &mock) else {
+        return;
+    };
+    t.keys(&["M-t"]);
+    let screen = t.wait_for_all(&[
+        "MCP local — not started",
+        "--api-key … --token=…)",
+        "(https://h.example/mcp/…/sse)",
+    ]);
+    for secret in [url_token, key, token] {
+        assert!(!screen.contains(secret), "{secret} on screen:\n{screen}");
+    }
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("failed (Enter tries again)");
+    assert!(screen.contains("--api-key"), "its stderr shows: {screen}");
+    for secret in [url_token, key, token] {
+        assert!(!screen.contains(secret), "{secret} on screen:\n{screen}");
+    }
+    t.keys(&["C-q"]);
+    t.wait_exit();
+}
+
 #[test]
 fn the_time_server_from_pypi_runs_from_the_console() {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/mcp-venv/bin/mcp-server-time");

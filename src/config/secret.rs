@@ -82,13 +82,70 @@ pub fn is_variable_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Whether a url may carry a secret: in its query, or as user:password@.
+/// Whether a url may carry a secret: in its query, as user:password@, or as
+/// a segment of its path that looks like a token (`/mcp/sk-ak-3f9c…/sse`).
 pub fn carries_token(url: &str) -> bool {
     url.contains('?')
         || url
             .split("://")
             .nth(1)
             .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@')))
+        || !path_tokens(url).is_empty()
+}
+
+/// The segments of `url`'s path that look like tokens (`looks_like_token`).
+pub fn path_tokens(url: &str) -> Vec<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    path.split('/')
+        .skip(1)
+        .filter(|s| looks_like_token(s))
+        .collect()
+}
+
+/// A word that looks like a key or token rather than a name, a version or
+/// a path: 16 characters or more of a token's alphabet, with a run of 8 or
+/// more that mixes letters and digits (`3f9cA81kd02LmQ`, a uuid's `550e8400`;
+/// not `mcp-server-time==2025.1.14`).
+pub fn looks_like_token(s: &str) -> bool {
+    let mixed = |run: &str| {
+        run.len() >= 8
+            && run.chars().any(|c| c.is_ascii_digit())
+            && run.chars().any(|c| c.is_ascii_alphabetic())
+    };
+    s.len() >= 16
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.~+=".contains(c))
+        && s.split(|c: char| !c.is_ascii_alphanumeric()).any(mixed)
+}
+
+/// `url` as the screen may show it: its scheme, host and path, a token of
+/// the path, a user:password@ and the query each replaced by `…`.
+pub fn shown_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, _)) => (r, "?…"),
+        None => (rest, ""),
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let user = if authority.contains('@') { "…@" } else { "" };
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|s| if looks_like_token(s) { "…" } else { s })
+        .collect();
+    let scheme = if scheme.is_empty() {
+        String::new()
+    } else {
+        format!("{scheme}://")
+    };
+    let path = if rest.contains('/') {
+        format!("/{}", path.join("/"))
+    } else {
+        String::new()
+    };
+    format!("{scheme}{user}{host}{path}{query}")
 }
 
 /// The variable a value of view code's stands for: `$OPENAI_...` or

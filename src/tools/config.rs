@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::config::secret::{carries_token, mcp_var};
+use crate::config::secret::{carries_token, looks_like_token, mcp_var, path_tokens, shown_url};
 
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,34 +105,70 @@ impl McpConfig {
         })
     }
 
-    /// Registers the header values, and the values of env variables named like
-    /// secrets (a server's token), with the scrubber, so that no error, stderr
-    /// tail, log or export can show one.
+    /// Registers the header values, the values of env variables and flags
+    /// named like secrets (a server's token), the arguments and url path
+    /// segments that look like one, and a url that may carry one, with the
+    /// scrubber, so that no error, stderr tail, log or export can show one.
     pub fn register_secrets(&self) {
-        let secret_name = |name: &str| {
-            let name = name.to_ascii_uppercase();
-            [
-                "KEY",
-                "TOKEN",
-                "SECRET",
-                "PASSWORD",
-                "PASS",
-                "AUTH",
-                "CREDENTIAL",
-            ]
-            .iter()
-            .any(|w| name.contains(w))
-        };
         let env = self
             .env
             .iter()
             .filter(|(k, _)| secret_name(k))
-            .map(|(_, v)| v);
-        for value in self.headers.values().chain(env) {
+            .map(|(_, v)| v.as_str());
+        let url_tokens = self.url.as_deref().map(path_tokens).unwrap_or_default();
+        for value in self
+            .headers
+            .values()
+            .map(String::as_str)
+            .chain(env)
+            .chain(self.secret_args())
+            .chain(url_tokens)
+        {
             crate::log::register_secret(value);
         }
         if let Some(url) = self.url.as_deref().filter(|u| carries_token(u)) {
             crate::log::register_secret(url);
+        }
+    }
+
+    /// Each argument with the part of it that is a secret (its end): the
+    /// value of a flag named like one (`--api-key VALUE`, `--token=VALUE`),
+    /// or the whole of one that looks like a token.
+    fn args_and_secrets(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        let flag = |a: &str| a.starts_with('-') && !a.contains('=') && secret_name(a);
+        let before = std::iter::once(None).chain(self.args.iter().map(|a| Some(a.as_str())));
+        before.zip(&self.args).map(move |(before, arg)| {
+            let secret = match arg.split_once('=') {
+                Some((name, value)) if flag(name) => Some(value),
+                _ if before.is_some_and(flag) || looks_like_token(arg) => Some(arg.as_str()),
+                _ => None,
+            };
+            (arg.as_str(), secret)
+        })
+    }
+
+    /// The secrets of the arguments the scrubber can take: a short flag value
+    /// (`--auth-mode none`) is hidden on screen but would wreck every text
+    /// holding the word.
+    fn secret_args(&self) -> impl Iterator<Item = &str> {
+        self.args_and_secrets()
+            .filter_map(|(_, secret)| secret)
+            .filter(|s| looks_like_token(s) || s.chars().count() >= 20)
+    }
+
+    /// How the tools panel shows the server: its command line or url with
+    /// every secret in them replaced by `…`.
+    pub fn how(&self) -> String {
+        match (&self.command, &self.url) {
+            (Some(cmd), _) => std::iter::once(cmd.to_string())
+                .chain(self.args_and_secrets().map(|(arg, secret)| match secret {
+                    Some(s) => format!("{}…", &arg[..arg.len() - s.len()]),
+                    None => arg.to_string(),
+                }))
+                .collect::<Vec<_>>()
+                .join(" "),
+            (None, Some(url)) => shown_url(url),
+            (None, None) => String::new(),
         }
     }
 
@@ -150,9 +186,70 @@ impl McpConfig {
     }
 }
 
+/// Whether a name (an env variable's, a flag's) says its value is a secret.
+fn secret_name(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASS",
+        "AUTH",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token in a url's path or in a command's arguments is hidden where the
+    /// server is shown and scrubbed from what it says; names and short flag
+    /// values are shown and scrub nothing.
+    #[test]
+    fn tokens_in_a_path_or_an_argument_are_hidden_and_scrubbed() {
+        let remote = McpConfig {
+            url: Some("https://mcp.example.org/mcp/sk-ak-3f9cA81kd02LmQ/sse?x=1".into()),
+            ..Default::default()
+        };
+        assert_eq!(remote.how(), "https://mcp.example.org/mcp/…/sse?…");
+        remote.register_secrets();
+        let said = crate::log::scrub("404 at /mcp/sk-ak-3f9cA81kd02LmQ/sse");
+        assert!(!said.contains("3f9cA81kd02LmQ"), "{said}");
+        let local = McpConfig {
+            command: Some("npx".into()),
+            args: [
+                "-y",
+                "@modelcontextprotocol/server-github",
+                "--auth-mode",
+                "none",
+                "--api-key",
+                "ghp_8s7d6f5g4h3j2k1l0",
+                "--password=correct-horse-battery-staple",
+                "mcp-server-time==2025.1.14",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..Default::default()
+        };
+        assert_eq!(
+            local.how(),
+            "npx -y @modelcontextprotocol/server-github --auth-mode … --api-key … --password=… mcp-server-time==2025.1.14"
+        );
+        local.register_secrets();
+        let said = crate::log::scrub(
+            "none of ghp_8s7d6f5g4h3j2k1l0 or correct-horse-battery-staple; mcp-server-time",
+        );
+        assert_eq!(said, "none of [redacted] or [redacted]; mcp-server-time");
+        let plain = McpConfig {
+            url: Some("https://user:pw@docs.example.com/v1/mcp".into()),
+            ..Default::default()
+        };
+        assert_eq!(plain.how(), "https://…@docs.example.com/v1/mcp");
+    }
 
     /// A remote server's url may carry its token: an error that echoes the
     /// url must not show it (it showed it before the url was registered).

@@ -45,7 +45,7 @@ impl ServerRow {
         }
         let mut parts: Vec<&str> = self
             .how
-            .split_whitespace()
+            .split(|c: char| c.is_whitespace() || c == '…')
             .filter(|p| p.len() > 2)
             .collect();
         parts.sort_by_key(|p| std::cmp::Reverse(p.len()));

@@ -46,24 +46,14 @@ pub(in crate::tui) fn rows(
 ) -> Vec<ServerRow> {
     configs
         .iter()
-        .map(|(name, c)| {
-            let how = match (&c.command, &c.url) {
-                (Some(cmd), _) => std::iter::once(cmd.as_str())
-                    .chain(c.args.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                (None, Some(url)) => url.clone(),
-                (None, None) => String::new(),
-            };
-            ServerRow {
-                name: name.clone(),
-                how: crate::log::scrub(&how),
-                status: match c.shown(name) {
-                    Some(shown) => Status::Hosted(shown),
-                    None => Status::Idle,
-                },
-                on: false,
-            }
+        .map(|(name, c)| ServerRow {
+            name: name.clone(),
+            how: crate::log::scrub(&c.how()),
+            status: match c.shown(name) {
+                Some(shown) => Status::Hosted(shown),
+                None => Status::Idle,
+            },
+            on: false,
         })
         .collect()
 }
