@@ -147,13 +147,20 @@ impl McpConfig {
         })
     }
 
-    /// The secrets of the arguments the scrubber can take: a short flag value
-    /// (`--auth-mode none`) is hidden on screen but would wreck every text
-    /// holding the word.
+    /// The secrets of the arguments the scrubber can take: a flag value that
+    /// is a word (`--auth-mode none`) is hidden on screen but would wreck
+    /// every text holding the word; one of 8 characters or more that mixes
+    /// letters and digits, or of 20 or more, is taken.
     fn secret_args(&self) -> impl Iterator<Item = &str> {
+        let key_like = |s: &str| {
+            let n = s.chars().count();
+            let mixed =
+                s.chars().any(|c| c.is_ascii_digit()) && s.chars().any(|c| c.is_alphabetic());
+            n >= 20 || (n >= 8 && mixed)
+        };
         self.args_and_secrets()
             .filter_map(|(_, secret)| secret)
-            .filter(|s| looks_like_token(s) || s.chars().count() >= 20)
+            .filter(move |s| key_like(s))
     }
 
     /// How the tools panel shows the server: its command line or url with
@@ -244,6 +251,13 @@ mod tests {
             "none of ghp_8s7d6f5g4h3j2k1l0 or correct-horse-battery-staple; mcp-server-time",
         );
         assert_eq!(said, "none of [redacted] or [redacted]; mcp-server-time");
+        let short_key = McpConfig {
+            command: Some("server".into()),
+            args: ["--api-key", "k3y-93kf"].map(String::from).to_vec(),
+            ..Default::default()
+        };
+        short_key.register_secrets();
+        assert_eq!(crate::log::scrub("key k3y-93kf"), "key [redacted]");
         let plain = McpConfig {
             url: Some("https://user:pw@docs.example.com/v1/mcp".into()),
             ..Default::default()

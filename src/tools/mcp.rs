@@ -100,10 +100,18 @@ impl Server {
                     .stderr(std::process::Stdio::piped())
                     .spawn()
                     .map_err(|e| format!("{command}: {e}"))?;
-                if let Some(stderr) = stderr {
-                    tokio::spawn(keep_tail(stderr, self.stderr.clone()));
+                let tail = stderr.map(|s| tokio::spawn(keep_tail(s, self.stderr.clone())));
+                match ().serve(transport).await {
+                    Ok(service) => service,
+                    Err(e) => {
+                        // A server that fails to start says why on stderr as it
+                        // ends: read that (briefly) before saying it failed.
+                        if let Some(tail) = tail {
+                            let _ = tokio::time::timeout(Duration::from_millis(500), tail).await;
+                        }
+                        return Err(e.to_string());
+                    }
                 }
-                ().serve(transport).await.map_err(|e| e.to_string())?
             }
             (None, Some(url)) => {
                 use rmcp::transport::StreamableHttpClientTransport;
