@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use ratatui::text::Line;
 
 use super::widgets::markdown::{self, Rendered};
+use super::widgets::table::OpenTable;
 use super::widgets::{highlight, stable, wrap::wrap};
 use crate::chat::conversation::{NodeId, Role};
 use crate::config::theme::{Role as Look, Theme};
@@ -26,9 +27,15 @@ struct Entry {
     /// Changes whenever lines already there may change (a growing message
     /// only appends to its prefix, so that keeps its epoch).
     epoch: u64,
-    /// For a growing message whose open tail is one open code block: its
-    /// complete lines are laid out once, and stay, like the prefix.
-    open: Option<Open>,
+    /// For a growing message whose open tail is one open code block or one
+    /// table: its complete lines (rows) are laid out once, and stay, like
+    /// the prefix.
+    open: Option<Tail>,
+}
+
+enum Tail {
+    Code(Open),
+    Table(Box<OpenTable>),
 }
 
 /// An open code block after the stable prefix at `cut`: `lines` of its code
@@ -55,8 +62,9 @@ impl Entry {
     /// growing message's open tail may change (a growing message without a
     /// stable prefix is rendered anew, in a new epoch, whenever it grows).
     fn fixed(&self) -> usize {
-        match (self.open, self.prefix) {
-            (Some(open), _) => open.fixed,
+        match (&self.open, self.prefix) {
+            (Some(Tail::Code(open)), _) => open.fixed,
+            (Some(Tail::Table(table)), _) => table.fixed,
             (None, prefix) => prefix.map_or(self.lines.len(), |(_, count)| count),
         }
     }
@@ -308,13 +316,30 @@ impl RenderCache {
         // at its end as at its start. The prefix's lines stay where they are;
         // only the open tail after them is replaced.
         let fence = markdown::open_fence(&content[cut.at..]);
-        let resumes = prev
-            .as_ref()
-            .is_some_and(|e| e.open.is_some_and(|o| o.cut == cut.at) && e.prefix.is_some());
-        if let (Some((header, lang)), true) = (&fence, resumes) {
+        let mut prev = prev.filter(|e| e.prefix.is_some());
+        if let Some(e) = prev.as_mut()
+            && let Some(Tail::Table(table)) = e.open.as_mut()
+            && table.cut == cut.at
+            && let Some(kept) = table.show(&content[cut.at..], &mut e.lines, width, theme)
+        {
+            // The same open table, grown: only its new rows are laid out.
+            let e = prev.expect("resumes");
+            return Entry {
+                len: content.len(),
+                growing,
+                epoch: if kept { e.epoch } else { epoch },
+                ..e
+            };
+        }
+        let open_code = match prev.as_ref().and_then(|e| e.open.as_ref()) {
+            Some(Tail::Code(open)) => Some(*open),
+            _ => None,
+        };
+        if let (Some((header, lang)), Some(open)) = (&fence, open_code.filter(|o| o.cut == cut.at))
+        {
             // The same open block, grown: only its new lines are laid out.
             let mut e = prev.expect("resumes");
-            let (open, prefix) = (e.open.expect("resumes"), e.prefix.expect("resumes"));
+            let prefix = e.prefix.expect("resumes");
             let code = &content[cut.at + header..];
             e.lines.truncate(open.fixed);
             let (done, rest, full) =
@@ -330,11 +355,11 @@ impl RenderCache {
                 lines: e.lines,
                 prefix: Some(prefix),
                 epoch: e.epoch,
-                open: Some(Open {
+                open: Some(Tail::Code(Open {
                     cut: cut.at,
                     lines: code.matches('\n').count(),
                     fixed,
-                }),
+                })),
             };
         }
         let (mut lines, prefix_ok, epoch) = match prev.and_then(|e| Some((e.prefix?, e))) {
@@ -366,14 +391,27 @@ impl RenderCache {
                 lines,
                 prefix: Some((cut, count)),
                 epoch,
-                open: Some(Open {
+                open: Some(Tail::Code(Open {
                     cut: cut.at,
                     lines: code.matches('\n').count(),
                     fixed,
-                }),
+                })),
             };
         }
-        let tail = markdown::render_growing(&content[cut.at..], width, theme);
+        let tail = &content[cut.at..];
+        if let Some(table) = OpenTable::start(cut.at, tail, &mut lines, cut.apart, width, theme) {
+            return Entry {
+                used: 0,
+                len: content.len(),
+                growing,
+                highlighted: prefix_ok,
+                lines,
+                prefix: Some((cut, count)),
+                epoch,
+                open: Some(Tail::Table(Box::new(table))),
+            };
+        }
+        let tail = markdown::render_growing(tail, width, theme);
         join(&mut lines, tail.lines, cut.apart);
         Entry {
             used: 0,
@@ -457,6 +495,56 @@ mod tests {
             late <= early.max(2),
             "{late} lines laid out a frame at 400 lines, {early} at 4"
         );
+    }
+
+    /// A table streaming at the end of an answer lays out only its new rows
+    /// while no column widens: the rows before stay the lines they were (the
+    /// screen sends them no more), and it shows what the whole text shows.
+    #[test]
+    fn a_growing_table_keeps_its_complete_rows_while_no_column_widens() {
+        let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+        let rows: String = (0..24)
+            .map(|i| {
+                format!(
+                    "| gpt-4o | eu-{} | {} ms | ${}.{:02} |\n",
+                    i % 5,
+                    120 + i % 9,
+                    i % 9,
+                    i * 37 % 100
+                )
+            })
+            .collect();
+        let answer = format!(
+            "Latency by region:\n\n| model | region | p50 | cost |\n|---|---|--:|--:|\n{rows}\nDone.\n"
+        );
+        let mut cache = RenderCache::default();
+        cache.prepare(100, &theme);
+        let (mut epochs, mut last) = (Vec::new(), None);
+        for (at, c) in answer.char_indices() {
+            let so_far = &answer[..at + c.len_utf8()];
+            let shown = text(cache.body(1, Role::Assistant, so_far, true, &theme));
+            // The row being written too, as the whole text streamed shows it.
+            let whole = text(&markdown::render_growing(so_far, 100, &theme).lines);
+            assert_eq!(shown, whole, "after {so_far:?}");
+            let rows_done = so_far
+                .split_inclusive('\n')
+                .filter(|l| l.starts_with("| gpt") && l.ends_with('\n'))
+                .count();
+            if (3..24).contains(&rows_done) {
+                let (epoch, fixed) = {
+                    let e = &cache.entries[&1];
+                    (e.epoch, e.fixed())
+                };
+                // The lines fixed: the text and blank line, the table's top,
+                // head and rule, and every complete row.
+                assert_eq!(fixed, 2 + 3 + rows_done, "after {so_far:?}");
+                if last != Some(epoch) {
+                    epochs.push(epoch);
+                    last = Some(epoch);
+                }
+            }
+        }
+        assert_eq!(epochs.len(), 1, "rows laid out again: {epochs:?}");
     }
 
     /// A long session: 200 exchanges, each message drawn as it came and
@@ -615,6 +703,16 @@ mod tests {
         "-     five in",
         "-\t\ttwo tabs in",
         "\u{a0}",
+        "| 1 | a cell wider than the others |",
+        "| x |",
+        "| a | b | c |",
+        "a | b",
+        "|",
+        "| `x|y` | **b** \\| c |",
+        "| [l](http://u) | ![i](p) |",
+        "|:--|--:|",
+        "    | indented | row |",
+        "| t | u | v | w | x | y | z | many columns to shrink |",
     ];
 
     proptest::proptest! {

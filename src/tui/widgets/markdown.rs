@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::highlight;
-use super::wrap::{truncate, wrap};
+use super::wrap::wrap;
 use crate::config::theme::{Role, Theme};
 use crate::inert::inert;
 
@@ -55,33 +55,28 @@ struct Renderer<'t> {
 /// Renders the part of a message still being streamed (see `render` for the
 /// rest): a table's next row shows once it has begun.
 pub fn render_growing(src: &str, width: u16, theme: &Theme) -> Rendered {
-    // A line that is only the `|` opening a table's next row is no row yet: it
-    // ends the table, and a token later the row is there and the table back.
-    // Held back, the table grows by a row instead of jumping down and up.
-    let src = match src.rsplit_once('\n') {
-        Some((head, last)) if last.trim() == "|" => &src[..=head.len()],
-        _ => src,
-    };
-    render(src, width, theme)
+    render(held_back(src), width, theme)
 }
 
+/// A growing text as it is drawn: a last line that is only the `|` opening a
+/// table's next row is no row yet: it ends the table, and a token later the
+/// row is there and the table back. Held back, the table grows by a row
+/// instead of jumping down and up.
+pub fn held_back(src: &str) -> &str {
+    match src.rsplit_once('\n') {
+        Some((head, last)) if last.trim() == "|" => &src[..=head.len()],
+        None if src.trim() == "|" => "",
+        _ => src,
+    }
+}
+
+const OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS);
+
 pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
-    let mut r = Renderer {
-        theme,
-        width: usize::from(width).max(8),
-        out: Rendered {
-            fully_highlighted: true,
-            ..Rendered::default()
-        },
-        inline: Vec::new(),
-        styles: vec![theme.style(Role::Text)],
-        containers: Vec::new(),
-        code: None,
-        table: None,
-        link: None,
-    };
-    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    for event in Parser::new_ext(src, opts) {
+    let mut r = Renderer::new(width, theme);
+    for event in Parser::new_ext(src, OPTIONS) {
         r.event(event);
     }
     // A stream may stop inside an open code block or table: draw what there is.
@@ -96,6 +91,28 @@ pub fn render(src: &str, width: u16, theme: &Theme) -> Rendered {
         r.out.lines.pop();
     }
     r.out
+}
+
+/// The cells of `src` when it is one table and nothing else, read as
+/// `render` reads them.
+pub fn table_cells(src: &str, theme: &Theme) -> Option<super::table::Cells> {
+    let mut r = Renderer::new(8, theme);
+    let mut events = Parser::new_ext(src, OPTIONS);
+    let Event::Start(tag @ Tag::Table(_)) = events.next()? else {
+        return None;
+    };
+    r.start(tag);
+    for event in events.by_ref() {
+        if event == Event::End(TagEnd::Table) {
+            break;
+        }
+        r.event(event);
+    }
+    let table = r.table.take().filter(|_| events.next().is_none())?;
+    Some(super::table::Cells {
+        rows: table.rows,
+        header_rows: table.header_rows,
+    })
 }
 
 /// When `src` is one open fenced code block (its fence line first, whole,
@@ -190,7 +207,24 @@ pub fn code_blocks(src: &str) -> Vec<String> {
     out
 }
 
-impl Renderer<'_> {
+impl<'t> Renderer<'t> {
+    fn new(width: u16, theme: &'t Theme) -> Self {
+        Self {
+            theme,
+            width: usize::from(width).max(8),
+            out: Rendered {
+                fully_highlighted: true,
+                ..Rendered::default()
+            },
+            inline: Vec::new(),
+            styles: vec![theme.style(Role::Text)],
+            containers: Vec::new(),
+            code: None,
+            table: None,
+            link: None,
+        }
+    }
+
     fn style(&self) -> Style {
         *self.styles.last().expect("base style")
     }
@@ -509,75 +543,22 @@ impl Renderer<'_> {
         let Some(table) = self.table.take() else {
             return;
         };
-        let cols = table.rows.iter().map(Vec::len).max().unwrap_or(0);
-        if cols == 0 {
+        let mut natural = Vec::new();
+        for row in &table.rows {
+            super::table::widen(&mut natural, row);
+        }
+        if natural.is_empty() {
             return;
         }
         let avail = self.width.saturating_sub(self.prefix_width());
-        let mut widths = vec![1usize; cols];
-        for row in &table.rows {
-            for (i, cell) in row.iter().enumerate() {
-                widths[i] = widths[i].max(cell.width());
-            }
+        let layout = super::table::Layout::fit(&natural, avail, self.theme);
+        self.emit(layout.top());
+        // An open table is laid out again every frame only where the render
+        // cache cannot lay it out a row at a time (`table::OpenTable`).
+        for line in layout.rows(&table.rows, 0, table.header_rows) {
+            self.emit(line);
         }
-        // Shrink the widest columns until the table fits (3 columns of separators each).
-        let room = avail.saturating_sub(3 * cols + 1);
-        while widths.iter().sum::<usize>() > room {
-            let (i, w) = widths
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, w)| **w)
-                .map(|(i, w)| (i, *w))
-                .unwrap();
-            if w <= 3 {
-                break;
-            }
-            widths[i] -= 1;
-        }
-        let border = self.theme.style(Role::Border);
-        let text = self.theme.style(Role::Text);
-        let head = text.add_modifier(Modifier::BOLD);
-        let rule = |l: char, m: char, r: char| {
-            let mut line = String::from(l);
-            for (i, w) in widths.iter().enumerate() {
-                if i > 0 {
-                    line.push(m);
-                }
-                line.extend(std::iter::repeat_n('─', w + 2));
-            }
-            line.push(r);
-            Span::styled(line, border)
-        };
-        self.emit(vec![rule('┌', '┬', '┐')]);
-        // An open table is laid out again every frame while it streams: one
-        // string a cell.
-        for (r, row) in table.rows.iter().enumerate() {
-            let mut spans = Vec::with_capacity(2 * cols + 1);
-            spans.push(Span::styled("│", border));
-            for (i, &w) in widths.iter().enumerate() {
-                let cell = row.get(i).map(String::as_str).unwrap_or("");
-                let mut padded = String::with_capacity(cell.len() + w + 2);
-                padded.push(' ');
-                let width = cell.width();
-                let used = if width <= w {
-                    padded.push_str(cell);
-                    width
-                } else {
-                    let cut = truncate(cell, w);
-                    padded.push_str(&cut);
-                    cut.width().min(w)
-                };
-                padded.extend(std::iter::repeat_n(' ', w - used + 1));
-                let style = if r < table.header_rows { head } else { text };
-                spans.push(Span::styled(padded, style));
-                spans.push(Span::styled("│", border));
-            }
-            self.emit(spans);
-            if r + 1 == table.header_rows {
-                self.emit(vec![rule('├', '┼', '┤')]);
-            }
-        }
-        self.emit(vec![rule('└', '┴', '┘')]);
+        self.emit(layout.bottom());
         self.blank();
     }
 }

@@ -5,6 +5,7 @@ pub mod highlight;
 pub mod lines;
 pub mod markdown;
 pub mod stable;
+pub mod table;
 pub mod wrap;
 
 use ratatui::Frame;
