@@ -85,19 +85,8 @@ fn run_curl_in(dir: &std::path::Path, code: &str, env: &[(&str, &str)]) -> Strin
 fn curl_sends_exactly_the_bytes_llmdeck_sends() {
     let mock = Mock::start_in_background();
     let p = profile(&mock);
-    let Endpoint::Http(ep) = &p.endpoint else {
-        unreachable!()
-    };
     // What llmdeck itself sends.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(
-        HttpClient::new(ep.clone(), Timeouts::default())
-            .unwrap()
-            .stream_chat(&request(), &mut |_| {}),
-    );
+    send_as_llmdeck(&p, &request(), BTreeMap::new());
     let curl = &snippets(&p, &request(), false, &BTreeMap::new())[0];
     assert_eq!(curl.label, "curl");
     assert!(
@@ -321,6 +310,51 @@ fn secret_headers_and_query_values_are_environment_variables() {
     }
 }
 
+/// The mock's profile on the Responses API (where remote MCP servers go).
+fn responses_profile(mock: &Mock) -> Profile {
+    let mut p = profile(mock);
+    if let Endpoint::Http(ep) = &mut p.endpoint {
+        ep.api = llmdeck::chat::params::Api::Responses;
+    }
+    p
+}
+
+/// Sends `req` as llmdeck does (with these remote MCP servers) to the mock.
+fn send_as_llmdeck(
+    p: &Profile,
+    req: &ChatRequest,
+    remote: BTreeMap<String, llmdeck::chat::tools::RemoteMcp>,
+) {
+    let Endpoint::Http(ep) = &p.endpoint else {
+        unreachable!()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut client = HttpClient::new(ep.clone(), Timeouts::default()).unwrap();
+    client.set_remote_mcp(remote);
+    rt.block_on(client.stream_chat(req, &mut |_| {}));
+}
+
+/// Runs the curl snippet `code` with `env`: it sends the mock byte for byte
+/// the Responses request llmdeck sent before it (returned, parsed).
+fn curl_sends_what_llmdeck_sent(
+    mock: &Mock,
+    code: &str,
+    env: &[(&str, &str)],
+) -> serde_json::Value {
+    run_curl(code, env);
+    let sent = mock.responses_requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        String::from_utf8_lossy(&sent[1].body),
+        String::from_utf8_lossy(&sent[0].body),
+        "curl sends byte for byte what llmdeck sends"
+    );
+    serde_json::from_slice(&sent[0].body).unwrap()
+}
+
 /// A remote MCP server OpenAI connects to: every snippet sends it as llmdeck
 /// does (url, headers, allowed tools), its headers and a url with a token read
 /// from the environment, never written out. Before, the snippets left the
@@ -331,12 +365,7 @@ fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment
     use llmdeck::tools::config::McpConfig;
     const URL: &str = "https://mcp.example.org/mcp?token=tok-url-SECRET";
     let mock = Mock::start_in_background();
-    let mut p = profile(&mock);
-    let Endpoint::Http(ep) = &mut p.endpoint else {
-        unreachable!()
-    };
-    ep.api = llmdeck::chat::params::Api::Responses;
-    let ep = ep.clone();
+    let p = responses_profile(&mock);
     let config = McpConfig {
         url: Some(URL.into()),
         headers: BTreeMap::from([("Authorization".into(), "Bearer hdr-SECRET".into())]),
@@ -351,13 +380,11 @@ fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment
     // A message that holds a variable's very name is sent as it is.
     req.messages
         .push(WireMessage::text(WireRole::User, "$LLMDECK_MCP_DOCS_URL"));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut client = HttpClient::new(ep, Timeouts::default()).unwrap();
-    client.set_remote_mcp(BTreeMap::from([("docs".into(), config.remote().unwrap())]));
-    rt.block_on(client.stream_chat(&req, &mut |_| {}));
+    send_as_llmdeck(
+        &p,
+        &req,
+        BTreeMap::from([("docs".into(), config.remote().unwrap())]),
+    );
     let shown = BTreeMap::from([("docs".into(), config.shown("docs").unwrap())]);
     let all = snippets(&p, &req, false, &shown);
     for s in &all {
@@ -370,15 +397,7 @@ fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment
         ("LLMDECK_MCP_DOCS_URL", URL),
         ("LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION", "Bearer hdr-SECRET"),
     ];
-    run_curl(&all[0].code, &env);
-    let sent = mock.responses_requests();
-    assert_eq!(sent.len(), 2);
-    assert_eq!(
-        String::from_utf8_lossy(&sent[1].body),
-        String::from_utf8_lossy(&sent[0].body),
-        "curl sends byte for byte what llmdeck sends"
-    );
-    let llmdeck: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    let llmdeck = curl_sends_what_llmdeck_sent(&mock, &all[0].code, &env);
     assert_eq!(llmdeck["tools"][0]["server_url"], URL);
     assert_eq!(
         llmdeck["tools"][0]["headers"]["Authorization"],
@@ -451,6 +470,68 @@ fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment
             assert!(s.code.contains("LLMDECK_MCP_DOCS_URL"), "{}", s.code);
         }
     }
+}
+
+/// Two servers whose names differ only in punctuation (and two headers
+/// whose names do) would read the same variables: each is read from its own,
+/// and the snippet sends each server's own url and header (before, both
+/// servers were sent the first one's).
+#[test]
+fn servers_whose_names_read_the_same_variable_each_get_their_own() {
+    use llmdeck::chat::tools::HostedTool;
+    use llmdeck::tools::config::McpConfig;
+    let mock = Mock::start_in_background();
+    let p = responses_profile(&mock);
+    let server = |url: &str, headers: &[(&str, &str)]| McpConfig {
+        url: Some(url.into()),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        hosted: true,
+        ..Default::default()
+    };
+    let configs = BTreeMap::from([
+        (
+            "docs-v2".to_string(),
+            server(
+                "https://one.example/mcp",
+                &[("X-Key", "key-one"), ("X_Key", "key-two")],
+            ),
+        ),
+        (
+            "docs_v2".to_string(),
+            server("https://two.example/mcp", &[("X-Key", "key-three")]),
+        ),
+    ]);
+    let mut req = request();
+    req.params.hosted = configs
+        .keys()
+        .map(|name| HostedTool::Mcp {
+            server: name.clone(),
+        })
+        .collect();
+    let remote = configs
+        .iter()
+        .map(|(n, c)| (n.clone(), c.remote().unwrap()));
+    send_as_llmdeck(&p, &req, remote.collect());
+    let shown = configs
+        .iter()
+        .map(|(n, c)| (n.clone(), c.shown(n).unwrap()))
+        .collect();
+    let curl = &snippets(&p, &req, false, &shown)[0].code;
+    let env = [
+        ("MOCK_KEY", "sk-from-env"),
+        ("LLMDECK_MCP_DOCS_V2_URL", "https://one.example/mcp"),
+        ("LLMDECK_MCP_DOCS_V2_HEADER_X_KEY", "key-one"),
+        ("LLMDECK_MCP_DOCS_V2_HEADER_X_KEY_2", "key-two"),
+        ("LLMDECK_MCP_DOCS_V2_URL_2", "https://two.example/mcp"),
+        ("LLMDECK_MCP_DOCS_V2_HEADER_X_KEY_3", "key-three"),
+    ];
+    for (var, _) in &env[1..] {
+        assert!(curl.contains(&format!("${var}\"")), "{var}: {curl}");
+    }
+    curl_sends_what_llmdeck_sent(&mock, curl, &env);
 }
 
 /// A base url that the curl snippet double-quotes (because a secret query

@@ -128,7 +128,7 @@ fn named_servers(
         HostedTool::Mcp { server } => Some(server),
         _ => None,
     });
-    named
+    let mut servers = named
         .map(|server| {
             let shown = remote.get(server).cloned().unwrap_or_else(|| RemoteMcp {
                 url: mcp_var(server, "url"),
@@ -136,7 +136,27 @@ fn named_servers(
             });
             (server.clone(), shown)
         })
-        .collect()
+        .collect();
+    distinct_variables(&mut servers);
+    servers
+}
+
+/// Each variable read once: servers or headers whose names differ only in
+/// case or punctuation (`docs-v2`, `docs_v2`) would read the same one, and
+/// send one server's url for both. The later ones get `_2`, `_3`….
+fn distinct_variables(servers: &mut BTreeMap<String, RemoteMcp>) {
+    let mut seen = std::collections::HashSet::new();
+    for shown in servers.values_mut() {
+        let values = std::iter::once(&mut shown.url).chain(shown.headers.values_mut());
+        for value in values.filter(|v| variable(v).is_some()) {
+            let base = value.clone();
+            let mut n = 1;
+            while !seen.insert(value.clone()) {
+                n += 1;
+                *value = format!("{base}_{n}");
+            }
+        }
+    }
 }
 
 /// A value of the body that each snippet reads from the environment: a
