@@ -7,79 +7,13 @@ mod support;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use llmdeck::chat::params::Params;
-use llmdeck::chat::request::{ChatRequest, WireMessage, WireRole};
-use llmdeck::config::profile::{AuthStyle, HttpEndpoint};
-use llmdeck::config::{Endpoint, Profile, Secret};
+use llmdeck::config::Endpoint;
+use llmdeck::config::profile::AuthStyle;
 use llmdeck::provider::code::snippets;
-use llmdeck::provider::http::{HttpClient, Timeouts};
 use support::mock_server::Mock;
-
-fn profile(mock: &Mock) -> Profile {
-    let mut headers = BTreeMap::new();
-    headers.insert("X-Title".to_string(), "it's llmdeck".to_string());
-    Profile {
-        name: "mock".into(),
-        budgets: None,
-        endpoint: Endpoint::Http(HttpEndpoint {
-            base_url: mock.base_url.clone(),
-            key: Secret::new("sk-view-code-secret"),
-            key_env: "MOCK_KEY".into(),
-            auth: AuthStyle::Bearer,
-            organization: Some("org-123".into()),
-            project: None,
-            headers,
-            query: BTreeMap::new(),
-            public: Default::default(),
-            api: llmdeck::chat::params::Api::Chat,
-            store: false,
-        }),
-        model: "gpt-4o".into(),
-        models: vec![],
-        library: None,
-    }
-}
-
-fn request() -> ChatRequest {
-    ChatRequest {
-        model: "gpt-4o".into(),
-        messages: vec![
-            WireMessage::text(
-                WireRole::System,
-                "Answer in 'single quotes' and \"double\" ones.",
-            ),
-            WireMessage::text(WireRole::User, "Ünïcode, \"\"\" and \"# in here"),
-        ],
-        params: Params {
-            temperature: Some(0.3),
-            max_output_tokens: Some(50),
-            ..Params::default()
-        },
-        tools: Vec::new(),
-    }
-}
-
-/// Runs a curl snippet with `env` set; it must succeed. Its output.
-fn run_curl(code: &str, env: &[(&str, &str)]) -> String {
-    run_curl_in(tempfile::tempdir().unwrap().path(), code, env)
-}
-
-/// `run_curl` in folder `dir`.
-fn run_curl_in(dir: &std::path::Path, code: &str, env: &[(&str, &str)]) -> String {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(code)
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use support::snippets::{
+    profile, python_and_node_send, request, run_curl, run_curl_in, send_as_llmdeck,
+};
 
 #[test]
 fn curl_sends_exactly_the_bytes_llmdeck_sends() {
@@ -310,228 +244,33 @@ fn secret_headers_and_query_values_are_environment_variables() {
     }
 }
 
-/// The mock's profile on the Responses API (where remote MCP servers go).
-fn responses_profile(mock: &Mock) -> Profile {
-    let mut p = profile(mock);
-    if let Endpoint::Http(ep) = &mut p.endpoint {
-        ep.api = llmdeck::chat::params::Api::Responses;
-    }
-    p
-}
-
-/// Sends `req` as llmdeck does (with these remote MCP servers) to the mock.
-fn send_as_llmdeck(
-    p: &Profile,
-    req: &ChatRequest,
-    remote: BTreeMap<String, llmdeck::chat::tools::RemoteMcp>,
-) {
-    let Endpoint::Http(ep) = &p.endpoint else {
-        unreachable!()
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut client = HttpClient::new(ep.clone(), Timeouts::default()).unwrap();
-    client.set_remote_mcp(remote);
-    rt.block_on(client.stream_chat(req, &mut |_| {}));
-}
-
-/// Runs the curl snippet `code` with `env`: it sends the mock byte for byte
-/// the Responses request llmdeck sent before it (returned, parsed).
-fn curl_sends_what_llmdeck_sent(
-    mock: &Mock,
-    code: &str,
-    env: &[(&str, &str)],
-) -> serde_json::Value {
-    run_curl(code, env);
-    let sent = mock.responses_requests();
-    assert_eq!(sent.len(), 2);
-    assert_eq!(
-        String::from_utf8_lossy(&sent[1].body),
-        String::from_utf8_lossy(&sent[0].body),
-        "curl sends byte for byte what llmdeck sends"
-    );
-    serde_json::from_slice(&sent[0].body).unwrap()
-}
-
-/// A remote MCP server OpenAI connects to: every snippet sends it as llmdeck
-/// does (url, headers, allowed tools), its headers and a url with a token read
-/// from the environment, never written out. Before, the snippets left the
-/// server's url out: the copied request named a server OpenAI could not reach.
+/// A tool whose schema names a property `__proto__`: the Node snippet's
+/// object literal made that the object's prototype and the property left the
+/// request; every snippet sends it as llmdeck does.
 #[test]
-fn a_remote_mcp_server_is_in_every_snippet_its_secrets_read_from_the_environment() {
-    use llmdeck::chat::tools::HostedTool;
-    use llmdeck::tools::config::McpConfig;
-    const URL: &str = "https://mcp.example.org/mcp?token=tok-url-SECRET";
+fn a_schema_property_named_proto_is_sent_by_every_snippet() {
     let mock = Mock::start_in_background();
-    let p = responses_profile(&mock);
-    let config = McpConfig {
-        url: Some(URL.into()),
-        headers: BTreeMap::from([("Authorization".into(), "Bearer hdr-SECRET".into())]),
-        hosted: true,
-        allowed_tools: Some(vec!["search_docs".into()]),
-        ..Default::default()
-    };
+    let p = profile(&mock);
     let mut req = request();
-    req.params.hosted = vec![HostedTool::Mcp {
-        server: "docs".into(),
+    req.tools = vec![llmdeck::chat::tools::ToolDef {
+        name: "set".into(),
+        description: "Sets a \"__proto__\": value".into(),
+        parameters: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "__proto__": {"type": "object", "properties": {"__proto__": {"type": "string"}}},
+                "x": {"type": "string", "enum": ["__proto__"]}
+            }
+        }),
+        ..serde_json::from_value(serde_json::json!({"name": "set"})).unwrap()
     }];
-    // A message that holds a variable's very name is sent as it is.
-    req.messages
-        .push(WireMessage::text(WireRole::User, "$LLMDECK_MCP_DOCS_URL"));
-    send_as_llmdeck(
-        &p,
-        &req,
-        BTreeMap::from([("docs".into(), config.remote().unwrap())]),
-    );
-    let shown = BTreeMap::from([("docs".into(), config.shown("docs").unwrap())]);
-    let all = snippets(&p, &req, false, &shown);
-    for s in &all {
-        for secret in ["tok-url-SECRET", "hdr-SECRET", "sk-view-code-secret"] {
-            assert!(!s.code.contains(secret), "{}: {}", s.label, s.code);
-        }
-    }
-    let env = [
-        ("MOCK_KEY", "sk-from-env"),
-        ("LLMDECK_MCP_DOCS_URL", URL),
-        ("LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION", "Bearer hdr-SECRET"),
-    ];
-    let llmdeck = curl_sends_what_llmdeck_sent(&mock, &all[0].code, &env);
-    assert_eq!(llmdeck["tools"][0]["server_url"], URL);
-    assert_eq!(
-        llmdeck["tools"][0]["headers"]["Authorization"],
-        "Bearer hdr-SECRET"
-    );
-    assert_eq!(llmdeck["tools"][0]["allowed_tools"][0], "search_docs");
-    // Python and Node, run against a stand-in for the openai package that
-    // prints the body it is given: the same request.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("openai.py"),
-        "import json\nclass _Create:\n    def create(self, **body):\n        print(json.dumps(body))\n        return []\nclass OpenAI:\n    def __init__(self, **kw):\n        self.responses = _Create()\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("s.py"), &all[1].code).unwrap();
-    let module = dir.path().join("node_modules/openai");
-    std::fs::create_dir_all(&module).unwrap();
-    std::fs::write(
-        module.join("package.json"),
-        r#"{"name": "openai", "type": "module", "main": "index.js"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        module.join("index.js"),
-        "export default class OpenAI {\n  constructor() {\n    this.responses = { create: async (body) => { console.log(JSON.stringify(body)); return []; } };\n  }\n}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("s.mjs"), &all[2].code).unwrap();
-    for (label, program, file) in [("Python", "python3", "s.py"), ("Node", "node", "s.mjs")] {
-        let Ok(out) = Command::new(program)
-            .arg(dir.path().join(file))
-            .current_dir(dir.path())
-            .env("PYTHONPATH", dir.path())
-            .envs(env)
-            .output()
-        else {
-            support::skip(&format!(
-                "{program} is not installed: the {label} snippet is not run"
-            ));
-            continue;
-        };
-        assert!(
-            out.status.success(),
-            "{label}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let body: serde_json::Value =
-            serde_json::from_str(stdout.lines().next().unwrap_or_default()).unwrap();
+    send_as_llmdeck(&p, &req, BTreeMap::new());
+    let llmdeck: serde_json::Value = serde_json::from_slice(&mock.received()[0].body).unwrap();
+    let all = snippets(&p, &req, false, &BTreeMap::new());
+    let sent = python_and_node_send(&all, &[("MOCK_KEY", "sk-from-env")]);
+    for (label, body) in sent {
         assert_eq!(body, llmdeck, "{label} sends what llmdeck sends");
     }
-    assert!(
-        all[3]
-            .code
-            .contains(r#"body["tools"][0]["headers"]["Authorization"] = std::env::var("LLMDECK_MCP_DOCS_HEADER_AUTHORIZATION")?.into();"#),
-        "{}",
-        all[3].code
-    );
-    assert!(all[3].code.contains("serde_json::from_value(body)?"));
-    // Any url is a variable (a token can sit in its path, where no rule
-    // sees it), presenter mode or not.
-    let plain = McpConfig {
-        url: Some("https://docs.example.com/mcp/s/tok-path-SECRET/mcp".into()),
-        ..config.clone()
-    };
-    let shown = BTreeMap::from([("docs".into(), plain.shown("docs").unwrap())]);
-    for presenter in [false, true] {
-        for s in snippets(&p, &req, presenter, &shown) {
-            assert!(!s.code.contains("docs.example.com"), "{}", s.code);
-            assert!(s.code.contains("LLMDECK_MCP_DOCS_URL"), "{}", s.code);
-        }
-    }
-}
-
-/// Two servers whose names differ only in punctuation (and two headers
-/// whose names do) would read the same variables: each is read from its own,
-/// and the snippet sends each server's own url and header (before, both
-/// servers were sent the first one's).
-#[test]
-fn servers_whose_names_read_the_same_variable_each_get_their_own() {
-    use llmdeck::chat::tools::HostedTool;
-    use llmdeck::tools::config::McpConfig;
-    let mock = Mock::start_in_background();
-    let p = responses_profile(&mock);
-    let server = |url: &str, headers: &[(&str, &str)]| McpConfig {
-        url: Some(url.into()),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        hosted: true,
-        ..Default::default()
-    };
-    let configs = BTreeMap::from([
-        (
-            "docs-v2".to_string(),
-            server(
-                "https://one.example/mcp",
-                &[("X-Key", "key-one"), ("X_Key", "key-two")],
-            ),
-        ),
-        (
-            "docs_v2".to_string(),
-            server("https://two.example/mcp", &[("X-Key", "key-three")]),
-        ),
-    ]);
-    let mut req = request();
-    req.params.hosted = configs
-        .keys()
-        .map(|name| HostedTool::Mcp {
-            server: name.clone(),
-        })
-        .collect();
-    let remote = configs
-        .iter()
-        .map(|(n, c)| (n.clone(), c.remote().unwrap()));
-    send_as_llmdeck(&p, &req, remote.collect());
-    let shown = configs
-        .iter()
-        .map(|(n, c)| (n.clone(), c.shown(n).unwrap()))
-        .collect();
-    let curl = &snippets(&p, &req, false, &shown)[0].code;
-    let env = [
-        ("MOCK_KEY", "sk-from-env"),
-        ("LLMDECK_MCP_DOCS_V2_URL", "https://one.example/mcp"),
-        ("LLMDECK_MCP_DOCS_V2_HEADER_X_KEY", "key-one"),
-        ("LLMDECK_MCP_DOCS_V2_HEADER_X_KEY_2", "key-two"),
-        ("LLMDECK_MCP_DOCS_V2_URL_2", "https://two.example/mcp"),
-        ("LLMDECK_MCP_DOCS_V2_HEADER_X_KEY_3", "key-three"),
-    ];
-    for (var, _) in &env[1..] {
-        assert!(curl.contains(&format!("${var}\"")), "{var}: {curl}");
-    }
-    curl_sends_what_llmdeck_sent(&mock, curl, &env);
 }
 
 /// A base url that the curl snippet double-quotes (because a secret query

@@ -283,6 +283,28 @@ fn py_value(s: &str) -> String {
     }
 }
 
+/// JSON as a JavaScript object literal that makes the same object: a
+/// `"__proto__": {...}` entry of a literal sets the object's prototype instead
+/// of adding the key (a schema's property of that name left the request),
+/// while a computed `["__proto__"]` adds it. A `"` in JSON that follows
+/// white space, `{` or `,` opens a key or a value, never sits inside a string.
+fn own_proto_keys(json: &str) -> String {
+    let key = "\"__proto__\":";
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(at) = rest.find(key) {
+        let opens = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
+        out.push_str(&rest[..at]);
+        out.push_str(if opens { "[\"__proto__\"]:" } else { key });
+        rest = &rest[at + key.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn js_value(s: &str) -> String {
     match variable(s) {
         Some(var) => format!("process.env.{var}"),
@@ -445,7 +467,7 @@ fn node(ep: &HttpEndpoint, api: Api, body: &str, fills: &[Fill]) -> String {
     format!(
         "import OpenAI from \"openai\";\n\nconst client = new OpenAI({{\n{}\n}});\nconst body = {};\n{}{}process.stdout.write(\"\\n\");\n",
         args.join("\n"),
-        body,
+        own_proto_keys(body),
         fill_lines(
             fills,
             "//",

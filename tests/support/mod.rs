@@ -12,6 +12,7 @@ pub mod mock_server;
 pub mod openapi;
 pub mod postgres;
 pub mod pty;
+pub mod snippets;
 pub mod team;
 pub mod tmux;
 
