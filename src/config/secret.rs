@@ -103,20 +103,78 @@ pub fn path_tokens(url: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A word that looks like a key or token rather than a name, a version or
-/// a path: 16 characters or more of a token's alphabet, with a run of 8 or
-/// more that mixes letters and digits (`3f9cA81kd02LmQ`, a uuid's `550e8400`;
-/// not `mcp-server-time==2025.1.14`).
+/// What of `url` the scrubber must know apart, as an error may print the url
+/// another way (reqwest adds a `/` before a query, drops a `:443`): the
+/// password of a user:password@, the query values that are secrets (named
+/// like one, or looking like one), the path's tokens, and the url itself
+/// when it carries any.
+pub fn url_secrets(url: &str) -> Vec<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let password = authority
+        .rsplit_once('@')
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, pw)| pw);
+    let query = rest.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or_default().split('&');
+    let values = query.filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (names_a_secret(name) || looks_like_token(value) || value.len() >= 20).then_some(value)
+    });
+    let whole = carries_token(url).then_some(url);
+    password
+        .into_iter()
+        .chain(values)
+        .chain(path_tokens(url))
+        .chain(whole)
+        .collect()
+}
+
+/// Whether a flag's, a variable's or a header's name (`--api-key`,
+/// `GITHUB_TOKEN`, `X-Api-Key:`) says its value is a secret: its last word
+/// ends with KEY, TOKEN, SECRET, PASS(WORD), AUTH or CREDENTIAL(S), and it
+/// does not turn something off (`--tokenizer`, `--keyspace`, `--key-file`,
+/// `--no-auth` do not).
+pub fn names_a_secret(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASS",
+        "PASSWORD",
+        "AUTH",
+        "CREDENTIAL",
+        "CREDENTIALS",
+    ];
+    let name = name.trim_start_matches('-').trim_end_matches(':');
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("no-") || lower.starts_with("no_") {
+        return false;
+    }
+    let last = name.rsplit(['-', '_', '.']).next().unwrap_or_default();
+    let last = last.to_ascii_uppercase();
+    WORDS.iter().any(|w| last.ends_with(w))
+}
+
+/// A word that looks like a key or token rather than a name, a version, a
+/// host or a file: 16 characters or more of a token's alphabet (`%` of a
+/// url's encoding too) where letters and digits alternate, twice within a
+/// run of 8 or more (`3f9cA81kd02LmQ`, a uuid's `550e8400`) or, with a dot
+/// in it (a file, a host, a JWT), four times in all (not `ubuntu2204-runner`,
+/// `postgres16.corp.example`, `sales2024q3.sqlite`, `mcp-server-time==2025.1.14`).
 pub fn looks_like_token(s: &str) -> bool {
-    let mixed = |run: &str| {
-        run.len() >= 8
-            && run.chars().any(|c| c.is_ascii_digit())
-            && run.chars().any(|c| c.is_ascii_alphabetic())
+    let turns = |run: &str| {
+        let kinds: Vec<bool> = run.chars().map(|c| c.is_ascii_digit()).collect();
+        kinds.windows(2).filter(|w| w[0] != w[1]).count()
     };
+    let runs = || s.split(|c: char| !c.is_ascii_alphanumeric());
     s.len() >= 16
         && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.~+=".contains(c))
-        && s.split(|c: char| !c.is_ascii_alphanumeric()).any(mixed)
+            .all(|c| c.is_ascii_alphanumeric() || "-_.~+=%".contains(c))
+        && match s.contains('.') {
+            false => runs().any(|run| run.len() >= 8 && turns(run) >= 2),
+            true => runs().map(turns).sum::<usize>() >= 4,
+        }
 }
 
 /// `url` as the screen may show it: its scheme, host and path, a token of

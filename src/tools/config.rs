@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::config::secret::{carries_token, looks_like_token, mcp_var, path_tokens, shown_url};
+use crate::config::secret::{looks_like_token, mcp_var, names_a_secret, shown_url, url_secrets};
 
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,62 +105,81 @@ impl McpConfig {
         })
     }
 
-    /// Registers the header values, the values of env variables and flags
-    /// named like secrets (a server's token), the arguments and url path
-    /// segments that look like one, and a url that may carry one, with the
-    /// scrubber, so that no error, stderr tail, log or export can show one.
+    /// Registers the header values, the values of env variables named like
+    /// secrets (a server's token), the secrets of its arguments and of its
+    /// url, with the scrubber, so that no error, stderr tail, log or export
+    /// can show one.
     pub fn register_secrets(&self) {
         let env = self
             .env
             .iter()
             .filter(|(k, _)| secret_name(k))
             .map(|(_, v)| v.as_str());
-        let url_tokens = self.url.as_deref().map(path_tokens).unwrap_or_default();
+        let url = self.url.as_deref().map(url_secrets).unwrap_or_default();
+        let args = self
+            .args_shown()
+            .into_iter()
+            .flat_map(|(_, secrets)| secrets);
         for value in self
             .headers
             .values()
             .map(String::as_str)
             .chain(env)
-            .chain(self.secret_args())
-            .chain(url_tokens)
+            .chain(args)
+            .chain(url)
         {
             crate::log::register_secret(value);
         }
-        if let Some(url) = self.url.as_deref().filter(|u| carries_token(u)) {
-            crate::log::register_secret(url);
-        }
     }
 
-    /// Each argument with the part of it that is a secret (its end): the
-    /// value of a flag named like one (`--api-key VALUE`, `--token=VALUE`),
-    /// or the whole of one that looks like a token.
-    fn args_and_secrets(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        let flag = |a: &str| a.starts_with('-') && !a.contains('=') && secret_name(a);
+    /// Each argument as the panel shows it, with the secrets in it: the value
+    /// of a flag or setting named like one (`--api-key VALUE`,
+    /// `--token=VALUE`, `API_KEY=VALUE`), a url's (`url_secrets`), a word
+    /// after `Bearer` or a header named like one (`--header "X-Api-Key: …"`),
+    /// and a word that looks like a token. Each is shown as `…`.
+    fn args_shown(&self) -> Vec<(String, Vec<&str>)> {
+        let flag = |a: &str| a.starts_with('-') && !a.contains('=') && names_a_secret(a);
         let before = std::iter::once(None).chain(self.args.iter().map(|a| Some(a.as_str())));
-        before.zip(&self.args).map(move |(before, arg)| {
-            let secret = match arg.split_once('=') {
-                Some((name, value)) if flag(name) => Some(value),
-                _ if before.is_some_and(flag) || looks_like_token(arg) => Some(arg.as_str()),
-                _ => None,
-            };
-            (arg.as_str(), secret)
-        })
-    }
-
-    /// The secrets of the arguments the scrubber can take: a flag value that
-    /// is a word (`--auth-mode none`) is hidden on screen but would wreck
-    /// every text holding the word; one of 8 characters or more that mixes
-    /// letters and digits, or of 20 or more, is taken.
-    fn secret_args(&self) -> impl Iterator<Item = &str> {
-        let key_like = |s: &str| {
-            let n = s.chars().count();
-            let mixed =
-                s.chars().any(|c| c.is_ascii_digit()) && s.chars().any(|c| c.is_alphabetic());
-            n >= 20 || (n >= 8 && mixed)
-        };
-        self.args_and_secrets()
-            .filter_map(|(_, secret)| secret)
-            .filter(move |s| key_like(s))
+        before
+            .zip(&self.args)
+            .map(|(before, arg)| {
+                let arg = arg.as_str();
+                if before.is_some_and(flag) && !arg.starts_with('-') {
+                    return ("…".to_string(), vec![arg]);
+                }
+                if arg.contains("://") && !arg.contains(char::is_whitespace) {
+                    return (shown_url(arg), url_secrets(arg));
+                }
+                if let Some((name, value)) = arg.split_once('=')
+                    && !name.contains(char::is_whitespace)
+                    && names_a_secret(name)
+                {
+                    return (format!("{name}=…"), vec![value]);
+                }
+                let mut secrets = Vec::new();
+                let mut shown = Vec::new();
+                let mut prev: Option<&str> = None;
+                // `Authorization: Bearer TOKEN`: the scheme is a word, not a secret.
+                let scheme = |w: &str| {
+                    ["bearer", "basic", "token"].contains(&w.to_ascii_lowercase().as_str())
+                };
+                for word in arg.split(' ') {
+                    let after = prev.is_some_and(|p| {
+                        scheme(p)
+                            || p.eq_ignore_ascii_case("authorization:")
+                            || (p.ends_with(':') && names_a_secret(p))
+                    });
+                    if !scheme(word) && (after || looks_like_token(word)) {
+                        secrets.push(word);
+                        shown.push("…");
+                    } else {
+                        shown.push(word);
+                    }
+                    prev = Some(word).filter(|w| !w.is_empty());
+                }
+                (shown.join(" "), secrets)
+            })
+            .collect()
     }
 
     /// How the tools panel shows the server: its command line or url with
@@ -168,10 +187,7 @@ impl McpConfig {
     pub fn how(&self) -> String {
         match (&self.command, &self.url) {
             (Some(cmd), _) => std::iter::once(cmd.to_string())
-                .chain(self.args_and_secrets().map(|(arg, secret)| match secret {
-                    Some(s) => format!("{}…", &arg[..arg.len() - s.len()]),
-                    None => arg.to_string(),
-                }))
+                .chain(self.args_shown().into_iter().map(|(shown, _)| shown))
                 .collect::<Vec<_>>()
                 .join(" "),
             (None, Some(url)) => shown_url(url),
@@ -214,8 +230,9 @@ mod tests {
     use super::*;
 
     /// A token in a url's path or in a command's arguments is hidden where the
-    /// server is shown and scrubbed from what it says; names and short flag
-    /// values are shown and scrub nothing.
+    /// server is shown and scrubbed from what it says; names, hosts, files
+    /// and versions are shown and scrub nothing (a word scrubbed would be
+    /// `[redacted]` in every answer).
     #[test]
     fn tokens_in_a_path_or_an_argument_are_hidden_and_scrubbed() {
         let remote = McpConfig {
@@ -237,6 +254,13 @@ mod tests {
                 "ghp_8s7d6f5g4h3j2k1l0",
                 "--password=correct-horse-battery-staple",
                 "mcp-server-time==2025.1.14",
+                "-e",
+                "API_KEY=horsebatterystaple",
+                "--header",
+                "Authorization: Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a",
+                "mcp-remote",
+                "https://mcp.example.com/sse?token=Zq81mL0xPw4Rt7Yv",
+                "https://mcp.example.net/m/sk%2Dak3f9cA81kd02LmQ/sse",
             ]
             .map(String::from)
             .to_vec(),
@@ -244,13 +268,27 @@ mod tests {
         };
         assert_eq!(
             local.how(),
-            "npx -y @modelcontextprotocol/server-github --auth-mode … --api-key … --password=… mcp-server-time==2025.1.14"
+            "npx -y @modelcontextprotocol/server-github --auth-mode none --api-key … \
+             --password=… mcp-server-time==2025.1.14 -e API_KEY=… --header Authorization: Bearer … \
+             mcp-remote https://mcp.example.com/sse?… https://mcp.example.net/m/…/sse"
         );
         local.register_secrets();
         let said = crate::log::scrub(
             "none of ghp_8s7d6f5g4h3j2k1l0 or correct-horse-battery-staple; mcp-server-time",
         );
         assert_eq!(said, "none of [redacted] or [redacted]; mcp-server-time");
+        // Each secret on its own, also where an error prints the url another way.
+        for secret in [
+            "horsebatterystaple",
+            "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+            "Zq81mL0xPw4Rt7Yv",
+            "sk%2Dak3f9cA81kd02LmQ",
+        ] {
+            let said = crate::log::scrub(&format!(
+                "at https://mcp.example.com/?token={secret} and {secret}"
+            ));
+            assert!(!said.contains(secret), "{said}");
+        }
         let short_key = McpConfig {
             command: Some("server".into()),
             args: ["--api-key", "k3y-93kf"].map(String::from).to_vec(),
@@ -263,6 +301,28 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(plain.how(), "https://…@docs.example.com/v1/mcp");
+        // Words, hosts, files and paths are no secrets.
+        let words = McpConfig {
+            command: Some("server".into()),
+            args: [
+                "--tokenizer",
+                "cl100k_base",
+                "--keyspace",
+                "analytics2024",
+                "--no-auth",
+                "/home/alice/projects/site",
+                "postgres16.corp.example",
+                "sales2024q3.sqlite",
+                "ubuntu2204-runner-01",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..Default::default()
+        };
+        words.register_secrets();
+        assert_eq!(words.how(), format!("server {}", words.args.join(" ")));
+        let text = "cl100k_base analytics2024 /home/alice/projects/site postgres16.corp.example sales2024q3.sqlite ubuntu2204-runner-01";
+        assert_eq!(crate::log::scrub(text), text);
     }
 
     /// A remote server's url may carry its token: an error that echoes the
