@@ -111,10 +111,14 @@ pub fn path_tokens(url: &str) -> Vec<&str> {
 pub fn url_secrets(url: &str) -> Vec<&str> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let password = authority
-        .rsplit_once('@')
-        .and_then(|(user, _)| user.split_once(':'))
-        .map(|(_, pw)| pw);
+    // A token may be the user of a user@ (`https://TOKEN@host`), or its password.
+    let userinfo = authority.rsplit_once('@').map(|(info, _)| info);
+    let password = userinfo.map(|info| {
+        let (user, pw) = info.split_once(':').unwrap_or((info, ""));
+        let user = (looks_like_token(user) || user.len() >= 20).then_some(user);
+        [user, Some(pw).filter(|p| !p.is_empty())]
+    });
+    let password = password.into_iter().flatten().flatten();
     let query = rest.split_once('?').map_or("", |(_, q)| q);
     let query = query.split('#').next().unwrap_or_default().split('&');
     let values = query.filter_map(|pair| {
@@ -123,7 +127,6 @@ pub fn url_secrets(url: &str) -> Vec<&str> {
     });
     let whole = carries_token(url).then_some(url);
     password
-        .into_iter()
         .chain(values)
         .chain(path_tokens(url))
         .chain(whole)
@@ -131,29 +134,86 @@ pub fn url_secrets(url: &str) -> Vec<&str> {
 }
 
 /// Whether a flag's, a variable's or a header's name (`--api-key`,
-/// `GITHUB_TOKEN`, `X-Api-Key:`) says its value is a secret: its last word
-/// ends with KEY, TOKEN, SECRET, PASS(WORD), AUTH or CREDENTIAL(S), and it
-/// does not turn something off (`--tokenizer`, `--keyspace`, `--key-file`,
-/// `--no-auth` do not).
+/// `GITHUB_TOKEN`, `X-Api-Key:`, `--passwd`, `--oauth2Bearer`) says its value
+/// is a secret: one of its words is a secret's (key, token, secret, pass,
+/// password, passwd, passphrase, pwd, auth, authorization, bearer, oauth,
+/// oauth2, credential(s), cookie, pat; alone or ending a word: `APIKEY`,
+/// `accessToken`), unless it turns something on or off (`--no-auth`,
+/// `DISABLE_AUTH`, `--require-oauth`) or names where or what the secret is
+/// rather than the secret (`--key-file`, `--token-path`, `--auth-type`,
+/// `--secret-id`); `--tokenizer`, `--keyspace`, `AUTHOR` are no secrets.
 pub fn names_a_secret(name: &str) -> bool {
     const WORDS: &[&str] = &[
-        "KEY",
-        "TOKEN",
-        "SECRET",
-        "PASS",
-        "PASSWORD",
-        "AUTH",
-        "CREDENTIAL",
-        "CREDENTIALS",
+        "key",
+        "keys",
+        "token",
+        "secret",
+        "secrets",
+        "pass",
+        "password",
+        "passwords",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "auth",
+        "authorization",
+        "bearer",
+        "oauth",
+        "oauth2",
+        "credential",
+        "credentials",
+        "cookie",
+        "pat",
+    ];
+    const ENDINGS: &[&str] = &["key", "token", "secret", "password", "passwd"];
+    const SWITCHES: &[&str] = &[
+        "no", "disable", "enable", "require", "skip", "use", "with", "without",
+    ];
+    const NOUNS: &[&str] = &[
+        "file", "path", "dir", "type", "mode", "id", "name", "env", "var", "format", "url", "uri",
+        "endpoint", "header", "length", "size", "count", "method", "scheme", "provider", "store",
     ];
     let name = name.trim_start_matches('-').trim_end_matches(':');
-    let lower = name.to_ascii_lowercase();
-    if lower.starts_with("no-") || lower.starts_with("no_") {
+    // Words by separators and by case: `oauth2Bearer` is oauth2, bearer.
+    let mut words: Vec<String> = Vec::new();
+    for part in name.split(['-', '_', '.', ' ']).filter(|p| !p.is_empty()) {
+        let mut word = String::new();
+        let mut prev_lower = false;
+        for c in part.chars() {
+            if c.is_ascii_uppercase() && prev_lower {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            word.push(c.to_ascii_lowercase());
+        }
+        words.push(word);
+    }
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    if SWITCHES.contains(&first.as_str()) || NOUNS.contains(&last.as_str()) {
         return false;
     }
-    let last = name.rsplit(['-', '_', '.']).next().unwrap_or_default();
-    let last = last.to_ascii_uppercase();
-    WORDS.iter().any(|w| last.ends_with(w))
+    words.iter().any(|w| {
+        WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.len() > e.len() && w.ends_with(e))
+    })
+}
+
+/// A value of a secret's name that is plainly none: a yes or no (`true`,
+/// `none`), a small number, a path or a script (`server.py`). The scrubber
+/// would wreck every text holding it.
+pub fn plainly_no_secret(value: &str) -> bool {
+    const SWITCHES: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "none", "null", "enabled", "disabled",
+    ];
+    const SCRIPTS: &[&str] = &[
+        ".py", ".js", ".mjs", ".cjs", ".ts", ".json", ".toml", ".yaml", ".yml", ".sh",
+    ];
+    let v = value.trim().to_ascii_lowercase();
+    SWITCHES.contains(&v.as_str())
+        || (v.len() < 8 && v.chars().all(|c| c.is_ascii_digit()))
+        || ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p))
+        || SCRIPTS.iter().any(|x| v.ends_with(x))
 }
 
 /// A word that looks like a key or token rather than a name, a version, a

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::config::secret::{looks_like_token, mcp_var, names_a_secret, shown_url, url_secrets};
+use crate::config::secret::{
+    looks_like_token, mcp_var, names_a_secret, plainly_no_secret, shown_url, url_secrets,
+};
 
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,7 +115,7 @@ impl McpConfig {
         let env = self
             .env
             .iter()
-            .filter(|(k, _)| secret_name(k))
+            .filter(|(k, v)| names_a_secret(k) && !plainly_no_secret(v))
             .map(|(_, v)| v.as_str());
         let url = self.url.as_deref().map(url_secrets).unwrap_or_default();
         let args = self
@@ -132,11 +134,13 @@ impl McpConfig {
         }
     }
 
-    /// Each argument as the panel shows it, with the secrets in it: the value
-    /// of a flag or setting named like one (`--api-key VALUE`,
-    /// `--token=VALUE`, `API_KEY=VALUE`), a url's (`url_secrets`), a word
-    /// after `Bearer` or a header named like one (`--header "X-Api-Key: …"`),
-    /// and a word that looks like a token. Each is shown as `…`.
+    /// Each argument as the panel shows it, with the secrets in it, each
+    /// shown as `…`: the value of a flag named like a secret (`--api-key
+    /// VALUE`), of a setting named like one (`--token=VALUE`, `-e
+    /// API_KEY=VALUE`, `--env=DB_PASSWORD=VALUE`, `User Id=sa;Password=VALUE`),
+    /// of a header named like one (`Authorization: Bearer VALUE`, also with
+    /// no space), a url's (`url_secrets`), and a word that looks like a token.
+    /// A value that is plainly no secret (`true`, `4096`, a path) is neither.
     fn args_shown(&self) -> Vec<(String, Vec<&str>)> {
         let flag = |a: &str| a.starts_with('-') && !a.contains('=') && names_a_secret(a);
         let before = std::iter::once(None).chain(self.args.iter().map(|a| Some(a.as_str())));
@@ -145,37 +149,23 @@ impl McpConfig {
             .map(|(before, arg)| {
                 let arg = arg.as_str();
                 if before.is_some_and(flag) && !arg.starts_with('-') {
-                    return ("…".to_string(), vec![arg]);
+                    return match plainly_no_secret(arg) {
+                        true => (arg.to_string(), Vec::new()),
+                        false => ("…".to_string(), vec![arg]),
+                    };
                 }
                 if arg.contains("://") && !arg.contains(char::is_whitespace) {
                     return (shown_url(arg), url_secrets(arg));
                 }
-                if let Some((name, value)) = arg.split_once('=')
-                    && !name.contains(char::is_whitespace)
-                    && names_a_secret(name)
-                {
-                    return (format!("{name}=…"), vec![value]);
+                if let Some(shown) = header_secret(arg).or_else(|| settings_secrets(arg)) {
+                    return shown;
                 }
-                let mut secrets = Vec::new();
-                let mut shown = Vec::new();
-                let mut prev: Option<&str> = None;
-                // `Authorization: Bearer TOKEN`: the scheme is a word, not a secret.
-                let scheme = |w: &str| {
-                    ["bearer", "basic", "token"].contains(&w.to_ascii_lowercase().as_str())
-                };
+                let (mut shown, mut secrets) = (Vec::new(), Vec::new());
                 for word in arg.split(' ') {
-                    let after = prev.is_some_and(|p| {
-                        scheme(p)
-                            || p.eq_ignore_ascii_case("authorization:")
-                            || (p.ends_with(':') && names_a_secret(p))
-                    });
-                    if !scheme(word) && (after || looks_like_token(word)) {
-                        secrets.push(word);
-                        shown.push("…");
-                    } else {
-                        shown.push(word);
-                    }
-                    prev = Some(word).filter(|w| !w.is_empty());
+                    match looks_like_token(word) {
+                        true => (shown.push("…"), secrets.push(word)),
+                        false => (shown.push(word), ()),
+                    };
                 }
                 (shown.join(" "), secrets)
             })
@@ -209,20 +199,72 @@ impl McpConfig {
     }
 }
 
-/// Whether a name (an env variable's, a flag's) says its value is a secret.
-fn secret_name(name: &str) -> bool {
-    let name = name.to_ascii_uppercase();
-    [
-        "KEY",
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASS",
-        "AUTH",
-        "CREDENTIAL",
-    ]
-    .iter()
-    .any(|w| name.contains(w))
+/// An argument that is a header (`Name: value`, or `Name:value`) named like
+/// a secret, or `Authorization`, `Cookie`: shown with its value as `…` (after
+/// its scheme: `Bearer …`).
+fn header_secret(arg: &str) -> Option<(String, Vec<&str>)> {
+    let (name, value) = arg.split_once(':')?;
+    let header = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let secret = ["authorization", "proxy-authorization", "cookie"]
+        .contains(&name.to_ascii_lowercase().as_str())
+        || names_a_secret(name);
+    if !header(name) || !secret {
+        return None;
+    }
+    let value = value.trim();
+    let scheme_word =
+        |w: &str| ["bearer", "basic", "token"].contains(&w.to_ascii_lowercase().as_str());
+    if value.is_empty() || scheme_word(value) {
+        return None;
+    }
+    let (scheme, token) = match value.split_once(char::is_whitespace) {
+        Some((scheme, token)) if scheme_word(scheme) => (format!("{scheme} "), token.trim()),
+        _ => (String::new(), value),
+    };
+    Some((format!("{name}: {scheme}…"), vec![token]))
+}
+
+/// An argument of settings (`NAME=VALUE`, several joined by `;`, `&` or `,`,
+/// a flag's `--env=NAME=VALUE`) where a name says its value is a secret: each
+/// such value shown as `…`. `None` when no setting is a secret.
+fn settings_secrets(arg: &str) -> Option<(String, Vec<&str>)> {
+    if !arg.contains('=') {
+        return None;
+    }
+    let mut secrets = Vec::new();
+    let mut shown = String::new();
+    let mut rest = arg;
+    while !rest.is_empty() {
+        let end = rest.find([';', '&', ',']).map_or(rest.len(), |i| i + 1);
+        let (pair, tail) = rest.split_at(end);
+        let (body, sep) = match pair.strip_suffix([';', '&', ',']) {
+            Some(body) => (body, &pair[body.len()..]),
+            None => (pair, ""),
+        };
+        // `--env=NAME=VALUE`: the setting is the one inside the flag's value.
+        let mut name_end = body.find('=');
+        while let Some(at) = name_end {
+            let name = body[..at].rsplit('=').next().unwrap_or_default();
+            let value = &body[at + 1..];
+            if names_a_secret(name.trim()) && !plainly_no_secret(value) && !value.is_empty() {
+                shown.push_str(&body[..=at]);
+                shown.push('…');
+                secrets.push(value);
+                break;
+            }
+            name_end = body[at + 1..].find('=').map(|i| at + 1 + i);
+        }
+        if name_end.is_none() {
+            shown.push_str(body);
+        }
+        shown.push_str(sep);
+        rest = tail;
+    }
+    (!secrets.is_empty()).then_some((shown, secrets))
 }
 
 #[cfg(test)]
@@ -301,7 +343,54 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(plain.how(), "https://…@docs.example.com/v1/mcp");
-        // Words, hosts, files and paths are no secrets.
+        // Names a substring rule missed, settings inside settings, headers
+        // written without a space.
+        let more = McpConfig {
+            command: Some("server".into()),
+            args: [
+                "--passwd",
+                "hunter2x",
+                "--oauth2Bearer",
+                "a8Kd0qLz",
+                "--env=DB_PASSWORD=correct-horse-battery",
+                "Authorization:Bearer tok3n-abcdef12",
+                "Server=db;User Id=sa;Password=Sup3rS3cret!;",
+            ]
+            .map(String::from)
+            .to_vec(),
+            env: BTreeMap::from([("DB_PASSWD".into(), "pw-0f3k2m9q".into())]),
+            ..Default::default()
+        };
+        assert_eq!(
+            more.how(),
+            "server --passwd … --oauth2Bearer … --env=DB_PASSWORD=… Authorization: Bearer … \
+             Server=db;User Id=sa;Password=…;"
+        );
+        more.register_secrets();
+        for secret in [
+            "hunter2x",
+            "a8Kd0qLz",
+            "correct-horse-battery",
+            "tok3n-abcdef12",
+            "Sup3rS3cret!",
+            "pw-0f3k2m9q",
+        ] {
+            assert_eq!(
+                crate::log::scrub(&format!("({secret})")),
+                "([redacted])",
+                "{secret}"
+            );
+        }
+        // A token as a url's user, where an error prints the url another way.
+        let user = McpConfig {
+            url: Some("https://u7Hq2Zp9Lw3Xv8Rt1@mcp.example.com?x=1".into()),
+            ..Default::default()
+        };
+        user.register_secrets();
+        let said = crate::log::scrub("at https://u7Hq2Zp9Lw3Xv8Rt1@mcp.example.com/?x=1");
+        assert!(!said.contains("u7Hq2Zp9Lw3Xv8Rt1"), "{said}");
+        // Words, switches, numbers, scripts, hosts, files and paths are no
+        // secrets: shown, and not scrubbed from what anything says.
         let words = McpConfig {
             command: Some("server".into()),
             args: [
@@ -314,14 +403,32 @@ mod tests {
                 "postgres16.corp.example",
                 "sales2024q3.sqlite",
                 "ubuntu2204-runner-01",
+                "--require-oauth=true",
+                "--auth",
+                "false",
+                "--oauth",
+                "server.py",
+                "--max-tokens",
+                "4096",
+                "--key-file",
+                "keys.pem",
+                "--system-prompt",
+                "Answer in basic English: the token budget",
             ]
             .map(String::from)
             .to_vec(),
+            env: BTreeMap::from([
+                ("TOKENIZERS_PARALLELISM".into(), "false".into()),
+                ("AUTHOR".into(), "Alice".into()),
+                ("DISABLE_AUTH".into(), "enabled".into()),
+            ]),
             ..Default::default()
         };
         words.register_secrets();
         assert_eq!(words.how(), format!("server {}", words.args.join(" ")));
-        let text = "cl100k_base analytics2024 /home/alice/projects/site postgres16.corp.example sales2024q3.sqlite ubuntu2204-runner-01";
+        let text = "cl100k_base analytics2024 /home/alice/projects/site postgres16.corp.example \
+                    sales2024q3.sqlite ubuntu2204-runner-01 true false server.py 4096 keys.pem \
+                    English budget Alice enabled";
         assert_eq!(crate::log::scrub(text), text);
     }
 
