@@ -162,10 +162,10 @@ impl McpConfig {
                 }
                 let (mut shown, mut secrets) = (Vec::new(), Vec::new());
                 for word in arg.split(' ') {
-                    match looks_like_token(word) {
-                        true => (shown.push("…"), secrets.push(word)),
-                        false => (shown.push(word), ()),
-                    };
+                    if looks_like_token(word) {
+                        secrets.push(word);
+                    }
+                    shown.push(if looks_like_token(word) { "…" } else { word });
                 }
                 (shown.join(" "), secrets)
             })
