@@ -82,53 +82,82 @@ pub fn is_variable_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// A url's parts as the rules below read them (no more than they need).
+struct Url<'a> {
+    scheme: Option<&'a str>,
+    userinfo: Option<&'a str>,
+    host: &'a str,
+    /// After the `/` that ends the host; `None` without one.
+    path: Option<&'a str>,
+    query: Option<&'a str>,
+}
+
+impl<'a> Url<'a> {
+    fn parse(url: &'a str) -> Self {
+        let (scheme, rest) = match url.split_once("://") {
+            Some((scheme, rest)) => (Some(scheme), rest),
+            None => (None, url),
+        };
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (rest, query) = match rest.split_once('?') {
+            Some((rest, query)) => (rest, Some(query)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.split_once('/') {
+            Some((authority, path)) => (authority, Some(path)),
+            None => (rest, None),
+        };
+        let (userinfo, host) = match authority.rsplit_once('@') {
+            Some((info, host)) => (Some(info), host),
+            None => (None, authority),
+        };
+        Self {
+            scheme,
+            userinfo,
+            host,
+            path,
+            query,
+        }
+    }
+
+    /// The segments of its path that look like tokens (`looks_like_token`).
+    fn path_tokens(&self) -> impl Iterator<Item = &'a str> {
+        let path = self.path.unwrap_or_default();
+        path.split('/').filter(|s| looks_like_token(s))
+    }
+}
+
 /// Whether a url may carry a secret: in its query, as user:password@, or as
 /// a segment of its path that looks like a token (`/mcp/sk-ak-3f9c…/sse`).
 pub fn carries_token(url: &str) -> bool {
-    url.contains('?')
-        || url
-            .split("://")
-            .nth(1)
-            .is_some_and(|r| r.split('/').next().is_some_and(|h| h.contains('@')))
-        || !path_tokens(url).is_empty()
-}
-
-/// The segments of `url`'s path that look like tokens (`looks_like_token`).
-pub fn path_tokens(url: &str) -> Vec<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.split(['?', '#']).next().unwrap_or_default();
-    path.split('/')
-        .skip(1)
-        .filter(|s| looks_like_token(s))
-        .collect()
+    let parts = Url::parse(url);
+    url.contains('?') || parts.userinfo.is_some() || parts.path_tokens().next().is_some()
 }
 
 /// What of `url` the scrubber must know apart, as an error may print the url
 /// another way (reqwest adds a `/` before a query, drops a `:443`): the
-/// password of a user:password@, the query values that are secrets (named
-/// like one, or looking like one), the path's tokens, and the url itself
-/// when it carries any.
+/// password of a user:password@ (and its user when that looks like a token:
+/// `https://TOKEN@host`), the query values that are secrets (named like one,
+/// or looking like one), the path's tokens, and the url itself when it
+/// carries any.
 pub fn url_secrets(url: &str) -> Vec<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    // A token may be the user of a user@ (`https://TOKEN@host`), or its password.
-    let userinfo = authority.rsplit_once('@').map(|(info, _)| info);
-    let password = userinfo.map(|info| {
+    let parts = Url::parse(url);
+    let userinfo = parts.userinfo.into_iter().flat_map(|info| {
         let (user, pw) = info.split_once(':').unwrap_or((info, ""));
         let user = (looks_like_token(user) || user.len() >= 20).then_some(user);
         [user, Some(pw).filter(|p| !p.is_empty())]
+            .into_iter()
+            .flatten()
     });
-    let password = password.into_iter().flatten().flatten();
-    let query = rest.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split('#').next().unwrap_or_default().split('&');
+    let query = parts.query.unwrap_or_default().split('&');
     let values = query.filter_map(|pair| {
         let (name, value) = pair.split_once('=')?;
         (names_a_secret(name) || looks_like_token(value) || value.len() >= 20).then_some(value)
     });
     let whole = carries_token(url).then_some(url);
-    password
+    userinfo
         .chain(values)
-        .chain(path_tokens(url))
+        .chain(parts.path_tokens())
         .chain(whole)
         .collect()
 }
@@ -240,30 +269,22 @@ pub fn looks_like_token(s: &str) -> bool {
 /// `url` as the screen may show it: its scheme, host and path, a token of
 /// the path, a user:password@ and the query each replaced by `…`.
 pub fn shown_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let rest = rest.split('#').next().unwrap_or_default();
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, _)) => (r, "?…"),
-        None => (rest, ""),
-    };
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let user = if authority.contains('@') { "…@" } else { "" };
-    let path: Vec<&str> = path
-        .split('/')
-        .map(|s| if looks_like_token(s) { "…" } else { s })
-        .collect();
-    let scheme = if scheme.is_empty() {
-        String::new()
-    } else {
-        format!("{scheme}://")
-    };
-    let path = if rest.contains('/') {
-        format!("/{}", path.join("/"))
-    } else {
-        String::new()
-    };
-    format!("{scheme}{user}{host}{path}{query}")
+    let parts = Url::parse(url);
+    let scheme = parts.scheme.map(|s| format!("{s}://")).unwrap_or_default();
+    let user = if parts.userinfo.is_some() { "…@" } else { "" };
+    let path = parts.path.map(|path| {
+        let segments: Vec<&str> = path
+            .split('/')
+            .map(|s| if looks_like_token(s) { "…" } else { s })
+            .collect();
+        format!("/{}", segments.join("/"))
+    });
+    let query = if parts.query.is_some() { "?…" } else { "" };
+    format!(
+        "{scheme}{user}{}{}{query}",
+        parts.host,
+        path.unwrap_or_default()
+    )
 }
 
 /// The variable a value of view code's stands for: `$OPENAI_...` or

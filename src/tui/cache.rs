@@ -294,11 +294,16 @@ impl RenderCache {
         } else {
             stable::Cut::default()
         };
+        // The open code block the growing tail is, if it is one.
+        let fence = match growing {
+            true => markdown::open_fence(&content[cut.at..]),
+            false => None,
+        };
         // An answer that opens with a code block or a table has no stable
         // prefix yet: it takes the path below too (an empty prefix), so that
         // block or table is laid out a line or a row at a time as well.
-        let opens_a_block = |c: &str| c.starts_with('|') || markdown::open_fence(c).is_some();
-        if cut.at == 0 && !(growing && opens_a_block(content)) {
+        let opens_a_block = fence.is_some() || content.starts_with('|');
+        if cut.at == 0 && !(growing && opens_a_block) {
             let r = if growing {
                 markdown::render_growing(content, width, theme)
             } else {
@@ -319,7 +324,6 @@ impl RenderCache {
         // last frame and append it, so a long answer costs the same per frame
         // at its end as at its start. The prefix's lines stay where they are;
         // only the open tail after them is replaced.
-        let fence = markdown::open_fence(&content[cut.at..]);
         let mut prev = prev.filter(|e| e.prefix.is_some());
         if let Some(e) = prev.as_mut()
             && let Some(Tail::Table(table)) = e.open.as_mut()
