@@ -215,6 +215,22 @@ fn count_tokens_of_a_conversation_again(bencher: divan::Bencher, messages: usize
         .bench_local_refs(|request| llmdeck::chat::tokens::count_request(request));
 }
 
+/// The next request of a conversation spooled (and, past 128 messages, paged)
+/// and its count, every message's count remembered: what each exchange and
+/// each pause in typing walks, at 400 and 5,000 messages.
+#[divan::bench(args = [400, 5_000])]
+fn count_tokens_of_a_spooled_conversation_again(bencher: divan::Bencher, messages: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    llmdeck::chat::spool::keep_in(dir.path().to_path_buf());
+    let mut state = state(messages);
+    state.machine.conv.spool(&[]);
+    let conv = &state.machine.conv;
+    llmdeck::chat::tokens::count_request(&ChatRequest::for_node(conv, conv.last()));
+    bencher.bench_local(|| {
+        llmdeck::chat::tokens::count_request(&ChatRequest::for_node(conv, conv.last()))
+    });
+}
+
 /// Moving a conversation's text out of the heap into the spool, as the
 /// console does once after opening it (each exchange after that spools its
 /// two new messages): 400 and 5,000 messages, on the UI thread.

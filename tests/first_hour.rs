@@ -255,7 +255,7 @@ fn r_on_an_earlier_answer_regenerates_that_answer_as_a_new_branch() {
     let shown: Vec<&str> = conv
         .path()
         .iter()
-        .map(|id| conv.nodes[*id].content.as_str())
+        .map(|id| conv.nodes[id].content.as_str())
         .collect();
     assert_eq!(
         shown,
@@ -265,7 +265,7 @@ fn r_on_an_earlier_answer_regenerates_that_answer_as_a_new_branch() {
     let toast = c.state.toast.as_ref().unwrap();
     assert!(toast.text.contains("selected answer"), "{}", toast.text);
     // The old answer and everything after it are a branch away.
-    let first_question = conv.path()[0];
+    let first_question = conv.path().first().unwrap();
     assert_eq!(conv.nodes[first_question].children.len(), 2);
 }
 

@@ -37,7 +37,7 @@ fn texts(m: &Machine) -> Vec<String> {
     m.conv
         .path()
         .iter()
-        .map(|id| m.conv.nodes[*id].content.to_string())
+        .map(|id| m.conv.nodes[id].content.to_string())
         .collect()
 }
 
@@ -198,7 +198,7 @@ fn editing_an_earlier_message_branches_and_the_old_branch_stays() {
         );
         at(&mut m, t0, 2, Input::Stream(id, StreamEvent::End));
     }
-    let first = m.conv.path()[0];
+    let first = m.conv.path().first().unwrap();
     let fx = at(
         &mut m,
         t0,
@@ -230,7 +230,7 @@ fn editing_an_earlier_message_branches_and_the_old_branch_stays() {
     );
     at(&mut m, t0, 5, Input::Stream(id, StreamEvent::End));
     assert_eq!(texts(&m), ["FIRST", "new"]);
-    let edited = m.conv.path()[0];
+    let edited = m.conv.path().first().unwrap();
     assert_eq!(m.conv.branch_of(edited), (2, 2));
     // Switch back: the whole old branch is there.
     at(
@@ -434,7 +434,7 @@ fn compare_streams_each_model_as_a_sibling_answer_and_records_each() {
         },
     );
     assert_eq!(texts(&m), ["Which?", "second"]);
-    let question = m.conv.path()[0];
+    let question = m.conv.path().first().unwrap();
     assert!(m.conv.nodes[question].compare);
 }
 

@@ -314,7 +314,7 @@ async fn chat_completions_round_trip_sends_tool_messages() {
         .conv
         .path()
         .iter()
-        .map(|id| m.conv.nodes[*id].role)
+        .map(|id| m.conv.nodes[id].role)
         .collect();
     assert_eq!(
         roles,

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::attachment::Attachment;
 use super::event::{FinishReason, Usage};
-use super::nodes::Nodes;
+use super::nodes::{Brief, Nodes};
 use super::params::Params;
+use super::path::Path;
 use super::text::Text;
 use super::tools::{ToolCall, ToolDef};
 
@@ -180,7 +181,7 @@ pub struct Conversation {
 /// whole each time.
 #[derive(Debug, Default)]
 struct PathCache {
-    path: std::sync::OnceLock<std::sync::Arc<[NodeId]>>,
+    path: std::sync::OnceLock<Path>,
     title: std::sync::Mutex<Option<(NodeId, usize, String)>>,
 }
 
@@ -237,7 +238,7 @@ impl Conversation {
         if !self.title.is_empty() {
             return self.title.clone();
         }
-        let Some(&first) = self.path().first() else {
+        let Some(first) = self.path().first() else {
             return "New conversation".into();
         };
         let content = &self.nodes[first].content;
@@ -262,17 +263,17 @@ impl Conversation {
     }
 
     /// The messages shown: from the root, following each active child.
-    pub fn path(&self) -> std::sync::Arc<[NodeId]> {
+    pub fn path(&self) -> Path {
         self.path_cache
             .path
             .get_or_init(|| {
-                let mut out = Vec::new();
                 let mut at = ROOT;
-                while let Some(&child) = self.nodes[at].children.get(self.nodes[at].active) {
-                    out.push(child);
+                std::iter::from_fn(|| {
+                    let child = *self.nodes[at].children.get(self.nodes[at].active)?;
                     at = child;
-                }
-                out.into()
+                    Some(child)
+                })
+                .collect()
             })
             .clone()
     }
@@ -282,13 +283,13 @@ impl Conversation {
         let path = self.path();
         path.iter()
             .rev()
-            .map(|id| &self.nodes[*id])
+            .map(|id| &self.nodes[id])
             .find(|n| n.role == Role::User)
             .is_some_and(|n| n.compare)
     }
 
     pub fn last(&self) -> NodeId {
-        self.path().last().copied().unwrap_or(ROOT)
+        self.path().last().unwrap_or(ROOT)
     }
 
     /// Adds a message under `parent` and makes it the active branch.
@@ -309,12 +310,11 @@ impl Conversation {
             ROOT => Some(0),
             _ => shown
                 .as_ref()
-                .and_then(|path| path.iter().position(|&n| n == parent))
+                .and_then(|path| path.position(parent))
                 .map(|at| at + 1),
         };
         if let (Some(path), Some(kept)) = (shown, kept) {
-            let path: std::sync::Arc<[NodeId]> = path[..kept].iter().copied().chain([id]).collect();
-            let _ = self.path_cache.path.set(path);
+            let _ = self.path_cache.path.set(path.cut_and_push(kept, id));
         }
         id
     }
@@ -358,13 +358,15 @@ impl Conversation {
         }
     }
 
-    /// Messages from the root down to and including `id`.
-    pub fn lineage(&self, id: NodeId) -> Vec<NodeId> {
+    /// Messages from the root down to and including `id`, each as a walk
+    /// reads it (`Brief`: its record is not read back).
+    pub fn lineage(&self, id: NodeId) -> Vec<(NodeId, Brief)> {
         let mut out = Vec::new();
         let mut at = Some(id);
         while let Some(n) = at.filter(|n| *n != ROOT) {
-            out.push(n);
-            at = self.nodes.parent(n);
+            let brief = self.nodes.brief(n);
+            at = brief.parent;
+            out.push((n, brief));
         }
         out.reverse();
         out
@@ -375,7 +377,7 @@ impl Conversation {
         let path = self.path();
         let mut answered = Vec::new();
         for id in path.iter().rev() {
-            let node = &self.nodes[*id];
+            let node = &self.nodes[id];
             match node.role {
                 Role::Tool => answered.extend(node.call_id.clone()),
                 Role::Assistant => {

@@ -39,7 +39,7 @@ pub fn to_markdown(conv: &Conversation) -> String {
     if !conv.system.trim().is_empty() {
         out.push_str(&format!("## System\n\n{}\n\n", conv.system.trim_end()));
     }
-    for &id in conv.path().iter() {
+    for id in conv.path().iter() {
         let node = &conv.nodes[id];
         match node.role {
             Role::User => out.push_str("## User\n\n"),

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod machine;
 pub mod nodes;
 pub mod params;
+pub mod path;
 pub mod request;
 pub mod schema;
 pub mod spool;

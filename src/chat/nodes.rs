@@ -21,6 +21,8 @@ use super::conversation::{AnswerStatus, Node, NodeId, Role};
 use super::spool::{Span, keep_parts};
 use super::text::Text;
 
+mod paged;
+
 #[derive(Default)]
 pub struct Nodes {
     slots: Slots,
@@ -52,11 +54,8 @@ struct Thawed {
 unsafe impl Send for Thawed {}
 
 impl Thawed {
-    fn new(frozen: &Frozen) -> Self {
-        let (node, spoiled) = match frozen.thaw() {
-            Some(node) => (node, false),
-            None => (frozen.spoiled(), true),
-        };
+    /// A record read back, and whether it is the spoiled one's (`Frozen::node`).
+    fn new((node, spoiled): (Node, bool)) -> Self {
         Self {
             node: std::ptr::NonNull::from(Box::leak(Box::new(node))),
             spoiled,
@@ -113,18 +112,32 @@ struct Frozen {
 /// list in one vector moved to a block twice its size at each doubling,
 /// leaving a hole of its old size, and the heap's bytes in use rose in steps.
 /// A block is allocated once and never moves, and the save's copy is made
-/// of blocks of the same sizes each exchange.
+/// of blocks of the same sizes each exchange. A full block whose slots are
+/// all frozen is paged: written to the spool too, it leaves the heap.
 #[derive(Clone, Default)]
-struct Slots(Vec<Vec<Slot>>);
+struct Slots(Vec<Block>);
+
+#[derive(Clone)]
+enum Block {
+    Open(Vec<Slot>),
+    Paged(paged::Paged),
+}
 
 /// Slots a block holds (6 KB).
 const BLOCK: usize = 128;
+
+/// A message's slot, or its entry in a paged block.
+enum At<'a> {
+    Slot(&'a Slot),
+    Paged(paged::Entry<'a>),
+}
 
 impl Slots {
     fn len(&self) -> usize {
         match self.0.split_last() {
             None => 0,
-            Some((last, full)) => full.len() * BLOCK + last.len(),
+            Some((Block::Open(last), full)) => full.len() * BLOCK + last.len(),
+            Some((Block::Paged(_), full)) => (full.len() + 1) * BLOCK,
         }
     }
 
@@ -134,35 +147,61 @@ impl Slots {
 
     fn push(&mut self, slot: Slot) {
         match self.0.last_mut() {
-            Some(block) if block.len() < BLOCK => block.push(slot),
+            Some(Block::Open(block)) if block.len() < BLOCK => block.push(slot),
             _ => {
                 let mut block = Vec::with_capacity(BLOCK);
                 block.push(slot);
-                self.0.push(block);
+                self.0.push(Block::Open(block));
             }
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &Slot> {
-        self.0.iter().flatten()
+    /// Message `id`'s slot, or its paged entry, read and checked (a few
+    /// dozen bytes).
+    fn at(&self, id: NodeId) -> At<'_> {
+        match &self.0[id / BLOCK] {
+            Block::Open(slots) => At::Slot(&slots[id % BLOCK]),
+            Block::Paged(paged) => At::Paged(paged.entry(id, id % BLOCK)),
+        }
     }
 
+    /// Message `id`'s record, if on the heap (nothing read from the spool).
+    fn on_heap(&self, id: NodeId) -> Option<&Node> {
+        match &self.0[id / BLOCK] {
+            Block::Open(slots) => match &slots[id % BLOCK] {
+                Slot::Live(node) | Slot::Spoiled(node) => Some(node),
+                Slot::Frozen(_) => None,
+            },
+            Block::Paged(_) => None,
+        }
+    }
+
+    /// Message `id`'s slot, its block read back from its page first.
+    fn open(&mut self, id: NodeId) -> &mut Slot {
+        let b = id / BLOCK;
+        &mut self.open_block(b)[id % BLOCK]
+    }
+
+    fn open_block(&mut self, b: NodeId) -> &mut Vec<Slot> {
+        let block = &mut self.0[b];
+        if let Block::Paged(paged) = block {
+            *block = Block::Open(paged.unpage(b * BLOCK));
+        }
+        match block {
+            Block::Open(slots) => slots,
+            Block::Paged(_) => unreachable!("read back just above"),
+        }
+    }
+
+    /// Every slot, every block read back from its page first.
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
-        self.0.iter_mut().flatten()
-    }
-}
-
-impl std::ops::Index<NodeId> for Slots {
-    type Output = Slot;
-
-    fn index(&self, id: NodeId) -> &Slot {
-        &self.0[id / BLOCK][id % BLOCK]
-    }
-}
-
-impl std::ops::IndexMut<NodeId> for Slots {
-    fn index_mut(&mut self, id: NodeId) -> &mut Slot {
-        &mut self.0[id / BLOCK][id % BLOCK]
+        for b in 0..self.0.len() {
+            self.open_block(b);
+        }
+        self.0.iter_mut().flat_map(|block| match block {
+            Block::Open(slots) => slots.iter_mut(),
+            Block::Paged(_) => [].iter_mut(),
+        })
     }
 }
 
@@ -259,6 +298,14 @@ impl Frozen {
         Some(node)
     }
 
+    /// The record read back, or the spoiled one's (true) when changed from outside.
+    fn node(&self) -> (Node, bool) {
+        match self.thaw() {
+            Some(node) => (node, false),
+            None => (self.spoiled(), true),
+        }
+    }
+
     /// What is read back of a spoiled record: what was kept here (role,
     /// parent, text), never what it says. Its links could send a walk of the
     /// tree round in circles; without them the shown path ends here.
@@ -288,10 +335,56 @@ fn plain(node: &Node) -> bool {
 /// A hash of `record` keyed at random for this process: a record changed in
 /// the file from outside no longer matches it.
 fn seal(record: &str) -> u64 {
-    use std::hash::BuildHasher;
+    seal_bytes(&[record.as_bytes()])
+}
+
+/// The keyed hash of `parts`, one after the other (`seal`).
+fn seal_bytes(parts: &[&[u8]]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
     static KEY: std::sync::LazyLock<std::hash::RandomState> =
         std::sync::LazyLock::new(std::hash::RandomState::new);
-    KEY.hash_one(record)
+    let mut hasher = KEY.build_hasher();
+    for part in parts {
+        hasher.write(part);
+    }
+    hasher.finish()
+}
+
+/// What a walk of the history reads of a message without its record (a
+/// request, its count, a lineage): a paged entry is read once for all of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Brief {
+    pub role: Role,
+    pub parent: Option<NodeId>,
+    /// Whether its role and text are all a request sends of it (no files,
+    /// calls or call id).
+    pub plain: bool,
+    pub content: Text,
+}
+
+impl At<'_> {
+    fn brief(&self) -> Brief {
+        match self {
+            At::Slot(Slot::Live(node) | Slot::Spoiled(node)) => Brief {
+                role: node.role,
+                parent: node.parent,
+                plain: plain(node),
+                content: node.content.clone(),
+            },
+            At::Slot(Slot::Frozen(frozen)) => Brief {
+                role: frozen.role,
+                parent: parent_id(frozen.parent),
+                plain: frozen.plain,
+                content: frozen.content.clone(),
+            },
+            At::Paged(entry) => entry.brief(),
+        }
+    }
+}
+
+/// A parent as a frozen slot or an entry keeps it (`u32::MAX`: none).
+fn parent_id(parent: u32) -> Option<NodeId> {
+    (parent != u32::MAX).then_some(parent as NodeId)
 }
 
 impl Slot {
@@ -299,7 +392,9 @@ impl Slot {
     /// already read back, taken instead of reading it again).
     fn live(&mut self, cached: Option<Thawed>) -> &mut Node {
         if let Slot::Frozen(frozen) = self {
-            *self = cached.unwrap_or_else(|| Thawed::new(frozen)).into_slot();
+            *self = cached
+                .unwrap_or_else(|| Thawed::new(frozen.node()))
+                .into_slot();
         }
         match self {
             Slot::Live(node) | Slot::Spoiled(node) => node,
@@ -354,45 +449,30 @@ impl Nodes {
             .map(move |(id, slot)| slot.live(thawed.remove(&id)))
     }
 
-    /// Message `id`'s role, without reading its record back.
-    pub fn role(&self, id: NodeId) -> Role {
-        match &self.slots[id] {
-            Slot::Live(node) | Slot::Spoiled(node) => node.role,
-            Slot::Frozen(frozen) => frozen.role,
-        }
-    }
-
-    /// Message `id`'s parent, without reading its record back.
-    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
-        match &self.slots[id] {
-            Slot::Live(node) | Slot::Spoiled(node) => node.parent,
-            Slot::Frozen(frozen) => (frozen.parent != u32::MAX).then_some(frozen.parent as NodeId),
-        }
-    }
-
-    /// Message `id`'s text, without reading its record back.
-    pub fn content(&self, id: NodeId) -> &Text {
-        match &self.slots[id] {
-            Slot::Live(node) | Slot::Spoiled(node) => &node.content,
-            Slot::Frozen(frozen) => &frozen.content,
-        }
-    }
-
-    /// Whether message `id` is its role and text alone to a request (no
-    /// files, calls or call id), without reading its record back.
-    pub fn plain(&self, id: NodeId) -> bool {
-        match &self.slots[id] {
-            Slot::Live(node) | Slot::Spoiled(node) => plain(node),
-            Slot::Frozen(frozen) => frozen.plain,
-        }
+    /// Message `id`'s role, parent, text and plainness, without reading its
+    /// record back.
+    pub fn brief(&self, id: NodeId) -> Brief {
+        self.slots.at(id).brief()
     }
 
     /// How many records are on the heap (the rest are in the spool).
     pub fn live(&self) -> usize {
         self.slots
+            .0
             .iter()
+            .filter_map(|block| match block {
+                Block::Open(slots) => Some(slots),
+                Block::Paged(_) => None,
+            })
+            .flatten()
             .filter(|s| !matches!(s, Slot::Frozen(_)))
             .count()
+    }
+
+    /// How many records are paged (`paged`): not even a slot on the heap.
+    pub fn paged(&self) -> usize {
+        let blocks = self.slots.0.iter();
+        BLOCK * blocks.filter(|b| matches!(b, Block::Paged(_))).count()
     }
 
     /// Moves every record but those in `growing` (answers streaming now) to
@@ -401,16 +481,22 @@ impl Nodes {
         // Its table goes too: a walk of the whole path (a branch switched,
         // an export) made it as large as the history, for the session.
         drop(std::mem::take(self.thawed_mut()));
-        for (id, slot) in self.slots.iter_mut().enumerate() {
-            if let Slot::Live(node) = slot
-                && !growing.contains(&id)
-            {
-                match Frozen::new(node) {
-                    Some(frozen) => *slot = Slot::Frozen(frozen),
-                    // No spool (the command line, another system) or a full
-                    // disk: the rest would fail the same way.
-                    None => break,
+        for (b, block) in self.slots.0.iter_mut().enumerate() {
+            let Block::Open(slots) = block else { continue };
+            for (i, slot) in slots.iter_mut().enumerate() {
+                if let Slot::Live(node) = slot
+                    && !growing.contains(&(b * BLOCK + i))
+                {
+                    match Frozen::new(node) {
+                        Some(frozen) => *slot = Slot::Frozen(frozen),
+                        // No spool (the command line, another system) or a
+                        // full disk: the rest would fail the same way.
+                        None => return,
+                    }
                 }
+            }
+            if let Some(paged) = paged::Paged::new(b * BLOCK, slots) {
+                *block = Block::Paged(paged);
             }
         }
     }
@@ -424,14 +510,19 @@ impl std::ops::Index<NodeId> for Nodes {
     type Output = Node;
 
     fn index(&self, id: NodeId) -> &Node {
-        let frozen = match &self.slots[id] {
-            Slot::Live(node) | Slot::Spoiled(node) => return node,
-            Slot::Frozen(frozen) => frozen,
-        };
+        if let Some(node) = self.slots.on_heap(id) {
+            return node;
+        }
         let mut thawed = self.thawed.lock().unwrap_or_else(|e| e.into_inner());
         let node: *const Node = thawed
             .entry(id)
-            .or_insert_with(|| Thawed::new(frozen))
+            .or_insert_with(|| {
+                Thawed::new(match self.slots.at(id) {
+                    At::Slot(Slot::Frozen(frozen)) => frozen.node(),
+                    At::Paged(entry) => entry.node(),
+                    At::Slot(Slot::Live(_) | Slot::Spoiled(_)) => unreachable!("returned above"),
+                })
+            })
             .get();
         // SAFETY: the node has an address of its own (`Thawed`), which moving
         // the map's entries leaves alone, and its entry is neither replaced nor
@@ -443,7 +534,7 @@ impl std::ops::Index<NodeId> for Nodes {
 impl std::ops::IndexMut<NodeId> for Nodes {
     fn index_mut(&mut self, id: NodeId) -> &mut Node {
         let cached = self.thawed_mut().remove(&id);
-        self.slots[id].live(cached)
+        self.slots.open(id).live(cached)
     }
 }
 
@@ -517,15 +608,20 @@ impl Serialize for Nodes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.len()))?;
-        for slot in self.slots.iter() {
-            match slot {
-                Slot::Live(node) => seq.serialize_element(node)?,
+        for id in 0..self.len() {
+            let read_back = match self.slots.at(id) {
+                At::Slot(Slot::Live(node)) => {
+                    seq.serialize_element(node)?;
+                    continue;
+                }
+                At::Slot(Slot::Frozen(frozen)) => frozen.node(),
+                At::Paged(entry) => entry.node(),
+                At::Slot(Slot::Spoiled(_)) => return Err(serde::ser::Error::custom(SPOILED)),
+            };
+            match read_back {
+                (node, false) => seq.serialize_element(&node)?,
                 // Never saved over the good copy on disk, written to or not.
-                Slot::Frozen(frozen) => match frozen.thaw() {
-                    Some(node) => seq.serialize_element(&node)?,
-                    None => return Err(serde::ser::Error::custom(SPOILED)),
-                },
-                Slot::Spoiled(_) => return Err(serde::ser::Error::custom(SPOILED)),
+                (_, true) => return Err(serde::ser::Error::custom(SPOILED)),
             }
         }
         seq.end()
@@ -539,132 +635,4 @@ impl<'de> Deserialize<'de> for Nodes {
 }
 
 #[cfg(all(test, target_os = "linux"))]
-mod tests {
-    use super::*;
-    use crate::chat::conversation::AnswerMeta;
-
-    /// The spool is the process's: these tests take turns with it.
-    fn spooled() -> (std::sync::MutexGuard<'static, ()>, tempfile::TempDir) {
-        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-        let dir = tempfile::tempdir().unwrap();
-        crate::chat::spool::keep_in(dir.path().to_path_buf());
-        (turn, dir)
-    }
-
-    fn answer(text: &str, parent: NodeId) -> Node {
-        let mut node = Node::new(Role::Assistant, text, Some(parent));
-        node.meta = Some(Box::new(AnswerMeta {
-            model: Some("gpt-4o-mini".into()),
-            cost_micros: Some(42),
-            ..AnswerMeta::default()
-        }));
-        node
-    }
-
-    #[test]
-    fn a_frozen_record_reads_saves_and_changes_as_it_did_on_the_heap() {
-        let _dir = spooled();
-        let mut nodes = Nodes::from(vec![
-            Node::new(Role::Root, "", None),
-            Node::new(Role::User, "¿Qué? 日本語 🦀", Some(0)),
-            answer("An answer\n\n| a | table |\n", 1),
-        ]);
-        nodes[0].children.push(1);
-        nodes[1].children.push(2);
-        let before = nodes.clone();
-        let saved = serde_json::to_string(&nodes).unwrap();
-        nodes.freeze(&[]);
-        assert_eq!(nodes.live(), 0, "every record left the heap");
-        assert_eq!(nodes, before, "read back the same");
-        assert_eq!(
-            serde_json::to_string(&nodes).unwrap(),
-            saved,
-            "saved the same"
-        );
-        assert_eq!(nodes[2].meta.as_ref().unwrap().cost_micros, Some(42));
-        assert!(
-            std::ptr::eq(&nodes[2], &nodes[2]),
-            "read back once until the next freeze"
-        );
-        // Changed: on the heap again, and frozen again with the change.
-        nodes[1].children.push(3);
-        nodes.push(answer("another", 1));
-        assert_eq!(nodes.live(), 2);
-        nodes.freeze(&[3]);
-        assert_eq!(nodes.live(), 1, "a growing answer stays where it grows");
-        assert_eq!(nodes[1].children, [2, 3]);
-        assert_eq!(nodes[3].content, "another");
-    }
-
-    #[test]
-    fn a_frozen_record_keeps_a_slot_on_the_heap() {
-        assert!(std::mem::size_of::<Slot>() <= 48);
-    }
-
-    #[test]
-    fn a_growing_history_never_moves_its_slots() {
-        let mut nodes = Nodes::from(vec![Node::new(Role::Root, "", None)]);
-        let first: *const Slot = &nodes.slots[0];
-        for i in 0..1_000 {
-            nodes.push(Node::new(Role::User, "more", Some(i)));
-            // A moved list leaves its old block behind, a hole the heap keeps.
-            assert!(std::ptr::eq(first, &nodes.slots[0]), "moved at {i}");
-        }
-        assert_eq!(nodes.len(), 1_001);
-        assert_eq!(nodes.iter().count(), 1_001);
-        assert_eq!(nodes[1_000].parent, Some(999));
-        assert_eq!(nodes.last().unwrap().parent, Some(999));
-    }
-
-    #[test]
-    fn files_and_reasoning_are_read_back_as_the_texts_they_were() {
-        let _dir = spooled();
-        let mut question = Node::new(Role::User, "what is in it?", None);
-        question
-            .attachments
-            .push(crate::chat::attachment::Attachment {
-                name: "a.png".into(),
-                mime: "image/png".into(),
-                size: 3,
-                width: None,
-                height: None,
-                pages: None,
-                data: Text::from("iVBORw0KGgo="),
-            });
-        let mut reply = answer("a picture", 0);
-        reply.meta.as_mut().unwrap().reasoning = Text::from("looked at it");
-        let mut nodes = Nodes::from(vec![question, reply]);
-        let before = nodes.clone();
-        nodes.freeze(&[]);
-        assert_eq!(nodes, before);
-        let data = &nodes[0].attachments[0].data;
-        assert!(data.is_spooled(), "the file's data in the spool");
-        let at = data.as_ptr();
-        nodes.freeze(&[]);
-        assert_eq!(
-            nodes[0].attachments[0].data.as_ptr(),
-            at,
-            "the same text each time, not decoded anew from the record"
-        );
-        let reasoning = &nodes[1].meta.as_ref().unwrap().reasoning;
-        assert!(reasoning.is_spooled() && reasoning == "looked at it");
-        assert!(!nodes.plain(0) && nodes.plain(1));
-    }
-
-    #[test]
-    fn a_count_made_while_read_back_is_kept_with_the_record() {
-        let _dir = spooled();
-        let mut nodes = Nodes::from(vec![Node::new(Role::User, "three small words", None)]);
-        nodes.freeze(&[]);
-        let counted = std::cell::Cell::new(0);
-        let count = |s: &str| {
-            counted.set(counted.get() + 1);
-            s.split(' ').count() as u64
-        };
-        assert_eq!(nodes[0].content.tokens(0, count), 3);
-        nodes.freeze(&[]);
-        assert_eq!(nodes[0].content.tokens(0, count), 3);
-        assert_eq!(counted.get(), 1, "counted once, across freezes");
-    }
-}
+mod tests;

@@ -84,8 +84,8 @@ impl ChatRequest {
         if !conv.system.trim().is_empty() {
             messages.push(WireMessage::of(WireRole::System, conv.system.clone()));
         }
-        for id in conv.lineage(upto) {
-            let role = match conv.nodes.role(id) {
+        for (id, brief) in conv.lineage(upto) {
+            let role = match brief.role {
                 Role::User => WireRole::User,
                 Role::Assistant => WireRole::Assistant,
                 Role::Tool => WireRole::Tool,
@@ -93,8 +93,8 @@ impl ChatRequest {
             };
             // Most messages are their text alone: the record of a finished
             // one stays in the spool (`chat::nodes`).
-            if conv.nodes.plain(id) {
-                messages.push(WireMessage::of(role, conv.nodes.content(id).clone()));
+            if brief.plain {
+                messages.push(WireMessage::of(role, brief.content));
                 continue;
             }
             let node = &conv.nodes[id];

@@ -19,7 +19,7 @@
 #[cfg(target_os = "linux")]
 mod mapped;
 #[cfg(target_os = "linux")]
-pub(crate) use mapped::{Span, keep, keep_parts};
+pub(crate) use mapped::{Anchor, Span, keep, keep_bytes, keep_parts};
 #[cfg(target_os = "linux")]
 pub use mapped::{keep_in, release};
 
@@ -49,6 +49,36 @@ mod elsewhere {
         pub(crate) fn until(&self, _len: usize) -> Span {
             match *self {}
         }
+
+        pub(crate) fn read_at(&self, _at: usize, _out: &mut [u8]) -> bool {
+            match *self {}
+        }
+
+        pub(crate) fn overwrite(&self, _at: usize, _bytes: &[u8]) -> bool {
+            match *self {}
+        }
+
+        pub(crate) fn anchor(&self) -> Anchor {
+            match *self {}
+        }
+
+        pub(crate) fn start(&self) -> u32 {
+            match *self {}
+        }
+    }
+
+    /// Never made: nothing is spooled.
+    #[derive(Clone)]
+    pub(crate) enum Anchor {}
+
+    impl Anchor {
+        pub(crate) fn holds(&self, _span: &Span) -> bool {
+            match *self {}
+        }
+
+        pub(crate) fn span(&self, _start: u32, _len: u32) -> Option<Span> {
+            match *self {}
+        }
     }
 
     pub fn keep_in(_dir: std::path::PathBuf) {}
@@ -61,9 +91,13 @@ mod elsewhere {
         None
     }
 
+    pub(crate) fn keep_bytes(_parts: &[&[u8]]) -> Option<Span> {
+        None
+    }
+
     pub fn release() {}
 }
 #[cfg(not(target_os = "linux"))]
-pub(crate) use elsewhere::{Span, keep, keep_parts};
+pub(crate) use elsewhere::{Anchor, Span, keep, keep_bytes, keep_parts};
 #[cfg(not(target_os = "linux"))]
 pub use elsewhere::{keep_in, release};

@@ -29,7 +29,7 @@ impl Default for Text {
 }
 
 /// The tokenizers a text's count is remembered for (o200k, cl100k).
-const TOKENIZERS: usize = 2;
+pub(crate) const TOKENIZERS: usize = 2;
 
 #[derive(Default)]
 struct Shared {
@@ -38,6 +38,10 @@ struct Shared {
     /// The draft's count sends the whole history again after every pause in
     /// typing: each message is tokenized once, not once a keystroke.
     tokens: [AtomicU32; TOKENIZERS],
+    /// Where a paged message's counts are kept in the spool (`chat::nodes`),
+    /// written there too once counted: that message has no record on the
+    /// heap to remember them, and each walk of the history makes its text anew.
+    home: Option<super::spool::Span>,
 }
 
 #[derive(Clone)]
@@ -64,9 +68,11 @@ impl Body {
 
 impl Clone for Shared {
     fn clone(&self) -> Self {
+        // A copy is made to be written to: the counts it keeps are its own.
         Self {
             text: self.text.clone(),
             tokens: self.counts(),
+            home: None,
         }
     }
 }
@@ -104,6 +110,7 @@ impl Text {
         for t in &mut shared.tokens {
             *t.get_mut() = 0;
         }
+        shared.home = None;
     }
 
     pub fn as_str(&self) -> &str {
@@ -146,13 +153,32 @@ impl Text {
 
     /// The text at `span` of the spool, with the counts `memo` gave.
     pub(crate) fn from_spool(span: super::spool::Span, memo: [u32; TOKENIZERS]) -> Text {
+        Self::from_page(span, memo, None)
+    }
+
+    /// As `from_spool`, its counts also written to `home` (4 bytes for each
+    /// tokenizer) once made.
+    pub(crate) fn from_page(
+        span: super::spool::Span,
+        memo: [u32; TOKENIZERS],
+        home: Option<super::spool::Span>,
+    ) -> Text {
         if span.len() == 0 {
             return Text::default();
         }
         Self(Arc::new(Shared {
             text: Body::Spooled(span),
             tokens: memo.map(AtomicU32::new),
+            home,
         }))
+    }
+
+    /// Where it is in the spool; `None` on the heap.
+    pub(crate) fn span(&self) -> Option<&super::spool::Span> {
+        match &self.0.text {
+            Body::Spooled(span) => Some(span),
+            Body::Heap(_) => None,
+        }
     }
 
     /// The text's tokens by tokenizer `which` (< TOKENIZERS), whose count is
@@ -164,6 +190,9 @@ impl Text {
             0 => {
                 let n = count(self.as_str()).min(u64::from(u32::MAX - 1));
                 slot.store(n as u32 + 1, Relaxed);
+                if let Some(home) = &self.0.home {
+                    home.overwrite(which * 4, &(n as u32 + 1).to_le_bytes());
+                }
                 n
             }
             memo => u64::from(memo - 1),
@@ -189,6 +218,7 @@ impl From<String> for Text {
         Self(Arc::new(Shared {
             text: Body::Heap(s),
             tokens: Default::default(),
+            home: None,
         }))
     }
 }

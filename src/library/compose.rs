@@ -25,9 +25,9 @@ pub fn from_conversation(conv: &Conversation, name: &str) -> (String, String) {
     }
     let last_user = path
         .iter()
-        .rposition(|id| conv.nodes[*id].role == Role::User);
+        .rposition(|id| conv.nodes[id].role == Role::User);
     for (i, id) in path.iter().enumerate() {
-        let node = &conv.nodes[*id];
+        let node = &conv.nodes[id];
         let role = match node.role {
             Role::User => WireRole::User,
             Role::Assistant => WireRole::Assistant,

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// The address space one mapping reserves; a text longer than half of it
@@ -61,6 +62,49 @@ impl Span {
         }
     }
 
+    /// Copies `out.len()` bytes from `at` into `out`; false (nothing copied)
+    /// when they are not all inside the span.
+    pub(crate) fn read_at(&self, at: usize, out: &mut [u8]) -> bool {
+        let Some(bytes) = at
+            .checked_add(out.len())
+            .and_then(|end| self.bytes().get(at..end))
+        else {
+            return false;
+        };
+        out.copy_from_slice(bytes);
+        true
+    }
+
+    /// Writes `bytes` over the span's own from `at`: the only bytes of the
+    /// spool written twice are a paged message's remembered token counts
+    /// (`chat::nodes::paged`), read again only as a hint. False when they
+    /// are not all inside the span, or the write failed.
+    pub(crate) fn overwrite(&self, at: usize, bytes: &[u8]) -> bool {
+        use std::os::unix::fs::FileExt;
+        let inside = at
+            .checked_add(bytes.len())
+            .is_some_and(|end| end <= self.len());
+        inside
+            && self
+                .segment
+                .file
+                .write_all_at(
+                    bytes,
+                    self.segment.offset + u64::from(self.start) + at as u64,
+                )
+                .is_ok()
+    }
+
+    /// The segment it is in, to name other spans of it by their place alone.
+    pub(crate) fn anchor(&self) -> Anchor {
+        Anchor(Arc::clone(&self.segment))
+    }
+
+    /// Where it starts in its segment.
+    pub(crate) fn start(&self) -> u32 {
+        self.start
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         let bytes = self.bytes();
         // Checked on every read all the same: a program of the same user can
@@ -73,12 +117,37 @@ impl Span {
     }
 }
 
+/// A segment of the spool, kept mapped while held: spans of it written down
+/// by their place (`Span::start`, `len`) are made again from it.
+#[derive(Clone)]
+pub(crate) struct Anchor(Arc<Segment>);
+
+impl Anchor {
+    /// Whether `span` lies in this segment.
+    pub(crate) fn holds(&self, span: &Span) -> bool {
+        Arc::ptr_eq(&self.0, &span.segment)
+    }
+
+    /// The span at `start..start + len` of the segment, if its bytes were
+    /// written (never a place past them: the file may end there).
+    pub(crate) fn span(&self, start: u32, len: u32) -> Option<Span> {
+        let end = usize::try_from(start).ok()? + usize::try_from(len).ok()?;
+        (end <= self.0.written.load(Ordering::Acquire)).then(|| Span {
+            segment: Arc::clone(&self.0),
+            start,
+            len,
+        })
+    }
+}
+
 /// One read-only mapping of a range of the file.
 struct Segment {
     base: *const u8,
     size: usize,
     offset: u64,
     file: Arc<File>,
+    /// How many of its bytes were written (a span is only ever made of those).
+    written: AtomicUsize,
 }
 
 // SAFETY: the mapping is read-only and the bytes any span reads never change
@@ -151,6 +220,12 @@ pub(crate) fn keep(text: &str) -> Option<Span> {
 /// `parts` written one after the other as one span (a record and its text);
 /// `None` as for `keep`, and for nothing at all or more than 4 GB.
 pub(crate) fn keep_parts(parts: &[&str]) -> Option<Span> {
+    let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    keep_bytes(&parts)
+}
+
+/// `parts` of any bytes (not read as text) written as `keep_parts` writes them.
+pub(crate) fn keep_bytes(parts: &[&[u8]]) -> Option<Span> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     if len == 0 || u32::try_from(len).is_err() {
         return None;
@@ -170,10 +245,11 @@ pub(crate) fn keep_parts(parts: &[&str]) -> Option<Span> {
         // text overwrites whatever part of this one got there.
         let mut at = segment.offset + used as u64;
         for part in parts {
-            file.write_all_at(part.as_bytes(), at).ok()?;
+            file.write_all_at(part, at).ok()?;
             at += part.len() as u64;
         }
     }
+    segment.written.fetch_max(used + len, Ordering::Release);
     if !alone {
         spool.current = Some((Arc::clone(&segment), used + len));
     }
@@ -253,6 +329,7 @@ impl Spool {
             size,
             offset: self.end,
             file: Arc::clone(file),
+            written: AtomicUsize::new(0),
         });
         self.end += size as u64;
         self.live.retain(|w| w.strong_count() > 0);

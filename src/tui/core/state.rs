@@ -437,7 +437,7 @@ impl State {
     /// The node id of the selected message, if any.
     pub fn selected_node(&self) -> Option<NodeId> {
         let path = self.machine.conv.path();
-        self.selected.and_then(|i| path.get(i).copied())
+        self.selected.and_then(|i| path.get(i))
     }
 }
 

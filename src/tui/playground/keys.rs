@@ -114,7 +114,7 @@ pub fn transcript(state: &mut State, action: Action) -> Vec<Command> {
             state.selected = None;
         }
         Action::EditMessage => {
-            let Some(&node) = path.get(sel) else {
+            let Some(node) = path.get(sel) else {
                 return Vec::new();
             };
             if state.machine.conv.nodes[node].role != Role::User {
@@ -138,7 +138,7 @@ pub fn transcript(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Regenerate => {
             // The selected answer, not always the last: a new branch beside it.
-            let Some(&node) = path.get(sel) else {
+            let Some(node) = path.get(sel) else {
                 return Vec::new();
             };
             if sel + 1 < n {
@@ -153,7 +153,7 @@ pub fn transcript(state: &mut State, action: Action) -> Vec<Command> {
             return regenerate(node);
         }
         Action::PrevBranch | Action::NextBranch => {
-            let Some(&node) = path.get(sel) else {
+            let Some(node) = path.get(sel) else {
                 return Vec::new();
             };
             let delta = if action == Action::PrevBranch { -1 } else { 1 };
@@ -185,8 +185,7 @@ fn target_message(state: &State) -> Option<String> {
         conv.path()
             .iter()
             .rev()
-            .copied()
-            .find(|id| conv.nodes[*id].role == Role::Assistant)
+            .find(|&id| conv.nodes[id].role == Role::Assistant)
     })?;
     Some(conv.nodes[node].content.to_string())
 }
@@ -227,10 +226,10 @@ pub fn toggle_reasoning(state: &mut State) {
     let target = state
         .selected
         .filter(|_| state.focus == Focus::Transcript)
-        .and_then(|i| path.get(i).copied())
+        .and_then(|i| path.get(i))
         .or_else(|| {
-            path.iter().rev().copied().find(|id| {
-                conv.nodes[*id]
+            path.iter().rev().find(|&id| {
+                conv.nodes[id]
                     .meta
                     .as_ref()
                     .is_some_and(|m| !m.reasoning.is_empty())

@@ -398,7 +398,7 @@ fn visible(state: &State, cache: &mut RenderCache, area: Rect) -> (Vec<Row>, usi
     let mut rev: Vec<Row> = Vec::new();
     let mut last = 0;
     for (index, id) in path.iter().enumerate().rev() {
-        let (total, mut b) = block(state, cache, index, *id, want - rev.len());
+        let (total, mut b) = block(state, cache, index, id, want - rev.len());
         if index + 1 == path.len() {
             last = total;
         }
@@ -422,7 +422,7 @@ pub fn reveal(state: &State, cache: &mut RenderCache, area: Rect) -> Option<usiz
     // Lines below the selected message's end, and its own height.
     let mut below = 0;
     for (index, id) in path.iter().enumerate().rev() {
-        let (h, _) = block(state, cache, index, *id, 0);
+        let (h, _) = block(state, cache, index, id, 0);
         if index == sel {
             let top = below + h;
             return if below < state.scroll {
@@ -466,7 +466,7 @@ pub fn draw(
     let (rows, scroll, last) = visible(state, cache, area);
     let mut hints = Hints::default();
     if let Some(ids) = ids {
-        memory.anchor = state.machine.conv.path().last().map(|&node| Anchor {
+        memory.anchor = state.machine.conv.path().last().map(|node| Anchor {
             node,
             top: rows.len() as i64 + scroll as i64 - last as i64,
             rows: (area.top(), area.bottom()),

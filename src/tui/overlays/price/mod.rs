@@ -13,7 +13,7 @@ pub fn open(state: &mut State) -> Vec<Command> {
     let conv = &state.machine.conv;
     let path = conv.path();
     let sel = state.selected.unwrap_or(path.len().saturating_sub(1));
-    let Some(node) = path.get(sel).map(|&id| &conv.nodes[id]) else {
+    let Some(node) = path.get(sel).map(|id| &conv.nodes[id]) else {
         return Vec::new();
     };
     let meta = node.meta.as_ref().filter(|_| node.role == Role::Assistant);
