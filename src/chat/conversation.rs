@@ -273,6 +273,10 @@ impl Conversation {
                     at = child;
                     Some(child)
                 })
+                // A record is read back only as written, so its links lead
+                // down the tree; bounded all the same.
+                .take_while(|&child| child < self.nodes.len())
+                .take(self.nodes.len())
                 .collect()
             })
             .clone()
@@ -338,6 +342,10 @@ impl Conversation {
             return id;
         };
         let n = self.nodes[p].children.len() as isize;
+        // A parent read back as spoiled lists no children.
+        if n == 0 {
+            return id;
+        }
         let pos = self.nodes[p]
             .children
             .iter()

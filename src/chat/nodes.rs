@@ -335,19 +335,7 @@ fn plain(node: &Node) -> bool {
 /// A hash of `record` keyed at random for this process: a record changed in
 /// the file from outside no longer matches it.
 fn seal(record: &str) -> u64 {
-    seal_bytes(&[record.as_bytes()])
-}
-
-/// The keyed hash of `parts`, one after the other (`seal`).
-fn seal_bytes(parts: &[&[u8]]) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    static KEY: std::sync::LazyLock<std::hash::RandomState> =
-        std::sync::LazyLock::new(std::hash::RandomState::new);
-    let mut hasher = KEY.build_hasher();
-    for part in parts {
-        hasher.write(part);
-    }
-    hasher.finish()
+    super::spool::seal(&[record.as_bytes()])
 }
 
 /// What a walk of the history reads of a message without its record (a
@@ -481,6 +469,7 @@ impl Nodes {
         // Its table goes too: a walk of the whole path (a branch switched,
         // an export) made it as large as the history, for the session.
         drop(std::mem::take(self.thawed_mut()));
+        let blocks = self.slots.0.len();
         for (b, block) in self.slots.0.iter_mut().enumerate() {
             let Block::Open(slots) = block else { continue };
             for (i, slot) in slots.iter_mut().enumerate() {
@@ -495,7 +484,11 @@ impl Nodes {
                     }
                 }
             }
-            if let Some(paged) = paged::Paged::new(b * BLOCK, slots) {
+            // Not the last block: its last message gets the next one as its
+            // reply, a write to its record that would read the block back.
+            if b + 1 < blocks
+                && let Some(paged) = paged::Paged::new(b * BLOCK, slots)
+            {
                 *block = Block::Paged(paged);
             }
         }

@@ -15,6 +15,10 @@
 //!
 //! Linux only: elsewhere text stays on the heap (the pages are given back
 //! with MADV_DONTNEED, whose meaning differs on other systems).
+//!
+//! What is read back is checked against a keyed hash made when it was
+//! written (`seal`): another program of the same user can write to the file
+//! through /proc, and what it changed is refused, never followed.
 
 #[cfg(target_os = "linux")]
 mod mapped;
@@ -22,6 +26,69 @@ mod mapped;
 pub(crate) use mapped::{Anchor, Span, keep, keep_bytes, keep_parts};
 #[cfg(target_os = "linux")]
 pub use mapped::{keep_in, release};
+
+/// A hash of `parts`, one after the other, keyed at random for this process:
+/// bytes changed in the file from outside no longer match it.
+pub(crate) fn seal(parts: &[&[u8]]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static KEY: std::sync::LazyLock<std::hash::RandomState> =
+        std::sync::LazyLock::new(std::hash::RandomState::new);
+    let mut hasher = KEY.build_hasher();
+    for part in parts {
+        hasher.write(part);
+    }
+    hasher.finish()
+}
+
+/// Numbers kept in the spool and written again later (a paged message's
+/// token counts, `chat::nodes::paged`): each with a tag of the seal's over
+/// `key`, its place and itself, so one changed from outside, or read while
+/// half written by another thread, reads as none (0).
+#[derive(Clone)]
+pub(crate) struct Tally {
+    span: Span,
+    key: u64,
+}
+
+/// Bytes of one number in a `Tally`: the value, then its tag.
+pub(crate) const TALLIED: usize = 8;
+
+impl Tally {
+    /// The numbers in `span` (`TALLIED` bytes each), tagged for `key` (unique
+    /// to what they belong to: another's, copied here, read as none).
+    pub(crate) fn new(span: Span, key: u64) -> Tally {
+        Tally { span, key }
+    }
+
+    /// `value` as number `i` is written: the bytes `set` writes.
+    pub(crate) fn bytes(key: u64, i: usize, value: u32) -> [u8; TALLIED] {
+        let tag = seal(&[&key.to_le_bytes(), &i.to_le_bytes(), &value.to_le_bytes()]) as u32;
+        let mut out = [0; TALLIED];
+        out[..4].copy_from_slice(&value.to_le_bytes());
+        out[4..].copy_from_slice(&tag.to_le_bytes());
+        out
+    }
+
+    /// Number `i`, or 0 when it is not as written.
+    pub(crate) fn get(&self, i: usize) -> u32 {
+        let mut b = [0; TALLIED];
+        if !self.span.read_at(i * TALLIED, &mut b) {
+            return 0;
+        }
+        let value = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if Self::bytes(self.key, i, value) == b {
+            value
+        } else {
+            0
+        }
+    }
+
+    /// Writes `value` as number `i` (a failed write leaves it as it was).
+    pub(crate) fn set(&self, i: usize, value: u32) {
+        self.span
+            .overwrite(i * TALLIED, &Self::bytes(self.key, i, value));
+    }
+}
 
 #[cfg(not(target_os = "linux"))]
 mod elsewhere {

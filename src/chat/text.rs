@@ -41,7 +41,7 @@ struct Shared {
     /// Where a paged message's counts are kept in the spool (`chat::nodes`),
     /// written there too once counted: that message has no record on the
     /// heap to remember them, and each walk of the history makes its text anew.
-    home: Option<super::spool::Span>,
+    home: Option<super::spool::Tally>,
 }
 
 #[derive(Clone)]
@@ -156,12 +156,12 @@ impl Text {
         Self::from_page(span, memo, None)
     }
 
-    /// As `from_spool`, its counts also written to `home` (4 bytes for each
-    /// tokenizer) once made.
+    /// As `from_spool`, its counts also written to `home` (one number for
+    /// each tokenizer) once made.
     pub(crate) fn from_page(
         span: super::spool::Span,
         memo: [u32; TOKENIZERS],
-        home: Option<super::spool::Span>,
+        home: Option<super::spool::Tally>,
     ) -> Text {
         if span.len() == 0 {
             return Text::default();
@@ -191,7 +191,7 @@ impl Text {
                 let n = count(self.as_str()).min(u64::from(u32::MAX - 1));
                 slot.store(n as u32 + 1, Relaxed);
                 if let Some(home) = &self.0.home {
-                    home.overwrite(which * 4, &(n as u32 + 1).to_le_bytes());
+                    home.set(which, n as u32 + 1);
                 }
                 n
             }

@@ -7,13 +7,18 @@
 //! would ever give back. Paged, each message is an entry of fixed size in the
 //! spool, read (copied, then checked) when a walk of the history asks for it.
 //!
-//! Bytes: the entries, then each entry's token counts (written again when a
-//! count is made, so outside any seal), then the loose texts (reasoning,
-//! files) the entries name.
+//! Bytes: the entries, then each entry's token counts (a `Tally`: written
+//! again when a count is made, each with its own tag), then the loose texts
+//! (reasoning, files) the entries name. Each entry is sealed with the id of
+//! its message and the copy it is in (`copy`): an entry of another block,
+//! another conversation, or this block before it was paged again, copied over
+//! it from outside, reads as spoiled like any other change.
 
-use super::{BLOCK, Brief, Frozen, Loose, SPOILED, Slot, parent_id, seal_bytes};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{BLOCK, Brief, Frozen, Loose, SPOILED, Slot, parent_id};
 use crate::chat::conversation::{AnswerStatus, Node, NodeId, Role};
-use crate::chat::spool::{Anchor, Span, keep_bytes};
+use crate::chat::spool::{Anchor, Span, TALLIED, Tally, keep_bytes, seal};
 use crate::chat::text::{TOKENIZERS, Text};
 
 /// What a block of slots became in the spool.
@@ -23,6 +28,8 @@ pub(super) struct Paged {
     /// The segments its texts are in, kept mapped; an entry names one by
     /// its place here.
     anchors: Box<[Anchor]>,
+    /// This copy's number, unique in the process, in every seal and tag.
+    copy: u64,
 }
 
 /// One entry: the record's span and seal, the text's span, parent, role,
@@ -32,7 +39,7 @@ const ENTRY: usize = 48;
 /// A span written down: its segment's place in `anchors`, start and length.
 const SPAN: usize = 10;
 /// The counts of one entry's text.
-const COUNTS: usize = 4 * TOKENIZERS;
+const COUNTS: usize = TALLIED * TOKENIZERS;
 /// The segment of an empty text (which is in none).
 const NOWHERE: u16 = u16::MAX;
 /// Where the counts start (a paged block is always a full one).
@@ -48,6 +55,8 @@ impl Paged {
         if slots.len() != BLOCK {
             return None;
         }
+        static COPIES: AtomicU64 = AtomicU64::new(0);
+        let copy = COPIES.fetch_add(1, Ordering::Relaxed);
         let mut anchors: Vec<Anchor> = Vec::new();
         let mut entries = Vec::with_capacity(slots.len() * ENTRY);
         let mut counts = Vec::with_capacity(slots.len() * COUNTS);
@@ -70,16 +79,20 @@ impl Paged {
             for text in texts {
                 put_text(&mut loose, &mut anchors, text)?;
             }
-            let seal = seal_bytes(&[&(first + i).to_le_bytes(), &entries[at..], &loose[from..]]);
+            let seal = entry_seal(copy, first + i, &entries[at..], &loose[from..]);
             entries.extend(seal.to_le_bytes());
             debug_assert_eq!(entries.len() - at, ENTRY);
-            counts.extend(frozen.content.memo().iter().flat_map(|c| c.to_le_bytes()));
+            let key = tally_key(copy, i);
+            for (t, &memo) in frozen.content.memo().iter().enumerate() {
+                counts.extend(Tally::bytes(key, t, memo));
+            }
         }
         u16::try_from(anchors.len()).ok().filter(|&n| n < NOWHERE)?;
         let bytes = keep_bytes(&[&entries, &counts, &loose])?;
         Some(Paged {
             bytes,
             anchors: anchors.into_boxed_slice(),
+            copy,
         })
     }
 
@@ -112,7 +125,7 @@ impl Paged {
 
     /// A text written down by `put_text`, with the counts `memo` and, when
     /// `home` is given, its counts written there too once made.
-    fn text(&self, b: &[u8], memo: [u32; TOKENIZERS], home: Option<Span>) -> Option<Text> {
+    fn text(&self, b: &[u8], memo: [u32; TOKENIZERS], home: Option<Tally>) -> Option<Text> {
         if u16::from_le_bytes([b[0], b[1]]) == NOWHERE {
             return Some(Text::default());
         }
@@ -143,12 +156,17 @@ impl Entry<'_> {
         }
         let first = u32::from_le_bytes(bytes[34..38].try_into().ok()?) as usize;
         let count = usize::from(u16::from_le_bytes([bytes[38], bytes[39]]));
-        let mut loose = vec![0; count * SPAN];
-        if !paged.bytes.read_at(LOOSE_AT + first * SPAN, &mut loose) {
+        // Within what was written, checked before any room is made for it.
+        let at = first.checked_mul(SPAN)?.checked_add(LOOSE_AT)?;
+        if at.checked_add(count * SPAN)? > paged.bytes.len() {
             return None;
         }
-        let seal = u64::from_le_bytes(bytes[40..48].try_into().ok()?);
-        (seal_bytes(&[&id.to_le_bytes(), &bytes[..40], &loose]) == seal).then_some(Entry {
+        let mut loose = vec![0; count * SPAN];
+        if !paged.bytes.read_at(at, &mut loose) {
+            return None;
+        }
+        let sealed = u64::from_le_bytes(bytes[40..48].try_into().ok()?);
+        (entry_seal(paged.copy, id, &bytes[..40], &loose) == sealed).then_some(Entry {
             paged,
             i,
             bytes: Some(bytes),
@@ -176,12 +194,13 @@ impl Entry<'_> {
 
     /// Its text, which remembers its counts in the spool.
     fn content(&self) -> Text {
-        self.bytes
-            .and_then(|b| {
-                self.paged
-                    .text(&b[18..28], self.counts(), Some(self.home()))
-            })
-            .unwrap_or_default()
+        let Some(b) = self.bytes else {
+            return Text::default();
+        };
+        let home = self.home();
+        let counts = std::array::from_fn(|t| home.get(t));
+        let text = self.paged.text(&b[18..28], counts, Some(home));
+        text.unwrap_or_default()
     }
 
     /// The slot it was; `None` when spoiled from outside.
@@ -211,21 +230,22 @@ impl Entry<'_> {
         }
     }
 
-    fn counts(&self) -> [u32; TOKENIZERS] {
-        let mut b = [0; COUNTS];
-        self.paged.bytes.read_at(self.home_at(), &mut b);
-        std::array::from_fn(|t| {
-            u32::from_le_bytes(b[t * 4..t * 4 + 4].try_into().unwrap_or_default())
-        })
+    /// Where its text's counts are kept.
+    fn home(&self) -> Tally {
+        let span = self.paged.bytes.from(COUNTS_AT + self.i * COUNTS);
+        Tally::new(span.until(COUNTS), tally_key(self.paged.copy, self.i))
     }
+}
 
-    fn home_at(&self) -> usize {
-        COUNTS_AT + self.i * COUNTS
-    }
+/// The seal of message `id`'s entry (its first 40 bytes) and its loose texts
+/// in copy `copy`.
+fn entry_seal(copy: u64, id: NodeId, entry: &[u8], loose: &[u8]) -> u64 {
+    seal(&[&copy.to_le_bytes(), &id.to_le_bytes(), entry, loose])
+}
 
-    fn home(&self) -> Span {
-        self.paged.bytes.from(self.home_at()).until(COUNTS)
-    }
+/// The key of the `i`th entry's counts in copy `copy`.
+fn tally_key(copy: u64, i: usize) -> u64 {
+    copy * BLOCK as u64 + i as u64
 }
 
 /// A message spoiled in the spool from outside, its entry too: nothing it

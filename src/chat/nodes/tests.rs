@@ -255,31 +255,9 @@ fn an_entry_changed_in_the_spool_from_outside_is_never_followed() {
     let before = nodes.clone();
     nodes.freeze(&[]);
     assert_eq!(nodes.paged(), BLOCK);
-    let spool = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .flatten()
-        .map(|fd| fd.path())
-        .find(|fd| std::fs::read_link(fd).is_ok_and(|t| t.starts_with(dir.path())))
-        .expect("the spool's descriptor");
-    let bytes = std::fs::read(&spool).unwrap();
-    // Message 77's entry: its text's length, its parent, role and plainness.
-    let mut entry = (before[77].content.len() as u32).to_le_bytes().to_vec();
-    entry.extend(76u32.to_le_bytes());
-    entry.extend([1, 1]);
-    let found: Vec<usize> = bytes
-        .windows(entry.len())
-        .enumerate()
-        .filter(|(_, w)| *w == &entry[..])
-        .map(|(at, _)| at)
-        .collect();
+    let (spool, found) = entries_in_spool(&dir, &before, 77);
     assert_eq!(found.len(), 1, "message 77's entry, once");
-    use std::os::unix::fs::FileExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&spool)
-        .unwrap()
-        .write_all_at(&77u32.to_le_bytes(), (found[0] + 4) as u64)
-        .unwrap();
+    write_from_outside(&spool, found[0] + 4, &77u32.to_le_bytes());
     crate::chat::spool::release();
     let mut at = Some(100);
     let mut steps = 0;
@@ -299,4 +277,96 @@ fn an_entry_changed_in_the_spool_from_outside_is_never_followed() {
     for id in (0..nodes.len()).filter(|&id| id != 77) {
         assert_eq!(nodes[id], before[id], "message {id}");
     }
+}
+
+/// The spool's file (through this process's descriptor of it) and where in
+/// it message `id`'s paged entries are, found by what `before` says of it:
+/// its text's length, parent, role and plainness (bytes 24 to 34 of an entry).
+fn entries_in_spool(
+    dir: &tempfile::TempDir,
+    before: &Nodes,
+    id: NodeId,
+) -> (std::path::PathBuf, Vec<usize>) {
+    let spool = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .map(|fd| fd.path())
+        .find(|fd| std::fs::read_link(fd).is_ok_and(|t| t.starts_with(dir.path())))
+        .expect("the spool's descriptor");
+    let bytes = std::fs::read(&spool).unwrap();
+    let mut entry = (before[id].content.len() as u32).to_le_bytes().to_vec();
+    entry.extend((before[id].parent.unwrap() as u32).to_le_bytes());
+    entry.extend([
+        before.brief(id).role as u8,
+        u8::from(before.brief(id).plain),
+    ]);
+    let found = bytes
+        .windows(entry.len())
+        .enumerate()
+        .filter(|(_, w)| *w == &entry[..])
+        .map(|(at, _)| at - 24)
+        .collect();
+    (spool, found)
+}
+
+/// What another program of the same user can do: write to the spool through /proc.
+fn write_from_outside(spool: &std::path::Path, at: usize, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new().write(true).open(spool).unwrap();
+    file.write_all_at(bytes, at as u64).unwrap();
+    crate::chat::spool::release();
+}
+
+/// An entry of the block as it was paged before, copied from outside over the
+/// one paged since (both sealed, for the same message): it reads as spoiled,
+/// not as the older record (which would lose the replies made since).
+#[test]
+fn an_older_copy_of_an_entry_put_back_from_outside_reads_as_spoiled() {
+    let (_one, dir) = spooled();
+    let mut nodes = history(200);
+    let before = nodes.clone();
+    nodes.freeze(&[]);
+    nodes[5].active = 0;
+    nodes.freeze(&[]);
+    assert_eq!(nodes.paged(), BLOCK, "paged again");
+    let (spool, found) = entries_in_spool(&dir, &before, 77);
+    assert_eq!(
+        found.len(),
+        2,
+        "message 77's entry in the old copy and the new"
+    );
+    let old = std::fs::read(&spool).unwrap()[found[0]..found[0] + 48].to_vec();
+    assert_eq!(nodes[77], before[77]);
+    write_from_outside(&spool, found[1], &old);
+    assert_eq!(nodes.brief(77).parent, None, "read as spoiled");
+    let error = serde_json::to_string(&nodes).unwrap_err().to_string();
+    assert!(error.contains("changed on disk"), "{error}");
+}
+
+/// A paged text's count changed from outside (here: made to read 0 tokens)
+/// is not believed: it is counted again.
+#[test]
+fn a_count_changed_in_the_spool_from_outside_is_made_again() {
+    let (_one, dir) = spooled();
+    let mut nodes = history(200);
+    let before = nodes.clone();
+    nodes.freeze(&[]);
+    let counted = std::cell::Cell::new(0);
+    let count = |s: &str| {
+        counted.set(counted.get() + 1);
+        s.split(' ').count() as u64
+    };
+    let words = nodes.brief(7).content.tokens(0, count);
+    let (spool, found) = entries_in_spool(&dir, &before, 7);
+    // The block's counts follow its 128 entries, 16 bytes an entry.
+    let at = found[0] - 7 * 48 + 128 * 48 + 7 * 16;
+    let bytes = std::fs::read(&spool).unwrap();
+    assert_eq!(
+        bytes[at..at + 4],
+        (words as u32 + 1).to_le_bytes(),
+        "the count"
+    );
+    write_from_outside(&spool, at, &1u32.to_le_bytes());
+    assert_eq!(nodes.brief(7).content.tokens(0, count), words);
+    assert_eq!(counted.get(), 2, "counted again");
 }

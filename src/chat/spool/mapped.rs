@@ -63,22 +63,29 @@ impl Span {
     }
 
     /// Copies `out.len()` bytes from `at` into `out`; false (nothing copied)
-    /// when they are not all inside the span.
+    /// when they are not all inside the span. Copied from the mapping without
+    /// borrowing the span's bytes: a `Tally` in it may be written meanwhile.
     pub(crate) fn read_at(&self, at: usize, out: &mut [u8]) -> bool {
-        let Some(bytes) = at
-            .checked_add(out.len())
-            .and_then(|end| self.bytes().get(at..end))
-        else {
+        if at.checked_add(out.len()).is_none_or(|end| end > self.len()) {
             return false;
-        };
-        out.copy_from_slice(bytes);
+        }
+        // SAFETY: `start + at..start + at + out.len()` lies within the span,
+        // so within the mapping and before the file's end (see `bytes`); a
+        // copy is what any concurrent write through the file can only tear,
+        // which a `Tally`'s tag then refuses.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.segment.base.add(self.start as usize + at),
+                out.as_mut_ptr(),
+                out.len(),
+            );
+        }
         true
     }
 
     /// Writes `bytes` over the span's own from `at`: the only bytes of the
-    /// spool written twice are a paged message's remembered token counts
-    /// (`chat::nodes::paged`), read again only as a hint. False when they
-    /// are not all inside the span, or the write failed.
+    /// spool written twice are a `Tally`'s, read only by copy (`read_at`).
+    /// False when they are not all inside the span, or the write failed.
     pub(crate) fn overwrite(&self, at: usize, bytes: &[u8]) -> bool {
         use std::os::unix::fs::FileExt;
         let inside = at
@@ -150,8 +157,9 @@ struct Segment {
     written: AtomicUsize,
 }
 
-// SAFETY: the mapping is read-only and the bytes any span reads never change
-// once written; munmap happens once, when the last span is gone.
+// SAFETY: the mapping is read-only and the bytes a span borrows (`bytes`)
+// never change once written (a `Tally`'s, written again, are only copied);
+// munmap happens once, when the last span is gone.
 unsafe impl Send for Segment {}
 unsafe impl Sync for Segment {}
 
