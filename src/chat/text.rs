@@ -148,7 +148,22 @@ impl Text {
     /// Its counts as remembered (each one plus one, 0: not yet counted), to
     /// keep with a record that leaves the heap (`chat::nodes`).
     pub(crate) fn memo(&self) -> [u32; TOKENIZERS] {
-        self.0.tokens.each_ref().map(|t| t.load(Relaxed))
+        std::array::from_fn(|which| self.remembered(which))
+    }
+
+    /// Its count by tokenizer `which`, plus one, as remembered here or, for a
+    /// paged message, in the spool (read there only when asked: a walk makes
+    /// the text of every message, and counts by one tokenizer).
+    fn remembered(&self, which: usize) -> u32 {
+        let slot = &self.0.tokens[which];
+        match (slot.load(Relaxed), &self.0.home) {
+            (0, Some(home)) => {
+                let memo = home.get(which);
+                slot.store(memo, Relaxed);
+                memo
+            }
+            (memo, _) => memo,
+        }
     }
 
     /// The text at `span` of the spool, with the counts `memo` gave.
@@ -156,8 +171,8 @@ impl Text {
         Self::from_page(span, memo, None)
     }
 
-    /// As `from_spool`, its counts also written to `home` (one number for
-    /// each tokenizer) once made.
+    /// As `from_spool`, its counts also kept in `home` (one number for each
+    /// tokenizer): read from there when first asked for, written there once made.
     pub(crate) fn from_page(
         span: super::spool::Span,
         memo: [u32; TOKENIZERS],
@@ -185,11 +200,10 @@ impl Text {
     /// `count`: it runs the first time only. Only `tokens::Encoding` asks,
     /// so one slot always means one tokenizer.
     pub(crate) fn tokens(&self, which: usize, count: impl FnOnce(&str) -> u64) -> u64 {
-        let slot = &self.0.tokens[which];
-        match slot.load(Relaxed) {
+        match self.remembered(which) {
             0 => {
                 let n = count(self.as_str()).min(u64::from(u32::MAX - 1));
-                slot.store(n as u32 + 1, Relaxed);
+                self.0.tokens[which].store(n as u32 + 1, Relaxed);
                 if let Some(home) = &self.0.home {
                     home.set(which, n as u32 + 1);
                 }

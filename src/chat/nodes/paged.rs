@@ -123,17 +123,12 @@ impl Paged {
         self.anchors.get(usize::from(anchor))?.span(start, len)
     }
 
-    /// A text written down by `put_text`, with the counts `memo` and, when
-    /// `home` is given, its counts written there too once made.
-    fn text(&self, b: &[u8], memo: [u32; TOKENIZERS], home: Option<Tally>) -> Option<Text> {
+    /// A text written down by `put_text`, its counts kept in `home` if given.
+    fn text(&self, b: &[u8], home: Option<Tally>) -> Option<Text> {
         if u16::from_le_bytes([b[0], b[1]]) == NOWHERE {
             return Some(Text::default());
         }
-        let span = self.span(b)?;
-        // A count is never more than the bytes counted: any other was spoiled.
-        let len = u32::try_from(span.len()).unwrap_or(u32::MAX);
-        let memo = memo.map(|c| if c > len.saturating_add(1) { 0 } else { c });
-        Some(Text::from_page(span, memo, home))
+        Some(Text::from_page(self.span(b)?, [0; TOKENIZERS], home))
     }
 }
 
@@ -197,9 +192,7 @@ impl Entry<'_> {
         let Some(b) = self.bytes else {
             return Text::default();
         };
-        let home = self.home();
-        let counts = std::array::from_fn(|t| home.get(t));
-        let text = self.paged.text(&b[18..28], counts, Some(home));
+        let text = self.paged.text(&b[18..28], Some(self.home()));
         text.unwrap_or_default()
     }
 
@@ -209,7 +202,7 @@ impl Entry<'_> {
         let loose = self
             .loose
             .chunks(SPAN)
-            .map(|t| self.paged.text(t, [0; TOKENIZERS], None))
+            .map(|t| self.paged.text(t, None))
             .collect::<Option<Vec<Text>>>()?;
         Some(Frozen {
             record: self.paged.span(&b[..10])?,
