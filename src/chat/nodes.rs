@@ -5,9 +5,10 @@
 //! A long session keeps every record: on the heap each exchange's two were
 //! ~1 KB for the session (the node, its answer's meta, the reply lists), and
 //! the resident memory never stopped growing. Frozen, a message keeps a slot of
-//! 48 bytes and its text's handle (48): what a walk of the whole history reads
-//! (a request and its count, a lineage) is there, so such walks read nothing
-//! back. What is read back is kept, read-only, until the next `freeze` (after
+//! 48 bytes and its text's handle: what a walk of the whole history reads (a
+//! request and its count, a lineage) is there, so such walks read nothing
+//! back; once a block of 128 is full, even that leaves the heap (`paged`).
+//! What is read back is kept, read-only, until the next `freeze` (after
 //! each exchange, with the rest of its garbage): a frame reads the few
 //! messages it shows. (Only the console freezes, after each exchange once
 //! its work is done; the command line's short runs keep records on the heap.)

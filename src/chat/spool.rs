@@ -16,9 +16,10 @@
 //! Linux only: elsewhere text stays on the heap (the pages are given back
 //! with MADV_DONTNEED, whose meaning differs on other systems).
 //!
-//! What is read back is checked against a keyed hash made when it was
-//! written (`seal`): another program of the same user can write to the file
-//! through /proc, and what it changed is refused, never followed.
+//! Another program of the same user can write to the file through /proc:
+//! records, their index and counts are checked against a keyed hash made
+//! when they were written (`seal`), and what it changed is refused, never
+//! followed; a text is only checked as UTF-8 (what is not is cut off).
 
 #[cfg(target_os = "linux")]
 mod mapped;

@@ -202,10 +202,15 @@ impl Text {
     pub(crate) fn tokens(&self, which: usize, count: impl FnOnce(&str) -> u64) -> u64 {
         match self.remembered(which) {
             0 => {
-                let n = count(self.as_str()).min(u64::from(u32::MAX - 1));
-                self.0.tokens[which].store(n as u32 + 1, Relaxed);
-                if let Some(home) = &self.0.home {
-                    home.set(which, n as u32 + 1);
+                let text = self.as_str();
+                let n = count(text).min(u64::from(u32::MAX - 1));
+                // A spooled text spoiled from outside reads cut off: its count
+                // is not kept (it would stay once the bytes were put back).
+                if text.len() == self.len() {
+                    self.0.tokens[which].store(n as u32 + 1, Relaxed);
+                    if let Some(home) = &self.0.home {
+                        home.set(which, n as u32 + 1);
+                    }
                 }
                 n
             }

@@ -169,11 +169,12 @@ impl Entry<'_> {
         })
     }
 
-    /// What a walk reads of it; a spoiled one hangs from nothing, its text empty.
+    /// What a walk reads of it. A spoiled one is as the root to a walk: it
+    /// hangs from nothing and a request sends nothing of it (its role lost).
     pub(super) fn brief(&self) -> Brief {
         let Some(b) = self.bytes else {
             return Brief {
-                role: Role::Assistant,
+                role: Role::Root,
                 parent: None,
                 plain: false,
                 content: Text::default(),

@@ -257,8 +257,8 @@ fn an_entry_changed_in_the_spool_from_outside_is_never_followed() {
     assert_eq!(nodes.paged(), BLOCK);
     let (spool, found) = entries_in_spool(&dir, &before, 77);
     assert_eq!(found.len(), 1, "message 77's entry, once");
-    write_from_outside(&spool, found[0] + 4, &77u32.to_le_bytes());
-    crate::chat::spool::release();
+    // Bytes 28 to 32 of an entry: its parent.
+    write_from_outside(&spool, found[0] + 28, &77u32.to_le_bytes());
     let mut at = Some(100);
     let mut steps = 0;
     while let Some(id) = at {
@@ -267,6 +267,11 @@ fn an_entry_changed_in_the_spool_from_outside_is_never_followed() {
         steps += 1;
     }
     assert_eq!(nodes.brief(77).parent, None, "hangs from nothing");
+    assert_eq!(
+        nodes.brief(77).role,
+        Role::Root,
+        "a request sends nothing of it"
+    );
     assert_eq!(
         nodes[77].meta.as_ref().unwrap().error.as_deref(),
         Some(SPOILED)
@@ -369,4 +374,30 @@ fn a_count_changed_in_the_spool_from_outside_is_made_again() {
     write_from_outside(&spool, at, &1u32.to_le_bytes());
     assert_eq!(nodes.brief(7).content.tokens(0, count), words);
     assert_eq!(counted.get(), 2, "counted again");
+}
+
+/// A paged text made invalid UTF-8 from outside reads cut off: what it is
+/// counted as then is not kept, so putting its bytes back after the count
+/// does not leave a count of nothing for every later request.
+#[test]
+fn a_count_made_while_a_text_is_spoiled_from_outside_is_not_kept() {
+    let (_one, dir) = spooled();
+    let mut nodes = history(200);
+    let before = nodes.clone();
+    nodes.freeze(&[]);
+    let (spool, _) = entries_in_spool(&dir, &before, 9);
+    let text = before[9].content.as_bytes().to_vec();
+    let bytes = std::fs::read(&spool).unwrap();
+    let at = bytes
+        .windows(text.len())
+        .position(|w| w == text)
+        .expect("the text");
+    write_from_outside(&spool, at, &[0xFF]);
+    let count = |s: &str| s.split_whitespace().count() as u64;
+    assert_eq!(nodes.brief(9).content.tokens(0, count), 0, "read cut off");
+    write_from_outside(&spool, at, &text[..1]);
+    assert_eq!(
+        nodes.brief(9).content.tokens(0, count),
+        count(before[9].content.as_str())
+    );
 }
