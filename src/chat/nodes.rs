@@ -311,15 +311,19 @@ impl Frozen {
     /// parent, text), never what it says. Its links could send a walk of the
     /// tree round in circles; without them the shown path ends here.
     fn spoiled(&self) -> Node {
-        let parent = (self.parent != u32::MAX).then_some(self.parent as NodeId);
-        let mut node = Node::new(self.role, "", parent);
-        node.content = self.content.clone();
-        if let Some(meta) = &mut node.meta {
-            meta.status = AnswerStatus::Error;
-            meta.error = Some(SPOILED.into());
-        }
-        node
+        spoiled(self.role, parent_id(self.parent), self.content.clone())
     }
+}
+
+/// A message read back as spoiled: what is known of it, and why it is so.
+fn spoiled(role: Role, parent: Option<NodeId>, content: Text) -> Node {
+    let mut node = Node::new(role, "", parent);
+    node.content = content;
+    if let Some(meta) = &mut node.meta {
+        meta.status = AnswerStatus::Error;
+        meta.error = Some(SPOILED.into());
+    }
+    node
 }
 
 const SPOILED: &str = "this message's record was changed on disk by another program";

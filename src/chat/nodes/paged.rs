@@ -16,8 +16,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{BLOCK, Brief, Frozen, Loose, SPOILED, Slot, parent_id};
-use crate::chat::conversation::{AnswerStatus, Node, NodeId, Role};
+use super::{BLOCK, Brief, Frozen, Loose, Slot, parent_id};
+use crate::chat::conversation::{Node, NodeId, Role};
 use crate::chat::spool::{Anchor, Span, TALLIED, Tally, keep_bytes, seal};
 use crate::chat::text::{TOKENIZERS, Text};
 
@@ -245,12 +245,7 @@ fn tally_key(copy: u64, i: usize) -> u64 {
 /// A message spoiled in the spool from outside, its entry too: nothing it
 /// said is kept (not even its place in the tree), so it hangs from nothing.
 fn spoiled() -> Node {
-    let mut node = Node::new(Role::Assistant, "", None);
-    if let Some(meta) = &mut node.meta {
-        meta.status = AnswerStatus::Error;
-        meta.error = Some(SPOILED.into());
-    }
-    node
+    super::spoiled(Role::Assistant, None, Text::default())
 }
 
 fn put_span(out: &mut Vec<u8>, anchors: &mut Vec<Anchor>, span: Option<&Span>) -> Option<()> {

@@ -12,6 +12,14 @@ fn spooled() -> (std::sync::MutexGuard<'static, ()>, tempfile::TempDir) {
     (turn, dir)
 }
 
+/// A tokenizer's stand-in: a text's words, each count added to `counted`.
+fn counting(counted: &std::cell::Cell<usize>) -> impl Fn(&str) -> u64 + Copy + '_ {
+    |s: &str| {
+        counted.set(counted.get() + 1);
+        s.split(' ').count() as u64
+    }
+}
+
 fn answer(text: &str, parent: NodeId) -> Node {
     let mut node = Node::new(Role::Assistant, text, Some(parent));
     node.meta = Some(Box::new(AnswerMeta {
@@ -122,10 +130,7 @@ fn a_count_made_while_read_back_is_kept_with_the_record() {
     let mut nodes = Nodes::from(vec![Node::new(Role::User, "three small words", None)]);
     nodes.freeze(&[]);
     let counted = std::cell::Cell::new(0);
-    let count = |s: &str| {
-        counted.set(counted.get() + 1);
-        s.split(' ').count() as u64
-    };
+    let count = counting(&counted);
     assert_eq!(nodes[0].content.tokens(0, count), 3);
     nodes.freeze(&[]);
     assert_eq!(nodes[0].content.tokens(0, count), 3);
@@ -221,10 +226,7 @@ fn a_count_made_on_a_paged_text_is_kept_in_the_spool() {
     nodes.freeze(&[]);
     assert_eq!(nodes.paged(), BLOCK);
     let counted = std::cell::Cell::new(0);
-    let count = |s: &str| {
-        counted.set(counted.get() + 1);
-        s.split(' ').count() as u64
-    };
+    let count = counting(&counted);
     let words = nodes.brief(7).content.split(' ').count() as u64;
     // Each walk makes the text anew: the count made by the first is read by the next.
     assert_eq!(nodes.brief(7).content.tokens(0, count), words);
@@ -357,10 +359,7 @@ fn a_count_changed_in_the_spool_from_outside_is_made_again() {
     let before = nodes.clone();
     nodes.freeze(&[]);
     let counted = std::cell::Cell::new(0);
-    let count = |s: &str| {
-        counted.set(counted.get() + 1);
-        s.split(' ').count() as u64
-    };
+    let count = counting(&counted);
     let words = nodes.brief(7).content.tokens(0, count);
     let (spool, found) = entries_in_spool(&dir, &before, 7);
     // The block's counts follow its 128 entries, 16 bytes an entry.
