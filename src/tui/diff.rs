@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
+use ratatui::style::Color;
 
 /// Fills `out` with the indexes into `next.content` of the cells to send, in
 /// order (but the cell after an emoji sequence, which goes before it).
@@ -129,9 +130,29 @@ fn is_skip(cell: &Cell) -> bool {
         || (cell.skip && matches!(cell.diff_option, CellDiffOption::None))
 }
 
-/// `Cell`'s `==`, cheapest fields first.
+/// `Cell`'s `==`, cheapest fields first; two blanks (most of a screen, all of
+/// it before the first frame) in a few compares.
 #[allow(deprecated)]
+#[inline]
 fn same(a: &Cell, b: &Cell) -> bool {
+    (blank(a) && blank(b)) || same_fields(a, b)
+}
+
+/// Whether `cell` is a blank in the terminal's default pen, as `Cell::EMPTY` is.
+#[allow(deprecated)]
+#[inline]
+fn blank(cell: &Cell) -> bool {
+    cell.fg == Color::Reset
+        && cell.bg == Color::Reset
+        && cell.modifier.is_empty()
+        && cell.underline_color == Color::Reset
+        && cell.diff_option == CellDiffOption::None
+        && !cell.skip
+        && cell.symbol().as_bytes() == b" "
+}
+
+#[allow(deprecated)]
+fn same_fields(a: &Cell, b: &Cell) -> bool {
     a.fg == b.fg
         && a.bg == b.bg
         && a.modifier == b.modifier

@@ -221,22 +221,25 @@ impl<B: Backend> Screen<B> {
     pub fn resize(&mut self, area: Rect) -> Result<(), B::Error> {
         self.term.resize(area)?;
         self.shown = take_back_buffer(&mut self.term);
+        // It held whatever the last frame left in it.
+        self.shown.reset();
         self.shown_id = None;
         Ok(())
     }
 }
 
-/// Takes the second cell buffer ratatui's `Terminal` keeps for its own diff,
-/// which a `Screen` never uses (it draws with `get_frame`), to be `shown`: a
-/// blank buffer of the screen's size, already made and its pages touched,
-/// where a third would cost 230 KB at 120x40 and, at start-up, ~60 page
-/// faults before the first frame. `Terminal` has no way to reach it but its
-/// swap, which blanks the buffer it makes the back one.
+/// Takes one of the two cell buffers ratatui's `Terminal` keeps (the second
+/// is for its own diff, which a `Screen` never uses: it draws with
+/// `get_frame`) to be `shown`: a blank buffer of the screen's size, already
+/// made and its pages touched, where a third would cost 230 KB at 120x40
+/// and, at start-up, ~60 page faults before the first frame. The current
+/// one is taken as it is (a new one is blank; after a resize the caller
+/// blanks it); the swap, the only way to the other, blanks that one as it
+/// makes it current: one buffer blanked before the first frame, not two.
 fn take_back_buffer<B: Backend>(term: &mut Terminal<B>) -> Buffer {
+    let shown = std::mem::replace(term.current_buffer_mut(), Buffer::empty(Rect::ZERO));
     term.swap_buffers();
-    let back = std::mem::replace(term.current_buffer_mut(), Buffer::empty(Rect::ZERO));
-    term.swap_buffers();
-    back
+    shown
 }
 
 /// Adds to `updates` the unchanged cells of gaps of up to 3 cells between two

@@ -11,7 +11,8 @@ use crossterm::event::{
 use crossterm::style::{Attribute, SetAttribute};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{Command, cursor, execute};
-use ratatui::layout::{Rect, Size};
+use ratatui::backend::{Backend, ClearType};
+use ratatui::layout::{Position, Rect, Size};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use super::screen::Screen;
@@ -53,7 +54,7 @@ pub fn enter() -> io::Result<Screen<Out>> {
     let setup = setup();
     // A fixed viewport, resized on the terminal's resize events: a full-screen
     // one asks for the size every frame, and crossterm opens /dev/tty to answer.
-    let (width, height) = terminal::size()?;
+    let (width, height) = size()?;
     let area = Rect::new(0, 0, width, height);
     let fd = std::fs::File::from(io::stdout().as_fd().try_clone_to_owned()?);
     let out = Frames {
@@ -61,10 +62,30 @@ pub fn enter() -> io::Result<Screen<Out>> {
         held: setup.into_bytes(),
     };
     let viewport = Viewport::Fixed(area);
-    let backend = Wire::terminal(out, Size { width, height });
-    let mut term = Terminal::with_options(backend, TerminalOptions { viewport })?;
-    term.clear()?;
+    let mut backend = Wire::terminal(out, Size { width, height });
+    // Cleared as `Terminal::clear` clears, less what it adds here: asking the
+    // size again (crossterm opens /dev/tty for it) and blanking a buffer
+    // that was never drawn on.
+    backend.set_cursor_position(Position::ORIGIN)?;
+    backend.clear_region(ClearType::AfterCursor)?;
+    let term = Terminal::with_options(backend, TerminalOptions { viewport })?;
     Ok(Screen::new(term))
+}
+
+/// The size of the terminal that stdout (where frames go) is, asked of
+/// stdout: crossterm opens /dev/tty to ask, on every call.
+pub fn size() -> io::Result<(u16, u16)> {
+    #[cfg(unix)]
+    {
+        // SAFETY: a zeroed winsize is valid; TIOCGWINSZ only fills it.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: `ws` is a winsize the call may write.
+        let asked = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
+        if asked == 0 && ws.ws_col > 0 && ws.ws_row > 0 {
+            return Ok((ws.ws_col, ws.ws_row));
+        }
+    }
+    terminal::size()
 }
 
 /// The modes the console runs in, as the terminal is told them.

@@ -605,7 +605,7 @@ impl<W: Write> Backend for Wire<W> {
 
     fn size(&self) -> io::Result<Size> {
         if self.tty {
-            let (width, height) = crossterm::terminal::size()?;
+            let (width, height) = super::terminal::size()?;
             let now = Size { width, height };
             if now != self.size.get() {
                 self.size.set(now);

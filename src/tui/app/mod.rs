@@ -204,7 +204,7 @@ impl App {
         let (tx, rx) = unbounded_channel();
         let store = ctx.store();
         let report = tx.clone();
-        let worker = Worker::start(store.clone(), ctx.ledger_file(), move |r| {
+        let worker = Worker::new(store.clone(), ctx.ledger_file(), move |r| {
             let _ = report.send(match r {
                 super::worker::Report::Problem(p) => Msg::Problem(p),
                 super::worker::Report::Recorded(cost) => Msg::Recorded(cost),
@@ -437,6 +437,7 @@ impl App {
     }
 
     pub(in crate::tui) fn after_first_frame(&mut self) {
+        self.worker.start();
         self.load_keymap();
         crate::chat::spool::keep_in(self.ctx.paths.state_dir.clone());
         // A conversation resumed at start leaves the heap like one opened later.
