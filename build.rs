@@ -1,5 +1,6 @@
 //! The tokenizers' lookup tables (see `src/chat/token_table.rs`), syntect's
-//! syntaxes split by language (`build/syntax_split.rs`), and link
+//! syntaxes split by language (`build/syntax_split.rs`), the built-in themes
+//! already read (`src/config/theme/spec.rs`), and link
 //! settings of the release binary that keep resident memory down.
 //!
 //! - Linux/glibc: relative relocations are packed (DT_RELR). The loader reads
@@ -19,10 +20,16 @@ mod token_table;
 #[path = "build/syntax_split.rs"]
 mod syntax_split;
 
+// Only the reading of a theme file is used here.
+#[allow(dead_code)]
+#[path = "src/config/theme/spec.rs"]
+mod theme_spec;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     tokenizer_tables();
     char_kinds();
+    built_in_themes();
     println!("cargo:rerun-if-changed=build/syntax_split.rs");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     syntax_split::write(Path::new(&out));
@@ -99,6 +106,59 @@ fn char_kinds() {
     source.push(']');
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out).join("char_kinds.rs"), source).expect("OUT_DIR is writable");
+}
+
+/// Every file in themes/ read as the console reads a user's theme file, as
+/// Rust for `config::theme` (`READ`): the built-ins are not parsed at every
+/// start (TOML's parser was 8% of the work before the first frame).
+fn built_in_themes() {
+    println!("cargo:rerun-if-changed=themes");
+    println!("cargo:rerun-if-changed=src/config/theme/spec.rs");
+    let mut files: Vec<_> = std::fs::read_dir("themes")
+        .expect("themes/ is in the repository")
+        .map(|e| e.expect("themes/ lists").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let mut source = String::from("const READ: &[BuiltIn] = &[\n");
+    for path in files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a theme file's name");
+        let text = std::fs::read_to_string(&path).expect("a theme file reads");
+        let file: theme_spec::ThemeFile =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let theme = file.name.unwrap_or_else(|| stem.to_string());
+        let syntax = file
+            .syntax
+            .unwrap_or_else(|| theme_spec::DEFAULT_SYNTAX.to_string());
+        source.push_str(&format!("    ({stem:?}, {theme:?}, {syntax:?}, &[\n"));
+        for (role, spec) in file.roles {
+            let look = spec
+                .to_look()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let colour = |c: Option<theme_spec::Colour>| match c {
+                Some(c) => format!("Some(Colour::{c:?})"),
+                None => "None".into(),
+            };
+            source.push_str(&format!(
+                "        (Role::{role:?}, Look {{ fg: {}, bg: {}, bold: {}, italic: {}, underline: {}, dim: {}, reversed: {} }}),\n",
+                colour(look.fg),
+                colour(look.bg),
+                look.bold,
+                look.italic,
+                look.underline,
+                look.dim,
+                look.reversed
+            ));
+        }
+        source.push_str("    ]),\n");
+    }
+    source.push_str("];\n");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out).join("themes.rs"), source).expect("OUT_DIR is writable");
 }
 
 /// The tokenizers' lookup tables, for `include_bytes!` in `chat::tokens`.

@@ -6,107 +6,34 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use super::files::{self, FileError};
 
+mod spec;
+pub use spec::{Colour, Look, Role};
+use spec::{DEFAULT_SYNTAX, ThemeFile};
+
+/// The built-in themes' files: what users copy to make their own.
 pub const BUILT_IN: [(&str, &str); 4] = [
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("dark", include_str!("../../../themes/dark.toml")),
+    ("light", include_str!("../../../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../../../themes/high-contrast.toml"),
     ),
-    ("presenter", include_str!("../../themes/presenter.toml")),
+    ("presenter", include_str!("../../../themes/presenter.toml")),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Text,
-    Muted,
-    Title,
-    Accent,
-    User,
-    Assistant,
-    System,
-    Cost,
-    Error,
-    Warning,
-    Success,
-    Border,
-    BorderFocus,
-    Selection,
-    Status,
-    Badge,
-    Heading,
-    Link,
-    Quote,
-    Code,
-}
+/// A built-in theme as build.rs read its file, with `spec` as the console
+/// reads a user's: the file's name, the theme's, its syntect theme, its looks.
+type BuiltIn = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(Role, Look)],
+);
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StyleSpec {
-    fg: Option<String>,
-    bg: Option<String>,
-    #[serde(default)]
-    bold: bool,
-    #[serde(default)]
-    italic: bool,
-    #[serde(default)]
-    underline: bool,
-    #[serde(default)]
-    dim: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ThemeFile {
-    name: Option<String>,
-    /// syntect theme used for fenced code.
-    syntax: Option<String>,
-    #[serde(default)]
-    roles: BTreeMap<Role, StyleSpec>,
-}
-
-/// A colour as a theme names it: one of the terminal's sixteen, its default
-/// (`Reset`), a 256-colour index or RGB.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Colour {
-    Reset,
-    Black,
-    Red,
-    Green,
-    Yellow,
-    Blue,
-    Magenta,
-    Cyan,
-    Gray,
-    DarkGray,
-    LightRed,
-    LightGreen,
-    LightYellow,
-    LightBlue,
-    LightMagenta,
-    LightCyan,
-    White,
-    Indexed(u8),
-    Rgb(u8, u8, u8),
-}
-
-/// How one role looks: colours (none: the terminal's own) and emphasis.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Look {
-    pub fg: Option<Colour>,
-    pub bg: Option<Colour>,
-    pub bold: bool,
-    pub italic: bool,
-    pub underline: bool,
-    pub dim: bool,
-    /// Foreground and background swapped (selection without colour).
-    pub reversed: bool,
-}
+// `READ`: every built-in.
+include!(concat!(env!("OUT_DIR"), "/themes.rs"));
 
 #[derive(Debug, Clone)]
 pub struct Theme {
@@ -123,9 +50,13 @@ impl Theme {
     }
 
     pub fn built_in(name: &str) -> Option<Self> {
-        let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
-        let file: ThemeFile = toml::from_str(text).expect("built-in themes parse");
-        Some(Self::from_file(name, file, None, false).expect("built-in colours are valid"))
+        let (_, theme, syntax, looks) = READ.iter().find(|(n, ..)| *n == name)?;
+        Some(Self {
+            name: theme.to_string(),
+            syntax: syntax.to_string(),
+            looks: looks.iter().copied().collect(),
+            monochrome: false,
+        })
     }
 
     /// Loads `name` from the user's themes dir, else a built-in. Returns the
@@ -183,7 +114,7 @@ impl Theme {
             syntax: file
                 .syntax
                 .or(base.map(|b| b.syntax.clone()))
-                .unwrap_or_else(|| "base16-ocean.dark".into()),
+                .unwrap_or_else(|| DEFAULT_SYNTAX.into()),
             looks,
             monochrome: false,
         };
@@ -210,95 +141,26 @@ impl Theme {
     }
 }
 
-impl StyleSpec {
-    fn to_look(&self) -> Result<Look, String> {
-        Ok(Look {
-            fg: self.fg.as_deref().map(parse_colour).transpose()?,
-            bg: self.bg.as_deref().map(parse_colour).transpose()?,
-            bold: self.bold,
-            italic: self.italic,
-            underline: self.underline,
-            dim: self.dim,
-            reversed: false,
-        })
-    }
-}
-
-/// The names terminals and themes use for colours, as ratatui reads them
-/// ("bright"/"light", "grey"/"gray", spaces, dashes and case ignored), a
-/// 256-colour index, or `#rrggbb`.
-fn parse_colour(s: &str) -> Result<Colour, String> {
-    // What themes mostly hold first: no name to normalize.
-    if let Some((r, g, b)) = hex(s) {
-        return Ok(Colour::Rgb(r, g, b));
-    }
-    if let Ok(index) = s.parse::<u8>() {
-        return Ok(Colour::Indexed(index));
-    }
-    let name = s
-        .to_lowercase()
-        .replace([' ', '-', '_'], "")
-        .replace("bright", "light")
-        .replace("grey", "gray")
-        .replace("silver", "gray")
-        .replace("lightblack", "darkgray")
-        .replace("lightwhite", "white")
-        .replace("lightgray", "white");
-    Ok(match name.as_str() {
-        "reset" => Colour::Reset,
-        "black" => Colour::Black,
-        "red" => Colour::Red,
-        "green" => Colour::Green,
-        "yellow" => Colour::Yellow,
-        "blue" => Colour::Blue,
-        "magenta" => Colour::Magenta,
-        "cyan" => Colour::Cyan,
-        "gray" => Colour::Gray,
-        "darkgray" => Colour::DarkGray,
-        "lightred" => Colour::LightRed,
-        "lightgreen" => Colour::LightGreen,
-        "lightyellow" => Colour::LightYellow,
-        "lightblue" => Colour::LightBlue,
-        "lightmagenta" => Colour::LightMagenta,
-        "lightcyan" => Colour::LightCyan,
-        "white" => Colour::White,
-        _ => {
-            return Err(format!(
-                "{s:?} is not a colour (use a name like \"cyan\" or \"#rrggbb\")"
-            ));
-        }
-    })
-}
-
-fn hex(s: &str) -> Option<(u8, u8, u8)> {
-    if !s.starts_with('#') || s.len() != 7 {
-        return None;
-    }
-    let byte = |at: usize| u8::from_str_radix(s.get(at..at + 2)?, 16).ok();
-    Some((byte(1)?, byte(3)?, byte(5)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The built-ins compiled in are their files as a user's theme file is
+    /// read (the build reads them with `spec`; this reads them at run time).
     #[test]
-    fn colours_are_read_as_terminals_name_them() {
-        for (text, colour) in [
-            ("cyan", Colour::Cyan),
-            ("Bright Blue", Colour::LightBlue),
-            ("dark-grey", Colour::DarkGray),
-            ("light gray", Colour::White),
-            ("8", Colour::Indexed(8)),
-            ("#2e3440", Colour::Rgb(0x2e, 0x34, 0x40)),
-        ] {
-            assert_eq!(parse_colour(text), Ok(colour), "{text}");
-        }
-        for bad in ["#12345", "#gg0000", "chartreuse", "256"] {
-            assert!(
-                parse_colour(bad).unwrap_err().contains("is not a colour"),
-                "{bad}"
+    fn each_built_in_theme_is_its_file_read() {
+        for (name, text) in BUILT_IN {
+            let file: ThemeFile = toml::from_str(text).unwrap();
+            let read = Theme::from_file(name, file, None, false).unwrap();
+            let built = Theme::built_in(name).unwrap();
+            assert_eq!(
+                (&built.name, &built.syntax),
+                (&read.name, &read.syntax),
+                "{name}"
             );
+            assert_eq!(built.looks, read.looks, "{name}");
+            assert!(built.looks.len() >= 20, "{name}: {:?}", built.looks);
         }
+        assert_eq!(READ.len(), BUILT_IN.len());
     }
 }
