@@ -72,16 +72,23 @@ pub fn enter() -> io::Result<Screen<Out>> {
     Ok(Screen::new(term))
 }
 
-/// The size of the terminal that stdout (where frames go) is, asked of
-/// stdout: crossterm opens /dev/tty to ask, on every call.
+/// The terminal's size, asked of stdout when stdout is the controlling
+/// terminal (crossterm opens /dev/tty to ask, on every call); else as
+/// crossterm asks, so that it agrees with the size its resize events carry.
 pub fn size() -> io::Result<(u16, u16)> {
     #[cfg(unix)]
     {
+        // SAFETY: tcgetpgrp only reads; it fails unless fd 1 is the calling
+        // process's controlling terminal, the one /dev/tty names.
+        let controlling = unsafe { libc::tcgetpgrp(libc::STDOUT_FILENO) } >= 0;
         // SAFETY: a zeroed winsize is valid; TIOCGWINSZ only fills it.
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         // SAFETY: `ws` is a winsize the call may write.
-        let asked = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
-        if asked == 0 && ws.ws_col > 0 && ws.ws_row > 0 {
+        if controlling
+            && unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0
+            && ws.ws_col > 0
+            && ws.ws_row > 0
+        {
             return Ok((ws.ws_col, ws.ws_row));
         }
     }
