@@ -130,19 +130,12 @@ fn built_in_themes() {
         let text = std::fs::read_to_string(&path).expect("a theme file reads");
         let file: theme_spec::ThemeFile =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let theme = file.name.unwrap_or_else(|| stem.to_string());
-        let syntax = file
-            .syntax
-            .unwrap_or_else(|| theme_spec::DEFAULT_SYNTAX.to_string());
-        source.push_str(&format!("    ({stem:?}, {theme:?}, {syntax:?}, &[\n"));
-        for (role, spec) in file.roles {
-            let look = spec
-                .to_look()
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let colour = |c: Option<theme_spec::Colour>| match c {
-                Some(c) => format!("Some(Colour::{c:?})"),
-                None => "None".into(),
-            };
+        let read = file
+            .read(stem)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let syntax = read.syntax.as_deref().unwrap_or(theme_spec::DEFAULT_SYNTAX);
+        source.push_str(&format!("    ({stem:?}, {:?}, {syntax:?}, &[\n", read.name));
+        for (role, look) in read.looks {
             source.push_str(&format!(
                 "        (Role::{role:?}, Look {{ fg: {}, bg: {}, bold: {}, italic: {}, underline: {}, dim: {}, reversed: {} }}),\n",
                 colour(look.fg),
@@ -159,6 +152,14 @@ fn built_in_themes() {
     source.push_str("];\n");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out).join("themes.rs"), source).expect("OUT_DIR is writable");
+}
+
+/// A look's colour as Rust.
+fn colour(c: Option<theme_spec::Colour>) -> String {
+    match c {
+        Some(c) => format!("Some(Colour::{c:?})"),
+        None => "None".into(),
+    }
 }
 
 /// The tokenizers' lookup tables, for `include_bytes!` in `chat::tokens`.

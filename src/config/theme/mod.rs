@@ -105,13 +105,12 @@ impl Theme {
         base: Option<&Theme>,
         no_color: bool,
     ) -> Result<Self, String> {
+        let read = file.read(name)?;
         let mut looks = base.map(|b| b.looks.clone()).unwrap_or_default();
-        for (role, spec) in file.roles {
-            looks.insert(role, spec.to_look()?);
-        }
+        looks.extend(read.looks);
         let mut theme = Self {
-            name: file.name.unwrap_or_else(|| name.to_string()),
-            syntax: file
+            name: read.name,
+            syntax: read
                 .syntax
                 .or(base.map(|b| b.syntax.clone()))
                 .unwrap_or_else(|| DEFAULT_SYNTAX.into()),

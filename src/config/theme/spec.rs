@@ -61,6 +61,29 @@ pub struct ThemeFile {
 /// The syntect theme of a theme that names none (nor its base).
 pub const DEFAULT_SYNTAX: &str = "base16-ocean.dark";
 
+/// What a theme file sets, read: its name (`name`, the file's, if it gives
+/// none), the syntect theme it names, and the looks of the roles it sets.
+pub struct Read {
+    pub name: String,
+    pub syntax: Option<String>,
+    pub looks: Vec<(Role, Look)>,
+}
+
+impl ThemeFile {
+    pub fn read(self, name: &str) -> Result<Read, String> {
+        let looks = self
+            .roles
+            .iter()
+            .map(|(role, spec)| Ok((*role, spec.to_look()?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Read {
+            name: self.name.unwrap_or_else(|| name.to_string()),
+            syntax: self.syntax,
+            looks,
+        })
+    }
+}
+
 /// A colour as a theme names it: one of the terminal's sixteen, its default
 /// (`Reset`), a 256-colour index or RGB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
