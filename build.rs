@@ -6,6 +6,8 @@
 //! - Linux/glibc: relative relocations are packed (DT_RELR). The loader reads
 //!   the table at every start; it shrinks from ~550 KB to a few KB. glibc reads
 //!   packed relocations from 2.36; older systems keep the plain table.
+//! - Linux/glibc: the unwinder is linked in from libgcc_eh.a rather than
+//!   loaded from libgcc_s.so (`static_unwinder`).
 //! - Release builds on x86-64 Linux, linked by rust-lld (Rust's default there
 //!   since 1.90): the functions start-up and streaming run are placed together,
 //!   in the order `link/record` wrote to `link/hot-functions.txt`, so the
@@ -40,11 +42,14 @@ fn main() {
     if native && linux_gnu && glibc_minor().is_some_and(|minor| minor >= 36) {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    let own_linker = var("CARGO_ENCODED_RUSTFLAGS").contains("linker")
+        || std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some();
+    if native && linux_gnu && !own_linker {
+        static_unwinder();
+    }
     let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
     // Only lld reads the order: not with a linker chosen by hand, nor with a
     // Rust that has no rust-lld of its own (some distributions' builds).
-    let own_linker = var("CARGO_ENCODED_RUSTFLAGS").contains("linker")
-        || std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some();
     if var("PROFILE") == "release"
         && var("TARGET") == "x86_64-unknown-linux-gnu"
         && !own_linker
@@ -177,6 +182,32 @@ fn tokenizer_tables() {
 }
 
 /// Whether this Rust ships the lld it links x86-64 Linux programs with by default.
+/// The unwinder (what a panic walks the stack with) linked into the binary
+/// from GCC's static libgcc_eh instead of loaded from libgcc_s.so at every
+/// start: the loader no longer opens, maps and relocates a fourth library
+/// and searches it for each of libc's symbols, and libgcc_s's constructor no
+/// longer asks the CPU its features (CPUID, which a virtual machine traps):
+/// ~0.1 ms of every start, measured on a Rust hello-world. libgcc_eh's
+/// objects define the `_Unwind_*` symbols std calls; linked whole, they
+/// satisfy those before the linker needs libgcc_s, which `--as-needed`
+/// (Rust's default) then leaves out. The GCC runtime library exception
+/// covers static linking. Skipped when the C compiler Rust links with has no
+/// libgcc_eh.a (it prints the bare name then): the shared one stays.
+fn static_unwinder() {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let Ok(out) = Command::new(cc)
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+    else {
+        return;
+    };
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // (`-Wl,` splits at commas.)
+    if Path::new(&path).is_absolute() && Path::new(&path).exists() && !path.contains(',') {
+        println!("cargo:rustc-link-arg-bins=-Wl,--whole-archive,{path},--no-whole-archive");
+    }
+}
+
 fn rust_lld() -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {

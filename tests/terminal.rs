@@ -489,12 +489,15 @@ fn kill_9_mid_stream_keeps_everything_that_was_on_screen() {
     );
 }
 
-/// The loader maps no libm: a program that needs it for one function pays
-/// ~500 KB resident and its symbol binding at every start (`src/cmath.rs`).
-/// glibc's loader lists what it would map when asked to trace (what `ldd` does).
+/// The loader maps no libm and no libgcc_s: a program that needs libm for
+/// one function pays ~500 KB resident and its symbol binding at every start
+/// (`src/cmath.rs`); libgcc_s costs a library's loading and a constructor
+/// that asks the CPU its features, ~0.1 ms a start (the unwinder is linked
+/// in instead: build.rs, `static_unwinder`). glibc's loader lists what it
+/// would map when asked to trace (what `ldd` does).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
-fn the_binary_starts_without_libm() {
+fn the_binary_starts_without_libm_or_libgcc_s() {
     let out = Command::new(env!("CARGO_BIN_EXE_llmdeck"))
         .env("LD_TRACE_LOADED_OBJECTS", "1")
         .output()
@@ -504,6 +507,10 @@ fn the_binary_starts_without_libm() {
     assert!(
         !listed.contains("libm.so"),
         "the loader maps libm: {listed}"
+    );
+    assert!(
+        !listed.contains("libgcc_s"),
+        "the loader maps libgcc_s (is GCC's libgcc_eh.a missing?): {listed}"
     );
 }
 
