@@ -44,7 +44,11 @@ fn main() {
     }
     let own_linker = var("CARGO_ENCODED_RUSTFLAGS").contains("linker")
         || std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some();
-    if native && linux_gnu && !own_linker {
+    // A static build (crt-static) links libgcc_eh already, for std itself.
+    let static_crt = var("CARGO_CFG_TARGET_FEATURE")
+        .split(',')
+        .any(|f| f == "crt-static");
+    if native && linux_gnu && !own_linker && !static_crt {
         static_unwinder();
     }
     let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
