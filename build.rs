@@ -6,8 +6,8 @@
 //! - Linux/glibc: relative relocations are packed (DT_RELR). The loader reads
 //!   the table at every start; it shrinks from ~550 KB to a few KB. glibc reads
 //!   packed relocations from 2.36; older systems keep the plain table.
-//! - Linux/glibc: the unwinder is linked in from libgcc_eh.a rather than
-//!   loaded from libgcc_s.so (`static_unwinder`).
+//! - x86-64 Linux/glibc linked by rust-lld: the unwinder is linked in from
+//!   libgcc_eh.a rather than loaded from libgcc_s.so (`static_unwinder`).
 //! - Release builds on x86-64 Linux, linked by rust-lld (Rust's default there
 //!   since 1.90): the functions start-up and streaming run are placed together,
 //!   in the order `link/record` wrote to `link/hot-functions.txt`, so the
@@ -42,24 +42,27 @@ fn main() {
     if native && linux_gnu && glibc_minor().is_some_and(|minor| minor >= 36) {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
-    let own_linker = var("CARGO_ENCODED_RUSTFLAGS").contains("linker")
+    // A linker chosen by hand (in RUSTFLAGS, the environment or
+    // .cargo/config.toml: cargo tells build scripts through RUSTC_LINKER).
+    let flags = var("CARGO_ENCODED_RUSTFLAGS");
+    let own_linker = ["linker=", "linker-flavor", "fuse-ld"]
+        .iter()
+        .any(|f| flags.contains(f))
+        || std::env::var_os("RUSTC_LINKER").is_some()
         || std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some();
+    // Linked by this Rust's own lld (x86-64 Linux's default since 1.90): only
+    // it reads the order below, and it alone drops libgcc_s once a copy of
+    // the unwinder linked in after it defines the same symbols.
+    let own_lld = var("TARGET") == "x86_64-unknown-linux-gnu" && !own_linker && rust_lld();
     // A static build (crt-static) links libgcc_eh already, for std itself.
     let static_crt = var("CARGO_CFG_TARGET_FEATURE")
         .split(',')
         .any(|f| f == "crt-static");
-    if native && linux_gnu && !own_linker && !static_crt {
+    if native && own_lld && !static_crt {
         static_unwinder();
     }
     let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
-    // Only lld reads the order: not with a linker chosen by hand, nor with a
-    // Rust that has no rust-lld of its own (some distributions' builds).
-    if var("PROFILE") == "release"
-        && var("TARGET") == "x86_64-unknown-linux-gnu"
-        && !own_linker
-        && rust_lld()
-        && order.exists()
-    {
+    if var("PROFILE") == "release" && own_lld && order.exists() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
             order.display()
@@ -185,21 +188,20 @@ fn tokenizer_tables() {
     }
 }
 
-/// Whether this Rust ships the lld it links x86-64 Linux programs with by default.
 /// The unwinder (what a panic walks the stack with) linked into the binary
 /// from GCC's static libgcc_eh instead of loaded from libgcc_s.so at every
 /// start: the loader no longer opens, maps and relocates a fourth library
 /// and searches it for each of libc's symbols, and libgcc_s's constructor no
 /// longer asks the CPU its features (CPUID, which a virtual machine traps):
-/// ~0.1 ms of every start, measured on a Rust hello-world. libgcc_eh's
-/// objects define the `_Unwind_*` symbols std calls; linked whole, they
-/// satisfy those before the linker needs libgcc_s, which `--as-needed`
-/// (Rust's default) then leaves out. The GCC runtime library exception
-/// covers static linking. Skipped when the C compiler Rust links with has no
-/// libgcc_eh.a (it prints the bare name then): the shared one stays.
+/// 0.1-0.15 ms of every start (a Rust hello-world; llmdeck from `exec` to
+/// `main`). libgcc_eh's objects, linked whole at the end, define the
+/// `_Unwind_*` symbols std calls, and lld, which settles `--as-needed`
+/// (Rust's default) at the end of the link, then leaves libgcc_s out. The
+/// GCC runtime library exception covers static linking. Skipped when `cc`,
+/// the driver rustc links with, has no libgcc_eh.a (it prints the bare name
+/// then): the shared one stays. `LLMDECK_STATIC_UNWINDER` tells the tests.
 fn static_unwinder() {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let Ok(out) = Command::new(cc)
+    let Ok(out) = Command::new("cc")
         .arg("-print-file-name=libgcc_eh.a")
         .output()
     else {
@@ -208,10 +210,14 @@ fn static_unwinder() {
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
     // (`-Wl,` splits at commas.)
     if Path::new(&path).is_absolute() && Path::new(&path).exists() && !path.contains(',') {
+        // A GCC update moves or removes it: found again, not linked stale.
+        println!("cargo:rerun-if-changed={path}");
         println!("cargo:rustc-link-arg-bins=-Wl,--whole-archive,{path},--no-whole-archive");
+        println!("cargo:rustc-env=LLMDECK_STATIC_UNWINDER=1");
     }
 }
 
+/// Whether this Rust ships the lld it links x86-64 Linux programs with by default.
 fn rust_lld() -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
