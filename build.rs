@@ -50,9 +50,10 @@ fn main() {
         .any(|f| flags.contains(f))
         || std::env::var_os("RUSTC_LINKER").is_some()
         || std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some();
-    // Linked by this Rust's own lld (x86-64 Linux's default since 1.90): only
-    // it reads the order below, and it alone drops libgcc_s once a copy of
-    // the unwinder linked in after it defines the same symbols.
+    // Linked by this Rust's own lld (x86-64 Linux's default since 1.90, not
+    // in some distributions' builds of Rust): it reads the order below, and
+    // drops libgcc_s once the unwinder linked in after it defines the same
+    // symbols (GNU ld would keep both).
     let own_lld = var("TARGET") == "x86_64-unknown-linux-gnu" && !own_linker && rust_lld();
     // A static build (crt-static) links libgcc_eh already, for std itself.
     let static_crt = var("CARGO_CFG_TARGET_FEATURE")
