@@ -34,7 +34,7 @@ pub enum Role {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StyleSpec {
+struct StyleSpec {
     fg: Option<String>,
     bg: Option<String>,
     #[serde(default)]
@@ -51,11 +51,11 @@ pub struct StyleSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThemeFile {
-    pub name: Option<String>,
+    name: Option<String>,
     /// syntect theme used for fenced code.
-    pub syntax: Option<String>,
+    syntax: Option<String>,
     #[serde(default)]
-    pub roles: BTreeMap<Role, StyleSpec>,
+    roles: BTreeMap<Role, StyleSpec>,
 }
 
 /// The syntect theme of a theme that names none (nor its base).
@@ -123,7 +123,7 @@ pub struct Look {
 }
 
 impl StyleSpec {
-    pub fn to_look(&self) -> Result<Look, String> {
+    fn to_look(&self) -> Result<Look, String> {
         Ok(Look {
             fg: self.fg.as_deref().map(parse_colour).transpose()?,
             bg: self.bg.as_deref().map(parse_colour).transpose()?,
