@@ -31,6 +31,8 @@ struct Entry {
     /// table: its complete lines (rows) are laid out once, and stay, like
     /// the prefix.
     open: Option<Tail>,
+    /// For a growing message: its lines read so far for the stable prefix.
+    scan: stable::Scan,
 }
 
 enum Tail {
@@ -287,10 +289,12 @@ impl RenderCache {
                 prefix: None,
                 epoch,
                 open: None,
+                scan: stable::Scan::default(),
             };
         }
+        let mut scan = prev.as_ref().map(|e| e.scan).unwrap_or_default();
         let cut = if growing {
-            stable::stable_prefix(content)
+            scan.resume(content)
         } else {
             stable::Cut::default()
         };
@@ -318,6 +322,7 @@ impl RenderCache {
                 prefix: None,
                 epoch,
                 open: None,
+                scan,
             };
         }
         // The stable part only grows: render just what became stable since the
@@ -336,6 +341,7 @@ impl RenderCache {
                 len: content.len(),
                 growing,
                 epoch: if kept { e.epoch } else { epoch },
+                scan,
                 ..e
             };
         }
@@ -368,6 +374,7 @@ impl RenderCache {
                     lines: code.matches('\n').count(),
                     fixed,
                 })),
+                scan,
             };
         }
         let (mut lines, prefix_ok, epoch) = match prev.and_then(|e| Some((e.prefix?, e))) {
@@ -404,6 +411,7 @@ impl RenderCache {
                     lines: code.matches('\n').count(),
                     fixed,
                 })),
+                scan,
             };
         }
         let tail = &content[cut.at..];
@@ -417,6 +425,7 @@ impl RenderCache {
                 prefix: Some((cut, count)),
                 epoch,
                 open: Some(Tail::Table(Box::new(table))),
+                scan,
             };
         }
         let tail = markdown::render_growing(tail, width, theme);
@@ -430,6 +439,7 @@ impl RenderCache {
             prefix: Some((cut, count)),
             epoch,
             open: None,
+            scan,
         }
     }
 }

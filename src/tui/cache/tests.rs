@@ -218,6 +218,42 @@ fn a_growing_list_matches_the_whole_render_at_every_line() {
     );
 }
 
+/// A frame at the end of a long answer reads no more of it for its stable
+/// prefix than one at its start: the lines complete at the last frame are
+/// not read again (counted, not timed).
+#[test]
+fn a_long_answer_reads_each_line_once_for_its_stable_prefix() {
+    let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+    let answer: String = (0..400)
+        .map(|n| format!("Paragraph {n}, a line of prose.\n- an item\n- another\n\n"))
+        .collect();
+    let mut cache = RenderCache::default();
+    cache.prepare(100, &theme);
+    let (mut at, mut per_frame) = (0, Vec::new());
+    while at < answer.len() {
+        at = (at + 12).min(answer.len());
+        let before = stable::lines_read();
+        cache.body(1, Role::Assistant, &answer[..at], true, &theme);
+        per_frame.push((
+            answer[..at].matches('\n').count(),
+            stable::lines_read() - before,
+        ));
+    }
+    let most = |lines: std::ops::Range<usize>| {
+        per_frame
+            .iter()
+            .filter(|p| lines.contains(&p.0))
+            .map(|p| p.1)
+            .max()
+            .unwrap()
+    };
+    let (early, late) = (most(4..20), most(1580..1600));
+    assert!(
+        late <= early,
+        "{late} lines read a frame at 1,600 lines, {early} at 20"
+    );
+}
+
 /// Lines as answers mix them: items of three kinds of list, nested and
 /// indented lines, text under an item, blank lines, headings, rules,
 /// tables, fences and quotes.
@@ -312,6 +348,35 @@ proptest::proptest! {
                 proptest::prop_assert_eq!(shown, whole, "after {:?}", so_far);
             }
         }
+    }
+
+    /// The stable prefix read a few bytes at a time, each line once, cuts
+    /// where reading the text so far from its start cuts; a shorter text
+    /// (an answer started over) is read afresh.
+    #[test]
+    fn the_stable_prefix_read_on_from_the_last_frame_cuts_as_read_whole(
+        picks in proptest::collection::vec(0..LINES.len(), 1..40),
+        steps in proptest::collection::vec(1usize..30, 1..8),
+        other in proptest::collection::vec(0..LINES.len(), 1..10),
+    ) {
+        let answer: String = picks.iter().map(|&i| format!("{}\n", LINES[i])).collect();
+        let mut scan = stable::Scan::default();
+        let mut at = 0;
+        for step in steps.iter().cycle() {
+            if at == answer.len() {
+                break;
+            }
+            at = (at + step).min(answer.len());
+            while !answer.is_char_boundary(at) {
+                at += 1;
+            }
+            let so_far = &answer[..at];
+            proptest::prop_assert_eq!(scan.resume(so_far), stable::stable_prefix(so_far), "after {:?}", so_far);
+        }
+        let other: String = other.iter().map(|&i| format!("{}\n", LINES[i])).collect();
+        let shorter = &other[..other.len().min(answer.len() - 1)];
+        let shorter = &shorter[..shorter.rfind('\n').map_or(0, |i| i + 1)];
+        proptest::prop_assert_eq!(scan.resume(shorter), stable::stable_prefix(shorter));
     }
 }
 
