@@ -17,6 +17,15 @@ use crate::tui::screen::FrameIds;
 pub enum Key {
     /// A bar, by the line it shows.
     Bar(Line<'static>),
+    /// The title bar, by what it is laid out from (the pane's tabs, the
+    /// conversation's title, the badges; the width is the area's).
+    Title {
+        pane: crate::tui::core::state::Pane,
+        title: String,
+        presenter: bool,
+        badge: Option<&'static str>,
+        demo: bool,
+    },
     /// The input box, by its title and focus and the text area's text, cursor
     /// and selection (its scroll follows from them).
     Input {

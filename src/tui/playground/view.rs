@@ -110,6 +110,18 @@ pub fn draw(
 }
 
 pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
+    // Keyed by what it is drawn from, so a frame that keeps it lays out nothing.
+    let key = Key::Title {
+        pane: state.pane,
+        title: state.machine.conv.display_title(),
+        presenter: state.presenter,
+        badge: state.session_badge,
+        demo: state.profile.is_demo(),
+    };
+    chrome.draw(frame, area, key, |f, _| draw_title_bar(f, area, state));
+}
+
+fn draw_title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
     let tab = |name: &str, on: bool| {
@@ -215,11 +227,7 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
     let used: usize = left.iter().map(|s| s.width()).sum();
     left.push(Span::styled(" ".repeat(room.saturating_sub(used)), bar));
     left.extend(right);
-    chrome.draw(frame, area, Key::Bar(Line::from(left)), |f, key| {
-        if let Key::Bar(line) = key {
-            f.render_widget(Bar(line, bar), area);
-        }
-    });
+    frame.render_widget(Bar(&Line::from(left), bar), area);
 }
 
 fn input_box(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chrome) {
