@@ -1,6 +1,7 @@
 //! The tokenizers' lookup tables (see `src/chat/token_table.rs`), syntect's
 //! syntaxes split by language (`build/syntax_split.rs`), the built-in themes
-//! already read (`src/config/theme/spec.rs`), and link
+//! already read (`src/config/theme/spec.rs`), the price catalog split into
+//! its providers' heads and their models (`src/usage/catalog.rs`), and link
 //! settings of the release binary that keep resident memory down.
 //!
 //! - Linux/glibc: relative relocations are packed (DT_RELR). The loader reads
@@ -32,6 +33,7 @@ fn main() {
     tokenizer_tables();
     char_kinds();
     built_in_themes();
+    catalog_split();
     println!("cargo:rerun-if-changed=build/syntax_split.rs");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     syntax_split::write(Path::new(&out));
@@ -71,6 +73,51 @@ fn main() {
         // Names of functions since renamed or inlined are skipped, quietly.
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
+}
+
+/// The price catalog as two texts: the providers' heads, each with its
+/// models left out (`[]`), and all their models one after the other, with
+/// where each provider's are (`MODELS_AT`). The first lookup reads the heads,
+/// a few KB, where finding each provider's models in the whole file passed
+/// over its 430 KB (~7M instructions, in a streamed answer's first frames).
+fn catalog_split() {
+    use serde_json::value::RawValue;
+    use std::collections::BTreeMap;
+    let path = "src/usage/catalog.json";
+    println!("cargo:rerun-if-changed={path}");
+    let text = std::fs::read_to_string(path).expect("the catalog is readable");
+    let mut doc: BTreeMap<&str, &RawValue> =
+        serde_json::from_str(&text).expect("the catalog is a JSON object");
+    let providers: Vec<BTreeMap<&str, &RawValue>> =
+        serde_json::from_str(doc["providers"].get()).expect("the catalog lists providers");
+    let none = RawValue::from_string("[]".into()).expect("[] is JSON");
+    let (mut models, mut at, mut heads) = (String::new(), Vec::new(), Vec::new());
+    for mut p in providers {
+        let list = p
+            .insert("models", &none)
+            .expect("each provider lists models");
+        at.push((models.len(), models.len() + list.get().len()));
+        models.push_str(list.get());
+        heads.push(p);
+    }
+    let heads = serde_json::to_string(&heads).expect("the heads serialize");
+    let heads = RawValue::from_string(heads).expect("the heads are JSON");
+    doc.insert("providers", &heads);
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let write = |name: &str, text: String| {
+        std::fs::write(out.join(name), text).expect("OUT_DIR is writable")
+    };
+    write(
+        "catalog_heads.json",
+        serde_json::to_string(&doc).expect("the doc serializes"),
+    );
+    write("catalog_models.json", models);
+    write(
+        "catalog_models.rs",
+        format!(
+            "/// Where each provider's models are in `MODELS`, in bytes.\nconst MODELS_AT: &[(usize, usize)] = &{at:?};\n"
+        ),
+    );
 }
 
 /// The Unicode classes the tokenizers' splitting patterns name (`\p{L}`,

@@ -16,7 +16,11 @@ use serde_json::value::RawValue;
 
 use super::prices::{Price, Rates, check_rate, nanos};
 
-const EMBEDDED: &str = include_str!("catalog.json");
+/// `catalog.json` as build.rs splits it: the providers' heads (their models
+/// left out), and their models, one provider's after another (`MODELS_AT`).
+const HEADS: &str = include_str!(concat!(env!("OUT_DIR"), "/catalog_heads.json"));
+const MODELS: &str = include_str!(concat!(env!("OUT_DIR"), "/catalog_models.json"));
+include!(concat!(env!("OUT_DIR"), "/catalog_models.rs"));
 
 /// A model-name test, as genai-prices writes it (names are compared lower-cased).
 #[derive(Debug)]
@@ -183,16 +187,16 @@ pub struct Provider {
     date: String,
 }
 
-/// A provider's models unread: in place in the embedded file, else a copy.
+/// A provider's models unread: in place in the embedded text, else a copy.
 enum Raw {
-    Embedded(&'static RawValue),
+    Embedded(&'static str),
     Copied(Box<RawValue>),
 }
 
 impl Raw {
     fn get(&self) -> &str {
         match self {
-            Self::Embedded(r) => r.get(),
+            Self::Embedded(r) => r,
             Self::Copied(r) => r.get(),
         }
     }
@@ -467,8 +471,8 @@ impl Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
             let catalog = Self::read_embedded();
-            // Reading it passed over all 430 KB; a lookup later reads one provider's part.
-            crate::rodata::let_go(EMBEDDED.as_bytes());
+            // A lookup later reads one provider's models, not the heads again.
+            crate::rodata::let_go(HEADS.as_bytes());
             catalog
         })
     }
@@ -476,13 +480,17 @@ impl Catalog {
     /// The embedded file read afresh: the providers now, each one's models on
     /// its first lookup, in place (`embedded` keeps one for the process).
     pub fn read_embedded() -> Self {
-        Self::read(EMBEDDED, "", false, Raw::Embedded).expect("the embedded catalog parses")
+        Self::read(HEADS, "", false, |i, _| {
+            let (from, to) = MODELS_AT[i];
+            Raw::Embedded(&MODELS[from..to])
+        })
+        .expect("the embedded catalog parses")
     }
 
     /// genai-prices' layout: their list of providers, or our `{source, date, providers}`.
     /// Every price is checked first: a file with one absurd price is refused whole.
     pub fn parse(json: &str, today: &str) -> Result<Self, String> {
-        Self::read(json, today, true, |r| Raw::Copied(r.to_owned()))
+        Self::read(json, today, true, |_, r| Raw::Copied(r.to_owned()))
     }
 
     /// Read with `check`, every model and pattern now; without, each provider's
@@ -491,7 +499,7 @@ impl Catalog {
         json: &'a str,
         today: &str,
         check: bool,
-        keep: impl Fn(&'a RawValue) -> Raw,
+        keep: impl Fn(usize, &'a RawValue) -> Raw,
     ) -> Result<Self, String> {
         let bad = |e: serde_json::Error| format!("not genai-prices' JSON: {e}");
         let (source, date, files): (_, _, Vec<FileProvider>) = if json.trim_start().starts_with('[')
@@ -511,7 +519,7 @@ impl Catalog {
             )
         };
         let mut providers = Vec::with_capacity(files.len());
-        for p in files {
+        for (i, p) in files.into_iter().enumerate() {
             let provider = Provider {
                 api: Lazy::new(format!("^(?:{})", p.api_pattern), check)
                     .map_err(|e| format!("provider {:?}: api_pattern: {e}", p.id))?,
@@ -523,7 +531,7 @@ impl Catalog {
                 fallback: p.fallback_model_providers,
                 id: p.id,
                 name: p.name,
-                raw: keep(p.models),
+                raw: keep(i, p.models),
                 models: OnceLock::new(),
                 source: source.clone(),
                 date: date.clone(),
@@ -624,6 +632,25 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const EMBEDDED: &str = include_str!("catalog.json");
+
+    /// The catalog as build.rs split it holds the file's providers, in its
+    /// order, each with its heads and its models exactly as the file has them.
+    #[test]
+    fn the_split_catalog_is_the_file() {
+        let split = Catalog::read_embedded();
+        let whole: FileDoc = serde_json::from_str(EMBEDDED).unwrap();
+        assert_eq!(split.providers.len(), whole.providers.len());
+        assert_eq!(MODELS_AT.len(), whole.providers.len());
+        for (s, w) in split.providers.iter().zip(&whole.providers) {
+            assert_eq!((&s.id, &s.name), (&w.id, &w.name));
+            assert_eq!(s.fallback, w.fallback_model_providers, "{}", s.id);
+            assert_eq!(s.raw.get(), w.models.get(), "{}", s.id);
+        }
+        assert_eq!(Some(split.source), whole.source);
+        assert_eq!(Some(split.date), whole.date);
+    }
 
     #[test]
     fn a_lookahead_becomes_a_negative_clause() {
