@@ -3,8 +3,9 @@
 //! The transcript's lines come wrapped from the render cache, so `Paragraph`'s
 //! work on them (a grapheme iterator and a style merge per cell, every frame)
 //! buys nothing; it was a fifth of the CPU time of a streamed answer. Plain
-//! ASCII is copied cell by cell; anything else goes through ratatui's own
-//! width-aware `set_stringn`.
+//! ASCII and box drawing (tables' and code blocks' borders: one column a
+//! character, none combining) are copied cell by cell; anything else goes
+//! through ratatui's own width-aware `set_stringn`.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -28,6 +29,11 @@ impl Widget for Lines<'_> {
                 if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
                     for b in text.bytes().take(usize::from(area.right() - x)) {
                         buf[(x, y)].set_char(char::from(b)).set_style(style);
+                        x += 1;
+                    }
+                } else if text.chars().all(|c| ('\u{2500}'..='\u{257f}').contains(&c)) {
+                    for c in text.chars().take(usize::from(area.right() - x)) {
+                        buf[(x, y)].set_char(c).set_style(style);
                         x += 1;
                     }
                 } else {
@@ -71,9 +77,15 @@ mod tests {
             ),
             Line::styled("short", Style::new().bg(Color::Green)),
             Line::from("emoji 🦀 ok"),
+            Line::from(vec![
+                Span::styled("│", Style::new().fg(Color::Blue)),
+                Span::raw(" cell "),
+                Span::raw("┼──────────────────────┤"),
+                Span::raw(" clipped"),
+            ]),
         ];
-        let area = Rect::new(1, 1, 20, 4);
-        let mut ours = Buffer::empty(Rect::new(0, 0, 24, 6));
+        let area = Rect::new(1, 1, 20, 5);
+        let mut ours = Buffer::empty(Rect::new(0, 0, 24, 7));
         let mut theirs = ours.clone();
         Lines(&lines.iter().collect::<Vec<_>>()).render(area, &mut ours);
         Paragraph::new(lines.clone()).render(area, &mut theirs);
