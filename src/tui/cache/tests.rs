@@ -374,7 +374,7 @@ proptest::proptest! {
             proptest::prop_assert_eq!(scan.resume(so_far), stable::stable_prefix(so_far), "after {:?}", so_far);
         }
         let other: String = other.iter().map(|&i| format!("{}\n", LINES[i])).collect();
-        let shorter = &other[..other.len().min(answer.len() - 1)];
+        let shorter = &other[..other.floor_char_boundary(answer.len() - 1)];
         let shorter = &shorter[..shorter.rfind('\n').map_or(0, |i| i + 1)];
         proptest::prop_assert_eq!(scan.resume(shorter), stable::stable_prefix(shorter));
     }

@@ -118,10 +118,14 @@ pub fn title_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &mut Chro
         badge: state.session_badge,
         demo: state.profile.is_demo(),
     };
-    chrome.draw(frame, area, key, |f, _| draw_title_bar(f, area, state));
+    chrome.draw(frame, area, key, |f, key| {
+        if let Key::Title { title, .. } = key {
+            draw_title_bar(f, area, state, title);
+        }
+    });
 }
 
-fn draw_title_bar(frame: &mut Frame, area: Rect, state: &State) {
+fn draw_title_bar(frame: &mut Frame, area: Rect, state: &State, title: &str) {
     let t = &state.theme;
     let bar = t.style(Look::Status);
     let tab = |name: &str, on: bool| {
@@ -158,7 +162,6 @@ fn draw_title_bar(frame: &mut Frame, area: Rect, state: &State) {
         };
         Span::styled(text, t.style(Look::Badge))
     };
-    let title = state.machine.conv.display_title();
     let logo = Span::styled(" llmdeck ", t.style(Look::Title).patch(bar));
     // Narrow: the badge shortens, then the other tabs show their number
     // only, then the name goes; the conversation's title is shortened, never
@@ -220,7 +223,7 @@ fn draw_title_bar(frame: &mut Frame, area: Rect, state: &State) {
     let title_room = room.saturating_sub(used + 2);
     if title_room >= 4 {
         left.push(Span::styled(
-            format!(" {} ", truncate(&title, title_room)),
+            format!(" {} ", truncate(title, title_room)),
             bar,
         ));
     }

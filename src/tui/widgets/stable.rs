@@ -76,7 +76,10 @@ impl Scan {
     /// read on a copy. A shorter text (an answer started over) is read from
     /// its start.
     pub fn resume(&mut self, src: &str) -> Cut {
-        if src.len() < self.seen || !src.is_char_boundary(self.offset) {
+        if src.len() < self.seen
+            || !src.is_char_boundary(self.offset)
+            || !src.is_char_boundary(self.cut.at)
+        {
             *self = Self::default();
         }
         self.seen = src.len();
