@@ -292,7 +292,12 @@ impl RenderCache {
                 scan: stable::Scan::default(),
             };
         }
-        let mut scan = prev.as_ref().map(|e| e.scan).unwrap_or_default();
+        // Only a growing entry's scan goes on: a finished text may have been rewritten.
+        let mut scan = prev
+            .as_ref()
+            .filter(|e| e.growing)
+            .map(|e| e.scan)
+            .unwrap_or_default();
         let cut = if growing {
             scan.resume(content)
         } else {
