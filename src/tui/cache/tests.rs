@@ -43,14 +43,8 @@ fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
                 assert_eq!(shown, whole, "at {at}");
             }
         }
-        let most = |range: std::ops::Range<usize>, f: fn(&(usize, usize, usize)) -> usize| {
-            per_frame
-                .iter()
-                .filter(|p| range.contains(&p.0))
-                .map(f)
-                .max()
-                .unwrap()
-        };
+        let most =
+            |range, f: fn(&(usize, usize, usize)) -> usize| most_at(&per_frame, range, |p| p.0, f);
         let (early, late) = (most(3..8, |p| p.1), most(395..403, |p| p.1));
         assert!(
             late <= early.max(2),
@@ -62,6 +56,22 @@ fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
             "{late} lines laid out a frame at 400 lines, {early} at 4"
         );
     }
+}
+
+/// The most a frame cost (`cost`) among the frames whose line count
+/// (`lines`) is in `range`.
+fn most_at<T>(
+    frames: &[T],
+    range: std::ops::Range<usize>,
+    lines: impl Fn(&T) -> usize,
+    cost: impl Fn(&T) -> usize,
+) -> usize {
+    frames
+        .iter()
+        .filter(|f| range.contains(&lines(f)))
+        .map(cost)
+        .max()
+        .expect("frames in the range")
 }
 
 /// A table streaming at the end of an answer lays out only its new rows
@@ -239,14 +249,7 @@ fn a_long_answer_reads_each_line_once_for_its_stable_prefix() {
             stable::lines_read() - before,
         ));
     }
-    let most = |lines: std::ops::Range<usize>| {
-        per_frame
-            .iter()
-            .filter(|p| lines.contains(&p.0))
-            .map(|p| p.1)
-            .max()
-            .unwrap()
-    };
+    let most = |lines| most_at(&per_frame, lines, |p| p.0, |p| p.1);
     let (early, late) = (most(4..20), most(1580..1600));
     assert!(
         late <= early,
