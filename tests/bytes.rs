@@ -8,8 +8,9 @@
 //! is the only thing the emulator sees, so a row left stale, a scroll gone
 //! wrong or a colour not reset shows here.
 //!
-//! `cargo test --test bytes -- --nocapture` prints the bytes per shape; each
-//! shape's test fails when it sends more than aichat 0.30 does (`PEER_KB`).
+//! `cargo test --test bytes -- --nocapture` prints the bytes per shape and
+//! the rows a frame drew; each shape's test fails when it sends more than
+//! aichat 0.30 does (`PEER_KB`), or when its frames draw rows they could keep.
 
 mod support;
 
@@ -127,22 +128,29 @@ impl Console {
 
 /// Streams `pieces` as one answer on a 120x40 emulated terminal; the bytes
 /// sent from the frame after the prompt is sent to the frame after the answer
-/// ends. Every frame is checked against a full redraw through the emulator.
-fn stream(pieces: &[String]) -> usize {
+/// ends, and the rows each frame of the answer drew (those it did not keep).
+/// Every frame is checked against a full redraw through the emulator.
+fn stream(pieces: &[String]) -> (usize, Vec<usize>) {
     let mut console = Console::new();
     let mut term = Emulated::new(WIDTH, HEIGHT);
-    let mut frame = |console: &mut Console| term.frame(&console.state, &console.whole());
+    let mut frame = |console: &mut Console| {
+        let sent = term.frame(&console.state, &console.whole());
+        (sent, term.screen.rows_drawn())
+    };
     frame(&mut console);
     console.send("benchmark question 1");
-    let mut total = frame(&mut console);
+    let mut total = frame(&mut console).0;
     console.stream(StreamEvent::Started {
         model: Some("gpt-4o-mini".into()),
     });
+    let mut rows = Vec::new();
     for chunk in pieces.chunks(PER_FRAME) {
         for p in chunk {
             console.stream(StreamEvent::TextDelta(p.clone()));
         }
-        total += frame(&mut console);
+        let (sent, drawn) = frame(&mut console);
+        total += sent;
+        rows.push(drawn);
     }
     console.stream(StreamEvent::Finish(FinishReason::Stop));
     console.stream(StreamEvent::Usage(Usage {
@@ -152,7 +160,7 @@ fn stream(pieces: &[String]) -> usize {
         ..Default::default()
     }));
     console.stream(StreamEvent::End);
-    total + frame(&mut console)
+    (total + frame(&mut console).0, rows)
 }
 
 /// aichat 0.30's bytes for the same answer (README, `benches/peers/run`, in
@@ -173,13 +181,29 @@ fn shape(shape: &str) {
         support::skip("python3 is not installed: the reply shapes come from server.py");
         return;
     };
-    let bytes = stream(&pieces);
+    let (bytes, rows) = stream(&pieces);
     let kb = bytes as f64 / 1000.0;
     let peer = PEER_KB.iter().find(|(s, _)| *s == shape).unwrap().1;
-    println!("{shape:>6}: {kb:6.1} KB (aichat 0.30: {peer} KB)");
+    let mean = rows.iter().sum::<usize>() as f64 / rows.len() as f64;
+    let whole = rows
+        .iter()
+        .filter(|&&r| r >= usize::from(HEIGHT) - 5)
+        .count();
+    println!(
+        "{shape:>6}: {kb:6.1} KB (aichat 0.30: {peer} KB), {mean:.2} rows drawn a frame, {whole} frames of the whole transcript"
+    );
     assert!(
         kb <= peer,
         "{shape}: {kb:.1} KB sent, aichat sends {peer} KB"
+    );
+    // What a frame costs after the views' own work is mostly the rows it
+    // draws: the line being written, the one it pushed up, a border under
+    // them. A line that stayed as it was, in a block laid out anew below it
+    // or in the open tail, is kept (the mixed answer drew 4.5 rows a frame
+    // and its whole transcript 22 times when any was laid out again).
+    assert!(
+        mean <= 3.0,
+        "{shape}: {mean:.2} rows drawn a frame ({whole} frames of the whole transcript)"
     );
 }
 

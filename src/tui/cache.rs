@@ -24,15 +24,41 @@ struct Entry {
     /// For a growing message: where its stable prefix ends, and how many
     /// of `lines` it fills (the rest is the open tail, redone every frame).
     prefix: Option<(stable::Cut, usize)>,
-    /// Changes whenever lines already there may change (a growing message
-    /// only appends to its prefix, so that keeps its epoch).
-    epoch: u64,
+    /// The epoch each line was laid out in: it changes whenever a line
+    /// already there may change.
+    epochs: Epochs,
     /// For a growing message whose open tail is one open code block or one
     /// table: its complete lines (rows) are laid out once, and stay, like
     /// the prefix.
     open: Option<Tail>,
     /// For a growing message: its lines read so far for the stable prefix.
     scan: stable::Scan,
+}
+
+/// The epoch of each line of an entry, by runs: a growing message only
+/// appends to its prefix, which keeps the epochs it has; lines laid out anew
+/// from some line on (a code block that closed, a table whose columns
+/// widened) take a new one there, and the lines above keep theirs, so the
+/// screen goes on showing them instead of drawing the whole message again.
+struct Epochs(Vec<(usize, u64)>);
+
+impl Epochs {
+    /// Every line in `epoch`.
+    fn new(epoch: u64) -> Self {
+        Self(vec![(0, epoch)])
+    }
+
+    /// Lines from `from` on are laid out anew, in `epoch`.
+    fn relaid(&mut self, from: usize, epoch: u64) {
+        let runs = self.0.partition_point(|&(start, _)| start < from);
+        self.0.truncate(runs);
+        self.0.push((from, epoch));
+    }
+
+    fn of(&self, line: usize) -> u64 {
+        let run = self.0.partition_point(|&(start, _)| start <= line);
+        self.0[run.saturating_sub(1)].1
+    }
 }
 
 enum Tail {
@@ -250,7 +276,7 @@ impl RenderCache {
     /// that line will not change: equal ids mean equal lines.
     pub fn fixed_line(&self, id: NodeId, i: usize) -> Option<u64> {
         let e = self.entries.get(&id)?;
-        (i < e.fixed()).then_some(e.epoch)
+        (i < e.fixed()).then(|| e.epochs.of(i))
     }
 
     /// A message's lines as last rendered by `body` (none if it never was).
@@ -258,7 +284,8 @@ impl RenderCache {
         self.entries.get(&id).map_or(&[], |e| &e.lines)
     }
 
-    /// `epoch` is a new one, the entry's unless it only appends to `prev`.
+    /// `epoch` is a new one, for the lines laid out anew (all of them unless
+    /// it only appends to `prev`).
     fn render(
         width: u16,
         role: Role,
@@ -287,7 +314,7 @@ impl RenderCache {
                 highlighted: true,
                 lines,
                 prefix: None,
-                epoch,
+                epochs: Epochs::new(epoch),
                 open: None,
                 scan: stable::Scan::default(),
             };
@@ -325,7 +352,7 @@ impl RenderCache {
                 highlighted: r.fully_highlighted,
                 lines: r.lines,
                 prefix: None,
-                epoch,
+                epochs: Epochs::new(epoch),
                 open: None,
                 scan,
             };
@@ -340,12 +367,16 @@ impl RenderCache {
             && table.cut == cut.at
             && let Some(kept) = table.show(&content[cut.at..], &mut e.lines, width, theme)
         {
-            // The same open table, grown: only its new rows are laid out.
-            let e = prev.expect("resumes");
+            // The same open table, grown: only its new rows are laid out,
+            // unless a column widened (all its lines then, and only them).
+            let from = table.first_line();
+            let mut e = prev.expect("resumes");
+            if !kept {
+                e.epochs.relaid(from, epoch);
+            }
             return Entry {
                 len: content.len(),
                 growing,
-                epoch: if kept { e.epoch } else { epoch },
                 scan,
                 ..e
             };
@@ -373,7 +404,7 @@ impl RenderCache {
                 highlighted: e.highlighted && full,
                 lines: e.lines,
                 prefix: Some(prefix),
-                epoch: e.epoch,
+                epochs: e.epochs,
                 open: Some(Tail::Code(Open {
                     cut: cut.at,
                     lines: code.matches('\n').count(),
@@ -382,18 +413,26 @@ impl RenderCache {
                 scan,
             };
         }
-        let (mut lines, prefix_ok, epoch) = match prev.and_then(|e| Some((e.prefix?, e))) {
+        let (mut lines, prefix_ok, epochs) = match prev.and_then(|e| Some((e.prefix?, e))) {
             Some(((from, count), mut e)) if from.at <= cut.at => {
-                e.lines.truncate(count);
+                let old = e.lines.split_off(count.min(e.lines.len()));
                 let r: Rendered = markdown::render(&content[from.at..cut.at], width, theme);
                 join(&mut e.lines, r.lines, from.apart);
-                // Lines an open block had fixed are laid out anew: a new epoch.
-                let epoch = if e.open.is_some() { epoch } else { e.epoch };
-                (e.lines, e.highlighted && r.fully_highlighted, epoch)
+                // Lines an open block had fixed are laid out anew: a new epoch
+                // from the first that came out different (a closed code
+                // block's lines mostly come out as they were).
+                if e.open.is_some() {
+                    let same = old
+                        .iter()
+                        .zip(&e.lines[count..])
+                        .take_while(|(a, b)| a == b);
+                    e.epochs.relaid(count + same.count(), epoch);
+                }
+                (e.lines, e.highlighted && r.fully_highlighted, e.epochs)
             }
             _ => {
                 let r: Rendered = markdown::render(&content[..cut.at], width, theme);
-                (r.lines, r.fully_highlighted, epoch)
+                (r.lines, r.fully_highlighted, Epochs::new(epoch))
             }
         };
         let count = lines.len();
@@ -410,7 +449,7 @@ impl RenderCache {
                 highlighted: prefix_ok && full,
                 lines,
                 prefix: Some((cut, count)),
-                epoch,
+                epochs,
                 open: Some(Tail::Code(Open {
                     cut: cut.at,
                     lines: code.matches('\n').count(),
@@ -428,7 +467,7 @@ impl RenderCache {
                 highlighted: prefix_ok,
                 lines,
                 prefix: Some((cut, count)),
-                epoch,
+                epochs,
                 open: Some(Tail::Table(Box::new(table))),
                 scan,
             };
@@ -442,7 +481,7 @@ impl RenderCache {
             highlighted: prefix_ok && tail.fully_highlighted,
             lines,
             prefix: Some((cut, count)),
-            epoch,
+            epochs,
             open: None,
             scan,
         }

@@ -65,6 +65,8 @@ pub struct Screen<B: Backend> {
     shown_id: Option<u64>,
     /// Reused between frames: indexes of the cells to send.
     updates: Vec<usize>,
+    /// Rows the last frame drew (the others it kept as the terminal shows them).
+    rows_drawn: usize,
 }
 
 impl<B: Backend> Screen<B> {
@@ -76,6 +78,7 @@ impl<B: Backend> Screen<B> {
             shown,
             shown_id: None,
             updates: Vec::new(),
+            rows_drawn: 0,
         }
     }
 
@@ -86,6 +89,12 @@ impl<B: Backend> Screen<B> {
     /// The terminal itself (a test resizes its backend as a real terminal would).
     pub fn backend_mut(&mut self) -> &mut B {
         self.term.backend_mut()
+    }
+
+    /// Rows the last frame drew, compared and handed on: most of what a
+    /// frame costs after the views' own work.
+    pub fn rows_drawn(&self) -> usize {
+        self.rows_drawn
     }
 
     pub fn area(&mut self) -> Rect {
@@ -129,6 +138,7 @@ impl<B: Backend> Screen<B> {
             "something was drawn over a kept row"
         );
         self.updates.clear();
+        self.rows_drawn = drawn.iter().map(ExactSizeIterator::len).sum();
         // Only the rows drawn are compared, handed to `shown` and blanked for the
         // next frame (drawn on a blank buffer, as `Terminal::draw` does); kept
         // rows are left alone on both sides.

@@ -112,7 +112,7 @@ fn a_growing_table_keeps_its_complete_rows_while_no_column_widens() {
             if (3..24).contains(&rows_done) {
                 let (epoch, fixed) = {
                     let e = &cache.entries[&1];
-                    (e.epoch, e.fixed())
+                    (e.epochs.of(e.fixed() - 1), e.fixed())
                 };
                 // The lines fixed: those above, the table's top, head and
                 // rule, and every complete row.
@@ -125,6 +125,53 @@ fn a_growing_table_keeps_its_complete_rows_while_no_column_widens() {
         }
         assert_eq!(epochs.len(), 1, "rows laid out again: {epochs:?}");
     }
+}
+
+/// A code block that closes and a table whose column widens are laid out
+/// anew, and only they: the lines above keep their ids, so the screen goes
+/// on showing them instead of drawing the whole answer again (as it did
+/// twice in each section of a mixed answer). And a line that keeps its id
+/// from one frame to the next is the line it was.
+#[test]
+fn a_block_laid_out_anew_leaves_the_lines_above_it_their_ids() {
+    highlight::warm_up("base16-ocean.dark");
+    let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+    let answer = "A paragraph above.\n\n- an item\n- another\n\n```rust\nfn a() {}\nfn b() {}\n```\n\n\
+                  Text between.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 1000000 | 2 |\n\nThe end.\n";
+    let mut cache = RenderCache::default();
+    cache.prepare(100, &theme);
+    let mut before: Vec<(Option<u64>, Line<'static>)> = Vec::new();
+    let mut above = None;
+    for (at, c) in answer.char_indices() {
+        let so_far = &answer[..at + c.len_utf8()];
+        let lines = cache
+            .body(1, Role::Assistant, so_far, true, &theme)
+            .to_vec();
+        let now: Vec<_> = (0..lines.len())
+            .map(|i| cache.fixed_line(1, i))
+            .zip(lines)
+            .collect();
+        for (i, (id, line)) in now.iter().enumerate() {
+            if let (Some(id), Some((Some(old), old_line))) = (id, before.get(i))
+                && id == old
+            {
+                assert_eq!(
+                    line, old_line,
+                    "line {i} kept its id but changed, at {so_far:?}"
+                );
+            }
+        }
+        // The paragraph and the list, once the code block under them opened.
+        let ids: Vec<Option<u64>> = now.iter().take(4).map(|(id, _)| *id).collect();
+        if so_far.ends_with("```rust\n") {
+            assert!(ids.iter().all(Option::is_some), "fixed by then: {ids:?}");
+            above = Some(ids);
+        } else if let Some(above) = &above {
+            assert_eq!(&ids, above, "the lines above laid out again at {so_far:?}");
+        }
+        before = now;
+    }
+    assert!(above.is_some());
 }
 
 /// A long session: 200 exchanges, each message drawn as it came and

@@ -50,12 +50,13 @@ pub fn moved(before: Option<Anchor>, now: Option<Anchor>) -> Option<Scroll> {
 /// goes: equal keys, equal cells (at the same width and place).
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowKey {
+    /// A line by what it shows: the transcript's own lines, and the lines of
+    /// a growing message that may still change (its open tail), which is
+    /// often the same from one frame to the next but for its last line.
     Own(Line<'static>),
     /// A line of a message body that stays as it is for the cache epoch.
     Body(NodeId, usize, u64),
     Blank,
-    /// A line that may change: never the same as anything.
-    Fresh,
 }
 
 /// The transcript's rows in the frame last drawn by the console.
@@ -68,12 +69,24 @@ pub struct Shown {
 
 impl Shown {
     /// The rows (screen rows) whose key is the one of the row that the
-    /// terminal's scroll by `by` brings there.
-    pub fn same_rows(&self, keys: &[RowKey], by: i32) -> Vec<Range<u16>> {
+    /// terminal's scroll by `by` brings there, or which show the line (`line`
+    /// of the row) that row showed: a line of the open tail that became
+    /// fixed, the same line under a new key.
+    pub fn same_rows<'a>(
+        &self,
+        keys: &[RowKey],
+        by: i32,
+        line: impl Fn(usize) -> Option<&'a Line<'static>>,
+    ) -> Vec<Range<u16>> {
         let mut out: Vec<Range<u16>> = Vec::new();
         for (y, key) in keys.iter().enumerate() {
             let old = usize::try_from(y as i64 + i64::from(by)).ok();
-            let same = *key != RowKey::Fresh && old.and_then(|o| self.keys.get(o)) == Some(key);
+            let same = match old.and_then(|o| self.keys.get(o)) {
+                Some(RowKey::Own(shown)) if !matches!(key, RowKey::Own(_)) => {
+                    line(y) == Some(shown)
+                }
+                old => old == Some(key),
+            };
             if !same {
                 continue;
             }
@@ -120,12 +133,24 @@ mod tests {
         let before = Shown {
             frame: 1,
             area: Rect::new(0, 5, 10, 4),
-            keys: vec![line("a"), line("b"), RowKey::Fresh, line("d")],
+            keys: vec![line("a"), line("b"), line("c"), line("d")],
         };
         // Scrolled up by one: what was row 1 is row 0 now, and so on.
-        let now = [line("b"), RowKey::Fresh, line("d"), line("new")];
-        assert_eq!(before.same_rows(&now, 1), vec![5..6, 7..8]);
-        // A fresh row is never kept, even where the same fresh row was.
-        assert!(before.same_rows(&[RowKey::Fresh], 2).is_empty());
+        let now = [line("b"), line("c, grown"), line("d"), line("new")];
+        assert_eq!(before.same_rows(&now, 1, |_| None), vec![5..6, 7..8]);
+        // A line of a body is kept by its id, not by what it shows, but
+        // for one that showed as a line of the open tail the frame before.
+        let body = |epoch| RowKey::Body(7, 0, epoch);
+        let before = Shown {
+            keys: vec![body(1), body(1), line("c")],
+            ..before
+        };
+        let shows = |y: usize| Some(Line::raw(["a", "b", "c"][y].to_string()));
+        let now = [body(1), body(2), body(2)];
+        let lines: Vec<_> = (0..3).map(shows).collect();
+        let kept = before.same_rows(&now, 0, |y| lines[y].as_ref());
+        assert_eq!(kept, vec![5..6, 7..8]);
+        let other = Some(Line::raw("d"));
+        assert_eq!(before.same_rows(&now, 0, |_| other.as_ref()), vec![5..6]);
     }
 }

@@ -475,7 +475,11 @@ pub fn draw(
             hints.scroll = moved(before, memory.anchor);
             let keys = keys(&rows, area, cache);
             if let Some(e) = earlier.filter(|e| Some(e.frame) == ids.shown && e.area == area) {
-                hints.keep = e.same_rows(&keys, hints.scroll.as_ref().map_or(0, |s| s.by));
+                let by = hints.scroll.as_ref().map_or(0, |s| s.by);
+                hints.keep = e.same_rows(&keys, by, |y| match rows.get(y)? {
+                    Row::Own(line) => Some(line),
+                    Row::Body(id, i) => cache.lines(*id).get(*i),
+                });
             }
             memory.shown = Some(Shown {
                 frame: ids.now,
@@ -503,9 +507,10 @@ fn keys(rows: &[Row], area: Rect, cache: &RenderCache) -> Vec<RowKey> {
         .map(|y| match rows.get(y) {
             None => RowKey::Blank,
             Some(Row::Own(line)) => RowKey::Own(line.clone()),
-            Some(Row::Body(id, i)) => cache
-                .fixed_line(*id, *i)
-                .map_or(RowKey::Fresh, |epoch| RowKey::Body(*id, *i, epoch)),
+            Some(Row::Body(id, i)) => match cache.fixed_line(*id, *i) {
+                Some(epoch) => RowKey::Body(*id, *i, epoch),
+                None => RowKey::Own(cache.lines(*id)[*i].clone()),
+            },
         })
         .collect()
 }

@@ -193,6 +193,12 @@ impl OpenTable {
         Some(table)
     }
 
+    /// The first of its lines (the blank line before it, if any): where a
+    /// table whose columns widen is laid out anew from.
+    pub fn first_line(&self) -> usize {
+        self.base - usize::from(self.apart)
+    }
+
     /// Shows `tail` grown: its new complete rows read and laid out, the row
     /// being written and the bottom border after them. `Some(true)` when
     /// the lines before the new ones stayed as they were; `None` (and
