@@ -87,12 +87,13 @@ impl Entry {
     }
 
     /// How many leading lines stay as they are for the rest of the epoch: a
-    /// growing message's open tail may change (a growing message without a
-    /// stable prefix is rendered anew, in a new epoch, whenever it grows).
+    /// growing message's open tail may change, and a growing message without
+    /// a stable prefix is all open tail (rendered anew whenever it grows).
     fn fixed(&self) -> usize {
         match (&self.open, self.prefix) {
             (Some(Tail::Code(open)), _) => open.fixed,
             (Some(Tail::Table(table)), _) => table.fixed,
+            (None, None) if self.growing => 0,
             (None, prefix) => prefix.map_or(self.lines.len(), |(_, count)| count),
         }
     }
@@ -415,7 +416,7 @@ impl RenderCache {
         }
         let (mut lines, prefix_ok, epochs) = match prev.and_then(|e| Some((e.prefix?, e))) {
             Some(((from, count), mut e)) if from.at <= cut.at => {
-                let old = e.lines.split_off(count.min(e.lines.len()));
+                let old = e.lines.split_off(count);
                 let r: Rendered = markdown::render(&content[from.at..cut.at], width, theme);
                 join(&mut e.lines, r.lines, from.apart);
                 // Lines an open block had fixed are laid out anew: a new epoch
