@@ -163,6 +163,11 @@ fn stream(pieces: &[String]) -> (usize, Vec<usize>) {
     (total + frame(&mut console).0, rows)
 }
 
+/// Rows drawn a frame, on average.
+fn mean(rows: &[usize]) -> f64 {
+    rows.iter().sum::<usize>() as f64 / rows.len() as f64
+}
+
 /// aichat 0.30's bytes for the same answer (README, `benches/peers/run`, in
 /// tmux): the target is to send no more on any shape.
 const PEER_KB: [(&str, f64); 5] = [
@@ -184,7 +189,7 @@ fn shape(shape: &str) {
     let (bytes, rows) = stream(&pieces);
     let kb = bytes as f64 / 1000.0;
     let peer = PEER_KB.iter().find(|(s, _)| *s == shape).unwrap().1;
-    let mean = rows.iter().sum::<usize>() as f64 / rows.len() as f64;
+    let mean = mean(&rows);
     let whole = rows
         .iter()
         .filter(|&&r| r >= usize::from(HEIGHT) - 5)
@@ -214,8 +219,7 @@ fn shape(shape: &str) {
 #[test]
 fn one_long_paragraph() {
     let pieces: Vec<String> = (0..2_000).map(|i| format!(" word{}", i % 97)).collect();
-    let (_, rows) = stream(&pieces);
-    let mean = rows.iter().sum::<usize>() as f64 / rows.len() as f64;
+    let mean = mean(&stream(&pieces).1);
     println!("one paragraph: {mean:.2} rows drawn a frame");
     assert!(mean <= 3.0, "{mean:.2} rows drawn a frame");
 }

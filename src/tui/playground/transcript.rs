@@ -29,6 +29,16 @@ enum Row {
     Body(NodeId, usize),
 }
 
+impl Row {
+    /// The line the row shows.
+    fn line<'a>(&'a self, cache: &'a RenderCache) -> &'a Line<'static> {
+        match self {
+            Row::Own(line) => line,
+            Row::Body(id, i) => &cache.lines(*id)[*i],
+        }
+    }
+}
+
 /// One message as header, body, numbers and a blank line: its height, and its
 /// last `limit` rows.
 fn block(
@@ -476,10 +486,7 @@ pub fn draw(
             let keys = keys(&rows, area, cache);
             if let Some(e) = earlier.filter(|e| Some(e.frame) == ids.shown && e.area == area) {
                 let by = hints.scroll.as_ref().map_or(0, |s| s.by);
-                hints.keep = e.same_rows(&keys, by, |y| match rows.get(y)? {
-                    Row::Own(line) => Some(line),
-                    Row::Body(id, i) => cache.lines(*id).get(*i),
-                });
+                hints.keep = e.same_rows(&keys, by, |y| Some(rows.get(y)?.line(cache)));
             }
             memory.shown = Some(Shown {
                 frame: ids.now,
@@ -492,10 +499,9 @@ pub fn draw(
     let lines: Vec<&Line> = rows
         .iter()
         .zip(area.top()..)
-        .map(|(row, y)| match row {
-            _ if hints.keep.iter().any(|k| k.contains(&y)) => &blank,
-            Row::Own(line) => line,
-            Row::Body(id, i) => &cache.lines(*id)[*i],
+        .map(|(row, y)| match hints.keep.iter().any(|k| k.contains(&y)) {
+            true => &blank,
+            false => row.line(cache),
         })
         .collect();
     frame.render_widget(Lines(&lines), area);
@@ -507,9 +513,9 @@ fn keys(rows: &[Row], area: Rect, cache: &RenderCache) -> Vec<RowKey> {
         .map(|y| match rows.get(y) {
             None => RowKey::Blank,
             Some(Row::Own(line)) => RowKey::Own(line.clone()),
-            Some(Row::Body(id, i)) => match cache.fixed_line(*id, *i) {
+            Some(row @ Row::Body(id, i)) => match cache.fixed_line(*id, *i) {
                 Some(epoch) => RowKey::Body(*id, *i, epoch),
-                None => RowKey::Own(cache.lines(*id)[*i].clone()),
+                None => RowKey::Own(row.line(cache).clone()),
             },
         })
         .collect()
