@@ -142,11 +142,25 @@ impl<B: Backend> Screen<B> {
         // Only the rows drawn are compared, handed to `shown` and blanked for the
         // next frame (drawn on a blank buffer, as `Terminal::draw` does); kept
         // rows are left alone on both sides.
-        for rows in drawn {
-            let cells = rows.start * width..rows.end * width;
-            diff::changed_in(&self.shown, next, cells.clone(), &mut self.updates);
-            self.shown.content[cells.clone()].swap_with_slice(&mut next.content[cells.clone()]);
-            next.content[cells].iter_mut().for_each(Cell::reset);
+        if let [rows] = drawn.as_slice()
+            && rows.len() == usize::from(area.height)
+        {
+            // Every row drawn, none kept (the first frame, a new pane): the
+            // buffers trade places whole, not cell by cell, and one that showed
+            // nothing yet (no frame since the start or a resize) is blank already.
+            diff::changed_in(&self.shown, next, 0..next.content.len(), &mut self.updates);
+            std::mem::swap(&mut self.shown, next);
+            if self.shown_id.is_some() {
+                next.reset();
+            }
+            debug_assert!(next.content.iter().all(|c| *c == Cell::EMPTY));
+        } else {
+            for rows in drawn {
+                let cells = rows.start * width..rows.end * width;
+                diff::changed_in(&self.shown, next, cells.clone(), &mut self.updates);
+                self.shown.content[cells.clone()].swap_with_slice(&mut next.content[cells.clone()]);
+                next.content[cells].iter_mut().for_each(Cell::reset);
+            }
         }
         self.shown_id = Some(ids.now);
         fill_gaps(&self.shown, &mut self.updates);
