@@ -71,8 +71,28 @@ enum Tail {
 #[derive(Clone, Copy)]
 struct Open {
     cut: usize,
+    /// The block's complete lines: how many, and their bytes (after the
+    /// fence line), none of them a closing fence.
     lines: usize,
+    complete: usize,
     fixed: usize,
+}
+
+impl Open {
+    /// The block `code` (after its fence line) as it is now, `lines` of it
+    /// complete before the `seen` bytes the last frame had, which are not read again.
+    fn grown(cut: usize, code: &str, (lines, seen): (usize, usize), fixed: usize) -> Self {
+        let Some(new) = code.get(seen..) else {
+            return Self::grown(cut, code, (0, 0), fixed);
+        };
+        let complete = new.rfind('\n').map_or(seen, |i| seen + i + 1);
+        Self {
+            cut,
+            lines: lines + new.matches('\n').count(),
+            complete,
+            fixed,
+        }
+    }
 }
 
 impl Entry {
@@ -331,9 +351,16 @@ impl RenderCache {
         } else {
             stable::Cut::default()
         };
-        // The open code block the growing tail is, if it is one.
+        // The open code block the growing tail is, if it is one; the last
+        // frame's, grown, is read from the lines it did not yet have.
+        let seen = match prev.as_ref().and_then(|e| Some((e, e.open.as_ref()?))) {
+            Some((e, Tail::Code(o))) if o.cut == cut.at && e.len <= content.len() => {
+                (o.lines, o.complete)
+            }
+            _ => (0, 0),
+        };
         let fence = match growing {
-            true => markdown::open_fence(&content[cut.at..]),
+            true => markdown::open_fence(&content[cut.at..], seen.1),
             false => None,
         };
         // An answer that opens with a code block or a table has no stable
@@ -406,11 +433,7 @@ impl RenderCache {
                 lines: e.lines,
                 prefix: Some(prefix),
                 epochs: e.epochs,
-                open: Some(Tail::Code(Open {
-                    cut: cut.at,
-                    lines: code.matches('\n').count(),
-                    fixed,
-                })),
+                open: Some(Tail::Code(Open::grown(cut.at, code, seen, fixed))),
                 scan,
             };
         }
@@ -451,11 +474,7 @@ impl RenderCache {
                 lines,
                 prefix: Some((cut, count)),
                 epochs,
-                open: Some(Tail::Code(Open {
-                    cut: cut.at,
-                    lines: code.matches('\n').count(),
-                    fixed,
-                })),
+                open: Some(Tail::Code(Open::grown(cut.at, code, (0, 0), fixed))),
                 scan,
             };
         }

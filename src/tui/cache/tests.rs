@@ -2,10 +2,11 @@
 
 use super::*;
 
-/// A frame at the end of a growing 400-line code block highlights and
-/// lays out no more lines than one at the end of a 4-line block: its
-/// complete lines stay as they were (counted, not timed, on a loaded
-/// machine), and it shows what a render of it in one go shows.
+/// A frame at the end of a growing 400-line code block highlights, lays
+/// out and reads for a closing fence no more lines than one at the end of
+/// a 4-line block: its complete lines stay as they were (counted, not
+/// timed, on a loaded machine), and it shows what a render of it in one go
+/// shows.
 #[test]
 fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
     highlight::warm_up("base16-ocean.dark");
@@ -27,6 +28,7 @@ fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
                 (
                     highlight::lines_highlighted(),
                     markdown::code_lines_laid_out(),
+                    markdown::fence_lines_read(),
                 )
             };
             let before = counts();
@@ -35,7 +37,12 @@ fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
             // Lines so far, counted as if after the intro's two.
             let lines = (answer[..at].matches('\n').count() + 2)
                 .saturating_sub(intro.matches('\n').count());
-            per_frame.push((lines, after.0 - before.0, after.1 - before.1));
+            per_frame.push((
+                lines,
+                after.0 - before.0,
+                after.1 - before.1,
+                after.2 - before.2,
+            ));
             if lines % 50 == 0 {
                 let mut fresh = RenderCache::default();
                 fresh.prepare(100, &theme);
@@ -43,8 +50,9 @@ fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
                 assert_eq!(shown, whole, "at {at}");
             }
         }
-        let most =
-            |range, f: fn(&(usize, usize, usize)) -> usize| most_at(&per_frame, range, |p| p.0, f);
+        let most = |range, f: fn(&(usize, usize, usize, usize)) -> usize| {
+            most_at(&per_frame, range, |p| p.0, f)
+        };
         let (early, late) = (most(3..8, |p| p.1), most(395..403, |p| p.1));
         assert!(
             late <= early.max(2),
@@ -54,6 +62,11 @@ fn a_growing_code_block_costs_only_its_new_lines_each_frame() {
         assert!(
             late <= early.max(2),
             "{late} lines laid out a frame at 400 lines, {early} at 4"
+        );
+        let (early, late) = (most(3..8, |p| p.3), most(395..403, |p| p.3));
+        assert!(
+            late <= early.max(2),
+            "{late} lines read for a closing fence a frame at 400 lines, {early} at 4"
         );
     }
 }

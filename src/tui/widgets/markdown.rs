@@ -118,12 +118,17 @@ pub fn table_cells(src: &str, theme: &Theme) -> Option<super::table::Cells> {
 /// When `src` is one open fenced code block (its fence line first, whole,
 /// and no closing fence after it): the length of the fence line and the
 /// block's language. A growing answer's tail that is one lays out only its
-/// new lines each frame (`open_block`).
-pub fn open_fence(src: &str) -> Option<(usize, String)> {
+/// new lines each frame (`open_block`). The block's first `seen` bytes are
+/// complete lines already found not to close it (the last frame's): only
+/// the lines from there on are looked at, so a frame at the end of a long
+/// block reads what is new, not the whole block.
+pub fn open_fence(src: &str, seen: usize) -> Option<(usize, String)> {
     let (first, rest) = src.split_once('\n')?;
     let (mark, n) = super::stable::opens_fence(first)?;
     let info = first[n..].trim();
+    let rest = rest.get(seen..).unwrap_or(rest);
     let closed = rest.split('\n').any(|line| {
+        FENCE_LINES.with(|n| n.set(n.get() + 1));
         let t = line.trim_start();
         line.len() - t.len() < 4
             && t.chars().take_while(|c| *c == mark).count() >= n
@@ -572,6 +577,17 @@ thread_local! {
 /// How many code lines this thread has laid out so far.
 pub fn code_lines_laid_out() -> usize {
     CODE_LINES.with(std::cell::Cell::get)
+}
+
+thread_local! {
+    /// Lines of open code blocks read for a closing fence on this thread,
+    /// for tests: a growing block must read its new lines, not the block.
+    static FENCE_LINES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many lines this thread has read looking for a closing fence so far.
+pub fn fence_lines_read() -> usize {
+    FENCE_LINES.with(std::cell::Cell::get)
 }
 
 /// One line of code (its highlighted spans) as rows of `avail` columns: cut
