@@ -351,14 +351,15 @@ impl RenderCache {
         } else {
             stable::Cut::default()
         };
-        // The open code block the growing tail is, if it is one; the last
-        // frame's, grown, is read from the lines it did not yet have.
-        let seen = match prev.as_ref().and_then(|e| Some((e, e.open.as_ref()?))) {
-            Some((e, Tail::Code(o))) if o.cut == cut.at && e.len <= content.len() => {
-                (o.lines, o.complete)
-            }
-            _ => (0, 0),
+        // The last frame's open code block, if the tail can still be that
+        // block grown (the same cut, a text no shorter: one started over is
+        // read afresh); it is read on from the lines it did not yet have.
+        let open_code = match prev.as_ref().and_then(|e| Some((e, e.open.as_ref()?))) {
+            Some((e, Tail::Code(o))) if o.cut == cut.at && e.len <= content.len() => Some(*o),
+            _ => None,
         };
+        let seen = open_code.map_or((0, 0), |o| (o.lines, o.complete));
+        // The open code block the growing tail is, if it is one.
         let fence = match growing {
             true => markdown::open_fence(&content[cut.at..], seen.1),
             false => None,
@@ -409,12 +410,7 @@ impl RenderCache {
                 ..e
             };
         }
-        let open_code = match prev.as_ref().and_then(|e| e.open.as_ref()) {
-            Some(Tail::Code(open)) => Some(*open),
-            _ => None,
-        };
-        if let (Some((header, lang)), Some(open)) = (&fence, open_code.filter(|o| o.cut == cut.at))
-        {
+        if let (Some((header, lang)), Some(open)) = (&fence, open_code) {
             // The same open block, grown: only its new lines are laid out.
             let mut e = prev.expect("resumes");
             let prefix = e.prefix.expect("resumes");

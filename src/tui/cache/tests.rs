@@ -491,3 +491,25 @@ fn streams_as_the_whole(answer: &str, theme: &Theme) {
         }
     }
 }
+
+/// An answer that opens with a code block and is started over (a shorter
+/// text under the same id, the block's cut the same) is laid out afresh:
+/// none of the lines the last answer's open block had fixed are kept.
+#[test]
+fn an_open_block_started_over_keeps_none_of_the_last_answers_lines() {
+    let theme = Theme::load("dark", std::path::Path::new("/nonexistent"), false).0;
+    let mut cache = RenderCache::default();
+    cache.prepare(60, &theme);
+    let first = "```rust\nfn first_answer() {}\nfn more_of_it() {}\nfn and_more() {}\n";
+    cache.body(1, Role::Assistant, first, true, &theme);
+    let again = "```rust\nlet x = 1;\n";
+    let shown = text(cache.body(1, Role::Assistant, again, true, &theme));
+    let mut fresh = RenderCache::default();
+    fresh.prepare(60, &theme);
+    let whole = text(fresh.body(2, Role::Assistant, again, true, &theme));
+    assert_eq!(shown, whole);
+    assert!(
+        !shown.iter().any(|l| l.contains("first_answer")),
+        "{shown:?}"
+    );
+}
