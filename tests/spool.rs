@@ -542,6 +542,25 @@ fn the_console_spools_finished_answers_and_still_sends_shows_and_saves_them() {
         screen.contains("the first question, ünïcödé 日本"),
         "{screen}"
     );
+    // The screen shows the second question as soon as it is typed, and the
+    // first answer's text is already there: wait for the request itself.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mock.chat_requests().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the second question was not sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // And for its answer (the same text as the first) before looking further.
+    while t.screen().matches("Hello from the mock.").count() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no second answer: {}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let sent = mock.chat_requests();
     let messages = sent.last().unwrap().json()["messages"].clone();
     let said: Vec<(String, String)> = messages
