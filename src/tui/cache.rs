@@ -79,11 +79,13 @@ struct Open {
 }
 
 impl Open {
-    /// The block `code` (after its fence line) as it is now, `lines` of it
-    /// complete before the `seen` bytes the last frame had, which are not read again.
-    fn grown(cut: usize, code: &str, (lines, seen): (usize, usize), fixed: usize) -> Self {
+    /// The block `code` (after its fence line) as it is now; the complete
+    /// lines `last` (the last frame's block, if this is it grown) counted
+    /// are not read again.
+    fn grown(cut: usize, code: &str, last: Option<Open>, fixed: usize) -> Self {
+        let (lines, seen) = last.map_or((0, 0), |o| (o.lines, o.complete));
         let Some(new) = code.get(seen..) else {
-            return Self::grown(cut, code, (0, 0), fixed);
+            return Self::grown(cut, code, None, fixed);
         };
         let complete = new.rfind('\n').map_or(seen, |i| seen + i + 1);
         Self {
@@ -358,10 +360,9 @@ impl RenderCache {
             Some((e, Tail::Code(o))) if o.cut == cut.at && e.len <= content.len() => Some(*o),
             _ => None,
         };
-        let seen = open_code.map_or((0, 0), |o| (o.lines, o.complete));
         // The open code block the growing tail is, if it is one.
         let fence = match growing {
-            true => markdown::open_fence(&content[cut.at..], seen.1),
+            true => markdown::open_fence(&content[cut.at..], open_code.map_or(0, |o| o.complete)),
             false => None,
         };
         // An answer that opens with a code block or a table has no stable
@@ -429,7 +430,7 @@ impl RenderCache {
                 lines: e.lines,
                 prefix: Some(prefix),
                 epochs: e.epochs,
-                open: Some(Tail::Code(Open::grown(cut.at, code, seen, fixed))),
+                open: Some(Tail::Code(Open::grown(cut.at, code, Some(open), fixed))),
                 scan,
             };
         }
@@ -470,7 +471,7 @@ impl RenderCache {
                 lines,
                 prefix: Some((cut, count)),
                 epochs,
-                open: Some(Tail::Code(Open::grown(cut.at, code, (0, 0), fixed))),
+                open: Some(Tail::Code(Open::grown(cut.at, code, None, fixed))),
                 scan,
             };
         }
